@@ -1,0 +1,397 @@
+"""Command line: ``python -m pipeline inspect|train|evaluate|predict|runs``.
+
+Every command reads the bundled UCI data unless ``--data`` names another file,
+prints a readable report (or JSON with ``--json``), and on bad input prints one
+line ``error: ...`` to stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import BALANCE_MODES, DEDUPE_MODES, PADDINGS, PRESETS, get_preset
+from pipeline.errors import HeadlineLabError
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except HeadlineLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline", description="Headline Lab: headline classification."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    inspect = commands.add_parser("inspect", help="statistics of a dataset")
+    _data_options(inspect)
+    inspect.add_argument("--top", type=int, default=10, help="rows in the top-N tables")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(handler=_inspect)
+
+    train = commands.add_parser("train", help="train (or fetch from the cache) a run")
+    _data_options(train)
+    _training_options(train)
+    train.add_argument("--runs-dir", type=Path, default=None, help="default: ./runs")
+    train.add_argument("--force", action="store_true", help="train even if cached")
+    train.add_argument("--resume", metavar="RUN_ID", help="continue a saved run")
+    train.add_argument("--json", action="store_true", help="print the result as JSON")
+    train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser("evaluate", help="test metrics of a saved run")
+    evaluate.add_argument("run_id", nargs="?", help="default: the newest complete run")
+    evaluate.add_argument("--runs-dir", type=Path, default=None)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=_evaluate)
+
+    predict = commands.add_parser("predict", help="classify headlines with a saved run")
+    predict.add_argument("texts", nargs="*", help="headlines to classify")
+    predict.add_argument("--run", dest="run_id", help="default: the newest complete run")
+    predict.add_argument("--file", type=Path, help="a CSV of texts to classify")
+    predict.add_argument("--text-col", help="the CSV's text column")
+    predict.add_argument("--output", type=Path, help="write predictions to this CSV")
+    predict.add_argument("--explain", action="store_true", help="word importance")
+    predict.add_argument("--runs-dir", type=Path, default=None)
+    predict.add_argument("--json", action="store_true")
+    predict.set_defaults(handler=_predict)
+
+    runs = commands.add_parser("runs", help="list, delete, export or import saved runs")
+    runs.add_argument("action", nargs="?", default="list",
+                      choices=["list", "delete", "export", "import"])
+    runs.add_argument("target", nargs="?", help="run id (delete/export) or zip (import)")
+    runs.add_argument("--output", type=Path, help="zip to write (export)")
+    runs.add_argument("--runs-dir", type=Path, default=None)
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(handler=_runs)
+    return parser
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="CSV, CSV.gz or newsCorpora.csv (default: bundled UCI)")
+    parser.add_argument("--text-col", help="text column of a non-UCI file")
+    parser.add_argument("--label-col", help="label column of a non-UCI file")
+
+
+def _training_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (default: the preset's)")
+    group.add_argument("--preset", choices=sorted(PRESETS), default="fast")
+    group.add_argument("--dedupe", choices=DEDUPE_MODES)
+    group.add_argument("--balance", choices=BALANCE_MODES)
+    group.add_argument("--cap-per-class", type=int)
+    group.add_argument("--test-size", type=float)
+    group.add_argument("--val-size", type=float)
+    group.add_argument("--group-by", choices=["story"], help="keep each story in one split")
+    group.add_argument("--max-tokens", type=int, help="vocabulary size")
+    group.add_argument("--sequence-length", type=int, help="default: chosen from the data")
+    group.add_argument("--padding", choices=PADDINGS)
+    group.add_argument("--embedding-dim", type=int)
+    group.add_argument("--lstm-units", type=int)
+    group.add_argument("--spatial-dropout", type=float)
+    group.add_argument("--dropout", type=float)
+    group.add_argument("--recurrent-dropout", type=float)
+    group.add_argument("--learning-rate", type=float)
+    group.add_argument("--epochs", type=int)
+    group.add_argument("--batch-size", type=int)
+    group.add_argument("--patience", type=int)
+    group.add_argument("--seed", type=int, help="seed of the data split and the training")
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from pipeline.data import load_dataset, load_default_dataset
+
+    if args.data is None:
+        return load_default_dataset()
+    return load_dataset(Path(args.data), text_col=args.text_col, label_col=args.label_col)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from pipeline.data import inspect_dataset
+
+    dataset = _load(args)
+    report = inspect_dataset(dataset, top_n=args.top)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{dataset.name}: {report['rows']:,} rows, columns {', '.join(report['columns'])}")
+    for note in dataset.notes:
+        print(f"note: {note}")
+    duplicates = report["duplicates"]
+    print(f"duplicated texts: {duplicates['duplicated_rows']:,} rows share "
+          f"{duplicates['distinct_duplicated_texts']:,} texts")
+    for row in duplicates["top"]:
+        labels = ", ".join(f"{k} {v}" for k, v in row["labels"].items())
+        print(f"  {row['count']:>5} × {row['text'][:70]!r} ({labels})")
+    print("classes:")
+    for row in report["class_counts"]:
+        print(f"  {row['code']:>12} {row['name']:<16} {row['count']:>8,} {row['share']:6.1%}")
+    lengths = report["text_length_words"]
+    print("words per text: " + ", ".join(f"{k} {v:g}" for k, v in lengths.items()))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pipeline.train import TrainingStopped, train_run
+
+    overrides = {
+        key: getattr(args, key)
+        for key in (
+            "dedupe", "balance", "cap_per_class", "test_size", "val_size", "max_tokens",
+            "padding", "embedding_dim", "lstm_units", "spatial_dropout", "dropout",
+            "recurrent_dropout", "learning_rate", "epochs", "batch_size", "patience",
+        )
+        if getattr(args, key) is not None
+    }
+    if args.sequence_length is not None:
+        overrides["sequence_length"] = args.sequence_length
+    if args.group_by:
+        overrides["split"] = "story"
+    if args.seed is not None:
+        overrides.update(data_seed=args.seed, train_seed=args.seed)
+    config = get_preset(args.preset, **overrides)
+    dataset = _load(args)
+
+    bar = _ProgressBar(enabled=not args.json)
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = train_run(
+                dataset, config, runs_dir=args.runs_dir, on_progress=bar.update,
+                stop_event=stop, force=args.force, parent_run_id=args.resume,
+            )
+        except BaseException as exc:  # re-raised on the main thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="train")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        print("\nstopping after this batch (best epoch kept)…", file=sys.stderr)
+        stop.set()
+        worker.join()
+    bar.close()
+    if "error" in outcome:
+        if isinstance(outcome["error"], TrainingStopped):
+            print(f"error: {outcome['error']}", file=sys.stderr)
+            return 130
+        raise outcome["error"]
+    return _report_run(args, outcome["result"])
+
+
+def _report_run(args: argparse.Namespace, result: Any) -> int:
+    from pipeline.registry import RunRegistry
+
+    saved = RunRegistry(args.runs_dir).get(result.run_id)
+    payload = {
+        "run_id": result.run_id,
+        "run_dir": str(result.run_dir),
+        "from_cache": result.from_cache,
+        "stopped": result.stopped,
+        **_headline_metrics(saved),
+    }
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return 0
+    origin = "loaded from cache (same data and settings)" if result.from_cache else (
+        "stopped; best epoch kept" if result.stopped else "trained"
+    )
+    print(f"run {result.run_id}: {origin}")
+    _print_metrics(saved)
+    print(f"saved in {result.run_dir}")
+    return 0
+
+
+def _headline_metrics(saved: Any) -> dict[str, Any]:
+    metrics = saved.metrics
+    return {
+        "test_accuracy": metrics.get("test_accuracy"),
+        "test_loss": metrics.get("test_loss"),
+        "macro_f1": metrics.get("macro_f1"),
+        "baseline_accuracy": metrics.get("baseline", {}).get("test_accuracy"),
+        "epochs": len(saved.history),
+        "best_epoch": saved.run.get("best_epoch"),
+        "duration_s": saved.run.get("duration_s"),
+        "device": saved.run.get("device"),
+    }
+
+
+def _print_metrics(saved: Any) -> None:
+    head = _headline_metrics(saved)
+    print(f"test accuracy {head['test_accuracy']:.4f}, loss {head['test_loss']:.4f}, "
+          f"macro F1 {head['macro_f1']:.4f} (baseline accuracy "
+          f"{head['baseline_accuracy'] or float('nan'):.4f})")
+    print(f"{head['epochs']} epochs (best {head['best_epoch']}), "
+          f"{head['duration_s']:.0f} s on {head['device']}")
+    print(f"{'class':<18}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for code, row in saved.metrics.get("per_class", {}).items():
+        print(f"{row['name'][:18]:<18}{row['precision']:>10.3f}{row['recall']:>10.3f}"
+              f"{row['f1']:>10.3f}{row['support']:>10,}")
+
+
+def _newest_complete(registry: Any) -> str:
+    from pipeline.errors import RunNotFoundError
+
+    for run in registry.list_runs():
+        if run.status == "complete":
+            return run.run_id
+    raise RunNotFoundError(
+        f"No complete run in {registry.root}; train one first: python -m pipeline train"
+    )
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pipeline.registry import RunRegistry
+
+    registry = RunRegistry(args.runs_dir)
+    saved = registry.get(args.run_id or _newest_complete(registry))
+    if args.json:
+        print(json.dumps({"run_id": saved.run_id, **_headline_metrics(saved),
+                          "per_class": saved.metrics.get("per_class"),
+                          "confusion_matrix": saved.metrics.get("confusion_matrix")}, indent=2))
+        return 0
+    print(f"run {saved.run_id} ({saved.config.get('preset')}, {saved.run.get('dataset')})")
+    _print_metrics(saved)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pipeline.errors import PredictionError
+    from pipeline.predict import Predictor
+    from pipeline.registry import RunRegistry
+
+    registry = RunRegistry(args.runs_dir)
+    predictor = Predictor.from_run(registry, args.run_id or _newest_complete(registry))
+    texts = list(args.texts)
+    if args.file is not None:
+        from pipeline.data import read_table
+
+        table = read_table(args.file)
+        column = args.text_col or _only_text_column(table.frame.columns)
+        if column not in table.frame.columns:
+            raise PredictionError(
+                f"Column {column!r} is not in {args.file.name}; columns: "
+                f"{', '.join(map(str, table.frame.columns))}. Pass --text-col."
+            )
+        texts += table.frame[column].tolist()
+    if not texts:
+        raise PredictionError("Give headlines to classify, or --file with a CSV of them.")
+    frame = predictor.predict(texts)
+    if args.output is not None:
+        frame.to_csv(args.output, index=False)
+    if args.json:
+        rows = frame.to_dict(orient="records")
+        if args.explain:
+            for row in rows:
+                row["words"] = [(w.word, round(w.importance, 4))
+                                for w in predictor.word_importance(row["text"])]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for row in frame.itertuples():
+        print(f"{row.label_name or '(no words)':<16} {row.confidence:6.1%}  {row.text}")
+        if args.explain and row.label:
+            words = predictor.word_importance(row.text)
+            print("    " + " ".join(f"{w.word}({w.importance:+.2f})" for w in words))
+    return 0
+
+
+def _only_text_column(columns: Any) -> str:
+    from pipeline.errors import PredictionError
+
+    names = [str(c) for c in columns]
+    for candidate in ("TITLE", "title", "text", "headline"):
+        if candidate in names:
+            return candidate
+    if len(names) == 1:
+        return names[0]
+    raise PredictionError(f"Which column holds the texts? Pass --text-col (one of {', '.join(names)}).")
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from pipeline.errors import HeadlineLabError
+    from pipeline.registry import RunRegistry
+
+    registry = RunRegistry(args.runs_dir)
+    if args.action == "list":
+        runs = registry.list_runs()
+        if args.json:
+            print(json.dumps([run.__dict__ for run in runs], indent=2))
+        elif not runs:
+            print(f"no runs in {registry.root}")
+        for run in runs if not args.json else []:
+            accuracy = "-" if run.accuracy is None else f"{run.accuracy:.4f}"
+            print(f"{run.run_id}  {run.created_at}  {run.preset:<5} {run.status:<8} "
+                  f"acc {accuracy}  {run.epochs:>3} ep  {run.duration_s:7.0f} s  {run.dataset}")
+        return 0
+    if not args.target:
+        raise HeadlineLabError(f"'runs {args.action}' needs a run id or a zip file.")
+    if args.action == "delete":
+        registry.delete(args.target)
+        print(f"deleted {args.target}")
+    elif args.action == "export":
+        output = args.output or Path(f"headline-lab-run-{args.target}.zip")
+        output.write_bytes(registry.export_zip(args.target))
+        print(f"wrote {output}")
+    else:
+        path = Path(args.target)
+        if not path.is_file():
+            raise HeadlineLabError(f"No file {path}; give the path of a run zip to import.")
+        print(f"imported {registry.import_zip(path.read_bytes())}")
+    return 0
+
+
+class _ProgressBar:
+    """A one-line text progress bar on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = 0.0
+        self.started = time.perf_counter()
+
+    def update(self, event: Any) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if event.kind == "start":
+            self.started = now
+        if event.kind == "batch" and now - self.last < 0.1:
+            return
+        self.last = now
+        if event.kind == "end":
+            sys.stderr.write(f"\r{event.message:<100}\n")
+            return
+        width = 24
+        filled = int(width * event.batch / max(event.batches, 1))
+        metrics = " ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
+        fraction = event.fraction_done
+        eta = (now - self.started) * (1 - fraction) / fraction if fraction > 0 else 0
+        line = (f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+                f"{event.batch}/{event.batches} {metrics} | ETA {eta:4.0f} s")
+        sys.stderr.write(line[:160].ljust(100))
+        if event.kind == "epoch":
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Typed errors raised by every layer of the pipeline.
+
+Each message is written for the person using the app or the CLI: it names the
+problem and says how to fix it. The UI shows ``str(error)`` as it is; the CLI
+prints it on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class HeadlineLabError(Exception):
+    """Base class: an expected problem with a user-facing message."""
+
+
+class DatasetError(HeadlineLabError):
+    """The data cannot be read, mapped, validated or split."""
+
+
+class ConfigError(HeadlineLabError):
+    """A setting is out of range or contradicts another one."""
+
+
+class RunNotFoundError(HeadlineLabError):
+    """No saved run has the requested id."""
+
+
+class RunImportError(HeadlineLabError):
+    """An uploaded run archive is not a valid Headline Lab run."""
+
+
+class TrainingError(HeadlineLabError):
+    """Training could not start or failed part way."""
+
+
+class PredictionError(HeadlineLabError):
+    """The input to a prediction cannot be scored."""

@@ -1,0 +1,105 @@
+"""Test-set metrics from predicted probabilities, with ``sklearn.metrics``.
+
+The result is one JSON-ready dict, saved as a run's ``metrics.json``::
+
+    test_accuracy, test_loss, macro_f1, n_test
+    per_class          {code: {name, precision, recall, f1, support}}
+    confusion_matrix   {labels: [code], names: [name], matrix: [[int]]}  rows = true
+    misclassified      [{text, true, predicted, confidence, probabilities: {code: p}}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+)
+
+#: Most misclassified rows kept in metrics.json (the most confident mistakes first).
+MAX_MISCLASSIFIED = 5000
+
+
+def evaluate_probabilities(
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str],
+    label_names: dict[str, str],
+    texts: Sequence[str],
+    max_misclassified: int = MAX_MISCLASSIFIED,
+) -> dict[str, Any]:
+    """Score predicted probabilities against the true classes.
+
+    Parameters
+    ----------
+    y_true : int array, shape (n,)
+        Index into ``classes`` of each row's true label.
+    probabilities : float array, shape (n, len(classes))
+        The model's softmax output.
+    classes : sequence of str
+        Label codes in the model's output order.
+    label_names : dict
+        Display name of each code.
+    texts : sequence of str, length n
+        The test texts, for the misclassified table.
+    """
+    indices = list(range(len(classes)))
+    y_pred = probabilities.argmax(axis=1)
+    report = classification_report(
+        y_true, y_pred, labels=indices, target_names=list(classes),
+        output_dict=True, zero_division=0,
+    )
+    per_class = {
+        code: {
+            "name": label_names.get(code, code),
+            "precision": report[code]["precision"],
+            "recall": report[code]["recall"],
+            "f1": report[code]["f1-score"],
+            "support": int(report[code]["support"]),
+        }
+        for code in classes
+    }
+    return {
+        "n_test": int(len(y_true)),
+        "test_accuracy": float(accuracy_score(y_true, y_pred)),
+        "test_loss": float(log_loss(y_true, probabilities, labels=indices)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=indices, average="macro")),
+        "per_class": per_class,
+        "confusion_matrix": {
+            "labels": list(classes),
+            "names": [label_names.get(code, code) for code in classes],
+            "matrix": confusion_matrix(y_true, y_pred, labels=indices).tolist(),
+        },
+        "misclassified": _misclassified(
+            y_true, y_pred, probabilities, classes, texts, max_misclassified
+        ),
+    }
+
+
+def _misclassified(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str],
+    texts: Sequence[str],
+    limit: int,
+) -> list[dict[str, Any]]:
+    wrong = np.flatnonzero(y_true != y_pred)
+    confidence = probabilities[wrong, y_pred[wrong]]
+    wrong = wrong[np.argsort(-confidence, kind="stable")][:limit]
+    return [
+        {
+            "text": texts[i],
+            "true": classes[y_true[i]],
+            "predicted": classes[y_pred[i]],
+            "confidence": float(probabilities[i, y_pred[i]]),
+            "probabilities": {c: round(float(p), 4) for c, p in zip(classes, probabilities[i])},
+        }
+        for i in wrong
+    ]

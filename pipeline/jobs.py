@@ -1,0 +1,211 @@
+"""Training jobs that run in a background thread, one at a time.
+
+A Streamlit script is rerun on every click, which would kill a ``fit`` running
+inside it. So the app hands training to a :class:`JobManager` (one per process,
+held by ``st.cache_resource``): it queues jobs, runs them one after another on
+its own worker thread (one device, one training at a time), and exposes an
+immutable :class:`JobSnapshot` that a page can poll. The worker never touches
+the UI; it only writes progress into the job under a lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline.config import ExperimentConfig
+from pipeline.data import Dataset
+from pipeline.errors import HeadlineLabError
+from pipeline.train import ProgressEvent, TrainingStopped, train_run
+
+JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
+FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state for display.
+
+    ``eta_s`` is ``None`` until the first batch has run. ``queue_position`` is 1
+    for the next job to start, 0 once running or done.
+    """
+
+    job_id: int
+    label: str
+    status: JobStatus
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    logs: dict[str, float] = field(default_factory=dict)
+    history: tuple[dict[str, Any], ...] = ()
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    message: str = ""
+    run_id: str | None = None
+    queue_position: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    progress: float = 0.0
+
+
+class Job:
+    """One queued or running training; use :meth:`snapshot` and :meth:`stop`."""
+
+    def __init__(
+        self,
+        job_id: int,
+        dataset: Dataset,
+        config: ExperimentConfig,
+        force: bool,
+        parent_run_id: str | None,
+        label: str,
+    ) -> None:
+        self.job_id = job_id
+        self.dataset = dataset
+        self.config = config
+        self.force = force
+        self.parent_run_id = parent_run_id
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._state = JobSnapshot(job_id=job_id, label=label, status="queued")
+        self._fit_started: float | None = None
+
+    def snapshot(self) -> JobSnapshot:
+        """The job's state now (safe to call from any thread)."""
+        with self._lock:
+            return self._state
+
+    def stop(self) -> None:
+        """Ask the job to stop: a queued job is cancelled, a running one ends
+        after its current batch and keeps its best epoch."""
+        self._stop.set()
+
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            self._state = _replace(self._state, **changes)
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        now = time.perf_counter()
+        if event.kind == "start":
+            self._fit_started = now
+        fraction = event.fraction_done
+        eta = self._state.eta_s
+        if self._fit_started is not None and 0.0 < fraction < 1.0:
+            eta = (now - self._fit_started) * (1.0 - fraction) / fraction
+        self._update(
+            epoch=event.epoch, epochs=event.epochs, batch=event.batch, batches=event.batches,
+            logs=dict(event.logs), history=event.history, elapsed_s=event.elapsed_s,
+            eta_s=eta, progress=fraction, message=event.message or self._state.message,
+        )
+
+    def _run(self, runs_dir: Path | None) -> None:
+        if self._stop.is_set():
+            self._update(status="cancelled", message="Cancelled before it started.")
+            return
+        self._update(status="running", message="Preparing data and building the model…")
+        try:
+            result = train_run(
+                self.dataset, self.config, runs_dir=runs_dir, on_progress=self._on_progress,
+                stop_event=self._stop, force=self.force, parent_run_id=self.parent_run_id,
+            )
+        except TrainingStopped as exc:
+            self._update(status="stopped", message=str(exc))
+        except HeadlineLabError as exc:
+            self._update(status="failed", message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the worker must survive any failure
+            self._update(
+                status="failed",
+                message=f"Training failed unexpectedly ({type(exc).__name__}: {exc}).",
+            )
+        else:
+            if result.from_cache:
+                status: JobStatus = "cached"
+            else:
+                status = "stopped" if result.stopped else "finished"
+            self._update(status=status, run_id=result.run_id, eta_s=0.0, progress=1.0)
+
+
+class JobManager:
+    """Queues training jobs and runs them one at a time on a worker thread."""
+
+    def __init__(self, runs_dir: str | Path | None = None) -> None:
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else None
+        self._jobs: dict[int, Job] = {}
+        self._queue: queue.Queue[Job] = queue.Queue()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._worker = threading.Thread(target=self._work, name="training-worker", daemon=True)
+        self._worker.start()
+
+    def submit(
+        self,
+        dataset: Dataset,
+        config: ExperimentConfig,
+        *,
+        force: bool = False,
+        parent_run_id: str | None = None,
+        label: str = "",
+    ) -> Job:
+        """Queue a training of ``config`` on ``dataset``; returns the job at once."""
+        config.validate()
+        with self._lock:
+            job_id = next(self._ids)
+            job = Job(job_id, dataset, config, force, parent_run_id, label or f"job {job_id}")
+            self._jobs[job_id] = job
+        self._queue.put(job)
+        return job
+
+    def get(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self) -> list[Job]:
+        """Every job submitted, oldest first."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    def snapshot(self, job_id: int) -> JobSnapshot | None:
+        """The job's snapshot with its current queue position filled in."""
+        job = self.get(job_id)
+        if job is None:
+            return None
+        state = job.snapshot()
+        if state.status == "queued":
+            waiting = [j for j in self.jobs() if j.snapshot().status == "queued"]
+            position = next((i for i, j in enumerate(waiting, 1) if j.job_id == job_id), 0)
+            state = _replace(state, queue_position=position)
+        return state
+
+    def active(self) -> Job | None:
+        """The running job, if any."""
+        return next((j for j in self.jobs() if j.snapshot().status == "running"), None)
+
+    def wait(self, job_id: int, timeout: float | None = None) -> JobSnapshot:
+        """Block until the job is done (or ``timeout`` seconds pass)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.snapshot(job_id)
+            if state is None or state.done:
+                return state
+            if deadline is not None and time.monotonic() > deadline:
+                return state
+            time.sleep(0.05)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            job._run(self.runs_dir)
+
+
+def _replace(state: JobSnapshot, **changes: Any) -> JobSnapshot:
+    return dataclasses.replace(state, **changes)

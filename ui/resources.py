@@ -1,0 +1,72 @@
+"""Long-lived objects shared by every session: registry, job manager, predictors.
+
+``st.cache_resource`` keeps one object per argument value for the life of the
+server process. Modules that import TensorFlow (``pipeline.jobs``,
+``pipeline.predict``) are imported inside the functions that need them, so
+importing this module stays cheap for the Data, Prepare and Runs pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from pipeline.registry import RunRegistry, default_runs_dir
+
+if TYPE_CHECKING:
+    from pipeline.jobs import JobManager
+    from pipeline.predict import Predictor
+
+
+def runs_dir() -> Path:
+    """Folder of saved runs: ``$HEADLINE_LAB_RUNS_DIR`` or ``./runs`` (read on every call)."""
+    return default_runs_dir().resolve()
+
+
+def get_registry() -> RunRegistry:
+    """The registry over :func:`runs_dir` (cheap; it reads the disk on each call)."""
+    return RunRegistry(runs_dir())
+
+
+@st.cache_resource(show_spinner=False)
+def _job_manager(root: str) -> JobManager:
+    from pipeline.jobs import JobManager
+
+    return JobManager(Path(root))
+
+
+def get_job_manager() -> JobManager:
+    """The process-wide :class:`~pipeline.jobs.JobManager` for :func:`runs_dir`.
+
+    One object per runs folder, shared by every browser session, so a training
+    job outlives page switches and reruns.
+    """
+    return _job_manager(str(runs_dir()))
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def _predictor(root: str, run_id: str, created_at: str) -> Predictor:
+    from pipeline.predict import Predictor
+
+    return Predictor.from_run(RunRegistry(Path(root)), run_id)
+
+
+def get_predictor(run_id: str) -> Predictor:
+    """A loaded :class:`~pipeline.predict.Predictor` for ``run_id`` (cached).
+
+    The run's creation date is part of the cache key, so a run trained again
+    (same id, new files) is loaded afresh.
+    """
+    registry = get_registry()
+    created_at = str(registry.get(run_id).run.get("created_at", ""))
+    return _predictor(str(registry.root), run_id, created_at)
+
+
+@st.cache_data(show_spinner=False)
+def describe_device() -> str:
+    """``pipeline.device.describe_device()`` once per process (it runs nvidia-smi)."""
+    from pipeline.device import describe_device as describe
+
+    return describe()

@@ -1,0 +1,167 @@
+"""Session state: the one place that names every key the pages share.
+
+Keys (all optional; the helpers below fill in defaults):
+
+``dataset_source``   :class:`DatasetSource` of the active dataset; ``None`` = bundled UCI file.
+                     Tests may set it directly to switch datasets without the uploader.
+``pending_upload``   :class:`DatasetSource` of an upload waiting to be checked by the sidebar
+                     (a test can put bytes here; the sidebar treats it like the file uploader).
+``dataset_notice``   a message to show once about the dataset (e.g. "kept the previous one").
+``data_config``      the :class:`~pipeline.config.DataConfig` chosen on the Prepare page.
+``active_run_id``    the run the Results and Playground pages show.
+``train_job_id``     the last training job this session submitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import streamlit as st
+
+from pipeline.config import DataConfig
+
+DATASET_SOURCE = "dataset_source"
+PENDING_UPLOAD = "pending_upload"
+DATASET_NOTICE = "dataset_notice"
+DATA_CONFIG = "data_config"
+ACTIVE_RUN_ID = "active_run_id"
+TRAIN_JOB_ID = "train_job_id"
+HANDLED_JOBS = "handled_job_ids"
+
+SourceKind = Literal["bundled", "upload", "path"]
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """Where the active dataset comes from, and how its columns map.
+
+    ``digest`` identifies the content (sha256 of uploaded bytes, or the path with
+    its size and modification time) and is what the data caches key on, so the
+    bytes themselves are never hashed on a rerun.
+    """
+
+    kind: SourceKind
+    name: str
+    digest: str
+    text_col: str | None = None
+    label_col: str | None = None
+    payload: bytes | None = field(default=None, repr=False, compare=False)
+    path: str | None = None
+
+    @classmethod
+    def bundled(cls) -> DatasetSource:
+        """The bundled UCI News Aggregator file."""
+        return cls(kind="bundled", name="UCI News Aggregator (bundled)", digest="bundled")
+
+    @classmethod
+    def from_upload(
+        cls,
+        name: str,
+        data: bytes,
+        *,
+        text_col: str | None = None,
+        label_col: str | None = None,
+    ) -> DatasetSource:
+        """An uploaded file's bytes."""
+        digest = hashlib.sha256(data).hexdigest()
+        return cls(
+            kind="upload",
+            name=name,
+            digest=digest,
+            text_col=text_col,
+            label_col=label_col,
+            payload=data,
+        )
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | Path,
+        *,
+        text_col: str | None = None,
+        label_col: str | None = None,
+    ) -> DatasetSource:
+        """A CSV on the server's disk (used by tests and the CLI-style setup)."""
+        resolved = Path(path).resolve()
+        stat = resolved.stat()
+        return cls(
+            kind="path",
+            name=resolved.name,
+            digest=f"{resolved}:{stat.st_size}:{stat.st_mtime_ns}",
+            text_col=text_col,
+            label_col=label_col,
+            path=str(resolved),
+        )
+
+    def with_columns(self, text_col: str | None, label_col: str | None) -> DatasetSource:
+        """The same file with a chosen column mapping."""
+        return DatasetSource(
+            kind=self.kind,
+            name=self.name,
+            digest=self.digest,
+            text_col=text_col,
+            label_col=label_col,
+            payload=self.payload,
+            path=self.path,
+        )
+
+    @property
+    def cache_key(self) -> str:
+        """Content + column mapping: equal keys load equal datasets."""
+        return f"{self.digest}|{self.text_col}|{self.label_col}"
+
+    def raw_source(self) -> str | Path | bytes:
+        """What ``pipeline.data.read_table`` / ``load_dataset`` accept."""
+        if self.kind == "upload" and self.payload is not None:
+            return self.payload
+        if self.kind == "path" and self.path is not None:
+            return Path(self.path)
+        from pipeline.data import DEFAULT_DATA_PATH
+
+        return Path(DEFAULT_DATA_PATH)
+
+
+def get_dataset_source() -> DatasetSource:
+    """The active dataset's source (bundled UCI file until the user picks another)."""
+    source = st.session_state.get(DATASET_SOURCE)
+    return source if isinstance(source, DatasetSource) else DatasetSource.bundled()
+
+
+def set_dataset_source(source: DatasetSource) -> None:
+    """Make ``source`` the active dataset."""
+    st.session_state[DATASET_SOURCE] = source
+
+
+def get_data_config() -> DataConfig:
+    """The DataConfig chosen on the Prepare page (defaults until then)."""
+    config = st.session_state.get(DATA_CONFIG)
+    return config if isinstance(config, DataConfig) else DataConfig()
+
+
+def set_data_config(config: DataConfig) -> None:
+    """Remember the Prepare page's DataConfig for the Train page."""
+    st.session_state[DATA_CONFIG] = config
+
+
+def get_active_run_id() -> str | None:
+    """The run the Results and Playground pages show, if any."""
+    value = st.session_state.get(ACTIVE_RUN_ID)
+    return str(value) if value else None
+
+
+def set_active_run_id(run_id: str | None) -> None:
+    """Make ``run_id`` the active run (``None`` clears it)."""
+    st.session_state[ACTIVE_RUN_ID] = run_id
+
+
+def init_widget(key: str, value: Any) -> None:
+    """Give a widget its first value through session state (no ``value=`` argument).
+
+    Widgets created this way never trigger Streamlit's "default value and
+    session state both set" warning, and tests can pre-set the key.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
