@@ -10,6 +10,7 @@ the UI; it only writes progress into the job under a lock.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import itertools
 import queue
@@ -102,11 +103,14 @@ class Job:
         eta = self._state.eta_s
         if self._fit_started is not None and 0.0 < fraction < 1.0:
             eta = (now - self._fit_started) * (1.0 - fraction) / fraction
-        self._update(
-            epoch=event.epoch, epochs=event.epochs, batch=event.batch, batches=event.batches,
-            logs=dict(event.logs), history=event.history, elapsed_s=event.elapsed_s,
-            eta_s=eta, progress=fraction, message=event.message or self._state.message,
-        )
+        changes: dict[str, Any] = {
+            "epoch": event.epoch, "epochs": event.epochs, "logs": dict(event.logs),
+            "history": event.history, "elapsed_s": event.elapsed_s, "eta_s": eta,
+            "progress": fraction, "message": event.message or self._state.message,
+        }
+        if event.kind != "end":  # the end event knows the epochs, not the batches
+            changes.update(batch=event.batch, batches=event.batches)
+        self._update(**changes)
 
     def _run(self, runs_dir: Path | None) -> None:
         if self._stop.is_set():
@@ -141,11 +145,14 @@ class JobManager:
     def __init__(self, runs_dir: str | Path | None = None) -> None:
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None
         self._jobs: dict[int, Job] = {}
-        self._queue: queue.Queue[Job] = queue.Queue()
+        self._queue: queue.Queue[Job | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._worker = threading.Thread(target=self._work, name="training-worker", daemon=True)
         self._worker.start()
+        # A daemon thread killed inside TensorFlow at interpreter exit aborts the
+        # process; stop the running job and let the worker finish first.
+        atexit.register(self.shutdown)
 
     def submit(
         self,
@@ -201,9 +208,22 @@ class JobManager:
                 return state
             time.sleep(0.05)
 
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Stop every job, cancel the queued ones and end the worker thread."""
+        for job in self.jobs():
+            job.stop()
+        self._queue.put(None)
+        self._worker.join(timeout)
+
     def _work(self) -> None:
         while True:
             job = self._queue.get()
+            if job is None:
+                while not self._queue.empty():  # cancel what is still queued
+                    leftover = self._queue.get()
+                    if leftover is not None:
+                        leftover._run(self.runs_dir)
+                return
             job._run(self.runs_dir)
 
 

@@ -195,7 +195,8 @@ class _TrainingSession:
             )
         }
         history, stopped = self._fit(classifier, splits["train"], splits["validation"])
-        if stopped and len(history) == len(self._parent_history()):
+        new_epochs = history[len(self._parent_history()) :]
+        if stopped and not any(not row.get("partial") for row in new_epochs):
             raise TrainingStopped(
                 "Training was stopped before its first epoch finished; nothing was saved."
             )
@@ -259,6 +260,7 @@ class _TrainingSession:
                 initial_epoch=initial_epoch,
                 epochs=initial_epoch + cfg.epochs,
                 callbacks=callbacks,
+                shuffle=False,  # the tf.data pipeline shuffles
                 verbose=0,
             )
             if checkpoint.is_file():
@@ -421,6 +423,8 @@ class _ProgressReporter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         row = {"epoch": epoch + 1, **_floats(logs)}
         row["seconds"] = round(time.perf_counter() - self.epoch_started, 3)
+        if self.model.stop_training:  # stopped part way through this epoch
+            row["partial"] = True
         self.history.append(row)
         self._event("epoch", self.batches, logs)
 

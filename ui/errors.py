@@ -28,9 +28,10 @@ class Outcome:
     error: BaseException | None = None
 
 
-def show_error(err: BaseException, *, keep_note: str | None = None) -> None:
-    """Show ``err`` as an ``st.error`` box (user message, or a generic one for bugs).
+def message_for(err: BaseException, *, keep_note: str | None = None) -> str:
+    """The text to show for ``err``: its own message, or a generic one for bugs.
 
+    Unexpected errors are logged with their traceback on the server.
     ``keep_note`` is appended to say what stays in place, e.g. "The previous
     dataset is still active."
     """
@@ -42,9 +43,12 @@ def show_error(err: BaseException, *, keep_note: str | None = None) -> None:
             f"Something unexpected went wrong ({type(err).__name__}: {err}). "
             "The details are in the server log; please report them."
         )
-    if keep_note:
-        message = f"{message}\n\n{keep_note}"
-    st.error(message, icon=":material/error:")
+    return f"{message}\n\n{keep_note}" if keep_note else message
+
+
+def show_error(err: BaseException, *, keep_note: str | None = None) -> None:
+    """Show ``err`` as an ``st.error`` box (see :func:`message_for`)."""
+    st.error(message_for(err, keep_note=keep_note), icon=":material/error:")
 
 
 @contextmanager
@@ -64,7 +68,7 @@ def report_errors(*, keep_note: str | None = None) -> Iterator[Outcome]:
     outcome = Outcome()
     try:
         yield outcome
-    except Exception as err:  # noqa: BLE001 - the whole point: no traceback on screen
+    except Exception as err:  # the whole point: no traceback on screen
         outcome.ok = False
         outcome.error = err
         show_error(err, keep_note=keep_note)

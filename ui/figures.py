@@ -124,7 +124,10 @@ def word_length_histogram(
     """
     if isinstance(word_counts, Mapping):
         frame = pd.DataFrame(
-            {"words": [int(k) for k in word_counts], "texts": [int(v) for v in word_counts.values()]}
+            {
+                "words": [int(k) for k in word_counts],
+                "texts": [int(v) for v in word_counts.values()],
+            }
         ).sort_values("words")
     else:
         series = pd.Series(word_counts, dtype="int64")
@@ -198,7 +201,10 @@ def training_curves(
     """
     frame = history_frame(history)
     fig = go.Figure()
-    for key, name, color in ((metric, "train", TRAIN_COLOR), (f"val_{metric}", "validation", VAL_COLOR)):
+    for key, name, color in (
+        (metric, "train", TRAIN_COLOR),
+        (f"val_{metric}", "validation", VAL_COLOR),
+    ):
         if key in frame:
             fig.add_trace(
                 go.Scatter(
@@ -354,7 +360,12 @@ def runs_metric_bars(rows: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
     present = [m for m in metrics if m in rows]
     long = rows.melt(id_vars=["run"], value_vars=present, var_name="metric", value_name="value")
     fig = px.bar(
-        long, x="metric", y="value", color="run", barmode="group", text="value",
+        long,
+        x="metric",
+        y="value",
+        color="run",
+        barmode="group",
+        text="value",
         title="Test metrics side by side",
     )
     fig.update_traces(texttemplate="%{text:.3f}", textposition="outside", cliponaxis=False)

@@ -157,6 +157,24 @@ def set_active_run_id(run_id: str | None) -> None:
     st.session_state[ACTIVE_RUN_ID] = run_id
 
 
+#: Widget keys that start with this keep their value when their page is not shown.
+KEEP_PREFIX = "keep."
+
+
+def keep_widget_values() -> None:
+    """Stop Streamlit from forgetting settings widgets of pages not shown in this run.
+
+    Streamlit drops a widget's value at the end of a run that did not draw it.
+    Re-assigning the value through the Session State API at the top of every run
+    (the entry point calls this) turns it into a user value that survives page
+    switches. Only keys starting with :data:`KEEP_PREFIX` are touched; use it for
+    value widgets (never buttons or uploaders, which cannot be set).
+    """
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(KEEP_PREFIX):
+            st.session_state[key] = st.session_state[key]
+
+
 def init_widget(key: str, value: Any) -> None:
     """Give a widget its first value through session state (no ``value=`` argument).
 

@@ -1,0 +1,104 @@
+"""Data: what the active dataset holds: size, missing values, duplicated titles,
+class distribution, headline lengths and publishers. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import figures
+from ui.data import active_dataset, dataset_stats
+from ui.errors import report_errors
+
+st.title("Data")
+
+with report_errors() as outcome:
+    dataset = active_dataset()
+    stats = dataset_stats(top_n=10)
+if not outcome.ok:
+    st.stop()
+
+st.caption(
+    f"**{stats['name']}** · text column `{stats['text_col']}` · label column "
+    f"`{stats['label_col']}` · encoding {dataset.encoding}"
+)
+for note in dataset.notes:
+    st.info(note, icon=":material/info:")
+
+duplicates = stats["duplicates"]
+missing_total = sum(stats["missing"].values())
+cols = st.columns(5)
+cols[0].metric("Rows", f"{stats['rows']:,}", help=f"{stats['rows_read']:,} rows in the file")
+cols[1].metric("Columns", len(stats["columns"]))
+cols[2].metric("Missing cells", f"{missing_total:,}")
+cols[3].metric(
+    "Rows with a duplicated text",
+    f"{duplicates['duplicated_rows']:,}",
+    help=f"{duplicates['distinct_duplicated_texts']:,} distinct texts occur more than once "
+    f"({duplicates['extra_copies']:,} extra copies).",
+)
+cols[4].metric("Classes", len(stats["class_counts"]))
+
+st.subheader("Preview")
+preview = dataset.frame.head(500).copy()
+preview.insert(2, "category", preview["label"].map(dataset.display))
+st.dataframe(preview, hide_index=True, height=280)
+
+left, right = st.columns(2)
+class_counts = {row["code"]: row["count"] for row in stats["class_counts"]}
+left.plotly_chart(
+    figures.class_distribution_bar(class_counts, dataset.label_names), key="class_distribution"
+)
+lengths = stats["text_length_words"]
+right.plotly_chart(figures.word_length_histogram(stats["length_counts"]), key="length_histogram")
+right.caption(
+    f"Words per text: median {lengths['p50']:g}, 99th percentile {lengths['p99']:g}, "
+    f"99.9th {lengths['p99.9']:g}, longest {lengths['max']:,}."
+)
+
+st.subheader("Duplicated texts")
+st.markdown(
+    f"**{duplicates['duplicated_rows']:,}** rows share their text with another row "
+    f"(**{duplicates['distinct_duplicated_texts']:,}** distinct texts); "
+    f"**{stats['labels_per_duplicated_text']:,}** of those texts appear under more than one "
+    "class. The Prepare page drops them (every copy by default, as the original notebook did)."
+)
+if duplicates["top"]:
+    top = pd.DataFrame(
+        [
+            {
+                "text": row["text"],
+                "copies": row["count"],
+                "classes": ", ".join(
+                    f"{dataset.display(code)} ×{n}" for code, n in row["labels"].items()
+                ),
+            }
+            for row in duplicates["top"]
+        ]
+    )
+    st.dataframe(
+        top,
+        hide_index=True,
+        column_config={"text": st.column_config.TextColumn("text", width="large")},
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Missing values")
+    missing = pd.DataFrame(
+        {"column": list(stats["missing"]), "empty cells": list(stats["missing"].values())}
+    )
+    missing["share"] = missing["empty cells"] / max(stats["rows_read"], 1)
+    st.dataframe(
+        missing,
+        hide_index=True,
+        column_config={"share": st.column_config.NumberColumn(format="percent")},
+    )
+with right:
+    if stats["top_publishers"]:
+        st.subheader("Top publishers")
+        st.plotly_chart(figures.top_items_bar(stats["top_publishers"]), key="publishers")
+        st.caption(f"{stats['n_publishers']:,} publishers in all.")
+    if stats.get("n_stories"):
+        st.caption(f"{stats['n_stories']:,} news stories (STORY clusters).")

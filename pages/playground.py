@@ -1,0 +1,120 @@
+"""Playground: type a headline and see its category at once, with the words that
+drove the prediction; or score a whole CSV and download the predictions.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import figures
+from ui.errors import report_errors
+from ui.playground import (
+    BATCH_RESULT,
+    EXAMPLES,
+    TEXT_KEY,
+    read_batch_file,
+    score_batch,
+    set_example,
+)
+from ui.resources import get_predictor
+from ui.runs import list_runs, pick_run
+from ui.text import escape_markdown, highlight_words, importance_pairs
+
+st.title("Playground")
+
+runs = list_runs()
+if not runs:
+    st.info("No saved runs yet. Train one first; it becomes the active run automatically.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+run_id = pick_run(runs, key="playground.run", label="Model (run)")
+with report_errors() as outcome:
+    predictor = get_predictor(run_id)
+if not outcome.ok:
+    st.stop()
+
+# --- one headline ------------------------------------------------------------------------
+st.subheader("Try a headline")
+st.caption("Examples from the original notebook:")
+example_cols = st.columns(len(EXAMPLES))
+for i, (col, example) in enumerate(zip(example_cols, EXAMPLES, strict=True)):
+    col.button(
+        example,
+        key=f"playground.example.{i}",
+        on_click=set_example,
+        args=(example,),
+        width="stretch",
+    )
+text = st.text_input(
+    "Headline",
+    key=TEXT_KEY,
+    placeholder="Type a headline and press Enter",
+)
+
+if text and text.strip():
+    with report_errors() as outcome:
+        probabilities = predictor.predict_one(text)
+        importance = predictor.word_importance(text)
+    if outcome.ok:
+        predicted, confidence = next(iter(probabilities.items()))
+        left, right = st.columns([1, 2])
+        with left:
+            st.metric(
+                "Predicted category",
+                predicted,
+                delta=f"{confidence:.1%} confident",
+                delta_color="off",
+            )
+            st.markdown("**Words that drove it**")
+            st.markdown(highlight_words(importance))
+            st.caption(
+                ":green-background[green]: pushed towards "
+                f"{escape_markdown(predicted)}; :red-background[red]: pushed against it."
+            )
+        right.plotly_chart(figures.probability_bar(probabilities), key="proba")
+        with st.expander("Word importance in detail"):
+            st.plotly_chart(
+                figures.word_importance_bar(importance_pairs(importance)), key="importance"
+            )
+else:
+    st.caption("The prediction appears as soon as you press Enter.")
+
+# --- a whole file ------------------------------------------------------------------------
+st.subheader("Score a CSV")
+upload = st.file_uploader(
+    "CSV or CSV.gz with one headline per row",
+    type=["csv", "gz", "tsv", "txt"],
+    key="playground.batch",
+)
+if upload is None:
+    st.session_state.pop(BATCH_RESULT, None)
+else:
+    with report_errors() as outcome:
+        columns, guess = read_batch_file(upload.name, upload.getvalue())
+    if outcome.ok:
+        text_col = st.selectbox(
+            "Text column",
+            columns,
+            index=columns.index(guess) if guess in columns else 0,
+            key="playground.batch_col",
+        )
+        if st.button("Predict", key="playground.batch_go", type="primary"):
+            with report_errors() as outcome, st.spinner("Scoring…"):
+                st.session_state[BATCH_RESULT] = {
+                    "source": (upload.file_id, text_col, run_id),
+                    "frame": score_batch(predictor, upload.name, upload.getvalue(), text_col),
+                }
+        result = st.session_state.get(BATCH_RESULT)
+        if result is not None and result["source"] == (upload.file_id, text_col, run_id):
+            frame = result["frame"]
+            st.caption(f"{len(frame):,} rows scored with run `{run_id}`.")
+            st.dataframe(frame, hide_index=True)
+            st.download_button(
+                "Download predictions (CSV)",
+                data=frame.to_csv(index=False).encode("utf-8"),
+                file_name="predictions.csv",
+                mime="text/csv",
+                key="playground.batch_download",
+                on_click="ignore",
+            )

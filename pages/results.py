@@ -1,0 +1,198 @@
+"""Results: curves, test metrics beside the baseline, per-class report, confusion
+matrix, misclassified headlines, and a comparison of several runs.
+
+Reads the saved run's JSON files only; no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pipeline.registry import SavedRun
+from ui import figures
+from ui.errors import report_errors
+from ui.resources import get_registry
+from ui.runs import list_runs, pick_run, run_label
+
+st.title("Results")
+
+runs = list_runs()
+if not runs:
+    st.info("No saved runs yet. Train one on the Train page, or import one on the Runs page.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+run_id = pick_run(runs, key="results.run", label="Run")
+with report_errors() as outcome:
+    saved: SavedRun = get_registry().get(run_id)
+if not outcome.ok:
+    st.stop()
+
+metrics = saved.metrics
+run_info = saved.run
+names: dict[str, str] = dict(saved.labels.get("names", {}))
+
+
+def _name(code: str) -> str:
+    return names.get(code, code)
+
+
+# --- headline numbers --------------------------------------------------------------------
+st.caption(
+    f"Preset **{saved.config.get('preset', '?')}** · dataset **{run_info.get('dataset', '?')}** · "
+    f"{len(saved.history)} epochs · {float(run_info.get('duration_s', 0)):.0f} s on "
+    f"{run_info.get('device', '?')} · status **{run_info.get('status', '?')}**"
+    + (
+        f" · continues `{saved.config['parent_run_id']}`"
+        if saved.config.get("parent_run_id")
+        else ""
+    )
+)
+baseline = metrics.get("baseline") or {}
+base_acc = baseline.get("test_accuracy", baseline.get("accuracy"))
+base_f1 = baseline.get("macro_f1")
+acc, f1, loss = metrics.get("test_accuracy"), metrics.get("macro_f1"), metrics.get("test_loss")
+cols = st.columns(4)
+cols[0].metric(
+    "Test accuracy",
+    f"{acc:.2%}" if acc is not None else "n/a",
+    delta=f"{acc - base_acc:+.2%} vs baseline" if None not in (acc, base_acc) else None,
+)
+cols[1].metric(
+    "Macro F1",
+    f"{f1:.3f}" if f1 is not None else "n/a",
+    delta=f"{f1 - base_f1:+.3f} vs baseline" if None not in (f1, base_f1) else None,
+)
+cols[2].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
+cols[3].metric(
+    "TF-IDF baseline accuracy",
+    f"{base_acc:.2%}" if base_acc is not None else "n/a",
+    help=baseline.get("name", "TF-IDF + logistic regression on the same split"),
+)
+
+# --- curves ------------------------------------------------------------------------------
+best = run_info.get("best_epoch")
+left, right = st.columns(2)
+left.plotly_chart(figures.training_curves(saved.history, "accuracy", best=best), key="acc")
+right.plotly_chart(figures.training_curves(saved.history, "loss", best=best), key="loss")
+
+left, right = st.columns(2)
+left.plotly_chart(
+    figures.metrics_vs_baseline(
+        {"accuracy": acc, "macro_f1": f1}, {"accuracy": base_acc, "macro_f1": base_f1}
+    ),
+    key="baseline",
+)
+with right:
+    st.subheader("Per-class report")
+    per_class = metrics.get("per_class") or {}
+    report = pd.DataFrame(
+        [
+            {
+                "class": values.get("name", _name(code)),
+                "code": code,
+                "precision": values.get("precision"),
+                "recall": values.get("recall"),
+                "f1": values.get("f1"),
+                "support": values.get("support"),
+            }
+            for code, values in per_class.items()
+        ]
+    )
+    st.dataframe(
+        report,
+        hide_index=True,
+        column_config={
+            name: st.column_config.ProgressColumn(name, min_value=0.0, max_value=1.0, format="%.3f")
+            for name in ("precision", "recall", "f1")
+        },
+    )
+
+# --- confusion matrix --------------------------------------------------------------------
+matrix = metrics.get("confusion_matrix") or {}
+if matrix.get("matrix"):
+    mode = st.segmented_control(
+        "Confusion matrix values",
+        ["counts", "normalised"],
+        default="counts",
+        key="keep.results.cm_mode",
+        required=True,
+    )
+    labels = matrix.get("names") or [_name(code) for code in matrix.get("labels", [])]
+    st.plotly_chart(
+        figures.confusion_matrix_heatmap(labels, matrix["matrix"], normalize=mode == "normalised"),
+        key="cm",
+    )
+
+# --- misclassified -----------------------------------------------------------------------
+st.subheader("Misclassified test headlines")
+wrong = pd.DataFrame(metrics.get("misclassified") or [])
+if wrong.empty:
+    st.caption("No misclassified headlines were saved for this run.")
+else:
+    wrong["true class"] = wrong["true"].map(_name)
+    wrong["predicted class"] = wrong["predicted"].map(_name)
+    classes = sorted(set(wrong["true class"]) | set(wrong["predicted class"]))
+    left, right = st.columns(2)
+    true_pick = left.multiselect("True class", classes, key="results.true_filter")
+    pred_pick = right.multiselect("Predicted class", classes, key="results.pred_filter")
+    shown = wrong
+    if true_pick:
+        shown = shown[shown["true class"].isin(true_pick)]
+    if pred_pick:
+        shown = shown[shown["predicted class"].isin(pred_pick)]
+    st.caption(f"{len(shown):,} of {len(wrong):,} saved mistakes, most confident first.")
+    st.dataframe(
+        shown[["text", "true class", "predicted class", "confidence"]],
+        hide_index=True,
+        column_config={
+            "text": st.column_config.TextColumn("headline", width="large"),
+            "confidence": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+
+# --- comparison --------------------------------------------------------------------------
+st.subheader("Compare runs")
+labels_by_id = {run.run_id: run_label(run) for run in runs}
+compare_ids = st.multiselect(
+    "Runs to compare",
+    list(labels_by_id),
+    default=[run_id],
+    format_func=labels_by_id.__getitem__,
+    key="results.compare",
+)
+if len(compare_ids) >= 1:
+    registry = get_registry()
+    compared: dict[str, SavedRun] = {}
+    for other in compare_ids:
+        with report_errors():
+            compared[other] = registry.get(other)
+    short = {
+        rid: f"{rid[:8]} · {saved_run.config.get('preset', '?')}"
+        for rid, saved_run in compared.items()
+    }
+    histories = {short[rid]: saved_run.history for rid, saved_run in compared.items()}
+    left, right = st.columns(2)
+    left.plotly_chart(figures.compare_curves(histories, "val_accuracy"), key="cmp_acc")
+    right.plotly_chart(figures.compare_curves(histories, "val_loss"), key="cmp_loss")
+    table = pd.DataFrame(
+        [
+            {
+                "run": short[rid],
+                "test accuracy": saved_run.metrics.get("test_accuracy"),
+                "macro F1": saved_run.metrics.get("macro_f1"),
+                "test loss": saved_run.metrics.get("test_loss"),
+                "baseline accuracy": (saved_run.metrics.get("baseline") or {}).get("test_accuracy"),
+                "epochs": len(saved_run.history),
+                "duration (s)": saved_run.run.get("duration_s"),
+                "dataset": saved_run.run.get("dataset"),
+            }
+            for rid, saved_run in compared.items()
+        ]
+    )
+    st.dataframe(table, hide_index=True)
+    st.plotly_chart(
+        figures.runs_metric_bars(table, ["test accuracy", "macro F1", "baseline accuracy"]),
+        key="cmp_bars",
+    )

@@ -1,0 +1,103 @@
+"""Runs: every saved run; download as zip, import a zip, delete, make active.
+
+Listing reads JSON only. Importing checks the archive's model with Keras, so
+TensorFlow is imported then, and only then.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from ui import state
+from ui.errors import report_errors
+from ui.resources import get_registry, runs_dir
+from ui.runs import list_runs, run_label, runs_table
+
+CONFIRM_DELETE = "runs.confirm_delete"
+FLASH = "runs.flash"
+
+st.title("Runs")
+st.caption(f"Saved under `{runs_dir()}`.")
+registry = get_registry()
+runs = list_runs()
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    message, link_results = flash
+    st.success(message, icon=":material/check_circle:")
+    if link_results:
+        st.page_link("pages/results.py", label="See its results", icon=":material/insights:")
+
+if not runs:
+    st.info("No saved runs yet. Train one on the Train page, or import a run archive below.")
+else:
+    st.dataframe(
+        runs_table(runs),
+        hide_index=True,
+        column_config={
+            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "accuracy": st.column_config.NumberColumn(format="%.4f"),
+            "macro F1": st.column_config.NumberColumn(format="%.4f"),
+            "duration (s)": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+
+    st.subheader("Act on a run")
+    ids = [run.run_id for run in runs]
+    labels = {run.run_id: run_label(run) for run in runs}
+    active = state.get_active_run_id()
+    state.init_widget("runs.selected", active if active in ids else ids[0])
+    if st.session_state["runs.selected"] not in ids:
+        st.session_state["runs.selected"] = ids[0]
+    chosen = st.selectbox("Run", ids, format_func=labels.__getitem__, key="runs.selected")
+
+    cols = st.columns(3)
+    if cols[0].button(
+        "Make active",
+        key="runs.make_active",
+        type="primary",
+        disabled=chosen == active,
+        help="Results and Playground show the active run.",
+    ):
+        state.set_active_run_id(chosen)
+        st.rerun()
+    cols[1].download_button(
+        "Download zip",
+        data=functools.partial(registry.export_zip, chosen),
+        file_name=f"headline-lab-run-{chosen}.zip",
+        mime="application/zip",
+        key="runs.download",
+        on_click="ignore",
+    )
+    if cols[2].button("Delete…", key="runs.delete"):
+        st.session_state[CONFIRM_DELETE] = chosen
+
+    pending = st.session_state.get(CONFIRM_DELETE)
+    if pending and pending in ids:
+        st.warning(f"Delete run `{pending}` for good? Its model and results are removed.")
+        yes, no = st.columns(2)
+        if yes.button("Yes, delete it", key="runs.delete_confirm", type="primary"):
+            with report_errors() as outcome:
+                registry.delete(pending)
+            st.session_state.pop(CONFIRM_DELETE, None)
+            if outcome.ok:
+                if state.get_active_run_id() == pending:
+                    state.set_active_run_id(None)
+                st.session_state[FLASH] = (f"Deleted run `{pending}`.", False)
+                st.rerun()
+        if no.button("Cancel", key="runs.delete_cancel"):
+            st.session_state.pop(CONFIRM_DELETE, None)
+            st.rerun()
+
+st.subheader("Import a run")
+archive = st.file_uploader(
+    "Run archive (.zip exported from Headline Lab)", type=["zip"], key="runs.import_file"
+)
+if archive is not None and st.button("Import", key="runs.import", type="primary"):
+    with report_errors(keep_note="Nothing was imported; the saved runs are unchanged.") as outcome:
+        imported = registry.import_zip(archive.getvalue())
+    if outcome.ok:
+        state.set_active_run_id(imported)
+        st.session_state[FLASH] = (f"Imported run `{imported}`; it is now the active run.", True)
+        st.rerun()

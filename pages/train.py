@@ -1,0 +1,115 @@
+"""Train: pick a preset, edit any hyper-parameter, start a background training and
+watch it live; stop it, retrain a cached run, or continue a saved run.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import state
+from ui.data import active_dataset
+from ui.errors import report_errors
+from ui.resources import get_job_manager
+from ui.runs import list_runs, run_label
+from ui.training import (
+    POLL_SECONDS,
+    config_from_widgets,
+    describe_data_config,
+    draw_snapshot,
+    followed_job_id,
+    hyperparameter_widgets,
+    init_widgets,
+    replace_train,
+    submit,
+)
+
+st.title("Train")
+
+with st.spinner("Starting the training service (loads TensorFlow)…"):
+    manager = get_job_manager()
+
+init_widgets()
+data_config = state.get_data_config()
+
+with st.container(border=True):
+    st.subheader("Settings")
+    hyperparameter_widgets()
+    st.markdown(f"Data: {describe_data_config(data_config)}.")
+    st.page_link(
+        "pages/prepare.py", label="Change the data settings on Prepare", icon=":material/tune:"
+    )
+    if st.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:"):
+        with report_errors(keep_note="Nothing was started.") as outcome:
+            config = config_from_widgets(data_config)
+            dataset = active_dataset()
+            submit(manager, dataset, config, label=f"{config.preset} on {dataset.name}")
+
+with st.expander("Continue training a saved run"):
+    saved_runs = list_runs()
+    if not saved_runs:
+        st.caption("No saved runs yet.")
+    else:
+        labels = {run.run_id: run_label(run) for run in saved_runs}
+        parent = st.selectbox(
+            "Run to continue", list(labels), format_func=labels.__getitem__, key="train.parent"
+        )
+        state.init_widget("keep.train.more_epochs", 3)
+        more = st.number_input(
+            "More epochs", min_value=1, max_value=200, step=1, key="keep.train.more_epochs"
+        )
+        st.caption(
+            "The run keeps its own data and model settings; batch size, patience and seed come "
+            "from the settings above. Train it on the dataset it was trained on."
+        )
+        if st.button("Continue training", key="train.continue", icon=":material/fast_forward:"):
+            with report_errors(keep_note="Nothing was started.") as outcome:
+                config = replace_train(config_from_widgets(data_config), epochs=int(more))
+                submit(
+                    manager,
+                    active_dataset(),
+                    config,
+                    parent_run_id=parent,
+                    label=f"continue {parent[:8]} +{int(more)} epochs",
+                )
+
+st.subheader("Progress")
+job_id = followed_job_id(manager)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_panel(job_id: int) -> None:
+    """Redraw the job's progress every second until it is done."""
+    snap = manager.snapshot(job_id)
+    if snap is None:
+        return
+    draw_snapshot(manager, snap)
+    if snap.done:
+        st.rerun()  # a full rerun: the sidebar shows the new active run, polling stops
+
+
+if job_id is None:
+    st.caption("No training yet in this session. Pick settings above and press Start training.")
+else:
+    snapshot = manager.snapshot(job_id)
+    if snapshot is not None and snapshot.done:
+        draw_snapshot(manager, snapshot)
+    else:
+        live_panel(job_id)
+
+jobs = manager.jobs()
+if len(jobs) > 1 or (jobs and jobs[0].job_id != job_id):
+    with st.expander(f"All trainings on this server ({len(jobs)})"):
+        rows = []
+        for job in jobs:
+            snap = manager.snapshot(job.job_id)
+            rows.append(
+                {
+                    "job": job.job_id,
+                    "label": snap.label,
+                    "status": snap.status,
+                    "epoch": f"{snap.epoch}/{snap.epochs}" if snap.epochs else "",
+                    "run id": snap.run_id or "",
+                }
+            )
+        st.dataframe(pd.DataFrame(rows), hide_index=True)

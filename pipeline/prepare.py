@@ -1,0 +1,311 @@
+"""Cleaning, balancing and splitting a loaded dataset into train / validation / test.
+
+:func:`prepare` runs four steps, each set by a :class:`~pipeline.config.DataConfig`:
+
+1. dedupe by text (``drop_all`` drops every copy of a duplicated text like the seed
+   notebook's ``drop_duplicates(subset="TITLE", keep=False)``; ``keep_first``; ``none``);
+2. drop texts that would vectorise to nothing (empty, whitespace or punctuation only);
+3. balance (``downsample`` every class to the smallest one, ``cap`` each class, ``none``);
+4. split: a stratified random split, or a split grouped by news story so that no story
+   appears in two splits (near-identical headlines of one story would otherwise leak from
+   train into test).
+
+The same dataset and config always give the same splits. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from pipeline.config import DataConfig
+from pipeline.data import BLANK_CHARACTERS, Dataset
+from pipeline.errors import DatasetError
+
+#: Fewest rows a class may have after cleaning: fewer cannot be split three ways with
+#: every class in every split (default sizes: 25 % test, 20 % of the rest validation).
+MIN_ROWS_PER_CLASS: int = 10
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
+
+
+@dataclass
+class PreparedData:
+    """A cleaned, balanced dataset split three ways.
+
+    Attributes
+    ----------
+    train, validation, test : pandas.DataFrame
+        Columns ``text``, ``label`` and, when the dataset has stories, ``story``; a fresh
+        ``RangeIndex``; rows in shuffled order.
+    classes : list of str
+        Label codes, sorted: the class index order of every model trained on this data.
+    label_names : dict of str to str
+        Label code -> display name.
+    summary : dict
+        JSON-ready row counts through every step (see :func:`prepare`).
+    """
+
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    test: pd.DataFrame
+    classes: list[str]
+    label_names: dict[str, str]
+    summary: dict = field(default_factory=dict)
+
+    def split(self, name: str) -> pd.DataFrame:
+        """The ``"train"``, ``"validation"`` or ``"test"`` frame."""
+        return {"train": self.train, "validation": self.validation, "test": self.test}[name]
+
+    def to_csv_bytes(self) -> bytes:
+        """Every row with a ``split`` column (train/validation/test), as UTF-8 CSV."""
+        parts = [self.split(name).assign(split=name) for name in SPLITS]
+        return pd.concat(parts, ignore_index=True).to_csv(index=False).encode("utf-8")
+
+
+def class_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per label code, sorted by code: ``{"b": 115967, ...}``."""
+    counts = frame["label"].value_counts().sort_index()
+    return {str(label): int(n) for label, n in counts.items()}
+
+
+def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
+    """Dedupe, drop empty texts, balance and split a dataset.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A loaded dataset (``frame`` with ``text``, ``label``, optional ``story``).
+    cfg : DataConfig
+        The cleaning, balancing and splitting settings, and the seed.
+
+    Returns
+    -------
+    PreparedData
+        The three splits and a ``summary`` with ``rows_loaded``, ``duplicates_removed``,
+        ``rows_after_dedupe``, ``empty_removed``, ``rows_after_dropping_empty``,
+        ``rows_after_balance``, ``class_counts_before`` (as loaded),
+        ``class_counts_cleaned`` (after dedupe and empties), ``class_counts_after`` (after
+        balancing), ``split_sizes`` {split: rows}, ``split_class_counts`` {split: {label:
+        rows}}, ``config`` (the DataConfig as a dict) and ``notes``.
+
+    Raises
+    ------
+    ConfigError
+        A setting of ``cfg`` is invalid.
+    DatasetError
+        A story split without a story column, fewer than 2 classes or a class with fewer
+        than ``MIN_ROWS_PER_CLASS`` rows left after cleaning, or a split that cannot hold
+        every class.
+    """
+    cfg.validate()
+    if cfg.split == "story" and "story" not in ds.frame:
+        raise DatasetError(
+            f"A split by story needs a story column, and {ds.name} has none; choose the random "
+            "split, or upload a file with a STORY column that groups related headlines."
+        )
+    columns = ["text", "label"] + (["story"] if "story" in ds.frame else [])
+    frame = ds.frame[columns]
+    summary: dict = {"rows_loaded": len(frame), "class_counts_before": class_counts(frame)}
+
+    deduped = dedupe(frame, cfg.dedupe)
+    cleaned = drop_empty_texts(deduped)
+    summary.update(
+        rows_after_dedupe=len(deduped),
+        duplicates_removed=len(frame) - len(deduped),
+        empty_removed=len(deduped) - len(cleaned),
+        rows_after_dropping_empty=len(cleaned),
+        class_counts_cleaned=class_counts(cleaned),
+    )
+    _check_classes(cleaned, ds, "after dropping duplicated and empty texts")
+
+    balanced = balance(cleaned, cfg.balance, cfg.cap_per_class, cfg.seed)
+    _check_classes(balanced, ds, "after balancing")
+    summary.update(rows_after_balance=len(balanced), class_counts_after=class_counts(balanced))
+
+    if cfg.split == "story":
+        train, validation, test = _story_split(balanced, cfg)
+    else:
+        train, validation, test = _random_split(balanced, cfg, ds)
+    classes = sorted(summary["class_counts_after"])
+    splits = {"train": train, "validation": validation, "test": test}
+    notes = _check_splits(splits, classes, ds)
+    summary.update(
+        split_sizes={name: len(part) for name, part in splits.items()},
+        split_class_counts={name: class_counts(part) for name, part in splits.items()},
+        config=dataclasses.asdict(cfg),
+        notes=notes,
+    )
+    return PreparedData(
+        train=train,
+        validation=validation,
+        test=test,
+        classes=classes,
+        label_names={c: ds.display(c) for c in classes},
+        summary=summary,
+    )
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def dedupe(frame: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Rows of ``frame`` without duplicated texts.
+
+    ``drop_all`` drops every copy (the seed's ``keep=False``), ``keep_first`` keeps the
+    first copy, ``none`` keeps everything.
+    """
+    if mode == "drop_all":
+        return frame.drop_duplicates(subset="text", keep=False)
+    if mode == "keep_first":
+        return frame.drop_duplicates(subset="text", keep="first")
+    return frame
+
+
+def drop_empty_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose text keeps something after stripping whitespace and punctuation.
+
+    Such texts standardise to no token at all, and an all-padding row breaks the masked
+    cuDNN LSTM.
+    """
+    usable = frame["text"].str.strip(BLANK_CHARACTERS) != ""
+    return frame[usable]
+
+
+def balance(frame: pd.DataFrame, mode: str, cap: int | None, seed: int) -> pd.DataFrame:
+    """Downsample classes: to the smallest class (``downsample``), to ``cap`` rows (``cap``).
+
+    Rows are drawn with ``seed`` and returned in their original order; ``none`` returns
+    ``frame`` itself.
+    """
+    if mode == "none":
+        return frame
+    sizes = frame["label"].value_counts()
+    target = int(sizes.min()) if mode == "downsample" else int(cap or sizes.max())
+    parts = []
+    for label in sorted(sizes.index):
+        rows = frame[frame["label"] == label]
+        parts.append(rows if len(rows) <= target else rows.sample(n=target, random_state=seed))
+    return pd.concat(parts).sort_index()
+
+
+def _check_classes(frame: pd.DataFrame, ds: Dataset, when: str) -> None:
+    counts = frame["label"].value_counts()
+    if len(counts) < 2:
+        left = ", ".join(ds.display(c) for c in counts.index) or "none"
+        raise DatasetError(
+            f"Only {len(counts)} class(es) left {when} ({left}); a classifier needs at least "
+            "2. Keep duplicated texts (dedupe 'keep_first' or 'none') or add rows of other "
+            "classes."
+        )
+    small = counts[counts < MIN_ROWS_PER_CLASS].sort_index()
+    if len(small):
+        listing = ", ".join(f"{ds.display(c)!r} has {n}" for c, n in small.items())
+        raise DatasetError(
+            f"Too few rows per class {when}: {listing} (at least {MIN_ROWS_PER_CLASS} are "
+            "needed to split three ways). Add rows to that class, remove it from the file, "
+            "keep duplicated texts (dedupe 'keep_first' or 'none') or raise the cap."
+        )
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def _random_split(
+    frame: pd.DataFrame, cfg: DataConfig, ds: Dataset
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stratified: test_size of all rows to test, then val_size of the rest to validation."""
+    try:
+        rest, test = train_test_split(
+            frame, test_size=cfg.test_size, stratify=frame["label"], random_state=cfg.seed
+        )
+        train, validation = train_test_split(
+            rest, test_size=cfg.val_size, stratify=rest["label"], random_state=cfg.seed
+        )
+    except ValueError as exc:
+        n_classes = frame["label"].nunique()
+        raise DatasetError(
+            f"{ds.name} is too small to split {len(frame):,} rows of {n_classes} classes with "
+            f"test size {cfg.test_size} and validation size {cfg.val_size} ({exc}). Add rows, "
+            "or raise the test and validation sizes."
+        ) from None
+    return _finish(train), _finish(validation), _finish(test)
+
+
+def _story_split(
+    frame: pd.DataFrame, cfg: DataConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Split by story: whole stories go to one split, about the right share per class."""
+    rng = np.random.default_rng(cfg.seed)
+    # A row without a story id is a story of its own.
+    groups = frame["story"].where(frame["story"] != "", "\x00row" + frame.index.astype(str))
+    in_test = _hold_out_groups(groups, frame["label"], cfg.test_size, rng)
+    rest = frame[~in_test]
+    in_validation = _hold_out_groups(groups[~in_test], rest["label"], cfg.val_size, rng)
+    shuffle = cfg.seed
+    return (
+        _finish(rest[~in_validation], shuffle),
+        _finish(rest[in_validation], shuffle),
+        _finish(frame[in_test], shuffle),
+    )
+
+
+def _hold_out_groups(
+    groups: pd.Series, labels: pd.Series, fraction: float, rng: np.random.Generator
+) -> pd.Series:
+    """Boolean mask of the rows whose whole group is held out.
+
+    Each group counts for its most frequent label. Per label, groups are taken in random
+    order while the running row count's midpoint stays below ``fraction`` of that label's
+    rows, so the held-out share per class lands close to ``fraction``.
+    """
+    sizes = (
+        pd.DataFrame({"group": groups.to_numpy(), "label": labels.to_numpy()})
+        .groupby(["group", "label"], sort=True)
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    table = sizes.groupby("group", sort=True).agg(n=("n", "sum"))
+    majority = sizes.sort_values(["group", "n", "label"], ascending=[True, False, True])
+    table["label"] = majority.drop_duplicates("group").set_index("group")["label"]
+    table = table.iloc[rng.permutation(len(table))]
+    running = table.groupby("label", sort=False)["n"].cumsum()
+    target = fraction * table.groupby("label", sort=False)["n"].transform("sum")
+    held = table.index[(running - table["n"] / 2) < target]
+    return groups.isin(held)
+
+
+def _finish(part: pd.DataFrame, shuffle_seed: int | None = None) -> pd.DataFrame:
+    if shuffle_seed is not None:
+        part = part.sample(frac=1.0, random_state=shuffle_seed)
+    return part.reset_index(drop=True)
+
+
+def _check_splits(splits: dict[str, pd.DataFrame], classes: list[str], ds: Dataset) -> list[str]:
+    """Raise when a split is empty or train lacks a class; note classes missing elsewhere."""
+    for name, part in splits.items():
+        if part.empty:
+            raise DatasetError(
+                f"The {name} split of {ds.name} came out empty: there are too few stories to "
+                "split. Choose the random split, or raise the test and validation sizes."
+            )
+    missing_train = sorted(set(classes) - set(splits["train"]["label"]))
+    if missing_train:
+        raise DatasetError(
+            f"No training rows left for {', '.join(ds.display(c) for c in missing_train)}: "
+            "every story of that class went to validation or test. Choose the random split "
+            "or add rows of that class."
+        )
+    notes = []
+    for name in ("validation", "test"):
+        absent = sorted(set(classes) - set(splits[name]["label"]))
+        if absent:
+            notes.append(
+                f"The {name} split has no rows of {', '.join(ds.display(c) for c in absent)}: "
+                "its stories are too few or too big to share out."
+            )
+    return notes

@@ -1,0 +1,100 @@
+"""Shared fixtures for the AppTest tests: the real app, a temporary runs folder.
+
+Every test gets its own ``HEADLINE_LAB_RUNS_DIR`` (so nothing is written to
+``./runs``) and a fresh :class:`AppTest` of ``streamlit_app.py``. Streamlit's
+caches live for the whole test process, which is what makes the bundled
+dataset cheap after the first test that loads it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+APP = ROOT / "streamlit_app.py"
+PAGES = ("data", "prepare", "train", "results", "playground", "runs")
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from pipeline.config import DataConfig  # noqa: E402
+from ui.state import DatasetSource  # noqa: E402
+
+#: Seconds one script run may take (the first load of the bundled dataset takes ~7 s).
+RUN_TIMEOUT = 90
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty runs folder, exported as ``HEADLINE_LAB_RUNS_DIR``."""
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def small_source() -> DatasetSource:
+    """The ~2,800-row UCI fixture as a dataset source."""
+    return DatasetSource.from_path(FIXTURES / "uci_small.csv")
+
+
+def tiny_data_config(cap: int = 40) -> DataConfig:
+    """A few dozen rows per class: enough to split three ways, seconds to train."""
+    return DataConfig(balance="cap", cap_per_class=cap)
+
+
+def new_app(source: DatasetSource | None = None) -> AppTest:
+    """A fresh AppTest of the real app, optionally on another dataset."""
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    if source is not None:
+        at.session_state["dataset_source"] = source
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Show ``pages/<page>.py`` (the pages carry no custom ``url_path``, so this works
+    before the first run too)."""
+    at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception element and no error box anywhere on the page (sidebar included)."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def run_until(
+    at: AppTest,
+    done: Callable[[AppTest], bool],
+    *,
+    timeout: float = 150.0,
+    interval: float = 0.5,
+) -> AppTest:
+    """Rerun the app (as the polling fragment would) until ``done(at)`` or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if done(at):
+            return at
+        if time.monotonic() > deadline:
+            texts = [m.value for m in at.markdown] + [e.value for e in at.error]
+            raise AssertionError(f"condition not met after {timeout} s; page shows: {texts}")
+        time.sleep(interval)
+
+
+def texts_of(at: AppTest) -> str:
+    """Every message box and markdown text on the page, joined (for `in` checks)."""
+    parts = []
+    for kind in ("success", "info", "warning", "error", "markdown", "caption"):
+        parts.extend(str(el.value) for el in getattr(at, kind))
+    return "\n".join(parts)

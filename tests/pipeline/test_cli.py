@@ -1,0 +1,87 @@
+"""The command line, run as a user runs it: ``python -m pipeline ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
+TINY = [
+    "--balance", "cap", "--cap-per-class", "80", "--epochs", "1", "--batch-size", "32",
+    "--max-tokens", "1500", "--embedding-dim", "8", "--lstm-units", "4",
+]
+
+
+def cli(*args: str, runs_dir: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    extra = ["--runs-dir", str(runs_dir)] if runs_dir else []
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args, *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_inspect_json_on_a_fixture():
+    done = cli("inspect", "--data", str(SMALL), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"] == len(pd.read_csv(SMALL))
+    assert {row["code"] for row in report["class_counts"]} == {"b", "e", "m", "t"}
+
+
+def test_inspect_text_report():
+    done = cli("inspect", "--data", str(SMALL))
+    assert done.returncode == 0, done.stderr
+    assert f"{len(pd.read_csv(SMALL)):,} rows" in done.stdout and "health" in done.stdout
+
+
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
+    done = cli("inspect", "--data", str(SMALL), "--text-col", "headline", "--label-col", "topic")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "TITLE" in lines[0]  # names the columns that exist
+    assert "Traceback" not in done.stderr
+    missing = cli("inspect", "--data", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+@pytest.mark.training
+def test_train_cache_predict_evaluate_runs(tmp_path):
+    first = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    trained = json.loads(first.stdout)
+    assert trained["from_cache"] is False and 0 <= trained["test_accuracy"] <= 1
+
+    again = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) | {"from_cache": False} == trained
+    assert json.loads(again.stdout)["from_cache"] is True
+
+    predicted = cli("predict", "Stocks fall as oil prices climb", "--json", runs_dir=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    rows = json.loads(predicted.stdout)
+    assert rows[0]["label"] in {"b", "e", "m", "t"}
+
+    evaluated = cli("evaluate", trained["run_id"], runs_dir=tmp_path)
+    assert evaluated.returncode == 0 and "test accuracy" in evaluated.stdout
+
+    listed = cli("runs", "--json", runs_dir=tmp_path)
+    assert [run["run_id"] for run in json.loads(listed.stdout)] == [trained["run_id"]]
+
+    archive = tmp_path / "run.zip"
+    exported = cli("runs", "export", trained["run_id"], "--output", str(archive), runs_dir=tmp_path)
+    assert exported.returncode == 0 and archive.stat().st_size > 0
+
+
+def test_predict_without_runs_says_what_to_do(tmp_path):
+    done = cli("predict", "hello world", runs_dir=tmp_path)
+    assert done.returncode == 2
+    assert "train one first" in done.stderr

@@ -1,0 +1,53 @@
+"""Background training jobs: progress snapshots, queueing, stop and cancel."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.jobs import JobManager
+from tests.pipeline.conftest import tiny_config
+
+pytestmark = pytest.mark.training
+
+
+def test_jobs_run_one_at_a_time_and_report_progress(uci_small, tmp_path):
+    manager = JobManager(tmp_path)
+    first = manager.submit(uci_small, tiny_config(epochs=1), label="first")
+    second = manager.submit(uci_small, tiny_config(epochs=1, lstm_units=4), label="second")
+    waiting = manager.snapshot(second.job_id)
+    assert waiting.status == "queued" and waiting.queue_position >= 1
+    done = manager.wait(first.job_id, timeout=240)
+    assert done.status == "finished", done.message
+    assert done.run_id and done.progress == 1.0 and len(done.history) == 1
+    assert done.batches > 0 and done.elapsed_s > 0
+    assert manager.wait(second.job_id, timeout=240).status == "finished"
+    # the same settings again: served from the cache
+    third = manager.submit(uci_small, tiny_config(epochs=1))
+    cached = manager.wait(third.job_id, timeout=60)
+    assert cached.status == "cached" and cached.run_id == done.run_id
+
+
+def test_stop_a_running_job_and_cancel_a_queued_one(uci_small, tmp_path):
+    manager = JobManager(tmp_path)
+    running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
+    queued = manager.submit(uci_small, tiny_config(epochs=1, lstm_units=4))
+    queued.stop()
+    # wait until the first epoch has finished, then stop
+    for _ in range(2400):
+        state = manager.snapshot(running.job_id)
+        if len(state.history) >= 1 or state.done:
+            break
+        manager.wait(running.job_id, timeout=0.1)
+    running.stop()
+    final = manager.wait(running.job_id, timeout=240)
+    assert final.status == "stopped", final.message
+    assert final.run_id is not None and len(final.history) < 30
+    assert manager.wait(queued.job_id, timeout=60).status == "cancelled"
+
+
+def test_a_failing_job_reports_a_message(uci_small, tmp_path):
+    manager = JobManager(tmp_path)
+    job = manager.submit(uci_small, tiny_config(), parent_run_id="0123456789abcdef")
+    state = manager.wait(job.job_id, timeout=60)
+    assert state.status == "failed"
+    assert "No saved run 0123456789abcdef" in state.message

@@ -1,0 +1,278 @@
+"""pipeline.prepare: dedupe, empty texts, balancing, splitting, on the real UCI fixture."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from pipeline.config import DataConfig
+from pipeline.data import DEFAULT_DATA_PATH, load_dataset, load_default_dataset
+from pipeline.errors import ConfigError, DatasetError
+from pipeline.prepare import MIN_ROWS_PER_CLASS, class_counts, prepare
+
+NO_BALANCE = DataConfig(balance="none")
+
+
+def csv_bytes(rows: list[tuple[str, str]], header: str = "text,label") -> bytes:
+    frame = pd.DataFrame(rows, columns=header.split(","))
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def all_rows(prepared) -> pd.DataFrame:
+    return pd.concat([prepared.train, prepared.validation, prepared.test], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- dedupe
+
+
+def test_drop_all_removes_every_copy(small_dataset):
+    texts = Counter(small_dataset.frame["text"])
+    singles = sum(1 for n in texts.values() if n == 1)
+    prepared = prepare(small_dataset, NO_BALANCE)
+    summary = prepared.summary
+    assert summary["rows_loaded"] == len(small_dataset.frame)
+    assert summary["rows_after_dedupe"] == singles
+    assert summary["duplicates_removed"] == len(small_dataset.frame) - singles
+    rows = all_rows(prepared)
+    assert len(rows) == singles
+    assert not rows["text"].duplicated().any()
+    assert not rows["text"].str.startswith("The article requested cannot be found!").any()
+
+
+def test_keep_first_keeps_one_copy(small_dataset):
+    distinct = small_dataset.frame["text"].nunique()
+    prepared = prepare(small_dataset, DataConfig(dedupe="keep_first", balance="none"))
+    rows = all_rows(prepared)
+    assert len(rows) == prepared.summary["rows_after_dedupe"] == distinct
+    assert (
+        rows["text"] == "The article requested cannot be found! Please refresh your "
+        "browser or go back  ..."
+    ).sum() == 1
+
+
+def test_dedupe_none_keeps_everything(small_dataset):
+    prepared = prepare(small_dataset, DataConfig(dedupe="none", balance="none"))
+    assert prepared.summary["duplicates_removed"] == 0
+    assert len(all_rows(prepared)) == len(small_dataset.frame)
+    assert Counter(all_rows(prepared)["text"]) == Counter(small_dataset.frame["text"])
+
+
+def test_texts_without_words_are_dropped():
+    rows = [(f"headline number {i}", "ab"[i % 2]) for i in range(40)]
+    rows += [("", "a"), ("   ", "b"), ("!!!", "a"), ("... -- ...", "b"), ("é", "a"), ("42", "b")]
+    ds = load_dataset(csv_bytes(rows))
+    prepared = prepare(ds, DataConfig(balance="none"))
+    assert prepared.summary["empty_removed"] == 4
+    kept = set(all_rows(prepared)["text"])
+    assert {"é", "42"} <= kept
+    assert not kept & {"", "   ", "!!!", "... -- ..."}
+
+
+# --------------------------------------------------------------------------- balance
+
+
+def test_downsample_to_the_smallest_class(small_dataset):
+    prepared = prepare(small_dataset, DataConfig())
+    cleaned = prepared.summary["class_counts_cleaned"]
+    after = prepared.summary["class_counts_after"]
+    assert set(after.values()) == {min(cleaned.values())}
+    assert prepared.summary["rows_after_balance"] == 4 * min(cleaned.values())
+    assert class_counts(all_rows(prepared)) == after
+
+
+def test_cap_per_class(small_dataset):
+    prepared = prepare(small_dataset, DataConfig(balance="cap", cap_per_class=300))
+    cleaned = prepared.summary["class_counts_cleaned"]
+    assert prepared.summary["class_counts_after"] == {c: min(n, 300) for c, n in cleaned.items()}
+
+
+def test_cap_above_every_class_keeps_everything(small_dataset):
+    prepared = prepare(small_dataset, DataConfig(balance="cap", cap_per_class=10_000))
+    assert prepared.summary["class_counts_after"] == prepared.summary["class_counts_cleaned"]
+
+
+def test_balance_none(small_dataset):
+    prepared = prepare(small_dataset, NO_BALANCE)
+    assert prepared.summary["class_counts_after"] == prepared.summary["class_counts_cleaned"]
+    assert prepared.summary["class_counts_before"] == class_counts(small_dataset.frame)
+
+
+def test_cap_without_a_cap_is_a_config_error(small_dataset):
+    with pytest.raises(ConfigError, match="cap per class"):
+        prepare(small_dataset, DataConfig(balance="cap"))
+
+
+# --------------------------------------------------------------------------- random split
+
+
+def test_stratified_random_split_proportions(small_dataset):
+    prepared = prepare(small_dataset, DataConfig())
+    per_class = prepared.summary["class_counts_after"]
+    split_counts = prepared.summary["split_class_counts"]
+    for label, total in per_class.items():
+        test = split_counts["test"][label]
+        validation = split_counts["validation"][label]
+        assert abs(test - 0.25 * total) <= 1
+        assert abs(validation - 0.2 * (total - test)) <= 1
+        assert split_counts["train"][label] == total - test - validation
+    sizes = prepared.summary["split_sizes"]
+    assert sizes == {k: len(prepared.split(k)) for k in ("train", "validation", "test")}
+    assert sum(sizes.values()) == prepared.summary["rows_after_balance"]
+
+
+def test_splits_are_disjoint_and_cover_the_balanced_rows(small_dataset):
+    prepared = prepare(small_dataset, DataConfig())
+    texts = [set(prepared.split(name)["text"]) for name in ("train", "validation", "test")]
+    assert not texts[0] & texts[1] and not texts[0] & texts[2] and not texts[1] & texts[2]
+    assert sum(map(len, texts)) == prepared.summary["rows_after_balance"]
+    assert list(prepared.train.columns) == ["text", "label", "story"]
+    assert prepared.train.index.equals(pd.RangeIndex(len(prepared.train)))
+
+
+def test_classes_and_label_names(small_dataset):
+    prepared = prepare(small_dataset, DataConfig())
+    assert prepared.classes == ["b", "e", "m", "t"]
+    assert prepared.label_names == {
+        "b": "business",
+        "e": "entertainment",
+        "m": "health",
+        "t": "science/tech",
+    }
+
+
+def test_same_config_same_splits_and_other_seed_other_splits(small_dataset):
+    for split in ("random", "story"):
+        first = prepare(small_dataset, DataConfig(split=split))
+        again = prepare(
+            load_dataset(small_dataset.frame.to_csv(index=False).encode()), DataConfig(split=split)
+        )
+        for name in ("train", "validation", "test"):
+            pd.testing.assert_frame_equal(first.split(name), again.split(name))
+        other = prepare(small_dataset, DataConfig(split=split, seed=7))
+        assert set(other.test["text"]) != set(first.test["text"])
+
+
+# --------------------------------------------------------------------------- story split
+
+
+def test_story_split_keeps_stories_apart(small_dataset):
+    prepared = prepare(small_dataset, DataConfig(split="story", balance="none"))
+    stories = {name: set(prepared.split(name)["story"]) for name in ("train", "validation", "test")}
+    assert not stories["train"] & stories["test"]
+    assert not stories["train"] & stories["validation"]
+    assert not stories["validation"] & stories["test"]
+    per_class = prepared.summary["class_counts_after"]
+    for label, total in per_class.items():
+        share = prepared.summary["split_class_counts"]["test"].get(label, 0) / total
+        assert 0.15 < share < 0.35, (label, share)
+    assert prepared.summary["notes"] == []
+
+
+def test_story_split_with_downsampling(small_dataset):
+    prepared = prepare(small_dataset, DataConfig(split="story"))
+    train, test = set(prepared.train["story"]), set(prepared.test["story"])
+    assert not train & test
+    assert sum(prepared.summary["split_sizes"].values()) == prepared.summary["rows_after_balance"]
+
+
+def test_story_split_without_story_column(custom_csv_path):
+    ds = load_dataset(custom_csv_path)
+    with pytest.raises(DatasetError, match=r"story column.*choose the random split"):
+        prepare(ds, DataConfig(split="story"))
+
+
+def test_rows_without_a_story_are_stories_of_their_own():
+    rows = [(f"news {i}", "ab"[i % 2], "") for i in range(60)]
+    data = pd.DataFrame(rows, columns=["text", "label", "story"]).to_csv(index=False).encode()
+    prepared = prepare(load_dataset(data), DataConfig(split="story"))
+    assert prepared.summary["split_sizes"]["test"] == pytest.approx(15, abs=2)
+
+
+def test_story_split_notes_a_class_missing_from_test():
+    rows = [(f"alpha {i}", "a", "s1") for i in range(30)]
+    rows += [(f"beta {i}", "b", f"s{i % 10 + 2}") for i in range(30)]
+    data = pd.DataFrame(rows, columns=["text", "label", "story"]).to_csv(index=False).encode()
+    ds = load_dataset(data)
+    prepared = prepare(ds, DataConfig(split="story", balance="none"))
+    assert any("no rows of a" in note for note in prepared.summary["notes"])
+    assert set(prepared.train["label"]) == {"a", "b"}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_class_too_small_after_cleaning_is_named():
+    rows = [(f"business {i}", "b") for i in range(30)]
+    rows += [(f"health {i}", "m") for i in range(MIN_ROWS_PER_CLASS - 1)]
+    rows += [("same health title", "m")] * 5  # dropped by drop_all
+    data = csv_bytes(rows, header="TITLE,CATEGORY")
+    with pytest.raises(DatasetError) as info:
+        prepare(load_dataset(data), DataConfig())
+    message = str(info.value)
+    assert f"'health' has {MIN_ROWS_PER_CLASS - 1}" in message
+    assert "keep_first" in message
+    # Keeping one copy of the duplicate gives the class enough rows.
+    prepared = prepare(load_dataset(data), DataConfig(dedupe="keep_first"))
+    assert prepared.summary["class_counts_after"] == {"b": 10, "m": 10}
+
+
+def test_fewer_than_two_classes_after_cleaning():
+    rows = [(f"unique {i}", "a") for i in range(30)] + [("copy", "b")] * 20
+    with pytest.raises(DatasetError, match=r"Only 1 class\(es\) left .*at least 2"):
+        prepare(load_dataset(csv_bytes(rows)), DataConfig())
+
+
+def test_too_small_to_split_is_a_dataset_error():
+    rows = [(f"text {i}", "abc"[i % 3]) for i in range(30)]
+    with pytest.raises(DatasetError, match="too small to split"):
+        prepare(load_dataset(csv_bytes(rows)), DataConfig(test_size=0.05))
+
+
+# --------------------------------------------------------------------------- output
+
+
+def test_to_csv_bytes_has_every_row_with_its_split(small_dataset):
+    prepared = prepare(small_dataset, DataConfig())
+    table = pd.read_csv(io.BytesIO(prepared.to_csv_bytes()), dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["text", "label", "story", "split"]
+    assert table["split"].value_counts().to_dict() == prepared.summary["split_sizes"]
+    assert set(table.loc[table["split"] == "test", "text"]) == set(prepared.test["text"])
+
+
+def test_summary_is_json_ready(small_dataset):
+    import json
+
+    summary = prepare(small_dataset, DataConfig(split="story")).summary
+    assert json.loads(json.dumps(summary)) == summary
+    assert summary["config"]["split"] == "story"
+
+
+def test_class_counts_helper():
+    frame = pd.DataFrame({"text": list("abcde"), "label": ["y", "x", "y", "z", "y"]})
+    assert class_counts(frame) == {"x": 1, "y": 3, "z": 1}
+    assert list(class_counts(frame)) == ["x", "y", "z"]
+
+
+def test_full_dataset_seed_settings():
+    if not DEFAULT_DATA_PATH.is_file():
+        pytest.skip("the bundled dataset is not there")
+    ds = load_default_dataset()
+    started = time.perf_counter()
+    prepared = prepare(ds, DataConfig())
+    seconds = time.perf_counter() - started
+    summary = prepared.summary
+    # The numbers in data/README.md: drop_duplicates(subset="TITLE", keep=False).
+    assert summary["rows_after_dedupe"] == 393_867
+    assert summary["class_counts_cleaned"] == {
+        "b": 108_145,
+        "e": 142_542,
+        "m": 41_908,
+        "t": 101_272,
+    }
+    assert summary["class_counts_after"] == dict.fromkeys("bemt", 41_908)
+    assert summary["split_sizes"]["test"] == 41_908
+    assert seconds < 10

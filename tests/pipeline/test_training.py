@@ -1,0 +1,167 @@
+"""Real (tiny) trainings: save, cache, predict, resume, stop, seed preset."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from pipeline.errors import TrainingError
+from pipeline.predict import Predictor
+from pipeline.registry import JSON_FILES, MODEL_FILE, RunRegistry
+from pipeline.train import TrainingStopped, make_run_id, train_run
+from tests.pipeline.conftest import tiny_config
+
+pytestmark = pytest.mark.training
+
+
+def test_a_run_is_saved_with_every_file(trained_run, runs_dir):
+    result, _ = trained_run
+    assert not result.from_cache and not result.stopped
+    names = {path.name for path in result.run_dir.iterdir()}
+    assert names == {MODEL_FILE, *JSON_FILES}
+    saved = RunRegistry(runs_dir).get(result.run_id)
+    assert saved.complete
+    assert [row["epoch"] for row in saved.history] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(saved.history[0])
+    assert saved.labels["classes"] == ["b", "e", "m", "t"]
+    assert saved.labels["names"]["m"] == "health"
+    assert 0.0 <= saved.metrics["test_accuracy"] <= 1.0
+    assert saved.metrics["baseline"]["test_accuracy"] > 0.4
+    assert saved.config["resolved"]["sequence_length"] >= 8
+    assert saved.data["fingerprint"]
+    assert not list(runs_dir.glob(".tmp-*")) and not list(runs_dir.glob(".checkpoint-*"))
+
+
+def test_progress_events_cover_start_batches_epochs_and_end(trained_run):
+    _, events = trained_run
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert kinds.count("epoch") == 2
+    batches = [e for e in events if e.kind == "batch"]
+    assert batches[0].batch == 1 and batches[0].batches == batches[-1].batch
+    assert all(0.0 <= e.fraction_done <= 1.0 for e in events)
+    assert events[-1].fraction_done == 1.0
+    assert "loss" in batches[-1].logs
+
+
+def test_same_data_and_settings_come_from_the_cache(trained_run, uci_small, runs_dir):
+    result, _ = trained_run
+    started = time.perf_counter()
+    again = train_run(uci_small, tiny_config(), runs_dir=runs_dir)
+    assert again.from_cache and again.run_id == result.run_id
+    assert time.perf_counter() - started < 5  # no training happened
+
+
+def test_run_id_depends_on_data_settings_and_parent(uci_small):
+    from pipeline.data import fingerprint
+
+    fp = fingerprint(uci_small)
+    base = make_run_id(fp, tiny_config(), None)
+    assert base == make_run_id(fp, tiny_config(), None)
+    assert base != make_run_id(fp, tiny_config(epochs=3), None)
+    assert base != make_run_id("0" * 16, tiny_config(), None)
+    assert base != make_run_id(fp, tiny_config(), "abcdef0123456789")
+
+
+def test_saved_model_predicts_raw_strings(trained_run, runs_dir):
+    result, _ = trained_run
+    predictor = Predictor.from_run(RunRegistry(runs_dir), result.run_id)
+    frame = predictor.predict(["Stocks rally as Fed holds rates", "", "Ebola outbreak spreads"])
+    assert list(frame.columns[:4]) == ["text", "label", "label_name", "confidence"]
+    probs = frame[[f"p_{c}" for c in predictor.classes]].to_numpy()
+    assert np.allclose(probs[[0, 2]].sum(axis=1), 1.0, atol=1e-5)
+    assert frame.loc[1, "label"] == "" and np.isnan(frame.loc[1, "confidence"])
+    one = predictor.predict_one("Stocks rally as Fed holds rates")
+    assert set(one) == {"business", "entertainment", "health", "science/tech"}
+    assert list(one.values()) == sorted(one.values(), reverse=True)
+    words = predictor.word_importance("Stocks rally as Fed holds rates")
+    assert [w.word for w in words] == ["Stocks", "rally", "as", "Fed", "holds", "rates"]
+
+
+def test_batch_prediction_of_thousands_matches_single_calls(trained_run, runs_dir):
+    result, _ = trained_run
+    predictor = Predictor.from_run(RunRegistry(runs_dir), result.run_id)
+    texts = [f"headline number {i} about markets and movies" for i in range(5000)]
+    texts[123] = "Apple shares climb after iPhone launch"
+    probs = predictor.probabilities(texts)
+    assert probs.shape == (5000, 4)
+    single = predictor.probabilities([texts[123]])[0]
+    assert np.allclose(probs[123], single, atol=1e-5)
+
+
+def test_resume_continues_history_and_records_parent(trained_run, uci_small, runs_dir):
+    parent, _ = trained_run
+    child = train_run(
+        uci_small, tiny_config(epochs=1), runs_dir=runs_dir, parent_run_id=parent.run_id
+    )
+    assert child.run_id != parent.run_id and not child.from_cache
+    saved = RunRegistry(runs_dir).get(child.run_id)
+    assert [row["epoch"] for row in saved.history] == [1, 2, 3]
+    assert saved.config["parent_run_id"] == parent.run_id
+    assert saved.run["parent_run_id"] == parent.run_id
+    # the parent's data and model settings win over the ones passed in
+    assert saved.config["model"] == RunRegistry(runs_dir).get(parent.run_id).config["model"]
+
+
+def test_stop_ends_within_a_batch_and_keeps_the_best_epoch(uci_small, tmp_path):
+    stop = threading.Event()
+    seen = []
+
+    def on_progress(event):
+        seen.append(event)
+        if event.kind == "batch" and event.epoch == 2 and event.batch == 1:
+            stop.set()
+
+    result = train_run(
+        uci_small, tiny_config(epochs=5), runs_dir=tmp_path, on_progress=on_progress,
+        stop_event=stop,
+    )
+    assert result.stopped
+    batches_after_stop = [e for e in seen if e.kind == "batch" and e.epoch == 2]
+    assert len(batches_after_stop) == 1
+    registry = RunRegistry(tmp_path)
+    saved = registry.get(result.run_id)
+    assert saved.run["status"] == "stopped"
+    # epoch 2 ran one batch: it is kept in the history, marked partial
+    assert [row.get("partial", False) for row in saved.history] == [False, True]
+    # a stopped run is listed but never served from the cache
+    assert registry.find_complete(result.run_id) is None
+    again = train_run(uci_small, tiny_config(epochs=5), runs_dir=tmp_path, stop_event=None,
+                      on_progress=lambda e: None)
+    assert not again.from_cache
+
+
+def test_stop_before_the_first_epoch_saves_nothing(uci_small, tmp_path):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(TrainingStopped, match="nothing was saved"):
+        train_run(uci_small, tiny_config(), runs_dir=tmp_path, stop_event=stop)
+    assert RunRegistry(tmp_path).list_runs() == []
+
+
+def test_seed_preset_trains_with_left_padding(uci_small, tmp_path):
+    config = tiny_config("seed", epochs=1, sequence_length=24)
+    result = train_run(uci_small, config, runs_dir=tmp_path)
+    saved = RunRegistry(tmp_path).get(result.run_id)
+    assert saved.config["model"]["padding"] == "pre"
+    assert saved.config["resolved"]["sequence_length"] == 24
+    model = RunRegistry(tmp_path).load_model(result.run_id)
+    assert "left_pad" in [layer.name for layer in model.layers]
+    config_json = json.loads((result.run_dir / "config.json").read_text())
+    assert config_json["preset"] == "seed"
+
+
+def test_resume_refuses_data_with_other_classes(trained_run, runs_dir, tmp_path):
+    from pipeline.data import load_dataset
+
+    parent, _ = trained_run
+    rows = ["TITLE,CATEGORY"] + [f"headline {i} words here,{'xy'[i % 2]}" for i in range(60)]
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join(rows))
+    other = load_dataset(path)
+    with pytest.raises(TrainingError, match="same classes"):
+        train_run(other, tiny_config(epochs=1), runs_dir=runs_dir, parent_run_id=parent.run_id)

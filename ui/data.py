@@ -1,0 +1,92 @@
+"""Cached access to the active dataset, its statistics and its prepared splits.
+
+The caches key on :attr:`DatasetSource.cache_key` (content digest + column
+mapping) and on the DataConfig's fields, never on the file bytes or the
+DataFrame themselves, so a rerun costs a dictionary lookup plus the copy
+``st.cache_data`` hands back. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import streamlit as st
+
+from pipeline.config import DataConfig
+from pipeline.data import (
+    Dataset,
+    RawTable,
+    guess_columns,
+    inspect_dataset,
+    load_dataset,
+    read_table,
+)
+from pipeline.prepare import PreparedData, prepare
+from ui.state import DatasetSource, get_dataset_source
+
+
+def _config_key(config: DataConfig) -> str:
+    return json.dumps(dataclasses.asdict(config), sort_keys=True)
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=4)
+def _read_table(digest: str, _source: DatasetSource) -> RawTable:
+    return read_table(_source.raw_source(), name=_source.name)
+
+
+@st.cache_data(show_spinner="Loading the dataset…", max_entries=4)
+def _load(cache_key: str, _source: DatasetSource) -> Dataset:
+    return load_dataset(
+        _source.raw_source(),
+        text_col=_source.text_col,
+        label_col=_source.label_col,
+        name=_source.name,
+    )
+
+
+@st.cache_data(show_spinner="Computing statistics…", max_entries=8)
+def _inspect(cache_key: str, top_n: int, _dataset: Dataset) -> dict[str, Any]:
+    return inspect_dataset(_dataset, top_n=top_n)
+
+
+@st.cache_data(show_spinner="Cleaning, balancing and splitting…", max_entries=8)
+def _prepare(
+    cache_key: str, config_key: str, _dataset: Dataset, _config: DataConfig
+) -> PreparedData:
+    return prepare(_dataset, _config)
+
+
+def read_raw(source: DatasetSource) -> RawTable:
+    """The file's table with its original columns (for the column picker)."""
+    return _read_table(source.digest, source)
+
+
+def guess_source_columns(source: DatasetSource) -> tuple[list[str], str | None, str | None]:
+    """The file's columns and ``pipeline.data.guess_columns``' text and label guesses."""
+    raw = read_raw(source)
+    text_col, label_col = guess_columns(raw)
+    return [str(c) for c in raw.frame.columns], text_col, label_col
+
+
+def load_source(source: DatasetSource) -> Dataset:
+    """Load (or fetch from the cache) the dataset ``source`` describes."""
+    return _load(source.cache_key, source)
+
+
+def active_dataset() -> Dataset:
+    """The dataset chosen in the sidebar (the bundled UCI file by default)."""
+    return load_source(get_dataset_source())
+
+
+def dataset_stats(top_n: int = 10) -> dict[str, Any]:
+    """``pipeline.data.inspect_dataset`` of the active dataset, cached."""
+    source = get_dataset_source()
+    return _inspect(source.cache_key, top_n, load_source(source))
+
+
+def prepared_data(config: DataConfig) -> PreparedData:
+    """``pipeline.prepare.prepare`` of the active dataset under ``config``, cached."""
+    source = get_dataset_source()
+    return _prepare(source.cache_key, _config_key(config), load_source(source), config)

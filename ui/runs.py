@@ -1,0 +1,93 @@
+"""Saved runs as the pages show them: labels, tables and the run picker.
+
+Reads ``pipeline.registry`` only (JSON files), never TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pipeline.registry import RunSummary
+from ui import state
+from ui.resources import get_registry
+
+
+def list_runs() -> list[RunSummary]:
+    """Every readable saved run, newest first."""
+    return get_registry().list_runs()
+
+
+def run_label(run: RunSummary) -> str:
+    """One line naming a run: date, preset, dataset, accuracy, short id."""
+    accuracy = f"{run.accuracy:.1%}" if run.accuracy is not None else "n/a"
+    date = run.created_at.replace("T", " ")[:16]
+    stopped = " (stopped)" if run.status == "stopped" else ""
+    return f"{date} · {run.preset} · {run.dataset} · acc {accuracy}{stopped} · {run.run_id[:8]}"
+
+
+def runs_table(runs: Sequence[RunSummary]) -> pd.DataFrame:
+    """The Runs page table: one row per run, readable column names."""
+    rows: list[dict[str, Any]] = [
+        {
+            "created": pd.to_datetime(run.created_at, utc=True, errors="coerce"),
+            "preset": run.preset,
+            "dataset": run.dataset,
+            "accuracy": run.accuracy,
+            "macro F1": run.macro_f1,
+            "epochs": run.epochs,
+            "duration (s)": run.duration_s,
+            "status": run.status,
+            "continues": run.parent_run_id or "",
+            "run id": run.run_id,
+        }
+        for run in runs
+    ]
+    columns = [
+        "created", "preset", "dataset", "accuracy", "macro F1", "epochs",
+        "duration (s)", "status", "continues", "run id",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def pick_run(
+    runs: Sequence[RunSummary],
+    *,
+    key: str,
+    label: str = "Run",
+    follow_active: bool = True,
+) -> str | None:
+    """A selectbox of runs, preselecting the active run; returns the chosen run id.
+
+    With ``follow_active`` the choice also becomes the active run, so the
+    Results and Playground pages always show the same one.
+    """
+    if not runs:
+        return None
+    ids = [run.run_id for run in runs]
+    labels = {run.run_id: run_label(run) for run in runs}
+    active = state.get_active_run_id()
+    # Follow the active run when it changed elsewhere (Train, Runs page); a pick made
+    # in this selectbox has already become the active run through the callback.
+    if follow_active and active in ids:
+        st.session_state[key] = active
+    elif st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0]
+    chosen = st.selectbox(
+        label,
+        ids,
+        format_func=labels.__getitem__,
+        key=key,
+        on_change=_make_active if follow_active else None,
+        args=(key,) if follow_active else None,
+    )
+    if follow_active and active not in ids:
+        state.set_active_run_id(chosen)
+    return chosen
+
+
+def _make_active(key: str) -> None:
+    state.set_active_run_id(st.session_state.get(key))

@@ -1,0 +1,83 @@
+"""Showing user and dataset text safely: Markdown-escaped, never HTML.
+
+``st.markdown`` already escapes HTML unless ``unsafe_allow_html=True`` (never
+used in this app). What remains is Markdown itself: a headline such as
+``*Breaking* [news](javascript:...) costs $5 :fire:`` must show as typed, so
+every ASCII punctuation character is backslash-escaped (CommonMark allows an
+escape before any of them), which also disarms Streamlit's ``:color[...]``,
+``:emoji:`` and ``$LaTeX$`` extensions.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_PUNCTUATION = frozenset(string.punctuation)
+
+#: Streamlit Markdown background colours for words that pushed towards / against the prediction.
+POSITIVE_COLOR, NEGATIVE_COLOR = "green", "red"
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` with every ASCII punctuation character backslash-escaped.
+
+    Whitespace runs (newlines included) collapse to one space, so a text can
+    never start a heading, a list or a code block.
+    """
+    plain = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in plain)
+
+
+def _pairs(importance: Iterable[Any]) -> list[tuple[str, float]]:
+    pairs = []
+    for item in importance:
+        if isinstance(item, tuple):
+            word, value = item
+        else:
+            word, value = item.word, item.importance
+        pairs.append((str(word), float(value)))
+    return pairs
+
+
+def highlight_words(
+    importance: Sequence[Any],
+    *,
+    threshold: float = 0.25,
+) -> str:
+    """Markdown for a text whose important words have a coloured background.
+
+    Parameters
+    ----------
+    importance : sequence of ``(word, importance)`` tuples or objects with
+        ``.word`` and ``.importance`` (``pipeline.predict.WordImportance``),
+        in text order.
+    threshold : float
+        Share of the largest absolute importance a word needs to be highlighted.
+        Words above 60 % of it are also bold.
+
+    Returns
+    -------
+    str
+        Safe Markdown: every word escaped, highlighted ones wrapped in
+        ``:green-background[...]`` (pushed towards the prediction) or
+        ``:red-background[...]`` (pushed against it).
+    """
+    pairs = _pairs(importance)
+    largest = max((abs(v) for _, v in pairs), default=0.0)
+    parts = []
+    for word, value in pairs:
+        safe = escape_markdown(word)
+        if largest > 0 and abs(value) >= threshold * largest and abs(value) > 1e-4:
+            if abs(value) >= 0.6 * largest:
+                safe = f"**{safe}**"
+            color = POSITIVE_COLOR if value > 0 else NEGATIVE_COLOR
+            safe = f":{color}-background[{safe}]"
+        parts.append(safe)
+    return " ".join(parts)
+
+
+def importance_pairs(importance: Sequence[Any]) -> list[tuple[str, float]]:
+    """``(word, importance)`` tuples from tuples or ``WordImportance`` objects."""
+    return _pairs(importance)
