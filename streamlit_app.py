@@ -2,7 +2,14 @@
 
 Run ``streamlit run streamlit_app.py``; the app opens on the bundled UCI News
 Aggregator dataset. This entry point only sets the page up, draws the shared
-sidebar and routes to one file per page in ``pages/``.
+sidebar and routes to one file per page in ``app_pages/``.
+
+The folder is deliberately not called ``pages/``: a ``pages/`` folder next to the
+entry point switches Streamlit to its legacy multipage mode whenever no
+``st.navigation`` call has run yet in the process (a fresh server's first
+request to e.g. ``/train`` would run that page without this file's sidebar and
+page config), and ``AppTest`` resets that flag before every run, so every rerun
+after the first one would skip this file.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.sidebar import render_sidebar
-from ui.state import keep_widget_values
+from ui.state import restore_widget_values, save_widget_values
 
 st.set_page_config(
     page_title="Headline Lab",
@@ -21,18 +28,21 @@ st.set_page_config(
 
 PAGES = {
     "Explore": [
-        st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
-        st.Page("pages/prepare.py", title="Prepare", icon=":material/tune:"),
+        st.Page("app_pages/data.py", title="Data", icon=":material/table_view:", default=True),
+        st.Page("app_pages/prepare.py", title="Prepare", icon=":material/tune:"),
     ],
     "Model": [
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/results.py", title="Results", icon=":material/insights:"),
-        st.Page("pages/playground.py", title="Playground", icon=":material/edit_note:"),
-        st.Page("pages/runs.py", title="Runs", icon=":material/inventory_2:"),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
+        st.Page("app_pages/playground.py", title="Playground", icon=":material/edit_note:"),
+        st.Page("app_pages/runs.py", title="Runs", icon=":material/inventory_2:"),
     ],
 }
 
-keep_widget_values()
+restore_widget_values()
 page = st.navigation(PAGES)
 render_sidebar()
-page.run()
+try:
+    page.run()
+finally:  # also after st.stop() / st.rerun() inside the page
+    save_widget_values()

@@ -93,19 +93,29 @@ def main() -> None:
         "predict_over_predictor": fast["model_predict_ms"] / fast["predictor_ms"],
     }
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'preset':<6}{'len':>5}{'batch':>7}{'s/epoch':>10}{'test acc':>10}"
-          f"{'tfidf acc':>11}{'predict ms':>12}{'traced ms':>11}")
+    print(
+        f"{'preset':<6}{'len':>5}{'batch':>7}{'s/epoch':>10}{'test acc':>10}"
+        f"{'tfidf acc':>11}{'predict ms':>12}{'traced ms':>11}"
+    )
     for row in rows:
-        print(f"{row['preset']:<6}{row['sequence_length']:>5}{row['batch_size']:>7}"
-              f"{row['seconds_per_epoch']:>10.1f}{row['test_accuracy']:>10.4f}"
-              f"{row['baseline_accuracy']:>11.4f}{row['model_predict_ms']:>12.1f}"
-              f"{row['predictor_ms']:>11.1f}")
-    print(f"epoch time seed/fast: {ratios['epoch_time_seed_over_fast']:.1f}x; "
-          f"model.predict/Predictor: {ratios['predict_over_predictor']:.1f}x; "
-          f"peak RSS {peak_mb:.0f} MB")
+        print(
+            f"{row['preset']:<6}{row['sequence_length']:>5}{row['batch_size']:>7}"
+            f"{row['seconds_per_epoch']:>10.1f}{row['test_accuracy']:>10.4f}"
+            f"{row['baseline_accuracy']:>11.4f}{row['model_predict_ms']:>12.1f}"
+            f"{row['predictor_ms']:>11.1f}"
+        )
+    print(
+        f"epoch time seed/fast: {ratios['epoch_time_seed_over_fast']:.1f}x; "
+        f"model.predict/Predictor: {ratios['predict_over_predictor']:.1f}x; "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
     out = ROOT / "benchmarks" / "results" / "training.json"
-    out.write_text(json.dumps({"args": vars(args), "rows": rows, "ratios": ratios,
-                               "peak_rss_mb": peak_mb}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {"args": vars(args), "rows": rows, "ratios": ratios, "peak_rss_mb": peak_mb}, indent=2
+        )
+        + "\n"
+    )
     print(f"wrote {out.relative_to(ROOT)}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -19,6 +20,8 @@ from pipeline.config import BALANCE_MODES, DEDUPE_MODES, PADDINGS, PRESETS, get_
 from pipeline.errors import HeadlineLabError
 
 EXIT_BAD_INPUT = 2
+# TensorFlow's C++ start-up chatter (CPU features, no CUDA driver) is noise on a CLI.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.set_defaults(handler=_predict)
 
     runs = commands.add_parser("runs", help="list, delete, export or import saved runs")
-    runs.add_argument("action", nargs="?", default="list",
-                      choices=["list", "delete", "export", "import"])
+    runs.add_argument(
+        "action", nargs="?", default="list", choices=["list", "delete", "export", "import"]
+    )
     runs.add_argument("target", nargs="?", help="run id (delete/export) or zip (import)")
     runs.add_argument("--output", type=Path, help="zip to write (export)")
     runs.add_argument("--runs-dir", type=Path, default=None)
@@ -130,8 +134,10 @@ def _inspect(args: argparse.Namespace) -> int:
     for note in dataset.notes:
         print(f"note: {note}")
     duplicates = report["duplicates"]
-    print(f"duplicated texts: {duplicates['duplicated_rows']:,} rows share "
-          f"{duplicates['distinct_duplicated_texts']:,} texts")
+    print(
+        f"duplicated texts: {duplicates['duplicated_rows']:,} rows share "
+        f"{duplicates['distinct_duplicated_texts']:,} texts"
+    )
     for row in duplicates["top"]:
         labels = ", ".join(f"{k} {v}" for k, v in row["labels"].items())
         print(f"  {row['count']:>5} × {row['text'][:70]!r} ({labels})")
@@ -149,9 +155,22 @@ def _train(args: argparse.Namespace) -> int:
     overrides = {
         key: getattr(args, key)
         for key in (
-            "dedupe", "balance", "cap_per_class", "test_size", "val_size", "max_tokens",
-            "padding", "embedding_dim", "lstm_units", "spatial_dropout", "dropout",
-            "recurrent_dropout", "learning_rate", "epochs", "batch_size", "patience",
+            "dedupe",
+            "balance",
+            "cap_per_class",
+            "test_size",
+            "val_size",
+            "max_tokens",
+            "padding",
+            "embedding_dim",
+            "lstm_units",
+            "spatial_dropout",
+            "dropout",
+            "recurrent_dropout",
+            "learning_rate",
+            "epochs",
+            "batch_size",
+            "patience",
         )
         if getattr(args, key) is not None
     }
@@ -171,8 +190,13 @@ def _train(args: argparse.Namespace) -> int:
     def work() -> None:
         try:
             outcome["result"] = train_run(
-                dataset, config, runs_dir=args.runs_dir, on_progress=bar.update,
-                stop_event=stop, force=args.force, parent_run_id=args.resume,
+                dataset,
+                config,
+                runs_dir=args.runs_dir,
+                on_progress=bar.update,
+                stop_event=stop,
+                force=args.force,
+                parent_run_id=args.resume,
             )
         except BaseException as exc:  # re-raised on the main thread below
             outcome["error"] = exc
@@ -209,8 +233,10 @@ def _report_run(args: argparse.Namespace, result: Any) -> int:
     if args.json:
         print(json.dumps(payload, indent=2))
         return 0
-    origin = "loaded from cache (same data and settings)" if result.from_cache else (
-        "stopped; best epoch kept" if result.stopped else "trained"
+    origin = (
+        "loaded from cache (same data and settings)"
+        if result.from_cache
+        else ("stopped; best epoch kept" if result.stopped else "trained")
     )
     print(f"run {result.run_id}: {origin}")
     _print_metrics(saved)
@@ -234,15 +260,21 @@ def _headline_metrics(saved: Any) -> dict[str, Any]:
 
 def _print_metrics(saved: Any) -> None:
     head = _headline_metrics(saved)
-    print(f"test accuracy {head['test_accuracy']:.4f}, loss {head['test_loss']:.4f}, "
-          f"macro F1 {head['macro_f1']:.4f} (baseline accuracy "
-          f"{head['baseline_accuracy'] or float('nan'):.4f})")
-    print(f"{head['epochs']} epochs (best {head['best_epoch']}), "
-          f"{head['duration_s']:.0f} s on {head['device']}")
+    print(
+        f"test accuracy {head['test_accuracy']:.4f}, loss {head['test_loss']:.4f}, "
+        f"macro F1 {head['macro_f1']:.4f} (baseline accuracy "
+        f"{head['baseline_accuracy'] or float('nan'):.4f})"
+    )
+    print(
+        f"{head['epochs']} epochs (best {head['best_epoch']}), "
+        f"{head['duration_s']:.0f} s on {head['device']}"
+    )
     print(f"{'class':<18}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-    for code, row in saved.metrics.get("per_class", {}).items():
-        print(f"{row['name'][:18]:<18}{row['precision']:>10.3f}{row['recall']:>10.3f}"
-              f"{row['f1']:>10.3f}{row['support']:>10,}")
+    for row in saved.metrics.get("per_class", {}).values():
+        print(
+            f"{row['name'][:18]:<18}{row['precision']:>10.3f}{row['recall']:>10.3f}"
+            f"{row['f1']:>10.3f}{row['support']:>10,}"
+        )
 
 
 def _newest_complete(registry: Any) -> str:
@@ -262,9 +294,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     registry = RunRegistry(args.runs_dir)
     saved = registry.get(args.run_id or _newest_complete(registry))
     if args.json:
-        print(json.dumps({"run_id": saved.run_id, **_headline_metrics(saved),
-                          "per_class": saved.metrics.get("per_class"),
-                          "confusion_matrix": saved.metrics.get("confusion_matrix")}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "run_id": saved.run_id,
+                    **_headline_metrics(saved),
+                    "per_class": saved.metrics.get("per_class"),
+                    "confusion_matrix": saved.metrics.get("confusion_matrix"),
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"run {saved.run_id} ({saved.config.get('preset')}, {saved.run.get('dataset')})")
     _print_metrics(saved)
@@ -299,8 +339,9 @@ def _predict(args: argparse.Namespace) -> int:
         rows = frame.to_dict(orient="records")
         if args.explain:
             for row in rows:
-                row["words"] = [(w.word, round(w.importance, 4))
-                                for w in predictor.word_importance(row["text"])]
+                row["words"] = [
+                    (w.word, round(w.importance, 4)) for w in predictor.word_importance(row["text"])
+                ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     for row in frame.itertuples():
@@ -320,7 +361,9 @@ def _only_text_column(columns: Any) -> str:
             return candidate
     if len(names) == 1:
         return names[0]
-    raise PredictionError(f"Which column holds the texts? Pass --text-col (one of {', '.join(names)}).")
+    raise PredictionError(
+        f"Which column holds the texts? Pass --text-col (one of {', '.join(names)})."
+    )
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -336,8 +379,10 @@ def _runs(args: argparse.Namespace) -> int:
             print(f"no runs in {registry.root}")
         for run in runs if not args.json else []:
             accuracy = "-" if run.accuracy is None else f"{run.accuracy:.4f}"
-            print(f"{run.run_id}  {run.created_at}  {run.preset:<5} {run.status:<8} "
-                  f"acc {accuracy}  {run.epochs:>3} ep  {run.duration_s:7.0f} s  {run.dataset}")
+            print(
+                f"{run.run_id}  {run.created_at}  {run.preset:<5} {run.status:<8} "
+                f"acc {accuracy}  {run.epochs:>3} ep  {run.duration_s:7.0f} s  {run.dataset}"
+            )
         return 0
     if not args.target:
         raise HeadlineLabError(f"'runs {args.action}' needs a run id or a zip file.")
@@ -381,8 +426,10 @@ class _ProgressBar:
         metrics = " ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
         fraction = event.fraction_done
         eta = (now - self.started) * (1 - fraction) / fraction if fraction > 0 else 0
-        line = (f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-                f"{event.batch}/{event.batches} {metrics} | ETA {eta:4.0f} s")
+        line = (
+            f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{event.batch}/{event.batches} {metrics} | ETA {eta:4.0f} s"
+        )
         sys.stderr.write(line[:160].ljust(100))
         if event.kind == "epoch":
             sys.stderr.write("\n")

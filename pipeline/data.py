@@ -167,7 +167,7 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTab
     data = _gunzip_if_needed(data, name, limit)
     _reject_binary_formats(data, name)
     data, encoding, notes = _decode_to_utf8(data, name)
-    if not data.strip():
+    if not data or data.isspace():
         raise DatasetError(f"{name} is empty; upload a CSV with a header row and data rows.")
     layout = "newsCorpora" if _looks_like_news_corpora(data) else "csv"
     frame = _parse(data, name, layout)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -29,7 +30,10 @@ def gpu_names() -> tuple[str, ...]:
     try:
         listed = subprocess.run(
             [binary, "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
@@ -52,10 +56,9 @@ def training_strategy() -> tuple[tf.distribute.Strategy, str]:
 
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
-        try:
+        # RuntimeError: already initialised by an earlier run in this process; keep it.
+        with contextlib.suppress(RuntimeError):
             tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:
-            pass  # already initialised by an earlier run in this process: keep its setting
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy(), f"{len(gpus)} GPUs (MirroredStrategy)"
     if len(gpus) == 1:

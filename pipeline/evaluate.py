@@ -52,8 +52,12 @@ def evaluate_probabilities(
     indices = list(range(len(classes)))
     y_pred = probabilities.argmax(axis=1)
     report = classification_report(
-        y_true, y_pred, labels=indices, target_names=list(classes),
-        output_dict=True, zero_division=0,
+        y_true,
+        y_pred,
+        labels=indices,
+        target_names=list(classes),
+        output_dict=True,
+        zero_division=0,
     )
     per_class = {
         code: {
@@ -66,7 +70,7 @@ def evaluate_probabilities(
         for code in classes
     }
     return {
-        "n_test": int(len(y_true)),
+        "n_test": len(y_true),
         "test_accuracy": float(accuracy_score(y_true, y_pred)),
         "test_loss": float(log_loss(y_true, probabilities, labels=indices)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=indices, average="macro")),

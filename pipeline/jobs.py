@@ -104,9 +104,14 @@ class Job:
         if self._fit_started is not None and 0.0 < fraction < 1.0:
             eta = (now - self._fit_started) * (1.0 - fraction) / fraction
         changes: dict[str, Any] = {
-            "epoch": event.epoch, "epochs": event.epochs, "logs": dict(event.logs),
-            "history": event.history, "elapsed_s": event.elapsed_s, "eta_s": eta,
-            "progress": fraction, "message": event.message or self._state.message,
+            "epoch": event.epoch,
+            "epochs": event.epochs,
+            "logs": dict(event.logs),
+            "history": event.history,
+            "elapsed_s": event.elapsed_s,
+            "eta_s": eta,
+            "progress": fraction,
+            "message": event.message or self._state.message,
         }
         if event.kind != "end":  # the end event knows the epochs, not the batches
             changes.update(batch=event.batch, batches=event.batches)
@@ -119,14 +124,19 @@ class Job:
         self._update(status="running", message="Preparing data and building the model…")
         try:
             result = train_run(
-                self.dataset, self.config, runs_dir=runs_dir, on_progress=self._on_progress,
-                stop_event=self._stop, force=self.force, parent_run_id=self.parent_run_id,
+                self.dataset,
+                self.config,
+                runs_dir=runs_dir,
+                on_progress=self._on_progress,
+                stop_event=self._stop,
+                force=self.force,
+                parent_run_id=self.parent_run_id,
             )
         except TrainingStopped as exc:
             self._update(status="stopped", message=str(exc))
         except HeadlineLabError as exc:
             self._update(status="failed", message=str(exc))
-        except Exception as exc:  # noqa: BLE001 - the worker must survive any failure
+        except Exception as exc:
             self._update(
                 status="failed",
                 message=f"Training failed unexpectedly ({type(exc).__name__}: {exc}).",

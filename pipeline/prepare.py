@@ -245,11 +245,10 @@ def _story_split(
     in_test = _hold_out_groups(groups, frame["label"], cfg.test_size, rng)
     rest = frame[~in_test]
     in_validation = _hold_out_groups(groups[~in_test], rest["label"], cfg.val_size, rng)
-    shuffle = cfg.seed
     return (
-        _finish(rest[~in_validation], shuffle),
-        _finish(rest[in_validation], shuffle),
-        _finish(frame[in_test], shuffle),
+        _finish(rest[~in_validation], cfg.seed),
+        _finish(rest[in_validation], cfg.seed),
+        _finish(frame[in_test], cfg.seed),
     )
 
 

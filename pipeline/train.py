@@ -48,10 +48,11 @@ class ProgressEvent:
     """What a progress listener receives.
 
     ``epoch`` counts from 1 and continues a parent run's numbering; this fit runs
-    epochs ``first_epoch`` to ``epochs`` (early stopping may end it sooner). ``batch`` counts from 1 within the epoch
-    out of ``batches``. ``logs`` holds the latest metrics (batch means within an
-    epoch; train and validation metrics at ``"epoch"``). ``history`` is the
-    per-epoch history so far, parent epochs included.
+    epochs ``first_epoch`` to ``epochs`` (early stopping may end it sooner).
+    ``batch`` counts from 1 within the epoch out of ``batches``. ``logs`` holds
+    the latest metrics (batch means within an epoch; train and validation
+    metrics at ``"epoch"``). ``history`` is the per-epoch history so far,
+    parent epochs included.
     """
 
     kind: EventKind
@@ -92,9 +93,7 @@ class TrainingStopped(TrainingError):
     """Stopped before the first epoch ended: there is nothing worth saving."""
 
 
-def make_run_id(
-    data_fingerprint: str, config: ExperimentConfig, parent_run_id: str | None
-) -> str:
+def make_run_id(data_fingerprint: str, config: ExperimentConfig, parent_run_id: str | None) -> str:
     """The run id: a hash of the data fingerprint, every setting and the parent run."""
     return config_hash(
         {"data": data_fingerprint, "config": config.to_dict(), "parent": parent_run_id}
@@ -148,7 +147,7 @@ def train_run(
 
     cached = None if force else registry.find_complete(run_id)
     if cached is not None:
-        notify(_end_event(cached, "Loaded from cache: this data and these settings were trained before."))
+        notify(_end_event(cached, "Loaded from cache: trained before on this data and settings."))
         return TrainResult(run_id, cached.path, from_cache=True, stopped=False)
 
     with _TRAINING_LOCK:
@@ -203,7 +202,9 @@ class _TrainingSession:
         metrics = self._evaluate(classifier, splits["test"], prepared)
         end_to_end = build_end_to_end_model(vectorizer, classifier, padding)
         duration = time.perf_counter() - self.started
-        documents = self._documents(prepared, vectorizer, history, metrics, stopped, device, duration)
+        documents = self._documents(
+            prepared, vectorizer, history, metrics, stopped, device, duration
+        )
         run_dir = self.registry.save(self.run_id, end_to_end.save, documents)
         saved = self.registry.get(self.run_id)
         self.notify(_end_event(saved, "Stopped; best epoch kept." if stopped else "Finished."))
@@ -214,7 +215,9 @@ class _TrainingSession:
             length = self.config.model.sequence_length or choose_sequence_length(
                 prepared.train["text"].tolist()
             )
-            vectorizer = build_vectorizer(prepared.train["text"].tolist(), self.config.model, length)
+            vectorizer = build_vectorizer(
+                prepared.train["text"].tolist(), self.config.model, length
+            )
             classifier = build_classifier(self.config.model, length, len(prepared.classes))
             return vectorizer, classifier
         if list(self.parent.labels["classes"]) != list(prepared.classes):
@@ -246,7 +249,9 @@ class _TrainingSession:
             _StopOnEvent(self.stop_event),
             keras.callbacks.TerminateOnNaN(),
             keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=cfg.patience, min_delta=cfg.min_delta,
+                monitor="val_loss",
+                patience=cfg.patience,
+                min_delta=cfg.min_delta,
                 restore_best_weights=True,
             ),
             keras.callbacks.ModelCheckpoint(
@@ -284,8 +289,10 @@ class _TrainingSession:
             test.y, probabilities, prepared.classes, prepared.label_names, test.texts
         )
         metrics["baseline"] = fit_and_score_baseline(
-            prepared.train["text"], prepared.train["label"],
-            prepared.test["text"], prepared.test["label"],
+            prepared.train["text"],
+            prepared.train["label"],
+            prepared.test["text"],
+            prepared.test["label"],
         )
         return metrics
 
@@ -359,7 +366,9 @@ def _encode(
     return _Encoded(ids[keep], y[keep], len(classes), [t for t, k in zip(texts, keep) if k])
 
 
-def _batches(encoded: _Encoded, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
+def _batches(
+    encoded: _Encoded, batch_size: int, shuffle_seed: int | None = None
+) -> tf.data.Dataset:
     one_hot = keras.utils.to_categorical(encoded.y, num_classes=encoded.num_classes)
     data = tf.data.Dataset.from_tensor_slices((encoded.ids, one_hot.astype("float32")))
     if shuffle_seed is not None:
@@ -403,10 +412,16 @@ class _ProgressReporter(keras.callbacks.Callback):
     def _event(self, kind: EventKind, batch: int, logs: dict | None, message: str = "") -> None:
         self.notify(
             ProgressEvent(
-                kind=kind, epoch=self.epoch, epochs=self.epochs, batch=batch,
-                batches=self.batches, logs=_floats(logs),
+                kind=kind,
+                epoch=self.epoch,
+                epochs=self.epochs,
+                batch=batch,
+                batches=self.batches,
+                logs=_floats(logs),
                 elapsed_s=time.perf_counter() - self.started,
-                history=tuple(self.history), message=message, first_epoch=self.first_epoch,
+                history=tuple(self.history),
+                message=message,
+                first_epoch=self.first_epoch,
             )
         )
 
@@ -435,9 +450,15 @@ def _floats(logs: dict | None) -> dict[str, float]:
 
 def _end_event(saved: SavedRun, message: str) -> ProgressEvent:
     epochs = len(saved.history)
+    last = saved.history[-1] if saved.history else {}
     return ProgressEvent(
-        kind="end", epoch=epochs, epochs=epochs, batch=0, batches=0,
-        logs={k: v for k, v in (saved.history[-1] if saved.history else {}).items() if k != "epoch"},
+        kind="end",
+        epoch=epochs,
+        epochs=epochs,
+        batch=0,
+        batches=0,
+        logs={k: v for k, v in last.items() if k not in {"epoch", "partial"}},
         elapsed_s=float(saved.run.get("duration_s", 0.0)),
-        history=tuple(saved.history), message=message,
+        history=tuple(saved.history),
+        message=message,
     )

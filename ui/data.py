@@ -32,17 +32,18 @@ def _config_key(config: DataConfig) -> str:
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=4)
-def _read_table(digest: str, _source: DatasetSource) -> RawTable:
-    return read_table(_source.raw_source(), name=_source.name)
+def _read_table(digest: str, name: str, _source: DatasetSource) -> RawTable:
+    return read_table(_source.raw_source(), name=name)
 
 
 @st.cache_data(show_spinner="Loading the dataset…", max_entries=4)
 def _load(cache_key: str, _source: DatasetSource) -> Dataset:
+    # The bundled file keeps its file name as the dataset name, as in the CLI's runs.
     return load_dataset(
         _source.raw_source(),
         text_col=_source.text_col,
         label_col=_source.label_col,
-        name=_source.name,
+        name=None if _source.kind == "bundled" else _source.name,
     )
 
 
@@ -60,7 +61,7 @@ def _prepare(
 
 def read_raw(source: DatasetSource) -> RawTable:
     """The file's table with its original columns (for the column picker)."""
-    return _read_table(source.digest, source)
+    return _read_table(source.digest, source.name, source)
 
 
 def guess_source_columns(source: DatasetSource) -> tuple[list[str], str | None, str | None]:

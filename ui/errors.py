@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from pipeline.errors import HeadlineLabError
+from ui.text import escape_markdown
 
 logger = logging.getLogger("headline_lab.ui")
 
@@ -47,8 +48,9 @@ def message_for(err: BaseException, *, keep_note: str | None = None) -> str:
 
 
 def show_error(err: BaseException, *, keep_note: str | None = None) -> None:
-    """Show ``err`` as an ``st.error`` box (see :func:`message_for`)."""
-    st.error(message_for(err, keep_note=keep_note), icon=":material/error:")
+    """Show ``err`` as an ``st.error`` box (see :func:`message_for`), Markdown-escaped:
+    messages quote file and column names as the user wrote them."""
+    st.error(escape_markdown(message_for(err, keep_note=keep_note)), icon=":material/error:")
 
 
 @contextmanager

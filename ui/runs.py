@@ -6,6 +6,7 @@ Reads ``pipeline.registry`` only (JSON files), never TensorFlow.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,9 +17,32 @@ from ui import state
 from ui.resources import get_registry
 
 
-def list_runs() -> list[RunSummary]:
-    """Every readable saved run, newest first."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_runs(root: str, signature: tuple[tuple[str, int], ...]) -> list[RunSummary]:
     return get_registry().list_runs()
+
+
+def _signature(root: Path) -> tuple[tuple[str, int], ...]:
+    """Run folders and their run.json modification times: changes when a run does."""
+    if not root.is_dir():
+        return ()
+    entries = []
+    for folder in root.iterdir():
+        marker = folder / "run.json"
+        if not folder.name.startswith(".") and marker.is_file():
+            entries.append((folder.name, marker.stat().st_mtime_ns))
+    return tuple(sorted(entries))
+
+
+def list_runs() -> list[RunSummary]:
+    """Every readable saved run, newest first.
+
+    Cached on the runs folder's listing and modification times, so a rerun does
+    not parse every run's JSON again; saving, importing or deleting a run changes
+    the key.
+    """
+    root = get_registry().root
+    return _cached_runs(str(root), _signature(root))
 
 
 def run_label(run: RunSummary) -> str:
@@ -86,6 +110,7 @@ def pick_run(
     )
     if follow_active and active not in ids:
         state.set_active_run_id(chosen)
+        st.rerun()  # once: the sidebar, drawn before this page, shows the new active run
     return chosen
 
 

@@ -71,7 +71,7 @@ def _dataset_picker() -> None:
     _column_picker()
     problem = st.session_state.get(UPLOAD_ERROR_KEY)
     if problem:
-        st.error(problem, icon=":material/error:")
+        st.error(escape_markdown(problem), icon=":material/error:")
     st.caption(f"Active: **{_escape(state.get_dataset_source().name)}**")
 
 
@@ -111,7 +111,10 @@ def _activate(candidate: DatasetSource) -> bool:
         return False
     state.set_dataset_source(candidate)
     st.session_state.pop(UPLOAD_ERROR_KEY, None)
-    st.toast(f"Loaded {dataset.name}: {len(dataset.frame):,} rows.", icon=":material/check:")
+    st.toast(
+        f"Loaded {escape_markdown(dataset.name)}: {len(dataset.frame):,} rows.",
+        icon=":material/check:",
+    )
     return True
 
 

@@ -159,20 +159,42 @@ def set_active_run_id(run_id: str | None) -> None:
 
 #: Widget keys that start with this keep their value when their page is not shown.
 KEEP_PREFIX = "keep."
+#: Where :func:`save_widget_values` puts those values between page visits.
+SAVED_WIDGETS = "saved_widget_values"
 
 
-def keep_widget_values() -> None:
-    """Stop Streamlit from forgetting settings widgets of pages not shown in this run.
+def restore_widget_values() -> None:
+    """Give settings widgets back the values they had when their page was last shown.
 
-    Streamlit drops a widget's value at the end of a run that did not draw it.
-    Re-assigning the value through the Session State API at the top of every run
-    (the entry point calls this) turns it into a user value that survives page
-    switches. Only keys starting with :data:`KEEP_PREFIX` are touched; use it for
-    value widgets (never buttons or uploaders, which cannot be set).
+    Streamlit forgets a widget's value once a run does not draw it, and on a
+    page switch it drops the old page's widget values before the script even
+    starts. The entry point calls this before the page runs and
+    :func:`save_widget_values` after it. Every widget key starting with
+    :data:`KEEP_PREFIX` is re-assigned through the Session State API (its
+    current value, which includes a change the user just made, or else the
+    saved one), which turns it into a user value that outlives the page.
+    Only value widgets may use the prefix (never buttons or uploaders, which
+    cannot be set).
     """
+    saved = st.session_state.get(SAVED_WIDGETS) or {}
+    keys = set(saved) | {
+        key for key in st.session_state if isinstance(key, str) and key.startswith(KEEP_PREFIX)
+    }
+    for key in sorted(keys):
+        try:
+            value = st.session_state[key]
+        except KeyError:
+            value = saved[key]
+        st.session_state[key] = value
+
+
+def save_widget_values() -> None:
+    """Remember the current value of every ``keep.`` widget (see :func:`restore_widget_values`)."""
+    saved = dict(st.session_state.get(SAVED_WIDGETS) or {})
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(KEEP_PREFIX):
-            st.session_state[key] = st.session_state[key]
+            saved[key] = st.session_state[key]
+    st.session_state[SAVED_WIDGETS] = saved
 
 
 def init_widget(key: str, value: Any) -> None:

@@ -23,6 +23,7 @@ from pipeline.config import (
     TrainConfig,
 )
 from ui import figures, state
+from ui.text import escape_markdown
 
 if TYPE_CHECKING:
     from pipeline.jobs import JobManager, JobSnapshot
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 PRESET_KEY = "keep.train.preset"
 SEQ_MODE_KEY = "keep.train.seq_mode"
-LAST_REQUEST = "train.last_request"
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def apply_preset(name: str | None = None) -> None:
     name = name or st.session_state.get(PRESET_KEY) or "fast"
     preset = PRESETS[name]
     for param in PARAMS:
-        st.session_state[param.key] = getattr(getattr(preset, param.section), param.name)
+        value = getattr(getattr(preset, param.section), param.name)
+        st.session_state[param.key] = param.kind(value)
     length = preset.model.sequence_length
     st.session_state[SEQ_MODE_KEY] = "auto" if length is None else "fixed"
     st.session_state[SEQ_LENGTH_KEY] = length or 32
@@ -189,11 +190,6 @@ def submit(
         dataset, config, force=force, parent_run_id=parent_run_id, label=label or config.preset
     )
     st.session_state[state.TRAIN_JOB_ID] = job.job_id
-    st.session_state[LAST_REQUEST] = {
-        "config": config,
-        "parent_run_id": parent_run_id,
-        "label": label,
-    }
     return job.job_id
 
 
@@ -227,16 +223,23 @@ def _latest_metrics(snap: JobSnapshot) -> dict[str, float]:
 
 
 def _adopt_result(snap: JobSnapshot) -> None:
-    """Make a finished job's run the active run, once per job."""
+    """Make a finished job's run the active run, once per job.
+
+    The sidebar was drawn before this page, so the app reruns once to show the
+    new active run there.
+    """
     handled: set[int] = st.session_state.setdefault(state.HANDLED_JOBS, set())
-    if snap.run_id and snap.job_id not in handled:
-        handled.add(snap.job_id)
+    if snap.job_id in handled:
+        return
+    handled.add(snap.job_id)
+    if snap.run_id:
         state.set_active_run_id(snap.run_id)
+        st.rerun()
 
 
 def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
     """Everything the progress panel shows for one snapshot."""
-    title = f"Job {snap.job_id} · {snap.label}"
+    title = f"Job {snap.job_id} · {escape_markdown(snap.label)}"
     if snap.status == "queued":
         st.info(
             f"{title}: waiting its turn, position {snap.queue_position or 1} in the queue. "
@@ -256,18 +259,15 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
             f"(run `{snap.run_id}`); nothing was retrained.",
             icon=":material/bolt:",
         )
-        request = st.session_state.get(LAST_REQUEST)
-        if request and st.button("Train again anyway", key=f"train.force.{snap.job_id}"):
-            from ui.data import active_dataset
-            from ui.resources import get_job_manager
-
+        job = manager.get(snap.job_id)
+        if job is not None and st.button("Train again anyway", key=f"train.force.{snap.job_id}"):
             submit(
-                get_job_manager(),
-                active_dataset(),
-                request["config"],
+                manager,
+                job.dataset,
+                job.config,
                 force=True,
-                parent_run_id=request["parent_run_id"],
-                label=request["label"] or request["config"].preset,
+                parent_run_id=job.parent_run_id,
+                label=f"{snap.label} (again)",
             )
             st.rerun()
     elif snap.status == "finished":
@@ -283,19 +283,19 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
                 icon=":material/stop_circle:",
             )
         else:
-            st.warning(f"{title}: {snap.message}", icon=":material/stop_circle:")
+            st.warning(f"{title}: {escape_markdown(snap.message)}", icon=":material/stop_circle:")
     elif snap.status == "cancelled":
         st.info(f"{title}: cancelled before it started.")
     else:  # failed
-        st.error(f"{title}: {snap.message}", icon=":material/error:")
-    if snap.history:
+        st.error(f"{title}: {escape_markdown(snap.message)}", icon=":material/error:")
+    if snap.history and (snap.run_id or snap.status == "failed"):
         _curves(snap)
     if snap.run_id:
-        st.page_link("pages/results.py", label="See the results", icon=":material/insights:")
+        st.page_link("app_pages/results.py", label="See the results", icon=":material/insights:")
 
 
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
-    st.markdown(f"**{title}** · {snap.message or 'training'}")
+    st.markdown(f"**{title}** · {escape_markdown(snap.message or 'training')}")
     epochs = max(snap.epochs, 1)
     batches = max(snap.batches, 1)
     epoch_fraction = min(max(snap.progress, 0.0), 1.0)

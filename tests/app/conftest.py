@@ -8,11 +8,16 @@ dataset cheap after the first test that loads it.
 
 from __future__ import annotations
 
+import base64
+import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +65,9 @@ def new_app(source: DatasetSource | None = None) -> AppTest:
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
-    """Show ``pages/<page>.py`` (the pages carry no custom ``url_path``, so this works
-    before the first run too)."""
-    at.switch_page(f"pages/{page}.py")
+    """Show ``app_pages/<page>.py`` (the pages carry no custom ``url_path``, so this
+    works before the first run too)."""
+    at.switch_page(f"app_pages/{page}.py")
     return at.run()
 
 
@@ -92,9 +97,35 @@ def run_until(
         time.sleep(interval)
 
 
+def figure_of(chart) -> go.Figure:
+    """The plotly figure an ``st.plotly_chart`` element carries."""
+    return pio.from_json(chart.proto.spec)
+
+
+def values(array) -> list:
+    """A trace's ``x`` or ``y`` as a list (plotly serialises numbers as base64 typed arrays)."""
+    if isinstance(array, dict) and "bdata" in array:
+        raw = base64.b64decode(array["bdata"])
+        return np.frombuffer(raw, dtype=np.dtype(array["dtype"])).tolist()
+    return list(array)
+
+
+def unescape(text: str) -> str:
+    """Markdown text without the backslash escapes the app adds to user text."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def texts_of(at: AppTest) -> str:
-    """Every message box and markdown text on the page, joined (for `in` checks)."""
+    """Every message box, markdown and caption on the page, unescaped and joined."""
     parts = []
     for kind in ("success", "info", "warning", "error", "markdown", "caption"):
         parts.extend(str(el.value) for el in getattr(at, kind))
-    return "\n".join(parts)
+    return unescape("\n".join(parts))
+
+
+def sidebar_text(at: AppTest) -> str:
+    """The sidebar's captions and messages, unescaped and joined."""
+    parts = []
+    for kind in ("caption", "error", "info"):
+        parts.extend(str(el.value) for el in at.sidebar.get(kind))
+    return unescape("\n".join(parts))

@@ -14,8 +14,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
 TINY = [
-    "--balance", "cap", "--cap-per-class", "80", "--epochs", "1", "--batch-size", "32",
-    "--max-tokens", "1500", "--embedding-dim", "8", "--lstm-units", "4",
+    "--balance",
+    "cap",
+    "--cap-per-class",
+    "80",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "32",
+    "--max-tokens",
+    "1500",
+    "--embedding-dim",
+    "8",
+    "--lstm-units",
+    "4",
 ]
 
 
@@ -24,7 +36,11 @@ def cli(*args: str, runs_dir: Path | None = None) -> subprocess.CompletedProcess
     extra = ["--runs-dir", str(runs_dir)] if runs_dir else []
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args, *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

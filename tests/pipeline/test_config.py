@@ -14,7 +14,9 @@ from pipeline.errors import ConfigError
 def test_seed_preset_keeps_the_notebook_settings():
     seed = get_preset("seed")
     assert (seed.model.max_tokens, seed.model.sequence_length, seed.model.padding) == (
-        8000, 130, "pre",
+        8000,
+        130,
+        "pre",
     )
     assert (seed.model.embedding_dim, seed.model.lstm_units) == (128, 64)
     assert seed.model.spatial_dropout == seed.model.dropout == seed.model.recurrent_dropout == 0.7

@@ -83,7 +83,7 @@ def test_import_rejects_unexpected_members(exported, tmp_path, evil):
 def test_import_rejects_missing_members(exported, tmp_path):
     members = dict(exported)
     del members["metrics.json"]
-    with pytest.raises(RunImportError, match="lacks metrics.json"):
+    with pytest.raises(RunImportError, match=r"lacks metrics\.json"):
         RunRegistry(tmp_path).import_zip(_zip(members))
 
 

@@ -117,7 +117,10 @@ def test_stop_ends_within_a_batch_and_keeps_the_best_epoch(uci_small, tmp_path):
             stop.set()
 
     result = train_run(
-        uci_small, tiny_config(epochs=5), runs_dir=tmp_path, on_progress=on_progress,
+        uci_small,
+        tiny_config(epochs=5),
+        runs_dir=tmp_path,
+        on_progress=on_progress,
         stop_event=stop,
     )
     assert result.stopped
@@ -130,8 +133,13 @@ def test_stop_ends_within_a_batch_and_keeps_the_best_epoch(uci_small, tmp_path):
     assert [row.get("partial", False) for row in saved.history] == [False, True]
     # a stopped run is listed but never served from the cache
     assert registry.find_complete(result.run_id) is None
-    again = train_run(uci_small, tiny_config(epochs=5), runs_dir=tmp_path, stop_event=None,
-                      on_progress=lambda e: None)
+    again = train_run(
+        uci_small,
+        tiny_config(epochs=5),
+        runs_dir=tmp_path,
+        stop_event=None,
+        on_progress=lambda e: None,
+    )
     assert not again.from_cache
 
 

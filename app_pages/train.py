@@ -37,7 +37,7 @@ with st.container(border=True):
     hyperparameter_widgets()
     st.markdown(f"Data: {describe_data_config(data_config)}.")
     st.page_link(
-        "pages/prepare.py", label="Change the data settings on Prepare", icon=":material/tune:"
+        "app_pages/prepare.py", label="Change the data settings on Prepare", icon=":material/tune:"
     )
     if st.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:"):
         with report_errors(keep_note="Nothing was started.") as outcome:

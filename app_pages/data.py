@@ -10,6 +10,7 @@ import streamlit as st
 from ui import figures
 from ui.data import active_dataset, dataset_stats
 from ui.errors import report_errors
+from ui.text import escape_markdown
 
 st.title("Data")
 
@@ -20,11 +21,11 @@ if not outcome.ok:
     st.stop()
 
 st.caption(
-    f"**{stats['name']}** · text column `{stats['text_col']}` · label column "
-    f"`{stats['label_col']}` · encoding {dataset.encoding}"
+    f"**{escape_markdown(stats['name'])}** · text column **{escape_markdown(stats['text_col'])}**"
+    f" · label column **{escape_markdown(stats['label_col'])}** · encoding {dataset.encoding}"
 )
 for note in dataset.notes:
-    st.info(note, icon=":material/info:")
+    st.info(escape_markdown(note), icon=":material/info:")
 
 duplicates = stats["duplicates"]
 missing_total = sum(stats["missing"].values())
@@ -33,10 +34,10 @@ cols[0].metric("Rows", f"{stats['rows']:,}", help=f"{stats['rows_read']:,} rows 
 cols[1].metric("Columns", len(stats["columns"]))
 cols[2].metric("Missing cells", f"{missing_total:,}")
 cols[3].metric(
-    "Rows with a duplicated text",
+    "Duplicated rows",
     f"{duplicates['duplicated_rows']:,}",
-    help=f"{duplicates['distinct_duplicated_texts']:,} distinct texts occur more than once "
-    f"({duplicates['extra_copies']:,} extra copies).",
+    help=f"Rows whose text occurs more than once: {duplicates['distinct_duplicated_texts']:,} "
+    f"distinct texts, {duplicates['extra_copies']:,} extra copies.",
 )
 cols[4].metric("Classes", len(stats["class_counts"]))
 

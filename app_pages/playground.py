@@ -25,7 +25,7 @@ st.title("Playground")
 runs = list_runs()
 if not runs:
     st.info("No saved runs yet. Train one first; it becomes the active run automatically.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 run_id = pick_run(runs, key="playground.run", label="Model (run)")
@@ -36,16 +36,10 @@ if not outcome.ok:
 
 # --- one headline ------------------------------------------------------------------------
 st.subheader("Try a headline")
-st.caption("Examples from the original notebook:")
-example_cols = st.columns(len(EXAMPLES))
-for i, (col, example) in enumerate(zip(example_cols, EXAMPLES, strict=True)):
-    col.button(
-        example,
-        key=f"playground.example.{i}",
-        on_click=set_example,
-        args=(example,),
-        width="stretch",
-    )
+st.caption("Try an example (the first three are the original notebook's):")
+with st.container(horizontal=True):
+    for i, example in enumerate(EXAMPLES):
+        st.button(example, key=f"playground.example.{i}", on_click=set_example, args=(example,))
 text = st.text_input(
     "Headline",
     key=TEXT_KEY,
@@ -65,6 +59,7 @@ if text and text.strip():
                 predicted,
                 delta=f"{confidence:.1%} confident",
                 delta_color="off",
+                delta_arrow="off",
             )
             st.markdown("**Words that drove it**")
             st.markdown(highlight_words(importance))

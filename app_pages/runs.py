@@ -27,7 +27,7 @@ if flash:
     message, link_results = flash
     st.success(message, icon=":material/check_circle:")
     if link_results:
-        st.page_link("pages/results.py", label="See its results", icon=":material/insights:")
+        st.page_link("app_pages/results.py", label="See its results", icon=":material/insights:")
 
 if not runs:
     st.info("No saved runs yet. Train one on the Train page, or import a run archive below.")

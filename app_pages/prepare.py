@@ -10,6 +10,7 @@ from pipeline.config import DataConfig
 from ui import figures, state
 from ui.data import active_dataset, prepared_data
 from ui.errors import report_errors
+from ui.text import escape_markdown
 
 DEDUPE_LABELS = {
     "drop_all": "Drop every copy (as the notebook)",
@@ -113,7 +114,7 @@ st.success(
     icon=":material/check_circle:",
 )
 for note in summary.get("notes", []):
-    st.warning(note)
+    st.warning(escape_markdown(note))
 
 cols = st.columns(5)
 cols[0].metric("Rows loaded", f"{summary['rows_loaded']:,}")

@@ -10,17 +10,18 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.registry import SavedRun
-from ui import figures
+from ui import figures, state
 from ui.errors import report_errors
 from ui.resources import get_registry
 from ui.runs import list_runs, pick_run, run_label
+from ui.text import escape_markdown
 
 st.title("Results")
 
 runs = list_runs()
 if not runs:
     st.info("No saved runs yet. Train one on the Train page, or import one on the Runs page.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 run_id = pick_run(runs, key="results.run", label="Run")
@@ -40,7 +41,8 @@ def _name(code: str) -> str:
 
 # --- headline numbers --------------------------------------------------------------------
 st.caption(
-    f"Preset **{saved.config.get('preset', '?')}** · dataset **{run_info.get('dataset', '?')}** · "
+    f"Preset **{saved.config.get('preset', '?')}** · "
+    f"dataset **{escape_markdown(run_info.get('dataset', '?'))}** · "
     f"{len(saved.history)} epochs · {float(run_info.get('duration_s', 0)):.0f} s on "
     f"{run_info.get('device', '?')} · status **{run_info.get('status', '?')}**"
     + (
@@ -112,10 +114,10 @@ with right:
 # --- confusion matrix --------------------------------------------------------------------
 matrix = metrics.get("confusion_matrix") or {}
 if matrix.get("matrix"):
+    state.init_widget("keep.results.cm_mode", "counts")
     mode = st.segmented_control(
         "Confusion matrix values",
         ["counts", "normalised"],
-        default="counts",
         key="keep.results.cm_mode",
         required=True,
     )

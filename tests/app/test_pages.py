@@ -1,0 +1,187 @@
+"""Every page renders on the bundled and on a small dataset, with its key widgets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import (
+    APP,
+    PAGES,
+    ROOT,
+    assert_clean,
+    figure_of,
+    new_app,
+    open_page,
+    sidebar_text,
+    texts_of,
+    values,
+)
+
+from ui.state import DatasetSource
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_small_dataset(page, runs_dir, small_source):
+    at = open_page(new_app(small_source), page)
+    assert_clean(at)
+    assert at.title[0].value == page.capitalize()
+    sidebar = sidebar_text(at)
+    assert "Active: **uci_small.csv**" in sidebar
+    assert "Device:" in sidebar
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_bundled_dataset(page, runs_dir):
+    at = open_page(new_app(), page)
+    assert_clean(at)
+    assert "UCI News Aggregator (bundled)" in sidebar_text(at)
+
+
+def test_data_page_shows_statistics_of_bundled_dataset(runs_dir):
+    at = open_page(new_app(), "data")
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == "422,937"
+    assert metrics["Classes"] == "4"
+    assert int(metrics["Duplicated rows"].replace(",", "")) > 0
+    # class distribution, length histogram, publishers
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3
+    class_chart = figure_of(charts[0])
+    assert {x for trace in class_chart.data for x in values(trace.x)} == {
+        "business",
+        "entertainment",
+        "health",
+        "science/tech",
+    }
+    # the 404-page title is the most duplicated text
+    tables = at.dataframe
+    assert any(
+        "The article requested cannot be found" in str(t.value.iloc[0, 0])
+        for t in tables
+        if len(t.value)
+    )
+
+
+def test_prepare_page_widgets_and_settings_reach_train(runs_dir, small_source):
+    at = open_page(new_app(small_source), "prepare")
+    assert_clean(at)
+    assert at.selectbox(key="keep.prepare.dedupe").value == "drop_all"
+    assert at.selectbox(key="keep.prepare.balance").value == "downsample"
+    assert at.number_input(key="keep.prepare.cap_per_class").disabled
+    assert at.slider(key="keep.prepare.test_size").value == pytest.approx(0.25)
+    assert at.slider(key="keep.prepare.val_size").value == pytest.approx(0.2)
+    assert at.radio(key="keep.prepare.split").value == "random"
+    assert at.number_input(key="keep.prepare.seed").value == 42
+    at.selectbox(key="keep.prepare.balance").set_value("cap").run()
+    at.number_input(key="keep.prepare.cap_per_class").set_value(50)
+    at.radio(key="keep.prepare.split").set_value("story")
+    at.run()
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows after balancing"] == "200"
+    assert len(at.get("download_button")) == 1
+    config = at.session_state["data_config"]
+    assert (config.balance, config.cap_per_class, config.split) == ("cap", 50, "story")
+    # the Train page shows (and will train with) these settings
+    open_page(at, "train")
+    assert_clean(at)
+    assert "cap 50 per class" in texts_of(at)
+    # and the Prepare widgets keep their values after the page switch
+    open_page(at, "prepare")
+    assert at.selectbox(key="keep.prepare.balance").value == "cap"
+    assert at.number_input(key="keep.prepare.cap_per_class").value == 50
+
+
+def test_prepare_page_reports_impossible_settings(runs_dir, small_source):
+    at = open_page(new_app(small_source), "prepare")
+    at.selectbox(key="keep.prepare.balance").set_value("cap").run()
+    at.number_input(key="keep.prepare.cap_per_class").set_value(3)
+    at.run()
+    assert not at.exception
+    assert any("Too few rows per class" in e.value for e in at.error)
+
+
+def test_train_page_has_every_hyperparameter(runs_dir, small_source):
+    at = open_page(new_app(small_source), "train")
+    assert_clean(at)
+    assert at.selectbox(key="keep.train.preset").value == "fast"
+    labels = {n.label for n in at.number_input}
+    for label in (
+        "Epochs",
+        "Batch size",
+        "Embedding size",
+        "LSTM units",
+        "Spatial dropout",
+        "Dropout",
+        "Recurrent dropout",
+        "Vocabulary (words)",
+        "Learning rate",
+        "Early-stopping patience",
+        "Seed",
+        "Fixed length (tokens)",
+    ):
+        assert label in labels
+    assert at.radio(key="keep.train.seq_mode").value == "auto"
+    assert at.selectbox(key="keep.train.model.padding").value == "post"
+    assert at.button(key="train.start")
+    # edited settings survive a visit to another page
+    at.number_input(key="keep.train.train.epochs").set_value(12).run()
+    open_page(at, "data")
+    open_page(at, "train")
+    assert at.number_input(key="keep.train.train.epochs").value == 12
+    # picking the seed preset loads the notebook's settings
+    at.selectbox(key="keep.train.preset").set_value("seed").run()
+    assert at.number_input(key="keep.train.model.recurrent_dropout").value == pytest.approx(0.7)
+    assert at.radio(key="keep.train.seq_mode").value == "fixed"
+    assert at.number_input(key="keep.train.model.sequence_length").value == 130
+    assert at.selectbox(key="keep.train.model.padding").value == "pre"
+
+
+def test_results_and_playground_without_runs_point_to_train(runs_dir, small_source):
+    for page in ("results", "playground"):
+        at = open_page(new_app(small_source), page)
+        assert_clean(at)
+        assert "No saved runs yet" in texts_of(at)
+
+
+def test_runs_page_without_runs_offers_import(runs_dir, small_source):
+    at = open_page(new_app(small_source), "runs")
+    assert_clean(at)
+    assert "No saved runs yet" in texts_of(at)
+    assert at.get("file_uploader")
+
+
+@pytest.mark.parametrize("page", ["data", "prepare", "runs", "results"])
+def test_pages_that_do_not_train_do_not_import_tensorflow(page, tmp_path, small_source):
+    """Run in a fresh interpreter: this test process has imported TensorFlow already."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+from ui.state import DatasetSource
+at = AppTest.from_file({str(APP)!r}, default_timeout=60)
+at.session_state["dataset_source"] = DatasetSource.from_path({small_source.path!r})
+at.switch_page("app_pages/{page}.py").run()
+assert not at.exception, [e.value for e in at.exception]
+print("TF" if "tensorflow" in sys.modules else "NO-TF")
+"""
+    env = {"HEADLINE_LAB_RUNS_DIR": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "NO-TF"
+
+
+def test_dataset_source_can_be_set_through_session_state(runs_dir, small_source):
+    at = new_app(small_source).run()
+    assert {m.label: m.value for m in at.metric}["Rows"] == "2,826"
+    at.session_state["dataset_source"] = DatasetSource.from_path(
+        ROOT / "tests" / "fixtures" / "custom_headlines.csv"
+    )
+    at.run()
+    assert_clean(at)
+    assert {m.label: m.value for m in at.metric}["Rows"] == "300"

@@ -1,0 +1,309 @@
+"""Training from the Train page, end to end, and the pages that use a saved run.
+
+Real tiny models on the ~2,800-row fixture capped to a few dozen rows per
+class: each training takes a few seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import (
+    APP,
+    FIXTURES,
+    ROOT,
+    assert_clean,
+    figure_of,
+    new_app,
+    open_page,
+    run_until,
+    texts_of,
+    tiny_data_config,
+    values,
+)
+
+from pipeline.registry import RunRegistry
+
+pytestmark = pytest.mark.training
+
+TINY_MODEL = {
+    "keep.train.train.epochs": 1,
+    "keep.train.train.batch_size": 32,
+    "keep.train.model.embedding_dim": 8,
+    "keep.train.model.lstm_units": 8,
+    "keep.train.model.max_tokens": 500,
+}
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory) -> Path:
+    """A runs folder with one tiny run, trained once per module with the pipeline."""
+    from pipeline.config import get_preset
+    from pipeline.data import load_dataset
+    from pipeline.train import train_run
+
+    folder = tmp_path_factory.mktemp("trained") / "runs"
+    config = get_preset(
+        "fast",
+        balance="cap",
+        cap_per_class=40,
+        epochs=2,
+        batch_size=32,
+        max_tokens=500,
+        embedding_dim=8,
+        lstm_units=8,
+    )
+    train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
+    return folder
+
+
+@pytest.fixture
+def saved_run(trained_runs: Path, runs_dir: Path) -> str:
+    """A private copy of the trained run in this test's runs folder; returns its id."""
+    shutil.copytree(trained_runs, runs_dir)
+    (run_id,) = [run.run_id for run in RunRegistry(runs_dir).list_runs()]
+    return run_id
+
+
+def set_tiny_model(at, **extra) -> None:
+    for key, value in {**TINY_MODEL, **extra}.items():
+        at.number_input(key=key).set_value(value)
+
+
+def job_status(at) -> str:
+    """'finished' / 'cached' / 'stopped' / 'queued' / 'running' / '' from the panel."""
+    text = texts_of(at)
+    for word, marker in (
+        ("cached", "loaded from cache"),
+        ("finished", ": finished."),
+        ("stopped", ": stopped"),
+        ("queued", "waiting its turn"),
+        ("failed", "Training failed"),
+    ):
+        if marker in text:
+            return word
+    return "running" if any("Epoch" in str(p.proto.text) for p in at.get("progress")) else ""
+
+
+def start_tiny_training(at, **extra):
+    open_page(at, "train")
+    set_tiny_model(at, **extra)
+    at.run()
+    at.button(key="train.start").click().run()
+    assert_clean(at)
+    return at
+
+
+def test_training_from_train_page_to_results_and_runs(runs_dir, small_source):
+    at = new_app(small_source)
+    at.session_state["data_config"] = tiny_data_config()
+    start_tiny_training(at)
+    run_until(at, lambda a: job_status(a) == "finished", timeout=120)
+    assert_clean(at)
+    run_id = at.session_state["active_run_id"]
+    assert run_id and RunRegistry(runs_dir).exists(run_id)
+    assert f"Active run: `{run_id}`" in " ".join(c.value for c in at.sidebar.get("caption"))
+    assert len(at.get("plotly_chart")) == 2  # accuracy and loss curves
+
+    open_page(at, "results")
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"].endswith("%")
+    assert "TF-IDF baseline accuracy" in metrics
+    assert at.selectbox(key="results.run").value == run_id
+
+    open_page(at, "runs")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert list(table["run id"]) == [run_id]
+
+    # Same data, same settings: loaded from the cache at once; then train again anyway.
+    open_page(at, "train")
+    at.button(key="train.start").click().run()
+    run_until(at, lambda a: job_status(a) == "cached", timeout=60)
+    force = [b for b in at.button if b.label == "Train again anyway"]
+    assert force
+    force[0].click().run()
+    run_until(at, lambda a: job_status(a) == "finished", timeout=120)
+    assert at.session_state["active_run_id"] == run_id  # same id, trained afresh
+
+
+def test_continue_training_a_saved_run(runs_dir, small_source, saved_run):
+    parent_epochs = len(RunRegistry(runs_dir).get(saved_run).history)
+    at = new_app(small_source)
+    open_page(at, "train")
+    set_tiny_model(at)
+    at.selectbox(key="train.parent").set_value(saved_run)
+    at.number_input(key="keep.train.more_epochs").set_value(1)
+    at.run()
+    at.button(key="train.continue").click().run()
+    assert_clean(at)
+    run_until(at, lambda a: job_status(a) == "finished", timeout=120)
+    child = at.session_state["active_run_id"]
+    assert child != saved_run
+    saved = RunRegistry(runs_dir).get(child)
+    assert saved.config["parent_run_id"] == saved_run
+    assert len(saved.history) == parent_epochs + 1
+
+
+def test_second_training_waits_its_turn_and_stop_keeps_best_epoch(runs_dir, small_source):
+    first = new_app(small_source)
+    first.session_state["data_config"] = tiny_data_config()
+    start_tiny_training(first, **{"keep.train.train.epochs": 200, "keep.train.train.patience": 100})
+    second = new_app(small_source)
+    second.session_state["data_config"] = tiny_data_config(cap=30)
+    start_tiny_training(second)
+    assert job_status(second) == "queued"
+    assert "position 1 in the queue" in texts_of(second)
+
+    # Stop the first one once an epoch is done; it keeps its best epoch.
+    def has_epoch(at) -> bool:
+        return job_status(at) == "running" and len(at.get("plotly_chart")) == 2
+
+    run_until(first, has_epoch, timeout=120)
+    stop = [b for b in first.button if b.label == "Stop"]
+    stop[0].click().run()
+    run_until(first, lambda a: job_status(a) == "stopped", timeout=60)
+    run_id = first.session_state["active_run_id"]
+    saved = RunRegistry(runs_dir).get(run_id)
+    assert saved.run["status"] == "stopped"
+    assert 1 <= len(saved.history) < 200
+
+    # The queued one then runs to completion.
+    run_until(second, lambda a: job_status(a) == "finished", timeout=120)
+
+
+def test_playground_predicts_with_a_saved_run(runs_dir, small_source, saved_run):
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    assert_clean(at)
+    examples = [b.label for b in at.button if b.key and b.key.startswith("playground.example")]
+    assert examples[:3] == [
+        "The startup company is booming",
+        "That was an incredible performance by the actors",
+        "The health of the kid is poor",
+    ]
+    at.button(key="playground.example.0").click().run()
+    assert_clean(at)
+    assert at.text_input(key="keep.playground.text").value == examples[0]
+    predicted = {m.label: m.value for m in at.metric}["Predicted category"]
+    assert predicted in {"business", "science/tech", "entertainment", "health"}
+    figures = [figure_of(chart) for chart in at.get("plotly_chart")]
+    probabilities = [f for f in figures if f.data and f.data[0].orientation == "h"]
+    assert len(probabilities) == 1
+    assert sum(values(probabilities[0].data[0].x)) == pytest.approx(1.0, abs=1e-3)
+    assert probabilities[0].data[0].y[0] == predicted
+
+    # Markdown, HTML and LaTeX in the text are shown as typed, never interpreted.
+    tricky = "<b>Stocks</b> *soar* [link](javascript:alert(1)) $5 :fire: `code`"
+    at.text_input(key="keep.playground.text").set_value(tricky).run()
+    assert_clean(at)
+    highlighted = [m.value for m in at.markdown if "Stocks" in m.value]
+    assert highlighted
+    rendered = highlighted[0]
+    for raw in ("<b>", "*soar*", "[link]", "$5", ":fire:", "`code`"):
+        assert not re.search(r"(?<!\\)" + re.escape(raw), rendered), raw
+    for escaped in (r"\<b\>", r"\*soar\*", r"\[link\]", r"\$5", r"\:fire\:", r"\`code\`"):
+        assert escaped in rendered
+
+    # A text without any word gets a clear message.
+    at.text_input(key="keep.playground.text").set_value("?!").run()
+    assert not at.exception
+    assert any("at least one word" in e.value for e in at.error)
+
+
+def test_playground_scores_a_csv(runs_dir, small_source, saved_run):
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    data = (FIXTURES / "custom_headlines.csv").read_bytes()
+    at.get("file_uploader")[0].set_value(("custom.csv", data, "text/csv")).run()
+    assert_clean(at)
+    assert at.selectbox(key="playground.batch_col").value == "headline"
+    at.button(key="playground.batch_go").click().run()
+    assert_clean(at)
+    frame = at.dataframe[0].value
+    assert len(frame) == 300
+    assert {"text", "label", "label_name", "confidence"} <= set(frame.columns)
+    assert at.get("download_button")
+
+
+def test_results_page_views(runs_dir, small_source, saved_run):
+    at = new_app(small_source)
+    open_page(at, "results")  # no active run yet: the newest run is shown and made active
+    assert_clean(at)
+    assert at.session_state["active_run_id"] == saved_run
+    assert len(at.get("plotly_chart")) >= 5  # curves x2, baseline, confusion, comparison
+    control = at.get("button_group")[0]
+    control.set_value("normalised").run()
+    assert_clean(at)
+    misclassified = next(t for t in at.dataframe if "predicted class" in t.value.columns).value
+    if len(misclassified):
+        true_class = misclassified["true class"].iloc[0]
+        at.multiselect(key="results.true_filter").set_value([true_class]).run()
+        assert_clean(at)
+        shown = next(t for t in at.dataframe if "predicted class" in t.value.columns).value
+        assert set(shown["true class"]) == {true_class}
+
+
+def test_runs_page_make_active_export_import_delete(runs_dir, small_source, saved_run):
+    registry = RunRegistry(runs_dir)
+    archive = registry.export_zip(saved_run)
+    at = new_app(small_source)
+    open_page(at, "runs")
+    assert_clean(at)
+    assert at.get("download_button")
+    at.button(key="runs.make_active").click().run()
+    assert at.session_state["active_run_id"] == saved_run
+
+    # delete asks first, then removes the run and clears the active run
+    at.button(key="runs.delete").click().run()
+    assert any("for good" in w.value for w in at.warning)
+    assert registry.exists(saved_run)
+    at.button(key="runs.delete_confirm").click().run()
+    assert_clean(at)
+    assert not registry.exists(saved_run)
+    assert at.session_state["active_run_id"] is None
+
+    # a broken archive is refused with a message
+    uploader = at.get("file_uploader")[0]
+    uploader.set_value(("broken.zip", b"not a zip at all", "application/zip")).run()
+    at.button(key="runs.import").click().run()
+    assert not at.exception
+    assert any("not a zip archive" in e.value for e in at.error)
+
+    # the exported archive comes back, as the active run
+    at.get("file_uploader")[0].set_value(("run.zip", archive, "application/zip")).run()
+    at.button(key="runs.import").click().run()
+    assert_clean(at)
+    assert registry.exists(saved_run)
+    assert at.session_state["active_run_id"] == saved_run
+    assert "Imported run" in texts_of(at)
+
+
+def test_results_page_with_a_run_does_not_import_tensorflow(runs_dir, saved_run):
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(APP)!r}, default_timeout=60)
+for page in ("results", "runs"):
+    at.switch_page(f"app_pages/{{page}}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+print("TF" if "tensorflow" in sys.modules else "NO-TF")
+"""
+    env = {"HEADLINE_LAB_RUNS_DIR": str(runs_dir), "PATH": "/usr/bin:/bin"}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "NO-TF"
+    assert time.monotonic() - started < 60

@@ -1,0 +1,415 @@
+"""The real app in a real browser: ``streamlit run`` driven by headless Chromium.
+
+The tests share one server, one browser and one browser tab (so one Streamlit session),
+and follow a user's path: visit every page, prepare a tiny dataset and train a model
+through the UI, review it on Results, try headlines in the Playground, then upload a
+broken CSV. Screenshots go to ``test-output/e2e/``.
+
+Synchronisation follows streamlit/streamlit's own ``e2e_playwright`` tests: after every
+action, :func:`wait_for_app_idle` waits until the app reports its script as not running,
+the status widget is gone and no element is still a loading skeleton; everything else is
+Playwright's auto-waiting ``expect``. No fixed sleep is ever the only synchronisation.
+
+Run: ``.venv/bin/python -m pytest tests/e2e -q -s``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+_CHROMIUM = Path(os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium"))
+if not _CHROMIUM.exists():
+    pytest.skip(
+        f"{_CHROMIUM} is missing: the browser tests need Debian's chromium "
+        "(run scripts/install-chromium.sh, or set HEADLINE_LAB_CHROMIUM)",
+        allow_module_level=True,
+    )
+pytest.importorskip(
+    "playwright.sync_api",
+    reason="the Python package 'playwright' is not installed (pip install -r requirements-dev.txt)",
+)
+
+from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+
+if TYPE_CHECKING:
+    from conftest import AppServer, Timings  # tests/e2e/conftest.py
+
+VIEWPORT = {"width": 1400, "height": 1000}
+#: One Streamlit script run (the first load of the full bundled dataset takes ~7 s on 2 cores).
+IDLE_TIMEOUT_MS = 90_000
+#: The tiny training, TensorFlow import included.
+TRAINING_TIMEOUT_MS = 240_000
+#: The nav title and a URL path pattern of every page, in sidebar order.
+PAGES: dict[str, str] = {
+    "Data": r"/$",
+    "Prepare": r"/prepare$",
+    "Train": r"/train$",
+    "Results": r"/results$",
+    "Playground": r"/playground$",
+    "Runs": r"/runs$",
+}
+UCI_CATEGORIES = {"business", "science/tech", "entertainment", "health"}
+HEADLINE = "Regular fast food eating linked to fertility issues in women"
+SEED_EXAMPLE = "The startup company is booming"
+#: The tiny configuration trained through the UI.
+CAP_PER_CLASS = 100
+EPOCHS = 1
+BATCH_SIZE = 32
+EMBEDDING_SIZE = 16
+LSTM_UNITS = 16
+_TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+#: An unterminated quote: pandas cannot parse it, pipeline.data says so by name.
+BROKEN_CSV = b'TITLE,CATEGORY\n"An unterminated quote starts here,b\nAnother headline,t\n'
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def wait_for_app_idle(page: Page, timeout_ms: int = IDLE_TIMEOUT_MS) -> None:
+    """Wait until Streamlit has finished the script run an action started.
+
+    As streamlit/streamlit's ``wait_for_app_run``: a short pause lets a rerun that a click
+    or key press just requested start (widgets debounce for up to ~200 ms), then wait for
+    the websocket to be connected, for ``stApp`` to report ``data-test-script-state=
+    notRunning``, for the "Running..." status widget to be gone and for every lazily loaded
+    element (plotly, dataframes) to have replaced its ``stSkeleton`` placeholder.
+    """
+    page.wait_for_timeout(250)
+    app = page.get_by_test_id("stApp")
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=timeout_ms
+    )
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=timeout_ms
+    )
+    expect(app.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout_ms)
+    expect(app.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
+
+
+def main_area(page: Page) -> Locator:
+    """The page body (everything but the sidebar)."""
+    return page.get_by_test_id("stMain")
+
+
+def sidebar(page: Page) -> Locator:
+    """The shared sidebar."""
+    return page.get_by_test_id("stSidebar")
+
+
+def page_title(page: Page) -> Locator:
+    """The page's ``st.title`` (an ``h1``)."""
+    return main_area(page).get_by_test_id("stHeading").locator("h1").first
+
+
+def metric(page: Page, label: str) -> Locator:
+    """The ``st.metric`` whose label is exactly ``label``."""
+    return (
+        main_area(page)
+        .get_by_test_id("stMetric")
+        .filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    )
+
+
+def widget(page: Page, testid: str, label: str) -> Locator:
+    """The widget of type ``testid`` (e.g. ``stNumberInput``) labelled exactly ``label``."""
+    return page.get_by_test_id(testid).filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    )
+
+
+def plotly_charts(page: Page) -> Locator:
+    """Plotly charts in the page body that have drawn their SVG."""
+    return main_area(page).get_by_test_id("stPlotlyChart").filter(has=page.locator(".main-svg"))
+
+
+def assert_no_exception(page: Page) -> None:
+    """No Streamlit exception box and no Python traceback anywhere on screen."""
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Traceback (most recent call last)")).to_have_count(0)
+
+
+def goto_page(page: Page, title: str) -> float:
+    """Open a page through the sidebar navigation; return seconds until it was idle."""
+    link = (
+        page.get_by_test_id("stSidebarNav")
+        .get_by_test_id("stSidebarNavLink")
+        .filter(has=page.get_by_text(title, exact=True))
+    )
+    expect(link).to_have_count(1)
+    start = time.monotonic()
+    link.click()
+    expect(page).to_have_url(re.compile(PAGES[title]))
+    expect(page_title(page)).to_have_text(title, timeout=IDLE_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    return time.monotonic() - start
+
+
+def set_number(page: Page, label: str, value: int) -> None:
+    """Type ``value`` into the number input labelled ``label`` and commit it (Enter)."""
+    field = widget(page, "stNumberInput", label).get_by_test_id("stNumberInputField")
+    expect(field).to_be_enabled()
+    field.fill(str(value))
+    field.press("Enter")
+    wait_for_app_idle(page)
+    expect(field).to_have_value(str(value))
+
+
+def choose_option(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` (its displayed text) in the selectbox labelled ``label``."""
+    box = widget(page, "stSelectbox", label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app_idle(page)
+    expect(box.get_by_role("combobox")).to_have_value(option)
+
+
+def save_screenshot(page: Page, output_dir: Path, name: str) -> Path:
+    """A screenshot of the whole page, below the fold included.
+
+    Streamlit scrolls inside ``stMain`` rather than the document, so Playwright's
+    ``full_page`` alone stops at the viewport: the viewport is stretched to the content's
+    height for the shot and restored after it.
+    """
+    path = output_dir / f"{name}.png"
+    original = page.viewport_size or VIEWPORT
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stSidebarContent'].map(id => "
+        "document.querySelector(`[data-testid='${id}']`)?.scrollHeight ?? 0))"
+    )
+    page.set_viewport_size(
+        {"width": original["width"], "height": min(max(int(height), original["height"]), 12_000)}
+    )
+    try:
+        expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+        # Two animation frames: plotly and the data grid re-layout after the resize.
+        page.evaluate(_TWO_FRAMES)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(original)
+    return path
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_page(chromium_browser: Browser, app_server: AppServer, timings: Timings) -> Iterator[Page]:
+    """One browser tab on the app, shared by the module's tests (one Streamlit session).
+
+    Measures the time from starting ``streamlit run`` to the first page's heading being
+    visible (``first_page_rendered_s``) and to that page being fully drawn on the full
+    bundled dataset, cold caches (``first_page_complete_s``).
+    """
+    context = chromium_browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(app_server.url, wait_until="commit")
+        expect(page_title(page)).to_have_text("Data", timeout=IDLE_TIMEOUT_MS)
+        timings.record("first_page_rendered_s", time.monotonic() - app_server.started_at)
+        wait_for_app_idle(page)
+        expect(plotly_charts(page).first).to_be_visible(timeout=IDLE_TIMEOUT_MS)
+        timings.record("first_page_complete_s", time.monotonic() - app_server.started_at)
+        yield page
+    finally:
+        context.close()
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """What the Train page said when the tiny training finished."""
+
+    run_id: str
+    message: str
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def trained_run(
+    app_page: Page, app_server: AppServer, e2e_output_dir: Path, timings: Timings
+) -> TrainedRun:
+    """Train a tiny model through the UI: cap the classes on Prepare, then one short epoch.
+
+    Leaves the tab on the Train page with the finished job shown.
+    """
+    page = app_page
+    goto_page(page, "Prepare")
+    choose_option(page, "Balancing", "Cap rows per class")
+    set_number(page, "Cap per class", CAP_PER_CLASS)
+    assert_no_exception(page)
+    expect(metric(page, "Rows after balancing").get_by_test_id("stMetricValue")).to_have_text(
+        f"{4 * CAP_PER_CLASS:,}"
+    )
+
+    timings.record("train_page_first_visit_s", goto_page(page, "Train"))
+    for label, value in (
+        ("Epochs", EPOCHS),
+        ("Batch size", BATCH_SIZE),
+        ("Embedding size", EMBEDDING_SIZE),
+        ("LSTM units", LSTM_UNITS),
+    ):
+        set_number(page, label, value)
+    main = main_area(page)
+    expect(main).to_contain_text(f"balance cap {CAP_PER_CLASS:,} per class")
+    save_screenshot(page, e2e_output_dir, "train_settings")
+
+    start = time.monotonic()
+    main.get_by_role("button", name="Start training").click()
+    done = main.get_by_test_id("stAlertContentSuccess").filter(
+        has_text=re.compile(r"finished|loaded from cache")
+    )
+    failed = main.get_by_test_id("stAlertContentError")
+    expect(done.or_(failed).first).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    seconds = time.monotonic() - start
+    if failed.count():
+        pytest.fail(
+            f"training failed on the Train page: {failed.first.inner_text()}\n"
+            f"server log:\n{app_server.log_tail()}"
+        )
+    wait_for_app_idle(page)
+    message = done.first.inner_text()
+    found = re.search(r"[Rr]un\s+`?([0-9A-Za-z_-]{6,})`?", message)
+    assert found, f"no run id in the Train page's message: {message!r}"
+    timings.record("tiny_training_in_ui_s", seconds)
+    return TrainedRun(run_id=found.group(1), message=message, seconds=seconds)
+
+
+# --- tests -------------------------------------------------------------------------------
+
+
+def _key_element(page: Page, title: str) -> Locator:
+    """An element each page must show (whether or not a run exists yet)."""
+    main = main_area(page)
+    no_runs = main.get_by_test_id("stAlertContentInfo").filter(has_text="No saved runs yet")
+    if title == "Data":
+        return metric(page, "Rows")
+    if title == "Prepare":
+        return widget(page, "stSelectbox", "Balancing")
+    if title == "Train":
+        return main.get_by_role("button", name="Start training")
+    if title == "Results":
+        return metric(page, "Test accuracy").or_(no_runs)
+    if title == "Playground":
+        return widget(page, "stTextInput", "Headline").or_(no_runs)
+    if title == "Runs":
+        return main.get_by_test_id("stFileUploader").filter(has_text="Run archive")
+    raise AssertionError(f"unknown page {title}")
+
+
+@pytest.mark.e2e
+def test_every_page_renders_through_the_navigation(
+    app_page: Page, e2e_output_dir: Path, timings: Timings
+) -> None:
+    """Each page opens from the sidebar with its heading, a key element and no exception."""
+    page = app_page
+    for title in PAGES:
+        if title == "Data":  # already open: go elsewhere first, to come back through the nav
+            goto_page(page, "Runs")
+            timings.record("data_page_cached_s", goto_page(page, "Data"))
+            expect(metric(page, "Rows").get_by_test_id("stMetricValue")).to_have_text("422,937")
+            expect(plotly_charts(page)).not_to_have_count(0)
+        else:
+            goto_page(page, title)
+        expect(_key_element(page, title).first).to_be_visible()
+        assert_no_exception(page)
+        expect(sidebar(page)).to_contain_text("Device:")
+        save_screenshot(page, e2e_output_dir, f"page_{title.lower()}")
+
+
+@pytest.mark.e2e
+def test_tiny_training_through_the_train_page(
+    app_page: Page, trained_run: TrainedRun, e2e_output_dir: Path
+) -> None:
+    """A capped dataset and one small epoch, started from the UI, run to completion."""
+    page = app_page
+    assert "finished" in trained_run.message or "loaded from cache" in trained_run.message
+    assert_no_exception(page)
+    expect(plotly_charts(page)).not_to_have_count(0)
+    expect(sidebar(page)).to_contain_text(trained_run.run_id)
+    save_screenshot(page, e2e_output_dir, "train_finished")
+
+
+@pytest.mark.e2e
+def test_results_show_accuracy_and_charts(
+    app_page: Page, trained_run: TrainedRun, e2e_output_dir: Path
+) -> None:
+    """Results of the trained run: test accuracy and the interactive plotly charts."""
+    page = app_page
+    goto_page(page, "Results")
+    expect(metric(page, "Test accuracy").get_by_test_id("stMetricValue")).to_have_text(
+        re.compile(r"^\d{1,3}\.\d{2}%$")
+    )
+    expect(metric(page, "TF-IDF baseline accuracy")).to_be_visible()
+    expect(widget(page, "stSelectbox", "Run").get_by_role("combobox")).to_have_value(
+        re.compile(re.escape(trained_run.run_id[:8]))
+    )
+    charts = plotly_charts(page)
+    expect(charts.first).to_be_visible()
+    assert charts.count() >= 3, f"expected curves, baseline and confusion charts: {charts.count()}"
+    assert_no_exception(page)
+    save_screenshot(page, e2e_output_dir, "results")
+
+
+@pytest.mark.e2e
+def test_playground_predicts_a_headline_and_a_seed_example(
+    app_page: Page, trained_run: TrainedRun, e2e_output_dir: Path
+) -> None:
+    """Typing a headline shows a category and its probability chart; so does an example."""
+    page = app_page
+    goto_page(page, "Playground")
+    text_box = widget(page, "stTextInput", "Headline").locator("input")
+    text_box.fill(HEADLINE)
+    text_box.press("Enter")
+    wait_for_app_idle(page)
+    predicted = metric(page, "Predicted category").get_by_test_id("stMetricValue")
+    expect(predicted).to_be_visible()
+    assert predicted.inner_text().strip() in UCI_CATEGORIES
+    probability_chart = plotly_charts(page).first
+    expect(probability_chart).to_be_visible()
+    for category in UCI_CATEGORIES:
+        expect(probability_chart).to_contain_text(category)
+    assert_no_exception(page)
+    save_screenshot(page, e2e_output_dir, "playground")
+
+    main_area(page).get_by_role("button", name=SEED_EXAMPLE, exact=True).click()
+    wait_for_app_idle(page)
+    expect(text_box).to_have_value(SEED_EXAMPLE)
+    expect(predicted).to_be_visible()
+    assert predicted.inner_text().strip() in UCI_CATEGORIES
+    expect(plotly_charts(page).first).to_be_visible()
+    assert_no_exception(page)
+    save_screenshot(page, e2e_output_dir, "playground_example")
+
+
+@pytest.mark.e2e
+def test_broken_csv_upload_shows_a_clear_error(app_page: Page, e2e_output_dir: Path) -> None:
+    """A CSV pandas cannot parse: a message naming the file, no traceback, data kept."""
+    page = app_page
+    goto_page(page, "Data")
+    side = sidebar(page)
+    side.get_by_test_id("stRadioOption").filter(has_text="Upload a CSV").click()
+    wait_for_app_idle(page)
+    uploader = side.get_by_test_id("stFileUploader")
+    expect(uploader).to_be_visible()
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "broken.csv", "mimeType": "text/csv", "buffer": BROKEN_CSV}]
+    )
+    wait_for_app_idle(page)
+    error = side.get_by_test_id("stAlertContentError")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("broken.csv")
+    expect(error).to_contain_text(re.compile(r"could not be read|quote", re.IGNORECASE))
+    expect(error).to_contain_text("previous dataset")
+    assert_no_exception(page)
+    # What the user had stays: the bundled dataset is still the active one.
+    expect(side).to_contain_text("Active: UCI News Aggregator (bundled)")
+    expect(metric(page, "Rows").get_by_test_id("stMetricValue")).to_have_text("422,937")
+    save_screenshot(page, e2e_output_dir, "bad_upload")
