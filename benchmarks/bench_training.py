@@ -34,9 +34,10 @@ HEADLINE = "Regular fast food eating linked to fertility issues in women"
 def _predict_latency(predictor: Predictor, repeats: int = 30) -> tuple[float, float]:
     """Median ms of one headline through model.predict and through the Predictor."""
     import numpy as np
+    import tensorflow as tf
 
-    model = predictor._model
-    batch = np.array([[HEADLINE]], dtype=object)
+    model = predictor.model
+    batch = tf.constant([[HEADLINE]])
     model.predict(batch, verbose=0)
     predictor.predict_one(HEADLINE)
     slow, fast = [], []
@@ -76,9 +77,7 @@ def main() -> None:
                     "preset": preset,
                     "sequence_length": saved.config["resolved"]["sequence_length"],
                     "batch_size": config.train.batch_size,
-                    "train_rows": saved.data["split_sizes"]["train"]
-                    if "split_sizes" in saved.data
-                    else None,
+                    "train_rows": saved.data["split_sizes"]["train"],
                     "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),
                     "wall_s": wall,
                     "test_accuracy": saved.metrics["test_accuracy"],

@@ -57,6 +57,11 @@ class Predictor:
             reduce_retracing=True,
         )
 
+    @property
+    def model(self) -> keras.Model:
+        """The loaded end-to-end model (raw strings ``(batch, 1)`` -> probabilities)."""
+        return self._model
+
     @classmethod
     def from_run(cls, registry: RunRegistry, run_id: str) -> Predictor:
         """Load ``run_id``'s model (``safe_mode=True``) and labels."""

@@ -286,6 +286,10 @@ def _read_archive(data: bytes) -> dict[str, bytes]:
     with archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
+        if len(names) != len(set(names)):
+            raise RunImportError(
+                "The archive holds the same file twice; export the run again from Headline Lab."
+            )
         unexpected = sorted(set(names) - set(RUN_FILES))
         if unexpected:
             raise RunImportError(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -23,8 +24,10 @@ from pipeline.data import (
     load_dataset,
     read_table,
 )
-from pipeline.prepare import PreparedData, prepare
 from ui.state import DatasetSource, get_dataset_source
+
+if TYPE_CHECKING:
+    from pipeline.prepare import PreparedData
 
 
 def _config_key(config: DataConfig) -> str:
@@ -38,13 +41,15 @@ def _read_table(digest: str, name: str, _source: DatasetSource) -> RawTable:
 
 @st.cache_data(show_spinner="Loading the dataset…", max_entries=4)
 def _load(cache_key: str, _source: DatasetSource) -> Dataset:
-    # The bundled file keeps its file name as the dataset name, as in the CLI's runs.
-    return load_dataset(
-        _source.raw_source(),
-        text_col=_source.text_col,
-        label_col=_source.label_col,
-        name=None if _source.kind == "bundled" else _source.name,
-    )
+    if _source.kind == "upload":
+        # The sidebar has read the file already to guess its columns: reuse that table.
+        source: str | Path | bytes | RawTable = read_raw(_source)
+        name: str | None = _source.name
+    else:
+        # The bundled file keeps its file name as the dataset name, as in the CLI's runs.
+        source = _source.raw_source()
+        name = None if _source.kind == "bundled" else _source.name
+    return load_dataset(source, text_col=_source.text_col, label_col=_source.label_col, name=name)
 
 
 @st.cache_data(show_spinner="Computing statistics…", max_entries=8)
@@ -56,6 +61,10 @@ def _inspect(cache_key: str, top_n: int, _dataset: Dataset) -> dict[str, Any]:
 def _prepare(
     cache_key: str, config_key: str, _dataset: Dataset, _config: DataConfig
 ) -> PreparedData:
+    # Imported here: pipeline.prepare loads scikit-learn (over a second), which the
+    # first page (Data) does not need.
+    from pipeline.prepare import prepare
+
     return prepare(_dataset, _config)
 
 

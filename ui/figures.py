@@ -338,13 +338,17 @@ def probability_bar(probabilities: Mapping[str, float]) -> go.Figure:
 
 
 def word_importance_bar(importance: Sequence[tuple[str, float]]) -> go.Figure:
-    """Bar per word in text order: how much each word pushed towards the prediction."""
+    """Bar per word in text order: how much each word pushed towards the prediction.
+
+    ``importance`` holds ``(word, value)`` pairs as ``Predictor.word_importance``
+    gives them (the drop in the predicted class's log-odds without the word).
+    """
     frame = pd.DataFrame(list(importance), columns=["word", "importance"])
     frame["position"] = [f"{i + 1}. {w}" for i, w in enumerate(frame["word"])]
     colors = [TRAIN_COLOR if v >= 0 else VAL_COLOR for v in frame["importance"]]
     fig = go.Figure(go.Bar(x=frame["position"], y=frame["importance"], marker_color=colors))
     fig.update_layout(
-        title="Word importance (drop in the predicted class's probability without the word)",
+        title="Word importance (drop in the predicted class's log-odds without the word)",
         xaxis_title=None,
         yaxis_title="importance",
         **_LAYOUT,

@@ -262,11 +262,16 @@ def trained_run(
     save_screenshot(page, e2e_output_dir, "train_settings")
 
     start = time.monotonic()
-    main.get_by_role("button", name="Start training").click()
+    main.get_by_role("button", name="Start training", exact=True).click()
     done = main.get_by_test_id("stAlertContentSuccess").filter(
         has_text=re.compile(r"finished|loaded from cache")
     )
     failed = main.get_by_test_id("stAlertContentError")
+    running = main.get_by_test_id("stProgress").first
+    expect(running.or_(done).or_(failed).first).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    if running.is_visible():  # live progress: epoch and batch bars, metrics, Stop button
+        expect(main.get_by_role("button", name="Stop", exact=True)).to_be_visible()
+        save_screenshot(page, e2e_output_dir, "train_running")
     expect(done.or_(failed).first).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     seconds = time.monotonic() - start
     if failed.count():
@@ -294,7 +299,7 @@ def _key_element(page: Page, title: str) -> Locator:
     if title == "Prepare":
         return widget(page, "stSelectbox", "Balancing")
     if title == "Train":
-        return main.get_by_role("button", name="Start training")
+        return main.get_by_role("button", name="Start training", exact=True)
     if title == "Results":
         return metric(page, "Test accuracy").or_(no_runs)
     if title == "Playground":

@@ -80,6 +80,17 @@ def test_import_rejects_unexpected_members(exported, tmp_path, evil):
     assert not any(tmp_path.rglob("evil.json"))
 
 
+def test_import_rejects_duplicated_members(exported, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in exported.items():
+            archive.writestr(name, data)
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            archive.writestr("config.json", b"{}")
+    with pytest.raises(RunImportError, match="same file twice"):
+        RunRegistry(tmp_path).import_zip(buffer.getvalue())
+
+
 def test_import_rejects_missing_members(exported, tmp_path):
     members = dict(exported)
     del members["metrics.json"]
