@@ -43,7 +43,8 @@ def _name(code: str) -> str:
 st.caption(
     f"Preset **{saved.config.get('preset', '?')}** · "
     f"dataset **{escape_markdown(run_info.get('dataset', '?'))}** · "
-    f"{len(saved.history)} epochs · {float(run_info.get('duration_s', 0)):.0f} s on "
+    f"{len(saved.history)} epoch{'' if len(saved.history) == 1 else 's'} · "
+    f"{float(run_info.get('duration_s', 0)):.0f} s on "
     f"{run_info.get('device', '?')} · status **{run_info.get('status', '?')}**"
     + (
         f" · continues `{saved.config['parent_run_id']}`"
@@ -105,9 +106,15 @@ with right:
     st.dataframe(
         report,
         hide_index=True,
+        width="stretch",
         column_config={
-            name: st.column_config.ProgressColumn(name, min_value=0.0, max_value=1.0, format="%.3f")
-            for name in ("precision", "recall", "f1")
+            "code": None,  # the display name says it; the code is in the confusion matrix labels
+            **{
+                name: st.column_config.ProgressColumn(
+                    name, min_value=0.0, max_value=1.0, format="%.3f", width="small"
+                )
+                for name in ("precision", "recall", "f1")
+            },
         },
     )
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from pipeline.config import DataConfig
 from pipeline.data import BLANK_CHARACTERS, Dataset
@@ -218,6 +217,10 @@ def _random_split(
     frame: pd.DataFrame, cfg: DataConfig, ds: Dataset
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Stratified: test_size of all rows to test, then val_size of the rest to validation."""
+    # Imported here: scikit-learn takes over a second to import, and the app's first
+    # page imports this module without splitting anything.
+    from sklearn.model_selection import train_test_split
+
     try:
         rest, test = train_test_split(
             frame, test_size=cfg.test_size, stratify=frame["label"], random_state=cfg.seed

@@ -296,14 +296,15 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
 
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     st.markdown(f"**{title}** · {escape_markdown(snap.message or 'training')}")
-    epochs = max(snap.epochs, 1)
     batches = max(snap.batches, 1)
     epoch_fraction = min(max(snap.progress, 0.0), 1.0)
-    st.progress(epoch_fraction, text=f"Epoch {snap.epoch} of {snap.epochs}")
-    st.progress(
-        min(snap.batch / batches, 1.0) if snap.batches else 0.0,
-        text=f"Batch {snap.batch} of {snap.batches}",
-    )
+    if snap.epochs:
+        epoch_text = f"Epoch {snap.epoch} of {snap.epochs}"
+        batch_text = f"Batch {snap.batch} of {snap.batches}"
+    else:  # still preparing the data: no totals yet
+        epoch_text, batch_text = "Epoch: waiting for the data", "Batch: waiting for the data"
+    st.progress(epoch_fraction, text=epoch_text)
+    st.progress(min(snap.batch / batches, 1.0) if snap.batches else 0.0, text=batch_text)
     latest = _latest_metrics(snap)
     cols = st.columns(6)
     cols[0].metric("Elapsed", _format_seconds(snap.elapsed_s))
@@ -314,7 +315,7 @@ def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     if st.button("Stop", key=f"train.stop.{snap.job_id}", type="primary", icon=":material/stop:"):
         _stop(manager, snap.job_id)
         st.toast("Stopping after the current batch; the best epoch is kept.")
-    _curves(snap, epochs=epochs)
+    _curves(snap, epochs=max(snap.epochs, 1))
 
 
 def _curves(snap: JobSnapshot, epochs: int | None = None) -> None:
