@@ -32,7 +32,8 @@ format: $(STAMP)
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(STAMP)
+bench: $(STAMP)  ## data steps on the full dataset, then seed vs fast side by side
+	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_training.py
 
 clean:
