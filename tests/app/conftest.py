@@ -1,40 +1,17 @@
-"""Shared fixtures for the AppTest tests: the real app, a temporary runs folder.
+"""Fixtures for the AppTest tests: a temporary runs folder and the small dataset.
 
 Every test gets its own ``HEADLINE_LAB_RUNS_DIR`` (so nothing is written to
-``./runs``) and a fresh :class:`AppTest` of ``streamlit_app.py``. Streamlit's
-caches live for the whole test process, which is what makes the bundled
-dataset cheap after the first test that loads it.
+``./runs``); the helpers live in ``apptest_support``.
 """
 
 from __future__ import annotations
 
-import base64
-import re
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
+from apptest_support import FIXTURES
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-APP = ROOT / "streamlit_app.py"
-PAGES = ("data", "prepare", "train", "results", "playground", "runs")
-
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from pipeline.config import DataConfig  # noqa: E402
-from ui.state import DatasetSource  # noqa: E402
-
-#: Seconds one script run may take (the first load of the bundled dataset takes ~7 s).
-RUN_TIMEOUT = 90
+from ui.state import DatasetSource
 
 
 @pytest.fixture
@@ -49,83 +26,3 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def small_source() -> DatasetSource:
     """The ~2,800-row UCI fixture as a dataset source."""
     return DatasetSource.from_path(FIXTURES / "uci_small.csv")
-
-
-def tiny_data_config(cap: int = 40) -> DataConfig:
-    """A few dozen rows per class: enough to split three ways, seconds to train."""
-    return DataConfig(balance="cap", cap_per_class=cap)
-
-
-def new_app(source: DatasetSource | None = None) -> AppTest:
-    """A fresh AppTest of the real app, optionally on another dataset."""
-    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
-    if source is not None:
-        at.session_state["dataset_source"] = source
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    """Show ``app_pages/<page>.py`` (the pages carry no custom ``url_path``, so this
-    works before the first run too)."""
-    at.switch_page(f"app_pages/{page}.py")
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    """No exception element and no error box anywhere on the page (sidebar included)."""
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def run_until(
-    at: AppTest,
-    done: Callable[[AppTest], bool],
-    *,
-    timeout: float = 150.0,
-    interval: float = 0.5,
-) -> AppTest:
-    """Rerun the app (as the polling fragment would) until ``done(at)`` or time runs out."""
-    deadline = time.monotonic() + timeout
-    while True:
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        if done(at):
-            return at
-        if time.monotonic() > deadline:
-            texts = [m.value for m in at.markdown] + [e.value for e in at.error]
-            raise AssertionError(f"condition not met after {timeout} s; page shows: {texts}")
-        time.sleep(interval)
-
-
-def figure_of(chart) -> go.Figure:
-    """The plotly figure an ``st.plotly_chart`` element carries."""
-    return pio.from_json(chart.proto.spec)
-
-
-def values(array) -> list:
-    """A trace's ``x`` or ``y`` as a list (plotly serialises numbers as base64 typed arrays)."""
-    if isinstance(array, dict) and "bdata" in array:
-        raw = base64.b64decode(array["bdata"])
-        return np.frombuffer(raw, dtype=np.dtype(array["dtype"])).tolist()
-    return list(array)
-
-
-def unescape(text: str) -> str:
-    """Markdown text without the backslash escapes the app adds to user text."""
-    return re.sub(r"\\(.)", r"\1", text)
-
-
-def texts_of(at: AppTest) -> str:
-    """Every message box, markdown and caption on the page, unescaped and joined."""
-    parts = []
-    for kind in ("success", "info", "warning", "error", "markdown", "caption"):
-        parts.extend(str(el.value) for el in getattr(at, kind))
-    return unescape("\n".join(parts))
-
-
-def sidebar_text(at: AppTest) -> str:
-    """The sidebar's captions and messages, unescaped and joined."""
-    parts = []
-    for kind in ("caption", "error", "info"):
-        parts.extend(str(el.value) for el in at.sidebar.get(kind))
-    return unescape("\n".join(parts))

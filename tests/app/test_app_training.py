@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (
+from apptest_support import (
     APP,
     FIXTURES,
     ROOT,

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import (
+from apptest_support import (
     APP,
     PAGES,
     ROOT,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, assert_clean, new_app, sidebar_text, unescape
+from apptest_support import FIXTURES, assert_clean, new_app, sidebar_text, unescape
 
 from ui.state import DatasetSource
 

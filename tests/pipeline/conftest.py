@@ -5,25 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from training_support import tiny_config
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-def tiny_config(preset: str = "fast", **overrides):
-    """A preset shrunk to train in seconds on the small UCI fixture."""
-    from pipeline.config import get_preset
-
-    settings = {
-        "balance": "cap",
-        "cap_per_class": 120,
-        "epochs": 2,
-        "batch_size": 32,
-        "max_tokens": 2000,
-        "embedding_dim": 16,
-        "lstm_units": 8,
-    }
-    settings.update(overrides)
-    return get_preset(preset, **settings)
 
 
 @pytest.fixture(scope="session")

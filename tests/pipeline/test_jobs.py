@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from training_support import tiny_config
 
 from pipeline.jobs import JobManager
-from tests.pipeline.conftest import tiny_config
 
 pytestmark = pytest.mark.training
 

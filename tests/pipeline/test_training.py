@@ -8,12 +8,12 @@ import time
 
 import numpy as np
 import pytest
+from training_support import tiny_config
 
 from pipeline.errors import TrainingError
 from pipeline.predict import Predictor
 from pipeline.registry import JSON_FILES, MODEL_FILE, RunRegistry
 from pipeline.train import TrainingStopped, make_run_id, train_run
-from tests.pipeline.conftest import tiny_config
 
 pytestmark = pytest.mark.training
 
