@@ -23,7 +23,14 @@ from typing import Any, Literal
 from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.errors import HeadlineLabError
-from pipeline.train import ProgressEvent, TrainingStopped, train_run
+from pipeline.registry import RunRegistry, SavedRun
+from pipeline.train import (
+    ProgressEvent,
+    TrainingStopped,
+    cached_event,
+    resolve_run,
+    train_run,
+)
 
 JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
@@ -173,14 +180,34 @@ class JobManager:
         parent_run_id: str | None = None,
         label: str = "",
     ) -> Job:
-        """Queue a training of ``config`` on ``dataset``; returns the job at once."""
+        """Queue a training of ``config`` on ``dataset``; returns the job at once.
+
+        A run already trained on this data with these settings is not queued: the
+        job comes back finished with status ``"cached"``, even while another
+        training is running (unless ``force``).
+        """
         config.validate()
         with self._lock:
             job_id = next(self._ids)
             job = Job(job_id, dataset, config, force, parent_run_id, label or f"job {job_id}")
             self._jobs[job_id] = job
-        self._queue.put(job)
+        cached = None if force else self._find_cached(dataset, config, parent_run_id)
+        if cached is not None:
+            job._on_progress(cached_event(cached))
+            job._update(status="cached", run_id=cached.run_id, eta_s=0.0, progress=1.0)
+        else:
+            self._queue.put(job)
         return job
+
+    def _find_cached(
+        self, dataset: Dataset, config: ExperimentConfig, parent_run_id: str | None
+    ) -> SavedRun | None:
+        registry = RunRegistry(self.runs_dir)
+        try:
+            _, run_id = resolve_run(dataset, config, registry, parent_run_id)
+        except HeadlineLabError:
+            return None  # the queued job reports the problem as it fails
+        return registry.find_complete(run_id)
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:

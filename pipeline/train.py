@@ -100,6 +100,30 @@ def make_run_id(data_fingerprint: str, config: ExperimentConfig, parent_run_id: 
     )
 
 
+def resolve_run(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    registry: RunRegistry,
+    parent_run_id: str | None = None,
+) -> tuple[ExperimentConfig, str]:
+    """The settings a training will really use, and the id of the run it makes.
+
+    Continuing a run keeps the parent's data and model settings and takes only
+    ``config.train``. Raises :class:`RunNotFoundError` for an unknown parent and
+    :class:`ConfigError` for a bad setting.
+    """
+    if parent_run_id:
+        parent_config = ExperimentConfig.from_dict(registry.get(parent_run_id).config)
+        config = replace(parent_config, train=config.train)
+    config.validate()
+    return config, make_run_id(fingerprint(dataset), config, parent_run_id)
+
+
+def cached_event(saved: SavedRun) -> ProgressEvent:
+    """The ``"end"`` event that reports ``saved`` as served from the cache."""
+    return _end_event(saved, "Loaded from cache: trained before on this data and settings.")
+
+
 def train_run(
     dataset: Dataset,
     config: ExperimentConfig,
@@ -138,16 +162,12 @@ def train_run(
     """
     registry = RunRegistry(runs_dir)
     notify = on_progress or (lambda event: None)
+    config, run_id = resolve_run(dataset, config, registry, parent_run_id)
     parent = registry.get(parent_run_id) if parent_run_id else None
-    if parent is not None:
-        parent_config = ExperimentConfig.from_dict(parent.config)
-        config = replace(parent_config, train=config.train)
-    config.validate()
-    run_id = make_run_id(fingerprint(dataset), config, parent_run_id)
 
     cached = None if force else registry.find_complete(run_id)
     if cached is not None:
-        notify(_end_event(cached, "Loaded from cache: trained before on this data and settings."))
+        notify(cached_event(cached))
         return TrainResult(run_id, cached.path, from_cache=True, stopped=False)
 
     with _TRAINING_LOCK:

@@ -27,6 +27,22 @@ def test_jobs_run_one_at_a_time_and_report_progress(uci_small, tmp_path):
     assert cached.status == "cached" and cached.run_id == done.run_id
 
 
+def test_a_cached_run_does_not_wait_behind_a_running_job(uci_small, tmp_path):
+    manager = JobManager(tmp_path)
+    first = manager.wait(manager.submit(uci_small, tiny_config(epochs=1)).job_id, timeout=240)
+    assert first.status == "finished", first.message
+    running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
+    cached = manager.submit(uci_small, tiny_config(epochs=1))
+    state = manager.snapshot(cached.job_id)
+    assert state.status == "cached" and state.run_id == first.run_id
+    assert state.history and state.progress == 1.0
+    assert manager.snapshot(running.job_id).status in {"queued", "running"}
+    forced = manager.submit(uci_small, tiny_config(epochs=1), force=True)
+    assert manager.snapshot(forced.job_id).status == "queued"
+    manager.shutdown()
+    assert manager.snapshot(forced.job_id).status == "cancelled"
+
+
 def test_stop_a_running_job_and_cancel_a_queued_one(uci_small, tmp_path):
     manager = JobManager(tmp_path)
     running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
