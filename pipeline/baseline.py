@@ -27,7 +27,7 @@ def fit_and_score_baseline(
     """Fit the baseline on the training rows and score it on the test rows.
 
     Returns ``{"name", "test_accuracy", "macro_f1", "seconds"}``. The fitted
-    model is not kept: it is cheap to refit and would need pickle to save.
+    model is not kept: it is cheap to refit, and saving it would mean pickling.
     """
     started = time.perf_counter()
     model = make_pipeline(

@@ -13,7 +13,7 @@ A run lives in ``<runs_dir>/<run_id>/``::
 A run is written into a hidden temporary folder and moved into place with one
 rename, so a crash never leaves a half-written folder that looks like a run.
 Nothing here imports TensorFlow except :meth:`RunRegistry.load_model` and the
-model check in :meth:`RunRegistry.import_zip`. No pickle: JSON and ``.keras`` only.
+model check in :meth:`RunRegistry.import_zip`. Nothing is pickled: JSON and ``.keras`` only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Showing user and dataset text safely: Markdown-escaped, never HTML.
 
-``st.markdown`` already escapes HTML unless ``unsafe_allow_html=True`` (never
-used in this app). What remains is Markdown itself: a headline such as
+``st.markdown`` already escapes HTML unless raw HTML is explicitly allowed, which
+this app never does. What remains is Markdown itself: a headline such as
 ``*Breaking* [news](javascript:...) costs $5 :fire:`` must show as typed, so
 every ASCII punctuation character is backslash-escaped (CommonMark allows an
 escape before any of them), which also disarms Streamlit's ``:color[...]``,
