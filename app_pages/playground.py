@@ -17,16 +17,12 @@ from ui.playground import (
     set_example,
 )
 from ui.resources import get_predictor
-from ui.runs import list_runs, pick_run
+from ui.runs import pick_run, runs_or_stop
 from ui.text import escape_markdown, highlight_words, importance_pairs
 
 st.title("Playground")
 
-runs = list_runs()
-if not runs:
-    st.info("No saved runs yet. Train one first; it becomes the active run automatically.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
+runs = runs_or_stop("No saved runs yet. Train one first; it becomes the active run automatically.")
 
 run_id = pick_run(runs, key="playground.run", label="Model (run)")
 with report_errors() as outcome:

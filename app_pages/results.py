@@ -13,16 +13,14 @@ from pipeline.registry import SavedRun
 from ui import figures, state
 from ui.errors import report_errors
 from ui.resources import get_registry
-from ui.runs import list_runs, pick_run, run_label
+from ui.runs import pick_run, run_label, runs_or_stop
 from ui.text import escape_markdown
 
 st.title("Results")
 
-runs = list_runs()
-if not runs:
-    st.info("No saved runs yet. Train one on the Train page, or import one on the Runs page.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
+runs = runs_or_stop(
+    "No saved runs yet. Train one on the Train page, or import one on the Runs page."
+)
 
 run_id = pick_run(runs, key="results.run", label="Run")
 with report_errors() as outcome:

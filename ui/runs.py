@@ -45,6 +45,17 @@ def list_runs() -> list[RunSummary]:
     return _cached_runs(str(root), _signature(root))
 
 
+def runs_or_stop(empty_message: str) -> list[RunSummary]:
+    """:func:`list_runs`, or, when there are none, ``empty_message``, a link to
+    the Train page and ``st.stop()`` (for pages that need a run to show anything)."""
+    runs = list_runs()
+    if not runs:
+        st.info(empty_message)
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return runs
+
+
 def run_label(run: RunSummary) -> str:
     """One line naming a run: date, preset, dataset, accuracy, short id."""
     accuracy = f"{run.accuracy:.1%}" if run.accuracy is not None else "n/a"
