@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.config import DataConfig
+from pipeline.config import BALANCE_LABELS, DEDUPE_LABELS, SPLIT_LABELS, DataConfig
+from pipeline.settings import declared
 from ui import figures, state
 from ui.data import active_dataset, prepared_data
 from ui.errors import report_errors
 from ui.text import escape_markdown
 
-DEDUPE_LABELS = {
-    "drop_all": "Drop every copy (as the notebook)",
-    "keep_first": "Keep one copy",
-    "none": "Keep duplicates",
-}
-BALANCE_LABELS = {
-    "downsample": "Downsample to the smallest class",
-    "cap": "Cap rows per class",
-    "none": "No balancing",
-}
-SPLIT_LABELS = {"random": "Stratified random", "story": "Grouped by story"}
+SPECS = dict(declared(DataConfig))
 
 st.title("Prepare")
 
@@ -36,6 +27,7 @@ for name, value in (
     ("dedupe", current.dedupe),
     ("balance", current.balance),
     ("cap_per_class", current.cap_per_class or 5000),
+    ("min_class_rows", current.min_class_rows),
     ("test_size", current.test_size),
     ("val_size", current.val_size),
     ("split", current.split),
@@ -48,18 +40,20 @@ if not has_story and st.session_state["keep.prepare.split"] == "story":
     st.session_state["keep.prepare.split"] = "random"
 
 with st.container(border=True):
-    cols = st.columns(3)
+    cols = st.columns(4)
     dedupe = cols[0].selectbox(
         "Duplicated texts",
         list(DEDUPE_LABELS),
         format_func=DEDUPE_LABELS.__getitem__,
         key="keep.prepare.dedupe",
+        help=SPECS["dedupe"].help,
     )
     balance = cols[1].selectbox(
         "Balancing",
         list(BALANCE_LABELS),
         format_func=BALANCE_LABELS.__getitem__,
         key="keep.prepare.balance",
+        help=SPECS["balance"].help,
     )
     cap = cols[2].number_input(
         "Cap per class",
@@ -68,6 +62,13 @@ with st.container(border=True):
         key="keep.prepare.cap_per_class",
         disabled=balance != "cap",
         help="Used with 'Cap rows per class': at most this many rows of each class.",
+    )
+    min_class_rows = cols[3].number_input(
+        SPECS["min_class_rows"].label,
+        min_value=int(SPECS["min_class_rows"].minimum),
+        step=1,
+        key="keep.prepare.min_class_rows",
+        help=SPECS["min_class_rows"].help,
     )
     cols = st.columns(4)
     test_size = cols[0].slider(
@@ -97,6 +98,7 @@ config = DataConfig(
     dedupe=dedupe,
     balance=balance,
     cap_per_class=int(cap) if balance == "cap" else None,
+    min_class_rows=int(min_class_rows),
     test_size=float(test_size),
     val_size=float(val_size),
     split=split,

@@ -16,8 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import BALANCE_MODES, DEDUPE_MODES, PADDINGS, PRESETS, get_preset
+from pipeline.config import (
+    DEFAULT_PRESET,
+    PRESET_DESCRIPTIONS,
+    PRESETS,
+    SECTIONS,
+    get_preset,
+)
 from pipeline.errors import HeadlineLabError
+from pipeline.settings import declared
 
 EXIT_BAD_INPUT = 2
 # TensorFlow's C++ start-up chatter (CPU features, no CUDA driver) is noise on a CLI.
@@ -91,27 +98,27 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per declared setting (``pipeline.config``), plus ``--preset`` and ``--seed``."""
     group = parser.add_argument_group("settings (default: the preset's)")
-    group.add_argument("--preset", choices=sorted(PRESETS), default="fast")
-    group.add_argument("--dedupe", choices=DEDUPE_MODES)
-    group.add_argument("--balance", choices=BALANCE_MODES)
-    group.add_argument("--cap-per-class", type=int)
-    group.add_argument("--test-size", type=float)
-    group.add_argument("--val-size", type=float)
-    group.add_argument("--group-by", choices=["story"], help="keep each story in one split")
-    group.add_argument("--max-tokens", type=int, help="vocabulary size")
-    group.add_argument("--sequence-length", type=int, help="default: chosen from the data")
-    group.add_argument("--padding", choices=PADDINGS)
-    group.add_argument("--embedding-dim", type=int)
-    group.add_argument("--lstm-units", type=int)
-    group.add_argument("--spatial-dropout", type=float)
-    group.add_argument("--dropout", type=float)
-    group.add_argument("--recurrent-dropout", type=float)
-    group.add_argument("--learning-rate", type=float)
-    group.add_argument("--epochs", type=int)
-    group.add_argument("--batch-size", type=int)
-    group.add_argument("--patience", type=int)
-    group.add_argument("--seed", type=int, help="seed of the data split and the training")
+    group.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=DEFAULT_PRESET,
+        help="; ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()),
+    )
+    group.add_argument("--group-by", choices=["story"], help="same as --split story")
+    group.add_argument("--seed", help="seed of both the data split and the training")
+    for section_name, section in SECTIONS.items():
+        for name, spec in declared(section):
+            flag = name if name != "seed" else f"{section_name}_seed"
+            group.add_argument(
+                "--" + flag.replace("_", "-"),
+                dest=f"setting_{flag}",
+                metavar=spec.kind.upper()
+                if spec.kind != "choice"
+                else "{" + ",".join(spec.choices) + "}",
+                help=f"{spec.label}: {spec.help} ({spec.allowed()})",
+            )
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -150,38 +157,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from pipeline.train import TrainingStopped, train_run
-
-    overrides = {
-        key: getattr(args, key)
-        for key in (
-            "dedupe",
-            "balance",
-            "cap_per_class",
-            "test_size",
-            "val_size",
-            "max_tokens",
-            "padding",
-            "embedding_dim",
-            "lstm_units",
-            "spatial_dropout",
-            "dropout",
-            "recurrent_dropout",
-            "learning_rate",
-            "epochs",
-            "batch_size",
-            "patience",
-        )
-        if getattr(args, key) is not None
-    }
-    if args.sequence_length is not None:
-        overrides["sequence_length"] = args.sequence_length
-    if args.group_by:
-        overrides["split"] = "story"
-    if args.seed is not None:
-        overrides.update(data_seed=args.seed, train_seed=args.seed)
-    config = get_preset(args.preset, **overrides)
+    overrides = _setting_overrides(args)
+    config = get_preset(args.preset, **overrides)  # checked before TensorFlow loads
     dataset = _load(args)
+    from pipeline.train import TrainingStopped, train_run
 
     bar = _ProgressBar(enabled=not args.json)
     stop = threading.Event()
@@ -217,6 +196,21 @@ def _train(args: argparse.Namespace) -> int:
             return 130
         raise outcome["error"]
     return _report_run(args, outcome["result"])
+
+
+def _setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, as strings for ``get_preset`` to check."""
+    overrides = {
+        key.removeprefix("setting_"): value
+        for key, value in vars(args).items()
+        if key.startswith("setting_") and value is not None
+    }
+    if args.group_by:
+        overrides["split"] = "story"
+    if args.seed is not None:
+        overrides.setdefault("data_seed", args.seed)
+        overrides.setdefault("train_seed", args.seed)
+    return overrides
 
 
 def _report_run(args: argparse.Namespace, result: Any) -> int:
@@ -418,7 +412,7 @@ class _ProgressBar:
         if event.kind == "batch" and now - self.last < 0.1:
             return
         self.last = now
-        if event.kind == "end":
+        if event.kind in {"end", "phase"}:
             sys.stderr.write(f"\r{event.message:<100}\n")
             return
         width = 24
@@ -428,7 +422,7 @@ class _ProgressBar:
         eta = (now - self.started) * (1 - fraction) / fraction if fraction > 0 else 0
         line = (
             f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{event.batch}/{event.batches} {metrics} | ETA {eta:4.0f} s"
+            f"{event.batch}/{event.batches} {metrics} | at most {eta:4.0f} s left"
         )
         sys.stderr.write(line[:160].ljust(100))
         if event.kind == "epoch":

@@ -58,6 +58,9 @@ class JobSnapshot:
     message: str = ""
     run_id: str | None = None
     queue_position: int = 0
+    phase: str = ""
+    phase_started_s: float = 0.0
+    stopping: bool = False
 
     @property
     def done(self) -> bool:
@@ -95,8 +98,14 @@ class Job:
 
     def stop(self) -> None:
         """Ask the job to stop: a queued job is cancelled, a running one ends
-        after its current batch and keeps its best epoch."""
+        after its current batch and keeps its best epoch. The snapshot says
+        ``stopping`` from this moment until the job is done."""
         self._stop.set()
+        with self._lock:
+            if self._state.status == "running":
+                self._state = _replace(
+                    self._state, stopping=True, message="Stopping after the current batch…"
+                )
 
     def _update(self, **changes: Any) -> None:
         with self._lock:
@@ -104,6 +113,15 @@ class Job:
 
     def _on_progress(self, event: ProgressEvent) -> None:
         now = time.perf_counter()
+        if event.kind == "phase":
+            message = "Stopping after the current batch…" if self._stop.is_set() else None
+            self._update(
+                phase=event.phase,
+                phase_started_s=event.elapsed_s,
+                elapsed_s=event.elapsed_s,
+                message=message or event.message,
+            )
+            return
         if event.kind == "start":
             self._fit_started = now
         fraction = event.fraction_done
@@ -118,10 +136,16 @@ class Job:
             "elapsed_s": event.elapsed_s,
             "eta_s": eta,
             "progress": fraction,
-            "message": event.message or self._state.message,
+            "message": (
+                "Stopping after the current batch…"
+                if self._stop.is_set() and event.kind != "end"
+                else event.message or self._state.message
+            ),
         }
         if event.kind != "end":  # the end event knows the epochs, not the batches
             changes.update(batch=event.batch, batches=event.batches)
+        else:
+            changes.update(phase="done", stopping=False)
         self._update(**changes)
 
     def _run(self, runs_dir: Path | None) -> None:

@@ -25,9 +25,9 @@ from pipeline.config import DataConfig
 from pipeline.data import BLANK_CHARACTERS, Dataset
 from pipeline.errors import DatasetError
 
-#: Fewest rows a class may have after cleaning: fewer cannot be split three ways with
-#: every class in every split (default sizes: 25 % test, 20 % of the rest validation).
-MIN_ROWS_PER_CLASS: int = 10
+#: Fewest rows a class may have after balancing: fewer cannot be split three ways. Smaller
+#: classes are dropped before that, by ``DataConfig.min_class_rows`` (at least this).
+MIN_ROWS_PER_CLASS: int = 3
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 
@@ -46,6 +46,9 @@ class PreparedData:
         Label code -> display name.
     summary : dict
         JSON-ready row counts through every step (see :func:`prepare`).
+    class_weights : dict of str to float, optional
+        Loss weight per label code (``balance="class_weights"``): ``n / (k * n_c)`` over
+        the training rows, so every class weighs the same in total.
     """
 
     train: pd.DataFrame
@@ -54,6 +57,7 @@ class PreparedData:
     classes: list[str]
     label_names: dict[str, str]
     summary: dict = field(default_factory=dict)
+    class_weights: dict[str, float] | None = None
 
     def split(self, name: str) -> pd.DataFrame:
         """The ``"train"``, ``"validation"`` or ``"test"`` frame."""
@@ -119,22 +123,37 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         rows_after_dropping_empty=len(cleaned),
         class_counts_cleaned=class_counts(cleaned),
     )
-    _check_classes(cleaned, ds, "after dropping duplicated and empty texts")
+    cleaned, dropped_classes = drop_small_classes(cleaned, cfg.min_class_rows)
+    notes = []
+    if dropped_classes:
+        listing = ", ".join(f"{ds.display(c)!r} ({n} rows)" for c, n in dropped_classes.items())
+        notes.append(
+            f"Dropped {len(dropped_classes)} class(es) with fewer than {cfg.min_class_rows} "
+            f"rows after cleaning: {listing}. Lower the smallest class kept, or add rows."
+        )
+    summary["dropped_classes"] = dropped_classes
+    _check_classes(cleaned, ds, "after dropping duplicated and empty texts", notes)
 
-    balanced = balance(cleaned, cfg.balance, cfg.cap_per_class, cfg.seed)
-    _check_classes(balanced, ds, "after balancing")
-    summary.update(rows_after_balance=len(balanced), class_counts_after=class_counts(balanced))
-
-    if cfg.split == "story":
-        train, validation, test = _story_split(balanced, cfg)
+    if cfg.balance == "class_weights":
+        train, validation, test = _class_weight_split(cleaned, cfg, ds)
+        summary.update(rows_after_balance=len(cleaned), class_counts_after=class_counts(cleaned))
     else:
-        train, validation, test = _random_split(balanced, cfg, ds)
+        balanced = balance(cleaned, cfg.balance, cfg.cap_per_class, cfg.seed)
+        _check_classes(balanced, ds, "after balancing")
+        summary.update(rows_after_balance=len(balanced), class_counts_after=class_counts(balanced))
+        rest, test = _hold_out_test(balanced, cfg, ds)
+        train, validation = _hold_out_validation(rest, cfg, ds)
+        test = _finish(test, cfg.seed if cfg.split == "story" else None)
     classes = sorted(summary["class_counts_after"])
     splits = {"train": train, "validation": validation, "test": test}
-    notes = _check_splits(splits, classes, ds)
+    notes += _check_splits(splits, classes, ds)
+    weights = (
+        _balanced_weights(splits["train"]["label"]) if cfg.balance == "class_weights" else None
+    )
     summary.update(
         split_sizes={name: len(part) for name, part in splits.items()},
         split_class_counts={name: class_counts(part) for name, part in splits.items()},
+        class_weights=weights,
         config=dataclasses.asdict(cfg),
         notes=notes,
     )
@@ -145,6 +164,7 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         classes=classes,
         label_names={c: ds.display(c) for c in classes},
         summary=summary,
+        class_weights=weights,
     )
 
 
@@ -191,14 +211,16 @@ def balance(frame: pd.DataFrame, mode: str, cap: int | None, seed: int) -> pd.Da
     return pd.concat(parts).sort_index()
 
 
-def _check_classes(frame: pd.DataFrame, ds: Dataset, when: str) -> None:
+def _check_classes(
+    frame: pd.DataFrame, ds: Dataset, when: str, notes: list[str] | None = None
+) -> None:
     counts = frame["label"].value_counts()
     if len(counts) < 2:
         left = ", ".join(ds.display(c) for c in counts.index) or "none"
         raise DatasetError(
             f"Only {len(counts)} class(es) left {when} ({left}); a classifier needs at least "
             "2. Keep duplicated texts (dedupe 'keep_first' or 'none') or add rows of other "
-            "classes."
+            "classes." + "".join(f" {note}" for note in notes or [])
         )
     small = counts[counts < MIN_ROWS_PER_CLASS].sort_index()
     if len(small):
@@ -213,46 +235,99 @@ def _check_classes(frame: pd.DataFrame, ds: Dataset, when: str) -> None:
 # --------------------------------------------------------------------------- splitting
 
 
-def _random_split(
+def drop_small_classes(frame: pd.DataFrame, min_rows: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` without the classes that have fewer than ``min_rows`` rows.
+
+    Returns the kept rows and ``{label: rows}`` of every dropped class.
+    """
+    counts = frame["label"].value_counts()
+    small = counts[counts < min_rows].sort_index()
+    dropped = {str(label): int(n) for label, n in small.items()}
+    if not dropped:
+        return frame, {}
+    return frame[~frame["label"].isin(list(dropped))], dropped
+
+
+def _hold_out_test(
     frame: pd.DataFrame, cfg: DataConfig, ds: Dataset
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(rest, test)``: ``test_size`` of the rows, stratified or by whole stories.
+
+    Both keep ``frame``'s index, so the test rows can be found in a larger frame.
+    """
+    if cfg.split == "story":
+        in_test = _hold_out_groups(
+            _story_groups(frame), frame["label"], cfg.test_size, np.random.default_rng(cfg.seed)
+        )
+        return frame[~in_test], frame[in_test]
+    return _stratified(frame, cfg.test_size, cfg, ds)
+
+
+def _hold_out_validation(
+    rest: pd.DataFrame, cfg: DataConfig, ds: Dataset
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(train, validation)`` of the non-test rows, finished (shuffled, fresh index)."""
+    if cfg.split == "story":
+        in_validation = _hold_out_groups(
+            _story_groups(rest), rest["label"], cfg.val_size, _second_rng(cfg.seed)
+        )
+        return _finish(rest[~in_validation], cfg.seed), _finish(rest[in_validation], cfg.seed)
+    train, validation = _stratified(rest, cfg.val_size, cfg, ds)
+    return _finish(train), _finish(validation)
+
+
+def _class_weight_split(
+    cleaned: pd.DataFrame, cfg: DataConfig, ds: Dataset
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Stratified: test_size of all rows to test, then val_size of the rest to validation."""
+    """The seed's balanced test set; every other cleaned row for training and validation.
+
+    The test rows are exactly those ``balance="downsample"`` picks with the same seed
+    and sizes. With a story split, rows of a test story are kept out of training too.
+    """
+    balanced = balance(cleaned, "downsample", None, cfg.seed)
+    _, test = _hold_out_test(balanced, cfg, ds)
+    rest = cleaned.drop(index=test.index)
+    if cfg.split == "story":
+        test_stories = set(_story_groups(test))
+        rest = rest[~_story_groups(rest).isin(test_stories)]
+    train, validation = _hold_out_validation(rest, cfg, ds)
+    return train, validation, _finish(test, cfg.seed if cfg.split == "story" else None)
+
+
+def _balanced_weights(labels: pd.Series) -> dict[str, float]:
+    counts = labels.value_counts()
+    total, n_classes = float(len(labels)), len(counts)
+    return {str(c): round(total / (n_classes * int(n)), 6) for c, n in counts.sort_index().items()}
+
+
+def _stratified(
+    frame: pd.DataFrame, fraction: float, cfg: DataConfig, ds: Dataset
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     # Imported here: scikit-learn takes over a second to import, and the app's first
     # page imports this module without splitting anything.
     from sklearn.model_selection import train_test_split
 
     try:
-        rest, test = train_test_split(
-            frame, test_size=cfg.test_size, stratify=frame["label"], random_state=cfg.seed
-        )
-        train, validation = train_test_split(
-            rest, test_size=cfg.val_size, stratify=rest["label"], random_state=cfg.seed
+        return train_test_split(
+            frame, test_size=fraction, stratify=frame["label"], random_state=cfg.seed
         )
     except ValueError as exc:
         n_classes = frame["label"].nunique()
         raise DatasetError(
             f"{ds.name} is too small to split {len(frame):,} rows of {n_classes} classes with "
             f"test size {cfg.test_size} and validation size {cfg.val_size} ({exc}). Add rows, "
-            "or raise the test and validation sizes."
+            "raise the test and validation sizes, or raise the smallest class kept."
         ) from None
-    return _finish(train), _finish(validation), _finish(test)
 
 
-def _story_split(
-    frame: pd.DataFrame, cfg: DataConfig
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Split by story: whole stories go to one split, about the right share per class."""
-    rng = np.random.default_rng(cfg.seed)
-    # A row without a story id is a story of its own.
-    groups = frame["story"].where(frame["story"] != "", "\x00row" + frame.index.astype(str))
-    in_test = _hold_out_groups(groups, frame["label"], cfg.test_size, rng)
-    rest = frame[~in_test]
-    in_validation = _hold_out_groups(groups[~in_test], rest["label"], cfg.val_size, rng)
-    return (
-        _finish(rest[~in_validation], cfg.seed),
-        _finish(rest[in_validation], cfg.seed),
-        _finish(frame[in_test], cfg.seed),
-    )
+def _story_groups(frame: pd.DataFrame) -> pd.Series:
+    """Each row's story id; a row without one is a story of its own."""
+    return frame["story"].where(frame["story"] != "", "\x00row" + frame.index.astype(str))
+
+
+def _second_rng(seed: int) -> np.random.Generator:
+    """The generator state of the story split's validation draw (after the test draw)."""
+    return np.random.default_rng([seed, 1])
 
 
 def _hold_out_groups(

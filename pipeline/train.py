@@ -1,17 +1,21 @@
 """Training a run: prepare, vectorize, fit, evaluate, save — or find it in the cache.
 
 :func:`train_run` is the one entry point the CLI, the background jobs and the
-tests call. It reports progress through a plain callable (see
+tests call. It reports every phase and progress through a plain callable (see
 :class:`ProgressEvent`), stops within one batch when ``stop_event`` is set, and
-always keeps the weights of the best validation epoch.
+always keeps the weights of the best validation epoch. The TF-IDF baseline is
+fitted once per (data, data settings), on a worker thread beside ``fit``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,24 +25,44 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipeline.baseline import fit_and_score_baseline
+from pipeline.baseline import (
+    BASELINE_VERSION,
+    cached_baseline,
+    fit_and_score_baseline,
+    save_baseline,
+)
 from pipeline.config import ExperimentConfig, config_hash
 from pipeline.data import Dataset, fingerprint
-from pipeline.device import training_strategy
+from pipeline.device import apply_precision_policy, training_strategy
 from pipeline.errors import TrainingError
 from pipeline.evaluate import evaluate_probabilities
-from pipeline.model import (
-    build_classifier,
+from pipeline.features import (
+    build_encoder,
     build_end_to_end_model,
-    compile_classifier,
+    encode,
+    feature_shapes,
     split_end_to_end_model,
 )
+from pipeline.models import build_classifier, compile_classifier
 from pipeline.prepare import PreparedData, prepare
 from pipeline.registry import RunRegistry, SavedRun
-from pipeline.text import build_vectorizer, choose_sequence_length, vectorize
+from pipeline.text import choose_sequence_length
 
-EventKind = Literal["start", "batch", "epoch", "end"]
-_PREDICT_BATCH = 1024
+EventKind = Literal["phase", "start", "batch", "epoch", "end"]
+Phase = Literal["preparing", "vectorizing", "training", "evaluating", "baseline", "saving", "done"]
+#: The phases of a training, in order, with what a person is told during each.
+PHASES: dict[str, str] = {
+    "preparing": "Preparing data (dedupe, balance, split)…",
+    "vectorizing": "Building the vocabulary and vectorizing the texts…",
+    "training": "Training…",
+    "evaluating": "Evaluating on the test set…",
+    "baseline": "Waiting for the TF-IDF baseline…",
+    "saving": "Saving the run…",
+    "done": "Done.",
+}
+_PREDICT_BATCH = 2048
+#: Shortest time between two batch events: reading the logs syncs with the device.
+_BATCH_EVENT_SECONDS = 0.25
 # One training at a time per process: Keras' global seed and the device are shared.
 _TRAINING_LOCK = threading.Lock()
 
@@ -47,12 +71,13 @@ _TRAINING_LOCK = threading.Lock()
 class ProgressEvent:
     """What a progress listener receives.
 
-    ``epoch`` counts from 1 and continues a parent run's numbering; this fit runs
-    epochs ``first_epoch`` to ``epochs`` (early stopping may end it sooner).
-    ``batch`` counts from 1 within the epoch out of ``batches``. ``logs`` holds
-    the latest metrics (batch means within an epoch; train and validation
-    metrics at ``"epoch"``). ``history`` is the per-epoch history so far,
-    parent epochs included.
+    ``kind="phase"`` announces ``phase`` (see :data:`PHASES`). ``epoch`` counts
+    from 1 and continues a parent run's numbering; this fit runs epochs
+    ``first_epoch`` to ``epochs`` (early stopping may end it sooner). ``batch``
+    counts from 1 within the epoch out of ``batches``; batch events come at most
+    every quarter second. ``logs`` holds the latest metrics (batch means within an
+    epoch; train and validation metrics at ``"epoch"``). ``history`` is the
+    per-epoch history so far, parent epochs included.
     """
 
     kind: EventKind
@@ -65,6 +90,7 @@ class ProgressEvent:
     history: tuple[dict[str, Any], ...] = ()
     message: str = ""
     first_epoch: int = 1
+    phase: Phase = "training"
 
     @property
     def fraction_done(self) -> float:
@@ -196,50 +222,106 @@ class _TrainingSession:
         self.notify = notify
         self.stop_event = stop_event or threading.Event()
         self.started = time.perf_counter()
+        self.data_fingerprint = fingerprint(dataset)
+
+    def phase(self, phase: Phase) -> None:
+        """Announce that ``phase`` begins."""
+        self.notify(
+            ProgressEvent(
+                kind="phase",
+                epoch=0,
+                epochs=0,
+                batch=0,
+                batches=0,
+                logs={},
+                elapsed_s=time.perf_counter() - self.started,
+                history=tuple(self._parent_history()),
+                message=PHASES[phase],
+                phase=phase,
+            )
+        )
 
     def run(self) -> TrainResult:
+        self.phase("preparing")
         prepared = prepare(self.dataset, self.config.data)
-        keras.utils.set_random_seed(self.config.train.seed)
-        strategy, device = training_strategy()
-        with strategy.scope():
-            vectorizer, classifier = self._model(prepared)
-            compile_classifier(classifier, self.config.model.learning_rate)
-        padding = self.config.model.padding
-        splits = {
-            name: _encode(frame, vectorizer, padding, prepared.classes)
-            for name, frame in (
-                ("train", prepared.train),
-                ("validation", prepared.validation),
-                ("test", prepared.test),
-            )
-        }
-        history, stopped = self._fit(classifier, splits["train"], splits["validation"])
-        new_epochs = history[len(self._parent_history()) :]
-        if stopped and not any(not row.get("partial") for row in new_epochs):
-            raise TrainingStopped(
-                "Training was stopped before its first epoch finished; nothing was saved."
-            )
-        metrics = self._evaluate(classifier, splits["test"], prepared)
-        end_to_end = build_end_to_end_model(vectorizer, classifier, padding)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline") as pool:
+            baseline = self._start_baseline(pool, prepared)
+            keras.utils.set_random_seed(self.config.train.seed)
+            strategy, device = training_strategy()
+            self.phase("vectorizing")
+            policy = apply_precision_policy(self.config.train.mixed_precision)
+            try:
+                with strategy.scope():
+                    encoder, classifier = self._model(prepared)
+                    compile_classifier(classifier, self.config.model.learning_rate)
+            finally:
+                apply_precision_policy("off")
+            splits = {
+                name: _encode(prepared.split(name), encoder, prepared)
+                for name in ("train", "validation", "test")
+            }
+            history, stopped = self._fit(classifier, splits["train"], splits["validation"])
+            new_epochs = history[len(self._parent_history()) :]
+            if stopped and not any(not row.get("partial") for row in new_epochs):
+                raise TrainingStopped(
+                    "Training was stopped before its first epoch finished; nothing was saved."
+                )
+            self.phase("evaluating")
+            metrics = self._evaluate(classifier, splits["test"], prepared)
+            if not baseline.done():
+                self.phase("baseline")
+            metrics["baseline"] = baseline.result()
+        metrics["collapsed"] = _collapse_note(metrics, prepared)
+        self.phase("saving")
+        end_to_end = build_end_to_end_model(encoder, classifier)
         duration = time.perf_counter() - self.started
         documents = self._documents(
-            prepared, vectorizer, history, metrics, stopped, device, duration
+            prepared, encoder, history, metrics, stopped, device, duration, policy
         )
         run_dir = self.registry.save(self.run_id, end_to_end.save, documents)
         saved = self.registry.get(self.run_id)
-        self.notify(_end_event(saved, "Stopped; best epoch kept." if stopped else "Finished."))
+        self.notify(_end_event(saved, _end_message(history, stopped)))
         return TrainResult(self.run_id, run_dir, from_cache=False, stopped=stopped)
 
-    def _model(self, prepared: PreparedData) -> tuple[keras.layers.TextVectorization, keras.Model]:
+    def _start_baseline(self, pool: ThreadPoolExecutor, prepared: PreparedData) -> Future:
+        """The baseline's score: from its cache, or fitted on ``pool`` beside training."""
+        key = config_hash(
+            {
+                "data": self.data_fingerprint,
+                "split": dataclasses.asdict(self.config.data),
+                "version": BASELINE_VERSION,
+            }
+        )
+        cache_dir = self.registry.root / ".baselines"
+        cached = cached_baseline(cache_dir, key)
+        if cached is not None:
+            done: Future = Future()
+            done.set_result({**cached, "cached": True})
+            return done
+
+        def fit() -> dict[str, Any]:
+            score = fit_and_score_baseline(
+                prepared.train["text"],
+                prepared.train["label"],
+                prepared.test["text"],
+                prepared.test["label"],
+                class_weighted=prepared.class_weights is not None,
+            )
+            # A read-only runs folder only costs a refit next time.
+            with contextlib.suppress(OSError):
+                save_baseline(cache_dir, key, score)
+            return score
+
+        return pool.submit(fit)
+
+    def _model(self, prepared: PreparedData) -> tuple[keras.Model, keras.Model]:
         if self.parent is None:
-            length = self.config.model.sequence_length or choose_sequence_length(
-                prepared.train["text"].tolist()
-            )
-            vectorizer = build_vectorizer(
-                prepared.train["text"].tolist(), self.config.model, length
-            )
-            classifier = build_classifier(self.config.model, length, len(prepared.classes))
-            return vectorizer, classifier
+            texts = prepared.train["text"].tolist()
+            length = self.config.model.sequence_length or choose_sequence_length(texts)
+            encoder = build_encoder(texts, self.config.model, length)
+            shapes = feature_shapes(encoder, self.config.model)
+            classifier = build_classifier(self.config.model, shapes, len(prepared.classes))
+            return encoder, classifier
         if list(self.parent.labels["classes"]) != list(prepared.classes):
             raise TrainingError(
                 f"Run {self.parent.run_id} was trained on classes "
@@ -257,27 +339,27 @@ class _TrainingSession:
         cfg = self.config.train
         history = self._parent_history()
         initial_epoch = len(history)
-        batches = math.ceil(len(train.ids) / cfg.batch_size)
+        batches = math.ceil(len(train.y) / cfg.batch_size)
         reporter = _ProgressReporter(
             self.notify, history, initial_epoch + cfg.epochs, batches, self.started
         )
-        checkpoint_dir = self.registry.root / f".checkpoint-{self.run_id}"
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint = checkpoint_dir / "best.weights.h5"
-        callbacks = [
+        best = _BestWeights(cfg.min_delta)
+        callbacks: list[keras.callbacks.Callback] = [
             reporter,
             _StopOnEvent(self.stop_event),
             keras.callbacks.TerminateOnNaN(),
+            best,
             keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=cfg.patience,
-                min_delta=cfg.min_delta,
-                restore_best_weights=True,
-            ),
-            keras.callbacks.ModelCheckpoint(
-                checkpoint, monitor="val_loss", save_best_only=True, save_weights_only=True
+                monitor="val_loss", patience=cfg.patience, min_delta=cfg.min_delta
             ),
         ]
+        if cfg.lr_schedule == "plateau":
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="val_loss", factor=0.5, patience=0, min_lr=1e-6, min_delta=cfg.min_delta
+                )
+            )
+        self.phase("training")
         try:
             classifier.fit(
                 _batches(train, cfg.batch_size, shuffle_seed=cfg.seed),
@@ -288,53 +370,66 @@ class _TrainingSession:
                 shuffle=False,  # the tf.data pipeline shuffles
                 verbose=0,
             )
-            if checkpoint.is_file():
-                classifier.load_weights(checkpoint)
         except tf.errors.ResourceExhaustedError as exc:
             raise TrainingError(
                 "The device ran out of memory; lower the batch size, the vocabulary or the "
                 "sequence length."
             ) from exc
-        finally:
-            for leftover in checkpoint_dir.glob("*"):
-                leftover.unlink()
-            checkpoint_dir.rmdir()
-        return reporter.history, self.stop_event.is_set()
+        history = reporter.history
+        if any(not math.isfinite(row.get("loss", 0.0)) for row in history[initial_epoch:]):
+            raise TrainingError(
+                "Training diverged: the loss became NaN or infinite, so nothing was saved. "
+                "Lower the learning rate (e.g. 0.001) or raise the batch size."
+            )
+        best.restore(classifier)
+        for row in history:
+            row.pop("best", None)
+        if best.epoch is not None:
+            for row in history:
+                if row["epoch"] == best.epoch:
+                    row["best"] = True
+        return history, self.stop_event.is_set()
 
     def _evaluate(
         self, classifier: keras.Model, test: _Encoded, prepared: PreparedData
     ) -> dict[str, Any]:
-        probabilities = classifier.predict(test.ids, batch_size=_PREDICT_BATCH, verbose=0)
-        metrics = evaluate_probabilities(
+        probabilities = classifier.predict(test.inputs, batch_size=_PREDICT_BATCH, verbose=0)
+        return evaluate_probabilities(
             test.y, probabilities, prepared.classes, prepared.label_names, test.texts
         )
-        metrics["baseline"] = fit_and_score_baseline(
-            prepared.train["text"],
-            prepared.train["label"],
-            prepared.test["text"],
-            prepared.test["label"],
-        )
-        return metrics
 
     def _documents(
         self,
         prepared: PreparedData,
-        vectorizer: keras.layers.TextVectorization,
+        encoder: keras.Model,
         history: list[dict[str, Any]],
         metrics: dict[str, Any],
         stopped: bool,
         device: str,
         duration: float,
+        precision: str,
     ) -> dict[str, Any]:
-        sequence_length = int(vectorizer.get_config()["output_sequence_length"])
-        best = min(history, key=lambda row: row.get("val_loss", math.inf)) if history else {}
+        shapes = feature_shapes(encoder, self.config.model)
+        sequence_length = (
+            shapes["words"].length if "words" in shapes else shapes["ngrams"].length // 2
+        )
+        best = next((row for row in history if row.get("best")), None)
+        if best is None and history:
+            best = min(history, key=lambda row: row.get("val_loss", math.inf))
+        train_rows = len(prepared.train)
+        fit_seconds = sum(row.get("seconds", 0.0) for row in history[len(self._parent_history()) :])
+        new_epochs = len(history) - len(self._parent_history())
         return {
             "config.json": {
                 **self.config.to_dict(),
                 "parent_run_id": self.parent.run_id if self.parent else None,
                 "resolved": {
                     "sequence_length": sequence_length,
-                    "vocabulary_size": int(vectorizer.vocabulary_size()),
+                    "vocabulary_size": shapes["words"].vocabulary if "words" in shapes else None,
+                    "ngram_vocabulary_size": shapes["ngrams"].vocabulary
+                    if "ngrams" in shapes
+                    else None,
+                    "precision": precision,
                 },
             },
             "labels.json": {
@@ -344,7 +439,7 @@ class _TrainingSession:
             "history.json": history,
             "metrics.json": metrics,
             "data.json": {
-                "fingerprint": fingerprint(self.dataset),
+                "fingerprint": self.data_fingerprint,
                 "dataset": self.dataset.name,
                 "text_col": self.dataset.text_col,
                 "label_col": self.dataset.label_col,
@@ -358,39 +453,82 @@ class _TrainingSession:
                 "device": device,
                 "dataset": self.dataset.name,
                 "preset": self.config.preset,
+                "family": self.config.model.family,
                 "parent_run_id": self.parent.run_id if self.parent else None,
-                "best_epoch": best.get("epoch"),
+                "best_epoch": best.get("epoch") if best else None,
+                "samples_per_second": round(train_rows * new_epochs / fit_seconds, 1)
+                if fit_seconds > 0
+                else None,
                 "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
             },
         }
 
 
+def _end_message(history: list[dict[str, Any]], stopped: bool) -> str:
+    best = next((row["epoch"] for row in history if row.get("best")), None)
+    kept = f"; best epoch ({best}) kept" if best is not None else ""
+    if not stopped:
+        return f"Finished after {len(history)} epoch(s){kept}."
+    if history and history[-1].get("partial"):
+        return f"Stopped part way through epoch {history[-1]['epoch']}{kept}."
+    return f"Stopped after epoch {history[-1]['epoch'] if history else 0}{kept}."
+
+
+def _collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | None:
+    """A warning when the model predicts (almost) one class for every test row."""
+    matrix = np.asarray(metrics.get("confusion_matrix", {}).get("matrix", []), dtype=float)
+    if matrix.size == 0 or matrix.sum() == 0 or len(prepared.classes) < 2:
+        return None
+    predicted = matrix.sum(axis=0)
+    top = int(predicted.argmax())
+    share = predicted[top] / predicted.sum()
+    if share < 0.9 or (matrix.sum(axis=1)[top] / matrix.sum()) >= 0.9:
+        return None
+    name = prepared.label_names.get(prepared.classes[top], prepared.classes[top])
+    return (
+        f"The model predicts {name!r} for {share:.0%} of the test rows: it has collapsed to "
+        "one class. Use class weights (balancing), more epochs or a higher learning rate."
+    )
+
+
 @dataclass(frozen=True)
 class _Encoded:
-    ids: np.ndarray
+    """One split, vectorized: encoder outputs, class indices, texts, sample weights."""
+
+    inputs: dict[str, np.ndarray]
     y: np.ndarray
-    num_classes: int
     texts: list[str] = field(default_factory=list)
+    weights: np.ndarray | None = None
 
 
-def _encode(
-    frame: Any, vectorizer: keras.layers.TextVectorization, padding: str, classes: list[str]
-) -> _Encoded:
+def _encode(frame: Any, encoder: keras.Model, prepared: PreparedData) -> _Encoded:
     texts = frame["text"].tolist()
-    ids = vectorize(texts, vectorizer, padding)
-    index = {code: i for i, code in enumerate(classes)}
+    inputs = encode(encoder, texts)
+    index = {code: i for i, code in enumerate(prepared.classes)}
     y = np.array([index[label] for label in frame["label"]], dtype=np.int64)
-    # A row of padding only would trip the cuDNN kernel's mask check; prepare() drops
-    # texts without words, so this only removes texts made of punctuation alone.
-    keep = ids.any(axis=1)
-    return _Encoded(ids[keep], y[keep], len(classes), [t for t, k in zip(texts, keep) if k])
+    # A row of padding only would trip the cuDNN kernel's mask check (and average
+    # nothing in a bag); prepare() drops texts without words, so this only removes
+    # texts whose every word is filtered out (e.g. punctuation alone).
+    keep = np.all([ids.any(axis=1) for ids in inputs.values()], axis=0)
+    weights = None
+    if prepared.class_weights is not None:
+        per_class = np.array([prepared.class_weights[c] for c in prepared.classes], "float32")
+        weights = per_class[y[keep]]
+    return _Encoded(
+        {name: ids[keep] for name, ids in inputs.items()},
+        y[keep],
+        [text for text, kept in zip(texts, keep) if kept],
+        weights,
+    )
 
 
 def _batches(
     encoded: _Encoded, batch_size: int, shuffle_seed: int | None = None
 ) -> tf.data.Dataset:
-    one_hot = keras.utils.to_categorical(encoded.y, num_classes=encoded.num_classes)
-    data = tf.data.Dataset.from_tensor_slices((encoded.ids, one_hot.astype("float32")))
+    parts: tuple = (encoded.inputs, encoded.y)
+    if encoded.weights is not None:
+        parts = (*parts, encoded.weights)
+    data = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle_seed is not None:
         data = data.shuffle(len(encoded.y), seed=shuffle_seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -398,6 +536,10 @@ def _batches(
 
 class _StopOnEvent(keras.callbacks.Callback):
     """Ends ``fit`` after the current batch once the event is set."""
+
+    # Keras may call it off the training thread: it reads no logs, so it never
+    # waits for the device.
+    async_safe = True
 
     def __init__(self, stop_event: threading.Event) -> None:
         super().__init__()
@@ -408,8 +550,41 @@ class _StopOnEvent(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class _BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest validation loss (in memory).
+
+    ``epoch`` is the best epoch of *this* fit (numbered like the history), so a
+    continued run never names a parent epoch whose weights it does not hold.
+    """
+
+    def __init__(self, min_delta: float) -> None:
+        super().__init__()
+        self.min_delta = min_delta
+        self.best_loss = math.inf
+        self.epoch: int | None = None
+        self.weights: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = float((logs or {}).get("val_loss", math.inf))
+        if math.isfinite(loss) and loss < self.best_loss - self.min_delta:
+            self.best_loss, self.epoch = loss, epoch + 1
+            self.weights = self.model.get_weights()
+
+    def restore(self, model: keras.Model) -> None:
+        """Put the best weights back into ``model`` (no-op when none was kept)."""
+        if self.weights is not None:
+            model.set_weights(self.weights)
+
+
 class _ProgressReporter(keras.callbacks.Callback):
-    """Turns Keras callbacks into :class:`ProgressEvent` and keeps the history."""
+    """Turns Keras callbacks into :class:`ProgressEvent` and keeps the history.
+
+    Batch events are throttled to one per :data:`_BATCH_EVENT_SECONDS` and may run
+    off the training thread (``async_safe``), so reading the logs never makes the
+    training loop wait for the device. A NaN loss ends training at the epoch's end.
+    """
+
+    async_safe = True
 
     def __init__(
         self,
@@ -428,6 +603,7 @@ class _ProgressReporter(keras.callbacks.Callback):
         self.first_epoch = len(history) + 1
         self.epoch = self.first_epoch
         self.epoch_started = started
+        self.last_batch_event = 0.0
 
     def _event(self, kind: EventKind, batch: int, logs: dict | None, message: str = "") -> None:
         self.notify(
@@ -446,20 +622,27 @@ class _ProgressReporter(keras.callbacks.Callback):
         )
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._event("start", 0, None, "Training started.")
+        self._event("start", 0, None, PHASES["training"])
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch + 1
         self.epoch_started = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._event("batch", batch + 1, logs)
+        now = time.perf_counter()
+        if now - self.last_batch_event >= _BATCH_EVENT_SECONDS:
+            self.last_batch_event = now
+            self._event("batch", batch + 1, logs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         row = {"epoch": epoch + 1, **_floats(logs)}
+        row.pop("learning_rate", None)
+        row["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
         row["seconds"] = round(time.perf_counter() - self.epoch_started, 3)
         if self.model.stop_training:  # stopped part way through this epoch
             row["partial"] = True
+        if not math.isfinite(row.get("loss", 0.0)):
+            self.model.stop_training = True
         self.history.append(row)
         self._event("epoch", self.batches, logs)
 

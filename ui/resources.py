@@ -32,7 +32,10 @@ def get_registry() -> RunRegistry:
 
 @st.cache_resource(show_spinner=False)
 def _job_manager(root: str) -> JobManager:
+    from pipeline.device import configure_devices
     from pipeline.jobs import JobManager
+
+    configure_devices()  # GPU memory growth before any model is built in this process
 
     return JobManager(Path(root))
 
@@ -48,7 +51,10 @@ def get_job_manager() -> JobManager:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def _predictor(root: str, run_id: str, created_at: str) -> Predictor:
+    from pipeline.device import configure_devices
     from pipeline.predict import Predictor
+
+    configure_devices()  # GPU memory growth before the model loads
 
     return Predictor.from_run(RunRegistry(Path(root)), run_id)
 

@@ -9,19 +9,20 @@ clicking widgets reruns the script, never the training.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from pipeline.config import (
-    PADDINGS,
+    DEFAULT_PRESET,
+    MODEL_FAMILIES,
+    PRESET_DESCRIPTIONS,
     PRESETS,
+    SECTIONS,
     DataConfig,
     ExperimentConfig,
-    ModelConfig,
-    TrainConfig,
 )
+from pipeline.settings import Setting, declared
 from ui import figures, state
 from ui.text import escape_markdown
 
@@ -31,138 +32,118 @@ if TYPE_CHECKING:
 #: Seconds between two refreshes of the progress panel while a job is queued or running.
 POLL_SECONDS = 1.0
 PRESET_KEY = "keep.train.preset"
-SEQ_MODE_KEY = "keep.train.seq_mode"
 
 
-@dataclass(frozen=True)
-class Param:
-    """One editable hyper-parameter: where it lives in the config and how to edit it."""
-
-    section: str  # "model" or "train"
-    name: str
-    label: str
-    kind: type
-    min_value: float
-    max_value: float
-    step: float
-    help: str = ""
-    format: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"keep.train.{self.section}.{self.name}"
+#: The model and training settings the Train page edits, in order; every widget is
+#: generated from the setting's declaration in ``pipeline.config``.
+EDITED_SECTIONS: tuple[str, ...] = ("model", "train")
 
 
-_PATIENCE_HELP = "Epochs without a better validation loss before early stopping."
-PARAMS: tuple[Param, ...] = (
-    Param("train", "epochs", "Epochs", int, 1, 200, 1, "At most; early stopping may end sooner."),
-    Param("train", "batch_size", "Batch size", int, 1, 8192, 32),
-    Param("model", "embedding_dim", "Embedding size", int, 1, 1024, 16),
-    Param("model", "lstm_units", "LSTM units", int, 1, 1024, 16),
-    Param("model", "spatial_dropout", "Spatial dropout", float, 0.0, 0.95, 0.05, format="%.2f"),
-    Param("model", "dropout", "Dropout", float, 0.0, 0.95, 0.05, format="%.2f"),
-    Param(
-        "model",
-        "recurrent_dropout",
-        "Recurrent dropout",
-        float,
-        0.0,
-        0.95,
-        0.05,
-        "Above 0 the LSTM cannot use the fast cuDNN kernel on a GPU.",
-        "%.2f",
-    ),
-    Param("model", "max_tokens", "Vocabulary (words)", int, 10, 200_000, 1000),
-    Param("model", "learning_rate", "Learning rate", float, 1e-6, 1.0, 1e-4, format="%.5f"),
-    Param("train", "patience", "Early-stopping patience", int, 0, 100, 1, _PATIENCE_HELP),
-    Param("train", "seed", "Seed", int, 0, 2**31 - 1, 1, "Seed of weights and batch order."),
-)  # fmt: skip
-SEQ_LENGTH_KEY = "keep.train.model.sequence_length"
-PADDING_KEY = "keep.train.model.padding"
+def widget_key(section: str, name: str) -> str:
+    """The session-state key of a setting's widget (kept across pages)."""
+    return f"keep.train.{section}.{name}"
+
+
+def _edited() -> list[tuple[str, str, Setting]]:
+    return [
+        (section, name, spec)
+        for section in EDITED_SECTIONS
+        for name, spec in declared(SECTIONS[section])
+    ]
 
 
 def apply_preset(name: str | None = None) -> None:
     """Put preset ``name``'s values (default: the selected preset) into every widget."""
-    name = name or st.session_state.get(PRESET_KEY) or "fast"
+    name = name or st.session_state.get(PRESET_KEY) or DEFAULT_PRESET
     preset = PRESETS[name]
-    for param in PARAMS:
-        value = getattr(getattr(preset, param.section), param.name)
-        st.session_state[param.key] = param.kind(value)
-    length = preset.model.sequence_length
-    st.session_state[SEQ_MODE_KEY] = "auto" if length is None else "fixed"
-    st.session_state[SEQ_LENGTH_KEY] = length or 32
-    st.session_state[PADDING_KEY] = preset.model.padding
+    for section, field_name, spec in _edited():
+        value = getattr(getattr(preset, section), field_name)
+        if spec.optional:
+            st.session_state[widget_key(section, field_name) + ".auto"] = value is None
+            value = value if value is not None else 32
+        st.session_state[widget_key(section, field_name)] = value
 
 
 def init_widgets() -> None:
     """First visit: the default preset's values."""
     if PRESET_KEY not in st.session_state:
-        st.session_state[PRESET_KEY] = "fast"
-        apply_preset("fast")
-    elif any(param.key not in st.session_state for param in PARAMS):
+        st.session_state[PRESET_KEY] = DEFAULT_PRESET
+        apply_preset(DEFAULT_PRESET)
+    elif any(widget_key(s, n) not in st.session_state for s, n, _ in _edited()):
         apply_preset()
 
 
 def hyperparameter_widgets() -> None:
-    """Draw the preset selector and every hyper-parameter input."""
+    """Draw the preset selector, the model family and every setting that applies to it."""
     st.selectbox(
         "Preset",
         list(PRESETS),
         key=PRESET_KEY,
         on_change=apply_preset,
-        help="fast: quick defaults (auto sequence length, right padding, cuDNN-friendly). "
-        "seed: the original notebook's settings. Picking one resets the fields below.",
+        help=" ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items())
+        + " Picking one resets the fields below.",
     )
-    cols = st.columns(4)
-    for i, param in enumerate(PARAMS):
-        cols[i % 4].number_input(
-            param.label,
-            min_value=param.kind(param.min_value),
-            max_value=param.kind(param.max_value),
-            step=param.kind(param.step),
-            format=param.format,
-            key=param.key,
-            help=param.help or None,
+    family_key = widget_key("model", "family")
+    st.selectbox(
+        "Model family",
+        list(MODEL_FAMILIES),
+        key=family_key,
+        format_func=lambda name: f"{name}: {MODEL_FAMILIES[name]}",
+    )
+    family = st.session_state.get(family_key)
+    for section in EDITED_SECTIONS:
+        specs = [
+            (name, spec)
+            for name, spec in declared(SECTIONS[section])
+            if name != "family" and (not spec.families or family in spec.families)
+        ]
+        st.caption("Model" if section == "model" else "Training")
+        cols = st.columns(4)
+        for i, (name, spec) in enumerate(specs):
+            setting_widget(cols[i % 4], section, name, spec)
+
+
+def setting_widget(container: Any, section: str, name: str, spec: Setting) -> None:
+    """One widget for one declared setting: a number box, a select box or a checkbox."""
+    key = widget_key(section, name)
+    if spec.kind == "choice":
+        container.selectbox(
+            spec.label, list(spec.choices), key=key, help=spec.help, format_func=spec.label_of
         )
-    cols = st.columns(4)
-    cols[0].radio(
-        "Sequence length",
-        ["auto", "fixed"],
-        key=SEQ_MODE_KEY,
-        horizontal=True,
-        help="auto: the 99.9th percentile of training headline lengths.",
-    )
-    cols[1].number_input(
-        "Fixed length (tokens)",
-        min_value=1,
-        max_value=1024,
-        step=1,
-        key=SEQ_LENGTH_KEY,
-        disabled=st.session_state.get(SEQ_MODE_KEY) != "fixed",
-    )
-    cols[2].selectbox(
-        "Padding",
-        list(PADDINGS),
-        key=PADDING_KEY,
-        format_func={"post": "post (right, masked)", "pre": "pre (left, as the seed)"}.get,
+        return
+    if spec.kind == "bool":
+        container.checkbox(spec.label, key=key, help=spec.help)
+        return
+    disabled = False
+    if spec.optional:
+        disabled = container.checkbox(f"{spec.label}: auto", key=key + ".auto", help=spec.help)
+    cast = int if spec.kind == "int" else float
+    container.number_input(
+        spec.label,
+        min_value=cast(spec.minimum) if spec.minimum is not None else None,
+        max_value=cast(spec.maximum) if spec.maximum is not None else None,
+        step=cast(spec.step) if spec.step is not None else None,
+        format=None if spec.kind == "int" else "%.4g",
+        key=key,
+        help=spec.help,
+        disabled=disabled,
+        label_visibility="collapsed" if spec.optional else "visible",
     )
 
 
 def config_from_widgets(data: DataConfig) -> ExperimentConfig:
     """The :class:`ExperimentConfig` the widgets describe (``ConfigError`` if invalid)."""
-    values: dict[str, dict[str, Any]] = {"model": {}, "train": {}}
-    for param in PARAMS:
-        values[param.section][param.name] = param.kind(st.session_state[param.key])
-    fixed = st.session_state.get(SEQ_MODE_KEY) == "fixed"
-    values["model"]["sequence_length"] = int(st.session_state[SEQ_LENGTH_KEY]) if fixed else None
-    values["model"]["padding"] = st.session_state[PADDING_KEY]
-    config = ExperimentConfig(
-        preset=str(st.session_state.get(PRESET_KEY) or "fast"),
-        data=data,
-        model=ModelConfig(**values["model"]),
-        train=TrainConfig(**values["train"]),
-    )
-    return config.validate()
+    overrides: dict[str, Any] = {}
+    for section, name, spec in _edited():
+        key = widget_key(section, name)
+        if spec.optional and st.session_state.get(key + ".auto"):
+            value = None
+        else:
+            value = st.session_state[key]
+        overrides[f"{section}_{name}" if name == "seed" else name] = value
+    preset = str(st.session_state.get(PRESET_KEY) or DEFAULT_PRESET)
+    base = dataclasses.replace(PRESETS[preset], data=data)
+    return base.with_overrides(**overrides).validate()
 
 
 def describe_data_config(config: DataConfig) -> str:
@@ -295,7 +276,9 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
 
 
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
-    st.markdown(f"**{title}** · {escape_markdown(snap.message or 'training')}")
+    phase_clock = _format_seconds(max(snap.elapsed_s - snap.phase_started_s, 0.0))
+    doing = escape_markdown(snap.message or "Training…")
+    st.markdown(f"**{title}** · {doing} ({phase_clock} in this phase)")
     batches = max(snap.batches, 1)
     epoch_fraction = min(max(snap.progress, 0.0), 1.0)
     if snap.epochs:
@@ -312,7 +295,9 @@ def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     for col, name in zip(cols[2:], ("loss", "accuracy", "val_loss", "val_accuracy"), strict=True):
         value = latest.get(name)
         col.metric(name.replace("_", " "), f"{value:.4f}" if value is not None else "–")
-    if st.button("Stop", key=f"train.stop.{snap.job_id}", type="primary", icon=":material/stop:"):
+    if snap.stopping:
+        st.warning("Stopping after the current batch; the best epoch is kept.", icon="⏹️")
+    elif st.button("Stop", key=f"train.stop.{snap.job_id}", type="primary", icon=":material/stop:"):
         _stop(manager, snap.job_id)
         st.toast("Stopping after the current batch; the best epoch is kept.")
     _curves(snap, epochs=max(snap.epochs, 1))

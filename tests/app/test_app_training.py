@@ -35,9 +35,8 @@ pytestmark = pytest.mark.training
 TINY_MODEL = {
     "keep.train.train.epochs": 1,
     "keep.train.train.batch_size": 32,
-    "keep.train.model.embedding_dim": 8,
-    "keep.train.model.lstm_units": 8,
-    "keep.train.model.max_tokens": 500,
+    "keep.train.model.ngram_dim": 8,
+    "keep.train.model.ngram_tokens": 500,
 }
 
 
@@ -57,7 +56,8 @@ def trained_runs(tmp_path_factory) -> Path:
         batch_size=32,
         max_tokens=500,
         embedding_dim=8,
-        lstm_units=8,
+        ngram_dim=8,
+        ngram_tokens=500,
     )
     train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
     return folder

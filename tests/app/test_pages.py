@@ -69,7 +69,7 @@ def test_prepare_page_widgets_and_settings_reach_train(runs_dir, small_source):
     at = open_page(new_app(small_source), "prepare")
     assert_clean(at)
     assert at.selectbox(key="keep.prepare.dedupe").value == "drop_all"
-    assert at.selectbox(key="keep.prepare.balance").value == "downsample"
+    assert at.selectbox(key="keep.prepare.balance").value == "class_weights"
     assert at.number_input(key="keep.prepare.cap_per_class").disabled
     assert at.slider(key="keep.prepare.test_size").value == pytest.approx(0.25)
     assert at.slider(key="keep.prepare.val_size").value == pytest.approx(0.2)
@@ -101,43 +101,40 @@ def test_prepare_page_reports_impossible_settings(runs_dir, small_source):
     at.number_input(key="keep.prepare.cap_per_class").set_value(3)
     at.run()
     assert not at.exception
-    assert any("Too few rows per class" in e.value for e in at.error)
+    assert any("too small to split" in e.value for e in at.error)
 
 
-def test_train_page_has_every_hyperparameter(runs_dir, small_source):
+def test_train_page_shows_the_settings_of_the_chosen_family(runs_dir, small_source):
+    from pipeline.config import SECTIONS
+    from pipeline.settings import declared
+
     at = open_page(new_app(small_source), "train")
     assert_clean(at)
     assert at.selectbox(key="keep.train.preset").value == "fast"
+    family = at.selectbox(key="keep.train.model.family")
+    assert family.value == "ngram_bag"
     labels = {n.label for n in at.number_input}
-    for label in (
-        "Epochs",
-        "Batch size",
-        "Embedding size",
-        "LSTM units",
-        "Spatial dropout",
-        "Dropout",
-        "Recurrent dropout",
-        "Vocabulary (words)",
-        "Learning rate",
-        "Early-stopping patience",
-        "Seed",
-        "Fixed length (tokens)",
-    ):
-        assert label in labels
-    assert at.radio(key="keep.train.seq_mode").value == "auto"
-    assert at.selectbox(key="keep.train.model.padding").value == "post"
+    for section in ("model", "train"):
+        for name, spec in declared(SECTIONS[section]):
+            shown = not spec.families or "ngram_bag" in spec.families
+            if spec.kind in {"int", "float"} and shown:
+                assert spec.label in labels, spec.label
+    assert "Recurrent units" not in labels  # an LSTM setting: not for the n-gram bag
     assert at.button(key="train.start")
     # edited settings survive a visit to another page
     at.number_input(key="keep.train.train.epochs").set_value(12).run()
     open_page(at, "data")
     open_page(at, "train")
     assert at.number_input(key="keep.train.train.epochs").value == 12
-    # picking the seed preset loads the notebook's settings
+    # picking the seed preset loads the notebook's settings, the LSTM's among them
     at.selectbox(key="keep.train.preset").set_value("seed").run()
+    assert at.selectbox(key="keep.train.model.family").value == "lstm"
     assert at.number_input(key="keep.train.model.recurrent_dropout").value == pytest.approx(0.7)
-    assert at.radio(key="keep.train.seq_mode").value == "fixed"
+    assert at.checkbox(key="keep.train.model.sequence_length.auto").value is False
     assert at.number_input(key="keep.train.model.sequence_length").value == 130
     assert at.selectbox(key="keep.train.model.padding").value == "pre"
+    assert at.selectbox(key="keep.train.model.tokenizer").value == "keras2"
+    assert at.number_input(key="keep.train.train.batch_size").value == 256
 
 
 def test_results_and_playground_without_runs_point_to_train(runs_dir, small_source):

@@ -26,8 +26,10 @@ TINY = [
     "1500",
     "--embedding-dim",
     "8",
-    "--lstm-units",
-    "4",
+    "--ngram-tokens",
+    "3000",
+    "--ngram-dim",
+    "8",
 ]
 
 
@@ -101,3 +103,12 @@ def test_predict_without_runs_says_what_to_do(tmp_path):
     done = cli("predict", "hello world", runs_dir=tmp_path)
     assert done.returncode == 2
     assert "train one first" in done.stderr
+
+
+def test_a_wrong_type_and_a_wrong_value_get_the_same_one_line_error(tmp_path):
+    for value in ("many", "0"):
+        result = cli("train", "--data", str(SMALL), "--epochs", value, runs_dir=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"error: epochs must be an integer from 1 to 1,000 (got '{value}'); e.g. 30."
+        )

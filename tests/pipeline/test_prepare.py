@@ -12,7 +12,7 @@ import pytest
 from pipeline.config import DataConfig
 from pipeline.data import DEFAULT_DATA_PATH, load_dataset, load_default_dataset
 from pipeline.errors import ConfigError, DatasetError
-from pipeline.prepare import MIN_ROWS_PER_CLASS, class_counts, prepare
+from pipeline.prepare import class_counts, prepare
 
 NO_BALANCE = DataConfig(balance="none")
 
@@ -207,13 +207,13 @@ def test_story_split_notes_a_class_missing_from_test():
 
 def test_class_too_small_after_cleaning_is_named():
     rows = [(f"business {i}", "b") for i in range(30)]
-    rows += [(f"health {i}", "m") for i in range(MIN_ROWS_PER_CLASS - 1)]
+    rows += [(f"health {i}", "m") for i in range(9)]
     rows += [("same health title", "m")] * 5  # dropped by drop_all
     data = csv_bytes(rows, header="TITLE,CATEGORY")
     with pytest.raises(DatasetError) as info:
         prepare(load_dataset(data), DataConfig())
     message = str(info.value)
-    assert f"'health' has {MIN_ROWS_PER_CLASS - 1}" in message
+    assert "'health' (9 rows)" in message and "Lower the smallest class kept" in message
     assert "keep_first" in message
     # Keeping one copy of the duplicate gives the class enough rows.
     prepared = prepare(load_dataset(data), DataConfig(dedupe="keep_first"))

@@ -14,7 +14,10 @@ def tiny_config(preset: str = "fast", **overrides) -> ExperimentConfig:
         "batch_size": 32,
         "max_tokens": 2000,
         "embedding_dim": 16,
-        "lstm_units": 8,
+        "units": 8,
+        "ngram_tokens": 5000,
+        "ngram_dim": 16,
+        "filters": 16,
     }
     settings.update(overrides)
     return get_preset(preset, **settings)

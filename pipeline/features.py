@@ -1,0 +1,145 @@
+"""The text encoder: raw strings -> the int inputs a model family reads.
+
+One small Keras model, :func:`build_encoder`, does all the text processing. It
+vectorizes the training data once before ``fit`` (:func:`encode`), and the very
+same layers sit in front of the classifier inside the saved end-to-end model,
+so a saved run takes raw headlines and can never disagree with its training
+data's ids. Outputs (see :mod:`pipeline.models`):
+
+``words``
+    ``TextVectorization`` word ids, cut or padded to ``sequence_length``; or with
+    ``tokenizer="keras2"`` the seed notebook's ``Tokenizer`` + ``pad_sequences``
+    ids exactly (:class:`pipeline.text.SeedSequence`).
+``ngrams``
+    word 1-2 gram ids (``TextVectorization(ngrams=2)``), ``2 * sequence_length``
+    per row, padded on the right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from pipeline.config import ModelConfig
+from pipeline.models import FeatureShape, family_inputs
+from pipeline.text import (
+    LeftPad,
+    SeedSequence,
+    StandardizeHeadline,
+    build_seed_vectorizer,
+)
+
+ENCODER_NAME = "encoder"
+_ADAPT_BATCH = 4096
+_ENCODE_BATCH = 8192
+
+
+def build_encoder(
+    train_texts: Sequence[str], config: ModelConfig, sequence_length: int
+) -> keras.Model:
+    """Adapt the vectorizers ``config.family`` needs on ``train_texts``.
+
+    Returns a model: strings ``(batch, 1)`` -> dict of int64 ids per output name.
+    Only training texts are seen, so validation and test words stay unknown.
+    """
+    wanted = family_inputs(config.family)
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    standardized = StandardizeHeadline(name="standardize")(text)
+    outputs: dict[str, keras.KerasTensor] = {}
+    if "words" in wanted:
+        outputs["words"] = _word_ids(standardized, train_texts, config, sequence_length)
+    if "ngrams" in wanted:
+        ngram_vectorizer = layers.TextVectorization(
+            max_tokens=config.ngram_tokens,
+            standardize=None,
+            ngrams=2,
+            output_mode="int",
+            output_sequence_length=2 * sequence_length,
+            name="ngram_vectorizer",
+        )
+        ngram_vectorizer.adapt(_standardized_batches(train_texts))
+        outputs["ngrams"] = ngram_vectorizer(standardized)
+    return keras.Model(text, outputs, name=ENCODER_NAME)
+
+
+def _word_ids(
+    standardized: keras.KerasTensor,
+    train_texts: Sequence[str],
+    config: ModelConfig,
+    sequence_length: int,
+) -> keras.KerasTensor:
+    if config.tokenizer == "keras2":
+        vectorizer = build_seed_vectorizer(train_texts, config.max_tokens, name="word_vectorizer")
+        return SeedSequence(sequence_length, name="pad_sequences")(vectorizer(standardized))
+    vectorizer = layers.TextVectorization(
+        max_tokens=config.max_tokens,
+        standardize=None,
+        split="whitespace",
+        output_mode="int",
+        output_sequence_length=sequence_length,
+        name="word_vectorizer",
+    )
+    vectorizer.adapt(_standardized_batches(train_texts))
+    ids = vectorizer(standardized)
+    return LeftPad(name="left_pad")(ids) if config.padding == "pre" else ids
+
+
+def _standardized_batches(texts: Sequence[str]) -> tf.data.Dataset:
+    return (
+        tf.data.Dataset.from_tensor_slices(list(texts))
+        .batch(_ADAPT_BATCH)
+        .map(StandardizeHeadline())
+    )
+
+
+def feature_shapes(encoder: keras.Model, config: ModelConfig) -> dict[str, FeatureShape]:
+    """Length and real vocabulary size of each encoder output.
+
+    Embeddings are sized to the vocabulary the data really has, not to the
+    ``max_tokens`` limit, so small datasets give small model files.
+    """
+    shapes = {}
+    for name, tensor in encoder.output.items():
+        if name == "words":
+            vectorizer = encoder.get_layer("word_vectorizer")
+            size = vectorizer.vocabulary_size()
+            # The keras2 ids drop padding and OOV and count words from 1.
+            vocabulary = size - 1 if config.tokenizer == "keras2" else size
+        else:
+            vocabulary = encoder.get_layer("ngram_vectorizer").vocabulary_size()
+        shapes[name] = FeatureShape(length=int(tensor.shape[1]), vocabulary=int(vocabulary))
+    return shapes
+
+
+def encode(encoder: keras.Model, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Run the encoder over ``texts`` in batches: ``{name: int64 (len(texts), length)}``."""
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in encoder.output}
+    for start in range(0, len(texts), _ENCODE_BATCH):
+        batch = tf.constant([[text] for text in texts[start : start + _ENCODE_BATCH]])
+        for name, ids in encoder(batch).items():
+            chunks[name].append(np.asarray(ids, dtype=np.int64))
+    return {
+        name: np.concatenate(parts)
+        if parts
+        else np.zeros((0, int(encoder.output[name].shape[1])), dtype=np.int64)
+        for name, parts in chunks.items()
+    }
+
+
+def build_end_to_end_model(encoder: keras.Model, classifier: keras.Model) -> keras.Model:
+    """Raw strings ``(batch, 1)`` -> class probabilities ``(batch, num_classes)``.
+
+    Only layers that reload under ``safe_mode=True`` are used: the custom layers
+    are registered serializables, no ``Lambda``.
+    """
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    return keras.Model(text, classifier(encoder(text)), name="end_to_end_model")
+
+
+def split_end_to_end_model(end_to_end_model: keras.Model) -> tuple[keras.Model, keras.Model]:
+    """The ``(encoder, classifier)`` inside a saved end-to-end model, to train on."""
+    return end_to_end_model.get_layer(ENCODER_NAME), end_to_end_model.get_layer("classifier")

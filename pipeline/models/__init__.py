@@ -1,0 +1,70 @@
+"""Model families: each one a function ``build(config, features, num_classes) -> keras.Model``.
+
+A family reads one or both of the inputs the text encoder (:mod:`pipeline.features`)
+produces from raw strings:
+
+``words``
+    word ids ``(batch, sequence_length)``, padded (0) on the right or the left;
+``ngrams``
+    word 1-2 gram ids ``(batch, 2 * sequence_length)``, padded (0) on the right.
+
+Every builder returns the trainable *classifier*: a ``keras.Model`` whose inputs
+are a dict of those int tensors and whose output is class probabilities
+``(batch, num_classes)`` in float32 (also under mixed precision). The names and
+one-line descriptions live in :data:`pipeline.config.MODEL_FAMILIES`, so pages
+can list them without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+
+from pipeline.config import MODEL_FAMILIES, ModelConfig
+from pipeline.models import bag, convolutional, recurrent, wide_deep
+
+
+@dataclass(frozen=True)
+class FeatureShape:
+    """One encoder output: ids per row (``length``) and distinct ids (``vocabulary``)."""
+
+    length: int
+    vocabulary: int
+
+
+Builder = Callable[[ModelConfig, dict[str, FeatureShape], int], keras.Model]
+
+#: Family name -> (the encoder outputs it reads, its builder).
+FAMILIES: dict[str, tuple[tuple[str, ...], Builder]] = {
+    "ngram_bag": (("ngrams",), bag.build),
+    "wide_deep": (("words", "ngrams"), wide_deep.build),
+    "cnn": (("words",), convolutional.build),
+    "bigru": (("words",), recurrent.build_bigru),
+    "lstm": (("words",), recurrent.build_lstm),
+}
+assert list(FAMILIES) == list(MODEL_FAMILIES), "pipeline.config.MODEL_FAMILIES is out of step"
+
+CLASSIFIER_NAME = "classifier"
+
+
+def family_inputs(family: str) -> tuple[str, ...]:
+    """The encoder outputs family ``family`` reads, e.g. ``("words", "ngrams")``."""
+    return FAMILIES[family][0]
+
+
+def build_classifier(
+    config: ModelConfig, features: dict[str, FeatureShape], num_classes: int
+) -> keras.Model:
+    """The trainable model of ``config.family``: dict of int ids -> probabilities."""
+    return FAMILIES[config.family][1](config, features, num_classes)
+
+
+def compile_classifier(classifier: keras.Model, learning_rate: float) -> None:
+    """Adam + sparse categorical cross-entropy on integer labels, accuracy as metric."""
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
