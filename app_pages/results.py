@@ -38,8 +38,9 @@ def _name(code: str) -> str:
 
 
 # --- headline numbers --------------------------------------------------------------------
+family = (saved.config.get("model") or {}).get("family", "lstm")
 st.caption(
-    f"Preset **{saved.config.get('preset', '?')}** · "
+    f"Preset **{saved.config.get('preset', '?')}** · model **{family}** · "
     f"dataset **{escape_markdown(run_info.get('dataset', '?'))}** · "
     f"{len(saved.history)} epoch{'' if len(saved.history) == 1 else 's'} · "
     f"{float(run_info.get('duration_s', 0)):.0f} s on "
@@ -71,6 +72,18 @@ cols[3].metric(
     f"{base_acc:.2%}" if base_acc is not None else "n/a",
     help=baseline.get("name", "TF-IDF + logistic regression on the same split"),
 )
+
+if metrics.get("collapsed"):
+    st.error(escape_markdown(metrics["collapsed"]), icon=":material/warning:")
+if None not in (acc, base_acc, f1, base_f1) and (acc <= base_acc or f1 <= base_f1):
+    st.warning(
+        "The TF-IDF baseline does at least as well as this model on this split. Try the "
+        "default preset, class weights (Prepare) or more epochs.",
+        icon=":material/balance:",
+    )
+data_notes = (saved.data or {}).get("notes") or []
+for note in data_notes:
+    st.caption(escape_markdown(note))
 
 # --- curves ------------------------------------------------------------------------------
 best = run_info.get("best_epoch")

@@ -223,6 +223,7 @@ class _TrainingSession:
         self.stop_event = stop_event or threading.Event()
         self.started = time.perf_counter()
         self.data_fingerprint = fingerprint(dataset)
+        self.replicas = 1
 
     def phase(self, phase: Phase) -> None:
         """Announce that ``phase`` begins."""
@@ -248,6 +249,7 @@ class _TrainingSession:
             baseline = self._start_baseline(pool, prepared)
             keras.utils.set_random_seed(self.config.train.seed)
             strategy, device = training_strategy()
+            self.replicas = strategy.num_replicas_in_sync
             self.phase("vectorizing")
             policy = apply_precision_policy(self.config.train.mixed_precision)
             try:
@@ -362,8 +364,13 @@ class _TrainingSession:
         self.phase("training")
         try:
             classifier.fit(
-                _batches(train, cfg.batch_size, shuffle_seed=cfg.seed),
-                validation_data=_batches(validation, _PREDICT_BATCH),
+                _batches(
+                    _trimmed(train, self.replicas), _even(cfg.batch_size, self.replicas), cfg.seed
+                ),
+                validation_data=_batches(
+                    _trimmed(validation, self.replicas),
+                    _PREDICT_BATCH - _PREDICT_BATCH % self.replicas,
+                ),
                 initial_epoch=initial_epoch,
                 epochs=initial_epoch + cfg.epochs,
                 callbacks=callbacks,
@@ -525,6 +532,7 @@ def _encode(frame: Any, encoder: keras.Model, prepared: PreparedData) -> _Encode
 def _batches(
     encoded: _Encoded, batch_size: int, shuffle_seed: int | None = None
 ) -> tf.data.Dataset:
+    """``(inputs, y[, weights])`` batches; shuffled each epoch when a seed is given."""
     parts: tuple = (encoded.inputs, encoded.y)
     if encoded.weights is not None:
         parts = (*parts, encoded.weights)
@@ -532,6 +540,29 @@ def _batches(
     if shuffle_seed is not None:
         data = data.shuffle(len(encoded.y), seed=shuffle_seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _even(batch_size: int, replicas: int) -> int:
+    """``batch_size`` rounded down to a multiple of ``replicas`` (at least ``replicas``)."""
+    return max(replicas, batch_size - batch_size % replicas)
+
+
+def _trimmed(encoded: _Encoded, replicas: int) -> _Encoded:
+    """``encoded`` cut to a multiple of ``replicas`` rows (drops at most ``replicas - 1``).
+
+    With batch sizes that are multiples too (:func:`_even`), every batch, the last
+    one included, splits evenly across devices: an uneven split trips
+    ``MirroredStrategy``'s all-reduce (``AddN`` of unequal shapes).
+    """
+    keep = len(encoded.y) - len(encoded.y) % replicas
+    if keep == len(encoded.y):
+        return encoded
+    return _Encoded(
+        {name: ids[:keep] for name, ids in encoded.inputs.items()},
+        encoded.y[:keep],
+        encoded.texts[:keep],
+        None if encoded.weights is None else encoded.weights[:keep],
+    )
 
 
 class _StopOnEvent(keras.callbacks.Callback):

@@ -63,8 +63,8 @@ SEED_EXAMPLE = "The startup company is booming"
 CAP_PER_CLASS = 100
 EPOCHS = 1
 BATCH_SIZE = 32
-EMBEDDING_SIZE = 16
-LSTM_UNITS = 16
+NGRAM_EMBEDDING_SIZE = 16
+NGRAM_VOCABULARY = 2000
 _TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 #: An unterminated quote: pandas cannot parse it, pipeline.data says so by name.
 BROKEN_CSV = b'TITLE,CATEGORY\n"An unterminated quote starts here,b\nAnother headline,t\n'
@@ -251,10 +251,10 @@ def trained_run(
 
     timings.record("train_page_first_visit_s", goto_page(page, "Train"))
     for label, value in (
-        ("Epochs", EPOCHS),
+        ("Epochs (at most)", EPOCHS),
         ("Batch size", BATCH_SIZE),
-        ("Embedding size", EMBEDDING_SIZE),
-        ("LSTM units", LSTM_UNITS),
+        ("N-gram embedding size", NGRAM_EMBEDDING_SIZE),
+        ("N-gram vocabulary", NGRAM_VOCABULARY),
     ):
         set_number(page, label, value)
     main = main_area(page)

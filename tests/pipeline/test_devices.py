@@ -108,3 +108,29 @@ def test_mirrored_strategy_fits_on_two_logical_cpus() -> None:
     assert result["replicas"] == 2
     assert result["description"] == "2 logical CPU devices (MirroredStrategy)"
     assert math.isfinite(result["loss"])
+
+
+@pytest.mark.training
+def test_the_real_training_entry_point_runs_under_two_logical_devices(tmp_path):
+    """``python -m pipeline train`` fits, evaluates and saves under MirroredStrategy."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "HEADLINE_LAB_CPU_DEVICES": "2",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "-1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "train", "--data", "tests/fixtures/uci_small.csv",
+         "--balance", "cap", "--cap-per-class", "150", "--epochs", "2",
+         "--ngram-tokens", "3000", "--runs-dir", str(tmp_path), "--json"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["device"] == "2 logical CPU devices (MirroredStrategy)"
+    assert result["epochs"] == 2 and 0.0 <= result["test_accuracy"] <= 1.0
+    from pipeline.registry import RunRegistry
+
+    model = RunRegistry(tmp_path).load_model(result["run_id"])
+    assert model.name == "end_to_end_model"

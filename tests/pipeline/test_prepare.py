@@ -16,6 +16,9 @@ from pipeline.prepare import class_counts, prepare
 
 NO_BALANCE = DataConfig(balance="none")
 
+#: The seed notebook's data settings (the default is now class weights).
+SEED_DATA = DataConfig(balance="downsample")
+
 
 def csv_bytes(rows: list[tuple[str, str]], header: str = "text,label") -> bytes:
     frame = pd.DataFrame(rows, columns=header.split(","))
@@ -76,7 +79,7 @@ def test_texts_without_words_are_dropped():
 
 
 def test_downsample_to_the_smallest_class(small_dataset):
-    prepared = prepare(small_dataset, DataConfig())
+    prepared = prepare(small_dataset, SEED_DATA)
     cleaned = prepared.summary["class_counts_cleaned"]
     after = prepared.summary["class_counts_after"]
     assert set(after.values()) == {min(cleaned.values())}
@@ -110,7 +113,7 @@ def test_cap_without_a_cap_is_a_config_error(small_dataset):
 
 
 def test_stratified_random_split_proportions(small_dataset):
-    prepared = prepare(small_dataset, DataConfig())
+    prepared = prepare(small_dataset, SEED_DATA)
     per_class = prepared.summary["class_counts_after"]
     split_counts = prepared.summary["split_class_counts"]
     for label, total in per_class.items():
@@ -125,7 +128,7 @@ def test_stratified_random_split_proportions(small_dataset):
 
 
 def test_splits_are_disjoint_and_cover_the_balanced_rows(small_dataset):
-    prepared = prepare(small_dataset, DataConfig())
+    prepared = prepare(small_dataset, SEED_DATA)
     texts = [set(prepared.split(name)["text"]) for name in ("train", "validation", "test")]
     assert not texts[0] & texts[1] and not texts[0] & texts[2] and not texts[1] & texts[2]
     assert sum(map(len, texts)) == prepared.summary["rows_after_balance"]
@@ -134,7 +137,7 @@ def test_splits_are_disjoint_and_cover_the_balanced_rows(small_dataset):
 
 
 def test_classes_and_label_names(small_dataset):
-    prepared = prepare(small_dataset, DataConfig())
+    prepared = prepare(small_dataset, SEED_DATA)
     assert prepared.classes == ["b", "e", "m", "t"]
     assert prepared.label_names == {
         "b": "business",
@@ -173,7 +176,7 @@ def test_story_split_keeps_stories_apart(small_dataset):
 
 
 def test_story_split_with_downsampling(small_dataset):
-    prepared = prepare(small_dataset, DataConfig(split="story"))
+    prepared = prepare(small_dataset, DataConfig(balance="downsample", split="story"))
     train, test = set(prepared.train["story"]), set(prepared.test["story"])
     assert not train & test
     assert sum(prepared.summary["split_sizes"].values()) == prepared.summary["rows_after_balance"]
@@ -216,7 +219,7 @@ def test_class_too_small_after_cleaning_is_named():
     assert "'health' (9 rows)" in message and "Lower the smallest class kept" in message
     assert "keep_first" in message
     # Keeping one copy of the duplicate gives the class enough rows.
-    prepared = prepare(load_dataset(data), DataConfig(dedupe="keep_first"))
+    prepared = prepare(load_dataset(data), DataConfig(dedupe="keep_first", balance="downsample"))
     assert prepared.summary["class_counts_after"] == {"b": 10, "m": 10}
 
 
@@ -236,7 +239,7 @@ def test_too_small_to_split_is_a_dataset_error():
 
 
 def test_to_csv_bytes_has_every_row_with_its_split(small_dataset):
-    prepared = prepare(small_dataset, DataConfig())
+    prepared = prepare(small_dataset, SEED_DATA)
     table = pd.read_csv(io.BytesIO(prepared.to_csv_bytes()), dtype=str, keep_default_na=False)
     assert list(table.columns) == ["text", "label", "story", "split"]
     assert table["split"].value_counts().to_dict() == prepared.summary["split_sizes"]
@@ -246,7 +249,7 @@ def test_to_csv_bytes_has_every_row_with_its_split(small_dataset):
 def test_summary_is_json_ready(small_dataset):
     import json
 
-    summary = prepare(small_dataset, DataConfig(split="story")).summary
+    summary = prepare(small_dataset, DataConfig(balance="downsample", split="story")).summary
     assert json.loads(json.dumps(summary)) == summary
     assert summary["config"]["split"] == "story"
 
@@ -262,7 +265,7 @@ def test_full_dataset_seed_settings():
         pytest.skip("the bundled dataset is not there")
     ds = load_default_dataset()
     started = time.perf_counter()
-    prepared = prepare(ds, DataConfig())
+    prepared = prepare(ds, SEED_DATA)
     seconds = time.perf_counter() - started
     summary = prepared.summary
     # The numbers in data/README.md: drop_duplicates(subset="TITLE", keep=False).
@@ -276,3 +279,40 @@ def test_full_dataset_seed_settings():
     assert summary["class_counts_after"] == dict.fromkeys("bemt", 41_908)
     assert summary["split_sizes"]["test"] == 41_908
     assert seconds < 10
+
+
+def test_class_weights_keep_the_seed_test_rows_and_train_on_the_rest(small_dataset):
+    seed = prepare(small_dataset, SEED_DATA)
+    weighted = prepare(small_dataset, DataConfig(balance="class_weights"))
+    assert sorted(weighted.test["text"]) == sorted(seed.test["text"])
+    assert class_counts(weighted.test) == class_counts(seed.test)  # balanced, as the seed's
+    used = len(weighted.train) + len(weighted.validation) + len(weighted.test)
+    assert used == weighted.summary["rows_after_dropping_empty"]  # every cleaned row
+    assert not set(weighted.train["text"]) & set(weighted.test["text"])
+    counts = class_counts(weighted.train)
+    weights = weighted.class_weights
+    total = sum(counts.values())
+    for label, n in counts.items():
+        assert weights[label] == pytest.approx(total / (len(counts) * n), rel=1e-5)
+    assert seed.class_weights is None
+
+
+def test_class_weights_with_a_story_split_keep_stories_apart(small_dataset):
+    seed = prepare(small_dataset, DataConfig(balance="downsample", split="story"))
+    weighted = prepare(small_dataset, DataConfig(balance="class_weights", split="story"))
+    assert sorted(weighted.test["text"]) == sorted(seed.test["text"])
+    assert not set(weighted.train["story"]) & set(weighted.test["story"])
+    assert not set(weighted.validation["story"]) & set(weighted.test["story"])
+
+
+def test_small_classes_are_dropped_with_a_note_naming_them():
+    rows = [(f"business {i}", "b") for i in range(40)]
+    rows += [(f"movie {i}", "e") for i in range(40)]
+    rows += [(f"health {i}", "m") for i in range(4)]
+    ds = load_dataset(csv_bytes(rows, header="TITLE,CATEGORY"))
+    prepared = prepare(ds, DataConfig(balance="none"))
+    assert prepared.classes == ["b", "e"]
+    assert prepared.summary["dropped_classes"] == {"m": 4}
+    assert any("'health' (4 rows)" in note for note in prepared.summary["notes"])
+    kept = prepare(ds, DataConfig(balance="none", min_class_rows=4))
+    assert kept.classes == ["b", "e", "m"]
