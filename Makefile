@@ -32,9 +32,11 @@ format: $(STAMP)
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(STAMP)  ## data steps on the full dataset, then seed vs fast side by side
+bench: $(STAMP)  ## data steps, seed vs fast side by side, prediction latency, every family
 	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/models.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -31,7 +31,7 @@ from pipeline.baseline import (
     fit_and_score_baseline,
     save_baseline,
 )
-from pipeline.config import ExperimentConfig, config_hash
+from pipeline.config import ExperimentConfig, config_hash, resolve_batch_size
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
 from pipeline.errors import TrainingError
@@ -224,6 +224,7 @@ class _TrainingSession:
         self.started = time.perf_counter()
         self.data_fingerprint = fingerprint(dataset)
         self.replicas = 1
+        self.batch_size = config.train.batch_size or 0
 
     def phase(self, phase: Phase) -> None:
         """Announce that ``phase`` begins."""
@@ -341,7 +342,8 @@ class _TrainingSession:
         cfg = self.config.train
         history = self._parent_history()
         initial_epoch = len(history)
-        batches = math.ceil(len(train.y) / cfg.batch_size)
+        self.batch_size = resolve_batch_size(cfg.batch_size, len(train.y))
+        batches = math.ceil(len(train.y) / self.batch_size)
         reporter = _ProgressReporter(
             self.notify, history, initial_epoch + cfg.epochs, batches, self.started
         )
@@ -365,7 +367,7 @@ class _TrainingSession:
         try:
             classifier.fit(
                 _batches(
-                    _trimmed(train, self.replicas), _even(cfg.batch_size, self.replicas), cfg.seed
+                    _trimmed(train, self.replicas), _even(self.batch_size, self.replicas), cfg.seed
                 ),
                 validation_data=_batches(
                     _trimmed(validation, self.replicas),
@@ -437,6 +439,7 @@ class _TrainingSession:
                     if "ngrams" in shapes
                     else None,
                     "precision": precision,
+                    "batch_size": self.batch_size,
                 },
             },
             "labels.json": {

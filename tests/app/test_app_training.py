@@ -33,8 +33,9 @@ from pipeline.registry import RunRegistry
 pytestmark = pytest.mark.training
 
 TINY_MODEL = {
-    "keep.train.train.epochs": 1,
+    "keep.train.train.epochs": 3,
     "keep.train.train.batch_size": 32,
+    "keep.train.model.learning_rate": 0.02,
     "keep.train.model.ngram_dim": 8,
     "keep.train.model.ngram_tokens": 500,
 }
@@ -52,7 +53,8 @@ def trained_runs(tmp_path_factory) -> Path:
         "fast",
         balance="cap",
         cap_per_class=40,
-        epochs=2,
+        epochs=3,
+        learning_rate=0.02,
         batch_size=32,
         max_tokens=500,
         embedding_dim=8,

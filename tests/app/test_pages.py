@@ -115,7 +115,7 @@ def test_train_page_shows_the_settings_of_the_chosen_family(runs_dir, small_sour
     assert family.value == "ngram_bag"
     labels = {n.label for n in at.number_input}
     for section in ("model", "train"):
-        for name, spec in declared(SECTIONS[section]):
+        for _name, spec in declared(SECTIONS[section]):
             shown = not spec.families or "ngram_bag" in spec.families
             if spec.kind in {"int", "float"} and shown:
                 assert spec.label in labels, spec.label

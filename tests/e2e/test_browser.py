@@ -61,7 +61,8 @@ HEADLINE = "Regular fast food eating linked to fertility issues in women"
 SEED_EXAMPLE = "The startup company is booming"
 #: The tiny configuration trained through the UI.
 CAP_PER_CLASS = 100
-EPOCHS = 1
+EPOCHS = 3
+LEARNING_RATE = 0.02
 BATCH_SIZE = 32
 NGRAM_EMBEDDING_SIZE = 16
 NGRAM_VOCABULARY = 2000
@@ -255,6 +256,7 @@ def trained_run(
         ("Batch size", BATCH_SIZE),
         ("N-gram embedding size", NGRAM_EMBEDDING_SIZE),
         ("N-gram vocabulary", NGRAM_VOCABULARY),
+        ("Learning rate", LEARNING_RATE),
     ):
         set_number(page, label, value)
     main = main_area(page)
