@@ -160,6 +160,15 @@ def _train(args: argparse.Namespace) -> int:
     overrides = _setting_overrides(args)
     config = get_preset(args.preset, **overrides)  # checked before TensorFlow loads
     dataset = _load(args)
+    if not args.force:  # a cache hit is answered without importing TensorFlow
+        from pipeline.registry import RunRegistry
+        from pipeline.run_ids import resolve_run
+
+        registry = RunRegistry(args.runs_dir)
+        _, run_id = resolve_run(dataset, config, registry, args.resume)
+        cached = registry.find_complete(run_id)
+        if cached is not None:
+            return _report_run(args, _CachedResult(run_id, cached.path))
     from pipeline.train import TrainingStopped, train_run
 
     bar = _ProgressBar(enabled=not args.json)
@@ -196,6 +205,14 @@ def _train(args: argparse.Namespace) -> int:
             return 130
         raise outcome["error"]
     return _report_run(args, outcome["result"])
+
+
+class _CachedResult:
+    """A :class:`pipeline.train.TrainResult` look-alike for a run found in the cache."""
+
+    def __init__(self, run_id: str, run_dir: Path) -> None:
+        self.run_id, self.run_dir = run_id, run_dir
+        self.from_cache, self.stopped = True, False
 
 
 def _setting_overrides(args: argparse.Namespace) -> dict[str, Any]:

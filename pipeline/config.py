@@ -47,17 +47,17 @@ MODEL_FAMILIES: dict[str, str] = {
     "lstm": "The seed notebook's layout: embedding, spatial dropout, one LSTM, softmax.",
 }
 DEDUPE_LABELS = {
-    "drop_all": "drop every copy",
-    "keep_first": "keep the first copy",
-    "none": "keep all rows",
+    "drop_all": "Drop every copy (as the notebook)",
+    "keep_first": "Keep one copy",
+    "none": "Keep duplicates",
 }
 BALANCE_LABELS = {
-    "class_weights": "class weights (all rows, balanced test set)",
-    "downsample": "downsample to the smallest class",
-    "cap": "cap rows per class",
-    "none": "none",
+    "class_weights": "Class weights (every row, balanced test set)",
+    "downsample": "Downsample to the smallest class",
+    "cap": "Cap rows per class",
+    "none": "No balancing",
 }
-SPLIT_LABELS = {"random": "random (stratified)", "story": "grouped by story"}
+SPLIT_LABELS = {"random": "Stratified random", "story": "Grouped by story"}
 PADDING_LABELS = {"post": "right, masked", "pre": "left, as pad_sequences"}
 TOKENIZER_LABELS = {
     "standard": "TextVectorization (rare words -> out-of-vocabulary id)",

@@ -24,11 +24,11 @@ from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.errors import HeadlineLabError
 from pipeline.registry import RunRegistry, SavedRun
+from pipeline.run_ids import resolve_run
 from pipeline.train import (
     ProgressEvent,
     TrainingStopped,
     cached_event,
-    resolve_run,
     train_run,
 )
 

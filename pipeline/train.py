@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +46,7 @@ from pipeline.features import (
 from pipeline.models import build_classifier, compile_classifier
 from pipeline.prepare import PreparedData, prepare
 from pipeline.registry import RunRegistry, SavedRun
+from pipeline.run_ids import resolve_run
 from pipeline.text import choose_sequence_length
 
 EventKind = Literal["phase", "start", "batch", "epoch", "end"]
@@ -117,32 +118,6 @@ class TrainResult:
 
 class TrainingStopped(TrainingError):
     """Stopped before the first epoch ended: there is nothing worth saving."""
-
-
-def make_run_id(data_fingerprint: str, config: ExperimentConfig, parent_run_id: str | None) -> str:
-    """The run id: a hash of the data fingerprint, every setting and the parent run."""
-    return config_hash(
-        {"data": data_fingerprint, "config": config.to_dict(), "parent": parent_run_id}
-    )
-
-
-def resolve_run(
-    dataset: Dataset,
-    config: ExperimentConfig,
-    registry: RunRegistry,
-    parent_run_id: str | None = None,
-) -> tuple[ExperimentConfig, str]:
-    """The settings a training will really use, and the id of the run it makes.
-
-    Continuing a run keeps the parent's data and model settings and takes only
-    ``config.train``. Raises :class:`RunNotFoundError` for an unknown parent and
-    :class:`ConfigError` for a bad setting.
-    """
-    if parent_run_id:
-        parent_config = ExperimentConfig.from_dict(registry.get(parent_run_id).config)
-        config = replace(parent_config, train=config.train)
-    config.validate()
-    return config, make_run_id(fingerprint(dataset), config, parent_run_id)
 
 
 def cached_event(saved: SavedRun) -> ProgressEvent:

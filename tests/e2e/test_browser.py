@@ -63,7 +63,6 @@ SEED_EXAMPLE = "The startup company is booming"
 CAP_PER_CLASS = 100
 EPOCHS = 3
 LEARNING_RATE = 0.02
-BATCH_SIZE = 32
 NGRAM_EMBEDDING_SIZE = 16
 NGRAM_VOCABULARY = 2000
 _TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
@@ -253,7 +252,6 @@ def trained_run(
     timings.record("train_page_first_visit_s", goto_page(page, "Train"))
     for label, value in (
         ("Epochs (at most)", EPOCHS),
-        ("Batch size", BATCH_SIZE),
         ("N-gram embedding size", NGRAM_EMBEDDING_SIZE),
         ("N-gram vocabulary", NGRAM_VOCABULARY),
         ("Learning rate", LEARNING_RATE),

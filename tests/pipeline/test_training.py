@@ -13,7 +13,8 @@ from training_support import tiny_config
 from pipeline.errors import TrainingError
 from pipeline.predict import Predictor
 from pipeline.registry import JSON_FILES, MODEL_FILE, RunRegistry
-from pipeline.train import TrainingStopped, make_run_id, train_run
+from pipeline.run_ids import make_run_id
+from pipeline.train import TrainingStopped, train_run
 
 pytestmark = pytest.mark.training
 
