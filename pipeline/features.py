@@ -13,6 +13,9 @@ data's ids. Outputs (see :mod:`pipeline.models`):
 ``ngrams``
     word 1-2 gram ids (``TextVectorization(ngrams=2)``), ``2 * sequence_length``
     per row, padded on the right.
+``chars``
+    character 3-5 gram ids (``TextVectorization(split="character")``),
+    ``18 * sequence_length`` per row, padded on the right.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ from pipeline.text import (
 )
 
 ENCODER_NAME = "encoder"
+#: Character n-gram sizes of the ``chars`` output.
+CHAR_NGRAMS = (3, 4, 5)
+#: ``chars`` ids per row, per word of the sequence length (3 sizes x about 6 characters).
+CHARS_PER_WORD = 18
 _ADAPT_BATCH = 4096
 _ENCODE_BATCH = 8192
 
@@ -63,6 +70,18 @@ def build_encoder(
         )
         ngram_vectorizer.adapt(_standardized_batches(train_texts))
         outputs["ngrams"] = ngram_vectorizer(standardized)
+    if "chars" in wanted:
+        char_vectorizer = layers.TextVectorization(
+            max_tokens=config.char_tokens,
+            standardize=None,
+            split="character",
+            ngrams=CHAR_NGRAMS,
+            output_mode="int",
+            output_sequence_length=CHARS_PER_WORD * sequence_length,
+            name="char_vectorizer",
+        )
+        char_vectorizer.adapt(_standardized_batches(train_texts))
+        outputs["chars"] = char_vectorizer(standardized)
     return keras.Model(text, outputs, name=ENCODER_NAME)
 
 
@@ -110,7 +129,8 @@ def feature_shapes(encoder: keras.Model, config: ModelConfig) -> dict[str, Featu
             # The keras2 ids drop padding and OOV and count words from 1.
             vocabulary = size - 1 if config.tokenizer == "keras2" else size
         else:
-            vocabulary = encoder.get_layer("ngram_vectorizer").vocabulary_size()
+            layer = "ngram_vectorizer" if name == "ngrams" else "char_vectorizer"
+            vocabulary = encoder.get_layer(layer).vocabulary_size()
         shapes[name] = FeatureShape(length=int(tensor.shape[1]), vocabulary=int(vocabulary))
     return shapes
 

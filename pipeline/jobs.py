@@ -60,11 +60,25 @@ class JobSnapshot:
     queue_position: int = 0
     phase: str = ""
     phase_started_s: float = 0.0
+    started_at: float | None = None
+    phase_started_at: float | None = None
     stopping: bool = False
 
     @property
     def done(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    def clocks(self, now: float | None = None) -> tuple[float, float]:
+        """``(seconds since the job started, seconds in the current phase)``, live.
+
+        ``now`` is a ``time.perf_counter()`` reading of this process (default: now);
+        before the job runs, or once it is done, the last reported values.
+        """
+        if self.done or self.started_at is None:
+            return self.elapsed_s, max(self.elapsed_s - self.phase_started_s, 0.0)
+        now = time.perf_counter() if now is None else now
+        phase_start = self.phase_started_at or self.started_at
+        return now - self.started_at, now - phase_start
 
     progress: float = 0.0
 
@@ -118,6 +132,7 @@ class Job:
             self._update(
                 phase=event.phase,
                 phase_started_s=event.elapsed_s,
+                phase_started_at=now,
                 elapsed_s=event.elapsed_s,
                 message=message or event.message,
             )
@@ -152,7 +167,12 @@ class Job:
         if self._stop.is_set():
             self._update(status="cancelled", message="Cancelled before it started.")
             return
-        self._update(status="running", message="Preparing data and building the model…")
+        self._update(
+            status="running",
+            message="Preparing data and building the model…",
+            started_at=time.perf_counter(),
+            phase_started_at=time.perf_counter(),
+        )
         try:
             result = train_run(
                 self.dataset,

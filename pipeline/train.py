@@ -43,7 +43,7 @@ from pipeline.features import (
     feature_shapes,
     split_end_to_end_model,
 )
-from pipeline.models import build_classifier, compile_classifier
+from pipeline.models import build_classifier, compile_for_training
 from pipeline.prepare import PreparedData, prepare
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
@@ -231,14 +231,14 @@ class _TrainingSession:
             try:
                 with strategy.scope():
                     encoder, classifier = self._model(prepared)
-                    compile_classifier(classifier, self.config.model.learning_rate)
+                    fit_model = compile_for_training(classifier, self.config.model.learning_rate)
             finally:
                 apply_precision_policy("off")
             splits = {
                 name: _encode(prepared.split(name), encoder, prepared)
                 for name in ("train", "validation", "test")
             }
-            history, stopped = self._fit(classifier, splits["train"], splits["validation"])
+            history, stopped = self._fit(fit_model, splits["train"], splits["validation"])
             new_epochs = history[len(self._parent_history()) :]
             if stopped and not any(not row.get("partial") for row in new_epochs):
                 raise TrainingStopped(
@@ -314,6 +314,8 @@ class _TrainingSession:
     def _fit(
         self, classifier: keras.Model, train: _Encoded, validation: _Encoded
     ) -> tuple[list[dict[str, Any]], bool]:
+        """Fit ``classifier`` (or the ensemble's training model sharing its layers)."""
+        outputs = list(classifier.output) if isinstance(classifier.output, dict) else None
         cfg = self.config.train
         history = self._parent_history()
         initial_epoch = len(history)
@@ -326,7 +328,6 @@ class _TrainingSession:
         callbacks: list[keras.callbacks.Callback] = [
             reporter,
             _StopOnEvent(self.stop_event),
-            keras.callbacks.TerminateOnNaN(),
             best,
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=cfg.patience, min_delta=cfg.min_delta
@@ -342,11 +343,16 @@ class _TrainingSession:
         try:
             classifier.fit(
                 _batches(
-                    _trimmed(train, self.replicas), _even(self.batch_size, self.replicas), cfg.seed
+                    _trimmed(train, self.replicas),
+                    _even(self.batch_size, self.replicas),
+                    cfg.seed,
+                    outputs,
                 ),
                 validation_data=_batches(
                     _trimmed(validation, self.replicas),
-                    _PREDICT_BATCH - _PREDICT_BATCH % self.replicas,
+                    _even(_PREDICT_BATCH, self.replicas),
+                    None,
+                    outputs,
                 ),
                 initial_epoch=initial_epoch,
                 epochs=initial_epoch + cfg.epochs,
@@ -508,16 +514,31 @@ def _encode(frame: Any, encoder: keras.Model, prepared: PreparedData) -> _Encode
 
 
 def _batches(
-    encoded: _Encoded, batch_size: int, shuffle_seed: int | None = None
+    encoded: _Encoded,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    outputs: list[str] | None = None,
 ) -> tf.data.Dataset:
-    """``(inputs, y[, weights])`` batches; shuffled each epoch when a seed is given."""
+    """``(inputs, y[, weights])`` batches; shuffled each epoch when a seed is given.
+
+    For a model with several ``outputs`` (the ensemble's heads), the labels and
+    weights are repeated per output name.
+    """
     parts: tuple = (encoded.inputs, encoded.y)
     if encoded.weights is not None:
         parts = (*parts, encoded.weights)
     data = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle_seed is not None:
         data = data.shuffle(len(encoded.y), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    data = data.batch(batch_size)
+    if outputs:
+        data = data.map(
+            lambda inputs, *targets: (
+                inputs,
+                *({name: target for name in outputs} for target in targets),
+            )
+        )
+    return data.prefetch(tf.data.AUTOTUNE)
 
 
 def _even(batch_size: int, replicas: int) -> int:
@@ -656,8 +677,20 @@ class _ProgressReporter(keras.callbacks.Callback):
         self._event("epoch", self.batches, logs)
 
 
+#: Log names of the ensemble's averaged output, and the names every other model uses.
+_RENAMED_LOGS = {
+    "probabilities_accuracy": "accuracy",
+    "val_probabilities_accuracy": "val_accuracy",
+}
+
+
 def _floats(logs: dict | None) -> dict[str, float]:
-    return {key: float(value) for key, value in (logs or {}).items()}
+    return {
+        _RENAMED_LOGS.get(key, key): float(value)
+        for key, value in (logs or {}).items()
+        # the averaged output is scored, never trained: its zero-weighted loss says nothing
+        if key not in {"probabilities_loss", "val_probabilities_loss"}
+    }
 
 
 def _end_event(saved: SavedRun, message: str) -> ProgressEvent:

@@ -276,7 +276,8 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
 
 
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
-    phase_clock = _format_seconds(max(snap.elapsed_s - snap.phase_started_s, 0.0))
+    elapsed, in_phase = snap.clocks()
+    phase_clock = _format_seconds(in_phase)
     doing = escape_markdown(snap.message or "Training…")
     st.markdown(f"**{title}** · {doing} ({phase_clock} in this phase)")
     batches = max(snap.batches, 1)
@@ -290,7 +291,7 @@ def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     st.progress(min(snap.batch / batches, 1.0) if snap.batches else 0.0, text=batch_text)
     latest = _latest_metrics(snap)
     cols = st.columns(6)
-    cols[0].metric("Elapsed", _format_seconds(snap.elapsed_s))
+    cols[0].metric("Elapsed", _format_seconds(elapsed))
     cols[1].metric("ETA", _format_seconds(snap.eta_s))
     for col, name in zip(cols[2:], ("loss", "accuracy", "val_loss", "val_accuracy"), strict=True):
         value = latest.get(name)

@@ -6,7 +6,9 @@ produces from raw strings:
 ``words``
     word ids ``(batch, sequence_length)``, padded (0) on the right or the left;
 ``ngrams``
-    word 1-2 gram ids ``(batch, 2 * sequence_length)``, padded (0) on the right.
+    word 1-2 gram ids ``(batch, 2 * sequence_length)``, padded (0) on the right;
+``chars``
+    character 3-5 gram ids ``(batch, 18 * sequence_length)``, padded (0) on the right.
 
 Every builder returns the trainable *classifier*: a ``keras.Model`` whose inputs
 are a dict of those int tensors and whose output is class probabilities
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import keras
 
 from pipeline.config import MODEL_FAMILIES, ModelConfig
-from pipeline.models import bag, convolutional, recurrent, wide_deep
+from pipeline.models import bag, convolutional, ensemble, recurrent, wide_deep
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ Builder = Callable[[ModelConfig, dict[str, FeatureShape], int], keras.Model]
 #: Family name -> (the encoder outputs it reads, its builder).
 FAMILIES: dict[str, tuple[tuple[str, ...], Builder]] = {
     "ngram_bag": (("ngrams",), bag.build),
+    "ngram_ensemble": (("ngrams", "chars"), ensemble.build),
     "wide_deep": (("words", "ngrams"), wide_deep.build),
     "cnn": (("words",), convolutional.build),
     "bigru": (("words",), recurrent.build_bigru),
@@ -61,10 +64,33 @@ def build_classifier(
     return FAMILIES[config.family][1](config, features, num_classes)
 
 
-def compile_classifier(classifier: keras.Model, learning_rate: float) -> None:
-    """Adam + sparse categorical cross-entropy on integer labels, accuracy as metric."""
+def compile_for_training(classifier: keras.Model, learning_rate: float) -> keras.Model:
+    """Compile the model ``fit`` trains, and return it.
+
+    Adam and sparse categorical cross-entropy on integer labels, accuracy as metric.
+    For most families that is the classifier itself. The ensemble trains a model
+    with one output per head, each head on its own loss (weights summing to 1) and
+    the averaged probabilities scored for accuracy; it shares every layer with the
+    classifier, so the classifier is trained too.
+    """
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if (
+        classifier.name == "classifier"
+        and "probabilities" in [layer.name for layer in classifier.layers]
+        and isinstance(classifier.get_layer("probabilities"), keras.layers.Average)
+    ):
+        trainer = ensemble.training_model(classifier)
+        share = 1.0 / len(ensemble.HEADS)
+        trainer.compile(
+            optimizer=optimizer,
+            loss={name: "sparse_categorical_crossentropy" for name in trainer.output},
+            loss_weights={
+                name: share if name in ensemble.HEADS else 0.0 for name in trainer.output
+            },
+            metrics={"probabilities": ["accuracy"]},
+        )
+        return trainer
     classifier.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
+    return classifier

@@ -82,6 +82,18 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) | {"from_cache": False} == trained
     assert json.loads(again.stdout)["from_cache"] is True
+    # The cache hit is answered without importing TensorFlow (seconds saved per call).
+    probe = (
+        "import sys; from pipeline.__main__ import main; "
+        f"code = main(['train', '--data', {str(SMALL)!r}, *{TINY!r}, '--json', "
+        f"'--runs-dir', {str(tmp_path)!r}]); "
+        "print('tensorflow' in sys.modules, file=sys.stderr); sys.exit(code)"
+    )
+    checked = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr.strip().splitlines()[-1] == "False"
 
     predicted = cli("predict", "Stocks fall as oil prices climb", "--json", runs_dir=tmp_path)
     assert predicted.returncode == 0, predicted.stderr

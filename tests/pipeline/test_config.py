@@ -76,7 +76,7 @@ def test_the_old_lstm_units_name_still_works():
         ("epochs", "2.5", "epochs must be an integer from 1 to 1,000 (got '2.5')"),
         ("dropout", "lots", "dropout must be a number from 0 to 0.95 (got 'lots')"),
         ("dropout", 1.5, "dropout must be a number from 0 to 0.95 (got 1.5)"),
-        ("family", "transformer", "family must be one of ngram_bag, wide_deep, cnn"),
+        ("family", "transformer", "family must be one of ngram_bag, ngram_ensemble, wide_deep"),
         ("test_size", "1", "test_size must be a number above 0 below 1"),
     ],
 )
@@ -134,7 +134,7 @@ def test_bad_values_name_the_setting(overrides, message):
 
 
 def test_unknown_preset_and_setting():
-    with pytest.raises(ConfigError, match="choose one of: fast, seed"):
+    with pytest.raises(ConfigError, match="choose one of: fast, accurate, seed"):
         get_preset("slow")
     with pytest.raises(ConfigError, match="Unknown setting 'colour'"):
         get_preset("fast", colour="red")
