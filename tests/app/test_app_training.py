@@ -34,7 +34,6 @@ pytestmark = pytest.mark.training
 
 TINY_MODEL = {
     "keep.train.train.epochs": 3,
-    "keep.train.train.batch_size": 32,
     "keep.train.model.learning_rate": 0.02,
     "keep.train.model.ngram_dim": 8,
     "keep.train.model.ngram_tokens": 500,
