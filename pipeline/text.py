@@ -7,7 +7,7 @@ of the ``headline_lab`` package; no ``Lambda``).
 
 Two paths exist.
 
-**The default path** (:func:`build_vectorizer`, :func:`vectorize`):
+**The default path** (built by :func:`pipeline.features.build_encoder`):
 
 * :class:`StandardizeHeadline` lower-cases and turns the punctuation filter
   into spaces (what ``Tokenizer(lower=True)`` did);
@@ -52,8 +52,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, ops
-
-from pipeline.config import ModelConfig
 
 #: Batch size for vectorizing and counting tokens outside a model.
 _TEXT_BATCH = 4096
@@ -300,55 +298,3 @@ def choose_sequence_length(texts: Sequence[str]) -> int:
         return AUTO_LENGTH_MIN
     length = math.ceil(float(np.percentile(counts, AUTO_LENGTH_PERCENTILE)))
     return int(min(max(length, AUTO_LENGTH_MIN), AUTO_LENGTH_MAX))
-
-
-def build_vectorizer(
-    train_texts: Sequence[str], config: ModelConfig, sequence_length: int
-) -> layers.TextVectorization:
-    """A ``TextVectorization`` layer adapted on the (standardized) training texts.
-
-    This is the default path: unknown words map to id 1 and rows are cut after
-    ``sequence_length`` ids. For the notebook's exact ids use
-    :func:`build_seed_vectorizer` and :func:`seed_token_ids`.
-
-    Parameters
-    ----------
-    train_texts : sequence of str
-        Training headlines only, so validation and test words stay unseen.
-    config : ModelConfig
-        ``max_tokens`` bounds the vocabulary (padding and OOV included).
-    sequence_length : int
-        Every output row has exactly this many ids (right-padded or truncated).
-    """
-    vectorizer = layers.TextVectorization(
-        max_tokens=config.max_tokens,
-        standardize=None,
-        split="whitespace",
-        output_mode="int",
-        output_sequence_length=sequence_length,
-        name="vectorizer",
-    )
-    standardized = tf.data.Dataset.from_tensor_slices(list(train_texts)).batch(_TEXT_BATCH)
-    vectorizer.adapt(standardized.map(StandardizeHeadline()))
-    return vectorizer
-
-
-def vectorize(
-    texts: Sequence[str], vectorizer: layers.TextVectorization, padding: str
-) -> np.ndarray:
-    """Token ids of ``texts``: int64 array ``(len(texts), sequence_length)``.
-
-    ``padding="pre"`` moves the padding to the left as :class:`LeftPad` does.
-    """
-    standardizer = StandardizeHeadline()
-    left_pad = LeftPad() if padding == "pre" else None
-    chunks = []
-    for start in range(0, len(texts), _TEXT_BATCH):
-        batch = tf.constant(list(texts[start : start + _TEXT_BATCH]), dtype=tf.string)
-        ids = vectorizer(standardizer(batch))
-        if left_pad is not None:
-            ids = left_pad(ids)
-        chunks.append(np.asarray(ids, dtype=np.int64))
-    if not chunks:
-        return np.zeros((0, vectorizer.get_config()["output_sequence_length"]), dtype=np.int64)
-    return np.concatenate(chunks)

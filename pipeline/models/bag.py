@@ -17,13 +17,20 @@ if TYPE_CHECKING:
     from pipeline.models import FeatureShape
 
 
-def build(config: ModelConfig, features: dict[str, FeatureShape], num_classes: int) -> keras.Model:
-    """``ngrams`` ids -> Embedding(ngram_dim, masked) -> average -> Dropout -> Dense."""
-    ngrams = id_input("ngrams", features["ngrams"])
+def bag_features(
+    ids: keras.KerasTensor, vocabulary: int, config: ModelConfig, prefix: str = "ngram"
+) -> keras.KerasTensor:
+    """N-gram ids -> Embedding(ngram_dim, masked) -> average -> Dropout: ``(batch, dim)``."""
     embedded = layers.Embedding(
-        features["ngrams"].vocabulary, config.ngram_dim, mask_zero=True, name="ngram_embedding"
-    )(ngrams)
-    pooled = layers.GlobalAveragePooling1D(name="average")(embedded)
-    pooled = layers.Dropout(config.dropout, name="dropout")(pooled)
+        vocabulary, config.ngram_dim, mask_zero=True, name=f"{prefix}_embedding"
+    )(ids)
+    pooled = layers.GlobalAveragePooling1D(name=f"{prefix}_average")(embedded)
+    return layers.Dropout(config.dropout, name=f"{prefix}_dropout")(pooled)
+
+
+def build(config: ModelConfig, features: dict[str, FeatureShape], num_classes: int) -> keras.Model:
+    """``ngrams`` ids -> :func:`bag_features` -> Dense -> softmax."""
+    ngrams = id_input("ngrams", features["ngrams"])
+    pooled = bag_features(ngrams, features["ngrams"].vocabulary, config)
     logits = layers.Dense(num_classes, name="logits")(pooled)
     return classifier_model({"ngrams": ngrams}, logits)

@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from pipeline.config import ModelConfig
+from pipeline.models.bag import bag_features
 from pipeline.models.common import classifier_model, id_input
 from pipeline.models.convolutional import cnn_features
 
@@ -25,11 +26,7 @@ def build(config: ModelConfig, features: dict[str, FeatureShape], num_classes: i
     """``ngrams`` -> bag -> Dense logits, plus ``words`` -> CNN -> Dense logits -> softmax."""
     ngrams = id_input("ngrams", features["ngrams"])
     words = id_input("words", features["words"])
-    wide = layers.Embedding(
-        features["ngrams"].vocabulary, config.ngram_dim, mask_zero=True, name="ngram_embedding"
-    )(ngrams)
-    wide = layers.GlobalAveragePooling1D(name="average")(wide)
-    wide = layers.Dropout(config.dropout, name="wide_dropout")(wide)
+    wide = bag_features(ngrams, features["ngrams"].vocabulary, config)
     wide_logits = layers.Dense(num_classes, name="wide_logits")(wide)
     deep = cnn_features(words, config, features["words"].vocabulary)
     deep = layers.Dropout(config.dropout, name="dropout")(deep)

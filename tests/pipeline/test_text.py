@@ -7,11 +7,9 @@ from pipeline.text import (
     AUTO_LENGTH_MIN,
     LeftPad,
     StandardizeHeadline,
-    build_vectorizer,
     choose_sequence_length,
     count_tokens,
     standardize,
-    vectorize,
 )
 
 TEXTS = [
@@ -44,13 +42,29 @@ def test_left_pad_moves_padding_to_the_front():
     assert padded.tolist() == [[0, 0, 5, 6, 7], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0], [1, 2, 3, 4, 5]]
 
 
-def test_vectorizer_pads_right_or_left_and_maps_unknown_words_to_one():
-    config = get_preset("fast", max_tokens=20).model
-    vectorizer = build_vectorizer(TEXTS, config, sequence_length=6)
-    post = vectorize(["apple unveils a thing"], vectorizer, "post")[0]
-    pre = vectorize(["apple unveils a thing"], vectorizer, "pre")[0]
+def test_encoder_pads_right_or_left_and_maps_unknown_words_to_one():
+    from pipeline.features import build_encoder, encode
+
+    post_config = get_preset("fast", family="cnn", max_tokens=20).model
+    pre_config = get_preset("fast", family="cnn", max_tokens=20, padding="pre").model
+    post = encode(build_encoder(TEXTS, post_config, 6), ["apple unveils a thing"])["words"][0]
+    pre = encode(build_encoder(TEXTS, pre_config, 6), ["apple unveils a thing"])["words"][0]
     assert post.shape == pre.shape == (6,)
     assert post[2] == post[3] == 1  # "a", "thing": out of vocabulary
     assert post[4:].tolist() == [0, 0]
     assert pre.tolist() == [0, 0, *post[:4].tolist()]
-    assert vectorizer.vocabulary_size() <= 20
+
+
+def test_encoder_gives_each_family_its_inputs():
+    from pipeline.features import build_encoder, encode, feature_shapes
+
+    config = get_preset("fast", family="ngram_ensemble").model
+    encoder = build_encoder(TEXTS, config, 8)
+    ids = encode(encoder, ["apple unveils iphone"])
+    assert set(ids) == {"ngrams", "chars"}
+    shapes = feature_shapes(encoder, config)
+    assert shapes["ngrams"].length == 16 and shapes["chars"].length == 18 * 8
+    # unigrams then bigrams: "apple", "unveils", "iphone", "apple unveils", "unveils iphone"
+    assert (ids["ngrams"][0] > 0).sum() == 5
+    # embeddings are sized to the vocabulary the texts really have, far below the limit
+    assert shapes["ngrams"].vocabulary < config.ngram_tokens
