@@ -24,8 +24,8 @@ Three presets exist:
     up to 100 epochs with early stopping and a learning rate that halves on a
     plateau.
 ``accurate``
-    ``fast`` with the ``ngram_ensemble`` family: word and character n-gram bags,
-    each trained on its own loss, probabilities averaged.
+    ``fast`` with the ``ngram_ensemble`` family (64-wide n-gram embeddings): word
+    and character n-gram bags, each trained on its own loss, probabilities averaged.
 """
 
 from __future__ import annotations
@@ -404,7 +404,9 @@ SEED_PRESET = ExperimentConfig(
 )
 
 FAST_PRESET = ExperimentConfig(preset="fast")
-ACCURATE_PRESET = ExperimentConfig(preset="accurate", model=ModelConfig(family="ngram_ensemble"))
+ACCURATE_PRESET = ExperimentConfig(
+    preset="accurate", model=ModelConfig(family="ngram_ensemble", ngram_dim=64)
+)
 
 PRESETS: dict[str, ExperimentConfig] = {
     "fast": FAST_PRESET,
