@@ -94,7 +94,9 @@ right.plotly_chart(figures.training_curves(saved.history, "loss", best=best), ke
 left, right = st.columns(2)
 left.plotly_chart(
     figures.metrics_vs_baseline(
-        {"accuracy": acc, "macro_f1": f1}, {"accuracy": base_acc, "macro_f1": base_f1}
+        {"accuracy": acc, "macro_f1": f1},
+        {"accuracy": base_acc, "macro_f1": base_f1},
+        family=family,
     ),
     key="baseline",
 )

@@ -88,6 +88,8 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
             overrides["family"] = model
         if spec.get("epochs"):
             overrides["epochs"] = spec["epochs"]
+        if spec.get("patience") is not None:
+            overrides["patience"] = spec["patience"]
         config = get_preset(preset, **overrides)
         runs = Path(workdir) / "runs"
         result = train_run(dataset, config, runs_dir=runs, force=True)
@@ -174,7 +176,10 @@ def main() -> None:
     rows = []
     for dataset in args.datasets:
         for model in args.models:
-            row = _spawn({"dataset": dataset, "model": model, "epochs": args.epochs})
+            spec = {"dataset": dataset, "model": model, "epochs": args.epochs}
+            if args.speed:  # every epoch runs: the same number of epochs for both
+                spec["patience"] = args.epochs
+            row = _spawn(spec)
             rows.append(row)
             print(json.dumps(row), flush=True)
     table = _table(rows)

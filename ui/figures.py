@@ -260,10 +260,14 @@ def compare_curves(
 def metrics_vs_baseline(
     model: Mapping[str, float | None],
     baseline: Mapping[str, float | None] | None,
+    family: str = "model",
 ) -> go.Figure:
-    """Grouped bars: the LSTM's test accuracy and macro F1 beside the TF-IDF baseline."""
+    """Grouped bars: the model's test accuracy and macro F1 beside the TF-IDF baseline.
+
+    ``family`` names the model's bars (a model family name, e.g. ``ngram_bag``).
+    """
     rows = []
-    for who, values in (("LSTM", model), ("TF-IDF baseline", baseline or {})):
+    for who, values in ((family, model), ("TF-IDF baseline", baseline or {})):
         for metric in ("accuracy", "macro_f1"):
             value = values.get(metric)
             if value is not None:
@@ -276,8 +280,8 @@ def metrics_vs_baseline(
         color="model",
         barmode="group",
         text="value",
-        color_discrete_map={"LSTM": TRAIN_COLOR, "TF-IDF baseline": "#9aa3b5"},
-        title="Test set: LSTM vs TF-IDF baseline",
+        color_discrete_map={family: TRAIN_COLOR, "TF-IDF baseline": "#9aa3b5"},
+        title=f"Test set: {family} vs TF-IDF baseline",
     )
     fig.update_traces(texttemplate="%{text:.3f}", textposition="outside", cliponaxis=False)
     fig.update_layout(yaxis={"range": [0, 1.05], "title": None}, xaxis_title=None, **_LAYOUT)

@@ -81,9 +81,10 @@ def test_probability_bar_highest_first():
 
 def test_metrics_vs_baseline_and_runs_metric_bars():
     fig = figures.metrics_vs_baseline(
-        {"accuracy": 0.9, "macro_f1": 0.88}, {"accuracy": 0.85, "macro_f1": None}
+        {"accuracy": 0.9, "macro_f1": 0.88}, {"accuracy": 0.85, "macro_f1": None}, "ngram_bag"
     )
-    assert sorted(trace.name for trace in fig.data) == ["LSTM", "TF-IDF baseline"]
+    assert sorted(trace.name for trace in fig.data) == ["TF-IDF baseline", "ngram_bag"]
+    assert fig.layout.title.text == "Test set: ngram_bag vs TF-IDF baseline"
     import pandas as pd
 
     table = pd.DataFrame({"run": ["a", "b"], "test accuracy": [0.8, 0.9], "macro F1": [0.7, 0.8]})

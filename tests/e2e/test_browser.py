@@ -61,7 +61,7 @@ HEADLINE = "Regular fast food eating linked to fertility issues in women"
 SEED_EXAMPLE = "The startup company is booming"
 #: The tiny configuration trained through the UI.
 CAP_PER_CLASS = 100
-EPOCHS = 3
+EPOCHS = 40  # at most: early stopping ends the tiny run sooner
 LEARNING_RATE = 0.02
 NGRAM_EMBEDDING_SIZE = 16
 NGRAM_VOCABULARY = 2000
