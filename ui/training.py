@@ -259,8 +259,8 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
     elif snap.status == "stopped":
         if snap.run_id:
             st.warning(
-                f"{title}: stopped; the best epoch so far was kept as run `{snap.run_id}`, "
-                "now the active run.",
+                f"{title}: {escape_markdown(snap.message or 'Stopped.')} Saved as run "
+                f"`{snap.run_id}`, now the active run.",
                 icon=":material/stop_circle:",
             )
         else:
