@@ -259,7 +259,7 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
     elif snap.status == "stopped":
         if snap.run_id:
             st.warning(
-                f"{title}: {escape_markdown(snap.message or 'Stopped.')} Saved as run "
+                f"{title}: stopped. {escape_markdown(snap.message)} Saved as run "
                 f"`{snap.run_id}`, now the active run.",
                 icon=":material/stop_circle:",
             )
