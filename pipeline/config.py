@@ -163,7 +163,7 @@ class ModelConfig:
         "Model family",
         "; ".join(f"{name}: {text}" for name, text in MODEL_FAMILIES.items()),
         choices=tuple(MODEL_FAMILIES),
-        example="wide_deep",
+        example="ngram_bag",
     )
     max_tokens: int = setting(
         30_000, "int", "Vocabulary (words)",
