@@ -74,11 +74,8 @@ def compile_for_training(classifier: keras.Model, learning_rate: float) -> keras
     classifier, so the classifier is trained too.
     """
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    if (
-        classifier.name == "classifier"
-        and "probabilities" in [layer.name for layer in classifier.layers]
-        and isinstance(classifier.get_layer("probabilities"), keras.layers.Average)
-    ):
+    layer_names = {layer.name for layer in classifier.layers}
+    if layer_names.issuperset(ensemble.HEADS):
         trainer = ensemble.training_model(classifier)
         share = 1.0 / len(ensemble.HEADS)
         trainer.compile(
