@@ -24,6 +24,7 @@ from pipeline.config import (
     get_preset,
 )
 from pipeline.errors import HeadlineLabError
+from pipeline.progress import seconds_left
 from pipeline.settings import declared
 
 EXIT_BAD_INPUT = 2
@@ -413,37 +414,53 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """A one-line text progress bar on stderr, redrawn at most 10 times a second."""
+    """A one-line text progress bar on stderr, redrawn at most 10 times a second.
+
+    It shows the step the training is in (rows vectorized, batches of the epoch
+    or of its validation, test rows scored) and the time left for that step only:
+    how many epochs run is up to early stopping.
+    """
+
+    WIDTH = 24
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.last = 0.0
-        self.started = time.perf_counter()
+        self.step = ""
+        self.step_started = time.perf_counter()
 
     def update(self, event: Any) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if event.kind == "start":
-            self.started = now
-        if event.kind == "batch" and now - self.last < 0.1:
-            return
-        self.last = now
         if event.kind in {"end", "phase"}:
             sys.stderr.write(f"\r{event.message:<100}\n")
+            self.step = ""
             return
-        width = 24
-        filled = int(width * event.batch / max(event.batches, 1))
-        metrics = " ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
-        fraction = event.fraction_done
-        eta = (now - self.started) * (1 - fraction) / fraction if fraction > 0 else 0
-        line = (
-            f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{event.batch}/{event.batches} {metrics} | at most {eta:4.0f} s left"
-        )
+        if event.kind == "rows":
+            step, unit = event.message, "rows"
+            done, total = event.done, event.total
+        else:
+            validating = event.kind == "validation"
+            step = f"{'validating ' if validating else ''}epoch {event.epoch}"
+            unit, done, total = "batches", event.batch, event.batches
+        if step != self.step:
+            self.step, self.step_started = step, now
+        elif event.kind != "epoch" and done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        fraction = event.step_fraction
+        filled = int(self.WIDTH * fraction)
+        left = seconds_left(self.step_started, fraction, now)
+        line = f"\r{step} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{total:,} {unit}"
+        if event.kind in {"batch", "epoch"}:
+            line += " " + " ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
+        if left is not None and fraction < 1.0:
+            line += f" | {left:4.0f} s left in this step"
         sys.stderr.write(line[:160].ljust(100))
         if event.kind == "epoch":
-            sys.stderr.write("\n")
+            limit = f" (of at most {event.epochs}; early stopping decides)"
+            sys.stderr.write(limit + "\n")
         sys.stderr.flush()
 
     def close(self) -> None:

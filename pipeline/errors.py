@@ -32,5 +32,9 @@ class TrainingError(HeadlineLabError):
     """Training could not start or failed part way."""
 
 
+class TrainingStopped(TrainingError):
+    """Stopped before the first epoch ended: there is nothing worth saving."""
+
+
 class PredictionError(HeadlineLabError):
     """The input to a prediction cannot be scored."""

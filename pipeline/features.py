@@ -20,7 +20,7 @@ data's ids. Outputs (see :mod:`pipeline.models`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -45,20 +45,30 @@ _ADAPT_BATCH = 4096
 _ENCODE_BATCH = 8192
 
 
+#: ``on_rows(step, rows_done, rows_total)``: progress of a vectorizer's adaptation.
+#: It may raise (e.g. to stop a training) and the build ends there.
+RowsListener = Callable[[str, int, int], None]
+
+
 def build_encoder(
-    train_texts: Sequence[str], config: ModelConfig, sequence_length: int
+    train_texts: Sequence[str],
+    config: ModelConfig,
+    sequence_length: int,
+    on_rows: RowsListener | None = None,
 ) -> keras.Model:
     """Adapt the vectorizers ``config.family`` needs on ``train_texts``.
 
     Returns a model: strings ``(batch, 1)`` -> dict of int64 ids per output name.
     Only training texts are seen, so validation and test words stay unknown.
+    ``on_rows`` hears each vectorizer's progress through ``train_texts``
+    ("Word vocabulary", "Word-pair vocabulary", "Character n-gram vocabulary").
     """
     wanted = family_inputs(config.family)
     text = keras.Input(shape=(1,), dtype="string", name="text")
     standardized = StandardizeHeadline(name="standardize")(text)
     outputs: dict[str, keras.KerasTensor] = {}
     if "words" in wanted:
-        outputs["words"] = _word_ids(standardized, train_texts, config, sequence_length)
+        outputs["words"] = _word_ids(standardized, train_texts, config, sequence_length, on_rows)
     if "ngrams" in wanted:
         ngram_vectorizer = layers.TextVectorization(
             max_tokens=config.ngram_tokens,
@@ -68,7 +78,7 @@ def build_encoder(
             output_sequence_length=2 * sequence_length,
             name="ngram_vectorizer",
         )
-        ngram_vectorizer.adapt(_standardized_batches(train_texts))
+        _adapt(ngram_vectorizer, train_texts, "Word-pair vocabulary", on_rows)
         outputs["ngrams"] = ngram_vectorizer(standardized)
     if "chars" in wanted:
         char_vectorizer = layers.TextVectorization(
@@ -80,7 +90,7 @@ def build_encoder(
             output_sequence_length=CHARS_PER_WORD * sequence_length,
             name="char_vectorizer",
         )
-        char_vectorizer.adapt(_standardized_batches(train_texts))
+        _adapt(char_vectorizer, train_texts, "Character n-gram vocabulary", on_rows)
         outputs["chars"] = char_vectorizer(standardized)
     return keras.Model(text, outputs, name=ENCODER_NAME)
 
@@ -90,6 +100,7 @@ def _word_ids(
     train_texts: Sequence[str],
     config: ModelConfig,
     sequence_length: int,
+    on_rows: RowsListener | None,
 ) -> keras.KerasTensor:
     if config.tokenizer == "keras2":
         vectorizer = build_seed_vectorizer(train_texts, config.max_tokens, name="word_vectorizer")
@@ -102,9 +113,30 @@ def _word_ids(
         output_sequence_length=sequence_length,
         name="word_vectorizer",
     )
-    vectorizer.adapt(_standardized_batches(train_texts))
+    _adapt(vectorizer, train_texts, "Word vocabulary", on_rows)
     ids = vectorizer(standardized)
     return LeftPad(name="left_pad")(ids) if config.padding == "pre" else ids
+
+
+def _adapt(
+    vectorizer: layers.TextVectorization,
+    texts: Sequence[str],
+    step: str,
+    on_rows: RowsListener | None,
+) -> None:
+    """``vectorizer.adapt(texts)``, one batch at a time so that progress is heard.
+
+    The same calls ``adapt`` makes (``reset_state``, ``update_state`` per batch,
+    ``finalize_state``), with ``on_rows`` after each batch.
+    """
+    vectorizer.reset_state()
+    done = 0
+    for batch in _standardized_batches(texts):
+        vectorizer.update_state(batch)
+        done += int(batch.shape[0])
+        if on_rows is not None:
+            on_rows(step, done, len(texts))
+    vectorizer.finalize_state()
 
 
 def _standardized_batches(texts: Sequence[str]) -> tf.data.Dataset:
@@ -135,13 +167,22 @@ def feature_shapes(encoder: keras.Model, config: ModelConfig) -> dict[str, Featu
     return shapes
 
 
-def encode(encoder: keras.Model, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Run the encoder over ``texts`` in batches: ``{name: int64 (len(texts), length)}``."""
+def encode(
+    encoder: keras.Model,
+    texts: Sequence[str],
+    on_rows: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Run the encoder over ``texts`` in batches: ``{name: int64 (len(texts), length)}``.
+
+    ``on_rows(rows_done)`` is called after each batch (it may raise to stop).
+    """
     chunks: dict[str, list[np.ndarray]] = {name: [] for name in encoder.output}
     for start in range(0, len(texts), _ENCODE_BATCH):
         batch = tf.constant([[text] for text in texts[start : start + _ENCODE_BATCH]])
         for name, ids in encoder(batch).items():
             chunks[name].append(np.asarray(ids, dtype=np.int64))
+        if on_rows is not None:
+            on_rows(min(start + _ENCODE_BATCH, len(texts)))
     return {
         name: np.concatenate(parts)
         if parts

@@ -1,11 +1,19 @@
-"""Training jobs that run in a background thread, one at a time.
+"""Training jobs: queued in click order, trained one at a time in a worker process.
 
 A Streamlit script is rerun on every click, which would kill a ``fit`` running
-inside it. So the app hands training to a :class:`JobManager` (one per process,
-held by ``st.cache_resource``): it queues jobs, runs them one after another on
-its own worker thread (one device, one training at a time), and exposes an
-immutable :class:`JobSnapshot` that a page can poll. The worker never touches
-the UI; it only writes progress into the job under a lock.
+inside it, and a ``fit`` on a server thread slows every page (and is slowed by
+them). So the app hands training to a :class:`JobManager` (one per process, held
+by ``st.cache_resource``): its queue is a one-thread
+``concurrent.futures.ThreadPoolExecutor`` (first come, first served; a queued
+job is cancelled with ``Future.cancel()``), and that thread runs each job in the
+:class:`~pipeline.worker.TrainingProcess`, a process of its own that imported
+TensorFlow in the background when the manager was made. The server process never
+imports TensorFlow for training.
+
+Each job exposes an immutable :class:`JobSnapshot` that a page polls: the phase
+with its clock, the step within it (rows vectorized, batches of the epoch or of
+its validation, test rows scored) with the time left for that step, the metrics
+and the history so far.
 """
 
 from __future__ import annotations
@@ -13,35 +21,38 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import itertools
-import queue
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
-from pipeline.errors import HeadlineLabError
+from pipeline.errors import HeadlineLabError, TrainingStopped
+from pipeline.progress import PHASES, ProgressEvent, cached_event, seconds_left
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
-from pipeline.train import (
-    ProgressEvent,
-    TrainingStopped,
-    cached_event,
-    train_run,
-)
+from pipeline.worker import TrainingProcess
 
 JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
+STOPPING_MESSAGE = "Stopping…"
 
 
 @dataclass(frozen=True)
 class JobSnapshot:
     """A consistent copy of a job's state for display.
 
-    ``eta_s`` is ``None`` until the first batch has run. ``queue_position`` is 1
-    for the next job to start, 0 once running or done.
+    ``epoch`` / ``epochs``: the epoch running and the most this fit may run (early
+    stopping usually ends it sooner; ``patience`` is its rule). ``step`` names
+    what the job is doing within its phase ("Word vocabulary", "Vectorizing",
+    "Epoch 3", "Validating epoch 3", "Test set"), ``step_done`` of
+    ``step_total`` ``step_unit`` ("rows" or "batches"). ``eta_s`` is the time
+    left for that step at its pace so far (``None`` until it can be told); no
+    time is promised beyond it. ``queue_position`` is 1 for the next job to
+    start, 0 once running or done.
     """
 
     job_id: int
@@ -63,10 +74,25 @@ class JobSnapshot:
     started_at: float | None = None
     phase_started_at: float | None = None
     stopping: bool = False
+    progress: float = 0.0
+    step: str = ""
+    step_done: int = 0
+    step_total: int = 0
+    step_unit: str = ""
+    step_started_at: float | None = None
+    validating: bool = False
+    patience: int = 0
 
     @property
     def done(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def step_fraction(self) -> float:
+        """Share of the current step done, in [0, 1]."""
+        if self.step_total <= 0:
+            return 0.0
+        return min(max(self.step_done / self.step_total, 0.0), 1.0)
 
     def clocks(self, now: float | None = None) -> tuple[float, float]:
         """``(seconds since the job started, seconds in the current phase)``, live.
@@ -79,8 +105,6 @@ class JobSnapshot:
         now = time.perf_counter() if now is None else now
         phase_start = self.phase_started_at or self.started_at
         return now - self.started_at, now - phase_start
-
-    progress: float = 0.0
 
 
 class Job:
@@ -96,14 +120,16 @@ class Job:
         label: str,
     ) -> None:
         self.job_id = job_id
-        self.dataset = dataset
+        self.dataset: Dataset | None = dataset
         self.config = config
         self.force = force
         self.parent_run_id = parent_run_id
+        self.future: Future | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._state = JobSnapshot(job_id=job_id, label=label, status="queued")
-        self._fit_started: float | None = None
+        self._state = JobSnapshot(
+            job_id=job_id, label=label, status="queued", patience=config.train.patience
+        )
 
     def snapshot(self) -> JobSnapshot:
         """The job's state now (safe to call from any thread)."""
@@ -111,77 +137,116 @@ class Job:
             return self._state
 
     def stop(self) -> None:
-        """Ask the job to stop: a queued job is cancelled, a running one ends
-        after its current batch and keeps its best epoch. The snapshot says
-        ``stopping`` from this moment until the job is done."""
+        """Ask the job to stop: a queued job is cancelled at once; a running one stops
+        within seconds in any phase (after the current batch while training, keeping
+        its best epoch). The snapshot says ``stopping`` until the job is done."""
         self._stop.set()
+        if self.future is not None and self.future.cancel():
+            self._cancelled()
+            return
         with self._lock:
             if self._state.status == "running":
-                self._state = _replace(
-                    self._state, stopping=True, message="Stopping after the current batch…"
-                )
+                self._state = _replace(self._state, stopping=True, message=STOPPING_MESSAGE)
+
+    def _cancelled(self) -> None:
+        self.dataset = None
+        self._update(status="cancelled", message="Cancelled before it started.")
 
     def _update(self, **changes: Any) -> None:
         with self._lock:
             self._state = _replace(self._state, **changes)
 
     def _on_progress(self, event: ProgressEvent) -> None:
+        """Fold one event from the training into the snapshot."""
         now = time.perf_counter()
+        state = self.snapshot()
+        stopping = self._stop.is_set() and event.kind != "end"
+        changes: dict[str, Any] = {"elapsed_s": event.elapsed_s}
         if event.kind == "phase":
-            message = "Stopping after the current batch…" if self._stop.is_set() else None
-            self._update(
+            changes.update(
                 phase=event.phase,
                 phase_started_s=event.elapsed_s,
                 phase_started_at=now,
-                elapsed_s=event.elapsed_s,
-                message=message or event.message,
+                step="",
+                step_done=0,
+                step_total=0,
+                step_unit="",
+                step_started_at=now,
+                validating=False,
+                eta_s=None,
             )
-            return
-        if event.kind == "start":
-            self._fit_started = now
-        fraction = event.fraction_done
-        eta = self._state.eta_s
-        if self._fit_started is not None and 0.0 < fraction < 1.0:
-            eta = (now - self._fit_started) * (1.0 - fraction) / fraction
-        changes: dict[str, Any] = {
-            "epoch": event.epoch,
-            "epochs": event.epochs,
-            "logs": dict(event.logs),
-            "history": event.history,
-            "elapsed_s": event.elapsed_s,
-            "eta_s": eta,
-            "progress": fraction,
-            "message": (
-                "Stopping after the current batch…"
-                if self._stop.is_set() and event.kind != "end"
-                else event.message or self._state.message
-            ),
-        }
-        if event.kind != "end":  # the end event knows the epochs, not the batches
-            changes.update(batch=event.batch, batches=event.batches)
-        else:
-            changes.update(phase="done", stopping=False)
+        elif event.kind == "rows":
+            if event.message != state.step or event.done < state.step_done:
+                changes["step_started_at"] = now
+            started = changes.get("step_started_at", state.step_started_at or now)
+            changes.update(
+                step=event.message,
+                step_done=event.done,
+                step_total=event.total,
+                step_unit="rows",
+                eta_s=seconds_left(started, event.step_fraction, now),
+            )
+        elif event.kind == "end":
+            changes.update(
+                epoch=event.epoch,
+                epochs=event.epochs,
+                logs=dict(event.logs),
+                history=event.history,
+                progress=1.0,
+                eta_s=0.0,
+                phase="done",
+                stopping=False,
+                validating=False,
+                message=event.message or state.message,
+            )
+        else:  # start, batch, validation, epoch
+            validating = event.kind == "validation"
+            step = f"Validating epoch {event.epoch}" if validating else f"Epoch {event.epoch}"
+            if step != state.step:
+                changes["step_started_at"] = now
+            started = changes.get("step_started_at", state.step_started_at or now)
+            changes.update(
+                epoch=event.epoch,
+                epochs=event.epochs,
+                batch=event.batch if not validating else state.batch,
+                batches=event.batches if not validating else state.batches,
+                logs=dict(event.logs) or state.logs,
+                history=event.history,
+                progress=event.fraction_done if not validating else state.progress,
+                step=step,
+                step_done=event.batch,
+                step_total=event.batches,
+                step_unit="batches",
+                validating=validating,
+                eta_s=seconds_left(started, event.step_fraction, now),
+            )
+        if event.kind in {"phase", "start"}:
+            changes["message"] = event.message or PHASES.get(event.phase, "")
+        if stopping:
+            changes["message"] = STOPPING_MESSAGE
         self._update(**changes)
 
-    def _run(self, runs_dir: Path | None) -> None:
+    def _run(self, runs_dir: Path | None, trainer: TrainingProcess) -> None:
         if self._stop.is_set():
-            self._update(status="cancelled", message="Cancelled before it started.")
+            self._cancelled()
             return
+        started = time.perf_counter()
         self._update(
             status="running",
-            message="Preparing data and building the model…",
-            started_at=time.perf_counter(),
-            phase_started_at=time.perf_counter(),
+            message="Starting…",
+            started_at=started,
+            phase_started_at=started,
         )
         try:
-            result = train_run(
+            result = trainer.train(
+                self.job_id,
                 self.dataset,
                 self.config,
                 runs_dir=runs_dir,
-                on_progress=self._on_progress,
-                stop_event=self._stop,
                 force=self.force,
                 parent_run_id=self.parent_run_id,
+                on_progress=self._on_progress,
+                stop_requested=self._stop,
             )
         except TrainingStopped as exc:
             self._update(status="stopped", message=str(exc))
@@ -198,21 +263,22 @@ class Job:
             else:
                 status = "stopped" if result.stopped else "finished"
             self._update(status=status, run_id=result.run_id, eta_s=0.0, progress=1.0)
+        finally:
+            self.dataset = None  # a finished job keeps no data
+            self._update(stopping=False)
 
 
 class JobManager:
-    """Queues training jobs and runs them one at a time on a worker thread."""
+    """Queues training jobs and runs them one at a time in a worker process."""
 
     def __init__(self, runs_dir: str | Path | None = None) -> None:
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None
         self._jobs: dict[int, Job] = {}
-        self._queue: queue.Queue[Job | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._worker = threading.Thread(target=self._work, name="training-worker", daemon=True)
-        self._worker.start()
-        # A daemon thread killed inside TensorFlow at interpreter exit aborts the
-        # process; stop the running job and let the worker finish first.
+        self._trainer = TrainingProcess()
+        self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-queue")
+        # Stop the running job and end the worker before the interpreter exits.
         atexit.register(self.shutdown)
 
     def submit(
@@ -238,9 +304,10 @@ class JobManager:
         cached = None if force else self._find_cached(dataset, config, parent_run_id)
         if cached is not None:
             job._on_progress(cached_event(cached))
+            job.dataset = None
             job._update(status="cached", run_id=cached.run_id, eta_s=0.0, progress=1.0)
         else:
-            self._queue.put(job)
+            job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
         return job
 
     def _find_cached(
@@ -289,23 +356,12 @@ class JobManager:
                 return state
             time.sleep(0.05)
 
-    def shutdown(self, timeout: float = 60.0) -> None:
-        """Stop every job, cancel the queued ones and end the worker thread."""
+    def shutdown(self) -> None:
+        """Cancel the queued jobs, stop the running one and end the worker process."""
         for job in self.jobs():
             job.stop()
-        self._queue.put(None)
-        self._worker.join(timeout)
-
-    def _work(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                while not self._queue.empty():  # cancel what is still queued
-                    leftover = self._queue.get()
-                    if leftover is not None:
-                        leftover._run(self.runs_dir)
-                return
-            job._run(self.runs_dir)
+        self._queue.shutdown(wait=True, cancel_futures=True)
+        self._trainer.shutdown()
 
 
 def _replace(state: JobSnapshot, **changes: Any) -> JobSnapshot:

@@ -16,10 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import keras
 import numpy as np
@@ -34,7 +35,7 @@ from pipeline.baseline import (
 from pipeline.config import ExperimentConfig, config_hash, resolve_batch_size
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
-from pipeline.errors import TrainingError
+from pipeline.errors import TrainingError, TrainingStopped
 from pipeline.evaluate import evaluate_probabilities
 from pipeline.features import (
     build_encoder,
@@ -45,65 +46,26 @@ from pipeline.features import (
 )
 from pipeline.models import build_classifier, compile_for_training
 from pipeline.prepare import PreparedData, prepare
+from pipeline.progress import (
+    EVENT_INTERVAL_S,
+    PHASE_GERUNDS,
+    PHASES,
+    EventKind,
+    Phase,
+    ProgressEvent,
+    ProgressListener,
+    cached_event,
+    end_event,
+)
+
+__all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
 from pipeline.text import choose_sequence_length
 
-EventKind = Literal["phase", "start", "batch", "epoch", "end"]
-Phase = Literal["preparing", "vectorizing", "training", "evaluating", "baseline", "saving", "done"]
-#: The phases of a training, in order, with what a person is told during each.
-PHASES: dict[str, str] = {
-    "preparing": "Preparing data (dedupe, balance, split)…",
-    "vectorizing": "Building the vocabulary and vectorizing the texts…",
-    "training": "Training…",
-    "evaluating": "Evaluating on the test set…",
-    "baseline": "Waiting for the TF-IDF baseline…",
-    "saving": "Saving the run…",
-    "done": "Done.",
-}
 _PREDICT_BATCH = 2048
-#: Shortest time between two batch events: reading the logs syncs with the device.
-_BATCH_EVENT_SECONDS = 0.25
 # One training at a time per process: Keras' global seed and the device are shared.
 _TRAINING_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """What a progress listener receives.
-
-    ``kind="phase"`` announces ``phase`` (see :data:`PHASES`). ``epoch`` counts
-    from 1 and continues a parent run's numbering; this fit runs epochs
-    ``first_epoch`` to ``epochs`` (early stopping may end it sooner). ``batch``
-    counts from 1 within the epoch out of ``batches``; batch events come at most
-    every quarter second. ``logs`` holds the latest metrics (batch means within an
-    epoch; train and validation metrics at ``"epoch"``). ``history`` is the
-    per-epoch history so far, parent epochs included.
-    """
-
-    kind: EventKind
-    epoch: int
-    epochs: int
-    batch: int
-    batches: int
-    logs: dict[str, float]
-    elapsed_s: float
-    history: tuple[dict[str, Any], ...] = ()
-    message: str = ""
-    first_epoch: int = 1
-    phase: Phase = "training"
-
-    @property
-    def fraction_done(self) -> float:
-        """Share of this fit's batches done, in [0, 1]."""
-        if self.kind == "end":
-            return 1.0
-        total = (self.epochs - self.first_epoch + 1) * self.batches
-        done = (self.epoch - self.first_epoch) * self.batches + self.batch
-        return min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
-
-
-ProgressListener = Callable[[ProgressEvent], None]
 
 
 @dataclass(frozen=True)
@@ -114,15 +76,6 @@ class TrainResult:
     run_dir: Path
     from_cache: bool
     stopped: bool
-
-
-class TrainingStopped(TrainingError):
-    """Stopped before the first epoch ended: there is nothing worth saving."""
-
-
-def cached_event(saved: SavedRun) -> ProgressEvent:
-    """The ``"end"`` event that reports ``saved`` as served from the cache."""
-    return _end_event(saved, "Loaded from cache: trained before on this data and settings.")
 
 
 def train_run(
@@ -200,9 +153,12 @@ class _TrainingSession:
         self.data_fingerprint = fingerprint(dataset)
         self.replicas = 1
         self.batch_size = config.train.batch_size or 0
+        self.current_phase: Phase = "preparing"
+        self.last_rows_event = 0.0
 
     def phase(self, phase: Phase) -> None:
         """Announce that ``phase`` begins."""
+        self.current_phase = phase
         self.notify(
             ProgressEvent(
                 kind="phase",
@@ -218,10 +174,49 @@ class _TrainingSession:
             )
         )
 
+    def rows(self, step: str, done: int, total: int, *, stoppable: bool = True) -> None:
+        """Report ``done`` of ``total`` rows of ``step`` (throttled, the last one always).
+
+        When ``stoppable``, raise :class:`TrainingStopped` once a stop was asked for;
+        the test set of a run that will be kept is always scored to the end.
+        """
+        if stoppable:
+            self.check_stop()
+        now = time.perf_counter()
+        if done < total and now - self.last_rows_event < EVENT_INTERVAL_S:
+            return
+        self.last_rows_event = now
+        self.notify(
+            ProgressEvent(
+                kind="rows",
+                epoch=0,
+                epochs=0,
+                batch=0,
+                batches=0,
+                logs={},
+                elapsed_s=now - self.started,
+                history=tuple(self._parent_history()),
+                message=step,
+                phase=self.current_phase,
+                done=done,
+                total=total,
+            )
+        )
+
+    def check_stop(self) -> None:
+        """Raise :class:`TrainingStopped` when a stop was asked for before any epoch ended."""
+        if self.stop_event.is_set():
+            raise TrainingStopped(
+                f"Stopped while {PHASE_GERUNDS[self.current_phase]}, before the first epoch "
+                "ended; nothing was saved."
+            )
+
     def run(self) -> TrainResult:
         self.phase("preparing")
         prepared = prepare(self.dataset, self.config.data)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline") as pool:
+        self.check_stop()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline")
+        try:
             baseline = self._start_baseline(pool, prepared)
             keras.utils.set_random_seed(self.config.train.seed)
             strategy, device = training_strategy()
@@ -234,21 +229,21 @@ class _TrainingSession:
                     fit_model = compile_for_training(classifier, self.config.model.learning_rate)
             finally:
                 apply_precision_policy("off")
-            splits = {
-                name: _encode(prepared.split(name), encoder, prepared)
-                for name in ("train", "validation", "test")
-            }
+            splits = self._encode_splits(encoder, prepared)
             history, stopped = self._fit(fit_model, splits["train"], splits["validation"])
             new_epochs = history[len(self._parent_history()) :]
             if stopped and not any(not row.get("partial") for row in new_epochs):
                 raise TrainingStopped(
-                    "Training was stopped before its first epoch finished; nothing was saved."
+                    "Stopped while training, before the first epoch ended; nothing was saved."
                 )
             self.phase("evaluating")
             metrics = self._evaluate(classifier, splits["test"], prepared)
-            if not baseline.done():
-                self.phase("baseline")
-            metrics["baseline"] = baseline.result()
+            metrics["baseline"] = self._wait_for_baseline(baseline)
+            stopped = stopped or self.stop_event.is_set()
+        finally:
+            # A stopped training does not wait for the baseline: its thread finishes on
+            # its own and caches the score for the next run.
+            pool.shutdown(wait=not self.stop_event.is_set(), cancel_futures=True)
         metrics["collapsed"] = _collapse_note(metrics, prepared)
         self.phase("saving")
         end_to_end = build_end_to_end_model(encoder, classifier)
@@ -258,7 +253,7 @@ class _TrainingSession:
         )
         run_dir = self.registry.save(self.run_id, end_to_end.save, documents)
         saved = self.registry.get(self.run_id)
-        self.notify(_end_event(saved, _end_message(history, stopped)))
+        self.notify(end_event(saved, _end_message(history, stopped)))
         return TrainResult(self.run_id, run_dir, from_cache=False, stopped=stopped)
 
     def _start_baseline(self, pool: ThreadPoolExecutor, prepared: PreparedData) -> Future:
@@ -292,11 +287,39 @@ class _TrainingSession:
 
         return pool.submit(fit)
 
+    def _wait_for_baseline(self, baseline: Future) -> dict[str, Any] | None:
+        """The baseline's score, or ``None`` when a stop is asked for while waiting."""
+        if not baseline.done():
+            self.phase("baseline")
+        while not self.stop_event.is_set():
+            try:
+                return baseline.result(timeout=0.2)
+            except FutureTimeout:
+                continue
+        return baseline.result() if baseline.done() else None
+
+    def _encode_splits(self, encoder: keras.Model, prepared: PreparedData) -> dict[str, _Encoded]:
+        """Every split through ``encoder``, reporting rows done over all three."""
+        frames = {name: prepared.split(name) for name in ("train", "validation", "test")}
+        total = sum(len(frame) for frame in frames.values())
+        encoded: dict[str, _Encoded] = {}
+        offset = 0
+        for name, frame in frames.items():
+            start = offset
+            encoded[name] = _encode(
+                frame,
+                encoder,
+                prepared,
+                on_rows=lambda done, start=start: self.rows("Vectorizing", start + done, total),
+            )
+            offset += len(frame)
+        return encoded
+
     def _model(self, prepared: PreparedData) -> tuple[keras.Model, keras.Model]:
         if self.parent is None:
             texts = prepared.train["text"].tolist()
             length = self.config.model.sequence_length or choose_sequence_length(texts)
-            encoder = build_encoder(texts, self.config.model, length)
+            encoder = build_encoder(texts, self.config.model, length, on_rows=self.rows)
             shapes = feature_shapes(encoder, self.config.model)
             classifier = build_classifier(self.config.model, shapes, len(prepared.classes))
             return encoder, classifier
@@ -322,9 +345,14 @@ class _TrainingSession:
         self.batch_size = resolve_batch_size(cfg.batch_size, len(train.y))
         batches = math.ceil(len(train.y) / self.batch_size)
         reporter = _ProgressReporter(
-            self.notify, history, initial_epoch + cfg.epochs, batches, self.started
+            self.notify,
+            history,
+            initial_epoch + cfg.epochs,
+            batches,
+            math.ceil(len(validation.y) / _even(_PREDICT_BATCH, self.replicas)),
+            self.started,
         )
-        best = _BestWeights(cfg.min_delta)
+        best = _BestWeights(cfg.min_delta, self.stop_event)
         callbacks: list[keras.callbacks.Callback] = [
             reporter,
             _StopOnEvent(self.stop_event),
@@ -383,7 +411,19 @@ class _TrainingSession:
     def _evaluate(
         self, classifier: keras.Model, test: _Encoded, prepared: PreparedData
     ) -> dict[str, Any]:
-        probabilities = classifier.predict(test.inputs, batch_size=_PREDICT_BATCH, verbose=0)
+        rows = len(test.y)
+        probabilities = classifier.predict(
+            test.inputs,
+            batch_size=_PREDICT_BATCH,
+            verbose=0,
+            callbacks=[
+                _RowsDone(
+                    lambda batch: self.rows(
+                        "Test set", min((batch + 1) * _PREDICT_BATCH, rows), rows, stoppable=False
+                    )
+                )
+            ],
+        )
         return evaluate_probabilities(
             test.y, probabilities, prepared.classes, prepared.label_names, test.texts
         )
@@ -492,9 +532,14 @@ class _Encoded:
     weights: np.ndarray | None = None
 
 
-def _encode(frame: Any, encoder: keras.Model, prepared: PreparedData) -> _Encoded:
+def _encode(
+    frame: Any,
+    encoder: keras.Model,
+    prepared: PreparedData,
+    on_rows: Callable[[int], None] | None = None,
+) -> _Encoded:
     texts = frame["text"].tolist()
-    inputs = encode(encoder, texts)
+    inputs = encode(encoder, texts, on_rows=on_rows)
     index = {code: i for i, code in enumerate(prepared.classes)}
     y = np.array([index[label] for label in frame["label"]], dtype=np.int64)
     # A row of padding only would trip the cuDNN kernel's mask check (and average
@@ -565,7 +610,9 @@ def _trimmed(encoded: _Encoded, replicas: int) -> _Encoded:
 
 
 class _StopOnEvent(keras.callbacks.Callback):
-    """Ends ``fit`` after the current batch once the event is set."""
+    """Ends ``fit`` after the current batch once the event is set, and cuts the
+    epoch's validation short after its current batch (Keras would otherwise
+    validate a stopped epoch to the end)."""
 
     # Keras may call it off the training thread: it reads no logs, so it never
     # waits for the device.
@@ -579,6 +626,24 @@ class _StopOnEvent(keras.callbacks.Callback):
         if self.stop_event.is_set():
             self.model.stop_training = True
 
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+            self.model.stop_evaluating = True
+
+
+class _RowsDone(keras.callbacks.Callback):
+    """Calls ``report(batch)`` after every batch of a ``predict``."""
+
+    async_safe = True
+
+    def __init__(self, report: Callable[[int], None]) -> None:
+        super().__init__()
+        self.report = report
+
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.report(batch)
+
 
 class _BestWeights(keras.callbacks.Callback):
     """Keeps the weights of the epoch with the lowest validation loss (in memory).
@@ -587,14 +652,17 @@ class _BestWeights(keras.callbacks.Callback):
     continued run never names a parent epoch whose weights it does not hold.
     """
 
-    def __init__(self, min_delta: float) -> None:
+    def __init__(self, min_delta: float, stop_event: threading.Event) -> None:
         super().__init__()
         self.min_delta = min_delta
+        self.stop_event = stop_event
         self.best_loss = math.inf
         self.epoch: int | None = None
         self.weights: list[np.ndarray] | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.stop_event.is_set():
+            return  # a stopped epoch's validation loss is measured on a few batches only
         loss = float((logs or {}).get("val_loss", math.inf))
         if math.isfinite(loss) and loss < self.best_loss - self.min_delta:
             self.best_loss, self.epoch = loss, epoch + 1
@@ -609,9 +677,11 @@ class _BestWeights(keras.callbacks.Callback):
 class _ProgressReporter(keras.callbacks.Callback):
     """Turns Keras callbacks into :class:`ProgressEvent` and keeps the history.
 
-    Batch events are throttled to one per :data:`_BATCH_EVENT_SECONDS` and may run
-    off the training thread (``async_safe``), so reading the logs never makes the
-    training loop wait for the device. A NaN loss ends training at the epoch's end.
+    Batch and validation events are throttled to one per
+    :data:`~pipeline.progress.EVENT_INTERVAL_S` (an epoch's last training batch
+    always reports) and may run off the training thread (``async_safe``), so
+    reading the logs never makes the training loop wait for the device. A NaN
+    loss ends training at the epoch's end.
     """
 
     async_safe = True
@@ -622,6 +692,7 @@ class _ProgressReporter(keras.callbacks.Callback):
         history: list[dict[str, Any]],
         epochs: int,
         batches: int,
+        validation_batches: int,
         started: float,
     ) -> None:
         super().__init__()
@@ -629,40 +700,61 @@ class _ProgressReporter(keras.callbacks.Callback):
         self.history = list(history)
         self.epochs = epochs
         self.batches = batches
+        self.validation_batches = validation_batches
         self.started = started
         self.first_epoch = len(history) + 1
         self.epoch = self.first_epoch
         self.epoch_started = started
-        self.last_batch_event = 0.0
+        self.last_event = 0.0
+        self.train_logs: dict[str, float] = {}
 
-    def _event(self, kind: EventKind, batch: int, logs: dict | None, message: str = "") -> None:
+    def _event(
+        self,
+        kind: EventKind,
+        batch: int,
+        logs: dict[str, float],
+        message: str = "",
+        batches: int | None = None,
+    ) -> None:
+        self.last_event = time.perf_counter()
         self.notify(
             ProgressEvent(
                 kind=kind,
                 epoch=self.epoch,
                 epochs=self.epochs,
                 batch=batch,
-                batches=self.batches,
-                logs=_floats(logs),
-                elapsed_s=time.perf_counter() - self.started,
+                batches=self.batches if batches is None else batches,
+                logs=logs,
+                elapsed_s=self.last_event - self.started,
                 history=tuple(self.history),
                 message=message,
                 first_epoch=self.first_epoch,
             )
         )
 
+    def _due(self) -> bool:
+        return time.perf_counter() - self.last_event >= EVENT_INTERVAL_S
+
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._event("start", 0, None, PHASES["training"])
+        self._event("start", 0, {}, PHASES["training"])
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch + 1
         self.epoch_started = time.perf_counter()
+        self.train_logs = {}
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        now = time.perf_counter()
-        if now - self.last_batch_event >= _BATCH_EVENT_SECONDS:
-            self.last_batch_event = now
-            self._event("batch", batch + 1, logs)
+        if self._due() or batch + 1 == self.batches:
+            self.train_logs = _floats(logs)
+            self._event("batch", batch + 1, self.train_logs)
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        # Only fit's own validation calls back here: the test set is scored by predict.
+        self._event("validation", 0, self.train_logs, batches=self.validation_batches)
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._due():
+            self._event("validation", batch + 1, self.train_logs, batches=self.validation_batches)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         row = {"epoch": epoch + 1, **_floats(logs)}
@@ -674,7 +766,7 @@ class _ProgressReporter(keras.callbacks.Callback):
         if not math.isfinite(row.get("loss", 0.0)):
             self.model.stop_training = True
         self.history.append(row)
-        self._event("epoch", self.batches, logs)
+        self._event("epoch", self.batches, _floats(logs))
 
 
 #: Log names of the ensemble's averaged output, and the names every other model uses.
@@ -691,19 +783,3 @@ def _floats(logs: dict | None) -> dict[str, float]:
         # the averaged output is scored, never trained: its zero-weighted loss says nothing
         if key not in {"probabilities_loss", "val_probabilities_loss"}
     }
-
-
-def _end_event(saved: SavedRun, message: str) -> ProgressEvent:
-    epochs = len(saved.history)
-    last = saved.history[-1] if saved.history else {}
-    return ProgressEvent(
-        kind="end",
-        epoch=epochs,
-        epochs=epochs,
-        batch=0,
-        batches=0,
-        logs={k: v for k, v in last.items() if k not in {"epoch", "partial"}},
-        elapsed_s=float(saved.run.get("duration_s", 0.0)),
-        history=tuple(saved.history),
-        message=message,
-    )

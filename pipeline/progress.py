@@ -1,0 +1,146 @@
+"""What a training reports while it runs, and what can honestly be said about it.
+
+No TensorFlow here: the app's server process, which never trains itself (see
+:mod:`pipeline.jobs`), and the CLI read these events without importing it.
+
+A training goes through the :data:`PHASES` in order. Within ``vectorizing`` and
+``evaluating`` it reports rows done (``kind="rows"``); within ``training`` it
+reports batches (``"batch"``), each epoch's validation as a step of its own
+(``"validation"``) and the end of every epoch (``"epoch"``). How many epochs a
+run takes is decided by early stopping, so the only time left that can be known
+is the current epoch's (:func:`epoch_seconds_left`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pipeline.registry import SavedRun
+
+EventKind = Literal["phase", "rows", "start", "batch", "validation", "epoch", "end"]
+Phase = Literal["preparing", "vectorizing", "training", "evaluating", "baseline", "saving", "done"]
+
+#: The phases of a training, in order, with what a person is told during each.
+PHASES: dict[str, str] = {
+    "preparing": "Preparing data (dedupe, balance, split)…",
+    "vectorizing": "Building the vocabulary and vectorizing the texts…",
+    "training": "Training…",
+    "evaluating": "Evaluating on the test set…",
+    "baseline": "Waiting for the TF-IDF baseline…",
+    "saving": "Saving the run…",
+    "done": "Done.",
+}
+
+#: How a phase is named in "Stopped while …" messages.
+PHASE_GERUNDS: dict[str, str] = {
+    "preparing": "preparing the data",
+    "vectorizing": "vectorizing",
+    "training": "training",
+    "evaluating": "evaluating",
+    "baseline": "waiting for the baseline",
+    "saving": "saving",
+    "done": "finishing",
+}
+
+#: Shortest time between two batch, validation or rows events: reading a model's
+#: logs waits for the device, and a listener may sit in another process.
+EVENT_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What a progress listener receives.
+
+    ``kind="phase"`` announces ``phase`` (see :data:`PHASES`). ``kind="rows"``
+    reports ``done`` of ``total`` rows within the phase, ``message`` saying what
+    is being done ("Word vocabulary", "Vectorizing", "Test set").
+
+    ``epoch`` counts from 1 and continues a parent run's numbering; this fit runs
+    at most epochs ``first_epoch`` to ``epochs`` (early stopping usually ends it
+    sooner). ``batch`` counts from 1 within the epoch out of ``batches``; for
+    ``kind="validation"`` they count the validation batches of ``epoch``.
+    ``logs`` holds the latest metrics (batch means within an epoch; train and
+    validation metrics at ``"epoch"``). ``history`` is the per-epoch history so
+    far, parent epochs included.
+    """
+
+    kind: EventKind
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    logs: dict[str, float]
+    elapsed_s: float
+    history: tuple[dict[str, Any], ...] = ()
+    message: str = ""
+    first_epoch: int = 1
+    phase: Phase = "training"
+    done: int = 0
+    total: int = 0
+
+    @property
+    def fraction_done(self) -> float:
+        """Share of the epoch limit's batches done, in [0, 1] (an upper bound on work left)."""
+        if self.kind == "end":
+            return 1.0
+        total = (self.epochs - self.first_epoch + 1) * self.batches
+        done = (self.epoch - self.first_epoch) * self.batches + self.batch
+        return min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+
+    @property
+    def step_fraction(self) -> float:
+        """Share of the current step done: rows of a phase, or batches of an epoch or
+        of its validation; 0 for events without a count."""
+        if self.kind == "rows":
+            return min(self.done / self.total, 1.0) if self.total else 0.0
+        if self.kind in {"batch", "validation", "epoch"} and self.batches:
+            return min(self.batch / self.batches, 1.0)
+        return 1.0 if self.kind == "end" else 0.0
+
+
+ProgressListener = Callable[[ProgressEvent], None]
+
+
+def seconds_left(started: float, fraction: float, now: float | None = None) -> float | None:
+    """Time left for a step ``fraction`` done since ``started`` (``time.perf_counter``),
+    at its pace so far; ``None`` before anything is done."""
+    if not 0.0 < fraction <= 1.0:
+        return None
+    now = time.perf_counter() if now is None else now
+    return max(now - started, 0.0) * (1.0 - fraction) / fraction
+
+
+def describe_epoch_limit(epoch: int, epochs: int, patience: int | None = None) -> str:
+    """``"Epoch 3 (of at most 100; early stopping decides)"``: what is known of the end."""
+    if epochs <= 0:
+        return "Epoch: waiting for the data"
+    if epoch >= epochs:
+        return f"Epoch {epoch} of {epochs} (the last)"
+    rule = f"early stopping after {patience} epochs without progress" if patience else None
+    return f"Epoch {epoch} of at most {epochs:,} ({rule or 'early stopping decides'})"
+
+
+def end_event(saved: SavedRun, message: str) -> ProgressEvent:
+    """The ``"end"`` event of a training that ended as the saved run ``saved``."""
+    epochs = len(saved.history)
+    last = saved.history[-1] if saved.history else {}
+    return ProgressEvent(
+        kind="end",
+        epoch=epochs,
+        epochs=epochs,
+        batch=0,
+        batches=0,
+        logs={k: v for k, v in last.items() if k not in {"epoch", "partial"}},
+        elapsed_s=float(saved.run.get("duration_s", 0.0)),
+        history=tuple(saved.history),
+        message=message,
+    )
+
+
+def cached_event(saved: SavedRun) -> ProgressEvent:
+    """The ``"end"`` event that reports ``saved`` as served from the cache."""
+    return end_event(saved, "Loaded from cache: trained before on this data and settings.")

@@ -1,0 +1,173 @@
+"""The training process: trainings run in a process of their own, beside the server.
+
+A training in a thread of the Streamlit server shares one interpreter lock with
+every page the server draws: the Keras loop waits while pages rerun, and pages
+wait while Keras runs its Python between batches. Measured on a 2-core CPU, the
+same job took 2.6-2.8x longer in the app than in the CLI. So the app trains
+where the CLI does, in a process that does nothing else:
+
+- :class:`TrainingProcess` (in the server) owns one worker process from a
+  ``concurrent.futures.ProcessPoolExecutor`` (spawned, never forked: the server
+  runs threads). The worker imports TensorFlow once, in the background, as soon
+  as the process starts, and serves one training after another.
+- Progress comes back as :class:`~pipeline.progress.ProgressEvent` through a
+  ``multiprocessing`` queue, tagged with the job id; a stop is a
+  ``multiprocessing`` event that the worker's ``train_run`` watches.
+- If the worker dies (e.g. killed for memory), its job fails with a message and
+  the next job gets a fresh process.
+
+Arguments and results cross the process boundary as ``multiprocessing`` sends
+them (pickled in memory, between two processes of this app); nothing is written
+to disk that way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.config import ExperimentConfig
+from pipeline.data import Dataset
+from pipeline.errors import TrainingError
+from pipeline.progress import ProgressEvent
+
+if TYPE_CHECKING:
+    from pipeline.train import TrainResult
+
+#: Seconds between two looks at the stop request and the worker while a job runs.
+_PUMP_SECONDS = 0.1
+
+
+class _WorkerChannels:
+    """The worker's ends of the event queue and the stop flag (set once per process)."""
+
+    events: Any = None
+    stop: Any = None
+
+
+def _start_worker(events: Any, stop: Any) -> None:
+    """Process initializer: keep the channels, set the devices up, import TensorFlow."""
+    _WorkerChannels.events, _WorkerChannels.stop = events, stop
+    from pipeline.device import configure_devices
+
+    configure_devices()
+    import pipeline.train  # noqa: F401  (the slow import, done before any job asks)
+
+
+def _warm_up() -> bool:
+    """A no-op job: makes the pool start its process now rather than at the first job."""
+    return True
+
+
+def _train_in_worker(
+    job_id: int,
+    dataset: Dataset,
+    config: ExperimentConfig,
+    runs_dir: Path | None,
+    force: bool,
+    parent_run_id: str | None,
+) -> TrainResult:
+    """Run :func:`pipeline.train.train_run` in the worker, forwarding its events."""
+    import keras
+
+    from pipeline.train import train_run
+
+    events = _WorkerChannels.events
+    try:
+        return train_run(
+            dataset,
+            config,
+            runs_dir=runs_dir,
+            on_progress=lambda event: events.put((job_id, event)),
+            stop_event=_WorkerChannels.stop,
+            force=force,
+            parent_run_id=parent_run_id,
+        )
+    finally:
+        events.put((job_id, None))  # nothing more for this job
+        keras.backend.clear_session(free_memory=True)
+
+
+class TrainingProcess:
+    """One worker process that runs trainings, one at a time, for this server.
+
+    Create it early: the process starts at once and imports TensorFlow while the
+    page that created it goes on. :meth:`train` blocks its calling thread (a
+    :class:`~pipeline.jobs.JobManager` worker thread) until the job ends.
+    """
+
+    def __init__(self) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._events = self._context.Queue()
+        self._stop = self._context.Event()
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=self._context,
+            initializer=_start_worker,
+            initargs=(self._events, self._stop),
+        )
+        pool.submit(_warm_up)
+        return pool
+
+    def train(
+        self,
+        job_id: int,
+        dataset: Dataset,
+        config: ExperimentConfig,
+        *,
+        runs_dir: Path | None,
+        force: bool,
+        parent_run_id: str | None,
+        on_progress: Callable[[ProgressEvent], None],
+        stop_requested: threading.Event,
+    ) -> TrainResult:
+        """Train in the worker; events go to ``on_progress`` on the calling thread.
+
+        Setting ``stop_requested`` stops the training as ``train_run``'s
+        ``stop_event`` would. Raises what ``train_run`` raises, or
+        :class:`~pipeline.errors.TrainingError` when the worker process dies.
+        """
+        with self._lock:
+            self._stop.clear()
+            future = self._pool.submit(
+                _train_in_worker, job_id, dataset, config, runs_dir, force, parent_run_id
+            )
+            while True:
+                if stop_requested.is_set():
+                    self._stop.set()
+                try:
+                    tag, event = self._events.get(timeout=_PUMP_SECONDS)
+                except queue.Empty:
+                    if future.done():
+                        break
+                    continue
+                if tag != job_id:
+                    continue  # a late event of an earlier job
+                if event is None:
+                    break
+                on_progress(event)
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+                raise TrainingError(
+                    "The training process ended unexpectedly (it may have run out of memory); "
+                    "nothing was saved. Try a smaller vocabulary, batch or dataset (e.g. cap "
+                    "the rows per class on Prepare)."
+                ) from exc
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the running training and end the worker process."""
+        self._stop.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
