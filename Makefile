@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format train bench clean
+.PHONY: run dev test test-fast lint format train bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)  ## the app on the bundled UCI dataset
 	$(BIN)/streamlit run streamlit_app.py
+
+dev: $(STAMP)  ## the app, rerun whenever a source file is saved (watches the checkout)
+	$(BIN)/streamlit run streamlit_app.py --server.fileWatcherType auto --server.runOnSave true
 
 test: $(STAMP)  ## lint + the whole test suite (unit, AppTest, browser)
 	$(BIN)/ruff check .

@@ -13,21 +13,20 @@ from ui.errors import report_errors
 from ui.resources import get_job_manager
 from ui.runs import list_runs, run_label
 from ui.training import (
-    POLL_SECONDS,
     config_from_widgets,
     describe_data_config,
     draw_snapshot,
     followed_job_id,
     hyperparameter_widgets,
     init_widgets,
+    live_panel,
     replace_train,
     submit,
 )
 
 st.title("Train")
 
-with st.spinner("Starting the training service (loads TensorFlow)…"):
-    manager = get_job_manager()
+manager = get_job_manager()  # starts the training process; TensorFlow loads there
 
 init_widgets()
 data_config = state.get_data_config()
@@ -77,17 +76,6 @@ st.subheader("Progress")
 job_id = followed_job_id(manager)
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def live_panel(job_id: int) -> None:
-    """Redraw the job's progress every second until it is done."""
-    snap = manager.snapshot(job_id)
-    if snap is None:
-        return
-    draw_snapshot(manager, snap)
-    if snap.done:
-        st.rerun()  # a full rerun: the sidebar shows the new active run, polling stops
-
-
 if job_id is None:
     st.caption("No training yet in this session. Pick settings above and press Start training.")
 else:
@@ -95,7 +83,7 @@ else:
     if snapshot is not None and snapshot.done:
         draw_snapshot(manager, snapshot)
     else:
-        live_panel(job_id)
+        live_panel(manager, job_id)
 
 jobs = manager.jobs()
 if len(jobs) > 1 or (jobs and jobs[0].job_id != job_id):

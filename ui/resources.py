@@ -1,9 +1,9 @@
 """Long-lived objects shared by every session: registry, job manager, predictors.
 
 ``st.cache_resource`` keeps one object per argument value for the life of the
-server process. Modules that import TensorFlow (``pipeline.jobs``,
-``pipeline.predict``) are imported inside the functions that need them, so
-importing this module stays cheap for the Data, Prepare and Runs pages.
+server process. ``pipeline.predict`` imports TensorFlow,
+so it is imported inside the function that needs it; ``pipeline.jobs`` does not
+(trainings run in a worker process), so the Train page opens without it.
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ def get_registry() -> RunRegistry:
 
 @st.cache_resource(show_spinner=False)
 def _job_manager(root: str) -> JobManager:
-    from pipeline.device import configure_devices
     from pipeline.jobs import JobManager
 
-    configure_devices()  # GPU memory growth before any model is built in this process
-
+    # Trainings run in the manager's worker process, which sets the devices up and
+    # imports TensorFlow in the background: this server process does neither here.
     return JobManager(Path(root))
 
 

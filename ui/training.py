@@ -24,13 +24,18 @@ from pipeline.config import (
 )
 from pipeline.settings import Setting, declared
 from ui import figures, state
+from ui.data import active_dataset
 from ui.text import escape_markdown
 
 if TYPE_CHECKING:
     from pipeline.jobs import JobManager, JobSnapshot
 
-#: Seconds between two refreshes of the progress panel while a job is queued or running.
+#: Seconds between two refreshes of the status panel while a job runs; while it waits.
 POLL_SECONDS = 1.0
+QUEUED_POLL_SECONDS = 2.0
+#: Seconds between two looks at the curves (they are rebuilt only after an epoch).
+CURVE_SECONDS = 3.0
+CURVES_CACHE = "train.live_curves"
 PRESET_KEY = "keep.train.preset"
 
 
@@ -244,7 +249,7 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
         if job is not None and st.button("Train again anyway", key=f"train.force.{snap.job_id}"):
             submit(
                 manager,
-                job.dataset,
+                active_dataset(),
                 job.config,
                 force=True,
                 parent_run_id=job.parent_run_id,
@@ -271,53 +276,151 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
         st.error(f"{title}: {escape_markdown(snap.message)}", icon=":material/error:")
     if snap.history and (snap.run_id or snap.status == "failed"):
         _curves(snap)
+        st.session_state.pop(f"{CURVES_CACHE}.{snap.job_id}", None)
     if snap.run_id:
         st.page_link("app_pages/results.py", label="See the results", icon=":material/insights:")
 
 
+#: The phases a person follows, in order, with their short names.
+PHASE_STEPS: dict[str, str] = {
+    "preparing": "Preparing",
+    "vectorizing": "Vectorizing",
+    "training": "Training",
+    "evaluating": "Evaluating",
+    "baseline": "Baseline",
+    "saving": "Saving",
+}
+
+
+def phase_trail(phase: str) -> str:
+    """``"✓ Preparing · ✓ Vectorizing · ▶ Training · Evaluating · …"``: where the job is."""
+    names = list(PHASE_STEPS)
+    current = names.index(phase) if phase in names else -1
+    parts = []
+    for i, name in enumerate(names):
+        if name == "baseline" and phase != "baseline":
+            continue  # shown only when the job really waits for it
+        mark = "✓ " if i < current else ("▶ " if i == current else "")
+        parts.append(f"{mark}{PHASE_STEPS[name]}")
+    return " · ".join(parts)
+
+
+def step_text(snap: JobSnapshot) -> str:
+    """What the job is doing within its phase, with the time left for that step alone."""
+    if not snap.step:
+        return escape_markdown(snap.message or "Starting…")
+    if snap.step_unit == "batches":
+        what = "batch" if not snap.validating else "validation batch"
+        text = f"{snap.step} · {what} {snap.step_done:,} of {snap.step_total:,}"
+    else:
+        text = f"{snap.step} · {snap.step_done:,} of {snap.step_total:,} rows"
+    if snap.eta_s is not None and snap.step_fraction < 1.0:
+        where = "this epoch" if snap.step.startswith("Epoch") else "this step"
+        text += f" · about {_format_seconds(snap.eta_s)} left in {where}"
+    return escape_markdown(text)
+
+
+def epoch_limit_text(snap: JobSnapshot) -> str:
+    """What is known of the number of epochs: the limit, and who decides before it."""
+    if not snap.epochs:
+        return ""
+    rule = (
+        f"early stopping ends the run after {snap.patience} epoch(s) without progress"
+        if snap.patience
+        else "early stopping decides when it ends"
+    )
+    return (
+        f"Epoch {snap.epoch} of at most {snap.epochs:,}: {rule}, so no time is promised "
+        "beyond this epoch."
+    )
+
+
+def live_panel(manager: JobManager, job_id: int) -> None:
+    """The progress panel of a queued or running job, redrawn in place while it runs.
+
+    Two fragments: the status (phase, step bar, metrics, Stop) every
+    :data:`POLL_SECONDS`, and the curves every :data:`CURVE_SECONDS`, rebuilt
+    only when an epoch has ended. A queued job is looked at less often. When
+    the job is done the whole page reruns once (the sidebar shows the new run).
+    """
+    first = manager.snapshot(job_id)
+    queued = first is not None and first.status == "queued"
+
+    @st.fragment(run_every=QUEUED_POLL_SECONDS if queued else POLL_SECONDS)
+    def status() -> None:
+        snap = manager.snapshot(job_id)
+        if snap is None:
+            return
+        if snap.done or (queued and snap.status != "queued"):
+            st.rerun()  # the job ended (or started): redraw the page around it
+        draw_snapshot(manager, snap)
+
+    @st.fragment(run_every=CURVE_SECONDS)
+    def curves() -> None:
+        snap = manager.snapshot(job_id)
+        if snap is not None and snap.status == "running":
+            _curves(snap)
+
+    status()
+    if not queued:
+        curves()
+
+
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     elapsed, in_phase = snap.clocks()
-    phase_clock = _format_seconds(in_phase)
-    doing = escape_markdown(snap.message or "Training…")
-    st.markdown(f"**{title}** · {doing} ({phase_clock} in this phase)")
-    batches = max(snap.batches, 1)
-    epoch_fraction = min(max(snap.progress, 0.0), 1.0)
-    if snap.epochs:
-        epoch_text = f"Epoch {snap.epoch} of {snap.epochs}"
-        batch_text = f"Batch {snap.batch} of {snap.batches}"
-    else:  # still preparing the data: no totals yet
-        epoch_text, batch_text = "Epoch: waiting for the data", "Batch: waiting for the data"
-    st.progress(epoch_fraction, text=epoch_text)
-    st.progress(min(snap.batch / batches, 1.0) if snap.batches else 0.0, text=batch_text)
+    phase_name = PHASE_STEPS.get(snap.phase, "Starting")
+    st.markdown(
+        f"**{title}** · {phase_name} for {_format_seconds(in_phase)} · "
+        f"{_format_seconds(elapsed)} in all"
+    )
+    st.caption(phase_trail(snap.phase))
+    st.progress(snap.step_fraction, text=step_text(snap))
+    if snap.phase == "training":
+        st.caption(epoch_limit_text(snap))
     latest = _latest_metrics(snap)
-    cols = st.columns(6)
-    cols[0].metric("Elapsed", _format_seconds(elapsed))
-    cols[1].metric("ETA", _format_seconds(snap.eta_s))
-    for col, name in zip(cols[2:], ("loss", "accuracy", "val_loss", "val_accuracy"), strict=True):
+    cols = st.columns(4)
+    for col, name in zip(cols, ("loss", "accuracy", "val_loss", "val_accuracy"), strict=True):
         value = latest.get(name)
         col.metric(name.replace("_", " "), f"{value:.4f}" if value is not None else "–")
     if snap.stopping:
-        st.warning("Stopping after the current batch; the best epoch is kept.", icon="⏹️")
+        st.warning(
+            f"Stopping ({stop_effect(snap.phase)}).",
+            icon=":material/stop_circle:",
+        )
     elif st.button("Stop", key=f"train.stop.{snap.job_id}", type="primary", icon=":material/stop:"):
         _stop(manager, snap.job_id)
-        st.toast("Stopping after the current batch; the best epoch is kept.")
-    _curves(snap, epochs=max(snap.epochs, 1))
+        st.toast(f"Stopping: {stop_effect(snap.phase)}.")
 
 
-def _curves(snap: JobSnapshot, epochs: int | None = None) -> None:
+def stop_effect(phase: str) -> str:
+    """What a Stop pressed during ``phase`` does, in words."""
+    if phase == "training":
+        return "after the current batch; the best epoch is kept"
+    if phase in {"preparing", "vectorizing", ""}:
+        return "within seconds; no epoch has run, so nothing is saved"
+    if phase == "evaluating":
+        return "after the test set is scored; the baseline is not waited for"
+    return "the run is being saved"
+
+
+def _curves(snap: JobSnapshot) -> None:
+    """The accuracy and loss curves so far; figures are rebuilt only when an epoch ends."""
     history = list(snap.history)
     if not history:
         st.caption("Curves appear after the first epoch.")
         return
+    cache_key = f"{CURVES_CACHE}.{snap.job_id}"
+    cached = st.session_state.get(cache_key)
+    if cached is None or cached[0] != len(history):
+        cached = (
+            len(history),
+            figures.training_curves(history, "accuracy"),
+            figures.training_curves(history, "loss"),
+        )
+        st.session_state[cache_key] = cached
     left, right = st.columns(2)
-    left.plotly_chart(
-        figures.training_curves(history, "accuracy", epochs=epochs),
-        key=f"live_acc_{snap.job_id}",
-    )
-    right.plotly_chart(
-        figures.training_curves(history, "loss", epochs=epochs),
-        key=f"live_loss_{snap.job_id}",
-    )
+    left.plotly_chart(cached[1], key=f"live_acc_{snap.job_id}")
+    right.plotly_chart(cached[2], key=f"live_loss_{snap.job_id}")
 
 
 def _stop(manager: JobManager, job_id: int) -> None:
