@@ -24,7 +24,7 @@ from pipeline.config import (
     get_preset,
 )
 from pipeline.errors import HeadlineLabError
-from pipeline.progress import seconds_left
+from pipeline.progress import describe_epoch_limit, seconds_left
 from pipeline.settings import declared
 
 EXIT_BAD_INPUT = 2
@@ -172,7 +172,7 @@ def _train(args: argparse.Namespace) -> int:
             return _report_run(args, _CachedResult(run_id, cached.path))
     from pipeline.train import TrainingStopped, train_run
 
-    bar = _ProgressBar(enabled=not args.json)
+    bar = _ProgressBar(enabled=not args.json, patience=config.train.patience)
     stop = threading.Event()
     outcome: dict[str, Any] = {}
 
@@ -423,8 +423,9 @@ class _ProgressBar:
 
     WIDTH = 24
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, patience: int | None = None) -> None:
         self.enabled = enabled
+        self.patience = patience
         self.last = 0.0
         self.step = ""
         self.step_started = time.perf_counter()
@@ -459,8 +460,8 @@ class _ProgressBar:
             line += f" | {left:4.0f} s left in this step"
         sys.stderr.write(line[:160].ljust(100))
         if event.kind == "epoch":
-            limit = f" (of at most {event.epochs}; early stopping decides)"
-            sys.stderr.write(limit + "\n")
+            limit = describe_epoch_limit(event.epoch, event.epochs, self.patience)
+            sys.stderr.write(f"\n  {limit}\n")
         sys.stderr.flush()
 
     def close(self) -> None:

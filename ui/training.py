@@ -22,6 +22,7 @@ from pipeline.config import (
     DataConfig,
     ExperimentConfig,
 )
+from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
 from ui import figures, state
 from ui.data import active_dataset
@@ -324,15 +325,8 @@ def epoch_limit_text(snap: JobSnapshot) -> str:
     """What is known of the number of epochs: the limit, and who decides before it."""
     if not snap.epochs:
         return ""
-    rule = (
-        f"early stopping ends the run after {snap.patience} epoch(s) without progress"
-        if snap.patience
-        else "early stopping decides when it ends"
-    )
-    return (
-        f"Epoch {snap.epoch} of at most {snap.epochs:,}: {rule}, so no time is promised "
-        "beyond this epoch."
-    )
+    limit = describe_epoch_limit(snap.epoch, snap.epochs, snap.patience)
+    return f"{limit}; no time is promised beyond this epoch."
 
 
 def live_panel(manager: JobManager, job_id: int) -> None:

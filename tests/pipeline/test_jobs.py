@@ -89,3 +89,69 @@ def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):
     assert state.stopping and state.message.startswith("Stopping")
     job._on_progress(ProgressEvent(**{**event.__dict__, "phase": "saving"}))
     assert job.snapshot().message.startswith("Stopping")  # stays until the job is done
+
+
+def test_a_queued_job_is_cancelled_at_once_and_leaves_the_queue(uci_small, tmp_path):
+    manager = JobManager(tmp_path)
+    running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
+    first = manager.submit(uci_small, tiny_config(epochs=1, units=4))
+    second = manager.submit(uci_small, tiny_config(epochs=1, units=5))
+    assert manager.snapshot(second.job_id).queue_position == 2
+    first.stop()
+    # Future.cancel(): no waiting for the running job to end
+    assert manager.snapshot(first.job_id).status == "cancelled"
+    assert first.dataset is None
+    assert manager.snapshot(second.job_id).queue_position == 1
+    running.stop()
+    second.stop()
+    assert manager.wait(running.job_id, timeout=240).done
+    manager.shutdown()
+
+
+def test_the_job_trains_in_its_own_process_and_shows_each_step(uci_small, tmp_path):
+    import os
+
+    manager = JobManager(tmp_path)
+    job = manager.submit(uci_small, tiny_config(epochs=3, patience=3))
+    seen: dict[str, object] = {}
+    while not (state := manager.snapshot(job.job_id)).done:
+        if state.step_unit == "rows" and state.phase == "vectorizing":
+            seen.setdefault("rows", state)
+        if state.validating:
+            seen.setdefault("validation", state)
+        if state.step.startswith("Epoch"):
+            seen.setdefault("epoch", state)
+        manager.wait(job.job_id, timeout=0.02)
+    assert state.status == "finished", state.message
+    assert job.dataset is None  # a finished job keeps no data
+    workers = list(manager._trainer._pool._processes)
+    assert workers and os.getpid() not in workers
+    epoch = seen["epoch"]
+    assert epoch.step_unit == "batches" and epoch.step_total == epoch.batches
+    assert 0.0 <= epoch.step_fraction <= 1.0
+    rows = seen.get("rows")
+    if rows is not None:  # vectorizing 2,775 rows may end between two looks
+        assert rows.step_total >= rows.step_done > 0
+    validation = seen.get("validation")
+    if validation is not None:
+        assert validation.step.startswith("Validating epoch")
+    manager.shutdown()
+
+
+def test_a_dead_training_process_fails_its_job_and_the_next_job_runs(uci_small, tmp_path):
+    import os
+    import signal
+
+    manager = JobManager(tmp_path)
+    job = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
+    while manager.snapshot(job.job_id).phase != "training":
+        assert not manager.snapshot(job.job_id).done
+        manager.wait(job.job_id, timeout=0.05)
+    for pid in list(manager._trainer._pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    failed = manager.wait(job.job_id, timeout=60)
+    assert failed.status == "failed"
+    assert "training process ended unexpectedly" in failed.message
+    after = manager.wait(manager.submit(uci_small, tiny_config(epochs=1)).job_id, timeout=240)
+    assert after.status == "finished", after.message
+    manager.shutdown()

@@ -1,0 +1,237 @@
+"""Training in the app against the same job in the CLI, and the Train page's open time.
+
+Measures what a user meets, side by side in one run on this machine:
+
+1. ``python -m pipeline train --force`` (the default preset on the bundled data):
+   wall time from the command's start to its exit, TensorFlow import included.
+2. The app started as the README starts it (``.venv/bin/streamlit run
+   streamlit_app.py`` from the checkout, its ``.venv`` inside, the settings of
+   ``.streamlit/config.toml``), driven by headless Chromium: the Train page's
+   open time (navigation to a usable "Start training" button, cold server, then
+   a second tab), then the same training started by the button with the page
+   open, timed from the click to "finished". The panel's phases are read every
+   half second, the server's own CPU time is read from ``/proc``, and the
+   server log's file-watcher warnings are counted.
+
+The ratio app / CLI is the figure to watch (target: at most 1.3). Each side
+trains into its own empty runs folder, so neither is served from the cache.
+
+    .venv/bin/python benchmarks/app_speed.py [--repeat 1] [--output app_speed]
+
+Writes ``benchmarks/results/<output>.json`` and ``.md``; prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+VENV_BIN = ROOT / ".venv" / "bin"
+CHROMIUM = os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+TRAINING_TIMEOUT_S = 1800
+FINISHED = re.compile(r"Job \d+ · .*: finished")
+PHASES = ("Preparing", "Vectorizing", "Training", "Evaluating", "Baseline", "Saving")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _python() -> str:
+    venv_python = VENV_BIN / "python"
+    return str(venv_python) if venv_python.exists() else sys.executable
+
+
+def _streamlit() -> list[str]:
+    venv_streamlit = VENV_BIN / "streamlit"
+    return [str(venv_streamlit)] if venv_streamlit.exists() else [_python(), "-m", "streamlit"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def time_cli(runs_dir: Path) -> float:
+    """Seconds for ``python -m pipeline train --force`` from start to exit."""
+    env = {**os.environ, "HEADLINE_LAB_RUNS_DIR": str(runs_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    started = time.perf_counter()
+    subprocess.run(
+        [_python(), "-m", "pipeline", "train", "--force"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+class AppServer:
+    """``streamlit run streamlit_app.py`` as the README starts it, on a free port."""
+
+    def __init__(self, runs_dir: Path, log_path: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = {**os.environ, "HEADLINE_LAB_RUNS_DIR": str(runs_dir)}
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*_streamlit(), "run", "streamlit_app.py", "--server.port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.25)
+        raise RuntimeError(f"the app did not start:\n{log_path.read_text()[-3000:]}")
+
+    def cpu_seconds(self) -> float:
+        return _cpu_seconds(self.process.pid)
+
+    def watcher_warnings(self) -> int:
+        return self.log_path.read_text(errors="replace").count("Inotify")
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def open_train_page(browser, url: str) -> tuple[object, float]:
+    """A new tab on ``/train``; seconds until "Start training" is shown and the script run
+    is over (no fixed pause: the heading proves the page's script has run)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    started = time.perf_counter()
+    page.goto(f"{url}/train")
+    page.get_by_role("button", name="Start training").wait_for(state="visible", timeout=120_000)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=120_000
+    )
+    page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=120_000)
+    return page, time.perf_counter() - started
+
+
+def train_in_app(page, server: AppServer) -> dict[str, object]:
+    """Click "Start training" and wait for "finished"; phases as the panel showed them."""
+    main = page.get_by_test_id("stMain")
+    cpu_before = server.cpu_seconds()
+    started = time.perf_counter()
+    page.get_by_role("button", name="Start training").click()
+    seen: dict[str, float] = {}
+    deadline = started + TRAINING_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        text = main.inner_text(timeout=60_000)
+        now = time.perf_counter() - started
+        if FINISHED.search(text):
+            break
+        for phase in PHASES:
+            if f"▶ {phase}" in text and phase not in seen:
+                seen[phase] = round(now, 1)
+        page.wait_for_timeout(500)
+    else:
+        raise RuntimeError("the training did not finish in time")
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "server_cpu_s": server.cpu_seconds() - cpu_before,
+        "phases_first_seen_s": seen,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="CLI/app pairs to run")
+    parser.add_argument("--output", default="app_speed", help="results file name, no suffix")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cli_times: list[float] = []
+    app_runs: list[dict[str, object]] = []
+    opens: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="app-speed-") as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for round_ in range(args.repeat):
+            cli_times.append(time_cli(Path(tmp) / f"cli-{round_}"))
+            print(f"CLI: {cli_times[-1]:.1f} s", flush=True)
+            server = AppServer(Path(tmp) / f"app-{round_}", Path(tmp) / f"server-{round_}.log")
+            try:
+                page, cold = open_train_page(browser, server.url)
+                second, warm = open_train_page(browser, server.url)
+                second.close()
+                opens.setdefault("train_page_cold_s", cold)
+                opens.setdefault("train_page_second_tab_s", warm)
+                print(f"Train page: {cold:.2f} s cold, {warm:.2f} s in a second tab", flush=True)
+                app_runs.append(train_in_app(page, server))
+                app_runs[-1]["watcher_warnings"] = server.watcher_warnings()
+                print(f"App: {app_runs[-1]['seconds']:.1f} s", flush=True)
+                page.close()
+            finally:
+                server.stop()
+        browser.close()
+
+    app_times = [float(run["seconds"]) for run in app_runs]
+    ratios = [app / cli for app, cli in zip(app_times, cli_times, strict=True)]
+    result = {
+        "job": "python -m pipeline train --force (fast preset, bundled data) vs Start training",
+        "cli_seconds": [round(t, 1) for t in cli_times],
+        "app_seconds": [round(t, 1) for t in app_times],
+        "ratio_app_to_cli": [round(r, 3) for r in ratios],
+        "median_ratio": round(statistics.median(ratios), 3),
+        "server_cpu_seconds_while_training": [round(float(r["server_cpu_s"]), 1) for r in app_runs],
+        "phases_first_seen_s": [run["phases_first_seen_s"] for run in app_runs],
+        "file_watcher_warnings": [run["watcher_warnings"] for run in app_runs],
+        **{key: round(value, 2) for key, value in opens.items()},
+        "cpus": os.cpu_count(),
+    }
+    rows = [
+        ("CLI, whole job (s)", ", ".join(f"{t:.0f}" for t in cli_times)),
+        ("App, click to finished (s)", ", ".join(f"{t:.0f}" for t in app_times)),
+        ("App / CLI", ", ".join(f"{r:.2f}" for r in ratios)),
+        (
+            "Server CPU while training (s)",
+            ", ".join(f"{float(r['server_cpu_s']):.1f}" for r in app_runs),
+        ),
+        ("File-watcher warnings", ", ".join(str(r["watcher_warnings"]) for r in app_runs)),
+        ("Train page open, cold server (s)", f"{opens['train_page_cold_s']:.2f}"),
+        ("Train page open, second tab (s)", f"{opens['train_page_second_tab_s']:.2f}"),
+    ]
+    table = "| what | value |\n| --- | --- |\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    print(table)
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.output}.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Helpers shared by the browser tests: waiting for the app, finding widgets, screenshots.
+
+Synchronisation follows streamlit/streamlit's own ``e2e_playwright`` tests: after every
+action, :func:`wait_for_app_idle` waits until the app reports its script as not running,
+the status widget is gone and no element is still a loading skeleton.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+VIEWPORT = {"width": 1400, "height": 1000}
+#: One Streamlit script run (the first load of the full bundled dataset takes ~7 s on 2 cores).
+IDLE_TIMEOUT_MS = 90_000
+#: The nav title and a URL path pattern of every page, in sidebar order.
+PAGES: dict[str, str] = {
+    "Data": r"/$",
+    "Prepare": r"/prepare$",
+    "Train": r"/train$",
+    "Results": r"/results$",
+    "Playground": r"/playground$",
+    "Runs": r"/runs$",
+}
+_TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def wait_for_app_idle(page: Page, timeout_ms: int = IDLE_TIMEOUT_MS) -> None:
+    """Wait until Streamlit has finished the script run an action started.
+
+    As streamlit/streamlit's ``wait_for_app_run``: a short pause lets a rerun that a click
+    or key press just requested start (widgets debounce for up to ~200 ms), then wait for
+    the websocket to be connected, for ``stApp`` to report ``data-test-script-state=
+    notRunning``, for the "Running..." status widget to be gone and for every lazily loaded
+    element (plotly, dataframes) to have replaced its ``stSkeleton`` placeholder.
+    """
+    page.wait_for_timeout(250)
+    app = page.get_by_test_id("stApp")
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=timeout_ms
+    )
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=timeout_ms
+    )
+    expect(app.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout_ms)
+    expect(app.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
+
+
+def main_area(page: Page) -> Locator:
+    """The page body (everything but the sidebar)."""
+    return page.get_by_test_id("stMain")
+
+
+def sidebar(page: Page) -> Locator:
+    """The shared sidebar."""
+    return page.get_by_test_id("stSidebar")
+
+
+def page_title(page: Page) -> Locator:
+    """The page's ``st.title`` (an ``h1``)."""
+    return main_area(page).get_by_test_id("stHeading").locator("h1").first
+
+
+def metric(page: Page, label: str) -> Locator:
+    """The ``st.metric`` whose label is exactly ``label``."""
+    return (
+        main_area(page)
+        .get_by_test_id("stMetric")
+        .filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    )
+
+
+def widget(page: Page, testid: str, label: str) -> Locator:
+    """The widget of type ``testid`` (e.g. ``stNumberInput``) labelled exactly ``label``."""
+    return page.get_by_test_id(testid).filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    )
+
+
+def plotly_charts(page: Page) -> Locator:
+    """Plotly charts in the page body that have drawn their SVG."""
+    return main_area(page).get_by_test_id("stPlotlyChart").filter(has=page.locator(".main-svg"))
+
+
+def assert_no_exception(page: Page) -> None:
+    """No Streamlit exception box and no Python traceback anywhere on screen."""
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Traceback (most recent call last)")).to_have_count(0)
+
+
+def goto_page(page: Page, title: str) -> float:
+    """Open a page through the sidebar navigation; return seconds until it was idle."""
+    link = (
+        page.get_by_test_id("stSidebarNav")
+        .get_by_test_id("stSidebarNavLink")
+        .filter(has=page.get_by_text(title, exact=True))
+    )
+    expect(link).to_have_count(1)
+    start = time.monotonic()
+    link.click()
+    expect(page).to_have_url(re.compile(PAGES[title]))
+    expect(page_title(page)).to_have_text(title, timeout=IDLE_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    return time.monotonic() - start
+
+
+def set_number(page: Page, label: str, value: int) -> None:
+    """Type ``value`` into the number input labelled ``label`` and commit it (Enter)."""
+    field = widget(page, "stNumberInput", label).get_by_test_id("stNumberInputField")
+    expect(field).to_be_enabled()
+    field.fill(str(value))
+    field.press("Enter")
+    wait_for_app_idle(page)
+    expect(field).to_have_value(str(value))
+
+
+def choose_option(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` (its displayed text) in the selectbox labelled ``label``."""
+    box = widget(page, "stSelectbox", label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app_idle(page)
+    expect(box.get_by_role("combobox")).to_have_value(option)
+
+
+def save_screenshot(page: Page, output_dir: Path, name: str) -> Path:
+    """A screenshot of the whole page, below the fold included.
+
+    Streamlit scrolls inside ``stMain`` rather than the document, so Playwright's
+    ``full_page`` alone stops at the viewport: the viewport is stretched to the content's
+    height for the shot and restored after it.
+    """
+    path = output_dir / f"{name}.png"
+    original = page.viewport_size or VIEWPORT
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stSidebarContent'].map(id => "
+        "document.querySelector(`[data-testid='${id}']`)?.scrollHeight ?? 0))"
+    )
+    page.set_viewport_size(
+        {"width": original["width"], "height": min(max(int(height), original["height"]), 12_000)}
+    )
+    try:
+        expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+        # Two animation frames: plotly and the data grid re-layout after the resize.
+        page.evaluate(_TWO_FRAMES)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(original)
+    return path

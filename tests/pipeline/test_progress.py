@@ -1,0 +1,147 @@
+"""Progress that tells the truth: rows while vectorizing, validation as its own step,
+and a stop that takes effect in every phase (real tiny trainings)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from training_support import tiny_config
+
+from pipeline.progress import ProgressEvent, describe_epoch_limit, seconds_left
+from pipeline.registry import RunRegistry
+from pipeline.train import TrainingStopped, train_run
+
+pytestmark = pytest.mark.training
+
+
+def test_vectorizing_reports_rows_done_up_to_every_row(trained_run):
+    _, events = trained_run
+    rows = [e for e in events if e.kind == "rows" and e.phase == "vectorizing"]
+    steps = [e.message for e in rows]
+    # the fast preset's n-gram vocabulary, then every split through the encoder
+    assert steps[0] == "Word-pair vocabulary" and steps[-1] == "Vectorizing"
+    vectorized = [e for e in rows if e.message == "Vectorizing"]
+    assert vectorized[-1].done == vectorized[-1].total
+    assert [e.done for e in vectorized] == sorted(e.done for e in vectorized)
+    vocabulary = [e for e in rows if e.message == "Word-pair vocabulary"]
+    # the vocabulary is built on the training rows only, the encoder runs on every split
+    assert vocabulary[-1].done == vocabulary[-1].total < vectorized[-1].total
+
+
+def test_each_epochs_validation_is_a_step_of_its_own(trained_run):
+    _, events = trained_run
+    kinds = [e.kind for e in events if e.phase == "training" and e.kind != "phase"]
+    for epoch in (1, 2):
+        in_epoch = [e for e in events if e.epoch == epoch and e.kind != "end"]
+        ordered = [e.kind for e in in_epoch]
+        first_validation = ordered.index("validation")
+        # the epoch's last training batch always reports, then validation, then the epoch end
+        assert ordered[first_validation - 1] == "batch"
+        last_batch = in_epoch[first_validation - 1]
+        assert last_batch.batch == last_batch.batches
+        assert ordered[-1] == "epoch"
+        validation = in_epoch[first_validation]
+        assert validation.batch == 0 and validation.batches >= 1
+        assert validation.step_fraction == 0.0
+    assert kinds.count("validation") >= 2
+
+
+def test_the_test_set_is_scored_with_rows_done(trained_run):
+    _, events = trained_run
+    scored = [e for e in events if e.kind == "rows" and e.phase == "evaluating"]
+    assert scored and scored[-1].message == "Test set"
+    assert scored[-1].done == scored[-1].total > 0
+
+
+def _stop_when(condition):
+    """A listener that records events and sets the stop event once ``condition(event)``."""
+    stop = threading.Event()
+    events: list[ProgressEvent] = []
+
+    def listen(event: ProgressEvent) -> None:
+        events.append(event)
+        if condition(event):
+            stop.set()
+
+    return stop, events, listen
+
+
+@pytest.mark.parametrize(
+    ("phase", "condition"),
+    [
+        ("preparing the data", lambda e: e.kind == "phase" and e.phase == "preparing"),
+        ("vectorizing", lambda e: e.kind == "rows" and e.phase == "vectorizing"),
+        ("training", lambda e: e.kind == "batch" and e.epoch == 1),
+    ],
+)
+def test_a_stop_before_the_first_epoch_ends_saves_nothing(phase, condition, uci_small, tmp_path):
+    stop, events, listen = _stop_when(condition)
+    with pytest.raises(TrainingStopped, match=f"Stopped while {phase}"):
+        train_run(
+            uci_small,
+            tiny_config(epochs=5),
+            runs_dir=tmp_path,
+            on_progress=listen,
+            stop_event=stop,
+        )
+    assert RunRegistry(tmp_path).list_runs() == []
+    # nothing ran after the stop: no later phase was announced
+    stopped_at = next(i for i, e in enumerate(events) if condition(e))
+    later = {e.phase for e in events[stopped_at + 1 :] if e.kind == "phase"}
+    assert later == set()
+
+
+def test_a_stop_during_validation_cuts_it_short_and_keeps_the_best_epoch(uci_small, tmp_path):
+    stop, events, listen = _stop_when(lambda e: e.kind == "validation" and e.epoch == 2)
+    result = train_run(
+        uci_small,
+        tiny_config(epochs=5, patience=5),
+        runs_dir=tmp_path,
+        on_progress=listen,
+        stop_event=stop,
+    )
+    assert result.stopped
+    saved = RunRegistry(tmp_path).get(result.run_id)
+    assert [row["epoch"] for row in saved.history] == [1, 2]
+    assert saved.history[-1].get("partial") and not saved.history[0].get("partial")
+    assert saved.run["best_epoch"] == 1  # epoch 2's validation never finished
+    validation = [e for e in events if e.kind == "validation" and e.epoch == 2]
+    assert validation[-1].batch <= 1  # no validation batch ran after the one that saw the stop
+    assert saved.run["status"] == "stopped"
+
+
+def test_a_stop_while_evaluating_scores_the_test_set_and_saves_at_once(uci_small, tmp_path):
+    stop, events, listen = _stop_when(lambda e: e.kind == "phase" and e.phase == "evaluating")
+    result = train_run(
+        uci_small,
+        tiny_config(epochs=1),
+        runs_dir=tmp_path,
+        on_progress=listen,
+        stop_event=stop,
+    )
+    assert result.stopped
+    saved = RunRegistry(tmp_path).get(result.run_id)
+    assert saved.run["status"] == "stopped"
+    # the test set was scored in full, every row of it
+    assert saved.metrics["n_test"] == saved.data["split_sizes"]["test"]
+    phases = [e.phase for e in events if e.kind == "phase"]
+    assert phases[-2:] == ["evaluating", "saving"] or phases[-3:] == [
+        "evaluating",
+        "baseline",
+        "saving",
+    ]
+
+
+def test_seconds_left_follows_the_pace_so_far():
+    assert seconds_left(100.0, 0.25, now=110.0) == pytest.approx(30.0)
+    assert seconds_left(100.0, 1.0, now=110.0) == 0.0
+    assert seconds_left(100.0, 0.0, now=110.0) is None
+
+
+def test_the_epoch_limit_is_described_as_a_limit():
+    assert describe_epoch_limit(3, 100, patience=2) == (
+        "Epoch 3 of at most 100 (early stopping after 2 epochs without progress)"
+    )
+    assert describe_epoch_limit(5, 5) == "Epoch 5 of 5 (the last)"
+    assert describe_epoch_limit(0, 0) == "Epoch: waiting for the data"
