@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -103,6 +104,18 @@ class ProgressEvent:
 
 
 ProgressListener = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a training ended: ``run_id`` of the saved run, its folder, whether it came
+    from the cache or was stopped. Declared here, without TensorFlow, because it
+    travels from the training process to a server that never imports it."""
+
+    run_id: str
+    run_dir: Path
+    from_cache: bool
+    stopped: bool
 
 
 def seconds_left(started: float, fraction: float, now: float | None = None) -> float | None:

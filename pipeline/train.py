@@ -54,6 +54,7 @@ from pipeline.progress import (
     Phase,
     ProgressEvent,
     ProgressListener,
+    TrainResult,
     cached_event,
     end_event,
 )
@@ -64,18 +65,11 @@ from pipeline.run_ids import resolve_run
 from pipeline.text import choose_sequence_length
 
 _PREDICT_BATCH = 2048
+#: Validation batches hold at most this many training batches: a stop is honoured
+#: between two batches, so big models must not validate in huge ones.
+_VALIDATION_BATCHES_PER_TRAINING_BATCH = 4
 # One training at a time per process: Keras' global seed and the device are shared.
 _TRAINING_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """``run_id`` of the saved run, whether it came from the cache or was stopped."""
-
-    run_id: str
-    run_dir: Path
-    from_cache: bool
-    stopped: bool
 
 
 def train_run(
@@ -344,12 +338,16 @@ class _TrainingSession:
         initial_epoch = len(history)
         self.batch_size = resolve_batch_size(cfg.batch_size, len(train.y))
         batches = math.ceil(len(train.y) / self.batch_size)
+        validation_batch = _even(
+            min(_PREDICT_BATCH, _VALIDATION_BATCHES_PER_TRAINING_BATCH * self.batch_size),
+            self.replicas,
+        )
         reporter = _ProgressReporter(
             self.notify,
             history,
             initial_epoch + cfg.epochs,
             batches,
-            math.ceil(len(validation.y) / _even(_PREDICT_BATCH, self.replicas)),
+            math.ceil(len(validation.y) / validation_batch),
             self.started,
         )
         best = _BestWeights(cfg.min_delta, self.stop_event)
@@ -368,6 +366,7 @@ class _TrainingSession:
                 )
             )
         self.phase("training")
+        self.check_stop()  # before fit traces its step function (seconds, not interruptible)
         try:
             classifier.fit(
                 _batches(
@@ -378,7 +377,7 @@ class _TrainingSession:
                 ),
                 validation_data=_batches(
                     _trimmed(validation, self.replicas),
-                    _even(_PREDICT_BATCH, self.replicas),
+                    validation_batch,
                     None,
                     outputs,
                 ),

@@ -11,8 +11,8 @@ where the CLI does, in a process that does nothing else:
   runs threads). The worker imports TensorFlow once, in the background, as soon
   as the process starts, and serves one training after another.
 - Progress comes back as :class:`~pipeline.progress.ProgressEvent` through a
-  ``multiprocessing`` queue, tagged with the job id; a stop is a
-  ``multiprocessing`` event that the worker's ``train_run`` watches.
+  ``multiprocessing`` queue, tagged with the job id, and the job's outcome last;
+  a stop is a ``multiprocessing`` event that the worker's ``train_run`` watches.
 - If the worker dies (e.g. killed for memory), its job fails with a message and
   the next job gets a fresh process.
 
@@ -23,22 +23,23 @@ to disk that way.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
+import sys
 import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+import types
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.errors import TrainingError
-from pipeline.progress import ProgressEvent
-
-if TYPE_CHECKING:
-    from pipeline.train import TrainResult
+from pipeline.progress import ProgressEvent, TrainResult
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
@@ -65,6 +66,33 @@ def _warm_up() -> bool:
     return True
 
 
+def _release_memory() -> None:
+    """Free the last job's graphs and tensors (run after its result went back)."""
+    import keras
+
+    keras.backend.clear_session(free_memory=True)
+
+
+@contextlib.contextmanager
+def _main_module_that_spawn_skips() -> Iterator[None]:
+    """Let a process be spawned without running this process's main script again.
+
+    A spawned process first runs its parent's ``__main__`` file again (as
+    ``__mp_main__``) unless that module was imported by name. Streamlit installs
+    a stand-in ``__main__`` whose ``__file__`` is the app's script, so the worker
+    would run the whole app in bare mode (and a script without the
+    ``if __name__ == "__main__"`` guard would start workers of its own). While
+    the worker starts, ``__main__`` is a blank module: nothing to run again. The
+    worker's code lives in this importable module, never in ``__main__``.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def _train_in_worker(
     job_id: int,
     dataset: Dataset,
@@ -73,14 +101,17 @@ def _train_in_worker(
     force: bool,
     parent_run_id: str | None,
 ) -> TrainResult:
-    """Run :func:`pipeline.train.train_run` in the worker, forwarding its events."""
-    import keras
+    """Run :func:`pipeline.train.train_run` in the worker, forwarding its events.
 
+    The job's outcome (its result or its error) is the last item on the event
+    queue, so the server learns it at once: the pool's own result comes back only
+    after the worker has collected the job's garbage (seconds after a big one).
+    """
     from pipeline.train import train_run
 
     events = _WorkerChannels.events
     try:
-        return train_run(
+        result = train_run(
             dataset,
             config,
             runs_dir=runs_dir,
@@ -89,9 +120,19 @@ def _train_in_worker(
             force=force,
             parent_run_id=parent_run_id,
         )
-    finally:
-        events.put((job_id, None))  # nothing more for this job
-        keras.backend.clear_session(free_memory=True)
+    except Exception as exc:
+        events.put((job_id, _Outcome(error=exc)))
+        raise
+    events.put((job_id, _Outcome(result=result)))
+    return result
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How a job ended, sent as its last event: a result or an error."""
+
+    result: TrainResult | None = None
+    error: Exception | None = None
 
 
 class TrainingProcess:
@@ -116,7 +157,8 @@ class TrainingProcess:
             initializer=_start_worker,
             initargs=(self._events, self._stop),
         )
-        pool.submit(_warm_up)
+        with _main_module_that_spawn_skips():
+            pool.submit(_warm_up)  # the pool starts its one process here
         return pool
 
     def train(
@@ -142,22 +184,13 @@ class TrainingProcess:
             future = self._pool.submit(
                 _train_in_worker, job_id, dataset, config, runs_dir, force, parent_run_id
             )
-            while True:
-                if stop_requested.is_set():
-                    self._stop.set()
-                try:
-                    tag, event = self._events.get(timeout=_PUMP_SECONDS)
-                except queue.Empty:
-                    if future.done():
-                        break
-                    continue
-                if tag != job_id:
-                    continue  # a late event of an earlier job
-                if event is None:
-                    break
-                on_progress(event)
+            outcome = self._pump(job_id, future, on_progress, stop_requested)
             try:
-                return future.result()
+                if outcome is None:  # the worker died, or its outcome could not be sent
+                    return future.result()
+                if outcome.error is not None:
+                    raise outcome.error
+                return outcome.result
             except BrokenProcessPool as exc:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
@@ -166,6 +199,32 @@ class TrainingProcess:
                     "nothing was saved. Try a smaller vocabulary, batch or dataset (e.g. cap "
                     "the rows per class on Prepare)."
                 ) from exc
+            finally:
+                with contextlib.suppress(RuntimeError):  # a pool shut down or broken
+                    self._pool.submit(_release_memory)  # queued before the next job
+
+    def _pump(
+        self,
+        job_id: int,
+        future: Future,
+        on_progress: Callable[[ProgressEvent], None],
+        stop_requested: threading.Event,
+    ) -> _Outcome | None:
+        """Forward the job's events until its outcome arrives (``None`` if it never does)."""
+        while True:
+            if stop_requested.is_set():
+                self._stop.set()
+            try:
+                tag, item = self._events.get(timeout=_PUMP_SECONDS)
+            except queue.Empty:
+                if future.done():
+                    return None
+                continue
+            if tag != job_id:
+                continue  # a late event of an earlier job
+            if isinstance(item, _Outcome):
+                return item
+            on_progress(item)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the running training and end the worker process."""

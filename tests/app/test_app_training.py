@@ -308,3 +308,44 @@ print("TF" if "tensorflow" in sys.modules else "NO-TF")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "NO-TF"
     assert time.monotonic() - started < 60
+
+
+def test_training_from_the_train_page_never_imports_tensorflow_in_the_server(
+    runs_dir, small_source
+):
+    """Fresh interpreter: the Train page opens, trains and shows the result while the
+    server process itself never imports TensorFlow (the worker process does)."""
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(ROOT)!r})
+sys.path.insert(0, {str(ROOT / "tests" / "app")!r})
+from streamlit.testing.v1 import AppTest
+from apptest_support import tiny_data_config
+from ui.state import DatasetSource
+at = AppTest.from_file({str(APP)!r}, default_timeout=60)
+at.session_state["dataset_source"] = DatasetSource.from_path({small_source.path!r})
+at.session_state["data_config"] = tiny_data_config()
+at.switch_page("app_pages/train.py").run()
+for key, value in {TINY_MODEL!r}.items():
+    at.number_input(key=key).set_value(value)
+at.run()
+at.button(key="train.start").click().run()
+def active():
+    return at.session_state["active_run_id"] if "active_run_id" in at.session_state else None
+deadline = time.monotonic() + 180
+while time.monotonic() < deadline and active() is None:
+    time.sleep(0.5)
+    at.run()
+assert not at.exception, [e.value for e in at.exception]
+print("RUN", active())
+print("TF" if "tensorflow" in sys.modules else "NO-TF")
+"""
+    env = {"HEADLINE_LAB_RUNS_DIR": str(runs_dir), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=240
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2].startswith("RUN ") and lines[-2] != "RUN None", result.stderr[-3000:]
+    assert RunRegistry(runs_dir).exists(lines[-2].split()[1])
+    assert lines[-1] == "NO-TF"

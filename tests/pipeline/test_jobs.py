@@ -155,3 +155,26 @@ def test_a_dead_training_process_fails_its_job_and_the_next_job_runs(uci_small, 
     after = manager.wait(manager.submit(uci_small, tiny_config(epochs=1)).job_id, timeout=240)
     assert after.status == "finished", after.message
     manager.shutdown()
+
+
+def test_the_training_process_never_runs_the_servers_main_script(tmp_path, monkeypatch):
+    """Streamlit's ``__main__`` is a stand-in whose ``__file__`` is the app script; a
+    spawned worker must not run that script again (it would run the whole app)."""
+    import sys
+    import types
+
+    from pipeline.worker import TrainingProcess, _warm_up
+
+    marker = tmp_path / "the script ran"
+    script = tmp_path / "streamlit_app.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    stand_in = types.ModuleType("__main__")
+    stand_in.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", stand_in)
+    trainer = TrainingProcess()
+    try:
+        assert trainer._pool.submit(_warm_up).result(timeout=180)
+    finally:
+        trainer.shutdown()
+    assert sys.modules["__main__"] is stand_in
+    assert not marker.exists()

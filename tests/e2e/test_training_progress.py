@@ -1,0 +1,185 @@
+"""The Train page's progress panel in a real browser, and Stop in each phase.
+
+Each test opens its own browser context (its own Streamlit session) on the shared
+``streamlit run`` server and trains real models with real data sized so that the
+phase under test lasts long enough to be seen and stopped: the full bundled dataset
+for preparing and vectorizing, and an LSTM over long sequences with a validation
+set as large as its training set for epochs and validation.
+
+Run: ``.venv/bin/python -m pytest tests/e2e/test_training_progress.py -q -s``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+_CHROMIUM = Path(os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium"))
+if not _CHROMIUM.exists():
+    pytest.skip(f"{_CHROMIUM} is missing: the browser tests need it", allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="the Python package 'playwright' is missing")
+
+from browser_helpers import (  # noqa: E402
+    VIEWPORT,
+    assert_no_exception,
+    choose_option,
+    goto_page,
+    main_area,
+    save_screenshot,
+    set_number,
+    wait_for_app_idle,
+    widget,
+)
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
+
+if TYPE_CHECKING:
+    from conftest import AppServer, Timings  # tests/e2e/conftest.py
+
+pytestmark = pytest.mark.e2e
+
+#: Loading and preparing the full bundled dataset, TensorFlow's import in the worker.
+START_TIMEOUT_MS = 180_000
+#: A Stop must end the job within this (the panel redraws every second).
+STOP_TIMEOUT_MS = 20_000
+#: The validation workload: every class capped, half the rest for validation.
+CAP_PER_CLASS = 2500
+LSTM_SETTINGS = {"Sequence length": 300, "Recurrent units": 128}
+#: Phases in order, as the panel's trail names them, and as "Stopped while …" does.
+STOPPED_WHILE = {
+    "Preparing": "preparing the data",
+    "Vectorizing": "vectorizing",
+    "Training": "training",
+}
+
+
+@pytest.fixture
+def session_page(chromium_browser: Browser, app_server: AppServer) -> Iterator[Page]:
+    """A new browser context (a new Streamlit session) on the Train page."""
+    context = chromium_browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{app_server.url}/train")
+        expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=90_000)
+        wait_for_app_idle(page)
+        yield page
+    finally:
+        context.close()
+
+
+def _stopped_alert(page: Page):
+    return (
+        main_area(page)
+        .get_by_test_id("stAlertContentWarning")
+        .filter(has_text=re.compile(r"Stopped"))
+    )
+
+
+def _phase_seen(page: Page, phase: str):
+    return main_area(page).get_by_text(re.compile(f"▶ {phase}"))
+
+
+@pytest.mark.parametrize("phase", ["Preparing", "Vectorizing"])
+def test_stop_before_training_ends_the_job_within_seconds(
+    session_page: Page, phase: str, e2e_output_dir: Path, timings: Timings
+) -> None:
+    """On the full bundled data: the panel shows the phase (rows done while vectorizing),
+    and a Stop pressed there ends the job at once, saving nothing."""
+    page = session_page
+    main = main_area(page)
+    main.get_by_role("button", name="Start training", exact=True).click()
+    expect(_phase_seen(page, phase)).to_be_visible(timeout=START_TIMEOUT_MS)
+    if phase == "Vectorizing":
+        rows = main.get_by_text(re.compile(r"vocabulary · [\d,]+ of [\d,]+ rows|Vectorizing · "))
+        expect(rows.first).to_be_visible(timeout=START_TIMEOUT_MS)
+        expect(main.get_by_text("✓ Preparing")).to_be_visible()
+        save_screenshot(page, e2e_output_dir, "train_vectorizing")
+    started = time.monotonic()
+    main.get_by_role("button", name="Stop", exact=True).click()
+    expect(_stopped_alert(page)).to_be_visible(timeout=STOP_TIMEOUT_MS)
+    timings.record(f"stop_while_{phase.lower()}_s", time.monotonic() - started)
+    message = _stopped_alert(page).first.inner_text()
+    print(f"\n[e2e] Stop pressed while {phase.lower()}: {message}", flush=True)
+    # the phase it was pressed in, or the next one if that began in the meantime
+    allowed = list(STOPPED_WHILE)[list(STOPPED_WHILE).index(phase) :][:2]
+    assert any(f"Stopped while {STOPPED_WHILE[p]}" in message for p in allowed), message
+    assert "nothing was saved" in message
+    assert_no_exception(page)
+
+
+def _slider_to_end(page: Page, label: str, key: str) -> None:
+    thumb = widget(page, "stSlider", label).get_by_role("slider")
+    thumb.focus()
+    thumb.press(key)
+    wait_for_app_idle(page)
+
+
+def test_epochs_and_validation_are_shown_and_a_stop_in_validation_keeps_the_best_epoch(
+    session_page: Page, e2e_output_dir: Path, timings: Timings
+) -> None:
+    """An LSTM over long sequences, validation as large as training: the panel shows
+    each epoch's batches with the time left in that epoch, then the validation as a
+    step of its own; a Stop pressed during epoch 2's validation ends the job within
+    seconds and keeps epoch 1."""
+    page = session_page
+    goto_page(page, "Prepare")
+    choose_option(page, "Balancing", "Cap rows per class")
+    set_number(page, "Cap per class", CAP_PER_CLASS)
+    _slider_to_end(page, "Test size", "Home")
+    _slider_to_end(page, "Validation share of the rest", "End")
+    goto_page(page, "Train")
+    choose_option(page, "Model family", next(_family_options(page, "lstm")))
+    auto_length = page.get_by_test_id("stCheckbox").filter(has_text="Sequence length: auto")
+    auto_length.get_by_role("checkbox").uncheck(force=True)
+    wait_for_app_idle(page)
+    for label, value in LSTM_SETTINGS.items():
+        set_number(page, label, value)
+    main = main_area(page)
+    expect(main).to_contain_text("validation **50%**".replace("**", ""))
+    main.get_by_role("button", name="Start training", exact=True).click()
+
+    epoch_bar = main.get_by_test_id("stProgress").filter(
+        has_text=re.compile(r"Epoch 1 · batch [\d,]+ of [\d,]+")
+    )
+    expect(epoch_bar).to_be_visible(timeout=START_TIMEOUT_MS)
+    expect(main.get_by_text(re.compile(r"Epoch 1 of at most [\d,]+"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"left in this epoch"))).to_be_visible(timeout=10_000)
+    validating = main.get_by_test_id("stProgress").filter(
+        has_text=re.compile(r"Validating epoch 1 · validation batch")
+    )
+    expect(validating).to_be_visible(timeout=START_TIMEOUT_MS)
+    save_screenshot(page, e2e_output_dir, "train_validating")
+    # epoch 1 ends: its curves appear; then epoch 2's validation, and Stop there
+    expect(main.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=START_TIMEOUT_MS)
+    expect(
+        main.get_by_test_id("stProgress").filter(
+            has_text=re.compile(r"Validating epoch 2 · validation batch")
+        )
+    ).to_be_visible(timeout=START_TIMEOUT_MS)
+    started = time.monotonic()
+    main.get_by_role("button", name="Stop", exact=True).click()
+    try:
+        expect(_stopped_alert(page)).to_be_visible(timeout=STOP_TIMEOUT_MS)
+    except AssertionError:
+        save_screenshot(page, e2e_output_dir, "train_validation_stop_failed")
+        panel = main.inner_text()
+        raise AssertionError(f"no 'Stopped' message; the panel says:\n{panel}") from None
+    timings.record("stop_while_validating_s", time.monotonic() - started)
+    message = _stopped_alert(page).first.inner_text()
+    assert "Stopped part way through epoch 2; best epoch (1) kept" in message, message
+    assert_no_exception(page)
+
+
+def _family_options(page: Page, family: str) -> Iterator[str]:
+    """The displayed option of ``family`` in the model-family select box."""
+    box = widget(page, "stSelectbox", "Model family")
+    box.click()
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    yield from (text for text in options if text.startswith(f"{family}:"))
