@@ -4,13 +4,18 @@ If the neural model cannot beat a linear model on word n-grams, it is not earnin
 its training time; the Results page shows both side by side. The baseline is
 fitted once per (data, data settings) and its score is kept in
 ``<runs_dir>/.baselines/<key>.json``, so every run on that split reuses it; a
-training fits it on a worker thread beside ``fit``, never after it.
+training fits it in a process of its own beside ``fit`` (:class:`BaselineFit`),
+never after it. A thread would not do: TF-IDF's tokenizing is Python that holds
+the interpreter lock, and the training's own Python (vectorizing, the Keras loop,
+reacting to Stop) would wait behind it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +25,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
+
+from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
 #: Bump when the baseline changes, so cached scores of the old one are not reused.
@@ -74,3 +81,89 @@ def save_baseline(cache_dir: Path, key: str, score: dict[str, Any]) -> None:
     partial = cache_dir / f".{key}.{os.getpid()}.tmp"
     partial.write_text(json.dumps(score), encoding="utf-8")
     partial.replace(cache_dir / f"{key}.json")
+
+
+class BaselineFit:
+    """:func:`fit_and_score_baseline` in a process of its own, its score cached.
+
+    Started at once; :meth:`result` waits for the score, :meth:`cancel` ends the
+    process (a stopped training does not wait for its yardstick). The texts and
+    labels are sent to the process as ``multiprocessing`` sends arguments.
+    """
+
+    def __init__(
+        self,
+        train_texts: Sequence[str],
+        train_labels: Sequence[str],
+        test_texts: Sequence[str],
+        test_labels: Sequence[str],
+        *,
+        class_weighted: bool,
+        cache_dir: Path,
+        key: str,
+    ) -> None:
+        context = spawn_context()
+        self._scores = context.SimpleQueue()
+        self._score: dict[str, Any] | None = None
+        self._process = context.Process(
+            target=_fit_and_cache,
+            args=(
+                list(train_texts),
+                list(train_labels),
+                list(test_texts),
+                list(test_labels),
+                class_weighted,
+                cache_dir,
+                key,
+                self._scores,
+            ),
+            name="baseline",
+            daemon=True,
+        )
+        with main_module_that_spawn_skips():
+            self._process.start()
+
+    def done(self) -> bool:
+        """Whether the score is in, or the process ended without one."""
+        return self._score is not None or not self._scores.empty() or not self._process.is_alive()
+
+    def result(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The score; ``None`` when the process ended without one (it was cancelled
+        or killed). Raises ``TimeoutError`` when ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._score is None:
+            if not self._scores.empty():
+                self._score = self._scores.get()
+            elif not self._process.is_alive() and self._scores.empty():
+                return None
+            elif deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("the baseline is still fitting")
+            else:
+                self._process.join(0.05)
+        self._process.join()
+        return self._score
+
+    def cancel(self) -> None:
+        """End the process now, whatever it is doing."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _fit_and_cache(
+    train_texts: list[str],
+    train_labels: list[str],
+    test_texts: list[str],
+    test_labels: list[str],
+    class_weighted: bool,
+    cache_dir: Path,
+    key: str,
+    scores: queue.Queue,
+) -> None:
+    """The baseline process: fit, score, cache the score, send it back."""
+    score = fit_and_score_baseline(
+        train_texts, train_labels, test_texts, test_labels, class_weighted=class_weighted
+    )
+    with contextlib.suppress(OSError):  # a read-only runs folder only costs a refit later
+        save_baseline(cache_dir, key, score)
+    scores.put(score)

@@ -9,14 +9,11 @@ fitted once per (data, data settings), on a worker thread beside ``fit``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,12 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipeline.baseline import (
-    BASELINE_VERSION,
-    cached_baseline,
-    fit_and_score_baseline,
-    save_baseline,
-)
+from pipeline.baseline import BASELINE_VERSION, BaselineFit, cached_baseline
 from pipeline.config import ExperimentConfig, config_hash, resolve_batch_size
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
@@ -209,9 +201,8 @@ class _TrainingSession:
         self.phase("preparing")
         prepared = prepare(self.dataset, self.config.data)
         self.check_stop()
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline")
+        baseline = self._start_baseline(prepared)
         try:
-            baseline = self._start_baseline(pool, prepared)
             keras.utils.set_random_seed(self.config.train.seed)
             strategy, device = training_strategy()
             self.replicas = strategy.num_replicas_in_sync
@@ -235,9 +226,8 @@ class _TrainingSession:
             metrics["baseline"] = self._wait_for_baseline(baseline)
             stopped = stopped or self.stop_event.is_set()
         finally:
-            # A stopped training does not wait for the baseline: its thread finishes on
-            # its own and caches the score for the next run.
-            pool.shutdown(wait=not self.stop_event.is_set(), cancel_futures=True)
+            if isinstance(baseline, BaselineFit):
+                baseline.cancel()  # a no-op once it is done; a stopped training ends it
         metrics["collapsed"] = _collapse_note(metrics, prepared)
         self.phase("saving")
         end_to_end = build_end_to_end_model(encoder, classifier)
@@ -250,8 +240,8 @@ class _TrainingSession:
         self.notify(end_event(saved, _end_message(history, stopped)))
         return TrainResult(self.run_id, run_dir, from_cache=False, stopped=stopped)
 
-    def _start_baseline(self, pool: ThreadPoolExecutor, prepared: PreparedData) -> Future:
-        """The baseline's score: from its cache, or fitted on ``pool`` beside training."""
+    def _start_baseline(self, prepared: PreparedData) -> BaselineFit | dict[str, Any]:
+        """The baseline's score from its cache, or its fit started beside training."""
         key = config_hash(
             {
                 "data": self.data_fingerprint,
@@ -262,33 +252,27 @@ class _TrainingSession:
         cache_dir = self.registry.root / ".baselines"
         cached = cached_baseline(cache_dir, key)
         if cached is not None:
-            done: Future = Future()
-            done.set_result({**cached, "cached": True})
-            return done
+            return {**cached, "cached": True}
+        return BaselineFit(
+            prepared.train["text"],
+            prepared.train["label"],
+            prepared.test["text"],
+            prepared.test["label"],
+            class_weighted=prepared.class_weights is not None,
+            cache_dir=cache_dir,
+            key=key,
+        )
 
-        def fit() -> dict[str, Any]:
-            score = fit_and_score_baseline(
-                prepared.train["text"],
-                prepared.train["label"],
-                prepared.test["text"],
-                prepared.test["label"],
-                class_weighted=prepared.class_weights is not None,
-            )
-            # A read-only runs folder only costs a refit next time.
-            with contextlib.suppress(OSError):
-                save_baseline(cache_dir, key, score)
-            return score
-
-        return pool.submit(fit)
-
-    def _wait_for_baseline(self, baseline: Future) -> dict[str, Any] | None:
+    def _wait_for_baseline(self, baseline: BaselineFit | dict[str, Any]) -> dict[str, Any] | None:
         """The baseline's score, or ``None`` when a stop is asked for while waiting."""
+        if isinstance(baseline, dict):
+            return baseline
         if not baseline.done():
             self.phase("baseline")
         while not self.stop_event.is_set():
             try:
                 return baseline.result(timeout=0.2)
-            except FutureTimeout:
+            except TimeoutError:
                 continue
         return baseline.result() if baseline.done() else None
 

@@ -7,9 +7,10 @@ same job took 2.6-2.8x longer in the app than in the CLI. So the app trains
 where the CLI does, in a process that does nothing else:
 
 - :class:`TrainingProcess` (in the server) owns one worker process from a
-  ``concurrent.futures.ProcessPoolExecutor`` (spawned, never forked: the server
-  runs threads). The worker imports TensorFlow once, in the background, as soon
-  as the process starts, and serves one training after another.
+  ``concurrent.futures.ProcessPoolExecutor``, started as :mod:`pipeline.spawn`
+  says (spawned, never forked; without rerunning the app's script). The worker
+  imports TensorFlow once, in the background, as soon as the process starts,
+  and serves one training after another.
 - Progress comes back as :class:`~pipeline.progress.ProgressEvent` through a
   ``multiprocessing`` queue, tagged with the job id, and the job's outcome last;
   a stop is a ``multiprocessing`` event that the worker's ``train_run`` watches.
@@ -24,12 +25,9 @@ to disk that way.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import queue
-import sys
 import threading
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.errors import TrainingError
 from pipeline.progress import ProgressEvent, TrainResult
+from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
@@ -71,26 +70,6 @@ def _release_memory() -> None:
     import keras
 
     keras.backend.clear_session(free_memory=True)
-
-
-@contextlib.contextmanager
-def _main_module_that_spawn_skips() -> Iterator[None]:
-    """Let a process be spawned without running this process's main script again.
-
-    A spawned process first runs its parent's ``__main__`` file again (as
-    ``__mp_main__``) unless that module was imported by name. Streamlit installs
-    a stand-in ``__main__`` whose ``__file__`` is the app's script, so the worker
-    would run the whole app in bare mode (and a script without the
-    ``if __name__ == "__main__"`` guard would start workers of its own). While
-    the worker starts, ``__main__`` is a blank module: nothing to run again. The
-    worker's code lives in this importable module, never in ``__main__``.
-    """
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def _train_in_worker(
@@ -144,7 +123,7 @@ class TrainingProcess:
     """
 
     def __init__(self) -> None:
-        self._context = multiprocessing.get_context("spawn")
+        self._context = spawn_context()
         self._events = self._context.Queue()
         self._stop = self._context.Event()
         self._lock = threading.Lock()
@@ -157,7 +136,7 @@ class TrainingProcess:
             initializer=_start_worker,
             initargs=(self._events, self._stop),
         )
-        with _main_module_that_spawn_skips():
+        with main_module_that_spawn_skips():
             pool.submit(_warm_up)  # the pool starts its one process here
         return pool
 

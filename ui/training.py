@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 #: Seconds between two refreshes of the status panel while a job runs; while it waits.
 POLL_SECONDS = 1.0
 QUEUED_POLL_SECONDS = 2.0
-#: Seconds between two looks at the curves (they are rebuilt only after an epoch).
-CURVE_SECONDS = 3.0
 CURVES_CACHE = "train.live_curves"
 PRESET_KEY = "keep.train.preset"
 
@@ -332,32 +330,35 @@ def epoch_limit_text(snap: JobSnapshot) -> str:
 def live_panel(manager: JobManager, job_id: int) -> None:
     """The progress panel of a queued or running job, redrawn in place while it runs.
 
-    Two fragments: the status (phase, step bar, metrics, Stop) every
-    :data:`POLL_SECONDS`, and the curves every :data:`CURVE_SECONDS`, rebuilt
-    only when an epoch has ended. A queued job is looked at less often. When
-    the job is done the whole page reruns once (the sidebar shows the new run).
+    One fragment reruns every :data:`POLL_SECONDS` (every
+    :data:`QUEUED_POLL_SECONDS` while the job waits its turn). It only reads the
+    job's snapshot: nothing trains in this process, and the curves' figures are
+    rebuilt only when an epoch has ended. When the job is done (or starts) the
+    whole page reruns once (the sidebar then shows the new active run).
     """
     first = manager.snapshot(job_id)
     queued = first is not None and first.status == "queued"
+    running = first is not None and first.status == "running" and not first.stopping
+    # The Stop button sits outside the fragment: a click reruns the whole page (cheap:
+    # nothing trains here), which starts the fragment afresh rather than racing its timer.
+    if running and st.button(
+        "Stop", key=f"train.stop.{job_id}", type="primary", icon=":material/stop:"
+    ):
+        _stop(manager, job_id)
+        st.toast(f"Stopping: {stop_effect(first.phase)}.")
 
     @st.fragment(run_every=QUEUED_POLL_SECONDS if queued else POLL_SECONDS)
-    def status() -> None:
+    def panel() -> None:
         snap = manager.snapshot(job_id)
         if snap is None:
             return
         if snap.done or (queued and snap.status != "queued"):
             st.rerun()  # the job ended (or started): redraw the page around it
         draw_snapshot(manager, snap)
-
-    @st.fragment(run_every=CURVE_SECONDS)
-    def curves() -> None:
-        snap = manager.snapshot(job_id)
-        if snap is not None and snap.status == "running":
+        if snap.status == "running":
             _curves(snap)
 
-    status()
-    if not queued:
-        curves()
+    panel()
 
 
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
@@ -377,13 +378,7 @@ def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
         value = latest.get(name)
         col.metric(name.replace("_", " "), f"{value:.4f}" if value is not None else "–")
     if snap.stopping:
-        st.warning(
-            f"Stopping ({stop_effect(snap.phase)}).",
-            icon=":material/stop_circle:",
-        )
-    elif st.button("Stop", key=f"train.stop.{snap.job_id}", type="primary", icon=":material/stop:"):
-        _stop(manager, snap.job_id)
-        st.toast(f"Stopping: {stop_effect(snap.phase)}.")
+        st.warning(f"Stopping ({stop_effect(snap.phase)}).", icon=":material/stop_circle:")
 
 
 def stop_effect(phase: str) -> str:

@@ -117,3 +117,77 @@ def test_highlight_words_marks_important_words_only():
 def test_highlight_words_escapes_words():
     markdown = highlight_words([("$5]", 0.5)])
     assert markdown == r":green-background[**\$5\]**]"
+
+
+def test_live_curves_span_the_epochs_run_not_the_epoch_limit():
+    fig = figures.training_curves(HISTORY[:2], "accuracy")
+    assert fig.layout.xaxis.range is None  # autoscaled to epochs 1-2, not 1-100
+    assert list(fig.data[0].x) == [1, 2]
+
+
+def _snapshot(**changes):
+    from pipeline.jobs import JobSnapshot
+
+    return JobSnapshot(job_id=1, label="job", status="running", **changes)
+
+
+def test_the_phase_trail_marks_done_current_and_shows_the_baseline_only_when_waited_for():
+    from ui.training import phase_trail
+
+    assert phase_trail("training") == (
+        "✓ Preparing · ✓ Vectorizing · ▶ Training · Evaluating · Saving"
+    )
+    assert "▶ Baseline" in phase_trail("baseline")
+    assert phase_trail("") == "Preparing · Vectorizing · Training · Evaluating · Saving"
+
+
+def test_the_step_text_says_rows_or_batches_and_time_left_in_this_step_only():
+    from ui.training import epoch_limit_text, step_text, stop_effect
+
+    rows = _snapshot(step="Vectorizing", step_done=200_000, step_total=393_867, step_unit="rows")
+    assert step_text(rows) == "Vectorizing · 200,000 of 393,867 rows"
+    epoch = _snapshot(
+        step="Epoch 3", step_done=120, step_total=275, step_unit="batches", eta_s=12.4
+    )
+    assert step_text(epoch) == "Epoch 3 · batch 120 of 275 · about 0:12 left in this epoch"
+    validating = _snapshot(
+        step="Validating epoch 3",
+        step_done=5,
+        step_total=30,
+        step_unit="batches",
+        validating=True,
+    )
+    assert step_text(validating) == "Validating epoch 3 · validation batch 5 of 30"
+    limit = epoch_limit_text(_snapshot(epoch=3, epochs=100, patience=2))
+    assert limit.startswith("Epoch 3 of at most 100 (early stopping after 2 epochs")
+    assert "no time is promised beyond this epoch" in limit
+    assert "nothing is saved" in stop_effect("vectorizing")
+    assert "best epoch is kept" in stop_effect("training")
+
+
+def test_job_snapshots_fold_rows_validation_and_epoch_events():
+    from pipeline.config import get_preset
+    from pipeline.jobs import Job
+    from pipeline.progress import ProgressEvent
+
+    job = Job(1, None, get_preset("fast", patience=3), False, None, "job")
+    job._update(status="running", started_at=0.0, phase_started_at=0.0)
+    base = {"epoch": 0, "epochs": 0, "batch": 0, "batches": 0, "logs": {}, "elapsed_s": 1.0}
+    rows = {"phase": "vectorizing", "message": "Vectorizing", "done": 50, "total": 200}
+    job._on_progress(ProgressEvent(kind="rows", **rows, **base))
+    state = job.snapshot()
+    assert (state.step, state.step_done, state.step_total, state.step_unit) == (
+        "Vectorizing",
+        50,
+        200,
+        "rows",
+    )
+    assert state.step_fraction == 0.25 and state.patience == 3
+    batch = {**base, "epoch": 2, "epochs": 100, "batch": 10, "batches": 10, "logs": {"loss": 0.5}}
+    job._on_progress(ProgressEvent(kind="batch", **batch))
+    job._on_progress(ProgressEvent(kind="validation", **{**batch, "batch": 1, "batches": 4}))
+    state = job.snapshot()
+    assert state.validating and state.step == "Validating epoch 2"
+    assert (state.step_done, state.step_total) == (1, 4)
+    assert (state.batch, state.batches) == (10, 10)  # the epoch's own count is kept
+    assert state.logs == {"loss": 0.5}

@@ -105,7 +105,7 @@ def test_stop_before_training_ends_the_job_within_seconds(
     expect(_stopped_alert(page)).to_be_visible(timeout=STOP_TIMEOUT_MS)
     timings.record(f"stop_while_{phase.lower()}_s", time.monotonic() - started)
     message = _stopped_alert(page).first.inner_text()
-    print(f"\n[e2e] Stop pressed while {phase.lower()}: {message}", flush=True)
+    print(f"\n[e2e] Stop pressed while {phase.lower()}: {message!r}", flush=True)
     # the phase it was pressed in, or the next one if that began in the meantime
     allowed = list(STOPPED_WHILE)[list(STOPPED_WHILE).index(phase) :][:2]
     assert any(f"Stopped while {STOPPED_WHILE[p]}" in message for p in allowed), message
@@ -120,13 +120,14 @@ def _slider_to_end(page: Page, label: str, key: str) -> None:
     wait_for_app_idle(page)
 
 
-def test_epochs_and_validation_are_shown_and_a_stop_in_validation_keeps_the_best_epoch(
-    session_page: Page, e2e_output_dir: Path, timings: Timings
+@pytest.mark.parametrize("stop_in", ["batches", "validation"])
+def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
+    session_page: Page, stop_in: str, e2e_output_dir: Path, timings: Timings
 ) -> None:
     """An LSTM over long sequences, validation as large as training: the panel shows
     each epoch's batches with the time left in that epoch, then the validation as a
-    step of its own; a Stop pressed during epoch 2's validation ends the job within
-    seconds and keeps epoch 1."""
+    step of its own; a Stop pressed during epoch 2's batches or its validation ends
+    the job within seconds and keeps epoch 1."""
     page = session_page
     goto_page(page, "Prepare")
     choose_option(page, "Balancing", "Cap rows per class")
@@ -155,22 +156,21 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_validation_keeps_the_best
     )
     expect(validating).to_be_visible(timeout=START_TIMEOUT_MS)
     save_screenshot(page, e2e_output_dir, "train_validating")
-    # epoch 1 ends: its curves appear; then epoch 2's validation, and Stop there
+    # epoch 1 ends: its curves appear; then epoch 2 (its batches, then its validation)
     expect(main.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=START_TIMEOUT_MS)
-    expect(
-        main.get_by_test_id("stProgress").filter(
-            has_text=re.compile(r"Validating epoch 2 · validation batch")
-        )
-    ).to_be_visible(timeout=START_TIMEOUT_MS)
+    step = r"Epoch 2 · batch [1-9]" if stop_in == "batches" else r"Validating epoch 2 · "
+    expect(main.get_by_test_id("stProgress").filter(has_text=re.compile(step))).to_be_visible(
+        timeout=START_TIMEOUT_MS
+    )
     started = time.monotonic()
     main.get_by_role("button", name="Stop", exact=True).click()
     try:
         expect(_stopped_alert(page)).to_be_visible(timeout=STOP_TIMEOUT_MS)
     except AssertionError:
-        save_screenshot(page, e2e_output_dir, "train_validation_stop_failed")
+        save_screenshot(page, e2e_output_dir, f"train_stop_in_{stop_in}_failed")
         panel = main.inner_text()
         raise AssertionError(f"no 'Stopped' message; the panel says:\n{panel}") from None
-    timings.record("stop_while_validating_s", time.monotonic() - started)
+    timings.record(f"stop_in_epoch_{stop_in}_s", time.monotonic() - started)
     message = _stopped_alert(page).first.inner_text()
     assert "Stopped part way through epoch 2; best epoch (1) kept" in message, message
     assert_no_exception(page)
