@@ -141,9 +141,14 @@ def open_train_page(browser, url: str) -> tuple[object, float]:
     return page, time.perf_counter() - started
 
 
-def train_in_app(page, server: AppServer) -> dict[str, object]:
-    """Click "Start training" and wait for "finished"; phases as the panel showed them."""
+def train_in_app(page, server: AppServer, browser) -> dict[str, object]:
+    """Click "Start training" and wait for "finished"; phases as the panel showed them.
+
+    Once the training is in its epochs, a second visitor opens the Train page in a
+    tab of their own: its open time is measured while the first tab's panel runs.
+    """
     main = page.get_by_test_id("stMain")
+    second_visitor: float | None = None
     cpu_before = server.cpu_seconds()
     started = time.perf_counter()
     page.get_by_role("button", name="Start training").click()
@@ -157,6 +162,9 @@ def train_in_app(page, server: AppServer) -> dict[str, object]:
         for phase in PHASES:
             if f"▶ {phase}" in text and phase not in seen:
                 seen[phase] = round(now, 1)
+        if second_visitor is None and "Training" in seen and now > seen["Training"] + 5:
+            other, second_visitor = open_train_page(browser, server.url)
+            other.close()
         page.wait_for_timeout(500)
     else:
         raise RuntimeError("the training did not finish in time")
@@ -165,6 +173,7 @@ def train_in_app(page, server: AppServer) -> dict[str, object]:
         "seconds": seconds,
         "server_cpu_s": server.cpu_seconds() - cpu_before,
         "phases_first_seen_s": seen,
+        "train_page_while_training_s": second_visitor,
     }
 
 
@@ -193,7 +202,7 @@ def main() -> None:
                 opens.setdefault("train_page_cold_s", cold)
                 opens.setdefault("train_page_second_tab_s", warm)
                 print(f"Train page: {cold:.2f} s cold, {warm:.2f} s in a second tab", flush=True)
-                app_runs.append(train_in_app(page, server))
+                app_runs.append(train_in_app(page, server, browser))
                 app_runs[-1]["watcher_warnings"] = server.watcher_warnings()
                 print(f"App: {app_runs[-1]['seconds']:.1f} s", flush=True)
                 page.close()
@@ -213,6 +222,9 @@ def main() -> None:
         "phases_first_seen_s": [run["phases_first_seen_s"] for run in app_runs],
         "file_watcher_warnings": [run["watcher_warnings"] for run in app_runs],
         **{key: round(value, 2) for key, value in opens.items()},
+        "train_page_while_training_s": [
+            round(float(r["train_page_while_training_s"] or 0), 2) for r in app_runs
+        ],
         "cpus": os.cpu_count(),
     }
     rows = [
@@ -226,6 +238,10 @@ def main() -> None:
         ("File-watcher warnings", ", ".join(str(r["watcher_warnings"]) for r in app_runs)),
         ("Train page open, cold server (s)", f"{opens['train_page_cold_s']:.2f}"),
         ("Train page open, second tab (s)", f"{opens['train_page_second_tab_s']:.2f}"),
+        (
+            "Train page open, another visitor while training (s)",
+            ", ".join(f"{float(r['train_page_while_training_s'] or 0):.2f}" for r in app_runs),
+        ),
     ]
     table = "| what | value |\n| --- | --- |\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
     print(table)

@@ -30,7 +30,12 @@ def get_registry() -> RunRegistry:
     return RunRegistry(runs_dir())
 
 
-@st.cache_resource(show_spinner=False)
+def _shut_down(manager: JobManager) -> None:
+    """Stop the manager's jobs and end its training process (when the cache drops it)."""
+    manager.shutdown()
+
+
+@st.cache_resource(show_spinner=False, on_release=_shut_down)
 def _job_manager(root: str) -> JobManager:
     from pipeline.jobs import JobManager
 

@@ -316,7 +316,7 @@ def step_text(snap: JobSnapshot) -> str:
     if snap.eta_s is not None and snap.step_fraction < 1.0:
         where = "this epoch" if snap.step.startswith("Epoch") else "this step"
         text += f" · about {_format_seconds(snap.eta_s)} left in {where}"
-    return escape_markdown(text)
+    return text  # step names and counts come from pipeline.train, never from data
 
 
 def epoch_limit_text(snap: JobSnapshot) -> str:

@@ -6,6 +6,7 @@ Every test gets its own ``HEADLINE_LAB_RUNS_DIR`` (so nothing is written to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,18 @@ from ui.state import DatasetSource
 
 
 @pytest.fixture
-def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty runs folder, exported as ``HEADLINE_LAB_RUNS_DIR``."""
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty runs folder, exported as ``HEADLINE_LAB_RUNS_DIR``.
+
+    Afterwards the job managers the test's app made are released, which ends their
+    training processes (each holds TensorFlow in memory while it waits for work).
+    """
     folder = tmp_path / "runs"
     monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(folder))
-    return folder
+    yield folder
+    from ui.resources import _job_manager
+
+    _job_manager.clear()
 
 
 @pytest.fixture
