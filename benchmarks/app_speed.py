@@ -85,17 +85,22 @@ def time_cli(runs_dir: Path) -> float:
     return time.perf_counter() - started
 
 
-class AppServer:
-    """``streamlit run streamlit_app.py`` as the README starts it, on a free port."""
+#: The yardstick for page open times: Streamlit itself, one title and one button.
+TRIVIAL_APP = 'import streamlit as st\n\nst.title("Trivial")\nst.button("Start training")\n'
 
-    def __init__(self, runs_dir: Path, log_path: Path) -> None:
+
+class AppServer:
+    """``streamlit run streamlit_app.py`` as the README starts it, on a free port (or
+    ``script``, e.g. the trivial app, with the same settings)."""
+
+    def __init__(self, runs_dir: Path, log_path: Path, script: str = "streamlit_app.py") -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {**os.environ, "HEADLINE_LAB_RUNS_DIR": str(runs_dir)}
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [*_streamlit(), "run", "streamlit_app.py", "--server.port", str(self.port)],
+                [*_streamlit(), "run", script, "--server.port", str(self.port)],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -127,12 +132,12 @@ class AppServer:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def open_train_page(browser, url: str) -> tuple[object, float]:
-    """A new tab on ``/train``; seconds until "Start training" is shown and the script run
+def open_train_page(browser, url: str, path: str = "/train") -> tuple[object, float]:
+    """A new tab on ``path``; seconds until "Start training" is shown and the script run
     is over (no fixed pause: the heading proves the page's script has run)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     started = time.perf_counter()
-    page.goto(f"{url}/train")
+    page.goto(f"{url}{path}")
     page.get_by_role("button", name="Start training").wait_for(state="visible", timeout=120_000)
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
         state="attached", timeout=120_000
@@ -191,6 +196,18 @@ def main() -> None:
     opens: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="app-speed-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        trivial_script = Path(tmp) / "trivial_app.py"
+        trivial_script.write_text(TRIVIAL_APP)
+        trivial = AppServer(Path(tmp) / "trivial-runs", Path(tmp) / "trivial.log", str(trivial_script))
+        try:
+            for _ in range(3):
+                tab, seconds = open_train_page(browser, trivial.url, "/")
+                tab.close()
+                opens.setdefault("trivial_app_cold_s", seconds)
+                opens["trivial_app_warm_s"] = seconds
+        finally:
+            trivial.stop()
+        print(f"Trivial app: {opens['trivial_app_cold_s']:.2f} s cold", flush=True)
         for round_ in range(args.repeat):
             cli_times.append(time_cli(Path(tmp) / f"cli-{round_}"))
             print(f"CLI: {cli_times[-1]:.1f} s", flush=True)
@@ -236,6 +253,10 @@ def main() -> None:
             ", ".join(f"{float(r['server_cpu_s']):.1f}" for r in app_runs),
         ),
         ("File-watcher warnings", ", ".join(str(r["watcher_warnings"]) for r in app_runs)),
+        (
+            "Trivial one-page app, same measure: cold, warm (s)",
+            f"{opens['trivial_app_cold_s']:.2f}, {opens['trivial_app_warm_s']:.2f}",
+        ),
         ("Train page open, cold server (s)", f"{opens['train_page_cold_s']:.2f}"),
         ("Train page open, second tab (s)", f"{opens['train_page_second_tab_s']:.2f}"),
         (
