@@ -198,7 +198,9 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         trivial_script = Path(tmp) / "trivial_app.py"
         trivial_script.write_text(TRIVIAL_APP)
-        trivial = AppServer(Path(tmp) / "trivial-runs", Path(tmp) / "trivial.log", str(trivial_script))
+        trivial = AppServer(
+            Path(tmp) / "trivial-runs", Path(tmp) / "trivial.log", str(trivial_script)
+        )
         try:
             for _ in range(3):
                 tab, seconds = open_train_page(browser, trivial.url, "/")
