@@ -10,8 +10,23 @@ from pipeline.jobs import JobManager
 pytestmark = pytest.mark.training
 
 
-def test_jobs_run_one_at_a_time_and_report_progress(uci_small, tmp_path):
-    manager = JobManager(tmp_path)
+@pytest.fixture
+def new_manager():
+    """``JobManager`` factory; every manager made is shut down after the test (each one
+    owns a training process that holds TensorFlow in memory)."""
+    made: list[JobManager] = []
+
+    def make(runs_dir) -> JobManager:
+        made.append(JobManager(runs_dir))
+        return made[-1]
+
+    yield make
+    for manager in made:
+        manager.shutdown()
+
+
+def test_jobs_run_one_at_a_time_and_report_progress(uci_small, tmp_path, new_manager):
+    manager = new_manager(tmp_path)
     first = manager.submit(uci_small, tiny_config(epochs=1), label="first")
     second = manager.submit(uci_small, tiny_config(epochs=1, lstm_units=4), label="second")
     waiting = manager.snapshot(second.job_id)
@@ -27,8 +42,8 @@ def test_jobs_run_one_at_a_time_and_report_progress(uci_small, tmp_path):
     assert cached.status == "cached" and cached.run_id == done.run_id
 
 
-def test_a_cached_run_does_not_wait_behind_a_running_job(uci_small, tmp_path):
-    manager = JobManager(tmp_path)
+def test_a_cached_run_does_not_wait_behind_a_running_job(uci_small, tmp_path, new_manager):
+    manager = new_manager(tmp_path)
     first = manager.wait(manager.submit(uci_small, tiny_config(epochs=1)).job_id, timeout=240)
     assert first.status == "finished", first.message
     running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
@@ -43,8 +58,8 @@ def test_a_cached_run_does_not_wait_behind_a_running_job(uci_small, tmp_path):
     assert manager.snapshot(forced.job_id).status == "cancelled"
 
 
-def test_stop_a_running_job_and_cancel_a_queued_one(uci_small, tmp_path):
-    manager = JobManager(tmp_path)
+def test_stop_a_running_job_and_cancel_a_queued_one(uci_small, tmp_path, new_manager):
+    manager = new_manager(tmp_path)
     running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
     queued = manager.submit(uci_small, tiny_config(epochs=1, lstm_units=4))
     queued.stop()
@@ -61,8 +76,8 @@ def test_stop_a_running_job_and_cancel_a_queued_one(uci_small, tmp_path):
     assert manager.wait(queued.job_id, timeout=60).status == "cancelled"
 
 
-def test_a_failing_job_reports_a_message(uci_small, tmp_path):
-    manager = JobManager(tmp_path)
+def test_a_failing_job_reports_a_message(uci_small, tmp_path, new_manager):
+    manager = new_manager(tmp_path)
     job = manager.submit(uci_small, tiny_config(), parent_run_id="0123456789abcdef")
     state = manager.wait(job.job_id, timeout=60)
     assert state.status == "failed"
@@ -91,8 +106,8 @@ def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):
     assert job.snapshot().message.startswith("Stopping")  # stays until the job is done
 
 
-def test_a_queued_job_is_cancelled_at_once_and_leaves_the_queue(uci_small, tmp_path):
-    manager = JobManager(tmp_path)
+def test_a_queued_job_is_cancelled_at_once_and_leaves_the_queue(uci_small, tmp_path, new_manager):
+    manager = new_manager(tmp_path)
     running = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
     first = manager.submit(uci_small, tiny_config(epochs=1, units=4))
     second = manager.submit(uci_small, tiny_config(epochs=1, units=5))
@@ -108,10 +123,10 @@ def test_a_queued_job_is_cancelled_at_once_and_leaves_the_queue(uci_small, tmp_p
     manager.shutdown()
 
 
-def test_the_job_trains_in_its_own_process_and_shows_each_step(uci_small, tmp_path):
+def test_the_job_trains_in_its_own_process_and_shows_each_step(uci_small, tmp_path, new_manager):
     import os
 
-    manager = JobManager(tmp_path)
+    manager = new_manager(tmp_path)
     job = manager.submit(uci_small, tiny_config(epochs=3, patience=3))
     seen: dict[str, object] = {}
     while not (state := manager.snapshot(job.job_id)).done:
@@ -138,11 +153,13 @@ def test_the_job_trains_in_its_own_process_and_shows_each_step(uci_small, tmp_pa
     manager.shutdown()
 
 
-def test_a_dead_training_process_fails_its_job_and_the_next_job_runs(uci_small, tmp_path):
+def test_a_dead_training_process_fails_its_job_and_the_next_job_runs(
+    uci_small, tmp_path, new_manager
+):
     import os
     import signal
 
-    manager = JobManager(tmp_path)
+    manager = new_manager(tmp_path)
     job = manager.submit(uci_small, tiny_config(epochs=30, patience=30))
     while manager.snapshot(job.job_id).phase != "training":
         assert not manager.snapshot(job.job_id).done
