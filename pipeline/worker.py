@@ -25,6 +25,7 @@ to disk that way.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -42,6 +43,8 @@ from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
+#: Seconds after its creation that the worker process starts (unless a job asks first).
+WARM_UP_DELAY_S = 2.0
 
 
 class _WorkerChannels:
@@ -51,9 +54,18 @@ class _WorkerChannels:
     stop: Any = None
 
 
+#: How much lower the training process's CPU priority is than the server's: pages
+#: and their visitors come first, and the few percent of CPU they use costs the
+#: training little, while a page waiting behind TensorFlow costs its visitor seconds.
+WORKER_NICENESS = 5
+
+
 def _start_worker(events: Any, stop: Any) -> None:
-    """Process initializer: keep the channels, set the devices up, import TensorFlow."""
+    """Process initializer: keep the channels, lower the priority, set the devices up,
+    import TensorFlow."""
     _WorkerChannels.events, _WorkerChannels.stop = events, stop
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     from pipeline.device import configure_devices
 
     configure_devices()
@@ -117,28 +129,42 @@ class _Outcome:
 class TrainingProcess:
     """One worker process that runs trainings, one at a time, for this server.
 
-    Create it early: the process starts at once and imports TensorFlow while the
-    page that created it goes on. :meth:`train` blocks its calling thread (a
-    :class:`~pipeline.jobs.JobManager` worker thread) until the job ends.
+    Create it early: the process starts :data:`WARM_UP_DELAY_S` later (or at the
+    first job, if sooner) and imports TensorFlow while the visitor picks settings.
+    :meth:`train` blocks its calling thread (a :class:`~pipeline.jobs.JobManager`
+    worker thread) until the job ends.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start_after_s: float = WARM_UP_DELAY_S) -> None:
         self._context = spawn_context()
         self._events = self._context.Queue()
         self._stop = self._context.Event()
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._pool = self._new_pool()
+        self._started = False
+        # Started a moment later, not now: the page that made this object is still
+        # being drawn, and spawning a process and importing TensorFlow would slow it.
+        timer = threading.Timer(start_after_s, self.start)
+        timer.daemon = True
+        timer.start()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             max_workers=1,
             mp_context=self._context,
             initializer=_start_worker,
             initargs=(self._events, self._stop),
         )
-        with main_module_that_spawn_skips():
-            pool.submit(_warm_up)  # the pool starts its one process here
-        return pool
+
+    def start(self) -> None:
+        """Start the worker process (it imports TensorFlow at once), if not yet started."""
+        with self._start_lock:
+            if self._started:
+                return
+            with main_module_that_spawn_skips(), contextlib.suppress(RuntimeError):
+                self._pool.submit(_warm_up)  # the pool starts its one process here
+            self._started = True
 
     def train(
         self,
@@ -159,6 +185,7 @@ class TrainingProcess:
         :class:`~pipeline.errors.TrainingError` when the worker process dies.
         """
         with self._lock:
+            self.start()
             self._stop.clear()
             future = self._pool.submit(
                 _train_in_worker, job_id, dataset, config, runs_dir, force, parent_run_id
@@ -172,7 +199,9 @@ class TrainingProcess:
                 return outcome.result
             except BrokenProcessPool as exc:
                 self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+                with self._start_lock:
+                    self._pool, self._started = self._new_pool(), False
+                self.start()
                 raise TrainingError(
                     "The training process ended unexpectedly (it may have run out of memory); "
                     "nothing was saved. Try a smaller vocabulary, batch or dataset (e.g. cap "
@@ -206,6 +235,8 @@ class TrainingProcess:
             on_progress(item)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the running training and end the worker process."""
+        """Stop the running training and end the worker process (never start it again)."""
+        with self._start_lock:
+            self._started = True
         self._stop.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)

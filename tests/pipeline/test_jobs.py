@@ -190,6 +190,7 @@ def test_the_training_process_never_runs_the_servers_main_script(tmp_path, monke
     monkeypatch.setitem(sys.modules, "__main__", stand_in)
     trainer = TrainingProcess()
     try:
+        trainer.start()  # as its timer, or a first job, would
         assert trainer._pool.submit(_warm_up).result(timeout=180)
     finally:
         trainer.shutdown()
