@@ -145,7 +145,7 @@ class Job:
             self._cancelled()
             return
         with self._lock:
-            if self._state.status == "running":
+            if self._state.status == "running" and self._state.phase != "done":
                 self._state = _replace(self._state, stopping=True, message=STOPPING_MESSAGE)
 
     def _cancelled(self) -> None:
@@ -160,6 +160,8 @@ class Job:
         """Fold one event from the training into the snapshot."""
         now = time.perf_counter()
         state = self.snapshot()
+        if state.phase == "done" and event.kind != "end":
+            return  # a late batch event (Keras may run callbacks off its thread)
         stopping = self._stop.is_set() and event.kind != "end"
         changes: dict[str, Any] = {"elapsed_s": event.elapsed_s}
         if event.kind == "phase":

@@ -191,3 +191,19 @@ def test_job_snapshots_fold_rows_validation_and_epoch_events():
     assert (state.step_done, state.step_total) == (1, 4)
     assert (state.batch, state.batches) == (10, 10)  # the epoch's own count is kept
     assert state.logs == {"loss": 0.5}
+
+
+def test_the_end_message_is_never_overwritten_by_a_late_event_or_a_late_stop():
+    from pipeline.config import get_preset
+    from pipeline.jobs import Job
+    from pipeline.progress import ProgressEvent
+
+    job = Job(1, None, get_preset("fast"), False, None, "job")
+    job._update(status="running", started_at=0.0, phase_started_at=0.0)
+    base = {"epoch": 3, "epochs": 100, "batch": 5, "batches": 10, "logs": {}, "elapsed_s": 1.0}
+    end = "Stopped part way through epoch 3; best epoch (2) kept."
+    job._on_progress(ProgressEvent(kind="end", message=end, **base))
+    job.stop()  # pressed after the training process had finished
+    job._on_progress(ProgressEvent(kind="batch", **base))  # a callback that ran late
+    state = job.snapshot()
+    assert state.message == end and not state.stopping
