@@ -43,8 +43,6 @@ from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
-#: Seconds after its creation that the worker process starts (unless a job asks first).
-WARM_UP_DELAY_S = 2.0
 
 
 class _WorkerChannels:
@@ -129,13 +127,13 @@ class _Outcome:
 class TrainingProcess:
     """One worker process that runs trainings, one at a time, for this server.
 
-    Create it early: the process starts :data:`WARM_UP_DELAY_S` later (or at the
-    first job, if sooner) and imports TensorFlow while the visitor picks settings.
+    Create it early: the process starts at once and imports TensorFlow while the
+    visitor picks settings.
     :meth:`train` blocks its calling thread (a :class:`~pipeline.jobs.JobManager`
     worker thread) until the job ends.
     """
 
-    def __init__(self, start_after_s: float = WARM_UP_DELAY_S) -> None:
+    def __init__(self) -> None:
         self._context = spawn_context()
         self._events = self._context.Queue()
         self._stop = self._context.Event()
@@ -143,11 +141,10 @@ class TrainingProcess:
         self._start_lock = threading.Lock()
         self._pool = self._new_pool()
         self._started = False
-        # Started a moment later, not now: the page that made this object is still
-        # being drawn, and spawning a process and importing TensorFlow would slow it.
-        timer = threading.Timer(start_after_s, self.start)
-        timer.daemon = True
-        timer.start()
+        # Started now, on the thread that made this object (a page's script run):
+        # spawning swaps ``__main__`` for a moment, and a timer thread doing it could
+        # race a script run that sets Streamlit's own ``__main__`` (see pipeline.spawn).
+        self.start()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
