@@ -158,12 +158,8 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     save_screenshot(page, e2e_output_dir, "train_validating")
     # epoch 1 ends: its curves appear; then epoch 2 (its batches, then its validation)
     expect(main.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=START_TIMEOUT_MS)
-    # early in the step, so that the Stop lands in it (a click takes a second to act)
-    step = (
-        r"Epoch 2 · batch [1-9] of"
-        if stop_in == "batches"
-        else r"Validating epoch 2 · validation batch [0-9] of [1-9][0-9]"
-    )
+    # the panel redraws every second, so the step may be well under way when it is seen
+    step = r"Epoch 2 · batch \d" if stop_in == "batches" else r"Validating epoch 2 · "
     expect(main.get_by_test_id("stProgress").filter(has_text=re.compile(step))).to_be_visible(
         timeout=START_TIMEOUT_MS
     )
