@@ -19,6 +19,7 @@ and the history so far.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import itertools
 import threading
@@ -31,7 +32,7 @@ from typing import Any, Literal
 from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.errors import HeadlineLabError, TrainingStopped
-from pipeline.progress import PHASES, ProgressEvent, cached_event, seconds_left
+from pipeline.progress import PHASES, ProgressEvent, cached_event, describe_end, seconds_left
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
 from pipeline.worker import TrainingProcess
@@ -264,7 +265,13 @@ class Job:
                 status: JobStatus = "cached"
             else:
                 status = "stopped" if result.stopped else "finished"
-            self._update(status=status, run_id=result.run_id, eta_s=0.0, progress=1.0)
+            changes: dict[str, Any] = {}
+            if not result.from_cache:
+                # Said from the saved run itself, whatever events came (or came late).
+                with contextlib.suppress(HeadlineLabError, OSError, ValueError):
+                    saved = RunRegistry(runs_dir).get(result.run_id)
+                    changes["message"] = describe_end(saved.history, result.stopped)
+            self._update(status=status, run_id=result.run_id, eta_s=0.0, progress=1.0, **changes)
         finally:
             self.dataset = None  # a finished job keeps no data
             self._update(stopping=False)

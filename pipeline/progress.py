@@ -14,7 +14,7 @@ is the current epoch's (:func:`epoch_seconds_left`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -135,6 +135,18 @@ def describe_epoch_limit(epoch: int, epochs: int, patience: int | None = None) -
         return f"Epoch {epoch} of {epochs} (the last)"
     rule = f"early stopping after {patience} epochs without progress" if patience else None
     return f"Epoch {epoch} of at most {epochs:,} ({rule or 'early stopping decides'})"
+
+
+def describe_end(history: Sequence[dict[str, Any]], stopped: bool) -> str:
+    """How a training ended, from its history: ``"Stopped part way through epoch 3;
+    best epoch (2) kept."``, ``"Finished after 6 epoch(s); best epoch (4) kept."``."""
+    best = next((row["epoch"] for row in history if row.get("best")), None)
+    kept = f"; best epoch ({best}) kept" if best is not None else ""
+    if not stopped:
+        return f"Finished after {len(history)} epoch(s){kept}."
+    if history and history[-1].get("partial"):
+        return f"Stopped part way through epoch {history[-1]['epoch']}{kept}."
+    return f"Stopped after epoch {history[-1]['epoch'] if history else 0}{kept}."
 
 
 def end_event(saved: SavedRun, message: str) -> ProgressEvent:

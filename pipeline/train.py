@@ -48,6 +48,7 @@ from pipeline.progress import (
     ProgressListener,
     TrainResult,
     cached_event,
+    describe_end,
     end_event,
 )
 
@@ -237,7 +238,7 @@ class _TrainingSession:
         )
         run_dir = self.registry.save(self.run_id, end_to_end.save, documents)
         saved = self.registry.get(self.run_id)
-        self.notify(end_event(saved, _end_message(history, stopped)))
+        self.notify(end_event(saved, describe_end(history, stopped)))
         return TrainResult(self.run_id, run_dir, from_cache=False, stopped=stopped)
 
     def _start_baseline(self, prepared: PreparedData) -> BaselineFit | dict[str, Any]:
@@ -476,16 +477,6 @@ class _TrainingSession:
                 "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
             },
         }
-
-
-def _end_message(history: list[dict[str, Any]], stopped: bool) -> str:
-    best = next((row["epoch"] for row in history if row.get("best")), None)
-    kept = f"; best epoch ({best}) kept" if best is not None else ""
-    if not stopped:
-        return f"Finished after {len(history)} epoch(s){kept}."
-    if history and history[-1].get("partial"):
-        return f"Stopped part way through epoch {history[-1]['epoch']}{kept}."
-    return f"Stopped after epoch {history[-1]['epoch'] if history else 0}{kept}."
 
 
 def _collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | None:
