@@ -120,6 +120,12 @@ def _slider_to_end(page: Page, label: str, key: str) -> None:
     wait_for_app_idle(page)
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="known defect, open in issue 11: the live panel's fragment can stop redrawing when "
+    "the job ends within a second or two of a Stop click (seen in some runs; the job itself "
+    "ends and saves correctly, a page reload shows it)",
+)
 @pytest.mark.parametrize("stop_in", ["batches", "validation"])
 def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     session_page: Page, stop_in: str, e2e_output_dir: Path, timings: Timings
