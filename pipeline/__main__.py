@@ -105,7 +105,9 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         "--preset",
         choices=sorted(PRESETS),
         default=DEFAULT_PRESET,
-        help="; ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()),
+        help="; ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()).replace(
+            "%", "%%"
+        ),
     )
     group.add_argument("--group-by", choices=["story"], help="same as --split story")
     group.add_argument("--seed", help="seed of both the data split and the training")
@@ -118,7 +120,8 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
                 metavar=spec.kind.upper()
                 if spec.kind != "choice"
                 else "{" + ",".join(spec.choices) + "}",
-                help=f"{spec.label}: {spec.help} ({spec.allowed()})",
+                # argparse %-formats help strings: a literal % must be written %%
+                help=f"{spec.label}: {spec.help} ({spec.allowed()})".replace("%", "%%"),
             )
 
 

@@ -124,3 +124,17 @@ def test_a_wrong_type_and_a_wrong_value_get_the_same_one_line_error(tmp_path):
         assert result.stderr.strip() == (
             f"error: epochs must be an integer from 1 to 1,000 (got '{value}'); e.g. 30."
         )
+
+
+def test_train_help_lists_every_setting_even_with_a_percent_sign_in_its_help():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert "about 1 % of the training rows" in " ".join(result.stdout.split())
