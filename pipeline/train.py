@@ -146,18 +146,23 @@ class _TrainingSession:
     def phase(self, phase: Phase) -> None:
         """Announce that ``phase`` begins."""
         self.current_phase = phase
+        self._notify_outside_fit("phase", PHASES[phase], time.perf_counter())
+
+    def _notify_outside_fit(self, kind: EventKind, message: str, now: float, **counts: int) -> None:
+        """A ``phase`` or ``rows`` event: no epoch or batch counts, the parent's history."""
         self.notify(
             ProgressEvent(
-                kind="phase",
+                kind=kind,
                 epoch=0,
                 epochs=0,
                 batch=0,
                 batches=0,
                 logs={},
-                elapsed_s=time.perf_counter() - self.started,
+                elapsed_s=now - self.started,
                 history=tuple(self._parent_history()),
-                message=PHASES[phase],
-                phase=phase,
+                message=message,
+                phase=self.current_phase,
+                **counts,
             )
         )
 
@@ -173,22 +178,7 @@ class _TrainingSession:
         if done < total and now - self.last_rows_event < EVENT_INTERVAL_S:
             return
         self.last_rows_event = now
-        self.notify(
-            ProgressEvent(
-                kind="rows",
-                epoch=0,
-                epochs=0,
-                batch=0,
-                batches=0,
-                logs={},
-                elapsed_s=now - self.started,
-                history=tuple(self._parent_history()),
-                message=step,
-                phase=self.current_phase,
-                done=done,
-                total=total,
-            )
-        )
+        self._notify_outside_fit("rows", step, now, done=done, total=total)
 
     def check_stop(self) -> None:
         """Raise :class:`TrainingStopped` when a stop was asked for before any epoch ended."""
