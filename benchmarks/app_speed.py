@@ -146,6 +146,27 @@ def open_train_page(browser, url: str, path: str = "/train") -> tuple[object, fl
     return page, time.perf_counter() - started
 
 
+def print_open_times(browser, folder: Path) -> None:
+    """A cold server's Train page, then a second and a third tab (while the training
+    process is still importing TensorFlow, and after): their open times, printed."""
+    folder.mkdir(parents=True)
+    server = AppServer(folder / "runs", folder / "server.log")
+    try:
+        times = []
+        for _ in range(3):
+            tab, seconds = open_train_page(browser, server.url)
+            tab.close()
+            times.append(seconds)
+            time.sleep(5)
+        print(
+            "Train page: cold, then two tabs 5 s apart (s): "
+            + ", ".join(f"{t:.2f}" for t in times),
+            flush=True,
+        )
+    finally:
+        server.stop()
+
+
 def train_in_app(page, server: AppServer, browser) -> dict[str, object]:
     """Click "Start training" and wait for "finished"; phases as the panel showed them.
 
@@ -186,6 +207,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="CLI/app pairs to run")
     parser.add_argument("--output", default="app_speed", help="results file name, no suffix")
+    parser.add_argument(
+        "--opens-only",
+        action="store_true",
+        help="measure the page open times only (no training; prints, writes nothing)",
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -211,6 +237,9 @@ def main() -> None:
             trivial.stop()
         print(f"Trivial app: {opens['trivial_app_cold_s']:.2f} s cold", flush=True)
         for round_ in range(args.repeat):
+            if args.opens_only:
+                print_open_times(browser, Path(tmp) / f"opens-{round_}")
+                continue
             cli_times.append(time_cli(Path(tmp) / f"cli-{round_}"))
             print(f"CLI: {cli_times[-1]:.1f} s", flush=True)
             server = AppServer(Path(tmp) / f"app-{round_}", Path(tmp) / f"server-{round_}.log")
@@ -228,6 +257,8 @@ def main() -> None:
             finally:
                 server.stop()
         browser.close()
+    if args.opens_only:
+        return
 
     app_times = [float(run["seconds"]) for run in app_runs]
     ratios = [app / cli for app, cli in zip(app_times, cli_times, strict=True)]

@@ -151,12 +151,25 @@ def _column_picker() -> None:
         st.rerun()
 
 
+#: Seconds between two looks at the active run while this session's training runs.
+ACTIVE_RUN_POLL_SECONDS = 2.0
+
+
 def _active_run() -> None:
-    run_id = state.get_active_run_id()
-    if run_id:
-        st.caption(f"Active run: `{run_id}`")
-    else:
-        st.caption("Active run: none yet (train one, or pick one on the Runs page)")
+    """The active run's line; while this session's job runs it redraws itself, since
+    the Train page's live panel makes the job's run active without rerunning the page."""
+    job_id = st.session_state.get(state.TRAIN_JOB_ID)
+    waiting = job_id is not None and job_id not in st.session_state.get(state.HANDLED_JOBS, ())
+
+    @st.fragment(run_every=ACTIVE_RUN_POLL_SECONDS if waiting else None)
+    def line() -> None:
+        run_id = state.get_active_run_id()
+        if run_id:
+            st.caption(f"Active run: `{run_id}`")
+        else:
+            st.caption("Active run: none yet (train one, or pick one on the Runs page)")
+
+    line()
 
 
 def _escape(text: str) -> str:

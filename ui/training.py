@@ -9,7 +9,7 @@ clicking widgets reruns the script, never the training.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import streamlit as st
 
@@ -31,9 +31,8 @@ from ui.text import escape_markdown
 if TYPE_CHECKING:
     from pipeline.jobs import JobManager, JobSnapshot
 
-#: Seconds between two refreshes of the status panel while a job runs; while it waits.
+#: Seconds between two refreshes of the progress panel while a job waits or runs.
 POLL_SECONDS = 1.0
-QUEUED_POLL_SECONDS = 2.0
 CURVES_CACHE = "train.live_curves"
 PRESET_KEY = "keep.train.preset"
 
@@ -169,13 +168,14 @@ def submit(
     force: bool = False,
     parent_run_id: str | None = None,
     label: str = "",
-) -> int:
-    """Queue a training, remember it as this session's job, return its id."""
+) -> NoReturn:
+    """Queue a training, remember it as this session's job, and rerun the page (the
+    sidebar, drawn before the page, then follows the job too). Never returns."""
     job = manager.submit(
         dataset, config, force=force, parent_run_id=parent_run_id, label=label or config.preset
     )
     st.session_state[state.TRAIN_JOB_ID] = job.job_id
-    return job.job_id
+    st.rerun()
 
 
 def followed_job_id(manager: JobManager) -> int | None:
@@ -207,11 +207,14 @@ def _latest_metrics(snap: JobSnapshot) -> dict[str, float]:
     return merged
 
 
-def _adopt_result(snap: JobSnapshot) -> None:
+def _adopt_result(snap: JobSnapshot, *, in_panel: bool) -> None:
     """Make a finished job's run the active run, once per job.
 
-    The sidebar was drawn before this page, so the app reruns once to show the
-    new active run there.
+    In a full run of the page the sidebar was drawn before this, so the page
+    reruns once to show the new active run there. Inside the live panel's
+    fragment it does not (a rerun from that timer raced its ticks and could
+    freeze the panel): the sidebar's active-run line redraws itself while a job
+    of this session is unfinished (see ``ui.sidebar``).
     """
     handled: set[int] = st.session_state.setdefault(state.HANDLED_JOBS, set())
     if snap.job_id in handled:
@@ -219,11 +222,13 @@ def _adopt_result(snap: JobSnapshot) -> None:
     handled.add(snap.job_id)
     if snap.run_id:
         state.set_active_run_id(snap.run_id)
-        st.rerun()
+        if not in_panel:
+            st.rerun()
 
 
-def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
-    """Everything the progress panel shows for one snapshot."""
+def draw_snapshot(manager: JobManager, snap: JobSnapshot, *, in_panel: bool = False) -> None:
+    """Everything the progress panel shows for one snapshot (``in_panel``: drawn by
+    the live panel's fragment rather than by a full run of the page)."""
     title = f"Job {snap.job_id} · {escape_markdown(snap.label)}"
     if snap.status == "queued":
         st.info(
@@ -231,13 +236,17 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
             "Another training is using the device; this one starts when it ends.",
             icon=":material/hourglass_top:",
         )
-        if st.button("Cancel", key=f"train.cancel.{snap.job_id}"):
-            _stop(manager, snap.job_id)
+        st.button(
+            "Cancel",
+            key=f"train.cancel.{snap.job_id}",
+            on_click=_stop,
+            args=(manager, snap.job_id),
+        )
         return
     if snap.status == "running":
         _draw_running(manager, snap, title)
         return
-    _adopt_result(snap)
+    _adopt_result(snap, in_panel=in_panel)
     if snap.status == "cached":
         st.success(
             f"{title}: loaded from cache. This data and these settings were trained before "
@@ -254,7 +263,6 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
                 parent_run_id=job.parent_run_id,
                 label=f"{snap.label} (again)",
             )
-            st.rerun()
     elif snap.status == "finished":
         st.success(
             f"{title}: finished. Run `{snap.run_id}` is now the active run.",
@@ -275,7 +283,6 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot) -> None:
         st.error(f"{title}: {escape_markdown(snap.message)}", icon=":material/error:")
     if snap.history and (snap.run_id or snap.status == "failed"):
         _curves(snap)
-        st.session_state.pop(f"{CURVES_CACHE}.{snap.job_id}", None)
     if snap.run_id:
         st.page_link("app_pages/results.py", label="See the results", icon=":material/insights:")
 
@@ -330,31 +337,31 @@ def epoch_limit_text(snap: JobSnapshot) -> str:
 def live_panel(manager: JobManager, job_id: int) -> None:
     """The progress panel of a queued or running job, redrawn in place while it runs.
 
-    One fragment reruns every :data:`POLL_SECONDS` (every
-    :data:`QUEUED_POLL_SECONDS` while the job waits its turn). It only reads the
+    One fragment reruns every :data:`POLL_SECONDS`. It only reads the
     job's snapshot: nothing trains in this process, and the curves' figures are
-    rebuilt only when an epoch has ended. When the job is done (or starts) the
-    whole page reruns once (the sidebar then shows the new active run).
+    rebuilt only when an epoch has ended. The Stop button, the job's end and
+    its final state are all drawn inside the fragment: the page is never rerun
+    from the fragment's timer (that raced the timer's own ticks and could leave
+    the browser's panel frozen on the last phase it showed).
     """
-    first = manager.snapshot(job_id)
-    queued = first is not None and first.status == "queued"
-    running = first is not None and first.status == "running" and not first.stopping
-    # The Stop button sits outside the fragment: a click reruns the whole page (cheap:
-    # nothing trains here), which starts the fragment afresh rather than racing its timer.
-    if running and st.button(
-        "Stop", key=f"train.stop.{job_id}", type="primary", icon=":material/stop:"
-    ):
-        _stop(manager, job_id)
-        st.toast(f"Stopping: {stop_effect(first.phase)}.")
 
-    @st.fragment(run_every=QUEUED_POLL_SECONDS if queued else POLL_SECONDS)
+    @st.fragment(run_every=POLL_SECONDS)
     def panel() -> None:
         snap = manager.snapshot(job_id)
         if snap is None:
             return
-        if snap.done or (queued and snap.status != "queued"):
-            st.rerun()  # the job ended (or started): redraw the page around it
-        draw_snapshot(manager, snap)
+        # The slot is drawn even when the button is not, so the panel below never moves.
+        stop_slot = st.empty()
+        if snap.status == "running" and not snap.stopping:
+            stop_slot.button(
+                "Stop",
+                key=f"train.stop.{job_id}",
+                type="primary",
+                icon=":material/stop:",
+                on_click=_stop,
+                args=(manager, job_id),
+            )
+        draw_snapshot(manager, snap, in_panel=True)
         if snap.status == "running":
             _curves(snap)
 
@@ -413,9 +420,14 @@ def _curves(snap: JobSnapshot) -> None:
 
 
 def _stop(manager: JobManager, job_id: int) -> None:
+    """Stop (or cancel) the job; a button callback, so the panel drawn next says so."""
     job = manager.get(job_id)
-    if job is not None:
-        job.stop()
+    if job is None:
+        return
+    phase = job.snapshot().phase
+    job.stop()
+    if job.snapshot().status == "running":
+        st.toast(f"Stopping: {stop_effect(phase)}.")
 
 
 def replace_train(config: ExperimentConfig, **changes: Any) -> ExperimentConfig:

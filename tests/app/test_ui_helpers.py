@@ -207,3 +207,56 @@ def test_the_end_message_is_never_overwritten_by_a_late_event_or_a_late_stop():
     job._on_progress(ProgressEvent(kind="batch", **base))  # a callback that ran late
     state = job.snapshot()
     assert state.message == end and not state.stopping
+
+
+def _live_panel_script() -> None:
+    """One running job's live panel; ``session_state["stopping"]`` presses its Stop."""
+    import streamlit as st
+
+    from pipeline.config import get_preset
+    from pipeline.jobs import Job
+    from ui.training import live_panel
+
+    class OneJob:  # the two JobManager methods the panel reads, over one real Job
+        def __init__(self, job: Job) -> None:
+            self.job = job
+
+        def get(self, job_id: int) -> Job:
+            return self.job
+
+        def snapshot(self, job_id: int):
+            return self.job.snapshot()
+
+    job = Job(1, None, get_preset("fast"), False, None, "job")
+    job._update(status="running", started_at=0.0, phase_started_at=0.0, phase="training")
+    if st.session_state.get("stopping"):
+        job.stop()
+    live_panel(OneJob(job), 1)
+
+
+def _path_of(node, wanted: str, path: tuple = ()) -> tuple | None:
+    """Index path of the first element whose text starts with ``wanted``."""
+    value = getattr(node, "value", None)
+    if isinstance(value, str) and value.startswith(wanted):
+        return path
+    for index, child in getattr(node, "children", {}).items():
+        found = _path_of(child, wanted, (*path, index))
+        if found is not None:
+            return found
+    return None
+
+
+def test_the_live_panel_keeps_its_place_when_stop_is_pressed():
+    """Streamlit names a fragment by its place on the page: if the Stop button above
+    it vanished, the fragment would get a new id, and a timer tick already sent for
+    the old one is dropped by the server, which can leave the browser's panel frozen."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_live_panel_script, default_timeout=30).run()
+    assert not at.exception and [b.label for b in at.button] == ["Stop"]
+    running = _path_of(at.main, "**Job 1")
+    at.session_state["stopping"] = True
+    at.run()
+    assert not at.exception and not at.button
+    assert "Stopping (" in " ".join(w.value for w in at.warning)
+    assert running is not None and _path_of(at.main, "**Job 1") == running

@@ -120,15 +120,13 @@ def _slider_to_end(page: Page, label: str, key: str) -> None:
     wait_for_app_idle(page)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, open in issue 11: the live panel's fragment can stop redrawing when "
-    "the job ends within a second or two of a Stop click (seen in some runs; the job itself "
-    "ends and saves correctly, a page reload shows it)",
-)
 @pytest.mark.parametrize("stop_in", ["batches", "validation"])
 def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
-    session_page: Page, stop_in: str, e2e_output_dir: Path, timings: Timings
+    session_page: Page,
+    stop_in: str,
+    e2e_output_dir: Path,
+    timings: Timings,
+    app_server: AppServer,
 ) -> None:
     """An LSTM over long sequences, validation as large as training: the panel shows
     each epoch's batches with the time left in that epoch, then the validation as a
@@ -156,7 +154,7 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     )
     expect(epoch_bar).to_be_visible(timeout=START_TIMEOUT_MS)
     expect(main.get_by_text(re.compile(r"Epoch 1 of at most [\d,]+"))).to_be_visible()
-    expect(main.get_by_text(re.compile(r"left in this epoch"))).to_be_visible(timeout=10_000)
+    expect(main.get_by_text(re.compile(r"left in this epoch"))).to_be_visible(timeout=60_000)
     validating = main.get_by_test_id("stProgress").filter(
         has_text=re.compile(r"Validating epoch 1 · validation batch")
     )
@@ -176,15 +174,30 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     except AssertionError:
         save_screenshot(page, e2e_output_dir, f"train_stop_in_{stop_in}_failed")
         panel = main.inner_text()
-        raise AssertionError(f"no 'Stopped' message; the panel says:\n{panel}") from None
+        time.sleep(4)
+        later = main.inner_text()
+        saved = sorted(p.name for p in app_server.runs_dir.glob("*/run.json"))
+        fragments = [
+            line for line in app_server.log_tail(200_000).splitlines() if "fragment" in line
+        ]
+        raise AssertionError(
+            f"no 'Stopped' message; the panel says:\n{panel}\n4 s later:\n{later}\n"
+            f"runs saved: {saved}; server log on fragments: {fragments[-10:]}"
+        ) from None
     timings.record(f"stop_in_epoch_{stop_in}_s", time.monotonic() - started)
     message = _stopped_alert(page).first.inner_text()
+    print(f"\n[e2e] Stop pressed in epoch 2's {stop_in}: {message!r}", flush=True)
     stopped = re.search(r"Stopped part way through epoch (\d+); best epoch \((\d+)\) kept", message)
-    assert stopped, message
-    # the epoch the Stop was pressed in (or, on a slow machine, the next one), and the
-    # best complete epoch before it
-    epoch, best = int(stopped.group(1)), int(stopped.group(2))
-    assert epoch in {2, 3} and 1 <= best < epoch, message
+    if stopped is None and stop_in == "validation":
+        # The panel shows what it read up to a second ago: the last validation batches
+        # may have ended before the Stop arrived. Then the epoch is complete and kept.
+        assert re.search(r"Stopped after epoch 2; best epoch \([12]\) kept", message), message
+    else:
+        assert stopped, message
+        # the epoch the Stop was pressed in (or, on a slow machine, the next one), and
+        # the best complete epoch before it
+        epoch, best = int(stopped.group(1)), int(stopped.group(2))
+        assert epoch in {2, 3} and 1 <= best < epoch, message
     assert_no_exception(page)
 
 
