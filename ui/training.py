@@ -420,14 +420,11 @@ def _curves(snap: JobSnapshot) -> None:
 
 
 def _stop(manager: JobManager, job_id: int) -> None:
-    """Stop (or cancel) the job; a button callback, so the panel drawn next says so."""
+    """Stop (or cancel) the job; a button callback (it draws nothing: Streamlit does not
+    support elements drawn by a callback of a fragment), so the panel drawn next says so."""
     job = manager.get(job_id)
-    if job is None:
-        return
-    phase = job.snapshot().phase
-    job.stop()
-    if job.snapshot().status == "running":
-        st.toast(f"Stopping: {stop_effect(phase)}.")
+    if job is not None:
+        job.stop()
 
 
 def replace_train(config: ExperimentConfig, **changes: Any) -> ExperimentConfig:

@@ -180,9 +180,18 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
         fragments = [
             line for line in app_server.log_tail(200_000).splitlines() if "fragment" in line
         ]
+        # What the server says of its jobs, seen from a new session (a new tab follows
+        # the newest unfinished job, if any).
+        other = page.context.browser.new_page()
+        other.goto(f"{app_server.url}/train")
+        expect(other.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)
+        wait_for_app_idle(other)
+        server_view = main_area(other).inner_text()
+        other.close()
         raise AssertionError(
             f"no 'Stopped' message; the panel says:\n{panel}\n4 s later:\n{later}\n"
-            f"runs saved: {saved}; server log on fragments: {fragments[-10:]}"
+            f"runs saved: {saved}; server log on fragments: {fragments[-10:]}\n"
+            f"a new tab on the Train page says:\n{server_view[-1500:]}"
         ) from None
     timings.record(f"stop_in_epoch_{stop_in}_s", time.monotonic() - started)
     message = _stopped_alert(page).first.inner_text()
