@@ -30,31 +30,24 @@ if not outcome.ok:
 
 metrics = saved.metrics
 run_info = saved.run
-names: dict[str, str] = dict(saved.labels.get("names", {}))
-
-
-def _name(code: str) -> str:
-    return names.get(code, code)
+_name = saved.labels.name
 
 
 # --- headline numbers --------------------------------------------------------------------
-family = (saved.config.get("model") or {}).get("family", "lstm")
+family = saved.config.family
 st.caption(
-    f"Preset **{saved.config.get('preset', '?')}** · model **{family}** · "
-    f"dataset **{escape_markdown(run_info.get('dataset', '?'))}** · "
+    f"Preset **{escape_markdown(saved.config.preset)}** · model **{family}** · "
+    f"dataset **{escape_markdown(run_info.dataset)}** · "
     f"{len(saved.history)} epoch{'' if len(saved.history) == 1 else 's'} · "
-    f"{float(run_info.get('duration_s', 0)):.0f} s on "
-    f"{run_info.get('device', '?')} · status **{run_info.get('status', '?')}**"
-    + (
-        f" · continues `{saved.config['parent_run_id']}`"
-        if saved.config.get("parent_run_id")
-        else ""
-    )
+    f"{run_info.duration_s:.0f} s on {escape_markdown(run_info.device)} · "
+    f"status **{run_info.status}**"
+    + (" · **imported**" if run_info.origin == "imported" else "")
+    + (f" · continues `{saved.config.parent_run_id}`" if saved.config.parent_run_id else "")
 )
-baseline = metrics.get("baseline") or {}
-base_acc = baseline.get("test_accuracy", baseline.get("accuracy"))
-base_f1 = baseline.get("macro_f1")
-acc, f1, loss = metrics.get("test_accuracy"), metrics.get("macro_f1"), metrics.get("test_loss")
+baseline = metrics.baseline
+base_acc = baseline.test_accuracy if baseline else None
+base_f1 = baseline.macro_f1 if baseline else None
+acc, f1, loss = metrics.test_accuracy, metrics.macro_f1, metrics.test_loss
 cols = st.columns(4)
 cols[0].metric(
     "Test accuracy",
@@ -70,23 +63,22 @@ cols[2].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
 cols[3].metric(
     "TF-IDF baseline accuracy",
     f"{base_acc:.2%}" if base_acc is not None else "n/a",
-    help=baseline.get("name", "TF-IDF + logistic regression on the same split"),
+    help=baseline.name if baseline else "TF-IDF + logistic regression on the same split",
 )
 
-if metrics.get("collapsed"):
-    st.error(escape_markdown(metrics["collapsed"]), icon=":material/warning:")
+if metrics.collapsed:
+    st.error(escape_markdown(metrics.collapsed), icon=":material/warning:")
 if None not in (acc, base_acc, f1, base_f1) and (acc <= base_acc or f1 <= base_f1):
     st.warning(
         "The TF-IDF baseline does at least as well as this model on this split. Try the "
         "default preset, class weights (Prepare) or more epochs.",
         icon=":material/balance:",
     )
-data_notes = (saved.data or {}).get("notes") or []
-for note in data_notes:
+for note in saved.data.notes:
     st.caption(escape_markdown(note))
 
 # --- curves ------------------------------------------------------------------------------
-best = run_info.get("best_epoch")
+best = run_info.best_epoch
 left, right = st.columns(2)
 left.plotly_chart(figures.training_curves(saved.history, "accuracy", best=best), key="acc")
 right.plotly_chart(figures.training_curves(saved.history, "loss", best=best), key="loss")
@@ -102,18 +94,17 @@ left.plotly_chart(
 )
 with right:
     st.subheader("Per-class report")
-    per_class = metrics.get("per_class") or {}
     report = pd.DataFrame(
         [
             {
-                "class": values.get("name", _name(code)),
+                "class": scores.name,
                 "code": code,
-                "precision": values.get("precision"),
-                "recall": values.get("recall"),
-                "f1": values.get("f1"),
-                "support": values.get("support"),
+                "precision": scores.precision,
+                "recall": scores.recall,
+                "f1": scores.f1,
+                "support": scores.support,
             }
-            for code, values in per_class.items()
+            for code, scores in metrics.per_class.items()
         ]
     )
     st.dataframe(
@@ -132,8 +123,8 @@ with right:
     )
 
 # --- confusion matrix --------------------------------------------------------------------
-matrix = metrics.get("confusion_matrix") or {}
-if matrix.get("matrix"):
+matrix = metrics.confusion_matrix
+if matrix.matrix:
     state.init_widget("keep.results.cm_mode", "counts")
     mode = st.segmented_control(
         "Confusion matrix values",
@@ -141,15 +132,17 @@ if matrix.get("matrix"):
         key="keep.results.cm_mode",
         required=True,
     )
-    labels = matrix.get("names") or [_name(code) for code in matrix.get("labels", [])]
+    labels = list(matrix.names) or [_name(code) for code in matrix.labels]
     st.plotly_chart(
-        figures.confusion_matrix_heatmap(labels, matrix["matrix"], normalize=mode == "normalised"),
+        figures.confusion_matrix_heatmap(
+            labels, [list(row) for row in matrix.matrix], normalize=mode == "normalised"
+        ),
         key="cm",
     )
 
 # --- misclassified -----------------------------------------------------------------------
 st.subheader("Misclassified test headlines")
-wrong = pd.DataFrame(metrics.get("misclassified") or [])
+wrong = pd.DataFrame(list(metrics.misclassified))
 if wrong.empty:
     st.caption("No misclassified headlines were saved for this run.")
 else:
@@ -190,10 +183,7 @@ if len(compare_ids) >= 1:
     for other in compare_ids:
         with report_errors():
             compared[other] = registry.get(other)
-    short = {
-        rid: f"{rid[:8]} · {saved_run.config.get('preset', '?')}"
-        for rid, saved_run in compared.items()
-    }
+    short = {rid: f"{rid[:8]} · {saved_run.config.preset}" for rid, saved_run in compared.items()}
     histories = {short[rid]: saved_run.history for rid, saved_run in compared.items()}
     left, right = st.columns(2)
     left.plotly_chart(figures.compare_curves(histories, "val_accuracy"), key="cmp_acc")
@@ -202,13 +192,15 @@ if len(compare_ids) >= 1:
         [
             {
                 "run": short[rid],
-                "test accuracy": saved_run.metrics.get("test_accuracy"),
-                "macro F1": saved_run.metrics.get("macro_f1"),
-                "test loss": saved_run.metrics.get("test_loss"),
-                "baseline accuracy": (saved_run.metrics.get("baseline") or {}).get("test_accuracy"),
+                "test accuracy": saved_run.metrics.test_accuracy,
+                "macro F1": saved_run.metrics.macro_f1,
+                "test loss": saved_run.metrics.test_loss,
+                "baseline accuracy": saved_run.metrics.baseline.test_accuracy
+                if saved_run.metrics.baseline
+                else None,
                 "epochs": len(saved_run.history),
-                "duration (s)": saved_run.run.get("duration_s"),
-                "dataset": saved_run.run.get("dataset"),
+                "duration (s)": saved_run.run.duration_s,
+                "dataset": saved_run.run.dataset,
             }
             for rid, saved_run in compared.items()
         ]

@@ -29,6 +29,14 @@ if flash:
     if link_results:
         st.page_link("app_pages/results.py", label="See its results", icon=":material/insights:")
 
+damaged = [run for run in runs if run.damaged]
+if damaged:
+    st.warning(
+        f"{len(damaged)} run folder{' is' if len(damaged) == 1 else 's are'} damaged and "
+        "cannot be shown or used (a file is missing or malformed); the table says why. "
+        "Pick one below to delete it.",
+        icon=":material/report:",
+    )
 if not runs:
     st.info("No saved runs yet. Train one on the Train page, or import a run archive below.")
 else:
@@ -51,13 +59,14 @@ else:
     if st.session_state["runs.selected"] not in ids:
         st.session_state["runs.selected"] = ids[0]
     chosen = st.selectbox("Run", ids, format_func=labels.__getitem__, key="runs.selected")
+    chosen_is_damaged = any(run.run_id == chosen and run.damaged for run in runs)
 
     cols = st.columns(3)
     if cols[0].button(
         "Make active",
         key="runs.make_active",
         type="primary",
-        disabled=chosen == active,
+        disabled=chosen == active or chosen_is_damaged,
         help="Results and Playground show the active run.",
     ):
         state.set_active_run_id(chosen)
@@ -69,6 +78,7 @@ else:
         mime="application/zip",
         key="runs.download",
         on_click="ignore",
+        disabled=chosen_is_damaged,
     )
     if cols[2].button("Delete…", key="runs.delete"):
         st.session_state[CONFIRM_DELETE] = chosen

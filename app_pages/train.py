@@ -11,7 +11,7 @@ from ui import state
 from ui.data import active_dataset
 from ui.errors import report_errors
 from ui.resources import get_job_manager
-from ui.runs import list_runs, run_label
+from ui.runs import run_label, usable_runs
 from ui.training import (
     config_from_widgets,
     describe_data_config,
@@ -45,7 +45,7 @@ with st.container(border=True):
             submit(manager, dataset, config, label=f"{config.preset} on {dataset.name}")
 
 with st.expander("Continue training a saved run"):
-    saved_runs = list_runs()
+    saved_runs = usable_runs()
     if not saved_runs:
         st.caption("No saved runs yet.")
     else:
@@ -59,7 +59,14 @@ with st.expander("Continue training a saved run"):
         )
         st.caption(
             "The run keeps its own data and model settings; batch size, patience and seed come "
-            "from the settings above. Train it on the dataset it was trained on."
+            "from the settings above. It continues on the dataset it was trained on."
+        )
+        other_data = st.checkbox(
+            "Continue on other data",
+            key="train.allow_other_data",
+            help="Allow the active dataset even when it is not the one the run was trained "
+            "on. The run's vocabulary stays the parent's: words new to it are unknown to the "
+            "model.",
         )
         if st.button("Continue training", key="train.continue", icon=":material/fast_forward:"):
             with report_errors(keep_note="Nothing was started.") as outcome:
@@ -69,6 +76,7 @@ with st.expander("Continue training a saved run"):
                     active_dataset(),
                     config,
                     parent_run_id=parent,
+                    allow_other_data=other_data,
                     label=f"continue {parent[:8]} +{int(more)} epochs",
                 )
 

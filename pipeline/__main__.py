@@ -8,13 +8,15 @@ line ``error: ...`` to stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import (
     DEFAULT_PRESET,
@@ -27,7 +29,14 @@ from pipeline.errors import HeadlineLabError
 from pipeline.progress import describe_epoch_limit, seconds_left
 from pipeline.settings import declared
 
+if TYPE_CHECKING:
+    from pipeline.registry import SavedRun
+
 EXIT_BAD_INPUT = 2
+EXIT_UNEXPECTED = 1
+EXIT_INTERRUPTED = 130
+#: Set to print the traceback of an unexpected error (for a bug report).
+DEBUG_ENV = "HEADLINE_LAB_DEBUG"
 # TensorFlow's C++ start-up chatter (CPU features, no CUDA driver) is noise on a CLI.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -40,6 +49,37 @@ def main(argv: list[str] | None = None) -> int:
     except HeadlineLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a folder not writable, a disk full, a file gone
+        print(f"error: {_describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the promise: one line, never a traceback
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        print(
+            f"error: '{args.command}' failed unexpectedly ({type(exc).__name__}: "
+            f"{str(exc)[:200]}). This is a bug in Headline Lab: run it again with "
+            f"{DEBUG_ENV}=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """An OSError in words, with what to do about the usual ones."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    hints = {
+        errno.EACCES: "check that the folder is writable, or pick another with --runs-dir",
+        errno.EROFS: "the file system is read-only; pick another folder with --runs-dir",
+        errno.ENOSPC: "free some disk space, or pick another folder with --runs-dir",
+        errno.EFBIG: "raise this system's file-size limit (ulimit -f) or pick another --runs-dir",
+        errno.ENOENT: "check the path",
+    }
+    hint = hints.get(exc.errno or 0, "check the path and the disk")
+    return f"{reason}{where}; {hint}."
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--runs-dir", type=Path, default=None, help="default: ./runs")
     train.add_argument("--force", action="store_true", help="train even if cached")
     train.add_argument("--resume", metavar="RUN_ID", help="continue a saved run")
+    train.add_argument(
+        "--allow-other-data",
+        action="store_true",
+        help="with --resume: continue on data other than the run's own (its vocabulary stays)",
+    )
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=_train)
 
@@ -164,15 +209,17 @@ def _train(args: argparse.Namespace) -> int:
     overrides = _setting_overrides(args)
     config = get_preset(args.preset, **overrides)  # checked before TensorFlow loads
     dataset = _load(args)
-    if not args.force:  # a cache hit is answered without importing TensorFlow
-        from pipeline.registry import RunRegistry
-        from pipeline.run_ids import resolve_run
+    # Checked before TensorFlow loads; a cache hit is answered without it.
+    from pipeline.registry import RunRegistry
+    from pipeline.run_ids import resolve_run
 
-        registry = RunRegistry(args.runs_dir)
-        _, run_id = resolve_run(dataset, config, registry, args.resume)
-        cached = registry.find_complete(run_id)
-        if cached is not None:
-            return _report_run(args, _CachedResult(run_id, cached.path))
+    registry = RunRegistry(args.runs_dir)
+    _, run_id = resolve_run(
+        dataset, config, registry, args.resume, allow_other_data=args.allow_other_data
+    )
+    cached = None if args.force else registry.find_complete(run_id)
+    if cached is not None:
+        return _report_run(args, _CachedResult(run_id, cached.path))
     from pipeline.train import TrainingStopped, train_run
 
     bar = _ProgressBar(enabled=not args.json, patience=config.train.patience)
@@ -189,6 +236,7 @@ def _train(args: argparse.Namespace) -> int:
                 stop_event=stop,
                 force=args.force,
                 parent_run_id=args.resume,
+                allow_other_data=args.allow_other_data,
             )
         except BaseException as exc:  # re-raised on the main thread below
             outcome["error"] = exc
@@ -259,36 +307,38 @@ def _report_run(args: argparse.Namespace, result: Any) -> int:
     return 0
 
 
-def _headline_metrics(saved: Any) -> dict[str, Any]:
+def _headline_metrics(saved: SavedRun) -> dict[str, Any]:
     metrics = saved.metrics
     return {
-        "test_accuracy": metrics.get("test_accuracy"),
-        "test_loss": metrics.get("test_loss"),
-        "macro_f1": metrics.get("macro_f1"),
-        "baseline_accuracy": metrics.get("baseline", {}).get("test_accuracy"),
+        "test_accuracy": metrics.test_accuracy,
+        "test_loss": metrics.test_loss,
+        "macro_f1": metrics.macro_f1,
+        "baseline_accuracy": metrics.baseline.test_accuracy if metrics.baseline else None,
         "epochs": len(saved.history),
-        "best_epoch": saved.run.get("best_epoch"),
-        "duration_s": saved.run.get("duration_s"),
-        "device": saved.run.get("device"),
+        "best_epoch": saved.run.best_epoch,
+        "duration_s": saved.run.duration_s,
+        "device": saved.run.device,
+        "origin": saved.run.origin,
     }
 
 
-def _print_metrics(saved: Any) -> None:
+def _print_metrics(saved: SavedRun) -> None:
     head = _headline_metrics(saved)
+    loss = "-" if head["test_loss"] is None else f"{head['test_loss']:.4f}"
+    baseline = "-" if head["baseline_accuracy"] is None else f"{head['baseline_accuracy']:.4f}"
     print(
-        f"test accuracy {head['test_accuracy']:.4f}, loss {head['test_loss']:.4f}, "
-        f"macro F1 {head['macro_f1']:.4f} (baseline accuracy "
-        f"{head['baseline_accuracy'] or float('nan'):.4f})"
+        f"test accuracy {head['test_accuracy']:.4f}, loss {loss}, "
+        f"macro F1 {head['macro_f1']:.4f} (baseline accuracy {baseline})"
     )
     print(
         f"{head['epochs']} epochs (best {head['best_epoch']}), "
         f"{head['duration_s']:.0f} s on {head['device']}"
     )
     print(f"{'class':<18}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-    for row in saved.metrics.get("per_class", {}).values():
+    for row in saved.metrics.per_class.values():
         print(
-            f"{row['name'][:18]:<18}{row['precision']:>10.3f}{row['recall']:>10.3f}"
-            f"{row['f1']:>10.3f}{row['support']:>10,}"
+            f"{row.name[:18]:<18}{row.precision:>10.3f}{row.recall:>10.3f}"
+            f"{row.f1:>10.3f}{row.support:>10,}"
         )
 
 
@@ -314,14 +364,14 @@ def _evaluate(args: argparse.Namespace) -> int:
                 {
                     "run_id": saved.run_id,
                     **_headline_metrics(saved),
-                    "per_class": saved.metrics.get("per_class"),
-                    "confusion_matrix": saved.metrics.get("confusion_matrix"),
+                    "per_class": saved.metrics.to_json()["per_class"],
+                    "confusion_matrix": saved.metrics.to_json()["confusion_matrix"],
                 },
                 indent=2,
             )
         )
         return 0
-    print(f"run {saved.run_id} ({saved.config.get('preset')}, {saved.run.get('dataset')})")
+    print(f"run {saved.run_id} ({saved.config.preset}, {saved.run.dataset})")
     _print_metrics(saved)
     return 0
 
@@ -389,14 +439,19 @@ def _runs(args: argparse.Namespace) -> int:
     if args.action == "list":
         runs = registry.list_runs()
         if args.json:
-            print(json.dumps([run.__dict__ for run in runs], indent=2))
+            print(json.dumps([run.to_json() for run in runs], indent=2))
         elif not runs:
             print(f"no runs in {registry.root}")
         for run in runs if not args.json else []:
+            if run.damaged:
+                print(f"{run.run_id}  DAMAGED: {run.problem}")
+                continue
             accuracy = "-" if run.accuracy is None else f"{run.accuracy:.4f}"
+            origin = "  (imported)" if run.origin == "imported" else ""
             print(
-                f"{run.run_id}  {run.created_at}  {run.preset:<5} {run.status:<8} "
-                f"acc {accuracy}  {run.epochs:>3} ep  {run.duration_s:7.0f} s  {run.dataset}"
+                f"{run.run_id}  {run.created_at}  {run.preset:<5} {run.family:<8} "
+                f"{run.status:<8} acc {accuracy}  {run.epochs:>3} ep  "
+                f"{run.duration_s:7.0f} s  {run.dataset}{origin}"
             )
         return 0
     if not args.target:

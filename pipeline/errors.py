@@ -24,6 +24,10 @@ class RunNotFoundError(HeadlineLabError):
     """No saved run has the requested id."""
 
 
+class RunRecordError(HeadlineLabError):
+    """A run's files are missing, malformed or disagree (the message names which)."""
+
+
 class RunImportError(HeadlineLabError):
     """An uploaded run archive is not a valid Headline Lab run."""
 

@@ -33,7 +33,7 @@ from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.errors import HeadlineLabError, TrainingStopped
 from pipeline.progress import PHASES, ProgressEvent, cached_event, describe_end, seconds_left
-from pipeline.registry import RunRegistry, SavedRun
+from pipeline.registry import RunRegistry
 from pipeline.run_ids import resolve_run
 from pipeline.worker import TrainingProcess
 
@@ -119,12 +119,14 @@ class Job:
         force: bool,
         parent_run_id: str | None,
         label: str,
+        allow_other_data: bool = False,
     ) -> None:
         self.job_id = job_id
         self.dataset: Dataset | None = dataset
         self.config = config
         self.force = force
         self.parent_run_id = parent_run_id
+        self.allow_other_data = allow_other_data
         self.future: Future | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -248,6 +250,7 @@ class Job:
                 runs_dir=runs_dir,
                 force=self.force,
                 parent_run_id=self.parent_run_id,
+                allow_other_data=self.allow_other_data,
                 on_progress=self._on_progress,
                 stop_requested=self._stop,
             )
@@ -297,20 +300,34 @@ class JobManager:
         *,
         force: bool = False,
         parent_run_id: str | None = None,
+        allow_other_data: bool = False,
         label: str = "",
     ) -> Job:
         """Queue a training of ``config`` on ``dataset``; returns the job at once.
 
         A run already trained on this data with these settings is not queued: the
         job comes back finished with status ``"cached"``, even while another
-        training is running (unless ``force``).
+        training is running (unless ``force``). A bad setting, an unknown parent
+        run or a parent trained on other data (unless ``allow_other_data``) raises
+        here, before anything is queued.
         """
-        config.validate()
+        registry = RunRegistry(self.runs_dir)
+        _, run_id = resolve_run(
+            dataset, config, registry, parent_run_id, allow_other_data=allow_other_data
+        )
         with self._lock:
             job_id = next(self._ids)
-            job = Job(job_id, dataset, config, force, parent_run_id, label or f"job {job_id}")
+            job = Job(
+                job_id,
+                dataset,
+                config,
+                force,
+                parent_run_id,
+                label or f"job {job_id}",
+                allow_other_data=allow_other_data,
+            )
             self._jobs[job_id] = job
-        cached = None if force else self._find_cached(dataset, config, parent_run_id)
+        cached = None if force else registry.find_complete(run_id)
         if cached is not None:
             job._on_progress(cached_event(cached))
             job.dataset = None
@@ -318,16 +335,6 @@ class JobManager:
         else:
             job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
         return job
-
-    def _find_cached(
-        self, dataset: Dataset, config: ExperimentConfig, parent_run_id: str | None
-    ) -> SavedRun | None:
-        registry = RunRegistry(self.runs_dir)
-        try:
-            _, run_id = resolve_run(dataset, config, registry, parent_run_id)
-        except HeadlineLabError:
-            return None  # the queued job reports the problem as it fails
-        return registry.find_complete(run_id)
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:

@@ -16,7 +16,7 @@ import pandas as pd
 import tensorflow as tf
 
 from pipeline.errors import PredictionError
-from pipeline.registry import RunRegistry, load_model_file
+from pipeline.registry import RunRegistry
 from pipeline.text import standardize
 
 #: Rows per call of the model when scoring a batch.
@@ -66,8 +66,8 @@ class Predictor:
     def from_run(cls, registry: RunRegistry, run_id: str) -> Predictor:
         """Load ``run_id``'s model (``safe_mode=True``) and labels."""
         saved = registry.get(run_id)
-        model = load_model_file(saved.model_path)
-        return cls(model, run_id, saved.labels["classes"], saved.labels.get("names", {}))
+        model = registry.load_model(run_id)
+        return cls(model, run_id, list(saved.labels.classes), dict(saved.labels.names))
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Float array ``(len(texts), len(classes))``; rows sum to 1."""

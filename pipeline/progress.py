@@ -160,7 +160,7 @@ def end_event(saved: SavedRun, message: str) -> ProgressEvent:
         batch=0,
         batches=0,
         logs={k: v for k, v in last.items() if k not in {"epoch", "partial"}},
-        elapsed_s=float(saved.run.get("duration_s", 0.0)),
+        elapsed_s=saved.run.duration_s,
         history=tuple(saved.history),
         message=message,
     )

@@ -8,20 +8,30 @@ A run lives in ``<runs_dir>/<run_id>/``::
     history.json   [{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}]
     metrics.json   test metrics, per-class report, confusion matrix, baseline
     data.json      data fingerprint, row counts through cleaning, split sizes
-    run.json       status ("complete" | "stopped"), dates, duration, device, versions
+    run.json       schema version, status ("complete" | "stopped"), origin
+                   ("trained" | "imported"), dates, duration, device, versions
 
-A run is written into a hidden temporary folder and moved into place with one
-rename, so a crash never leaves a half-written folder that looks like a run.
+Every JSON document is parsed and checked by :mod:`pipeline.run_record` on save,
+on load and on import. A run is written into a hidden temporary folder and
+swapped into place with one atomic rename, so a crash never leaves a
+half-written folder that looks like a run, and never loses the run it replaces.
+A folder named like a run whose files are missing, malformed or whose model is
+not a Keras archive is listed as *damaged*, with the reason, and can be deleted.
+
 Nothing here imports TensorFlow except :meth:`RunRegistry.load_model` and the
 model check in :meth:`RunRegistry.import_zip`. Nothing is pickled: JSON and ``.keras`` only.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import dataclasses
+import errno
+import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import uuid
 import warnings
@@ -31,7 +41,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import RunImportError, RunNotFoundError
+from pipeline.errors import RunImportError, RunNotFoundError, RunRecordError
+from pipeline.run_record import (
+    RUN_ID_PATTERN,
+    DataRecord,
+    Labels,
+    Metrics,
+    RunConfig,
+    RunInfo,
+    RunRecord,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -42,7 +61,10 @@ JSON_FILES = ("config.json", "labels.json", "history.json", "metrics.json", "dat
 RUN_FILES = (MODEL_FILE, *JSON_FILES)
 #: Largest run archive accepted by :meth:`RunRegistry.import_zip` (uncompressed).
 MAX_IMPORT_BYTES = 300 * 1024 * 1024
-_RUN_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+#: Largest JSON document read from a run folder or an archive.
+MAX_JSON_BYTES = 50 * 1024 * 1024
+#: What a ``.keras`` archive must hold to be worth loading (checked without TensorFlow).
+_KERAS_MEMBERS = ("config.json", "model.weights.h5")
 
 
 def default_runs_dir() -> Path:
@@ -52,32 +74,64 @@ def default_runs_dir() -> Path:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One row of the runs table."""
+    """One row of the runs table; a damaged run has ``problem`` set and little else."""
 
     run_id: str
     created_at: str
     preset: str
+    family: str
     dataset: str
     accuracy: float | None
     macro_f1: float | None
     epochs: int
     duration_s: float
     status: str
+    origin: str
     parent_run_id: str | None
+    problem: str | None = None
+
+    @property
+    def damaged(self) -> bool:
+        return self.problem is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
 class SavedRun:
     """Everything a saved run holds except the model itself (see ``load_model``)."""
 
-    run_id: str
     path: Path
-    config: dict[str, Any]
-    labels: dict[str, Any]
-    history: list[dict[str, Any]]
-    metrics: dict[str, Any]
-    data: dict[str, Any]
-    run: dict[str, Any]
+    record: RunRecord
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def config(self) -> RunConfig:
+        return self.record.config
+
+    @property
+    def labels(self) -> Labels:
+        return self.record.labels
+
+    @property
+    def history(self) -> tuple[dict[str, Any], ...]:
+        return self.record.history
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.record.metrics
+
+    @property
+    def data(self) -> DataRecord:
+        return self.record.data
+
+    @property
+    def run(self) -> RunInfo:
+        return self.record.run
 
     @property
     def model_path(self) -> Path:
@@ -85,22 +139,43 @@ class SavedRun:
 
     @property
     def complete(self) -> bool:
-        return self.run.get("status") == "complete"
+        return self.run.status == "complete"
 
     def summary(self) -> RunSummary:
         """The :class:`RunSummary` of this run."""
         return RunSummary(
             run_id=self.run_id,
-            created_at=self.run.get("created_at", ""),
-            preset=self.config.get("preset", ""),
-            dataset=self.run.get("dataset", ""),
-            accuracy=self.metrics.get("test_accuracy"),
-            macro_f1=self.metrics.get("macro_f1"),
+            created_at=self.run.created_at,
+            preset=self.config.preset,
+            family=self.config.family,
+            dataset=self.run.dataset,
+            accuracy=self.metrics.test_accuracy,
+            macro_f1=self.metrics.macro_f1,
             epochs=len(self.history),
-            duration_s=float(self.run.get("duration_s", 0.0)),
-            status=self.run.get("status", "unknown"),
-            parent_run_id=self.config.get("parent_run_id"),
+            duration_s=self.run.duration_s,
+            status=self.run.status,
+            origin=self.run.origin,
+            parent_run_id=self.config.parent_run_id,
         )
+
+
+def damaged_summary(run_id: str, problem: str) -> RunSummary:
+    """The runs-table row of a run folder that cannot be read."""
+    return RunSummary(
+        run_id=run_id,
+        created_at="",
+        preset="",
+        family="",
+        dataset="",
+        accuracy=None,
+        macro_f1=None,
+        epochs=0,
+        duration_s=0.0,
+        status="damaged",
+        origin="",
+        parent_run_id=None,
+        problem=problem,
+    )
 
 
 class RunRegistry:
@@ -111,103 +186,119 @@ class RunRegistry:
 
     def path_of(self, run_id: str) -> Path:
         """Folder of ``run_id`` (whether or not it exists)."""
-        if not _RUN_ID_PATTERN.match(run_id):
+        if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id):
             raise RunNotFoundError(f"{run_id!r} is not a run id (16 hexadecimal characters).")
         return self.root / run_id
 
     def exists(self, run_id: str) -> bool:
-        return (self.path_of(run_id) / "run.json").is_file()
+        """A folder for ``run_id`` is there (a good run or a damaged one)."""
+        return self.path_of(run_id).is_dir()
 
-    def save(
-        self,
-        run_id: str,
-        write_model: Callable[[Path], None],
-        documents: dict[str, Any],
-    ) -> Path:
-        """Write a run atomically and return its folder.
+    def save(self, record: RunRecord, write_model: Callable[[Path], None]) -> SavedRun:
+        """Write a run atomically and return it as saved.
 
-        Parameters
-        ----------
-        run_id : str
-            16 hex characters; an existing run with this id is replaced.
-        write_model : callable
-            Called with the path ``model.keras`` must be written to.
-        documents : dict
-            ``{"config.json": obj, ...}`` for every name in ``JSON_FILES``.
+        ``record`` is checked as it would be on load. A complete run replaces the
+        run with its id; a stopped one never replaces a complete run: it is saved
+        beside it under an id of its own (see :func:`sibling_run_id`), which the
+        returned run carries.
         """
-        missing = set(JSON_FILES) - set(documents)
-        if missing:
-            raise ValueError(f"save() is missing documents: {sorted(missing)}")
+        record = RunRecord.parse(record.documents())  # what is saved must load
+        target = self.path_of(record.run_id)
+        if record.run.status != "complete" and self._is_complete(record.run_id):
+            sibling = sibling_run_id(record.run_id, record.run.created_at)
+            record = dataclasses.replace(
+                record, run=dataclasses.replace(record.run, run_id=sibling)
+            )
+            target = self.path_of(sibling)
         self.root.mkdir(parents=True, exist_ok=True)
-        staging = self.root / f".tmp-{run_id}-{uuid.uuid4().hex[:8]}"
+        staging = self.root / f".tmp-{record.run_id}-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
         try:
             write_model(staging / MODEL_FILE)
-            for name in JSON_FILES:
-                _write_json(staging / name, documents[name])
-            self._move_into_place(staging, self.path_of(run_id))
+            for name, payload in record.documents().items():
+                _write_json(staging / name, payload)
+            _fsync_folder(staging)
+            _swap_into_place(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        return self.path_of(run_id)
+        return SavedRun(target, record)
 
     def list_runs(self) -> list[RunSummary]:
-        """Summaries of every readable run, newest first."""
+        """Every run folder, newest first; damaged ones (``problem`` set) last. Never raises
+        for a bad folder: a folder not named like a run is not one and is skipped."""
         if not self.root.is_dir():
             return []
-        runs = []
-        for folder in self.root.iterdir():
-            if folder.name.startswith(".") or not (folder / "run.json").is_file():
+        self._recover_moved_aside()
+        good, damaged = [], []
+        for folder in sorted(self.root.iterdir()):
+            if not RUN_ID_PATTERN.match(folder.name) or not folder.is_dir():
                 continue
             try:
-                runs.append(self.get(folder.name).summary())
-            except (RunNotFoundError, ValueError):
-                continue  # a foreign or damaged folder is not a run
-        return sorted(runs, key=lambda run: run.created_at, reverse=True)
+                good.append(self.get(folder.name).summary())
+            except RunRecordError as exc:
+                damaged.append(damaged_summary(folder.name, str(exc)))
+            except RunNotFoundError:
+                continue  # deleted while we looked
+        good.sort(key=lambda run: run.created_at, reverse=True)
+        return good + damaged
 
     def get(self, run_id: str) -> SavedRun:
-        """Load a run's JSON documents; :class:`RunNotFoundError` if absent or damaged."""
+        """Load and check a run's documents.
+
+        :class:`RunNotFoundError` if there is no such run; :class:`RunRecordError`
+        (whose message says what is wrong and to delete it) if it is damaged.
+        """
         folder = self.path_of(run_id)
-        if not (folder / "run.json").is_file():
+        if not folder.is_dir():
             raise RunNotFoundError(
                 f"No saved run {run_id} in {self.root}; pick one from the Runs list."
             )
         try:
-            docs = {name: json.loads((folder / name).read_text("utf-8")) for name in JSON_FILES}
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RunNotFoundError(
-                f"Run {run_id} is damaged ({exc}); delete it and train it again."
-            ) from exc
-        return SavedRun(
-            run_id=run_id,
-            path=folder,
-            config=docs["config.json"],
-            labels=docs["labels.json"],
-            history=docs["history.json"],
-            metrics=docs["metrics.json"],
-            data=docs["data.json"],
-            run=docs["run.json"],
-        )
+            problem = _folder_problem(folder)
+            if problem is None:
+                documents = {name: _read_json(folder / name) for name in JSON_FILES}
+                record = RunRecord.parse(documents)
+                if record.run_id != run_id:
+                    problem = f"run.json names run {record.run_id}, not {run_id}"
+        except RunRecordError as exc:
+            problem = str(exc)
+        if problem is not None:
+            raise RunRecordError(
+                f"Run {run_id} is damaged ({problem.rstrip('.')}); delete it and train it again."
+            )
+        return SavedRun(folder, record)
 
     def find_complete(self, run_id: str) -> SavedRun | None:
-        """The run if it exists and finished (not stopped part way), else ``None``."""
-        if not self.exists(run_id):
-            return None
+        """The run if this server trained it to the end and it is sound, else ``None``.
+
+        This is the cache look-up of a training: imported runs never answer it.
+        """
         try:
             saved = self.get(run_id)
-        except RunNotFoundError:
+        except (RunNotFoundError, RunRecordError):
             return None
-        return saved if saved.complete and saved.model_path.is_file() else None
+        return saved if saved.complete and saved.run.origin == "trained" else None
 
     def delete(self, run_id: str) -> None:
-        """Remove a run's folder."""
+        """Remove a run's folder (a damaged one too): renamed away first, so a crash
+        part way never leaves half a run that looks like one."""
         folder = self.path_of(run_id)
         if not folder.is_dir():
             raise RunNotFoundError(f"No saved run {run_id} to delete.")
-        shutil.rmtree(folder)
+        trash = self.root / f".deleted-{run_id}-{uuid.uuid4().hex[:8]}"
+        os.replace(folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
 
     def load_model(self, run_id: str) -> keras.Model:
         """The run's end-to-end model, loaded with ``safe_mode=True``."""
-        return load_model_file(self.get(run_id).model_path)
+        saved = self.get(run_id)
+        try:
+            return load_model_file(saved.model_path)
+        except Exception as exc:  # any failure to load means the file is unusable
+            raise RunRecordError(
+                f"Run {run_id} is damaged (its model does not load: {type(exc).__name__}); "
+                "delete it and train it again."
+            ) from exc
 
     def export_zip(self, run_id: str) -> bytes:
         """The run's files as a zip archive (flat, no folders)."""
@@ -219,48 +310,163 @@ class RunRegistry:
         return buffer.getvalue()
 
     def import_zip(self, data: bytes) -> str:
-        """Validate a run archive made by :meth:`export_zip`, save it, return its id.
+        """Check a run archive made by :meth:`export_zip`, save it, return its id.
 
         The archive must hold exactly the run files at its top level, stay under
-        ``MAX_IMPORT_BYTES`` unpacked, carry readable JSON and a model that loads
-        with ``safe_mode=True``. Anything else raises :class:`RunImportError`.
+        ``MAX_IMPORT_BYTES`` unpacked, carry documents that parse as a run and a
+        model that loads with ``safe_mode=True``. It never replaces a run: a run
+        with its id already here is a :class:`RunImportError`. The run is saved
+        as *imported*, so a training's cache look-up never returns it. Anything
+        wrong raises :class:`RunImportError` and leaves the runs folder as it was.
         """
         members = _read_archive(data)
         try:
-            documents = {name: json.loads(members[name].decode("utf-8")) for name in JSON_FILES}
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            documents = {name: _parse_json(members[name], name) for name in JSON_FILES}
+            record = RunRecord.parse(documents)
+        except RunRecordError as exc:
             raise RunImportError(
-                f"The archive's JSON files are not readable ({exc}); export the run again."
+                f"The archive is not a sound run ({str(exc).rstrip('.')}); export it again "
+                "from Headline Lab."
             ) from exc
-        run_id = str(documents["run.json"].get("run_id", ""))
-        if not _RUN_ID_PATTERN.match(run_id):
+        run_id = record.run_id
+        if self.exists(run_id):
             raise RunImportError(
-                "The archive's run.json has no valid run_id; it was not exported by Headline Lab."
+                f"Run {run_id} is already here; an import never replaces a run. Delete the "
+                "run here first if the archive should take its place."
             )
+        record = dataclasses.replace(record, run=dataclasses.replace(record.run, origin="imported"))
+        self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".import-{uuid.uuid4().hex[:8]}"
-        staging.mkdir(parents=True)
+        staging.mkdir()
         try:
-            (staging / MODEL_FILE).write_bytes(members[MODEL_FILE])
-            try:
-                load_model_file(staging / MODEL_FILE)
-            except Exception as exc:  # any failure to load means the model is unusable
+            model = staging / MODEL_FILE
+            model.write_bytes(members[MODEL_FILE])
+            problem = _model_problem(model)
+            if problem is None:
+                try:
+                    load_model_file(model)
+                except Exception as exc:  # any failure to load means the model is unusable
+                    problem = f"it does not load safely ({type(exc).__name__})"
+            if problem is not None:
                 raise RunImportError(
-                    "The archive's model.keras does not load safely "
-                    f"({type(exc).__name__}); export it again from Headline Lab."
-                ) from exc
-            self.save(run_id, lambda path: shutil.copyfile(staging / MODEL_FILE, path), documents)
+                    f"The archive's model.keras is not usable: {problem}; export it again "
+                    "from Headline Lab."
+                )
+            if self.exists(run_id):  # imported by someone else meanwhile
+                raise RunImportError(
+                    f"Run {run_id} is already here; an import never replaces a run."
+                )
+            self.save(record, lambda path: shutil.copyfile(model, path))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return run_id
 
-    def _move_into_place(self, staging: Path, target: Path) -> None:
-        old = None
-        if target.exists():
-            old = self.root / f".old-{target.name}-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
+    def _recover_moved_aside(self) -> None:
+        """Put back a run a crash left moved aside by the non-atomic replacement."""
+        for aside in self.root.glob(".old-*"):
+            run_id = aside.name.split("-")[1]
+            target = self.root / run_id
+            if RUN_ID_PATTERN.match(run_id) and not target.exists():
+                try:
+                    os.replace(aside, target)
+                except OSError:
+                    continue  # another process got there first
+
+    def _is_complete(self, run_id: str) -> bool:
+        try:
+            return self.get(run_id).complete
+        except (RunNotFoundError, RunRecordError):
+            return False
+
+
+def sibling_run_id(run_id: str, created_at: str) -> str:
+    """The id a stopped run gets when a complete run already holds ``run_id``."""
+    return hashlib.sha256(f"{run_id}:{created_at}:stopped".encode()).hexdigest()[:16]
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """What is missing from a run folder, or ``None`` (documents are checked apart)."""
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        return f"{', '.join(missing)} missing"
+    return _model_problem(folder / MODEL_FILE)
+
+
+def _model_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a Keras model archive (checked without TensorFlow)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"model.keras is not a Keras archive ({type(exc).__name__})"
+    lacking = [name for name in _KERAS_MEMBERS if name not in names]
+    if lacking:
+        return f"model.keras lacks {', '.join(lacking)}"
+    return None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise RunRecordError(f"{path.name} is over {MAX_JSON_BYTES // 2**20} MB")
+        return _parse_json(path.read_bytes(), path.name)
+    except OSError as exc:
+        raise RunRecordError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+
+
+def _parse_json(raw: bytes, name: str) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise RunRecordError(f"{name} is not valid JSON ({exc})") from exc
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush a folder's files to disk, so the rename that publishes them publishes data."""
+    for path in folder.iterdir():
+        if path.is_file():
+            with path.open("rb+") as handle:
+                os.fsync(handle.fileno())
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``);
+    ``False`` where the system or the file system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}:
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Make ``staging`` the folder ``target`` in one step; the old folder, if any, ends in
+    ``staging`` (removed by the caller). Where no atomic exchange exists, the old folder
+    is moved aside first, and :meth:`RunRegistry.get` never sees a half state as a run."""
+    if not target.exists():
         os.replace(staging, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        return
+    if _exchange(staging, target):
+        return
+    aside = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:8]}")
+    os.replace(target, aside)
+    os.replace(staging, target)
+    os.replace(aside, staging)  # so the caller's clean-up removes it
 
 
 def load_model_file(path: Path) -> keras.Model:

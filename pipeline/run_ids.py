@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from pipeline.config import ExperimentConfig, config_hash
 from pipeline.data import Dataset, fingerprint
+from pipeline.errors import TrainingError
 from pipeline.registry import RunRegistry
 
 
@@ -26,15 +27,28 @@ def resolve_run(
     config: ExperimentConfig,
     registry: RunRegistry,
     parent_run_id: str | None = None,
+    *,
+    allow_other_data: bool = False,
 ) -> tuple[ExperimentConfig, str]:
     """The settings a training will really use, and the id of the run it makes.
 
     Continuing a run keeps the parent's data and model settings and takes only
-    ``config.train``. Raises :class:`RunNotFoundError` for an unknown parent and
-    :class:`ConfigError` for a bad setting.
+    ``config.train``, and only on the data the parent was trained on (same
+    fingerprint) unless ``allow_other_data`` (the parent's vocabulary is kept
+    either way). Raises :class:`RunNotFoundError` for an unknown parent,
+    :class:`TrainingError` for other data and :class:`ConfigError` for a bad setting.
     """
+    data_fingerprint = fingerprint(dataset)
     if parent_run_id:
-        parent_config = ExperimentConfig.from_dict(registry.get(parent_run_id).config)
-        config = replace(parent_config, train=config.train)
+        parent = registry.get(parent_run_id)
+        if parent.data.fingerprint != data_fingerprint and not allow_other_data:
+            raise TrainingError(
+                f"Run {parent_run_id} was trained on {parent.data.dataset} (data fingerprint "
+                f"{parent.data.fingerprint}), but the data now is {dataset.name} (fingerprint "
+                f"{data_fingerprint}). Continue it on the data it was trained on, or allow "
+                "other data (the run's vocabulary stays the parent's: words new to it are "
+                "unknown to the model)."
+            )
+        config = replace(parent.config.experiment, train=config.train)
     config.validate()
-    return config, make_run_id(fingerprint(dataset), config, parent_run_id)
+    return config, make_run_id(data_fingerprint, config, parent_run_id)

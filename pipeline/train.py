@@ -55,6 +55,7 @@ from pipeline.progress import (
 __all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
+from pipeline.run_record import SCHEMA_VERSION, RunRecord
 from pipeline.text import choose_sequence_length
 
 _PREDICT_BATCH = 2048
@@ -74,6 +75,7 @@ def train_run(
     stop_event: threading.Event | None = None,
     force: bool = False,
     parent_run_id: str | None = None,
+    allow_other_data: bool = False,
 ) -> TrainResult:
     """Train ``config`` on ``dataset`` and save the run, or return the cached run.
 
@@ -95,7 +97,11 @@ def train_run(
     force : bool
         Train even if a complete run with the same id exists (it is replaced).
     parent_run_id : str, optional
-        Continue this saved run for ``config.train.epochs`` more epochs.
+        Continue this saved run for ``config.train.epochs`` more epochs, on the
+        data it was trained on (:class:`TrainingError` otherwise)...
+    allow_other_data : bool
+        ...unless this is set: then any data with the parent's classes will do,
+        and the parent's vocabulary is kept.
 
     Returns
     -------
@@ -103,7 +109,9 @@ def train_run(
     """
     registry = RunRegistry(runs_dir)
     notify = on_progress or (lambda event: None)
-    config, run_id = resolve_run(dataset, config, registry, parent_run_id)
+    config, run_id = resolve_run(
+        dataset, config, registry, parent_run_id, allow_other_data=allow_other_data
+    )
     parent = registry.get(parent_run_id) if parent_run_id else None
 
     cached = None if force else registry.find_complete(run_id)
@@ -223,13 +231,14 @@ class _TrainingSession:
         self.phase("saving")
         end_to_end = build_end_to_end_model(encoder, classifier)
         duration = time.perf_counter() - self.started
-        documents = self._documents(
+        record = self._record(
             prepared, encoder, history, metrics, stopped, device, duration, policy
         )
-        run_dir = self.registry.save(self.run_id, end_to_end.save, documents)
-        saved = self.registry.get(self.run_id)
+        # A stopped retraining never replaces a complete run: it may come back under
+        # an id of its own.
+        saved = self.registry.save(record, end_to_end.save)
         self.notify(end_event(saved, describe_end(history, stopped)))
-        return TrainResult(self.run_id, run_dir, from_cache=False, stopped=stopped)
+        return TrainResult(saved.run_id, saved.path, from_cache=False, stopped=stopped)
 
     def _start_baseline(self, prepared: PreparedData) -> BaselineFit | dict[str, Any]:
         """The baseline's score from its cache, or its fit started beside training."""
@@ -292,10 +301,10 @@ class _TrainingSession:
             shapes = feature_shapes(encoder, self.config.model)
             classifier = build_classifier(self.config.model, shapes, len(prepared.classes))
             return encoder, classifier
-        if list(self.parent.labels["classes"]) != list(prepared.classes):
+        if list(self.parent.labels.classes) != list(prepared.classes):
             raise TrainingError(
                 f"Run {self.parent.run_id} was trained on classes "
-                f"{', '.join(self.parent.labels['classes'])} but this data has "
+                f"{', '.join(self.parent.labels.classes)} but this data has "
                 f"{', '.join(prepared.classes)}; continue it on data with the same classes."
             )
         return split_end_to_end_model(self.registry.load_model(self.parent.run_id))
@@ -402,7 +411,7 @@ class _TrainingSession:
             test.y, probabilities, prepared.classes, prepared.label_names, test.texts
         )
 
-    def _documents(
+    def _record(
         self,
         prepared: PreparedData,
         encoder: keras.Model,
@@ -412,7 +421,8 @@ class _TrainingSession:
         device: str,
         duration: float,
         precision: str,
-    ) -> dict[str, Any]:
+    ) -> RunRecord:
+        """The run's documents, checked by :class:`RunRecord` before anything is written."""
         shapes = feature_shapes(encoder, self.config.model)
         sequence_length = (
             shapes["words"].length if "words" in shapes else shapes["ngrams"].length // 2
@@ -423,7 +433,7 @@ class _TrainingSession:
         train_rows = len(prepared.train)
         fit_seconds = sum(row.get("seconds", 0.0) for row in history[len(self._parent_history()) :])
         new_epochs = len(history) - len(self._parent_history())
-        return {
+        documents = {
             "config.json": {
                 **self.config.to_dict(),
                 "parent_run_id": self.parent.run_id if self.parent else None,
@@ -451,15 +461,14 @@ class _TrainingSession:
                 **prepared.summary,
             },
             "run.json": {
+                "schema_version": SCHEMA_VERSION,
                 "run_id": self.run_id,
                 "status": "stopped" if stopped else "complete",
+                "origin": "trained",
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "duration_s": round(duration, 2),
                 "device": device,
                 "dataset": self.dataset.name,
-                "preset": self.config.preset,
-                "family": self.config.model.family,
-                "parent_run_id": self.parent.run_id if self.parent else None,
                 "best_epoch": best.get("epoch") if best else None,
                 "samples_per_second": round(train_rows * new_epochs / fit_seconds, 1)
                 if fit_seconds > 0
@@ -467,6 +476,7 @@ class _TrainingSession:
                 "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
             },
         }
+        return RunRecord.parse(documents)
 
 
 def _collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | None:

@@ -89,6 +89,7 @@ def _train_in_worker(
     runs_dir: Path | None,
     force: bool,
     parent_run_id: str | None,
+    allow_other_data: bool,
 ) -> TrainResult:
     """Run :func:`pipeline.train.train_run` in the worker, forwarding its events.
 
@@ -108,6 +109,7 @@ def _train_in_worker(
             stop_event=_WorkerChannels.stop,
             force=force,
             parent_run_id=parent_run_id,
+            allow_other_data=allow_other_data,
         )
     except Exception as exc:
         events.put((job_id, _Outcome(error=exc)))
@@ -172,6 +174,7 @@ class TrainingProcess:
         runs_dir: Path | None,
         force: bool,
         parent_run_id: str | None,
+        allow_other_data: bool = False,
         on_progress: Callable[[ProgressEvent], None],
         stop_requested: threading.Event,
     ) -> TrainResult:
@@ -185,7 +188,14 @@ class TrainingProcess:
             self.start()
             self._stop.clear()
             future = self._pool.submit(
-                _train_in_worker, job_id, dataset, config, runs_dir, force, parent_run_id
+                _train_in_worker,
+                job_id,
+                dataset,
+                config,
+                runs_dir,
+                force,
+                parent_run_id,
+                allow_other_data,
             )
             outcome = self._pump(job_id, future, on_progress, stop_requested)
             try:

@@ -70,7 +70,7 @@ def get_predictor(run_id: str) -> Predictor:
     (same id, new files) is loaded afresh.
     """
     registry = get_registry()
-    created_at = str(registry.get(run_id).run.get("created_at", ""))
+    created_at = registry.get(run_id).run.created_at
     return _predictor(str(registry.root), run_id, created_at)
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.registry import RunSummary
+from pipeline.run_record import RUN_ID_PATTERN
 from ui import state
 from ui.resources import get_registry
 
@@ -23,19 +24,25 @@ def _cached_runs(root: str, signature: tuple[tuple[str, int], ...]) -> list[RunS
 
 
 def _signature(root: Path) -> tuple[tuple[str, int], ...]:
-    """Run folders and their run.json modification times: changes when a run does."""
+    """Run folders and the newest modification time of their files: changes when a run
+    is saved, imported, deleted or damaged."""
     if not root.is_dir():
         return ()
     entries = []
     for folder in root.iterdir():
-        marker = folder / "run.json"
-        if not folder.name.startswith(".") and marker.is_file():
-            entries.append((folder.name, marker.stat().st_mtime_ns))
+        if not RUN_ID_PATTERN.match(folder.name):
+            continue
+        try:
+            stamps = [folder.stat().st_mtime_ns]
+            stamps += [path.stat().st_mtime_ns for path in folder.iterdir()]
+        except OSError:
+            continue  # removed while we looked
+        entries.append((folder.name, max(stamps)))
     return tuple(sorted(entries))
 
 
 def list_runs() -> list[RunSummary]:
-    """Every readable saved run, newest first.
+    """Every run folder, newest first, damaged ones (``problem`` set) last.
 
     Cached on the runs folder's listing and modification times, so a rerun does
     not parse every run's JSON again; saving, importing or deleting a run changes
@@ -45,10 +52,15 @@ def list_runs() -> list[RunSummary]:
     return _cached_runs(str(root), _signature(root))
 
 
+def usable_runs() -> list[RunSummary]:
+    """:func:`list_runs` without the damaged ones: the runs a page can show or use."""
+    return [run for run in list_runs() if not run.damaged]
+
+
 def runs_or_stop(empty_message: str) -> list[RunSummary]:
-    """:func:`list_runs`, or, when there are none, ``empty_message``, a link to
+    """:func:`usable_runs`, or, when there are none, ``empty_message``, a link to
     the Train page and ``st.stop()`` (for pages that need a run to show anything)."""
-    runs = list_runs()
+    runs = usable_runs()
     if not runs:
         st.info(empty_message)
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
@@ -58,10 +70,14 @@ def runs_or_stop(empty_message: str) -> list[RunSummary]:
 
 def run_label(run: RunSummary) -> str:
     """One line naming a run: date, preset, dataset, accuracy, short id."""
+    if run.damaged:
+        return f"damaged run · {run.run_id[:8]}"
     accuracy = f"{run.accuracy:.1%}" if run.accuracy is not None else "n/a"
     date = run.created_at.replace("T", " ")[:16]
-    stopped = " (stopped)" if run.status == "stopped" else ""
-    return f"{date} · {run.preset} · {run.dataset} · acc {accuracy}{stopped} · {run.run_id[:8]}"
+    marks = (" (stopped)" if run.status == "stopped" else "") + (
+        " (imported)" if run.origin == "imported" else ""
+    )
+    return f"{date} · {run.preset} · {run.dataset} · acc {accuracy}{marks} · {run.run_id[:8]}"
 
 
 def runs_table(runs: Sequence[RunSummary]) -> pd.DataFrame:
@@ -76,14 +92,16 @@ def runs_table(runs: Sequence[RunSummary]) -> pd.DataFrame:
             "epochs": run.epochs,
             "duration (s)": run.duration_s,
             "status": run.status,
+            "origin": run.origin,
             "continues": run.parent_run_id or "",
             "run id": run.run_id,
+            "problem": run.problem or "",
         }
         for run in runs
     ]
     columns = [
         "created", "preset", "dataset", "accuracy", "macro F1", "epochs",
-        "duration (s)", "status", "continues", "run id",
+        "duration (s)", "status", "origin", "continues", "run id", "problem",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 

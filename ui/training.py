@@ -167,12 +167,18 @@ def submit(
     *,
     force: bool = False,
     parent_run_id: str | None = None,
+    allow_other_data: bool = False,
     label: str = "",
 ) -> NoReturn:
     """Queue a training, remember it as this session's job, and rerun the page (the
     sidebar, drawn before the page, then follows the job too). Never returns."""
     job = manager.submit(
-        dataset, config, force=force, parent_run_id=parent_run_id, label=label or config.preset
+        dataset,
+        config,
+        force=force,
+        parent_run_id=parent_run_id,
+        allow_other_data=allow_other_data,
+        label=label or config.preset,
     )
     st.session_state[state.TRAIN_JOB_ID] = job.job_id
     st.rerun()
@@ -261,6 +267,7 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot, *, in_panel: bool = Fa
                 job.config,
                 force=True,
                 parent_run_id=job.parent_run_id,
+                allow_other_data=job.allow_other_data,
                 label=f"{snap.label} (again)",
             )
     elif snap.status == "finished":

@@ -6,11 +6,13 @@ class: each training takes a few seconds on a CPU.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -149,7 +151,7 @@ def test_continue_training_a_saved_run(runs_dir, small_source, saved_run):
     child = at.session_state["active_run_id"]
     assert child != saved_run
     saved = RunRegistry(runs_dir).get(child)
-    assert saved.config["parent_run_id"] == saved_run
+    assert saved.config.parent_run_id == saved_run
     assert len(saved.history) == parent_epochs + 1
 
 
@@ -173,7 +175,7 @@ def test_second_training_waits_its_turn_and_stop_keeps_best_epoch(runs_dir, smal
     run_until(first, lambda a: job_status(a) == "stopped", timeout=60)
     run_id = first.session_state["active_run_id"]
     saved = RunRegistry(runs_dir).get(run_id)
-    assert saved.run["status"] == "stopped"
+    assert saved.run.status == "stopped"
     assert 1 <= len(saved.history) < 200
 
     # The queued one then runs to completion.
@@ -287,6 +289,47 @@ def test_runs_page_make_active_export_import_delete(runs_dir, small_source, save
     assert registry.exists(saved_run)
     assert at.session_state["active_run_id"] == saved_run
     assert "Imported run" in texts_of(at)
+
+
+def test_a_damaged_run_breaks_no_page_and_can_be_deleted_from_the_app(
+    runs_dir, small_source, saved_run
+):
+    """Found: importing an archive whose config.json is [] replaced a good run; then the
+    Runs, Results, Playground and Train pages raised AttributeError in every session,
+    and the bad run could not be deleted from the app."""
+    registry = RunRegistry(runs_dir)
+    archive = registry.export_zip(saved_run)
+    at = new_app(small_source)
+    open_page(at, "runs")
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w") as zf:
+        for name, data in {**members, "config.json": b"[]"}.items():
+            zf.writestr(name, data)
+    at.get("file_uploader")[0].set_value(("bad.zip", forged.getvalue(), "application/zip")).run()
+    at.button(key="runs.import").click().run()
+    assert not at.exception
+    assert any("must be a JSON object" in e.value for e in at.error)  # (Markdown-escaped)
+    assert registry.get(saved_run).complete  # the good run is untouched
+
+    # the same damage on disk: every page still works, the run is listed as damaged
+    (runs_dir / saved_run / "config.json").write_text("[]")
+    for page in ("data", "prepare", "train", "results", "playground", "runs"):
+        other = new_app(small_source)
+        other.session_state["active_run_id"] = saved_run
+        open_page(other, page)
+        assert not other.exception, (page, [e.value for e in other.exception])
+    open_page(at, "runs")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["status"]) == ["damaged"] and "config.json" in table["problem"][0]
+    assert any("damaged" in w.value for w in at.warning)
+    at.selectbox(key="runs.selected").set_value(saved_run).run()
+    at.button(key="runs.delete").click().run()
+    at.button(key="runs.delete_confirm").click().run()
+    assert not at.exception
+    assert not registry.exists(saved_run) and registry.list_runs() == []
 
 
 def test_results_page_with_a_run_does_not_import_tensorflow(runs_dir, saved_run):

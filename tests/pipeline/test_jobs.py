@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from training_support import tiny_config
 
+from pipeline.errors import RunNotFoundError
 from pipeline.jobs import JobManager
 
 pytestmark = pytest.mark.training
@@ -76,12 +77,11 @@ def test_stop_a_running_job_and_cancel_a_queued_one(uci_small, tmp_path, new_man
     assert manager.wait(queued.job_id, timeout=60).status == "cancelled"
 
 
-def test_a_failing_job_reports_a_message(uci_small, tmp_path, new_manager):
+def test_a_job_that_cannot_start_is_refused_before_it_is_queued(uci_small, tmp_path, new_manager):
     manager = new_manager(tmp_path)
-    job = manager.submit(uci_small, tiny_config(), parent_run_id="0123456789abcdef")
-    state = manager.wait(job.job_id, timeout=60)
-    assert state.status == "failed"
-    assert "No saved run 0123456789abcdef" in state.message
+    with pytest.raises(RunNotFoundError, match="No saved run 0123456789abcdef"):
+        manager.submit(uci_small, tiny_config(), parent_run_id="0123456789abcdef")
+    assert manager.jobs() == []
 
 
 def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):

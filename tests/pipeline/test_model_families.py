@@ -29,9 +29,9 @@ def test_each_family_trains_saves_and_reloads_in_safe_mode(family, uci_small, tm
     result = train_run(uci_small, config, runs_dir=tmp_path)
     registry = RunRegistry(tmp_path)
     saved = registry.get(result.run_id)
-    assert saved.complete and saved.run["family"] == family
+    assert saved.complete and saved.config.family == family
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(saved.history[-1])
-    assert 0.0 <= saved.metrics["test_accuracy"] <= 1.0
+    assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
     model = registry.load_model(result.run_id)  # safe_mode=True inside
     probabilities = np.asarray(model(tf.constant([[text] for text in HEADLINES])))
     assert probabilities.shape == (2, 4)
@@ -46,21 +46,21 @@ def test_the_baseline_is_fitted_once_per_split_and_reused(uci_small, tmp_path):
     registry = RunRegistry(tmp_path)
     one, two = registry.get(first.run_id), registry.get(second.run_id)
     assert first.run_id != second.run_id
-    assert not one.metrics["baseline"].get("cached")
-    assert two.metrics["baseline"]["cached"]
-    assert two.metrics["baseline"]["test_accuracy"] == one.metrics["baseline"]["test_accuracy"]
+    assert not one.metrics.baseline.cached
+    assert two.metrics.baseline.cached
+    assert two.metrics.baseline.test_accuracy == one.metrics.baseline.test_accuracy
     # another split: a baseline of its own
     third = train_run(uci_small, tiny_config(epochs=1, data_seed=7), runs_dir=tmp_path)
-    assert not registry.get(third.run_id).metrics["baseline"].get("cached")
+    assert not registry.get(third.run_id).metrics.baseline.cached
 
 
 def test_class_weights_are_used_by_model_and_baseline(uci_small, tmp_path):
     config = tiny_config(balance="class_weights", epochs=1)
     result = train_run(uci_small, config, runs_dir=tmp_path)
     saved = RunRegistry(tmp_path).get(result.run_id)
-    weights = saved.data["class_weights"]
+    weights = saved.data.summary["class_weights"]
     assert set(weights) == {"b", "e", "m", "t"} and len(set(weights.values())) > 1
-    assert saved.metrics["baseline"]["class_weighted"]
+    assert saved.metrics.baseline.class_weighted
 
 
 def test_a_model_that_predicts_one_class_is_flagged():

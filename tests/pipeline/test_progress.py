@@ -105,10 +105,10 @@ def test_a_stop_during_validation_cuts_it_short_and_keeps_the_best_epoch(uci_sma
     saved = RunRegistry(tmp_path).get(result.run_id)
     assert [row["epoch"] for row in saved.history] == [1, 2]
     assert saved.history[-1].get("partial") and not saved.history[0].get("partial")
-    assert saved.run["best_epoch"] == 1  # epoch 2's validation never finished
+    assert saved.run.best_epoch == 1  # epoch 2's validation never finished
     validation = [e for e in events if e.kind == "validation" and e.epoch == 2]
     assert validation[-1].batch <= 1  # no validation batch ran after the one that saw the stop
-    assert saved.run["status"] == "stopped"
+    assert saved.run.status == "stopped"
 
 
 def test_a_stop_while_evaluating_scores_the_test_set_and_saves_at_once(uci_small, tmp_path):
@@ -122,9 +122,9 @@ def test_a_stop_while_evaluating_scores_the_test_set_and_saves_at_once(uci_small
     )
     assert result.stopped
     saved = RunRegistry(tmp_path).get(result.run_id)
-    assert saved.run["status"] == "stopped"
+    assert saved.run.status == "stopped"
     # the test set was scored in full, every row of it
-    assert saved.metrics["n_test"] == saved.data["split_sizes"]["test"]
+    assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
     phases = [e.phase for e in events if e.kind == "phase"]
     assert phases[-2:] == ["evaluating", "saving"] or phases[-3:] == [
         "evaluating",

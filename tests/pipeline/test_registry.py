@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import shutil
 import zipfile
 
 import pytest
+from training_support import unzip_members, zip_members
 
-from pipeline.errors import RunImportError, RunNotFoundError
-from pipeline.registry import JSON_FILES, MAX_IMPORT_BYTES, RUN_FILES, RunRegistry
+from pipeline.errors import RunImportError, RunNotFoundError, RunRecordError
+from pipeline.registry import MAX_IMPORT_BYTES, RUN_FILES, RunRegistry
+from pipeline.run_record import RunRecord
 
 pytestmark = pytest.mark.training
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.fixture
 def exported(trained_run, runs_dir) -> dict[str, bytes]:
     result, _ = trained_run
-    data = RunRegistry(runs_dir).export_zip(result.run_id)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
+    return unzip_members(RunRegistry(runs_dir).export_zip(result.run_id))
 
 
 def test_list_and_get(trained_run, runs_dir):
@@ -52,22 +46,51 @@ def test_export_import_round_trip(exported, tmp_path, trained_run):
     result, _ = trained_run
     assert set(exported) == set(RUN_FILES)
     registry = RunRegistry(tmp_path)
-    run_id = registry.import_zip(_zip(exported))
+    run_id = registry.import_zip(zip_members(exported))
     assert run_id == result.run_id
-    assert registry.get(run_id).complete
-    assert registry.find_complete(run_id) is not None
+    imported = registry.get(run_id)
+    assert imported.complete and imported.run.origin == "imported"
+    # an imported run is shown, never served as a training's cache
+    assert registry.find_complete(run_id) is None
+    assert registry.list_runs()[0].origin == "imported"
+
+
+def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir):
+    """Found: an archive forged from a real run (metrics edited to 0.999) replaced it."""
+    result, _ = trained_run
+    registry = RunRegistry(runs_dir)
+    before = {path.name: path.read_bytes() for path in registry.path_of(result.run_id).iterdir()}
+    metrics = json.loads(exported["metrics.json"])
+    metrics["test_accuracy"] = 0.999
+    forged = {**exported, "metrics.json": json.dumps(metrics).encode()}
+    with pytest.raises(RunImportError, match="already here; an import never replaces"):
+        registry.import_zip(zip_members(forged))
+    after = {path.name: path.read_bytes() for path in registry.path_of(result.run_id).iterdir()}
+    assert after == before
+    assert registry.find_complete(result.run_id).metrics.test_accuracy != 0.999
+
+
+def test_a_forged_archive_is_never_served_from_the_cache(exported, tmp_path):
+    metrics = json.loads(exported["metrics.json"])
+    metrics["test_accuracy"] = 0.999
+    registry = RunRegistry(tmp_path)
+    run_id = registry.import_zip(
+        zip_members({**exported, "metrics.json": json.dumps(metrics).encode()})
+    )
+    assert registry.get(run_id).metrics.test_accuracy == 0.999  # shown, marked imported
+    assert registry.find_complete(run_id) is None  # a training of the same id trains afresh
 
 
 def test_delete(exported, tmp_path):
     registry = RunRegistry(tmp_path)
-    run_id = registry.import_zip(_zip(exported))
+    run_id = registry.import_zip(zip_members(exported))
     registry.delete(run_id)
     assert registry.list_runs() == []
     with pytest.raises(RunNotFoundError):
         registry.delete(run_id)
 
 
-def test_import_rejects_what_is_not_a_zip(tmp_path):
+def test_import_rejects_what_is_not_azip_members(tmp_path):
     with pytest.raises(RunImportError, match="not a zip archive"):
         RunRegistry(tmp_path).import_zip(b"hello, I am a text file")
 
@@ -76,7 +99,7 @@ def test_import_rejects_what_is_not_a_zip(tmp_path):
 def test_import_rejects_unexpected_members(exported, tmp_path, evil):
     members = {**exported, evil: b"{}"}
     with pytest.raises(RunImportError, match="unexpected files"):
-        RunRegistry(tmp_path).import_zip(_zip(members))
+        RunRegistry(tmp_path).import_zip(zip_members(members))
     assert not any(tmp_path.rglob("evil.json"))
 
 
@@ -95,38 +118,166 @@ def test_import_rejects_missing_members(exported, tmp_path):
     members = dict(exported)
     del members["metrics.json"]
     with pytest.raises(RunImportError, match=r"lacks metrics\.json"):
-        RunRegistry(tmp_path).import_zip(_zip(members))
+        RunRegistry(tmp_path).import_zip(zip_members(members))
 
 
 def test_import_rejects_broken_json_and_model(exported, tmp_path):
     registry = RunRegistry(tmp_path)
-    with pytest.raises(RunImportError, match="JSON files are not readable"):
-        registry.import_zip(_zip({**exported, "history.json": b"{not json"}))
-    with pytest.raises(RunImportError, match="does not load safely"):
-        registry.import_zip(_zip({**exported, "model.keras": b"garbage"}))
+    with pytest.raises(RunImportError, match=r"history\.json is not valid JSON"):
+        registry.import_zip(zip_members({**exported, "history.json": b"{not json"}))
+    with pytest.raises(RunImportError, match="not a Keras archive"):
+        registry.import_zip(zip_members({**exported, "model.keras": b"garbage"}))
     run = json.loads(exported["run.json"])
     run["run_id"] = "../../x"
-    with pytest.raises(RunImportError, match="no valid run_id"):
-        registry.import_zip(_zip({**exported, "run.json": json.dumps(run).encode()}))
-    assert registry.list_runs() == []
+    with pytest.raises(RunImportError, match="'run_id' is not a run id"):
+        registry.import_zip(zip_members({**exported, "run.json": json.dumps(run).encode()}))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _set(document: bytes, path: tuple, value) -> bytes:
+    payload = json.loads(document)
+    target = payload
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return json.dumps(payload).encode()
+
+
+MALFORMED = {
+    "config.json is a list": ("config.json", None, []),
+    "run.json is a list": ("run.json", None, []),
+    "labels.json is a list": ("labels.json", None, []),
+    "history.json is an object": ("history.json", None, {}),
+    "metrics.json is a list": ("metrics.json", None, []),
+    "data.json is a number": ("data.json", None, 3),
+    "an epoch count as text": ("config.json", ("train", "epochs"), "many"),
+    "a model setting of the wrong type": ("config.json", ("model", "units"), [64]),
+    "an unknown family": ("config.json", ("model", "family"), "transformer-xl"),
+    "accuracy as text": ("metrics.json", ("test_accuracy",), "high"),
+    "accuracy over 1": ("metrics.json", ("test_accuracy",), 99.9),
+    "a class as a number": ("labels.json", ("classes",), [1, 2, 3, 4]),
+    "an epoch as an object": ("history.json", (0,), {"epoch": "one"}),
+    "a status made up": ("run.json", ("status",), "excellent"),
+    "a schema from the future": ("run.json", ("schema_version",), 99),
+    "a ragged confusion matrix": ("metrics.json", ("confusion_matrix", "matrix"), [[1, 2]]),
+    "a fingerprint as a number": ("data.json", ("fingerprint",), 12),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_every_malformed_archive_is_refused_with_a_message(exported, tmp_path, case):
+    name, path, value = MALFORMED[case]
+    document = json.dumps(value).encode() if path is None else _set(exported[name], path, value)
+    registry = RunRegistry(tmp_path)
+    with pytest.raises(RunImportError, match="The archive is not a sound run") as caught:
+        registry.import_zip(zip_members({**exported, name: document}))
+    assert name.split(".")[0] in str(caught.value) or "schema" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # the runs folder is exactly as it was
 
 
 def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch):
     monkeypatch.setattr("pipeline.registry.MAX_IMPORT_BYTES", 1000)
     with pytest.raises(RunImportError, match="over the"):
-        RunRegistry(tmp_path).import_zip(_zip(exported))
+        RunRegistry(tmp_path).import_zip(zip_members(exported))
     assert MAX_IMPORT_BYTES > 1000
 
 
-def test_save_is_atomic_when_writing_fails(tmp_path):
+def _record(trained_run, runs_dir, **run_changes) -> RunRecord:
+    result, _ = trained_run
+    record = RunRegistry(runs_dir).get(result.run_id).record
+    return dataclasses.replace(record, run=dataclasses.replace(record.run, **run_changes))
+
+
+def _copy_model(trained_run, runs_dir):
+    result, _ = trained_run
+    source = RunRegistry(runs_dir).get(result.run_id).model_path
+    return lambda path: shutil.copyfile(source, path)
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, trained_run, runs_dir):
     registry = RunRegistry(tmp_path)
 
     def broken_writer(path):
         path.write_bytes(b"partial")
         raise OSError("disk full")
 
-    documents = {name: {} for name in JSON_FILES}
     with pytest.raises(OSError, match="disk full"):
-        registry.save("0123456789abcdef", broken_writer, documents)
-    assert not (tmp_path / "0123456789abcdef").exists()
+        registry.save(_record(trained_run, runs_dir), broken_writer)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_retraining_replaces_a_run_in_one_step(tmp_path, trained_run, runs_dir):
+    registry = RunRegistry(tmp_path)
+    first = registry.save(_record(trained_run, runs_dir), _copy_model(trained_run, runs_dir))
+    again = _record(trained_run, runs_dir, created_at="2030-01-01T00:00:00+00:00")
+    second = registry.save(again, _copy_model(trained_run, runs_dir))
+    assert second.run_id == first.run_id
+    assert registry.get(first.run_id).run.created_at == "2030-01-01T00:00:00+00:00"
+    assert [path.name for path in tmp_path.iterdir()] == [first.run_id]  # nothing left over
+
+
+def test_a_stopped_retraining_never_replaces_a_complete_run(tmp_path, trained_run, runs_dir):
+    """Found: "Train again anyway" then Stop replaced a complete run with the stopped one."""
+    registry = RunRegistry(tmp_path)
+    complete = registry.save(_record(trained_run, runs_dir), _copy_model(trained_run, runs_dir))
+    stopped = _record(trained_run, runs_dir, status="stopped", created_at="2030-01-01T00:00:00Z")
+    saved = registry.save(stopped, _copy_model(trained_run, runs_dir))
+    assert saved.run_id != complete.run_id and saved.run.status == "stopped"
+    assert registry.get(complete.run_id).complete  # the complete run is still there
+    assert registry.get(saved.run_id).run.status == "stopped"
+    assert registry.find_complete(complete.run_id) is not None
+
+
+def _saved_copy(trained_run, runs_dir, tmp_path) -> tuple[RunRegistry, str]:
+    result, _ = trained_run
+    shutil.copytree(RunRegistry(runs_dir).path_of(result.run_id), tmp_path / result.run_id)
+    return RunRegistry(tmp_path), result.run_id
+
+
+DAMAGE = {
+    "config.json is a list": lambda folder: (folder / "config.json").write_text("[]"),
+    "run.json is not JSON": lambda folder: (folder / "run.json").write_text("{oops"),
+    "metrics.json is missing": lambda folder: (folder / "metrics.json").unlink(),
+    "the model is not a Keras archive": lambda folder: (folder / "model.keras").write_bytes(b"x"),
+    "the model is missing": lambda folder: (folder / "model.keras").unlink(),
+    "run.json names another run": lambda folder: (folder / "run.json").write_text(
+        (folder / "run.json").read_text().replace(folder.name, "0" * 16)
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_run_is_listed_with_its_reason_and_can_be_deleted(
+    damage, trained_run, runs_dir, tmp_path
+):
+    """Found: a run whose config.json was [] broke every page and `runs list` for all."""
+    registry, run_id = _saved_copy(trained_run, runs_dir, tmp_path)
+    DAMAGE[damage](registry.path_of(run_id))
+    (row,) = registry.list_runs()  # never raises
+    assert row.run_id == run_id and row.damaged and row.status == "damaged"
+    assert row.problem.startswith(f"Run {run_id} is damaged (")
+    with pytest.raises(RunRecordError, match="is damaged"):
+        registry.get(run_id)
+    assert registry.find_complete(run_id) is None
+    registry.delete(run_id)
+    assert registry.list_runs() == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_not_named_like_a_run_is_not_listed(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / ".tmp-0123456789abcdef-1").mkdir()
+    assert RunRegistry(tmp_path).list_runs() == []
+
+
+def test_runs_saved_before_the_schema_version_still_load(trained_run, runs_dir, tmp_path):
+    """Schema 1 (no version; preset, family and parent repeated in run.json) loads as is."""
+    registry, run_id = _saved_copy(trained_run, runs_dir, tmp_path)
+    run_file = registry.path_of(run_id) / "run.json"
+    old = json.loads(run_file.read_text())
+    for key in ("schema_version", "origin"):
+        old.pop(key)
+    old.update(preset="fast", family="ngram_bag", parent_run_id=None)
+    run_file.write_text(json.dumps(old))
+    saved = registry.get(run_id)
+    assert saved.run.schema_version == 1 and saved.run.origin == "trained"
+    assert registry.find_complete(run_id) is not None

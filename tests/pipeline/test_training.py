@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -10,16 +11,18 @@ import numpy as np
 import pytest
 from training_support import tiny_config
 
+from pipeline.data import fingerprint
 from pipeline.errors import TrainingError
 from pipeline.predict import Predictor
 from pipeline.registry import JSON_FILES, MODEL_FILE, RunRegistry
 from pipeline.run_ids import make_run_id
+from pipeline.run_record import SCHEMA_VERSION
 from pipeline.train import TrainingStopped, train_run
 
 pytestmark = pytest.mark.training
 
 
-def test_a_run_is_saved_with_every_file(trained_run, runs_dir):
+def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     result, _ = trained_run
     assert not result.from_cache and not result.stopped
     names = {path.name for path in result.run_dir.iterdir()}
@@ -28,12 +31,13 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir):
     assert saved.complete
     assert [row["epoch"] for row in saved.history] == [1, 2]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(saved.history[0])
-    assert saved.labels["classes"] == ["b", "e", "m", "t"]
-    assert saved.labels["names"]["m"] == "health"
-    assert 0.0 <= saved.metrics["test_accuracy"] <= 1.0
-    assert saved.metrics["baseline"]["test_accuracy"] > 0.4
-    assert saved.config["resolved"]["sequence_length"] >= 8
-    assert saved.data["fingerprint"]
+    assert saved.labels.classes == ("b", "e", "m", "t")
+    assert saved.labels.name("m") == "health"
+    assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
+    assert saved.metrics.baseline.test_accuracy > 0.4
+    assert saved.config.resolved.sequence_length >= 8
+    assert saved.data.fingerprint == fingerprint(uci_small)
+    assert saved.run.origin == "trained" and saved.run.schema_version == SCHEMA_VERSION
     assert not list(runs_dir.glob(".tmp-*")) and not list(runs_dir.glob(".checkpoint-*"))
 
 
@@ -113,10 +117,10 @@ def test_resume_continues_history_and_records_parent(trained_run, uci_small, run
     assert child.run_id != parent.run_id and not child.from_cache
     saved = RunRegistry(runs_dir).get(child.run_id)
     assert [row["epoch"] for row in saved.history] == [1, 2, 3]
-    assert saved.config["parent_run_id"] == parent.run_id
-    assert saved.run["parent_run_id"] == parent.run_id
+    assert saved.config.parent_run_id == parent.run_id
     # the parent's data and model settings win over the ones passed in
-    assert saved.config["model"] == RunRegistry(runs_dir).get(parent.run_id).config["model"]
+    parent_config = RunRegistry(runs_dir).get(parent.run_id).config
+    assert saved.config.experiment.model == parent_config.experiment.model
 
 
 def test_stop_ends_within_a_batch_and_keeps_the_best_epoch(uci_small, tmp_path):
@@ -138,7 +142,7 @@ def test_stop_ends_within_a_batch_and_keeps_the_best_epoch(uci_small, tmp_path):
     assert result.stopped
     registry = RunRegistry(tmp_path)
     saved = registry.get(result.run_id)
-    assert saved.run["status"] == "stopped"
+    assert saved.run.status == "stopped"
     # epoch 2 ran one batch: it is kept in the history, marked partial
     assert [row.get("partial", False) for row in saved.history] == [False, True]
     # a stopped run is listed but never served from the cache
@@ -165,8 +169,8 @@ def test_seed_preset_trains_with_left_padding(uci_small, tmp_path):
     config = tiny_config("seed", epochs=1, sequence_length=24)
     result = train_run(uci_small, config, runs_dir=tmp_path)
     saved = RunRegistry(tmp_path).get(result.run_id)
-    assert saved.config["model"]["padding"] == "pre"
-    assert saved.config["resolved"]["sequence_length"] == 24
+    assert saved.config.experiment.model.padding == "pre"
+    assert saved.config.resolved.sequence_length == 24
     model = RunRegistry(tmp_path).load_model(result.run_id)
     encoder = model.get_layer("encoder")
     assert "pad_sequences" in [layer.name for layer in encoder.layers]
@@ -183,4 +187,29 @@ def test_resume_refuses_data_with_other_classes(trained_run, runs_dir, tmp_path)
     path.write_text("\n".join(rows))
     other = load_dataset(path)
     with pytest.raises(TrainingError, match="same classes"):
+        train_run(
+            other,
+            tiny_config(epochs=1),
+            runs_dir=runs_dir,
+            parent_run_id=parent.run_id,
+            allow_other_data=True,
+        )
+
+
+def test_resume_on_other_data_is_refused_unless_allowed(trained_run, runs_dir, uci_small):
+    """Found: continuing compared only the class lists, never the data."""
+    parent, _ = trained_run
+    other = dataclasses.replace(uci_small, frame=uci_small.frame.iloc[:2000], name="part.csv")
+    assert fingerprint(other) != fingerprint(uci_small)
+    with pytest.raises(TrainingError, match=r"trained on uci_small\.csv .* now is part\.csv"):
         train_run(other, tiny_config(epochs=1), runs_dir=runs_dir, parent_run_id=parent.run_id)
+    allowed = train_run(
+        other,
+        tiny_config(epochs=1),
+        runs_dir=runs_dir,
+        parent_run_id=parent.run_id,
+        allow_other_data=True,
+    )
+    saved = RunRegistry(runs_dir).get(allowed.run_id)
+    assert saved.config.parent_run_id == parent.run_id
+    assert saved.data.fingerprint == fingerprint(other) and len(saved.history) == 3

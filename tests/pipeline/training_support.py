@@ -21,3 +21,24 @@ def tiny_config(preset: str = "fast", **overrides) -> ExperimentConfig:
     }
     settings.update(overrides)
     return get_preset(preset, **settings)
+
+
+def zip_members(members: dict[str, bytes]) -> bytes:
+    """A zip archive holding ``members`` (name -> bytes), as a run archive would."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def unzip_members(data: bytes) -> dict[str, bytes]:
+    """The members of a zip archive, name -> bytes."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
