@@ -4,7 +4,6 @@ watch it live; stop it, retrain a cached run, or continue a saved run.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from ui import state
@@ -108,4 +107,4 @@ if len(jobs) > 1 or (jobs and jobs[0].job_id != job_id):
                     "run id": snap.run_id or "",
                 }
             )
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.dataframe(rows, hide_index=True)

@@ -27,15 +27,16 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.config import ExperimentConfig
-from pipeline.data import Dataset
 from pipeline.errors import HeadlineLabError, TrainingStopped
 from pipeline.progress import PHASES, ProgressEvent, cached_event, describe_end, seconds_left
 from pipeline.registry import RunRegistry
-from pipeline.run_ids import resolve_run
 from pipeline.worker import TrainingProcess
+
+if TYPE_CHECKING:
+    from pipeline.data import Dataset  # pandas: imported where data is read
 
 JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
@@ -311,6 +312,8 @@ class JobManager:
         run or a parent trained on other data (unless ``allow_other_data``) raises
         here, before anything is queued.
         """
+        from pipeline.run_ids import resolve_run  # pipeline.data, pandas: not at page open
+
         registry = RunRegistry(self.runs_dir)
         _, run_id = resolve_run(
             dataset, config, registry, parent_run_id, allow_other_data=allow_other_data

@@ -33,13 +33,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import ExperimentConfig
-from pipeline.data import Dataset
 from pipeline.errors import TrainingError
 from pipeline.progress import ProgressEvent, TrainResult
 from pipeline.spawn import main_module_that_spawn_skips, spawn_context
+
+if TYPE_CHECKING:
+    from pipeline.data import Dataset  # pandas: imported where data is read
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1

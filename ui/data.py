@@ -16,18 +16,14 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from pipeline.config import DataConfig
-from pipeline.data import (
-    Dataset,
-    RawTable,
-    guess_columns,
-    inspect_dataset,
-    load_dataset,
-    read_table,
-)
 from ui.state import DatasetSource, get_dataset_source
 
 if TYPE_CHECKING:
+    from pipeline.data import Dataset, RawTable
     from pipeline.prepare import PreparedData
+
+# pipeline.data (and pandas with it, a third of a second) is imported by the functions
+# that read data, not here: the Train page's first run on a cold server needs none.
 
 
 def _config_key(config: DataConfig) -> str:
@@ -36,11 +32,15 @@ def _config_key(config: DataConfig) -> str:
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=4)
 def _read_table(digest: str, name: str, _source: DatasetSource) -> RawTable:
+    from pipeline.data import read_table
+
     return read_table(_source.raw_source(), name=name)
 
 
 @st.cache_data(show_spinner="Loading the dataset…", max_entries=4)
 def _load(cache_key: str, _source: DatasetSource) -> Dataset:
+    from pipeline.data import load_dataset
+
     if _source.kind == "upload":
         # The sidebar has read the file already to guess its columns: reuse that table.
         source: str | Path | bytes | RawTable = read_raw(_source)
@@ -54,6 +54,8 @@ def _load(cache_key: str, _source: DatasetSource) -> Dataset:
 
 @st.cache_data(show_spinner="Computing statistics…", max_entries=8)
 def _inspect(cache_key: str, top_n: int, _dataset: Dataset) -> dict[str, Any]:
+    from pipeline.data import inspect_dataset
+
     return inspect_dataset(_dataset, top_n=top_n)
 
 
@@ -75,6 +77,8 @@ def read_raw(source: DatasetSource) -> RawTable:
 
 def guess_source_columns(source: DatasetSource) -> tuple[list[str], str | None, str | None]:
     """The file's columns and ``pipeline.data.guess_columns``' text and label guesses."""
+    from pipeline.data import guess_columns
+
     raw = read_raw(source)
     text_col, label_col = guess_columns(raw)
     return [str(c) for c in raw.frame.columns], text_col, label_col

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from pipeline.registry import RunSummary
+
+if TYPE_CHECKING:
+    import pandas as pd
 from pipeline.run_record import RUN_ID_PATTERN
 from ui import state
 from ui.resources import get_registry
@@ -82,6 +84,8 @@ def run_label(run: RunSummary) -> str:
 
 def runs_table(runs: Sequence[RunSummary]) -> pd.DataFrame:
     """The Runs page table: one row per run, readable column names."""
+    import pandas as pd  # here: pages that only pick a run open without pandas
+
     rows: list[dict[str, Any]] = [
         {
             "created": pd.to_datetime(run.created_at, utc=True, errors="coerce"),

@@ -24,7 +24,7 @@ from pipeline.config import (
 )
 from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
-from ui import figures, state
+from ui import state
 from ui.data import active_dataset
 from ui.text import escape_markdown
 
@@ -415,6 +415,8 @@ def _curves(snap: JobSnapshot) -> None:
     cache_key = f"{CURVES_CACHE}.{snap.job_id}"
     cached = st.session_state.get(cache_key)
     if cached is None or cached[0] != len(history):
+        from ui import figures  # plotly (and pandas): not needed before the first epoch
+
         cached = (
             len(history),
             figures.training_curves(history, "accuracy"),

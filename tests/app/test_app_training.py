@@ -353,6 +353,29 @@ print("TF" if "tensorflow" in sys.modules else "NO-TF")
     assert time.monotonic() - started < 60
 
 
+def test_the_train_page_opens_without_tensorflow_or_pandas_in_the_server(runs_dir):
+    """The Train page's first run on a cold server is on its visitor's critical path: it
+    imports neither TensorFlow (the training process does) nor pandas (a third of a
+    second; the pages that read data do)."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+before = "pandas" in sys.modules
+at = AppTest.from_file({str(APP)!r}, default_timeout=60)
+at.switch_page("app_pages/train.py").run()
+assert not at.exception, [e.value for e in at.exception]
+assert at.button(key="train.start")
+print(before, "tensorflow" in sys.modules, "pandas" in sys.modules)
+"""
+    env = {"HEADLINE_LAB_RUNS_DIR": str(runs_dir), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "False False False"
+
+
 def test_training_from_the_train_page_never_imports_tensorflow_in_the_server(
     runs_dir, small_source
 ):
