@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.session import remember_session, restore_session
 from ui.sidebar import render_sidebar
 from ui.state import restore_widget_values, save_widget_values
 
@@ -39,6 +40,7 @@ PAGES = {
     ],
 }
 
+restore_session()  # a reload gives back this session's dataset, settings and run
 restore_widget_values()
 page = st.navigation(PAGES)
 render_sidebar()
@@ -46,3 +48,4 @@ try:
     page.run()
 finally:  # also after st.stop() / st.rerun() inside the page
     save_widget_values()
+    remember_session()

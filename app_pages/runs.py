@@ -14,6 +14,7 @@ from ui import state
 from ui.errors import report_errors
 from ui.resources import get_registry, runs_dir
 from ui.runs import list_runs, run_label, runs_table
+from ui.session import import_owner
 
 CONFIRM_DELETE = "runs.confirm_delete"
 FLASH = "runs.flash"
@@ -106,7 +107,7 @@ archive = st.file_uploader(
 )
 if archive is not None and st.button("Import", key="runs.import", type="primary"):
     with report_errors(keep_note="Nothing was imported; the saved runs are unchanged.") as outcome:
-        imported = registry.import_zip(archive.getvalue())
+        imported = registry.import_zip(archive.getvalue(), owner=import_owner())
     if outcome.ok:
         state.set_active_run_id(imported)
         st.session_state[FLASH] = (f"Imported run `{imported}`; it is now the active run.", True)

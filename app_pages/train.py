@@ -11,6 +11,7 @@ from ui.data import active_dataset
 from ui.errors import report_errors
 from ui.resources import get_job_manager
 from ui.runs import run_label, usable_runs
+from ui.session import session_id
 from ui.training import (
     config_from_widgets,
     describe_data_config,
@@ -92,9 +93,15 @@ else:
     else:
         live_panel(manager, job_id)
 
-jobs = manager.jobs()
+jobs = manager.jobs_of(session_id())
+others = manager.others_busy(session_id())
+if others:
+    st.caption(
+        f"Other visitors have {others} training{'' if others == 1 else 's'} queued or "
+        "running on this server; yours wait their turn behind them."
+    )
 if len(jobs) > 1 or (jobs and jobs[0].job_id != job_id):
-    with st.expander(f"All trainings on this server ({len(jobs)})"):
+    with st.expander(f"Your trainings ({len(jobs)})"):
         rows = []
         for job in jobs:
             snap = manager.snapshot(job.job_id)

@@ -121,8 +121,16 @@ class Job:
         parent_run_id: str | None,
         label: str,
         allow_other_data: bool = False,
+        session: str | None = None,
+        run_owner: str | None = None,
     ) -> None:
         self.job_id = job_id
+        #: The browser session (a key's hash) that submitted the job: only it sees the job.
+        self.session = session
+        #: The owner of the run the job saves (``RunInfo.owner``; ``None``: shared).
+        self.run_owner = run_owner
+        #: When the job ended (``time.monotonic()``), for pruning.
+        self.ended_at: float | None = None
         self.dataset: Dataset | None = dataset
         self.config = config
         self.force = force
@@ -154,6 +162,7 @@ class Job:
 
     def _cancelled(self) -> None:
         self.dataset = None
+        self.ended_at = time.monotonic()
         self._update(status="cancelled", message="Cancelled before it started.")
 
     def _update(self, **changes: Any) -> None:
@@ -252,6 +261,7 @@ class Job:
                 force=self.force,
                 parent_run_id=self.parent_run_id,
                 allow_other_data=self.allow_other_data,
+                owner=self.run_owner,
                 on_progress=self._on_progress,
                 stop_requested=self._stop,
             )
@@ -278,11 +288,22 @@ class Job:
             self._update(status=status, run_id=result.run_id, eta_s=0.0, progress=1.0, **changes)
         finally:
             self.dataset = None  # a finished job keeps no data
+            self.ended_at = time.monotonic()
             self._update(stopping=False)
 
 
+#: Finished jobs are forgotten this many seconds after they end (their runs stay on disk)...
+FINISHED_JOBS_KEPT_S = 3600.0
+#: ...and only this many of them are kept at most, whatever their age.
+MAX_FINISHED_JOBS = 200
+
+
 class JobManager:
-    """Queues training jobs and runs them one at a time in a worker process."""
+    """Queues training jobs and runs them one at a time in a worker process.
+
+    Jobs belong to the browser session that submitted them (``session``): pages ask
+    for :meth:`jobs_of` a session and :meth:`ahead_of` a job, never for others' jobs.
+    """
 
     def __init__(self, runs_dir: str | Path | None = None) -> None:
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None
@@ -303,6 +324,8 @@ class JobManager:
         parent_run_id: str | None = None,
         allow_other_data: bool = False,
         label: str = "",
+        session: str | None = None,
+        run_owner: str | None = None,
     ) -> Job:
         """Queue a training of ``config`` on ``dataset``; returns the job at once.
 
@@ -310,14 +333,21 @@ class JobManager:
         job comes back finished with status ``"cached"``, even while another
         training is running (unless ``force``). A bad setting, an unknown parent
         run or a parent trained on other data (unless ``allow_other_data``) raises
-        here, before anything is queued.
+        here, before anything is queued. ``session`` owns the job; ``run_owner``
+        the run it saves (``None``: shared with every visitor).
         """
         from pipeline.run_ids import resolve_run  # pipeline.data, pandas: not at page open
 
         registry = RunRegistry(self.runs_dir)
         _, run_id = resolve_run(
-            dataset, config, registry, parent_run_id, allow_other_data=allow_other_data
+            dataset,
+            config,
+            registry,
+            parent_run_id,
+            allow_other_data=allow_other_data,
+            owner=run_owner,
         )
+        self._prune()
         with self._lock:
             job_id = next(self._ids)
             job = Job(
@@ -328,12 +358,15 @@ class JobManager:
                 parent_run_id,
                 label or f"job {job_id}",
                 allow_other_data=allow_other_data,
+                session=session,
+                run_owner=run_owner,
             )
             self._jobs[job_id] = job
         cached = None if force else registry.find_complete(run_id)
         if cached is not None:
             job._on_progress(cached_event(cached))
             job.dataset = None
+            job.ended_at = time.monotonic()
             job._update(status="cached", run_id=cached.run_id, eta_s=0.0, progress=1.0)
         else:
             job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
@@ -344,9 +377,43 @@ class JobManager:
             return self._jobs.get(job_id)
 
     def jobs(self) -> list[Job]:
-        """Every job submitted, oldest first."""
+        """Every job the manager still knows, oldest first (for tests and the CLI)."""
         with self._lock:
             return list(self._jobs.values())
+
+    def jobs_of(self, session: str | None) -> list[Job]:
+        """The jobs ``session`` submitted, oldest first."""
+        return [job for job in self.jobs() if job.session == session]
+
+    def ahead_of(self, job_id: int) -> int:
+        """How many other jobs will run before ``job_id`` (the running one included)."""
+        job = self.get(job_id)
+        if job is None or job.snapshot().status != "queued":
+            return 0
+        return sum(
+            1
+            for other in self.jobs()
+            if other.job_id < job_id and other.snapshot().status in {"queued", "running"}
+        )
+
+    def others_busy(self, session: str | None) -> int:
+        """How many jobs of other sessions are queued or running."""
+        return sum(
+            1
+            for job in self.jobs()
+            if job.session != session and job.snapshot().status in {"queued", "running"}
+        )
+
+    def _prune(self) -> None:
+        """Forget finished jobs older than FINISHED_JOBS_KEPT_S, and all but the newest
+        MAX_FINISHED_JOBS of them (a job's run stays on disk)."""
+        now = time.monotonic()
+        with self._lock:
+            ended = [job for job in self._jobs.values() if job.ended_at is not None]
+            stale = {job.job_id for job in ended if now - job.ended_at > FINISHED_JOBS_KEPT_S}
+            stale.update(job.job_id for job in ended[: max(len(ended) - MAX_FINISHED_JOBS, 0)])
+            for job_id in stale:
+                del self._jobs[job_id]
 
     def snapshot(self, job_id: int) -> JobSnapshot | None:
         """The job's snapshot with its current queue position filled in."""

@@ -89,6 +89,7 @@ class RunSummary:
     origin: str
     parent_run_id: str | None
     problem: str | None = None
+    owner: str | None = None
 
     @property
     def damaged(self) -> bool:
@@ -156,10 +157,11 @@ class SavedRun:
             status=self.run.status,
             origin=self.run.origin,
             parent_run_id=self.config.parent_run_id,
+            owner=self.run.owner,
         )
 
 
-def damaged_summary(run_id: str, problem: str) -> RunSummary:
+def damaged_summary(run_id: str, problem: str, owner: str | None = None) -> RunSummary:
     """The runs-table row of a run folder that cannot be read."""
     return RunSummary(
         run_id=run_id,
@@ -175,6 +177,7 @@ def damaged_summary(run_id: str, problem: str) -> RunSummary:
         origin="",
         parent_run_id=None,
         problem=problem,
+        owner=owner,
     )
 
 
@@ -236,7 +239,7 @@ class RunRegistry:
             try:
                 good.append(self.get(folder.name).summary())
             except RunRecordError as exc:
-                damaged.append(damaged_summary(folder.name, str(exc)))
+                damaged.append(damaged_summary(folder.name, str(exc), _owner_of(folder)))
             except RunNotFoundError:
                 continue  # deleted while we looked
         good.sort(key=lambda run: run.created_at, reverse=True)
@@ -309,7 +312,7 @@ class RunRegistry:
                 archive.write(folder / name, arcname=name)
         return buffer.getvalue()
 
-    def import_zip(self, data: bytes) -> str:
+    def import_zip(self, data: bytes, *, owner: str | None = None) -> str:
         """Check a run archive made by :meth:`export_zip`, save it, return its id.
 
         The archive must hold exactly the run files at its top level, stay under
@@ -318,6 +321,7 @@ class RunRegistry:
         with its id already here is a :class:`RunImportError`. The run is saved
         as *imported*, so a training's cache look-up never returns it. Anything
         wrong raises :class:`RunImportError` and leaves the runs folder as it was.
+        ``owner`` becomes the imported run's owner (see ``RunInfo.owner``).
         """
         members = _read_archive(data)
         try:
@@ -334,7 +338,9 @@ class RunRegistry:
                 f"Run {run_id} is already here; an import never replaces a run. Delete the "
                 "run here first if the archive should take its place."
             )
-        record = dataclasses.replace(record, run=dataclasses.replace(record.run, origin="imported"))
+        record = dataclasses.replace(
+            record, run=dataclasses.replace(record.run, origin="imported", owner=owner)
+        )
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".import-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
@@ -382,6 +388,15 @@ class RunRegistry:
 def sibling_run_id(run_id: str, created_at: str) -> str:
     """The id a stopped run gets when a complete run already holds ``run_id``."""
     return hashlib.sha256(f"{run_id}:{created_at}:stopped".encode()).hexdigest()[:16]
+
+
+def _owner_of(folder: Path) -> str | None:
+    """The owner named in a damaged run's run.json, when it can still be read."""
+    try:
+        owner = json.loads((folder / "run.json").read_text("utf-8")).get("owner")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return owner if isinstance(owner, str) else None
 
 
 def _folder_problem(folder: Path) -> str | None:

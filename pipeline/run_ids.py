@@ -15,11 +15,18 @@ from pipeline.errors import TrainingError
 from pipeline.registry import RunRegistry
 
 
-def make_run_id(data_fingerprint: str, config: ExperimentConfig, parent_run_id: str | None) -> str:
-    """The run id: a hash of the data fingerprint, every setting and the parent run."""
-    return config_hash(
-        {"data": data_fingerprint, "config": config.to_dict(), "parent": parent_run_id}
-    )
+def make_run_id(
+    data_fingerprint: str,
+    config: ExperimentConfig,
+    parent_run_id: str | None,
+    owner: str | None = None,
+) -> str:
+    """The run id: a hash of the data fingerprint, every setting, the parent run and, for
+    a private run, its owner (so two visitors never share a private run, cache included)."""
+    payload = {"data": data_fingerprint, "config": config.to_dict(), "parent": parent_run_id}
+    if owner is not None:
+        payload["owner"] = owner
+    return config_hash(payload)
 
 
 def resolve_run(
@@ -29,6 +36,7 @@ def resolve_run(
     parent_run_id: str | None = None,
     *,
     allow_other_data: bool = False,
+    owner: str | None = None,
 ) -> tuple[ExperimentConfig, str]:
     """The settings a training will really use, and the id of the run it makes.
 
@@ -37,6 +45,7 @@ def resolve_run(
     fingerprint) unless ``allow_other_data`` (the parent's vocabulary is kept
     either way). Raises :class:`RunNotFoundError` for an unknown parent,
     :class:`TrainingError` for other data and :class:`ConfigError` for a bad setting.
+    ``owner`` (a private run's owner, see :func:`make_run_id`) is part of the id.
     """
     data_fingerprint = fingerprint(dataset)
     if parent_run_id:
@@ -51,4 +60,4 @@ def resolve_run(
             )
         config = replace(parent.config.experiment, train=config.train)
     config.validate()
-    return config, make_run_id(data_fingerprint, config, parent_run_id)
+    return config, make_run_id(data_fingerprint, config, parent_run_id, owner)

@@ -444,6 +444,9 @@ class RunInfo:
     samples_per_second: float | None
     versions: dict[str, str]
     origin: RunOrigin = "trained"
+    #: Who may see the run in the app: ``None`` for everyone (runs on the bundled data,
+    #: the CLI's, any run in team mode), else the hash of one browser session's key.
+    owner: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -470,6 +473,7 @@ class RunInfo:
             samples_per_second=reader.opt_number("samples_per_second"),
             versions={str(k): str(v) for k, v in versions.items()},
             origin=reader.choice("origin", _ORIGINS, default="trained"),  # type: ignore[arg-type]
+            owner=reader.opt_text("owner"),
             schema_version=version,
         )
 
@@ -479,6 +483,7 @@ class RunInfo:
             "run_id": self.run_id,
             "status": self.status,
             "origin": self.origin,
+            "owner": self.owner,
             "created_at": self.created_at,
             "duration_s": self.duration_s,
             "device": self.device,

@@ -76,6 +76,7 @@ def train_run(
     force: bool = False,
     parent_run_id: str | None = None,
     allow_other_data: bool = False,
+    owner: str | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``dataset`` and save the run, or return the cached run.
 
@@ -102,6 +103,9 @@ def train_run(
     allow_other_data : bool
         ...unless this is set: then any data with the parent's classes will do,
         and the parent's vocabulary is kept.
+    owner : str, optional
+        A private run's owner (``RunInfo.owner``); it is part of the run id, so the
+        cache only ever answers with the owner's own runs (or shared ones).
 
     Returns
     -------
@@ -110,7 +114,7 @@ def train_run(
     registry = RunRegistry(runs_dir)
     notify = on_progress or (lambda event: None)
     config, run_id = resolve_run(
-        dataset, config, registry, parent_run_id, allow_other_data=allow_other_data
+        dataset, config, registry, parent_run_id, allow_other_data=allow_other_data, owner=owner
     )
     parent = registry.get(parent_run_id) if parent_run_id else None
 
@@ -120,7 +124,9 @@ def train_run(
         return TrainResult(run_id, cached.path, from_cache=True, stopped=False)
 
     with _TRAINING_LOCK:
-        session = _TrainingSession(dataset, config, registry, run_id, parent, notify, stop_event)
+        session = _TrainingSession(
+            dataset, config, registry, run_id, parent, notify, stop_event, owner
+        )
         return session.run()
 
 
@@ -136,7 +142,9 @@ class _TrainingSession:
         parent: SavedRun | None,
         notify: ProgressListener,
         stop_event: threading.Event | None,
+        owner: str | None = None,
     ) -> None:
+        self.owner = owner
         self.dataset = dataset
         self.config = config
         self.registry = registry
@@ -465,6 +473,7 @@ class _TrainingSession:
                 "run_id": self.run_id,
                 "status": "stopped" if stopped else "complete",
                 "origin": "trained",
+                "owner": self.owner,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "duration_s": round(duration, 2),
                 "device": device,

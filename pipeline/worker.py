@@ -92,6 +92,7 @@ def _train_in_worker(
     force: bool,
     parent_run_id: str | None,
     allow_other_data: bool,
+    owner: str | None,
 ) -> TrainResult:
     """Run :func:`pipeline.train.train_run` in the worker, forwarding its events.
 
@@ -112,6 +113,7 @@ def _train_in_worker(
             force=force,
             parent_run_id=parent_run_id,
             allow_other_data=allow_other_data,
+            owner=owner,
         )
     except Exception as exc:
         events.put((job_id, _Outcome(error=exc)))
@@ -177,6 +179,7 @@ class TrainingProcess:
         force: bool,
         parent_run_id: str | None,
         allow_other_data: bool = False,
+        owner: str | None = None,
         on_progress: Callable[[ProgressEvent], None],
         stop_requested: threading.Event,
     ) -> TrainResult:
@@ -198,6 +201,7 @@ class TrainingProcess:
                 force,
                 parent_run_id,
                 allow_other_data,
+                owner,
             )
             outcome = self._pump(job_id, future, on_progress, stop_requested)
             try:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 from pipeline.run_record import RUN_ID_PATTERN
 from ui import state
 from ui.resources import get_registry
+from ui.session import can_see
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -44,14 +45,15 @@ def _signature(root: Path) -> tuple[tuple[str, int], ...]:
 
 
 def list_runs() -> list[RunSummary]:
-    """Every run folder, newest first, damaged ones (``problem`` set) last.
+    """Every run this session may see (``ui.session.can_see``), newest first, damaged
+    ones (``problem`` set) last.
 
-    Cached on the runs folder's listing and modification times, so a rerun does
-    not parse every run's JSON again; saving, importing or deleting a run changes
-    the key.
+    The listing is cached on the runs folder's listing and modification times, so a
+    rerun does not parse every run's JSON again; saving, importing or deleting a run
+    changes the key.
     """
     root = get_registry().root
-    return _cached_runs(str(root), _signature(root))
+    return [run for run in _cached_runs(str(root), _signature(root)) if can_see(run)]
 
 
 def usable_runs() -> list[RunSummary]:

@@ -39,6 +39,9 @@ def render_sidebar() -> None:
         st.divider()
         _active_run()
         st.caption(f"Device: **{describe_device()}**")
+        notice = st.session_state.pop(state.DATASET_NOTICE, None)
+        if notice:  # last in the sidebar: nothing above moves when it goes away
+            st.warning(escape_markdown(notice), icon=":material/info:")
 
 
 def _dataset_picker() -> None:

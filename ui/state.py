@@ -6,7 +6,7 @@ Keys (all optional; the helpers below fill in defaults):
                      Tests may set it directly to switch datasets without the uploader.
 ``pending_upload``   :class:`DatasetSource` of an upload waiting to be checked by the sidebar
                      (a test can put bytes here; the sidebar treats it like the file uploader).
-``dataset_notice``   a message to show once about the dataset (e.g. "kept the previous one").
+``dataset_notice``   a message the sidebar shows once (e.g. "this session was reset").
 ``data_config``      the :class:`~pipeline.config.DataConfig` chosen on the Prepare page.
 ``active_run_id``    the run the Results and Playground pages show.
 ``train_job_id``     the last training job this session submitted.

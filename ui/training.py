@@ -26,6 +26,7 @@ from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
 from ui import state
 from ui.data import active_dataset
+from ui.session import run_owner_for, session_id
 from ui.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -179,17 +180,21 @@ def submit(
         parent_run_id=parent_run_id,
         allow_other_data=allow_other_data,
         label=label or config.preset,
+        session=session_id(),
+        run_owner=run_owner_for(state.get_dataset_source()),
     )
     st.session_state[state.TRAIN_JOB_ID] = job.job_id
     st.rerun()
 
 
 def followed_job_id(manager: JobManager) -> int | None:
-    """This session's job, or else the job the server is running or will run next."""
+    """This session's job: the one it started last, else its newest unfinished one.
+    Other sessions' jobs are never followed (see ``ui.session``)."""
+    mine = manager.jobs_of(session_id())
     job_id = st.session_state.get(state.TRAIN_JOB_ID)
-    if job_id is not None and manager.get(job_id) is not None:
+    if any(job.job_id == job_id for job in mine):
         return int(job_id)
-    for job in reversed(manager.jobs()):
+    for job in reversed(mine):
         if not job.snapshot().done:
             st.session_state[state.TRAIN_JOB_ID] = job.job_id
             return job.job_id
@@ -237,9 +242,11 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot, *, in_panel: bool = Fa
     the live panel's fragment rather than by a full run of the page)."""
     title = f"Job {snap.job_id} · {escape_markdown(snap.label)}"
     if snap.status == "queued":
+        ahead = manager.ahead_of(snap.job_id)
         st.info(
-            f"{title}: waiting its turn, position {snap.queue_position or 1} in the queue. "
-            "Another training is using the device; this one starts when it ends.",
+            f"{title}: waiting its turn, {ahead} training{'' if ahead == 1 else 's'} ahead "
+            "of yours. One training uses the device at a time; this one starts when "
+            f"{'it ends' if ahead == 1 else 'they end'}.",
             icon=":material/hourglass_top:",
         )
         st.button(

@@ -163,7 +163,14 @@ def test_second_training_waits_its_turn_and_stop_keeps_best_epoch(runs_dir, smal
     second.session_state["data_config"] = tiny_data_config(cap=30)
     start_tiny_training(second)
     assert job_status(second) == "queued"
-    assert "position 1 in the queue" in texts_of(second)
+    seen = texts_of(second)
+    assert "1 training ahead of yours" in seen
+    # the other visitor's job shows only as a count: no Stop, no label, no job list
+    assert "Other visitors have 1 training queued or running" in seen
+    assert not [b for b in second.button if b.label == "Stop"]
+    assert "Job 1" not in seen and not [e for e in second.expander if "trainings" in e.label]
+    first.run()
+    assert "Job 2" not in texts_of(first) and [b for b in first.button if b.label == "Stop"]
 
     # Stop the first one once an epoch is done; it keeps its best epoch.
     def has_epoch(at) -> bool:

@@ -1,0 +1,94 @@
+"""A server many visitors share: each browser session sees only its own jobs and private
+runs, and a reload gives its state back (real pages, real tiny trainings, AppTest)."""
+
+from __future__ import annotations
+
+import pytest
+from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
+from test_app_training import job_status, start_tiny_training, tiny_data_config
+
+from pipeline.registry import RunRegistry
+from ui.session import RESET_NOTICE, SESSION_PARAM, TEAM_MODE_ENV, hash_key
+from ui.state import DatasetSource
+
+pytestmark = pytest.mark.training
+
+
+@pytest.fixture
+def upload() -> DatasetSource:
+    """The small UCI fixture as if uploaded through the sidebar."""
+    data = (FIXTURES / "uci_small.csv").read_bytes()
+    return DatasetSource.from_upload("my_private_headlines.csv", data)
+
+
+def _train(source: DatasetSource):
+    at = new_app(source)
+    at.session_state["data_config"] = tiny_data_config()
+    start_tiny_training(at)
+    run_until(at, lambda a: job_status(a) == "finished", timeout=120)
+    return at
+
+
+def test_a_run_on_an_uploaded_file_is_private_to_its_session(runs_dir, upload):
+    """Found: a second visitor saw the first one's job on an uploaded file, and Results
+    and Playground fell back to the newest run on the server, which was the other's."""
+    owner = _train(upload)
+    run_id = owner.session_state["active_run_id"]
+    saved = RunRegistry(runs_dir).get(run_id)
+    assert saved.run.owner == hash_key(owner.session_state["session_key"])
+    open_page(owner, "runs")
+    assert list(owner.dataframe[0].value["run id"]) == [run_id]
+
+    visitor = new_app()
+    for page in ("results", "playground", "runs"):
+        open_page(visitor, page)
+        assert_clean(visitor)
+        assert run_id not in texts_of(visitor) and "my\\_private" not in texts_of(visitor)
+        assert "No saved runs yet" in texts_of(visitor)
+    assert "Active run: none yet" in texts_of(visitor)
+    open_page(visitor, "train")
+    assert "my\\_private" not in texts_of(visitor) and not visitor.expander[1:]
+
+
+def test_team_mode_shares_every_run(runs_dir, upload, monkeypatch):
+    owner = _train(upload)
+    run_id = owner.session_state["active_run_id"]
+    monkeypatch.setenv(TEAM_MODE_ENV, "1")
+    visitor = new_app()
+    open_page(visitor, "runs")
+    assert list(visitor.dataframe[0].value["run id"]) == [run_id]
+
+
+def test_runs_on_the_bundled_or_a_server_file_are_shared(runs_dir, small_source):
+    owner = _train(small_source)
+    run_id = owner.session_state["active_run_id"]
+    assert RunRegistry(runs_dir).get(run_id).run.owner is None
+    visitor = new_app()
+    open_page(visitor, "runs")
+    assert list(visitor.dataframe[0].value["run id"]) == [run_id]
+
+
+def test_a_reload_gives_the_session_back_and_a_lost_one_says_so(runs_dir, upload):
+    """Found: a page reload forgot the dataset, the settings and the active run."""
+    first = _train(upload)
+    key = first.session_state["session_key"]
+    run_id = first.session_state["active_run_id"]
+    first.session_state["keep.train.train.epochs"] = 7  # a setting the visitor changed
+    open_page(first, "prepare")
+
+    reloaded = new_app()  # a new browser session with the same address
+    reloaded.query_params[SESSION_PARAM] = key
+    open_page(reloaded, "results")
+    assert_clean(reloaded)
+    assert reloaded.session_state["active_run_id"] == run_id
+    assert reloaded.session_state["dataset_source"].name == "my_private_headlines.csv"
+    assert reloaded.session_state["data_config"] == tiny_data_config()
+    open_page(reloaded, "train")
+    assert reloaded.number_input(key="keep.train.train.epochs").value == 7
+
+    lost = new_app()
+    lost.query_params[SESSION_PARAM] = "x" * 24  # a session the server never knew
+    open_page(lost, "data")
+    shown = " ".join(texts_of(lost).split())
+    assert " ".join(RESET_NOTICE.split()) in shown
+    assert "Active run: none yet" in texts_of(lost)
