@@ -196,3 +196,24 @@ def test_the_training_process_never_runs_the_servers_main_script(tmp_path, monke
         trainer.shutdown()
     assert sys.modules["__main__"] is stand_in
     assert not marker.exists()
+
+
+def test_jobs_belong_to_their_session_and_finished_ones_are_pruned(
+    uci_small, tmp_path, new_manager, monkeypatch
+):
+    """Found: every job kept its dataset for the server's life, the job list was never
+    pruned, and every session saw every job."""
+    manager = new_manager(tmp_path)
+    first = manager.submit(uci_small, tiny_config(), session="alice")
+    assert manager.wait(first.job_id, timeout=240).status == "finished"
+    assert first.dataset is None  # a finished job releases its data
+    monkeypatch.setattr("pipeline.jobs.MAX_FINISHED_JOBS", 3)
+    cached = [manager.submit(uci_small, tiny_config(), session="bob") for _ in range(5)]
+    assert all(job.snapshot().status == "cached" and job.dataset is None for job in cached)
+    assert len(manager.jobs()) <= 4  # the newest finished ones, and nothing else
+    assert manager.get(first.job_id) is None  # pruned: its run stays on disk
+    assert {job.session for job in manager.jobs_of("bob")} == {"bob"}
+    assert manager.jobs_of("alice") == [] and manager.others_busy("bob") == 0
+    monkeypatch.setattr("pipeline.jobs.FINISHED_JOBS_KEPT_S", 0.0)
+    manager.submit(uci_small, tiny_config(), session="carol")
+    assert [job.session for job in manager.jobs()] == ["carol"]
