@@ -4,8 +4,10 @@ Every function here is pure: plain data (dicts, lists, DataFrames) in, a
 ``plotly.graph_objects.Figure`` out. No Streamlit, no TensorFlow, so the
 figures can be unit-tested and reused by the CLI or a notebook.
 
-Texts that come from a dataset (labels, publishers) only ever reach plotly as
-data values, which plotly renders as text, never as HTML.
+Plotly reads pseudo-HTML (``<b>``, ``<a href>``...) in every label, tick,
+legend, title and hover text, so every string that comes from a dataset, a file,
+a saved run or a visitor (class names, publishers, words, run labels, model
+family) goes through :func:`ui.text.plotly_text` here, and shows as typed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from ui.text import plotly_text
+
 #: One colour per class position, stable across every chart of the app.
 PALETTE: tuple[str, ...] = tuple(px.colors.qualitative.Safe)
 #: Train vs validation colours in the curves.
@@ -27,8 +31,8 @@ _LAYOUT: dict[str, Any] = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
 
 def _display(label: str, label_names: Mapping[str, str] | None) -> str:
     if label_names and label in label_names:
-        return str(label_names[label])
-    return str(label)
+        return plotly_text(label_names[label])
+    return plotly_text(label)
 
 
 def _color_map(names: Sequence[str]) -> dict[str, str]:
@@ -153,9 +157,9 @@ def top_items_bar(
     ``{name: count}`` mapping.
     """
     if isinstance(items, Mapping):
-        pairs = [(str(k), int(v)) for k, v in items.items()]
+        pairs = [(plotly_text(k), int(v)) for k, v in items.items()]
     else:
-        pairs = [(str(item[name_key]), int(item[count_key])) for item in items]
+        pairs = [(plotly_text(item[name_key]), int(item[count_key])) for item in items]
     frame = pd.DataFrame(pairs, columns=[name_key, count_key])
     fig = px.bar(frame, x=count_key, y=name_key, orientation="h", text=count_key, title=title)
     fig.update_traces(texttemplate="%{text:,}", marker_color=TRAIN_COLOR)
@@ -249,7 +253,9 @@ def compare_curves(
         frame = history_frame(history)
         if metric in frame:
             rows.append(
-                pd.DataFrame({"epoch": frame["epoch"], metric: frame[metric], "run": run_label})
+                pd.DataFrame(
+                    {"epoch": frame["epoch"], metric: frame[metric], "run": plotly_text(run_label)}
+                )
             )
     data = pd.concat(rows) if rows else pd.DataFrame({"epoch": [], metric: [], "run": []})
     fig = px.line(data, x="epoch", y=metric, color="run", markers=True, title=metric)
@@ -266,6 +272,7 @@ def metrics_vs_baseline(
 
     ``family`` names the model's bars (a model family name, e.g. ``ngram_bag``).
     """
+    family = plotly_text(family)
     rows = []
     for who, values in ((family, model), ("TF-IDF baseline", baseline or {})):
         for metric in ("accuracy", "macro_f1"):
@@ -298,7 +305,8 @@ def confusion_matrix_heatmap(
 
     With ``normalize=True`` each row is divided by its total (recall per class).
     """
-    values = pd.DataFrame(matrix, index=list(labels), columns=list(labels), dtype="float64")
+    names = [plotly_text(label) for label in labels]
+    values = pd.DataFrame(matrix, index=names, columns=names, dtype="float64")
     if normalize:
         totals = values.sum(axis=1).replace(0, 1)
         values = values.div(totals, axis=0)
@@ -318,7 +326,10 @@ def confusion_matrix_heatmap(
 def probability_bar(probabilities: Mapping[str, float]) -> go.Figure:
     """Horizontal bar of class probabilities, highest first, predicted class highlighted."""
     frame = pd.DataFrame(
-        {"class": [str(k) for k in probabilities], "probability": list(probabilities.values())}
+        {
+            "class": [plotly_text(k) for k in probabilities],
+            "probability": list(probabilities.values()),
+        }
     ).sort_values("probability", ascending=False)
     top = frame["class"].iloc[0] if not frame.empty else None
     colors = [TRAIN_COLOR if name == top else "#b8c2d6" for name in frame["class"]]
@@ -348,7 +359,7 @@ def word_importance_bar(importance: Sequence[tuple[str, float]]) -> go.Figure:
     gives them (the drop in the predicted class's log-odds without the word).
     """
     frame = pd.DataFrame(list(importance), columns=["word", "importance"])
-    frame["position"] = [f"{i + 1}. {w}" for i, w in enumerate(frame["word"])]
+    frame["position"] = [f"{i + 1}. {plotly_text(w)}" for i, w in enumerate(frame["word"])]
     colors = [TRAIN_COLOR if v >= 0 else VAL_COLOR for v in frame["importance"]]
     fig = go.Figure(go.Bar(x=frame["position"], y=frame["importance"], marker_color=colors))
     fig.update_layout(
@@ -366,6 +377,7 @@ def runs_metric_bars(rows: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
     ``rows`` has a ``run`` column and one column per metric name.
     """
     present = [m for m in metrics if m in rows]
+    rows = rows.assign(run=[plotly_text(run) for run in rows["run"]])
     long = rows.melt(id_vars=["run"], value_vars=present, var_name="metric", value_name="value")
     fig = px.bar(
         long,

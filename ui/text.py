@@ -10,6 +10,7 @@ escape before any of them), which also disarms Streamlit's ``:color[...]``,
 
 from __future__ import annotations
 
+import html
 import string
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -28,6 +29,18 @@ def escape_markdown(text: object) -> str:
     """
     plain = " ".join(str(text).split())
     return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in plain)
+
+
+def plotly_text(text: object) -> str:
+    """``text`` as a plotly label that shows it as typed.
+
+    Plotly reads ``<b>``, ``<i>``, ``<br>``, ``<sup>``, ``<span>`` and ``<a href>``
+    in every label, tick, legend entry, title and hover text as markup (a link
+    is clickable), so every string from a dataset, a file or a visitor goes
+    through here: ``&``, ``<`` and ``>`` become entities, which plotly shows
+    literally.
+    """
+    return html.escape(str(text), quote=False)
 
 
 def _pairs(importance: Iterable[Any]) -> list[tuple[str, float]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -260,3 +263,61 @@ def test_the_live_panel_keeps_its_place_when_stop_is_pressed():
     assert not at.exception and not at.button
     assert "Stopping (" in " ".join(w.value for w in at.warning)
     assert running is not None and _path_of(at.main, "**Job 1") == running
+
+
+MARKUP = [
+    '<a href="https://example.com">Click</a>',
+    "<b>bold</b>",
+    "<i>it</i><br><sup>up</sup>",
+    "<span style='color:red'>red</span>",
+]
+
+
+def _strings(node) -> list[str]:
+    """Every string in a figure's data and layout (decoded, as plotly will read it), but
+    plotly express's own hover templates (``name=%{x}<br>rows=%{y}``)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [
+            s
+            for key, value in node.items()
+            if not key.endswith("template")
+            for s in _strings(value)
+        ]
+    if isinstance(node, (list, tuple)):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+def _markup_in(fig) -> list[str]:
+    """Tags from MARKUP that survive, unescaped, anywhere in a figure."""
+    text = " ".join(_strings(json.loads(fig.to_json())))
+    return [tag for tag in ("<a ", "<b>", "<i>", "<br>", "<sup>", "<span") if tag in text]
+
+
+def test_no_figure_renders_markup_from_data_or_a_visitor():
+    """Found: plotly turned <a href>, <b>, <i>, <br>, <sup> and <span> in labels,
+    publishers, typed words and an imported run's family into markup (a link was
+    clickable)."""
+    names = {f"c{i}": label for i, label in enumerate(MARKUP)}
+    counts = {code: 10 + i for i, code in enumerate(names)}
+    history = [{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}]
+    figures_built = [
+        figures.class_distribution_bar(counts, names),
+        figures.class_distribution_before_after(counts, counts, names),
+        figures.top_items_bar({label: 3 for label in MARKUP}),
+        figures.compare_curves({label: history for label in MARKUP}),
+        figures.metrics_vs_baseline({"accuracy": 0.9}, {"accuracy": 0.8}, family=MARKUP[0]),
+        figures.confusion_matrix_heatmap(MARKUP, [[1] * 4] * 4),
+        figures.probability_bar({label: 0.25 for label in MARKUP}),
+        figures.word_importance_bar([(label, 0.1) for label in MARKUP]),
+        figures.runs_metric_bars(
+            pd.DataFrame({"run": MARKUP, "test accuracy": [0.9] * 4}), ["test accuracy"]
+        ),
+    ]
+    for fig in figures_built:
+        assert _markup_in(fig) == [], fig.layout.title.text
+    # and the text still reads as typed, as entities plotly shows literally
+    shown = _strings(json.loads(figures.probability_bar({"<b>bold</b>": 1.0}).to_json()))
+    assert "&lt;b&gt;bold&lt;/b&gt;" in shown
