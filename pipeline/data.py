@@ -25,6 +25,7 @@ import hashlib
 import io
 import string
 import warnings
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,6 +166,7 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTab
     """
     data, name, limit = _read_source(source, name)
     data = _gunzip_if_needed(data, name, limit)
+    data, name = _unzip_if_one_csv(data, name, limit)
     _reject_binary_formats(data, name)
     data, encoding, notes = _decode_to_utf8(data, name)
     if not data or data.isspace():
@@ -234,12 +236,85 @@ def _gunzip_if_needed(data: bytes, name: str, limit: int | None) -> bytes:
     return out
 
 
-def _reject_binary_formats(data: bytes, name: str) -> None:
-    """Refuse spreadsheets, archives and other binary files with a fix."""
-    if data.startswith(b"PK\x03\x04"):
+_PICK_HINT = "upload the CSV of texts and labels instead"
+#: Files people upload by mistake, by their first bytes: what to call them, what to do.
+_KNOWN_BINARIES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", _PICK_HINT),
+    (b"\xff\xd8\xff", "a JPEG image", _PICK_HINT),
+    (b"GIF87a", "a GIF image", _PICK_HINT),
+    (b"GIF89a", "a GIF image", _PICK_HINT),
+    (b"%PDF-", "a PDF document", f"{_PICK_HINT}, or open it and {_EXPORT_HINT}"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel 97-2003 workbook (or another old Office file)",
+        f"open it and {_EXPORT_HINT}",
+    ),
+    (b"PAR1", "a Parquet file", _EXPORT_HINT),
+    (b"PK\x05\x06", "an empty ZIP archive", "zip the CSV itself, or upload it as it is"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "upload the CSV, or a .zip or .gz of it"),
+    (b"Rar!", "a RAR archive", "upload the CSV, or a .zip or .gz of it"),
+    (b"BZh", "a bzip2-compressed file", "upload the CSV, or a .zip or .gz of it"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", "upload the CSV, or a .zip or .gz of it"),
+)
+#: Names of the text files a ZIP upload may hold (exactly one of them).
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _unzip_if_one_csv(data: bytes, name: str, limit: int | None) -> tuple[bytes, str]:
+    """A ZIP archive's one CSV (``"data.zip › headlines.csv"`` as its name); an Office
+    file, or an archive holding anything but exactly one CSV, is refused with what it
+    holds."""
+    if not data.startswith(b"PK\x03\x04"):
+        return data, name
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
         raise DatasetError(
-            f"{name} is a ZIP archive or an Excel workbook, not a CSV; open it and {_EXPORT_HINT}."
-        )
+            f"{name} looks like a ZIP archive but cannot be opened; zip it again or upload "
+            "the plain CSV."
+        ) from None
+    with archive:
+        files = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and not info.filename.startswith(("__MACOSX/", "."))
+        ]
+        names = [info.filename for info in files]
+        excel = any(n.startswith("xl/") for n in names)
+        if excel or "[Content_Types].xml" in names:
+            kind = "an Excel workbook" if excel else "an Office document"
+            raise DatasetError(f"{name} is {kind}, not a CSV; open it and {_EXPORT_HINT}.")
+        texts = [info for info in files if info.filename.lower().endswith(_TEXT_SUFFIXES)]
+        if len(files) != 1 or len(texts) != 1:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "") or "nothing"
+            raise DatasetError(
+                f"{name} holds {len(files)} file{'' if len(files) == 1 else 's'} ({shown}); "
+                "a ZIP upload must hold exactly one CSV. Zip just the CSV, or upload it as it is."
+            )
+        (member,) = texts
+        inner = f"{name} › {member.filename}"
+        if limit is not None and member.file_size > limit:
+            _check_size(member.file_size, inner)
+        try:
+            with archive.open(member) as stream:
+                out = stream.read() if limit is None else stream.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+            raise DatasetError(
+                f"{inner} could not be unpacked ({exc}); zip it again or upload the plain CSV."
+            ) from None
+    if limit is not None:
+        _check_size(len(out), inner)
+    return out, inner
+
+
+def _reject_binary_formats(data: bytes, name: str) -> None:
+    """Refuse images, documents, spreadsheets, archives and other binary files by name,
+    with a fix."""
+    for magic, kind, hint in _KNOWN_BINARIES:
+        if data.startswith(magic):
+            raise DatasetError(f"{name} is {kind}, not a CSV; {hint}.")
+    if data[8:12] == b"WEBP" and data.startswith(b"RIFF"):
+        raise DatasetError(f"{name} is a WebP image, not a CSV; {_PICK_HINT}.")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return
     head = data[:_SNIFF_BYTES]

@@ -28,7 +28,11 @@ UPLOAD_ERROR_KEY = "sidebar.upload_error"
 COLUMN_PICK_KEY = "sidebar.column_pick"
 BUNDLED, UPLOAD = "bundled", "upload"
 _CHOICE_LABELS = {BUNDLED: "Bundled UCI News Aggregator", UPLOAD: "Upload a CSV"}
-UPLOAD_TYPES = ["csv", "gz", "tsv", "txt"]
+#: No type filter on the uploader: its refusal shows only on hover and leaves the previous
+#: file's message in place. Every file reaches ``pipeline.data.read_table`` instead, which
+#: reads a CSV, a .gz or a .zip of one CSV, and names anything else (an image, a PDF, a
+#: workbook) with what to do.
+UPLOAD_TYPES = None
 
 
 def render_sidebar() -> None:
@@ -59,7 +63,7 @@ def _dataset_picker() -> None:
         _try_activate_upload(pending)
     if choice == UPLOAD:
         uploaded = st.file_uploader(
-            "CSV or CSV.gz with a text column and a label column",
+            "CSV (or a .gz or .zip of one) with a text column and a label column",
             type=UPLOAD_TYPES,
             key=UPLOAD_KEY,
             help="Headlines (or any short texts) in one column, their category in another.",

@@ -39,7 +39,7 @@ def test_upload_with_recognised_columns_becomes_active(runs_dir, small_source):
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
-        ("garbage.bin", "isn't a readable text CSV"),
+        ("garbage.bin", "garbage.csv is a PNG image, not a CSV"),
         ("one_class.csv", "single class"),
         ("header_only.csv", "no data rows"),
         ("empty.csv", "empty"),
@@ -105,7 +105,7 @@ def test_pending_upload_in_session_state_is_checked_like_an_upload(runs_dir, sma
     )
     at.run()
     assert not at.exception
-    assert any("isn't a readable text CSV" in unescape(e.value) for e in at.sidebar.get("error"))
+    assert any("is a PNG image" in unescape(e.value) for e in at.sidebar.get("error"))
     assert rows_shown(at) == "2,826"
 
 
@@ -116,3 +116,39 @@ def test_switching_back_to_bundled(runs_dir, small_source):
     at.sidebar.radio[0].set_value("bundled").run()
     assert_clean(at)
     assert rows_shown(at) == "422,937"
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_each_kind_of_upload_is_read_or_named_for_what_it_is(runs_dir, small_source):
+    """Found: data.zip was refused by the uploader's type filter (on hover only, with the
+    previous file's message still shown); a PNG renamed .csv got a generic message."""
+    csv = (FIXTURES / "custom_headlines.csv").read_bytes()
+    at = new_app(small_source).run()
+    at = upload(at, "bad.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    errors = [unescape(e.value) for e in at.sidebar.get("error")]
+    assert errors == [
+        "bad.png is a PNG image, not a CSV; upload the CSV of texts and labels instead. "
+        "Still using the previous dataset: uci_small.csv."
+    ]
+    # the next file's message replaces it, and names that file
+    at.sidebar.get("file_uploader")[0].set_value(("report.pdf", b"%PDF-1.7\n", "application/pdf"))
+    at.run()
+    errors = [unescape(e.value) for e in at.sidebar.get("error")]
+    assert len(errors) == 1 and errors[0].startswith("report.pdf is a PDF document")
+    # a zip of one CSV is read, and is then the active dataset
+    data_zip = _zip_of({"custom_headlines.csv": csv})
+    at.sidebar.get("file_uploader")[0].set_value(("data.zip", data_zip, "application/zip"))
+    at.run()
+    assert_clean(at)
+    assert "Active: **data.zip**" in sidebar_text(at)
+    assert rows_shown(at) == "300"

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import time
 import zipfile
 from collections import Counter
@@ -193,7 +194,9 @@ def test_header_only_file_lists_the_header():
 
 def test_binary_garbage_is_not_a_text_csv():
     with pytest.raises(DatasetError, match=r"isn't a readable text CSV.*CSV \(UTF-8\)"):
-        read_table(GARBAGE_BIN)
+        read_table(bytes(range(256)) * 8, name="noise.csv")
+    with pytest.raises(DatasetError, match=r"garbage\.bin is a PNG image, not a CSV"):
+        read_table(GARBAGE_BIN)  # the fixture starts like a PNG
 
 
 def test_excel_or_zip_file_is_refused_with_the_fix():
@@ -477,3 +480,50 @@ def test_raw_table_holds_only_strings():
     assert isinstance(raw, RawTable)
     assert raw.frame.map(lambda value: isinstance(value, str)).all().all()
     assert raw.frame["n"].tolist() == ["1", "2.5"]
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_or_gzipped_zip_of_one_csv_is_read_and_named(uci_small_path):
+    """Found: data.zip was refused ("application/zip files are not allowed")."""
+    from pipeline.data import read_table
+
+    csv = uci_small_path.read_bytes()
+    plain = read_table(csv, name="headlines.csv")
+    for archive, name in (
+        (_zip_of({"headlines.csv": csv}), "data.zip"),
+        (_zip_of({"__MACOSX/._x": b"junk", "sub/headlines.csv": csv}), "mac.zip"),
+        (gzip.compress(_zip_of({"headlines.csv": csv})), "data.zip.gz"),
+    ):
+        table = read_table(archive, name=name)
+        assert table.name.startswith(f"{name} › ") and table.frame.equals(plain.frame)
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (_zip_of({"a.csv": b"x,y\n1,2\n", "b.csv": b"x,y\n1,2\n"}), "holds 2 files (a.csv, b.csv)"),
+        (_zip_of({"notes.docx": b"x"}), "holds 1 file (notes.docx)"),
+        (_zip_of({"[Content_Types].xml": b"x", "xl/workbook.xml": b"x"}), "is an Excel workbook"),
+        (b"PK\x05\x06" + b"\0" * 18, "is an empty ZIP archive"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "is a PNG image, not a CSV; upload the CSV"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 64, "is a JPEG image"),
+        (b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", "is a PDF document"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "is an Excel 97-2003 workbook"),
+        (b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 32, "is a WebP image"),
+    ],
+)
+def test_images_documents_workbooks_and_odd_archives_are_named(content, said):
+    """Found: a PNG renamed .csv got the generic "isn't a readable text CSV"."""
+    from pipeline.data import read_table
+    from pipeline.errors import DatasetError
+
+    with pytest.raises(DatasetError, match=re.escape(said)) as caught:
+        read_table(content, name="just_uploaded.csv")
+    assert str(caught.value).startswith("just_uploaded.csv")  # the file just uploaded
