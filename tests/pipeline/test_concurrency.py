@@ -1,0 +1,51 @@
+"""One shared Predictor under concurrent use, as the app's cached predictor is used by
+every visitor at once: the same answers as one by one, also while a training runs."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from training_support import tiny_config
+
+from pipeline.predict import Predictor
+from pipeline.registry import RunRegistry
+from pipeline.train import train_run
+
+pytestmark = pytest.mark.training
+
+
+def test_fifty_concurrent_predictions_equal_the_same_ones_made_one_by_one(
+    trained_run, runs_dir, uci_small, tmp_path
+):
+    result, _ = trained_run
+    predictor = Predictor.from_run(RunRegistry(runs_dir), result.run_id)
+    texts = uci_small.frame["text"].tolist()[:50]
+    one_by_one = [predictor.probabilities([text])[0] for text in texts]
+
+    def predict(index: int) -> np.ndarray:
+        return predictor.probabilities([texts[index]])[0]
+
+    training_done = threading.Event()
+
+    def train_beside() -> None:
+        try:
+            train_run(uci_small, tiny_config(epochs=2), runs_dir=tmp_path)
+        finally:
+            training_done.set()
+
+    trainer = threading.Thread(target=train_beside)
+    trainer.start()
+    try:
+        rounds = 0
+        while rounds < 2 or not training_done.is_set():  # at least twice, and until it ends
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                together = list(pool.map(predict, range(len(texts))))
+            for alone, concurrent in zip(one_by_one, together, strict=True):
+                np.testing.assert_allclose(concurrent, alone, rtol=0, atol=1e-6)
+            rounds += 1
+    finally:
+        trainer.join(timeout=300)
+    assert training_done.is_set()
