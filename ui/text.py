@@ -11,11 +11,16 @@ escape before any of them), which also disarms Streamlit's ``:color[...]``,
 from __future__ import annotations
 
 import html
+import re
 import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 _PUNCTUATION = frozenset(string.punctuation)
+#: U+2060 WORD JOINER: invisible, and it breaks the patterns GFM turns into links by
+#: itself (``https://...``, ``www.``, ``name@host``), which backslashes do not disarm.
+_WORD_JOINER = "\u2060"
+_AUTOLINK_STARTS = re.compile(r"(?i)(https?|ftp|mailto|www)(?=\\[:.])|(?=\\@)")
 
 #: Streamlit Markdown background colours for words that pushed towards / against the prediction.
 POSITIVE_COLOR, NEGATIVE_COLOR = "green", "red"
@@ -25,10 +30,13 @@ def escape_markdown(text: object) -> str:
     """``text`` with every ASCII punctuation character backslash-escaped.
 
     Whitespace runs (newlines included) collapse to one space, so a text can
-    never start a heading, a list or a code block.
+    never start a heading, a list or a code block; an invisible word joiner
+    after ``https``/``www`` and before ``@`` keeps GFM from making a link of a
+    URL or an e-mail address.
     """
     plain = " ".join(str(text).split())
-    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in plain)
+    escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in plain)
+    return _AUTOLINK_STARTS.sub(lambda m: (m.group(1) or "") + _WORD_JOINER, escaped)
 
 
 def plotly_text(text: object) -> str:

@@ -321,3 +321,15 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
     # and the text still reads as typed, as entities plotly shows literally
     shown = _strings(json.loads(figures.probability_bar({"<b>bold</b>": 1.0}).to_json()))
     assert "&lt;b&gt;bold&lt;/b&gt;" in shown
+
+
+def test_escaped_markdown_never_autolinks_a_url_or_an_email_address():
+    """Found: a typed `<a href='https://example.com'>link</a>` became a clickable link in
+    "Words that drove it": GFM makes links of bare URLs whatever the backslashes."""
+    escaped = escape_markdown("href='https://example.com'>link</a> www.example.org me@example.com")
+    plain = escaped.replace("\\", "")
+    for pattern in ("https://", "www.", "me@"):
+        assert pattern not in plain
+    assert plain.replace("\u2060", "") == (
+        "href='https://example.com'>link</a> www.example.org me@example.com"
+    )
