@@ -151,3 +151,40 @@ def test_labels_publishers_and_a_typed_headline_never_become_markup(page: Page) 
 
     goto_page(page, "Runs")
     _assert_nothing_injected(page, "Runs")
+
+
+def _zip_of(name: str, data: bytes) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_each_kind_of_upload_is_read_or_named_in_the_browser(page: Page) -> None:
+    """A zip of one CSV is read; an image and a PDF are named for what they are, in a
+    message that names the file just uploaded; the previous dataset stays active."""
+    side = sidebar(page)
+    side.get_by_test_id("stRadioOption").filter(has_text="Upload a CSV").click()
+    wait_for_app_idle(page)
+    dropzone = side.get_by_test_id("stFileUploaderDropzoneInput")
+    error = side.get_by_test_id("stAlertContentError")
+    for name, mime, data, said in (
+        ("photo.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "is a PNG image"),
+        ("report.pdf", "application/pdf", b"%PDF-1.7\n%\xe2\xe3\n", "is a PDF document"),
+    ):
+        dropzone.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+        wait_for_app_idle(page)
+        expect(error).to_have_count(1)
+        expect(error).to_contain_text(f"{name} {said}")
+        expect(error).to_contain_text("Still using the previous dataset")
+        expect(side).to_contain_text("Active: UCI News Aggregator (bundled)")
+    archive = _zip_of("headlines.csv", FIXTURE.read_bytes())
+    dropzone.set_input_files(
+        files=[{"name": "data.zip", "mimeType": "application/zip", "buffer": archive}]
+    )
+    wait_for_app_idle(page)
+    expect(side).to_contain_text("Active: data.zip")
+    expect(error).to_have_count(0)
+    assert_no_exception(page)

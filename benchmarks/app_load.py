@@ -1,0 +1,171 @@
+"""Many visitors typing headlines into the Playground at once: latency and errors.
+
+The app under ``streamlit run`` (as the README starts it) serves a run trained
+beforehand by the CLI (the default ``fast`` preset on the committed small UCI
+fixture, a few seconds). For N = 1, 5 and 10, N headless Chromium pages (one
+browser context, so one Streamlit session, each) open the Playground, then all
+type headlines at the same time, one after another, each waiting for its answer.
+A prediction's latency runs from the Enter key to the page showing the predicted
+category for that headline with the script run over. Errors: a prediction not
+shown within 60 s, or an exception on the page.
+
+    .venv/bin/python benchmarks/app_load.py [--pages 1 5 10] [--headlines 10]
+
+Writes ``benchmarks/results/app_load.json`` and ``.md``; prints the table. The
+figure to watch: p95 at N = 10 against p95 at N = 1 (target: under 3x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_speed import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, _python
+
+RESULTS = ROOT / "benchmarks" / "results"
+DATA = ROOT / "tests" / "fixtures" / "uci_small.csv"
+HEADLINES = [
+    "Stocks fall as oil prices climb",
+    "New study links coffee to longer life",
+    "Apple unveils a new iPhone with a bigger screen",
+    "Box office: superhero sequel tops the weekend",
+    "Central bank holds interest rates steady",
+    "Measles cases rise across the country",
+    "Google buys a robotics start-up",
+    "Pop star announces a world tour",
+    "Euro slips against the dollar after jobs data",
+    "Scientists find water on a distant planet",
+]
+ANSWER_TIMEOUT_MS = 60_000
+
+
+def _train_run(runs_dir: Path) -> None:
+    subprocess.run(
+        [_python(), "-m", "pipeline", "train", "--data", str(DATA), "--runs-dir", str(runs_dir)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _open_playground(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    await page.goto(f"{url}/playground")
+    await page.get_by_label("Headline").wait_for(state="visible", timeout=120_000)
+    await _idle(page)
+    return page
+
+
+async def _idle(page) -> None:
+    await page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=ANSWER_TIMEOUT_MS
+    )
+    await page.get_by_test_id("stStatusWidget").wait_for(
+        state="detached", timeout=ANSWER_TIMEOUT_MS
+    )
+
+
+async def _type_headlines(page, headlines: list[str]) -> tuple[list[float], int]:
+    """Latency of each headline's answer, and the number that failed."""
+    latencies, errors = [], 0
+    box = page.get_by_label("Headline")
+    words = page.get_by_text("Words that drove it")
+    for headline in headlines:
+        await box.fill(headline)
+        started = time.perf_counter()
+        await box.press("Enter")
+        try:
+            # the answer for this headline: the word list shows its first word
+            first_word = headline.split()[0]
+            await words.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+            await (
+                page.get_by_test_id("stMarkdownContainer")
+                .filter(has_text=first_word)
+                .first.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+            )
+            await _idle(page)
+            if await page.get_by_test_id("stException").count():
+                raise RuntimeError("an exception on the page")
+            latencies.append(time.perf_counter() - started)
+        except Exception:  # a timeout or an exception: counted, the run goes on
+            errors += 1
+    return latencies, errors
+
+
+async def _round(url: str, pages: int, count: int) -> dict[str, object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            opened = [await _open_playground(browser, url) for _ in range(pages)]
+            work = [
+                _type_headlines(page, [HEADLINES[(i + k) % len(HEADLINES)] for k in range(count)])
+                for i, page in enumerate(opened)
+            ]
+            started = time.perf_counter()
+            results = await asyncio.gather(*work)
+            wall = time.perf_counter() - started
+        finally:
+            await browser.close()
+    latencies = sorted(value for values, _ in results for value in values)
+    errors = sum(failed for _, failed in results)
+
+    def quantile(q: float) -> float:
+        if not latencies:
+            return float("nan")
+        return latencies[min(len(latencies) - 1, round(q * (len(latencies) - 1)))]
+
+    return {
+        "pages": pages,
+        "predictions": len(latencies),
+        "errors": errors,
+        "p50_s": round(statistics.median(latencies), 3) if latencies else None,
+        "p95_s": round(quantile(0.95), 3),
+        "max_s": round(latencies[-1], 3) if latencies else None,
+        "wall_s": round(wall, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, nargs="+", default=[1, 5, 10])
+    parser.add_argument("--headlines", type=int, default=10, help="per page")
+    parser.add_argument("--output", default="app_load")
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="app-load-") as tmp:
+        runs_dir = Path(tmp) / "runs"
+        _train_run(runs_dir)
+        server = AppServer(runs_dir, Path(tmp) / "server.log")
+        try:
+            for pages in args.pages:
+                rows.append(asyncio.run(_round(server.url, pages, args.headlines)))
+                print(rows[-1], flush=True)
+        finally:
+            server.stop()
+    base = rows[0]["p95_s"]
+    for row in rows:
+        row["p95_vs_first"] = round(row["p95_s"] / base, 2) if base else None
+    header = list(rows[0])
+    table = "| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n"
+    table += "\n".join("| " + " | ".join(str(row[key]) for key in header) + " |" for row in rows)
+    print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (RESULTS / f"{args.output}.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
