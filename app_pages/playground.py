@@ -12,11 +12,12 @@ from ui.playground import (
     BATCH_RESULT,
     EXAMPLES,
     TEXT_KEY,
+    explain,
     read_batch_file,
     score_batch,
     set_example,
 )
-from ui.resources import get_predictor
+from ui.resources import get_predictor, get_registry
 from ui.runs import pick_run, runs_or_stop
 from ui.text import escape_markdown, highlight_words, importance_pairs
 
@@ -44,8 +45,8 @@ text = st.text_input(
 
 if text and text.strip():
     with report_errors() as outcome:
-        probabilities = predictor.predict_one(text)
-        importance = predictor.word_importance(text)
+        created_at = get_registry().run_info(run_id).created_at
+        probabilities, importance = explain(predictor, run_id, created_at, text)
     if outcome.ok:
         predicted, confidence = next(iter(probabilities.items()))
         left, right = st.columns([1, 2])
@@ -64,7 +65,8 @@ if text and text.strip():
                 f"{escape_markdown(predicted)}; :red-background[red]: pushed against it."
             )
         right.plotly_chart(figures.probability_bar(probabilities), key="proba")
-        with st.expander("Word importance in detail"):
+        # A toggle, not an expander: the chart is built and drawn only when asked for.
+        if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
             st.plotly_chart(
                 figures.word_importance_bar(importance_pairs(importance)), key="importance"
             )

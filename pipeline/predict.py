@@ -119,6 +119,18 @@ class Predictor:
         order = np.argsort(-row)
         return {self.label_names[self.classes[i]]: float(row[i]) for i in order}
 
+    def explain(self, text: str) -> tuple[dict[str, float], list[WordImportance]]:
+        """:meth:`predict_one` and :meth:`word_importance` of ``text`` from one batched
+        model call (the text and its leave-one-word-out variants)."""
+        if not standardize([_as_text(text)])[0].split():
+            raise PredictionError("Type a headline with at least one word to get a prediction.")
+        words = _as_text(text).split()
+        variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
+        scores = self.probabilities([text, *variants])
+        order = np.argsort(-scores[0])
+        probabilities = {self.label_names[self.classes[i]]: float(scores[0][i]) for i in order}
+        return probabilities, _importance(words, scores)
+
     def word_importance(self, text: str) -> list[WordImportance]:
         """Leave-one-word-out importance of each word of ``text``, in text order.
 
@@ -133,12 +145,17 @@ class Predictor:
         if not words:
             raise PredictionError("Type a headline with at least one word to explain it.")
         variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
-        scores = self.probabilities([text, *variants])
-        top = int(scores[0].argmax())
-        p = np.clip(scores[:, top].astype(np.float64), 1e-7, 1 - 1e-7)
-        log_odds = np.log(p / (1 - p))
-        drops = log_odds[0] - log_odds[1:]
-        return [WordImportance(w, float(d)) for w, d in zip(words, drops)]
+        return _importance(words, self.probabilities([text, *variants]))
+
+
+def _importance(words: list[str], scores: np.ndarray) -> list[WordImportance]:
+    """Each word's drop in the predicted class's log-odds without it; ``scores``: the
+    text's probabilities, then those of each variant without one word, in order."""
+    top = int(scores[0].argmax())
+    p = np.clip(scores[:, top].astype(np.float64), 1e-7, 1 - 1e-7)
+    log_odds = np.log(p / (1 - p))
+    drops = log_odds[0] - log_odds[1:]
+    return [WordImportance(w, float(d)) for w, d in zip(words, drops, strict=True)]
 
 
 def _as_text(value: object) -> str:

@@ -271,6 +271,19 @@ class RunRegistry:
             )
         return SavedRun(folder, record)
 
+    def run_info(self, run_id: str) -> RunInfo:
+        """Just the run's ``run.json``, checked (cheap: the other documents are not read);
+        :class:`RunNotFoundError` or :class:`RunRecordError` as :meth:`get`."""
+        path = self.path_of(run_id) / "run.json"
+        if not path.is_file():
+            raise RunNotFoundError(f"No saved run {run_id} in {self.root}.")
+        try:
+            return RunInfo.parse(_read_json(path))
+        except RunRecordError as exc:
+            raise RunRecordError(
+                f"Run {run_id} is damaged ({str(exc).rstrip('.')}); delete it and train it again."
+            ) from exc
+
     def find_complete(self, run_id: str) -> SavedRun | None:
         """The run if this server trained it to the end and it is sound, else ``None``.
 

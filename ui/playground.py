@@ -11,7 +11,7 @@ import streamlit as st
 from pipeline.data import guess_columns, read_table
 
 if TYPE_CHECKING:
-    from pipeline.predict import Predictor
+    from pipeline.predict import Predictor, WordImportance
 
 #: The seed notebook's example sentences (the first three verbatim), one click away.
 EXAMPLES: tuple[str, ...] = (
@@ -41,6 +41,25 @@ def read_batch_file(name: str, data: bytes) -> tuple[list[str], str | None]:
     """The uploaded file's columns and the guessed text column."""
     frame, guess = _raw_table(hashlib.sha256(data).hexdigest(), name, data)
     return [str(c) for c in frame.columns], guess
+
+
+#: Explanations kept per server (typed headlines repeat: the examples, a demo's favourites).
+EXPLAINED_KEPT = 512
+
+
+@st.cache_data(show_spinner=False, max_entries=EXPLAINED_KEPT)
+def _explain(
+    run_id: str, created_at: str, text: str, _predictor: Predictor
+) -> tuple[dict[str, float], list[WordImportance]]:
+    return _predictor.explain(text)
+
+
+def explain(
+    predictor: Predictor, run_id: str, created_at: str, text: str
+) -> tuple[dict[str, float], list[WordImportance]]:
+    """``Predictor.explain(text)`` (probabilities by display name, most likely first, and
+    each word's importance), cached per run (its creation date included) and text."""
+    return _explain(run_id, created_at, text, predictor)
 
 
 def score_batch(predictor: Predictor, name: str, data: bytes, text_col: str) -> pd.DataFrame:

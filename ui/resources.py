@@ -70,8 +70,7 @@ def get_predictor(run_id: str) -> Predictor:
     (same id, new files) is loaded afresh.
     """
     registry = get_registry()
-    created_at = registry.get(run_id).run.created_at
-    return _predictor(str(registry.root), run_id, created_at)
+    return _predictor(str(registry.root), run_id, registry.run_info(run_id).created_at)
 
 
 @st.cache_data(show_spinner=False)

@@ -49,3 +49,19 @@ def test_fifty_concurrent_predictions_equal_the_same_ones_made_one_by_one(
     finally:
         trainer.join(timeout=300)
     assert training_done.is_set()
+
+
+def test_explain_is_predict_one_and_word_importance_in_one_call(trained_run, runs_dir):
+    result, _ = trained_run
+    predictor = Predictor.from_run(RunRegistry(runs_dir), result.run_id)
+    text = "Stocks fall as oil prices climb"
+    probabilities, importance = predictor.explain(text)
+    assert list(probabilities) == list(predictor.predict_one(text))
+    np.testing.assert_allclose(
+        list(probabilities.values()), list(predictor.predict_one(text).values()), atol=1e-6
+    )
+    expected = predictor.word_importance(text)
+    assert [w.word for w in importance] == [w.word for w in expected]
+    np.testing.assert_allclose(
+        [w.importance for w in importance], [w.importance for w in expected], atol=1e-5
+    )
