@@ -74,6 +74,22 @@ def _requested_cpu_devices() -> int:
     return count if count >= 2 else 0
 
 
+#: TensorFlow threads of a process that only serves predictions (the app's server).
+SERVING_THREADS = 1
+
+
+def use_serving_threads(threads: int = SERVING_THREADS) -> None:
+    """Give TensorFlow ``threads`` intra-op and inter-op threads; call it before any op
+    runs in a process that only predicts (the app's server). A headline or a small
+    batch gains nothing from a thread pool per core, whose idle threads spin and take
+    CPU from every other visitor's page. No-op once TensorFlow has started."""
+    import tensorflow as tf
+
+    with contextlib.suppress(RuntimeError):  # TensorFlow already initialised: keep it
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def configure_devices() -> None:
     """Set TensorFlow's devices up; idempotent, cheap after the first call.
 

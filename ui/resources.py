@@ -55,12 +55,33 @@ def get_job_manager() -> JobManager:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def _predictor(root: str, run_id: str, created_at: str) -> Predictor:
-    from pipeline.device import configure_devices
+    from pipeline.device import configure_devices, use_serving_threads
     from pipeline.predict import Predictor
 
+    use_serving_threads()  # this process only predicts; trainings run in their own
     configure_devices()  # GPU memory growth before the model loads
+    _keep_keras_state_between_runs()
 
     return Predictor.from_run(RunRegistry(Path(root)), run_id)
+
+
+def _keep_keras_state_between_runs() -> None:
+    """Stop Streamlit from clearing Keras' session after every script run.
+
+    Streamlit calls ``keras.backend.clear_session()`` at the end of each run of
+    any page once Keras is imported (a guard for apps that build models in the
+    script). This server never builds or trains a model (trainings run in their
+    own process); it only predicts with loaded ones, and that clearing (a full
+    ``gc.collect()`` each time) cost about 0.4 s of CPU per Playground answer,
+    most of the server's time under load (``benchmarks/app_load.py``).
+    """
+    import keras
+
+    keras.backend.clear_session = _no_clear_session
+
+
+def _no_clear_session(*args: object, **kwargs: object) -> None:
+    """What ``keras.backend.clear_session`` does in this server: nothing (see above)."""
 
 
 def get_predictor(run_id: str) -> Predictor:
