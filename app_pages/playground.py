@@ -64,7 +64,12 @@ if text and text.strip():
                 ":green-background[green]: pushed towards "
                 f"{escape_markdown(predicted)}; :red-background[red]: pushed against it."
             )
-        right.plotly_chart(figures.probability_bar(probabilities), key="proba")
+        with right:
+            # Native bars, not a plotly figure: drawn at every answer, a chart was most
+            # of a browser's work when many visitors type at once (benchmarks/app_load.py).
+            st.caption("Probability of each class, most likely first")
+            for name, probability in probabilities.items():
+                st.progress(probability, text=f"{escape_markdown(name)} · {probability:.1%}")
         # A toggle, not an expander: the chart is built and drawn only when asked for.
         if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
             st.plotly_chart(

@@ -21,13 +21,12 @@ from apptest_support import (
     FIXTURES,
     ROOT,
     assert_clean,
-    figure_of,
     new_app,
     open_page,
     run_until,
     texts_of,
     tiny_data_config,
-    values,
+    unescape,
 )
 
 from pipeline.registry import RunRegistry
@@ -205,11 +204,10 @@ def test_playground_predicts_with_a_saved_run(runs_dir, small_source, saved_run)
     assert at.text_input(key="keep.playground.text").value == examples[0]
     predicted = {m.label: m.value for m in at.metric}["Predicted category"]
     assert predicted in {"business", "science/tech", "entertainment", "health"}
-    figures = [figure_of(chart) for chart in at.get("plotly_chart")]
-    probabilities = [f for f in figures if f.data and f.data[0].orientation == "h"]
-    assert len(probabilities) == 1
-    assert sum(values(probabilities[0].data[0].x)) == pytest.approx(1.0, abs=1e-3)
-    assert probabilities[0].data[0].y[0] == predicted
+    bars = at.get("progress")
+    assert len(bars) == 4  # one per class, most likely first
+    assert sum(bar.proto.value for bar in bars) == pytest.approx(100, abs=4)  # whole %
+    assert unescape(bars[0].proto.text).startswith(f"{predicted} · ")
 
     # Markdown, HTML and LaTeX in the text are shown as typed, never interpreted.
     tricky = "<b>Stocks</b> *soar* [link](javascript:alert(1)) $5 :fire: `code`"
