@@ -11,7 +11,7 @@ shown within 60 s, or an exception on the page. Each page's first headline warms
 up (the server loads the model once, the page draws its charts the first time) and is
 not counted; the server's CPU seconds for each round are reported beside.
 
-    .venv/bin/python benchmarks/app_load.py [--pages 1 5 10] [--headlines 10]
+    .venv/bin/python benchmarks/app_load.py [--pages 1 5 10] [--headlines 21]
 
 Writes ``benchmarks/results/app_load.json`` and ``.md``; prints the table. The
 figure to watch: p95 at N = 10 against p95 at N = 1 (target: under 3x).
@@ -143,7 +143,7 @@ async def _round(url: str, pages: int, count: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, nargs="+", default=[1, 5, 10])
-    parser.add_argument("--headlines", type=int, default=11, help="per page (first: warm-up)")
+    parser.add_argument("--headlines", type=int, default=21, help="per page (first: warm-up)")
     parser.add_argument("--output", default="app_load")
     args = parser.parse_args()
 
