@@ -35,12 +35,14 @@ format: $(STAMP)
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI
+bench: $(STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI, memory, load
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/models.py
 	$(BIN)/python benchmarks/app_speed.py
+	$(BIN)/python benchmarks/app_memory.py
+	$(BIN)/python benchmarks/app_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output
