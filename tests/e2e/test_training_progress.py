@@ -130,7 +130,7 @@ def _slider_to_end(page: Page, label: str, key: str) -> None:
                 strict=False,
                 reason="known defect, open in issue 11: after a Stop pressed as epoch 2's "
                 "validation ends, the panel can stop redrawing (its clock stops) for 20 s or "
-                "more, then shows the right final state; seen in 2 of about 10 runs",
+                "more, then shows the right final state; seen in 3 of the last 12 runs",
             ),
         ),
     ],
