@@ -7,7 +7,8 @@ Its console output goes to ``test-output/e2e/server.log``; timings measured by t
 are written to ``test-output/e2e/timings.json`` when the session ends.
 
 Playwright is imported inside the fixtures, so this file loads even where Playwright is
-missing; ``test_browser.py`` skips itself in that case (and when Chromium is missing).
+missing; where it or Chromium is missing, the browser test modules are not collected and
+the run's header says why (the only place that checks).
 """
 
 from __future__ import annotations
@@ -46,6 +47,31 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def _browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or ``None``."""
+    if not CHROMIUM_PATH.exists():
+        return (
+            f"{CHROMIUM_PATH} is missing: the browser tests need Debian's chromium "
+            "(run scripts/install-chromium.sh, or set HEADLINE_LAB_CHROMIUM)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package 'playwright' is missing"
+    return None
+
+
+BROWSER_MISSING = _browser_missing()
+#: pytest skips collecting these (their imports need Playwright) where a browser is missing.
+collect_ignore_glob = ["test_*.py"] if BROWSER_MISSING else []
+
+
+def pytest_report_header() -> str | None:
+    return f"browser tests not run: {BROWSER_MISSING}" if BROWSER_MISSING else None
+
+
 #: Seconds the server may take to answer ``/_stcore/health``.
 HEALTH_TIMEOUT_S = 60.0
 

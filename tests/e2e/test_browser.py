@@ -15,7 +15,6 @@ Run: ``.venv/bin/python -m pytest tests/e2e -q -s``.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -24,20 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-
-_CHROMIUM = Path(os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium"))
-if not _CHROMIUM.exists():
-    pytest.skip(
-        f"{_CHROMIUM} is missing: the browser tests need Debian's chromium "
-        "(run scripts/install-chromium.sh, or set HEADLINE_LAB_CHROMIUM)",
-        allow_module_level=True,
-    )
-pytest.importorskip(
-    "playwright.sync_api",
-    reason="the Python package 'playwright' is not installed (pip install -r requirements-dev.txt)",
-)
-
-from browser_helpers import (  # noqa: E402
+from browser_helpers import (
     IDLE_TIMEOUT_MS,
     PAGES,
     VIEWPORT,
@@ -54,7 +40,7 @@ from browser_helpers import (  # noqa: E402
     wait_for_app_idle,
     widget,
 )
-from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect
 
 if TYPE_CHECKING:
     from conftest import AppServer, Timings  # tests/e2e/conftest.py

@@ -11,7 +11,6 @@ Run: ``.venv/bin/python -m pytest tests/e2e/test_training_progress.py -q -s``.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -19,13 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-
-_CHROMIUM = Path(os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium"))
-if not _CHROMIUM.exists():
-    pytest.skip(f"{_CHROMIUM} is missing: the browser tests need it", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the Python package 'playwright' is missing")
-
-from browser_helpers import (  # noqa: E402
+from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     choose_option,
@@ -36,7 +29,7 @@ from browser_helpers import (  # noqa: E402
     wait_for_app_idle,
     widget,
 )
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, Page, expect
 
 if TYPE_CHECKING:
     from conftest import AppServer, Timings  # tests/e2e/conftest.py

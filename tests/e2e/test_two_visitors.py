@@ -4,19 +4,11 @@ finish, and each sees only its own progress, Stop button and run."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-
-_CHROMIUM = Path(os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium"))
-if not _CHROMIUM.exists():
-    pytest.skip(f"{_CHROMIUM} is missing: the browser tests need it", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the Python package 'playwright' is missing")
-
-from browser_helpers import (  # noqa: E402
+from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     choose_option,
@@ -25,7 +17,7 @@ from browser_helpers import (  # noqa: E402
     set_number,
     wait_for_app_idle,
 )
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, Page, expect
 
 if TYPE_CHECKING:
     from conftest import AppServer
