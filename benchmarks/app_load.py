@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import subprocess
 import sys
@@ -31,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_speed import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, _python
+from report import write_rows
 
-RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT / "tests" / "fixtures" / "uci_small.csv"
 HEADLINES = [
     "Stocks fall as oil prices climb",
@@ -163,13 +162,7 @@ def main() -> None:
     base = rows[0]["p95_s"]
     for row in rows:
         row["p95_vs_first"] = round(row["p95_s"] / base, 2) if base else None
-    header = list(rows[0])
-    table = "| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n"
-    table += "\n".join("| " + " | ".join(str(row[key]) for key in header) + " |" for row in rows)
-    print(table)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.output}.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (RESULTS / f"{args.output}.md").write_text(table + "\n")
+    write_rows(rows, args.output)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ stops growing once its first jobs have run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,7 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from report import write_rows  # noqa: E402
+
 DATA = ROOT / "tests" / "fixtures" / "uci_small.csv"
 
 
@@ -97,13 +98,7 @@ def main() -> None:
         finally:
             manager.shutdown()
 
-    header = list(rows[0])
-    table = "| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n"
-    table += "\n".join("| " + " | ".join(str(row[key]) for key in header) + " |" for row in rows)
-    print(table)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.output}.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (RESULTS / f"{args.output}.md").write_text(table + "\n")
+    write_rows(rows, args.output)
 
 
 if __name__ == "__main__":
