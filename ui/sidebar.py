@@ -49,7 +49,10 @@ def render_sidebar() -> None:
 
 
 def _dataset_picker() -> None:
-    state.init_widget(CHOICE_KEY, BUNDLED)
+    # On a session's first run (a reload included) the picker starts where the active
+    # dataset is, so it never says "bundled" beside an uploaded file given back.
+    active_is_upload = state.get_dataset_source().kind == "upload"
+    state.init_widget(CHOICE_KEY, UPLOAD if active_is_upload else BUNDLED)
     choice = st.radio(
         "Source",
         [BUNDLED, UPLOAD],

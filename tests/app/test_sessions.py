@@ -82,6 +82,7 @@ def test_a_reload_gives_the_session_back_and_a_lost_one_says_so(runs_dir, upload
     assert_clean(reloaded)
     assert reloaded.session_state["active_run_id"] == run_id
     assert reloaded.session_state["dataset_source"].name == "my_private_headlines.csv"
+    assert reloaded.sidebar.radio[0].value == "upload"  # the picker agrees with the dataset
     assert reloaded.session_state["data_config"] == tiny_data_config()
     open_page(reloaded, "train")
     assert reloaded.number_input(key="keep.train.train.epochs").value == 7
