@@ -1,0 +1,49 @@
+"""Loading, mapping, validating and inspecting a dataset of short texts with labels.
+
+One module per job, each usable on its own; everything public is re-exported here, so
+``from pipeline.data import ...`` is all callers need. No TensorFlow here.
+
+- :mod:`pipeline.data.reading`: a path or uploaded bytes -> :class:`RawTable` (size limits,
+  gzip and ZIP, known binary formats refused, encodings to UTF-8, delimiter sniffing,
+  parsing).
+- :mod:`pipeline.data.columns`: guessing, resolving and validating the text and label
+  columns; the normalised frame.
+- :mod:`pipeline.data.dataset`: :class:`Dataset`, :func:`load_dataset`,
+  :func:`load_default_dataset` (the bundled UCI file), :func:`fingerprint`.
+- :mod:`pipeline.data.stats`: :func:`inspect_dataset` and :func:`word_counts`.
+
+Every problem a user can cause raises :class:`~pipeline.errors.DatasetError` with a message
+that names the problem and the fix.
+"""
+
+from pipeline.data.columns import LABEL_COLUMN_NAMES, TEXT_COLUMN_NAMES, guess_columns
+from pipeline.data.dataset import (
+    BLANK_CHARACTERS,
+    DEFAULT_DATA_PATH,
+    UCI_LABEL_NAMES,
+    Dataset,
+    fingerprint,
+    load_dataset,
+    load_default_dataset,
+)
+from pipeline.data.reading import MAX_UPLOAD_BYTES, NEWS_CORPORA_COLUMNS, RawTable, read_table
+from pipeline.data.stats import inspect_dataset, word_counts
+
+__all__ = [
+    "BLANK_CHARACTERS",
+    "DEFAULT_DATA_PATH",
+    "LABEL_COLUMN_NAMES",
+    "MAX_UPLOAD_BYTES",
+    "NEWS_CORPORA_COLUMNS",
+    "TEXT_COLUMN_NAMES",
+    "UCI_LABEL_NAMES",
+    "Dataset",
+    "RawTable",
+    "fingerprint",
+    "guess_columns",
+    "inspect_dataset",
+    "load_dataset",
+    "load_default_dataset",
+    "read_table",
+    "word_counts",
+]

@@ -1,0 +1,359 @@
+"""Reading a file into a table of strings: bytes, limits, archives, encodings, parsing.
+
+:func:`read_table` turns a path or uploaded bytes into a :class:`RawTable` (every column as
+strings). It takes a CSV, a gzip-compressed CSV, a ZIP archive holding one CSV, or the
+original tab-separated ``newsCorpora.csv`` without a header; uploads are limited to
+``MAX_UPLOAD_BYTES`` uncompressed; images, documents, workbooks and other archives are
+refused by name; UTF-8 (or UTF-16 with a BOM) is read first, then a Windows-1252 / Latin-1
+fallback; the delimiter is sniffed from the header line (``,``, tab, ``;`` or ``|``).
+
+Every problem a user can cause raises :class:`~pipeline.errors.DatasetError` with a message
+that names the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import warnings
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import DatasetError
+
+#: Largest upload accepted, measured on the uncompressed CSV.
+MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
+
+#: Columns of the original, header-less, tab-separated ``newsCorpora.csv``.
+NEWS_CORPORA_COLUMNS: tuple[str, ...] = (
+    "ID",
+    "TITLE",
+    "URL",
+    "PUBLISHER",
+    "CATEGORY",
+    "STORY",
+    "HOSTNAME",
+    "TIMESTAMP",
+)
+
+_SNIFF_BYTES = 64 * 1024
+_DELIMITERS = (",", "\t", ";", "|")
+_EXPORT_HINT = "export it as CSV (UTF-8) and upload again"
+
+
+@dataclass
+class RawTable:
+    """A file read as a table of strings, before any column mapping.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The file's rows with its original column names; every cell a string (empty string
+        for an empty cell).
+    name : str
+        File name shown to the user.
+    encoding : str
+        ``"utf-8"``, ``"utf-16"``, ``"cp1252"`` or ``"latin-1"``.
+    notes : list of str
+        Things the user should know about how the file was read.
+    layout : str
+        ``"csv"`` or ``"newsCorpora"`` (the original tab-separated file without header).
+    """
+
+    frame: pd.DataFrame
+    name: str
+    encoding: str = "utf-8"
+    notes: list[str] = field(default_factory=list)
+    layout: str = "csv"
+
+
+def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTable:
+    """Read a CSV, a gzip-compressed CSV or the original ``newsCorpora.csv`` as strings.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        A file path, or the bytes of an uploaded file (limited to ``MAX_UPLOAD_BYTES``,
+        uncompressed).
+    name : str, optional
+        Name shown in messages; defaults to the file name (``"uploaded file"`` for bytes).
+
+    Returns
+    -------
+    RawTable
+        Every column as strings, ``""`` for empty cells ("NA" stays the text "NA").
+
+    Raises
+    ------
+    DatasetError
+        Missing file, too big, not text, not parseable, empty, or a header without rows.
+    """
+    data, name, limit = _read_source(source, name)
+    data = _gunzip_if_needed(data, name, limit)
+    data, name = _unzip_if_one_csv(data, name, limit)
+    _reject_binary_formats(data, name)
+    data, encoding, notes = _decode_to_utf8(data, name)
+    if not data or data.isspace():
+        raise DatasetError(f"{name} is empty; upload a CSV with a header row and data rows.")
+    layout = "newsCorpora" if _looks_like_news_corpora(data) else "csv"
+    frame = _parse(data, name, layout)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if layout == "newsCorpora":
+        notes.append(
+            f"{name} was read as the original tab-separated newsCorpora.csv without a header: "
+            f"columns {', '.join(NEWS_CORPORA_COLUMNS)}."
+        )
+    if frame.empty:
+        raise DatasetError(
+            f"{name} has a header ({', '.join(map(str, frame.columns))}) but no data rows; "
+            "upload a file with at least one row per class."
+        )
+    return RawTable(frame=frame, name=name, encoding=encoding, notes=notes, layout=layout)
+
+
+def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str, int | None]:
+    """The file's bytes, its display name and the size limit that applies to it."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        name = name or "uploaded file"
+        _check_size(len(data), name)
+        return data, name, MAX_UPLOAD_BYTES
+    path = Path(source)
+    name = name or path.name
+    if not path.is_file():
+        raise DatasetError(f"No file at {path}; check the path or upload the file instead.")
+    try:
+        return path.read_bytes(), name, None
+    except OSError as exc:
+        raise DatasetError(
+            f"{name} could not be opened ({exc.strerror}); check its permissions."
+        ) from None
+
+
+def _check_size(size: int, name: str) -> None:
+    if size > MAX_UPLOAD_BYTES:
+        raise DatasetError(
+            f"{name} is {size / 2**20:,.0f} MB uncompressed, over the limit of "
+            f"{MAX_UPLOAD_BYTES / 2**20:,.0f} MB; upload a smaller sample of it."
+        )
+
+
+def _gunzip_if_needed(data: bytes, name: str, limit: int | None) -> bytes:
+    """Decompress gzip data (recognised by its magic bytes, whatever the file is called)."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            # Reading one byte past the limit detects an oversized file without
+            # inflating all of it.
+            out = stream.read() if limit is None else stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(
+            f"{name} looks gzip-compressed but could not be decompressed ({exc}); "
+            "compress it again or upload the plain CSV."
+        ) from None
+    if limit is not None and len(out) > limit:
+        raise DatasetError(
+            f"{name} is over {MAX_UPLOAD_BYTES / 2**20:,.0f} MB once decompressed, over the "
+            f"limit of {MAX_UPLOAD_BYTES / 2**20:,.0f} MB; upload a smaller sample of it."
+        )
+    return out
+
+
+_PICK_HINT = "upload the CSV of texts and labels instead"
+#: Files people upload by mistake, by their first bytes: what to call them, what to do.
+_KNOWN_BINARIES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", _PICK_HINT),
+    (b"\xff\xd8\xff", "a JPEG image", _PICK_HINT),
+    (b"GIF87a", "a GIF image", _PICK_HINT),
+    (b"GIF89a", "a GIF image", _PICK_HINT),
+    (b"%PDF-", "a PDF document", f"{_PICK_HINT}, or open it and {_EXPORT_HINT}"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel 97-2003 workbook (or another old Office file)",
+        f"open it and {_EXPORT_HINT}",
+    ),
+    (b"PAR1", "a Parquet file", _EXPORT_HINT),
+    (b"PK\x05\x06", "an empty ZIP archive", "zip the CSV itself, or upload it as it is"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "upload the CSV, or a .zip or .gz of it"),
+    (b"Rar!", "a RAR archive", "upload the CSV, or a .zip or .gz of it"),
+    (b"BZh", "a bzip2-compressed file", "upload the CSV, or a .zip or .gz of it"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", "upload the CSV, or a .zip or .gz of it"),
+)
+#: Names of the text files a ZIP upload may hold (exactly one of them).
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _unzip_if_one_csv(data: bytes, name: str, limit: int | None) -> tuple[bytes, str]:
+    """A ZIP archive's one CSV (``"data.zip › headlines.csv"`` as its name); an Office
+    file, or an archive holding anything but exactly one CSV, is refused with what it
+    holds."""
+    if not data.startswith(b"PK\x03\x04"):
+        return data, name
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DatasetError(
+            f"{name} looks like a ZIP archive but cannot be opened; zip it again or upload "
+            "the plain CSV."
+        ) from None
+    with archive:
+        files = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and not info.filename.startswith(("__MACOSX/", "."))
+        ]
+        names = [info.filename for info in files]
+        excel = any(n.startswith("xl/") for n in names)
+        if excel or "[Content_Types].xml" in names:
+            kind = "an Excel workbook" if excel else "an Office document"
+            raise DatasetError(f"{name} is {kind}, not a CSV; open it and {_EXPORT_HINT}.")
+        texts = [info for info in files if info.filename.lower().endswith(_TEXT_SUFFIXES)]
+        if len(files) != 1 or len(texts) != 1:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "") or "nothing"
+            raise DatasetError(
+                f"{name} holds {len(files)} file{'' if len(files) == 1 else 's'} ({shown}); "
+                "a ZIP upload must hold exactly one CSV. Zip just the CSV, or upload it as it is."
+            )
+        (member,) = texts
+        inner = f"{name} › {member.filename}"
+        if limit is not None and member.file_size > limit:
+            _check_size(member.file_size, inner)
+        try:
+            with archive.open(member) as stream:
+                out = stream.read() if limit is None else stream.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+            raise DatasetError(
+                f"{inner} could not be unpacked ({exc}); zip it again or upload the plain CSV."
+            ) from None
+    if limit is not None:
+        _check_size(len(out), inner)
+    return out, inner
+
+
+def _reject_binary_formats(data: bytes, name: str) -> None:
+    """Refuse images, documents, spreadsheets, archives and other binary files by name,
+    with a fix."""
+    for magic, kind, hint in _KNOWN_BINARIES:
+        if data.startswith(magic):
+            raise DatasetError(f"{name} is {kind}, not a CSV; {hint}.")
+    if data[8:12] == b"WEBP" and data.startswith(b"RIFF"):
+        raise DatasetError(f"{name} is a WebP image, not a CSV; {_PICK_HINT}.")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return
+    head = data[:_SNIFF_BYTES]
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+    if b"\x00" in head or controls > max(8, len(head) // 100):
+        raise DatasetError(f"{name} isn't a readable text CSV; {_EXPORT_HINT}.")
+
+
+def _decode_to_utf8(data: bytes, name: str) -> tuple[bytes, str, list[str]]:
+    """UTF-8 bytes without BOM, the encoding the file was in, and notes about it."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8"), "utf-16", []
+        except UnicodeDecodeError:
+            raise DatasetError(f"{name} isn't a readable text CSV; {_EXPORT_HINT}.") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        data.decode("utf-8")
+        return data, "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    # cp1252 first: it is what Excel on Windows writes; latin-1 decodes any byte.
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        note = (
+            f"{name} is not valid UTF-8; it was read as {encoding}. If accented characters "
+            "look wrong, save the file as CSV (UTF-8) and upload it again."
+        )
+        return text.encode("utf-8"), encoding, [note]
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _first_line(data: bytes) -> bytes:
+    end = data.find(b"\n", 0, _SNIFF_BYTES)
+    return (data[:end] if end >= 0 else data[:_SNIFF_BYTES]).rstrip(b"\r")
+
+
+def _looks_like_news_corpora(data: bytes) -> bool:
+    """Tab-separated, 8 fields, numeric first field: the original file has no header."""
+    fields = _first_line(data).split(b"\t")
+    return len(fields) == len(NEWS_CORPORA_COLUMNS) and fields[0].strip().isdigit()
+
+
+def _sniff_delimiter(data: bytes) -> str:
+    """The delimiter that occurs most in the header line; a comma on a tie."""
+    header = _first_line(data).decode("utf-8", errors="replace")
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] > 0 else ","
+
+
+def _engines() -> tuple[str, ...]:
+    try:
+        import pyarrow  # noqa: F401  (the pyarrow engine is ~10x faster than the C one)
+    except ImportError:  # pragma: no cover - pyarrow comes with streamlit
+        return ("c", "python")
+    return ("pyarrow", "c", "python")
+
+
+def _parse(data: bytes, name: str, layout: str) -> pd.DataFrame:
+    """Parse UTF-8 bytes with the fastest pandas engine that copes with the file."""
+    if layout == "newsCorpora":
+        # The original file has no quoting at all: titles hold literal double quotes.
+        options = {
+            "sep": "\t",
+            "header": None,
+            "names": list(NEWS_CORPORA_COLUMNS),
+            "quoting": csv.QUOTE_NONE,
+        }
+        engines: tuple[str, ...] = ("c", "python")
+    else:
+        options = {"sep": _sniff_delimiter(data)}
+        engines = _engines()
+    error: Exception | None = None
+    for engine in engines:
+        try:
+            with warnings.catch_warnings():
+                # A row longer than the header would otherwise be cut short or turned into
+                # an index with only a warning: refuse it instead.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                # (The pyarrow engine is strict about row lengths and knows no index_col.)
+                strict = {} if engine == "pyarrow" else {"index_col": False}
+                frame = pd.read_csv(
+                    io.BytesIO(data),
+                    dtype=str,
+                    keep_default_na=False,
+                    engine=engine,
+                    **options,
+                    **strict,
+                )
+        except pd.errors.EmptyDataError:
+            raise DatasetError(
+                f"{name} is empty; upload a CSV with a header row and data rows."
+            ) from None
+        except Exception as exc:  # every engine failure is retried, then mapped
+            error = exc
+            continue
+        return frame.fillna("")
+    raise DatasetError(
+        f"{name} could not be read as a table ({_short(error)}). Check that every row has "
+        "the same number of fields as the header and that texts containing commas or "
+        'line breaks are wrapped in double quotes ("..."); or ' + _EXPORT_HINT + "."
+    )
+
+
+def _short(error: Exception | None) -> str:
+    text = " ".join(str(error).split()) if error is not None else "unknown error"
+    return text if len(text) <= 160 else text[:157] + "..."
