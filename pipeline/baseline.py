@@ -16,17 +16,22 @@ import contextlib
 import json
 import os
 import queue
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 
+from pipeline.config import config_hash
 from pipeline.spawn import main_module_that_spawn_skips, spawn_context
+
+if TYPE_CHECKING:
+    from pipeline.prepare import PreparedData
 
 BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
 #: Bump when the baseline changes, so cached scores of the old one are not reused.
@@ -167,3 +172,49 @@ def _fit_and_cache(
     with contextlib.suppress(OSError):  # a read-only runs folder only costs a refit later
         save_baseline(cache_dir, key, score)
     scores.put(score)
+
+
+def baseline_key(data_fingerprint: str, data_settings: dict[str, Any]) -> str:
+    """The cache key of the baseline's score: the data, its cleaning and split, the
+    baseline's version."""
+    return config_hash(
+        {"data": data_fingerprint, "split": data_settings, "version": BASELINE_VERSION}
+    )
+
+
+def start_baseline(
+    prepared: PreparedData, cache_dir: Path, key: str
+) -> BaselineFit | dict[str, Any]:
+    """The score cached under ``key`` (with ``"cached": True``), or its fit started on
+    ``prepared``'s training and test rows in a process of its own."""
+    cached = cached_baseline(cache_dir, key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    return BaselineFit(
+        prepared.train["text"],
+        prepared.train["label"],
+        prepared.test["text"],
+        prepared.test["label"],
+        class_weighted=prepared.class_weights is not None,
+        cache_dir=cache_dir,
+        key=key,
+    )
+
+
+def wait_for_baseline(
+    baseline: BaselineFit | dict[str, Any],
+    stop_event: threading.Event,
+    on_wait: Callable[[], None] = lambda: None,
+) -> dict[str, Any] | None:
+    """The score :func:`start_baseline` gave or is fitting; ``None`` when a stop is
+    asked for while waiting. ``on_wait`` is called once if the fit is not done yet."""
+    if isinstance(baseline, dict):
+        return baseline
+    if not baseline.done():
+        on_wait()
+    while not stop_event.is_set():
+        try:
+            return baseline.result(timeout=0.2)
+        except TimeoutError:
+            continue
+    return baseline.result() if baseline.done() else None

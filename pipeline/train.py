@@ -13,8 +13,6 @@ import dataclasses
 import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipeline.baseline import BASELINE_VERSION, BaselineFit, cached_baseline
-from pipeline.config import ExperimentConfig, config_hash, resolve_batch_size
+from pipeline.baseline import BaselineFit, baseline_key, start_baseline, wait_for_baseline
+from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
 from pipeline.errors import TrainingError, TrainingStopped
@@ -36,6 +34,7 @@ from pipeline.features import (
     feature_shapes,
     split_end_to_end_model,
 )
+from pipeline.fit import PREDICT_BATCH, EncodedSplit, RowsDone, encode_split, fit_classifier
 from pipeline.models import build_classifier, compile_for_training
 from pipeline.prepare import PreparedData, prepare
 from pipeline.progress import (
@@ -51,17 +50,13 @@ from pipeline.progress import (
     describe_end,
     end_event,
 )
-
-__all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
 from pipeline.run_record import SCHEMA_VERSION, RunRecord
 from pipeline.text import choose_sequence_length
 
-_PREDICT_BATCH = 2048
-#: Validation batches hold at most this many training batches: a stop is honoured
-#: between two batches, so big models must not validate in huge ones.
-_VALIDATION_BATCHES_PER_TRAINING_BATCH = 4
+__all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
+
 # One training at a time per process: Keras' global seed and the device are shared.
 _TRAINING_LOCK = threading.Lock()
 
@@ -208,7 +203,11 @@ class _TrainingSession:
         self.phase("preparing")
         prepared = prepare(self.dataset, self.config.data)
         self.check_stop()
-        baseline = self._start_baseline(prepared)
+        baseline = start_baseline(
+            prepared,
+            self.registry.root / ".baselines",
+            baseline_key(self.data_fingerprint, dataclasses.asdict(self.config.data)),
+        )
         try:
             keras.utils.set_random_seed(self.config.train.seed)
             strategy, device = training_strategy()
@@ -230,7 +229,9 @@ class _TrainingSession:
                 )
             self.phase("evaluating")
             metrics = self._evaluate(classifier, splits["test"], prepared)
-            metrics["baseline"] = self._wait_for_baseline(baseline)
+            metrics["baseline"] = wait_for_baseline(
+                baseline, self.stop_event, on_wait=lambda: self.phase("baseline")
+            )
             stopped = stopped or self.stop_event.is_set()
         finally:
             if isinstance(baseline, BaselineFit):
@@ -248,55 +249,25 @@ class _TrainingSession:
         self.notify(end_event(saved, describe_end(history, stopped)))
         return TrainResult(saved.run_id, saved.path, from_cache=False, stopped=stopped)
 
-    def _start_baseline(self, prepared: PreparedData) -> BaselineFit | dict[str, Any]:
-        """The baseline's score from its cache, or its fit started beside training."""
-        key = config_hash(
-            {
-                "data": self.data_fingerprint,
-                "split": dataclasses.asdict(self.config.data),
-                "version": BASELINE_VERSION,
-            }
-        )
-        cache_dir = self.registry.root / ".baselines"
-        cached = cached_baseline(cache_dir, key)
-        if cached is not None:
-            return {**cached, "cached": True}
-        return BaselineFit(
-            prepared.train["text"],
-            prepared.train["label"],
-            prepared.test["text"],
-            prepared.test["label"],
-            class_weighted=prepared.class_weights is not None,
-            cache_dir=cache_dir,
-            key=key,
-        )
-
-    def _wait_for_baseline(self, baseline: BaselineFit | dict[str, Any]) -> dict[str, Any] | None:
-        """The baseline's score, or ``None`` when a stop is asked for while waiting."""
-        if isinstance(baseline, dict):
-            return baseline
-        if not baseline.done():
-            self.phase("baseline")
-        while not self.stop_event.is_set():
-            try:
-                return baseline.result(timeout=0.2)
-            except TimeoutError:
-                continue
-        return baseline.result() if baseline.done() else None
-
-    def _encode_splits(self, encoder: keras.Model, prepared: PreparedData) -> dict[str, _Encoded]:
+    def _encode_splits(
+        self, encoder: keras.Model, prepared: PreparedData
+    ) -> dict[str, EncodedSplit]:
         """Every split through ``encoder``, reporting rows done over all three."""
         frames = {name: prepared.split(name) for name in ("train", "validation", "test")}
         total = sum(len(frame) for frame in frames.values())
-        encoded: dict[str, _Encoded] = {}
+        encoded: dict[str, EncodedSplit] = {}
         offset = 0
         for name, frame in frames.items():
             start = offset
-            encoded[name] = _encode(
+            encoded[name] = encode_split(
                 frame,
-                encoder,
-                prepared,
-                on_rows=lambda done, start=start: self.rows("Vectorizing", start + done, total),
+                lambda texts, start=start: encode(
+                    encoder,
+                    texts,
+                    on_rows=lambda done: self.rows("Vectorizing", start + done, total),
+                ),
+                prepared.classes,
+                prepared.class_weights,
             )
             offset += len(frame)
         return encoded
@@ -321,96 +292,40 @@ class _TrainingSession:
         return list(self.parent.history) if self.parent is not None else []
 
     def _fit(
-        self, classifier: keras.Model, train: _Encoded, validation: _Encoded
+        self, fit_model: keras.Model, train: EncodedSplit, validation: EncodedSplit
     ) -> tuple[list[dict[str, Any]], bool]:
-        """Fit ``classifier`` (or the ensemble's training model sharing its layers)."""
-        outputs = list(classifier.output) if isinstance(classifier.output, dict) else None
-        cfg = self.config.train
-        history = self._parent_history()
-        initial_epoch = len(history)
-        self.batch_size = resolve_batch_size(cfg.batch_size, len(train.y))
-        batches = math.ceil(len(train.y) / self.batch_size)
-        validation_batch = _even(
-            min(_PREDICT_BATCH, _VALIDATION_BATCHES_PER_TRAINING_BATCH * self.batch_size),
-            self.replicas,
-        )
-        reporter = _ProgressReporter(
-            self.notify,
-            history,
-            initial_epoch + cfg.epochs,
-            batches,
-            math.ceil(len(validation.y) / validation_batch),
-            self.started,
-        )
-        best = _BestWeights(cfg.min_delta, self.stop_event)
-        callbacks: list[keras.callbacks.Callback] = [
-            reporter,
-            _StopOnEvent(self.stop_event),
-            best,
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=cfg.patience, min_delta=cfg.min_delta
-            ),
-        ]
-        if cfg.lr_schedule == "plateau":
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor="val_loss", factor=0.5, patience=0, min_lr=1e-6, min_delta=cfg.min_delta
-                )
-            )
+        """Fit ``fit_model`` (the classifier, or the ensemble's training model sharing
+        its layers); the history with the best epoch marked, and whether it stopped."""
+        outputs = list(fit_model.output) if isinstance(fit_model.output, dict) else None
         self.phase("training")
         self.check_stop()  # before fit traces its step function (seconds, not interruptible)
-        try:
-            classifier.fit(
-                _batches(
-                    _trimmed(train, self.replicas),
-                    _even(self.batch_size, self.replicas),
-                    cfg.seed,
-                    outputs,
-                ),
-                validation_data=_batches(
-                    _trimmed(validation, self.replicas),
-                    validation_batch,
-                    None,
-                    outputs,
-                ),
-                initial_epoch=initial_epoch,
-                epochs=initial_epoch + cfg.epochs,
-                callbacks=callbacks,
-                shuffle=False,  # the tf.data pipeline shuffles
-                verbose=0,
-            )
-        except tf.errors.ResourceExhaustedError as exc:
-            raise TrainingError(
-                "The device ran out of memory; lower the batch size, the vocabulary or the "
-                "sequence length."
-            ) from exc
-        history = reporter.history
-        if any(not math.isfinite(row.get("loss", 0.0)) for row in history[initial_epoch:]):
-            raise TrainingError(
-                "Training diverged: the loss became NaN or infinite, so nothing was saved. "
-                "Lower the learning rate (e.g. 0.001) or raise the batch size."
-            )
-        best.restore(classifier)
-        for row in history:
-            row.pop("best", None)
-        if best.epoch is not None:
-            for row in history:
-                if row["epoch"] == best.epoch:
-                    row["best"] = True
-        return history, self.stop_event.is_set()
+        result = fit_classifier(
+            fit_model,
+            train,
+            validation,
+            self.config.train,
+            notify=self.notify,
+            stop_event=self.stop_event,
+            started=self.started,
+            history=self._parent_history(),
+            replicas=self.replicas,
+            outputs=outputs,
+        )
+        self.batch_size = result.batch_size
+        return result.history, result.stopped
 
     def _evaluate(
-        self, classifier: keras.Model, test: _Encoded, prepared: PreparedData
+        self, classifier: keras.Model, test: EncodedSplit, prepared: PreparedData
     ) -> dict[str, Any]:
         rows = len(test.y)
         probabilities = classifier.predict(
             test.inputs,
-            batch_size=_PREDICT_BATCH,
+            batch_size=PREDICT_BATCH,
             verbose=0,
             callbacks=[
-                _RowsDone(
+                RowsDone(
                     lambda batch: self.rows(
-                        "Test set", min((batch + 1) * _PREDICT_BATCH, rows), rows, stoppable=False
+                        "Test set", min((batch + 1) * PREDICT_BATCH, rows), rows, stoppable=False
                     )
                 )
             ],
@@ -503,266 +418,3 @@ def _collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | Non
         f"The model predicts {name!r} for {share:.0%} of the test rows: it has collapsed to "
         "one class. Use class weights (balancing), more epochs or a higher learning rate."
     )
-
-
-@dataclass(frozen=True)
-class _Encoded:
-    """One split, vectorized: encoder outputs, class indices, texts, sample weights."""
-
-    inputs: dict[str, np.ndarray]
-    y: np.ndarray
-    texts: list[str] = field(default_factory=list)
-    weights: np.ndarray | None = None
-
-
-def _encode(
-    frame: Any,
-    encoder: keras.Model,
-    prepared: PreparedData,
-    on_rows: Callable[[int], None] | None = None,
-) -> _Encoded:
-    texts = frame["text"].tolist()
-    inputs = encode(encoder, texts, on_rows=on_rows)
-    index = {code: i for i, code in enumerate(prepared.classes)}
-    y = np.array([index[label] for label in frame["label"]], dtype=np.int64)
-    # A row of padding only would trip the cuDNN kernel's mask check (and average
-    # nothing in a bag); prepare() drops texts without words, so this only removes
-    # texts whose every word is filtered out (e.g. punctuation alone).
-    keep = np.all([ids.any(axis=1) for ids in inputs.values()], axis=0)
-    weights = None
-    if prepared.class_weights is not None:
-        per_class = np.array([prepared.class_weights[c] for c in prepared.classes], "float32")
-        weights = per_class[y[keep]]
-    return _Encoded(
-        {name: ids[keep] for name, ids in inputs.items()},
-        y[keep],
-        [text for text, kept in zip(texts, keep) if kept],
-        weights,
-    )
-
-
-def _batches(
-    encoded: _Encoded,
-    batch_size: int,
-    shuffle_seed: int | None = None,
-    outputs: list[str] | None = None,
-) -> tf.data.Dataset:
-    """``(inputs, y[, weights])`` batches; shuffled each epoch when a seed is given.
-
-    For a model with several ``outputs`` (the ensemble's heads), the labels and
-    weights are repeated per output name.
-    """
-    parts: tuple = (encoded.inputs, encoded.y)
-    if encoded.weights is not None:
-        parts = (*parts, encoded.weights)
-    data = tf.data.Dataset.from_tensor_slices(parts)
-    if shuffle_seed is not None:
-        data = data.shuffle(len(encoded.y), seed=shuffle_seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size)
-    if outputs:
-        data = data.map(
-            lambda inputs, *targets: (
-                inputs,
-                *({name: target for name in outputs} for target in targets),
-            )
-        )
-    return data.prefetch(tf.data.AUTOTUNE)
-
-
-def _even(batch_size: int, replicas: int) -> int:
-    """``batch_size`` rounded down to a multiple of ``replicas`` (at least ``replicas``)."""
-    return max(replicas, batch_size - batch_size % replicas)
-
-
-def _trimmed(encoded: _Encoded, replicas: int) -> _Encoded:
-    """``encoded`` cut to a multiple of ``replicas`` rows (drops at most ``replicas - 1``).
-
-    With batch sizes that are multiples too (:func:`_even`), every batch, the last
-    one included, splits evenly across devices: an uneven split trips
-    ``MirroredStrategy``'s all-reduce (``AddN`` of unequal shapes).
-    """
-    keep = len(encoded.y) - len(encoded.y) % replicas
-    if keep == len(encoded.y):
-        return encoded
-    return _Encoded(
-        {name: ids[:keep] for name, ids in encoded.inputs.items()},
-        encoded.y[:keep],
-        encoded.texts[:keep],
-        None if encoded.weights is None else encoded.weights[:keep],
-    )
-
-
-class _StopOnEvent(keras.callbacks.Callback):
-    """Ends ``fit`` after the current batch once the event is set, and cuts the
-    epoch's validation short after its current batch (Keras would otherwise
-    validate a stopped epoch to the end)."""
-
-    # Keras may call it off the training thread: it reads no logs, so it never
-    # waits for the device.
-    async_safe = True
-
-    def __init__(self, stop_event: threading.Event) -> None:
-        super().__init__()
-        self.stop_event = stop_event
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.stop_event.is_set():
-            self.model.stop_training = True
-
-    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.stop_event.is_set():
-            self.model.stop_training = True
-            self.model.stop_evaluating = True
-
-
-class _RowsDone(keras.callbacks.Callback):
-    """Calls ``report(batch)`` after every batch of a ``predict``."""
-
-    async_safe = True
-
-    def __init__(self, report: Callable[[int], None]) -> None:
-        super().__init__()
-        self.report = report
-
-    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self.report(batch)
-
-
-class _BestWeights(keras.callbacks.Callback):
-    """Keeps the weights of the epoch with the lowest validation loss (in memory).
-
-    ``epoch`` is the best epoch of *this* fit (numbered like the history), so a
-    continued run never names a parent epoch whose weights it does not hold.
-    """
-
-    def __init__(self, min_delta: float, stop_event: threading.Event) -> None:
-        super().__init__()
-        self.min_delta = min_delta
-        self.stop_event = stop_event
-        self.best_loss = math.inf
-        self.epoch: int | None = None
-        self.weights: list[np.ndarray] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.stop_event.is_set():
-            return  # a stopped epoch's validation loss is measured on a few batches only
-        loss = float((logs or {}).get("val_loss", math.inf))
-        if math.isfinite(loss) and loss < self.best_loss - self.min_delta:
-            self.best_loss, self.epoch = loss, epoch + 1
-            self.weights = self.model.get_weights()
-
-    def restore(self, model: keras.Model) -> None:
-        """Put the best weights back into ``model`` (no-op when none was kept)."""
-        if self.weights is not None:
-            model.set_weights(self.weights)
-
-
-class _ProgressReporter(keras.callbacks.Callback):
-    """Turns Keras callbacks into :class:`ProgressEvent` and keeps the history.
-
-    Batch and validation events are throttled to one per
-    :data:`~pipeline.progress.EVENT_INTERVAL_S` (an epoch's last training batch
-    always reports) and may run off the training thread (``async_safe``), so
-    reading the logs never makes the training loop wait for the device. A NaN
-    loss ends training at the epoch's end.
-    """
-
-    async_safe = True
-
-    def __init__(
-        self,
-        notify: ProgressListener,
-        history: list[dict[str, Any]],
-        epochs: int,
-        batches: int,
-        validation_batches: int,
-        started: float,
-    ) -> None:
-        super().__init__()
-        self.notify = notify
-        self.history = list(history)
-        self.epochs = epochs
-        self.batches = batches
-        self.validation_batches = validation_batches
-        self.started = started
-        self.first_epoch = len(history) + 1
-        self.epoch = self.first_epoch
-        self.epoch_started = started
-        self.last_event = 0.0
-        self.train_logs: dict[str, float] = {}
-
-    def _event(
-        self,
-        kind: EventKind,
-        batch: int,
-        logs: dict[str, float],
-        message: str = "",
-        batches: int | None = None,
-    ) -> None:
-        self.last_event = time.perf_counter()
-        self.notify(
-            ProgressEvent(
-                kind=kind,
-                epoch=self.epoch,
-                epochs=self.epochs,
-                batch=batch,
-                batches=self.batches if batches is None else batches,
-                logs=logs,
-                elapsed_s=self.last_event - self.started,
-                history=tuple(self.history),
-                message=message,
-                first_epoch=self.first_epoch,
-            )
-        )
-
-    def _due(self) -> bool:
-        return time.perf_counter() - self.last_event >= EVENT_INTERVAL_S
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._event("start", 0, {}, PHASES["training"])
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch = epoch + 1
-        self.epoch_started = time.perf_counter()
-        self.train_logs = {}
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._due() or batch + 1 == self.batches:
-            self.train_logs = _floats(logs)
-            self._event("batch", batch + 1, self.train_logs)
-
-    def on_test_begin(self, logs: dict | None = None) -> None:
-        # Only fit's own validation calls back here: the test set is scored by predict.
-        self._event("validation", 0, self.train_logs, batches=self.validation_batches)
-
-    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._due():
-            self._event("validation", batch + 1, self.train_logs, batches=self.validation_batches)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {"epoch": epoch + 1, **_floats(logs)}
-        row.pop("learning_rate", None)
-        row["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
-        row["seconds"] = round(time.perf_counter() - self.epoch_started, 3)
-        if self.model.stop_training:  # stopped part way through this epoch
-            row["partial"] = True
-        if not math.isfinite(row.get("loss", 0.0)):
-            self.model.stop_training = True
-        self.history.append(row)
-        self._event("epoch", self.batches, _floats(logs))
-
-
-#: Log names of the ensemble's averaged output, and the names every other model uses.
-_RENAMED_LOGS = {
-    "probabilities_accuracy": "accuracy",
-    "val_probabilities_accuracy": "val_accuracy",
-}
-
-
-def _floats(logs: dict | None) -> dict[str, float]:
-    return {
-        _RENAMED_LOGS.get(key, key): float(value)
-        for key, value in (logs or {}).items()
-        # the averaged output is scored, never trained: its zero-weighted loss says nothing
-        if key not in {"probabilities_loss", "val_probabilities_loss"}
-    }

@@ -8,18 +8,24 @@ the loss, and a collapsed model is flagged.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 from training_support import tiny_config
 
 from pipeline.config import MODEL_FAMILIES
+from pipeline.data import Dataset, load_dataset
 from pipeline.predict import Predictor
 from pipeline.registry import RunRegistry
 from pipeline.train import train_run
 
 pytestmark = pytest.mark.training
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 HEADLINES = ["Stocks rally as Fed holds rates", "Ebola outbreak spreads in West Africa"]
 
 
@@ -54,13 +60,64 @@ def test_the_baseline_is_fitted_once_per_split_and_reused(uci_small, tmp_path):
     assert not registry.get(third.run_id).metrics.baseline.cached
 
 
-def test_class_weights_are_used_by_model_and_baseline(uci_small, tmp_path):
+def _imbalanced(small_csv) -> Dataset:
+    """``uci_small.csv`` with business and entertainment kept whole, health and
+    science/tech cut to a quarter: their balanced class weights are about five times
+    the others'."""
+    frame = pd.read_csv(small_csv)
+    minority = frame["CATEGORY"].isin(["m", "t"])
+    kept = pd.concat([frame[~minority], frame[minority].iloc[::4]])
+    return load_dataset(kept.to_csv(index=False).encode(), name="imbalanced.csv")
+
+
+def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
+    """Every training row is fed to ``fit`` with its class's weight, and the weights change
+    the loss: the same split and seed without them trains to another loss."""
+    import pipeline.fit as fitting
+    import pipeline.train as training
+
+    dataset = _imbalanced(FIXTURES / "uci_small.csv")
+    fed: list[tuple[np.ndarray, np.ndarray | None]] = []
+    batches = fitting.training_batches
+
+    def recording(encoded, batch_size, shuffle_seed=None, outputs=None):
+        if shuffle_seed is not None:  # the training split (validation is not shuffled)
+            parts = list(batches(encoded, batch_size, None, outputs).as_numpy_iterator())
+            labels = np.concatenate([part[1] for part in parts])
+            weights = np.concatenate([part[2] for part in parts]) if len(parts[0]) == 3 else None
+            fed.append((labels, weights))
+        return batches(encoded, batch_size, shuffle_seed, outputs)
+
+    monkeypatch.setattr(fitting, "training_batches", recording)
     config = tiny_config(balance="class_weights", epochs=1)
-    result = train_run(uci_small, config, runs_dir=tmp_path)
-    saved = RunRegistry(tmp_path).get(result.run_id)
+    weighted = train_run(dataset, config, runs_dir=tmp_path / "weighted")
+    saved = RunRegistry(tmp_path / "weighted").get(weighted.run_id)
+    classes = list(saved.labels.classes)
     weights = saved.data.summary["class_weights"]
-    assert set(weights) == {"b", "e", "m", "t"} and len(set(weights.values())) > 1
+    ((labels, row_weights),) = fed
+    # balanced weights, n / (k * n_c) over the rows fit trains on...
+    counts = np.bincount(labels, minlength=len(classes))
+    for code, n in zip(classes, counts, strict=True):
+        assert weights[code] == pytest.approx(len(labels) / (len(classes) * n), rel=1e-5)
+    assert max(weights.values()) / min(weights.values()) > 3  # the fixture is imbalanced
+    # ...each row's sample weight is its class's weight...
+    np.testing.assert_allclose(row_weights, [weights[classes[y]] for y in labels], rtol=1e-6)
     assert saved.metrics.baseline.class_weighted
+
+    # ...and they reach the loss: the same prepared split without weights trains otherwise.
+    prepare = training.prepare
+    monkeypatch.setattr(
+        training,
+        "prepare",
+        lambda *args: dataclasses.replace(prepare(*args), class_weights=None),
+    )
+    unweighted = train_run(dataset, config, runs_dir=tmp_path / "unweighted")
+    plain = RunRegistry(tmp_path / "unweighted").get(unweighted.run_id)
+    assert fed[1][1] is None
+    np.testing.assert_array_equal(fed[1][0], labels)  # the same rows, in the same order
+    assert not plain.metrics.baseline.class_weighted
+    weighted_loss, plain_loss = saved.history[0]["loss"], plain.history[0]["loss"]
+    assert abs(weighted_loss - plain_loss) > 0.01, (weighted_loss, plain_loss)
 
 
 def test_a_model_that_predicts_one_class_is_flagged():

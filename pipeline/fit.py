@@ -1,0 +1,430 @@
+"""The fit: encoded splits, their ``tf.data`` batches, the callbacks, ``model.fit``.
+
+:func:`fit_classifier` trains a compiled model on two :class:`EncodedSplit` and
+returns a :class:`FitResult`. It reports batches, validation and epochs through a
+:data:`~pipeline.progress.ProgressListener`, ends after the current batch once a
+stop is asked for (cutting a validation short too), stops early on validation
+loss and always leaves the weights of the best epoch in the model (Keras' own
+``EarlyStopping(restore_best_weights=True)``). No orchestration here: preparing,
+vectorizing, evaluating and saving are :mod:`pipeline.train`'s.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pipeline.config import TrainConfig, resolve_batch_size
+from pipeline.errors import TrainingError
+from pipeline.progress import (
+    EVENT_INTERVAL_S,
+    PHASES,
+    EventKind,
+    ProgressEvent,
+    ProgressListener,
+)
+
+#: Rows per batch when scoring (validation batches are capped by it too).
+PREDICT_BATCH = 2048
+#: Validation batches hold at most this many training batches: a stop is honoured
+#: between two batches, so big models must not validate in huge ones.
+VALIDATION_BATCHES_PER_TRAINING_BATCH = 4
+
+
+@dataclass(frozen=True)
+class EncodedSplit:
+    """One split, vectorized: encoder outputs, class indices, texts, sample weights.
+
+    ``inputs`` maps each encoder output name to int ids ``(rows, length)``; ``y``
+    holds class indices ``(rows,)``; ``weights``, when the loss is class-weighted,
+    each row's weight ``(rows,)``.
+    """
+
+    inputs: dict[str, np.ndarray]
+    y: np.ndarray
+    texts: list[str] = field(default_factory=list)
+    weights: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def head(self, rows: int) -> EncodedSplit:
+        """The first ``rows`` rows."""
+        if rows == len(self.y):
+            return self
+        return EncodedSplit(
+            {name: ids[:rows] for name, ids in self.inputs.items()},
+            self.y[:rows],
+            self.texts[:rows],
+            None if self.weights is None else self.weights[:rows],
+        )
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What a fit leaves besides the trained weights.
+
+    ``history`` holds one dict per epoch (the parent's epochs first when a run is
+    continued), with ``epoch`` (1-based), the Keras logs, ``learning_rate``,
+    ``seconds``, ``partial`` for an epoch cut short by a stop and ``best`` on the
+    epoch whose weights the model now holds. ``stopped`` says a stop was asked for.
+    """
+
+    history: list[dict[str, Any]]
+    stopped: bool
+    batch_size: int
+
+
+def fit_classifier(
+    model: keras.Model,
+    train: EncodedSplit,
+    validation: EncodedSplit,
+    config: TrainConfig,
+    *,
+    notify: ProgressListener,
+    stop_event: threading.Event,
+    started: float,
+    history: list[dict[str, Any]] | None = None,
+    replicas: int = 1,
+    outputs: list[str] | None = None,
+) -> FitResult:
+    """Fit ``model`` (compiled) for up to ``config.epochs`` more epochs.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The compiled model ``fit`` trains (the ensemble's training model, whose
+        ``outputs`` names get the labels repeated).
+    train, validation : EncodedSplit
+        The rows to learn from and to stop early on.
+    config : TrainConfig
+        Epochs, batch size, patience, schedule and seed.
+    notify, stop_event, started
+        Where progress goes, the stop request, and the job's ``perf_counter`` start.
+    history : list of dict, optional
+        The epochs a continued run already has; new epochs are numbered after them.
+    replicas : int
+        Devices training in sync: batches and splits are cut to multiples of it.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    TrainingError
+        The device ran out of memory, or the loss became NaN or infinite.
+    """
+    history = list(history or [])
+    initial_epoch = len(history)
+    batch_size = _even(resolve_batch_size(config.batch_size, len(train)), replicas)
+    batches = math.ceil(len(train) / batch_size)
+    validation_batch = _even(
+        min(PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH * batch_size), replicas
+    )
+    reporter = ProgressReporter(
+        notify,
+        history,
+        initial_epoch + config.epochs,
+        batches,
+        math.ceil(len(validation) / validation_batch),
+        started,
+    )
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss",
+        patience=config.patience,
+        min_delta=config.min_delta,
+        restore_best_weights=True,
+    )
+    callbacks: list[keras.callbacks.Callback] = [
+        reporter,
+        StopOnEvent(stop_event),
+        early_stopping,
+    ]
+    if config.lr_schedule == "plateau":
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=0, min_lr=1e-6, min_delta=config.min_delta
+            )
+        )
+    try:
+        model.fit(
+            training_batches(_trimmed(train, replicas), batch_size, config.seed, outputs),
+            validation_data=training_batches(
+                _trimmed(validation, replicas), validation_batch, None, outputs
+            ),
+            initial_epoch=initial_epoch,
+            epochs=initial_epoch + config.epochs,
+            callbacks=callbacks,
+            shuffle=False,  # the tf.data pipeline shuffles
+            verbose=0,
+        )
+    except tf.errors.ResourceExhaustedError as exc:
+        raise TrainingError(
+            "The device ran out of memory; lower the batch size, the vocabulary or the "
+            "sequence length."
+        ) from exc
+    history = reporter.history
+    if any(not math.isfinite(row.get("loss", 0.0)) for row in history[initial_epoch:]):
+        raise TrainingError(
+            "Training diverged: the loss became NaN or infinite, so nothing was saved. "
+            "Lower the learning rate (e.g. 0.001) or raise the batch size."
+        )
+    _mark_best(history, early_stopping, initial_epoch)
+    return FitResult(history, stop_event.is_set(), batch_size)
+
+
+def _mark_best(
+    history: list[dict[str, Any]], early_stopping: keras.callbacks.EarlyStopping, first: int
+) -> None:
+    """Flag the epoch whose weights ``EarlyStopping`` restored (one of this fit's, so a
+    continued run never names a parent epoch whose weights it does not hold)."""
+    for row in history:
+        row.pop("best", None)
+    if early_stopping.best_weights is None:
+        return
+    best = early_stopping.best_epoch + 1  # Keras counts from 0, the history from 1
+    for row in history[first:]:
+        if row["epoch"] == best:
+            row["best"] = True
+
+
+def encode_split(
+    frame: Any,
+    encode: Callable[[list[str]], dict[str, np.ndarray]],
+    classes: list[str],
+    class_weights: dict[str, float] | None,
+) -> EncodedSplit:
+    """Rows of ``frame`` (``text``, ``label``) as model inputs, labels and weights.
+
+    ``encode`` turns texts into the encoder's id arrays. Rows whose every id is
+    padding are left out: such a row would trip the cuDNN kernel's mask check (and
+    average nothing in a bag). ``prepare()`` drops texts without words, so this
+    only removes texts whose every word is filtered out (e.g. punctuation alone).
+    """
+    texts = frame["text"].tolist()
+    inputs = encode(texts)
+    index = {code: i for i, code in enumerate(classes)}
+    y = np.array([index[label] for label in frame["label"]], dtype=np.int64)
+    keep = np.all([ids.any(axis=1) for ids in inputs.values()], axis=0)
+    weights = None
+    if class_weights is not None:
+        per_class = np.array([class_weights[c] for c in classes], "float32")
+        weights = per_class[y[keep]]
+    return EncodedSplit(
+        {name: ids[keep] for name, ids in inputs.items()},
+        y[keep],
+        [text for text, kept in zip(texts, keep, strict=True) if kept],
+        weights,
+    )
+
+
+def training_batches(
+    encoded: EncodedSplit,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    outputs: list[str] | None = None,
+) -> tf.data.Dataset:
+    """``(inputs, y[, weights])`` batches; shuffled each epoch when a seed is given.
+
+    Row indices are shuffled and batched, then each batch is gathered from the
+    arrays in one call: shuffling and batching whole rows one by one would cost
+    more than a small model's training step. For a model with several ``outputs``
+    (the ensemble's heads), the labels and weights are repeated per output name.
+    """
+    columns: tuple = (encoded.inputs, encoded.y)
+    if encoded.weights is not None:
+        columns = (*columns, encoded.weights)
+    tensors = tf.nest.map_structure(tf.constant, columns)
+    rows = tf.data.Dataset.range(len(encoded))
+    if shuffle_seed is not None:
+        rows = rows.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
+
+    def gather(index: tf.Tensor) -> tuple:
+        inputs, *targets = tf.nest.map_structure(lambda t: tf.gather(t, index), tensors)
+        if outputs:
+            return (inputs, *({name: target for name in outputs} for target in targets))
+        return (inputs, *targets)
+
+    data = rows.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+def _even(batch_size: int, replicas: int) -> int:
+    """``batch_size`` rounded down to a multiple of ``replicas`` (at least ``replicas``)."""
+    return max(replicas, batch_size - batch_size % replicas)
+
+
+def _trimmed(encoded: EncodedSplit, replicas: int) -> EncodedSplit:
+    """``encoded`` cut to a multiple of ``replicas`` rows (drops at most ``replicas - 1``).
+
+    With batch sizes that are multiples too (:func:`_even`), every batch, the last
+    one included, splits evenly across devices: an uneven split trips
+    ``MirroredStrategy``'s all-reduce (``AddN`` of unequal shapes).
+    """
+    return encoded.head(len(encoded) - len(encoded) % replicas)
+
+
+class StopOnEvent(keras.callbacks.Callback):
+    """Ends ``fit`` after the current batch once the event is set, and cuts the
+    epoch's validation short after its current batch (Keras would otherwise
+    validate a stopped epoch to the end).
+
+    A validation cut short measures a few batches only: its ``val_loss`` is
+    replaced by infinity before ``EarlyStopping`` reads it, so that epoch's
+    weights are never taken for the best (the history keeps what was measured:
+    the reporter runs first).
+    """
+
+    # Keras may call it off the training thread: it reads no logs, so it never
+    # waits for the device.
+    async_safe = True
+
+    def __init__(self, stop_event: threading.Event) -> None:
+        super().__init__()
+        self.stop_event = stop_event
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+            self.model.stop_evaluating = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.stop_event.is_set() and logs is not None:
+            logs["val_loss"] = math.inf
+
+
+class RowsDone(keras.callbacks.Callback):
+    """Calls ``report(batch)`` after every batch of a ``predict``."""
+
+    async_safe = True
+
+    def __init__(self, report: Callable[[int], None]) -> None:
+        super().__init__()
+        self.report = report
+
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.report(batch)
+
+
+class ProgressReporter(keras.callbacks.Callback):
+    """Turns Keras callbacks into :class:`ProgressEvent` and keeps the history.
+
+    Batch and validation events are throttled to one per
+    :data:`~pipeline.progress.EVENT_INTERVAL_S` (an epoch's last training batch
+    always reports) and may run off the training thread (``async_safe``), so
+    reading the logs never makes the training loop wait for the device. A NaN
+    loss ends training at the epoch's end.
+    """
+
+    async_safe = True
+
+    def __init__(
+        self,
+        notify: ProgressListener,
+        history: list[dict[str, Any]],
+        epochs: int,
+        batches: int,
+        validation_batches: int,
+        started: float,
+    ) -> None:
+        super().__init__()
+        self.notify = notify
+        self.history = list(history)
+        self.epochs = epochs
+        self.batches = batches
+        self.validation_batches = validation_batches
+        self.started = started
+        self.first_epoch = len(history) + 1
+        self.epoch = self.first_epoch
+        self.epoch_started = started
+        self.last_event = 0.0
+        self.train_logs: dict[str, float] = {}
+
+    def _event(
+        self,
+        kind: EventKind,
+        batch: int,
+        logs: dict[str, float],
+        message: str = "",
+        batches: int | None = None,
+    ) -> None:
+        self.last_event = time.perf_counter()
+        self.notify(
+            ProgressEvent(
+                kind=kind,
+                epoch=self.epoch,
+                epochs=self.epochs,
+                batch=batch,
+                batches=self.batches if batches is None else batches,
+                logs=logs,
+                elapsed_s=self.last_event - self.started,
+                history=tuple(self.history),
+                message=message,
+                first_epoch=self.first_epoch,
+            )
+        )
+
+    def _due(self) -> bool:
+        return time.perf_counter() - self.last_event >= EVENT_INTERVAL_S
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._event("start", 0, {}, PHASES["training"])
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch + 1
+        self.epoch_started = time.perf_counter()
+        self.train_logs = {}
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._due() or batch + 1 >= self.batches:
+            self.train_logs = _floats(logs)
+            self._event("batch", min(batch + 1, self.batches), self.train_logs)
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        # Only fit's own validation calls back here: the test set is scored by predict.
+        self._event("validation", 0, self.train_logs, batches=self.validation_batches)
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._due():
+            self._event("validation", batch + 1, self.train_logs, batches=self.validation_batches)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {"epoch": epoch + 1, **_floats(logs)}
+        row.pop("learning_rate", None)
+        row["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
+        row["seconds"] = round(time.perf_counter() - self.epoch_started, 3)
+        if self.model.stop_training:  # stopped part way through this epoch
+            row["partial"] = True
+        if not math.isfinite(row.get("loss", 0.0)):
+            self.model.stop_training = True
+        self.history.append(row)
+        self._event("epoch", self.batches, _floats(logs))
+
+
+#: Log names of the ensemble's averaged output, and the names every other model uses.
+_RENAMED_LOGS = {
+    "probabilities_accuracy": "accuracy",
+    "val_probabilities_accuracy": "val_accuracy",
+}
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    return {
+        _RENAMED_LOGS.get(key, key): float(value)
+        for key, value in (logs or {}).items()
+        # the averaged output is scored, never trained: its zero-weighted loss says nothing
+        if key not in {"probabilities_loss", "val_probabilities_loss"}
+    }
