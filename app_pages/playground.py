@@ -19,7 +19,7 @@ from ui.playground import (
 )
 from ui.resources import get_predictor, get_registry
 from ui.runs import pick_run, runs_or_stop
-from ui.text import escape_markdown, highlight_words, importance_pairs
+from ui.text import escape_markdown, highlight_words
 
 st.title("Playground")
 
@@ -72,9 +72,8 @@ if text and text.strip():
                 st.progress(probability, text=f"{escape_markdown(name)} · {probability:.1%}")
         # A toggle, not an expander: the chart is built and drawn only when asked for.
         if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
-            st.plotly_chart(
-                figures.word_importance_bar(importance_pairs(importance)), key="importance"
-            )
+            pairs = [(word.word, word.importance) for word in importance]
+            st.plotly_chart(figures.word_importance_bar(pairs), key="importance")
 else:
     st.caption("The prediction appears as soon as you press Enter.")
 

@@ -427,10 +427,6 @@ class JobManager:
             state = _replace(state, queue_position=position)
         return state
 
-    def active(self) -> Job | None:
-        """The running job, if any."""
-        return next((j for j in self.jobs() if j.snapshot().status == "running"), None)
-
     def wait(self, job_id: int, timeout: float | None = None) -> JobSnapshot:
         """Block until the job is done (or ``timeout`` seconds pass)."""
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -16,9 +16,9 @@ Two paths exist.
   right, truncating at the end;
 * :class:`LeftPad` moves the padding to the left (``padding="pre"``).
 
-**The seed-faithful path** (:func:`build_seed_vectorizer`,
-:func:`seed_token_ids`, :class:`SeedSequence`) reproduces, id for id, the 2019
-notebook's Keras 2.2 code::
+**The seed-faithful path** (:func:`build_seed_vectorizer` and :class:`SeedSequence`,
+put together by :func:`pipeline.features.build_encoder` for ``tokenizer="keras2"``)
+reproduces, id for id, the 2019 notebook's Keras 2.2 code::
 
     tokenizer = Tokenizer(num_words=N, filters=SEED_FILTERS, lower=True)
     tokenizer.fit_on_texts(train_titles)
@@ -253,25 +253,6 @@ def build_seed_vectorizer(
         vocabulary=vocabulary,
         name=name,
     )
-
-
-def seed_token_ids(
-    texts: Sequence[str], vectorizer: layers.TextVectorization, sequence_length: int
-) -> np.ndarray:
-    """The notebook's ``pad_sequences(tokenizer.texts_to_sequences(texts), maxlen=L)``.
-
-    ``vectorizer`` comes from :func:`build_seed_vectorizer`. Returns an int64
-    array ``(len(texts), sequence_length)``: 0 = padding, words 1 .. num_words - 1.
-    """
-    standardizer = StandardizeHeadline()
-    to_sequence = SeedSequence(sequence_length)
-    chunks = []
-    for start in range(0, len(texts), _TEXT_BATCH):
-        batch = tf.constant(list(texts[start : start + _TEXT_BATCH]), dtype=tf.string)
-        chunks.append(np.asarray(to_sequence(vectorizer(standardizer(batch))), dtype=np.int64))
-    if not chunks:
-        return np.zeros((0, sequence_length), dtype=np.int64)
-    return np.concatenate(chunks)
 
 
 def count_tokens(texts: Sequence[str]) -> np.ndarray:

@@ -323,40 +323,12 @@ def confusion_matrix_heatmap(
     return fig
 
 
-def probability_bar(probabilities: Mapping[str, float]) -> go.Figure:
-    """Horizontal bar of class probabilities, highest first, predicted class highlighted."""
-    frame = pd.DataFrame(
-        {
-            "class": [plotly_text(k) for k in probabilities],
-            "probability": list(probabilities.values()),
-        }
-    ).sort_values("probability", ascending=False)
-    top = frame["class"].iloc[0] if not frame.empty else None
-    colors = [TRAIN_COLOR if name == top else "#b8c2d6" for name in frame["class"]]
-    fig = go.Figure(
-        go.Bar(
-            x=frame["probability"],
-            y=frame["class"],
-            orientation="h",
-            marker_color=colors,
-            text=[f"{p:.1%}" for p in frame["probability"]],
-            textposition="auto",
-        )
-    )
-    fig.update_layout(
-        xaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
-        yaxis={"autorange": "reversed", "title": None},
-        height=80 + 40 * max(len(frame), 1),
-        **_LAYOUT,
-    )
-    return fig
-
-
 def word_importance_bar(importance: Sequence[tuple[str, float]]) -> go.Figure:
     """Bar per word in text order: how much each word pushed towards the prediction.
 
-    ``importance`` holds ``(word, value)`` pairs as ``Predictor.word_importance``
-    gives them (the drop in the predicted class's log-odds without the word).
+    ``importance`` holds ``(word, value)`` pairs: each word of
+    ``Predictor.word_importance`` and its importance (the drop in the predicted
+    class's log-odds without the word).
     """
     frame = pd.DataFrame(list(importance), columns=["word", "importance"])
     frame["position"] = [f"{i + 1}. {plotly_text(w)}" for i, w in enumerate(frame["word"])]

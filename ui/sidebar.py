@@ -82,7 +82,7 @@ def _dataset_picker() -> None:
     problem = st.session_state.get(UPLOAD_ERROR_KEY)
     if problem:
         st.error(escape_markdown(problem), icon=":material/error:")
-    st.caption(f"Active: **{_escape(state.get_dataset_source().name)}**")
+    st.caption(f"Active: **{escape_markdown(state.get_dataset_source().name)}**")
 
 
 def _on_choice_change() -> None:
@@ -180,8 +180,3 @@ def _active_run() -> None:
             st.caption("Active run: none yet (train one, or pick one on the Runs page)")
 
     line()
-
-
-def _escape(text: str) -> str:
-    """Escape Markdown so a file name shows as typed."""
-    return escape_markdown(text)

@@ -76,26 +76,6 @@ class DatasetSource:
             payload=data,
         )
 
-    @classmethod
-    def from_path(
-        cls,
-        path: str | Path,
-        *,
-        text_col: str | None = None,
-        label_col: str | None = None,
-    ) -> DatasetSource:
-        """A CSV on the server's disk (used by tests and the CLI-style setup)."""
-        resolved = Path(path).resolve()
-        stat = resolved.stat()
-        return cls(
-            kind="path",
-            name=resolved.name,
-            digest=f"{resolved}:{stat.st_size}:{stat.st_mtime_ns}",
-            text_col=text_col,
-            label_col=label_col,
-            path=str(resolved),
-        )
-
     def with_columns(self, text_col: str | None, label_col: str | None) -> DatasetSource:
         """The same file with a chosen column mapping."""
         return DatasetSource(

@@ -97,8 +97,3 @@ def highlight_words(
             safe = f":{color}-background[{safe}]"
         parts.append(safe)
     return " ".join(parts)
-
-
-def importance_pairs(importance: Sequence[Any]) -> list[tuple[str, float]]:
-    """``(word, importance)`` tuples from tuples or ``WordImportance`` objects."""
-    return _pairs(importance)

@@ -49,8 +49,6 @@ FAMILIES: dict[str, tuple[tuple[str, ...], Builder]] = {
 }
 assert list(FAMILIES) == list(MODEL_FAMILIES), "pipeline.config.MODEL_FAMILIES is out of step"
 
-CLASSIFIER_NAME = "classifier"
-
 
 def family_inputs(family: str) -> tuple[str, ...]:
     """The encoder outputs family ``family`` reads, e.g. ``("words", "ngrams")``."""

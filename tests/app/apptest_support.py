@@ -41,6 +41,19 @@ def tiny_data_config(cap: int = 40) -> DataConfig:
     return DataConfig(balance="cap", cap_per_class=cap)
 
 
+def path_source(path: str | Path) -> DatasetSource:
+    """A CSV on this machine's disk as the app's dataset source, keyed by its path, size
+    and modification time (the tests' stand-in for an upload: no bytes are hashed)."""
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    return DatasetSource(
+        kind="path",
+        name=resolved.name,
+        digest=f"{resolved}:{stat.st_size}:{stat.st_mtime_ns}",
+        path=str(resolved),
+    )
+
+
 def new_app(source: DatasetSource | None = None) -> AppTest:
     """A fresh AppTest of the real app, optionally on another dataset."""
     at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apptest_support import FIXTURES
+from apptest_support import FIXTURES, path_source
 
 from ui.state import DatasetSource
 
@@ -33,4 +33,4 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def small_source() -> DatasetSource:
     """The ~2,800-row UCI fixture as a dataset source."""
-    return DatasetSource.from_path(FIXTURES / "uci_small.csv")
+    return path_source(FIXTURES / "uci_small.csv")

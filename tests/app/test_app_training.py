@@ -15,20 +15,24 @@ import time
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from apptest_support import (
     APP,
     FIXTURES,
     ROOT,
     assert_clean,
+    figure_of,
     new_app,
     open_page,
     run_until,
     texts_of,
     tiny_data_config,
     unescape,
+    values,
 )
 
+from pipeline.predict import Predictor
 from pipeline.registry import RunRegistry
 
 pytestmark = pytest.mark.training
@@ -115,9 +119,10 @@ def test_training_from_train_page_to_results_and_runs(runs_dir, small_source):
 
     open_page(at, "results")
     assert_clean(at)
+    saved = RunRegistry(runs_dir).get(run_id).metrics
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Test accuracy"].endswith("%")
-    assert "TF-IDF baseline accuracy" in metrics
+    assert metrics["Test accuracy"] == f"{saved.test_accuracy:.2%}"
+    assert metrics["TF-IDF baseline accuracy"] == f"{saved.baseline.test_accuracy:.2%}"
     assert at.selectbox(key="results.run").value == run_id
 
     open_page(at, "runs")
@@ -129,9 +134,8 @@ def test_training_from_train_page_to_results_and_runs(runs_dir, small_source):
     open_page(at, "train")
     at.button(key="train.start").click().run()
     run_until(at, lambda a: job_status(a) == "cached", timeout=60)
-    force = [b for b in at.button if b.label == "Train again anyway"]
-    assert force
-    force[0].click().run()
+    (force,) = [b for b in at.button if b.label == "Train again anyway"]
+    force.click().run()
     run_until(at, lambda a: job_status(a) == "finished", timeout=120)
     assert at.session_state["active_run_id"] == run_id  # same id, trained afresh
 
@@ -178,8 +182,8 @@ def test_second_training_waits_its_turn_and_stop_keeps_best_epoch(runs_dir, smal
         return job_status(at) == "running" and len(at.get("plotly_chart")) == 2
 
     run_until(first, has_epoch, timeout=120)
-    stop = [b for b in first.button if b.label == "Stop"]
-    stop[0].click().run()
+    (stop,) = [b for b in first.button if b.label == "Stop"]
+    stop.click().run()
     run_until(first, lambda a: job_status(a) == "stopped", timeout=60)
     run_id = first.session_state["active_run_id"]
     saved = RunRegistry(runs_dir).get(run_id)
@@ -204,20 +208,30 @@ def test_playground_predicts_with_a_saved_run(runs_dir, small_source, saved_run)
     at.button(key="playground.example.0").click().run()
     assert_clean(at)
     assert at.text_input(key="keep.playground.text").value == examples[0]
+    predictor = Predictor.from_run(RunRegistry(runs_dir), saved_run)
+    expected = predictor.predict_one(examples[0])  # display name -> probability, top first
     predicted = {m.label: m.value for m in at.metric}["Predicted category"]
-    assert predicted in {"business", "science/tech", "entertainment", "health"}
-    bars = at.get("progress")
-    assert len(bars) == 4  # one per class, most likely first
+    assert predicted == next(iter(expected))
+    bars = at.get("progress")  # one per class, most likely first
+    assert [unescape(bar.proto.text) for bar in bars] == [
+        f"{name} · {probability:.1%}" for name, probability in expected.items()
+    ]
     assert sum(bar.proto.value for bar in bars) == pytest.approx(100, abs=4)  # whole %
-    assert unescape(bars[0].proto.text).startswith(f"{predicted} · ")
+    # the detailed chart: one bar per word, in text order
+    at.toggle(key="keep.playground.importance_chart").set_value(True).run()
+    assert_clean(at)
+    (chart,) = at.get("plotly_chart")
+    importance = predictor.word_importance(examples[0])
+    bars_of_words = figure_of(chart).data[0]
+    assert list(bars_of_words.x) == [f"{i}. {w.word}" for i, w in enumerate(importance, 1)]
+    assert values(bars_of_words.y) == pytest.approx([w.importance for w in importance], abs=1e-5)
+    at.toggle(key="keep.playground.importance_chart").set_value(False).run()
 
     # Markdown, HTML and LaTeX in the text are shown as typed, never interpreted.
     tricky = "<b>Stocks</b> *soar* [link](javascript:alert(1)) $5 :fire: `code`"
     at.text_input(key="keep.playground.text").set_value(tricky).run()
     assert_clean(at)
-    highlighted = [m.value for m in at.markdown if "Stocks" in m.value]
-    assert highlighted
-    rendered = highlighted[0]
+    (rendered,) = [m.value for m in at.markdown if "Stocks" in m.value]
     for raw in ("<b>", "*soar*", "[link]", "$5", ":fire:", "`code`"):
         assert not re.search(r"(?<!\\)" + re.escape(raw), rendered), raw
     for escaped in (r"\<b\>", r"\*soar\*", r"\[link\]", r"\$5", r"\:fire\:", r"\`code\`"):
@@ -240,9 +254,11 @@ def test_playground_scores_a_csv(runs_dir, small_source, saved_run):
     at.button(key="playground.batch_go").click().run()
     assert_clean(at)
     frame = at.dataframe[0].value
-    assert len(frame) == 300
     assert {"text", "label", "label_name", "confidence"} <= set(frame.columns)
-    assert at.get("download_button")
+    headlines = pd.read_csv(FIXTURES / "custom_headlines.csv")["headline"].tolist()
+    expected = Predictor.from_run(RunRegistry(runs_dir), saved_run).predict(headlines)
+    assert list(frame["text"]) == headlines and list(frame["label"]) == list(expected["label"])
+    assert len(at.get("download_button")) == 1
 
 
 def test_results_page_views(runs_dir, small_source, saved_run):
@@ -250,17 +266,20 @@ def test_results_page_views(runs_dir, small_source, saved_run):
     open_page(at, "results")  # no active run yet: the newest run is shown and made active
     assert_clean(at)
     assert at.session_state["active_run_id"] == saved_run
-    assert len(at.get("plotly_chart")) >= 5  # curves x2, baseline, confusion, comparison
+    # curves x2, baseline, confusion matrix, comparison curves x2, comparison bars
+    assert len(at.get("plotly_chart")) == 7
     control = at.get("button_group")[0]
     control.set_value("normalised").run()
     assert_clean(at)
+    saved = RunRegistry(runs_dir).get(saved_run)
+    mistakes = list(saved.metrics.misclassified)
     misclassified = next(t for t in at.dataframe if "predicted class" in t.value.columns).value
-    if len(misclassified):
-        true_class = misclassified["true class"].iloc[0]
-        at.multiselect(key="results.true_filter").set_value([true_class]).run()
-        assert_clean(at)
-        shown = next(t for t in at.dataframe if "predicted class" in t.value.columns).value
-        assert set(shown["true class"]) == {true_class}
+    assert list(misclassified["text"]) == [row["text"] for row in mistakes]  # every saved one
+    true_code = mistakes[0]["true"]
+    at.multiselect(key="results.true_filter").set_value([saved.labels.name(true_code)]).run()
+    assert_clean(at)
+    shown = next(t for t in at.dataframe if "predicted class" in t.value.columns).value
+    assert list(shown["text"]) == [row["text"] for row in mistakes if row["true"] == true_code]
 
 
 def test_runs_page_make_active_export_import_delete(runs_dir, small_source, saved_run):
@@ -269,7 +288,7 @@ def test_runs_page_make_active_export_import_delete(runs_dir, small_source, save
     at = new_app(small_source)
     open_page(at, "runs")
     assert_clean(at)
-    assert at.get("download_button")
+    assert len(at.get("download_button")) == 1
     at.button(key="runs.make_active").click().run()
     assert at.session_state["active_run_id"] == saved_run
 
@@ -393,10 +412,9 @@ import sys, time
 sys.path.insert(0, {str(ROOT)!r})
 sys.path.insert(0, {str(ROOT / "tests" / "app")!r})
 from streamlit.testing.v1 import AppTest
-from apptest_support import tiny_data_config
-from ui.state import DatasetSource
+from apptest_support import path_source, tiny_data_config
 at = AppTest.from_file({str(APP)!r}, default_timeout=60)
-at.session_state["dataset_source"] = DatasetSource.from_path({small_source.path!r})
+at.session_state["dataset_source"] = path_source({small_source.path!r})
 at.session_state["data_config"] = tiny_data_config()
 at.switch_page("app_pages/train.py").run()
 for key, value in {TINY_MODEL!r}.items():

@@ -94,7 +94,7 @@ def test_same_column_for_text_and_label_is_refused(runs_dir, small_source):
     at.sidebar.button(key="sidebar.use_columns").click().run()
     assert not at.exception
     errors = [unescape(e.value) for e in at.sidebar.get("error")]
-    assert errors and "choose two different columns" in errors[0]
+    assert len(errors) == 1 and "choose two different columns" in errors[0]
     assert rows_shown(at) == "2,826"
 
 

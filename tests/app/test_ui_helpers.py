@@ -77,11 +77,6 @@ def test_confusion_matrix_with_an_empty_row_does_not_divide_by_zero():
     assert list(fig.data[0].z[0]) == [0.0, 0.0]
 
 
-def test_probability_bar_highest_first():
-    fig = figures.probability_bar({"health": 0.1, "business": 0.9})
-    assert list(fig.data[0].y) == ["business", "health"]
-
-
 def test_metrics_vs_baseline_and_runs_metric_bars():
     fig = figures.metrics_vs_baseline(
         {"accuracy": 0.9, "macro_f1": 0.88}, {"accuracy": 0.85, "macro_f1": None}, "ngram_bag"
@@ -310,7 +305,6 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
         figures.compare_curves({label: history for label in MARKUP}),
         figures.metrics_vs_baseline({"accuracy": 0.9}, {"accuracy": 0.8}, family=MARKUP[0]),
         figures.confusion_matrix_heatmap(MARKUP, [[1] * 4] * 4),
-        figures.probability_bar({label: 0.25 for label in MARKUP}),
         figures.word_importance_bar([(label, 0.1) for label in MARKUP]),
         figures.runs_metric_bars(
             pd.DataFrame({"run": MARKUP, "test accuracy": [0.9] * 4}), ["test accuracy"]
@@ -319,8 +313,8 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
     for fig in figures_built:
         assert _markup_in(fig) == [], fig.layout.title.text
     # and the text still reads as typed, as entities plotly shows literally
-    shown = _strings(json.loads(figures.probability_bar({"<b>bold</b>": 1.0}).to_json()))
-    assert "&lt;b&gt;bold&lt;/b&gt;" in shown
+    bar = figures.class_distribution_bar({"c": 1}, {"c": "<b>bold</b>"})
+    assert "&lt;b&gt;bold&lt;/b&gt;" in _strings(json.loads(bar.to_json()))
 
 
 def test_escaped_markdown_never_autolinks_a_url_or_an_email_address():

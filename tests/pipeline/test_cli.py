@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sklearn.metrics import accuracy_score, f1_score
+from training_support import majority_share, predict_test_set, unzip_members
+
+from pipeline.data import load_dataset
+from pipeline.registry import RunRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
@@ -76,7 +81,13 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     first = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
     assert first.returncode == 0, first.stderr
     trained = json.loads(first.stdout)
-    assert trained["from_cache"] is False and 0 <= trained["test_accuracy"] <= 1
+    assert trained["from_cache"] is False and trained["epochs"] == 1
+    # the printed scores are the saved model's on its test rows, computed here afresh
+    registry = RunRegistry(tmp_path)
+    true, guessed = predict_test_set(load_dataset(SMALL), registry, trained["run_id"])
+    assert trained["test_accuracy"] == pytest.approx(accuracy_score(true, guessed))
+    assert trained["macro_f1"] == pytest.approx(f1_score(true, guessed, average="macro"))
+    assert trained["test_accuracy"] > majority_share(true)  # one epoch, yet above one class
 
     again = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -95,20 +106,28 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr.strip().splitlines()[-1] == "False"
 
-    predicted = cli("predict", "Stocks fall as oil prices climb", "--json", runs_dir=tmp_path)
+    from pipeline.predict import Predictor  # TensorFlow: only for this test
+
+    headline = "Stocks fall as oil prices climb"
+    predicted = cli("predict", headline, "--json", runs_dir=tmp_path)
     assert predicted.returncode == 0, predicted.stderr
     rows = json.loads(predicted.stdout)
-    assert rows[0]["label"] in {"b", "e", "m", "t"}
+    expected = Predictor.from_run(registry, trained["run_id"]).predict([headline])
+    assert [row["label"] for row in rows] == list(expected["label"])
 
     evaluated = cli("evaluate", trained["run_id"], runs_dir=tmp_path)
-    assert evaluated.returncode == 0 and "test accuracy" in evaluated.stdout
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert f"test accuracy {trained['test_accuracy']:.4f}" in evaluated.stdout
 
     listed = cli("runs", "--json", runs_dir=tmp_path)
     assert [run["run_id"] for run in json.loads(listed.stdout)] == [trained["run_id"]]
 
     archive = tmp_path / "run.zip"
     exported = cli("runs", "export", trained["run_id"], "--output", str(archive), runs_dir=tmp_path)
-    assert exported.returncode == 0 and archive.stat().st_size > 0
+    assert exported.returncode == 0, exported.stderr
+    assert unzip_members(archive.read_bytes()) == unzip_members(
+        registry.export_zip(trained["run_id"])
+    )
 
 
 def test_predict_without_runs_says_what_to_do(tmp_path):

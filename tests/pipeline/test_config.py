@@ -44,7 +44,7 @@ def test_fast_preset_is_default_and_uses_every_row():
     assert fast.data.balance == "class_weights"
     assert fast.model.sequence_length is None
     assert fast.model.cudnn_compatible
-    assert fast.train.epochs >= 20 and fast.train.lr_schedule == "plateau"
+    assert fast.train.epochs == 100 and fast.train.lr_schedule == "plateau"
 
 
 def test_every_family_has_a_builder():

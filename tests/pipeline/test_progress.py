@@ -3,11 +3,13 @@ and a stop that takes effect in every phase (real tiny trainings)."""
 
 from __future__ import annotations
 
+import math
 import threading
 
 import pytest
 from training_support import tiny_config
 
+from pipeline.fit import PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH
 from pipeline.progress import ProgressEvent, describe_epoch_limit, seconds_left
 from pipeline.registry import RunRegistry
 from pipeline.train import TrainingStopped, train_run
@@ -29,9 +31,12 @@ def test_vectorizing_reports_rows_done_up_to_every_row(trained_run):
     assert vocabulary[-1].done == vocabulary[-1].total < vectorized[-1].total
 
 
-def test_each_epochs_validation_is_a_step_of_its_own(trained_run):
-    _, events = trained_run
-    kinds = [e.kind for e in events if e.phase == "training" and e.kind != "phase"]
+def test_each_epochs_validation_is_a_step_of_its_own(trained_run, runs_dir):
+    result, events = trained_run
+    sizes = RunRegistry(runs_dir).get(result.run_id).data.summary["split_sizes"]
+    # a validation batch holds a few training batches (of 32 rows), at most PREDICT_BATCH rows
+    validation_batch = min(PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH * 32)
+    validation_batches = math.ceil(sizes["validation"] / validation_batch)
     for epoch in (1, 2):
         in_epoch = [e for e in events if e.epoch == epoch and e.kind != "end"]
         ordered = [e.kind for e in in_epoch]
@@ -42,16 +47,18 @@ def test_each_epochs_validation_is_a_step_of_its_own(trained_run):
         assert last_batch.batch == last_batch.batches
         assert ordered[-1] == "epoch"
         validation = in_epoch[first_validation]
-        assert validation.batch == 0 and validation.batches >= 1
+        assert validation.batch == 0 and validation.batches == validation_batches
         assert validation.step_fraction == 0.0
-    assert kinds.count("validation") >= 2
+    # each epoch's validation begins once (later validation events report its batches)
+    assert [e.epoch for e in events if e.kind == "validation" and e.batch == 0] == [1, 2]
 
 
-def test_the_test_set_is_scored_with_rows_done(trained_run):
-    _, events = trained_run
+def test_the_test_set_is_scored_with_rows_done(trained_run, runs_dir):
+    result, events = trained_run
+    test_rows = RunRegistry(runs_dir).get(result.run_id).data.summary["split_sizes"]["test"]
     scored = [e for e in events if e.kind == "rows" and e.phase == "evaluating"]
-    assert scored and scored[-1].message == "Test set"
-    assert scored[-1].done == scored[-1].total > 0
+    assert {e.message for e in scored} == {"Test set"}
+    assert scored[-1].done == scored[-1].total == test_rows
 
 
 def _stop_when(condition):

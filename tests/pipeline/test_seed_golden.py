@@ -18,13 +18,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pipeline.config import get_preset
+from pipeline.features import build_encoder, encode
 from pipeline.text import (
     SEED_FILTERS,
     SeedSequence,
     StandardizeHeadline,
-    build_seed_vectorizer,
-    seed_token_ids,
     seed_vocabulary,
+    seed_words,
     standardize,
 )
 
@@ -60,10 +61,20 @@ def _titles() -> list[str]:
 @pytest.fixture(scope="module")
 def split_titles() -> tuple[list[str], list[str]]:
     titles = _titles()
-    assert len(titles) > 1500
+    assert len(titles) == 2004
     train = titles[:1500] + EDGE_CASES[:5]
     held_out = titles[1500:] + EDGE_CASES
     return train, held_out
+
+
+def _seed_encoder(train, num_words, maxlen) -> keras.Model:
+    """The encoder a run of the seed preset builds on ``train`` (``tokenizer="keras2"``)."""
+    return build_encoder(train, get_preset("seed", max_tokens=num_words).model, maxlen)
+
+
+def _seed_ids(train, texts, num_words, maxlen) -> np.ndarray:
+    """The word ids that encoder gives ``texts``, as a run vectorizes them."""
+    return encode(_seed_encoder(train, num_words, maxlen), texts)["words"]
 
 
 def _notebook_ids(train, texts, num_words, maxlen):
@@ -82,16 +93,17 @@ def test_seed_filters_are_the_notebook_literal():
 def test_seed_ids_equal_tokenizer_and_pad_sequences(split_titles, num_words, maxlen):
     train, held_out = split_titles
     tokenizer, _ = _notebook_ids(train, [], num_words, maxlen)
-    vectorizer = build_seed_vectorizer(train, num_words)
+    encoder = _seed_encoder(train, num_words, maxlen)
 
     kept = [w for w, i in sorted(tokenizer.word_index.items(), key=lambda kv: kv[1])][
         : num_words - 1
     ]
-    assert vectorizer.get_vocabulary()[2:] == kept == seed_vocabulary(train, num_words)
+    vocabulary = encoder.get_layer("word_vectorizer").get_vocabulary()
+    assert vocabulary[2:] == kept == seed_vocabulary(train, num_words)
 
     for texts in (train, held_out):
         expected = pad_sequences(tokenizer.texts_to_sequences(texts), maxlen=maxlen)
-        got = seed_token_ids(texts, vectorizer, maxlen)
+        got = encode(encoder, texts)["words"]
         assert got.dtype == np.int64
         np.testing.assert_array_equal(got, expected)
         assert got.max() <= num_words - 1
@@ -99,10 +111,12 @@ def test_seed_ids_equal_tokenizer_and_pad_sequences(split_titles, num_words, max
 
 def test_held_out_words_are_dropped_and_long_titles_keep_their_end(split_titles):
     train, held_out = split_titles
-    vectorizer = build_seed_vectorizer(train, 50)
-    ids = seed_token_ids(held_out, vectorizer, 5)
-    # Many titles keep fewer than 5 of their words: the rest were dropped.
-    assert (ids == 0).any(axis=1).mean() > 0.3
+    ids = _seed_ids(train, held_out, 50, 5)
+    # Each title keeps its known words only (at most the last 5): the others are dropped,
+    # not mapped to an out-of-vocabulary id.
+    vocabulary = set(seed_vocabulary(train, 50))
+    known = [[word for word in seed_words(title) if word in vocabulary] for title in held_out]
+    assert np.count_nonzero(ids, axis=1).tolist() == [min(len(words), 5) for words in known]
     # The 150-word title keeps its last words: "... word36 the" -> ends with "the".
     the = seed_vocabulary(train, 50).index("the") + 1
     assert ids[-1, -1] == the
@@ -114,8 +128,7 @@ def test_ties_follow_first_appearance_not_textvectorization_adapt():
     # TextVectorization.adapt would put zeta before alpha (ties in reverse byte order).
     assert seed_vocabulary(texts, 10) == ["beta", "alpha", "zeta"]
     _, expected = _notebook_ids(texts, texts, 10, 3)
-    got = seed_token_ids(texts, build_seed_vectorizer(texts, 10), 3)
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(_seed_ids(texts, texts, 10, 3), expected)
 
 
 def test_standardizer_layer_equals_its_python_twin():
@@ -140,22 +153,15 @@ def test_seed_sequence_drops_oov_truncates_front_and_pads_left():
     assert np.asarray(SeedSequence(3)(np.zeros((2, 0), dtype="int64"))).tolist() == [[0] * 3] * 2
 
 
-def test_end_to_end_seed_model_reloads_in_safe_mode(split_titles, tmp_path):
+def test_the_seed_encoder_reloads_in_safe_mode_with_the_notebook_ids(split_titles, tmp_path):
     train, held_out = split_titles
-    vectorizer = build_seed_vectorizer(train, 50)
-    text = keras.Input(shape=(1,), dtype="string", name="text")
-    token_ids = SeedSequence(7, name="seed_sequence")(
-        vectorizer(StandardizeHeadline(name="standardize")(text))
-    )
-    model = keras.Model(text, token_ids)
+    encoder = _seed_encoder(train, 50, 7)
     path = tmp_path / "seed.keras"
-    model.save(path)
+    encoder.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
 
     batch = tf.constant([[t] for t in held_out])
-    expected = seed_token_ids(held_out, vectorizer, 7)
-    np.testing.assert_array_equal(np.asarray(model(batch)), expected)
-    np.testing.assert_array_equal(np.asarray(reloaded(batch)), expected)
-    np.testing.assert_array_equal(reloaded.predict(batch, verbose=0), expected)
     _, notebook = _notebook_ids(train, held_out, 50, 7)
-    np.testing.assert_array_equal(expected, notebook)
+    np.testing.assert_array_equal(np.asarray(encoder(batch)["words"]), notebook)
+    np.testing.assert_array_equal(np.asarray(reloaded(batch)["words"]), notebook)
+    np.testing.assert_array_equal(reloaded.predict(batch, verbose=0)["words"], notebook)

@@ -1,5 +1,7 @@
 """Standardization, left padding, sequence length and the vectorizer."""
 
+from itertools import pairwise
+
 import numpy as np
 
 from pipeline.config import get_preset
@@ -66,5 +68,9 @@ def test_encoder_gives_each_family_its_inputs():
     assert shapes["ngrams"].length == 16 and shapes["chars"].length == 18 * 8
     # unigrams then bigrams: "apple", "unveils", "iphone", "apple unveils", "unveils iphone"
     assert (ids["ngrams"][0] > 0).sum() == 5
-    # embeddings are sized to the vocabulary the texts really have, far below the limit
-    assert shapes["ngrams"].vocabulary < config.ngram_tokens
+    # embeddings are sized to the vocabulary the texts really have, far below the limit:
+    # their distinct words and word pairs, plus the padding and out-of-vocabulary ids
+    grams = set()
+    for words in (text.split() for text in standardize(TEXTS)):
+        grams.update(words, (" ".join(pair) for pair in pairwise(words)))
+    assert shapes["ngrams"].vocabulary == len(grams) + 2 == 29
