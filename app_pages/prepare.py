@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.config import BALANCE_LABELS, DEDUPE_LABELS, SPLIT_LABELS, DataConfig
+from pipeline.config import (
+    BALANCE_LABELS,
+    DEDUPE_LABELS,
+    SPLIT_LABELS,
+    TEST_SET_LABELS,
+    DataConfig,
+)
 from pipeline.settings import declared
 from ui import figures, state
 from ui.data import active_dataset, prepared_data
@@ -29,6 +35,7 @@ for name, value in (
     ("cap_per_class", current.cap_per_class or 5000),
     ("min_class_rows", current.min_class_rows),
     ("test_size", current.test_size),
+    ("test_set", current.test_set),
     ("val_size", current.val_size),
     ("split", current.split),
     ("seed", current.seed),
@@ -70,7 +77,7 @@ with st.container(border=True):
         key="keep.prepare.min_class_rows",
         help=SPECS["min_class_rows"].help,
     )
-    cols = st.columns(4)
+    cols = st.columns([1, 1, 1.3, 1.3, 0.8])
     test_size = cols[0].slider(
         "Test size", 0.05, 0.5, step=0.05, key="keep.prepare.test_size", format="%.2f"
     )
@@ -92,7 +99,14 @@ with st.container(border=True):
         "near-identical headlines cannot leak from train into test."
         + ("" if has_story else " This dataset has no story column."),
     )
-    seed = cols[3].number_input("Seed", min_value=0, step=1, key="keep.prepare.seed")
+    test_set = cols[3].radio(
+        SPECS["test_set"].label,
+        list(TEST_SET_LABELS),
+        format_func=TEST_SET_LABELS.__getitem__,
+        key="keep.prepare.test_set",
+        help=SPECS["test_set"].help,
+    )
+    seed = cols[4].number_input("Seed", min_value=0, step=1, key="keep.prepare.seed")
 
 config = DataConfig(
     dedupe=dedupe,
@@ -100,6 +114,7 @@ config = DataConfig(
     cap_per_class=int(cap) if balance == "cap" else None,
     min_class_rows=int(min_class_rows),
     test_size=float(test_size),
+    test_set=test_set,
     val_size=float(val_size),
     split=split,
     seed=int(seed),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pipeline.config import SPLIT_LABELS, TEST_SET_LABELS
 from pipeline.registry import SavedRun
+from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
 from ui import figures, state
 from ui.errors import report_errors
 from ui.resources import get_registry
@@ -47,24 +49,55 @@ st.caption(
 baseline = metrics.baseline
 base_acc = baseline.test_accuracy if baseline else None
 base_f1 = baseline.macro_f1 if baseline else None
+base_bal = baseline.balanced_accuracy if baseline else None
 acc, f1, loss = metrics.test_accuracy, metrics.macro_f1, metrics.test_loss
-cols = st.columns(4)
+balanced = metrics.balanced_accuracy
+cols = st.columns(5)
 cols[0].metric(
     "Test accuracy",
     f"{acc:.2%}" if acc is not None else "n/a",
     delta=f"{acc - base_acc:+.2%} vs baseline" if None not in (acc, base_acc) else None,
 )
 cols[1].metric(
+    "Balanced accuracy",
+    f"{balanced:.2%}" if balanced is not None else "n/a",
+    delta=f"{balanced - base_bal:+.2%} vs baseline" if None not in (balanced, base_bal) else None,
+    help="The mean of the classes' recalls: every class counts the same, however many "
+    "test rows it has."
+    + ("" if balanced is not None else " Not measured when this run was saved."),
+)
+cols[2].metric(
     "Macro F1",
     f"{f1:.3f}" if f1 is not None else "n/a",
     delta=f"{f1 - base_f1:+.3f} vs baseline" if None not in (f1, base_f1) else None,
 )
-cols[2].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
-cols[3].metric(
+cols[3].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
+cols[4].metric(
     "TF-IDF baseline accuracy",
     f"{base_acc:.2%}" if base_acc is not None else "n/a",
     help=baseline.name if baseline else "TF-IDF + logistic regression on the same split",
 )
+data_settings = saved.config.experiment.data
+st.caption(
+    f"Test set: **{TEST_SET_LABELS[data_settings.test_set].split(' (')[0].lower()}**, "
+    f"{metrics.n_test:,} rows ({data_settings.test_size:.0%} of "
+    + ("every class's rows" if data_settings.test_set == "stratified" else "the balanced rows")
+    + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
+)
+thin = metrics.thin_classes()
+if thin:
+    listing = ", ".join(f"{escape_markdown(_name(code))} ({n})" for code, n in thin.items())
+    st.warning(
+        f"{len(thin)} class{'' if len(thin) == 1 else 'es'} ha{'s' if len(thin) == 1 else 've'} "
+        f"fewer than {MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall "
+        "and F1 are too noisy to trust. Raise the test size or keep more rows of "
+        + (
+            "those classes (Prepare)."
+            if data_settings.test_set == "stratified"
+            else "those classes, or use the stratified test set (Prepare)."
+        ),
+        icon=":material/warning:",
+    )
 
 if metrics.collapsed:
     st.error(escape_markdown(metrics.collapsed), icon=":material/warning:")
@@ -86,8 +119,8 @@ right.plotly_chart(figures.training_curves(saved.history, "loss", best=best), ke
 left, right = st.columns(2)
 left.plotly_chart(
     figures.metrics_vs_baseline(
-        {"accuracy": acc, "macro_f1": f1},
-        {"accuracy": base_acc, "macro_f1": base_f1},
+        {"accuracy": acc, "balanced_accuracy": balanced, "macro_f1": f1},
+        {"accuracy": base_acc, "balanced_accuracy": base_bal, "macro_f1": base_f1},
         family=family,
     ),
     key="baseline",

@@ -1,29 +1,29 @@
 """Every model family and the seed, on the datasets the default must win on, in one run.
 
 For each (dataset, model) pair a fresh subprocess trains one run through
-``pipeline.train.train_run`` (forced, in a temporary runs folder) and reports test
-accuracy and macro F1, the TF-IDF baseline's on the same split, seconds per
-epoch, training samples per second, epochs run, whole-job wall time (load ->
-saved, evaluated run with the baseline) and the subprocess's peak RSS. Prints a
-markdown table and writes ``benchmarks/results/models.json`` and
-``benchmarks/results/models.md``.
+``pipeline.train.train_run`` (forced, in a temporary runs folder, so the TF-IDF
+baseline is fitted too) and reports test accuracy, balanced accuracy and macro F1
+beside the baseline's on the same rows, the test set's definition and size,
+seconds per epoch, training samples per second, epochs run, whole-job wall time
+(load -> saved, evaluated run) and peak RSS (the training process, and the
+baseline's process beside it). Prints a markdown table and writes
+``benchmarks/results/<output>.json`` and ``.md`` with the command and the machine.
 
-    python benchmarks/models.py                       # everything (about an hour here)
-    python benchmarks/models.py --datasets cap500 cap2000 --models fast cnn
+    python benchmarks/models.py                       # every dataset and model (hours)
+    python benchmarks/models.py --datasets random random_balanced --models fast accurate
     python benchmarks/models.py --speed               # seed vs fast, same rows, same epochs
 
-Datasets (all cut from the bundled UCI file):
+Datasets (all cut from the bundled UCI file; ``_balanced`` means ``--test-set
+balanced``, the seed notebook's test rows, for comparisons with it):
 
-``random``     every deduplicated row, the default settings (seed's balanced test set)
-``story``      the same, split grouped by story
-``cap500``     at most 500 rows per class, random split
-``cap2000``    at most 2,000 rows per class, random split
-``publishers`` the 25 most frequent publishers as labels (many, imbalanced classes)
-``cap15000``   at most 15,000 rows per class (the ``--speed`` comparison)
+``random``, ``random_balanced``   every deduplicated row, the default settings
+``story``, ``story_balanced``     the same, split grouped by story
+``cap500``, ``cap2000``           at most 500 / 2,000 rows per class, random split
+``publishers``                    the 25 most frequent publishers as labels
+``cap15000``                      at most 15,000 rows per class (the ``--speed`` run)
 
-Models: ``fast`` (the default preset), ``accurate`` (the n-gram ensemble),
-``seed`` (the notebook), and every family by name with the default preset's other
-settings (``ngram_ensemble`` is ``accurate``).
+Models: ``fast`` (the default preset), ``accurate``, ``seed`` (the notebook), and
+every family by name with the default preset's other settings.
 """
 
 from __future__ import annotations
@@ -42,9 +42,29 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-DATASETS = ("random", "story", "cap500", "cap2000", "publishers", "cap15000")
+DATASETS = (
+    "random",
+    "random_balanced",
+    "story",
+    "story_balanced",
+    "cap500",
+    "cap2000",
+    "publishers",
+    "cap15000",
+)
 FAMILIES = ("ngram_bag", "ngram_ensemble", "wide_deep", "cnn", "bigru", "lstm")
 MODELS = ("fast", "accurate", "seed", *FAMILIES)
+#: The data settings of each benchmark dataset cut from the bundled file.
+_OVERRIDES: dict[str, dict[str, Any]] = {
+    "random": {},
+    "random_balanced": {"test_set": "balanced"},
+    "story": {"split": "story"},
+    "story_balanced": {"split": "story", "test_set": "balanced"},
+    "cap500": {"balance": "cap", "cap_per_class": 500},
+    "cap2000": {"balance": "cap", "cap_per_class": 2000},
+    "cap15000": {"balance": "cap", "cap_per_class": 15000},
+    "publishers": {},
+}
 
 
 def _dataset(name: str, workdir: Path) -> tuple[Any, dict[str, Any]]:
@@ -63,14 +83,7 @@ def _dataset(name: str, workdir: Path) -> tuple[Any, dict[str, Any]]:
             columns={"TITLE": "text", "PUBLISHER": "label"}
         ).to_csv(path, index=False)
         return load_dataset(path, text_col="text", label_col="label"), {}
-    overrides: dict[str, Any] = {
-        "random": {},
-        "story": {"split": "story"},
-        "cap500": {"balance": "cap", "cap_per_class": 500},
-        "cap2000": {"balance": "cap", "cap_per_class": 2000},
-        "cap15000": {"balance": "cap", "cap_per_class": 15000},
-    }[name]
-    return load_default_dataset(), overrides
+    return load_default_dataset(), dict(_OVERRIDES[name])
 
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
@@ -95,27 +108,38 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         result = train_run(dataset, config, runs_dir=runs, force=True)
         saved = RunRegistry(runs).get(result.run_id)
         wall = time.perf_counter() - started
+    metrics, baseline = saved.metrics, saved.metrics.baseline
     history = saved.history
     seconds = [row["seconds"] for row in history if "seconds" in row]
-    baseline = saved.metrics.get("baseline", {})
+    nan = float("nan")
+
+    def rounded(value: float | None) -> float:
+        return round(value, 4) if value is not None else nan
+
     return {
         "dataset": spec["dataset"],
         "model": model,
         "family": config.model.family,
-        "test_accuracy": round(saved.metrics["test_accuracy"], 4),
-        "macro_f1": round(saved.metrics["macro_f1"], 4),
-        "baseline_accuracy": round(baseline.get("test_accuracy", float("nan")), 4),
-        "baseline_macro_f1": round(baseline.get("macro_f1", float("nan")), 4),
-        "beats_baseline": saved.metrics["test_accuracy"] > baseline.get("test_accuracy", 1)
-        and saved.metrics["macro_f1"] > baseline.get("macro_f1", 1),
+        "test_set": config.data.test_set,
+        "test_rows": metrics.n_test,
+        "test_accuracy": rounded(metrics.test_accuracy),
+        "balanced_accuracy": rounded(metrics.balanced_accuracy),
+        "macro_f1": rounded(metrics.macro_f1),
+        "baseline_accuracy": rounded(baseline.test_accuracy if baseline else None),
+        "baseline_balanced_accuracy": rounded(baseline.balanced_accuracy if baseline else None),
+        "baseline_macro_f1": rounded(baseline.macro_f1 if baseline else None),
+        "beats_baseline": baseline is not None
+        and metrics.test_accuracy > baseline.test_accuracy
+        and metrics.macro_f1 > (baseline.macro_f1 or 1.0),
         "epochs": len(history),
-        "best_epoch": saved.run.get("best_epoch"),
+        "best_epoch": saved.run.best_epoch,
         "seconds_per_epoch": round(sum(seconds) / len(seconds), 2) if seconds else None,
-        "samples_per_second": saved.run.get("samples_per_second"),
-        "train_rows": saved.data["split_sizes"]["train"],
+        "samples_per_second": saved.run.samples_per_second,
+        "train_rows": saved.data.summary["split_sizes"]["train"],
         "job_seconds": round(wall, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "collapsed": saved.metrics.get("collapsed"),
+        "baseline_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "collapsed": metrics.collapsed,
     }
 
 
@@ -135,9 +159,10 @@ def _spawn(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| dataset | model | accuracy | macro F1 | baseline acc | baseline F1 | beats | "
-        "epochs (best) | s/epoch | samples/s | job s | peak RSS MB |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "| dataset | model | test set (rows) | accuracy | balanced acc | macro F1 | "
+        "baseline acc | baseline bal. acc | baseline F1 | beats | epochs (best) | s/epoch | "
+        "samples/s | job s | peak RSS MB (baseline) |\n"
+        "|" + " --- |" * 15 + "\n"
     )
     lines = []
     for r in rows:
@@ -145,13 +170,31 @@ def _table(rows: list[dict[str, Any]]) -> str:
             lines.append(f"| {r['dataset']} | {r['model']} | error: {r['error']} |")
             continue
         lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['test_accuracy']:.4f} | {r['macro_f1']:.4f} "
-            f"| {r['baseline_accuracy']:.4f} | {r['baseline_macro_f1']:.4f} "
-            f"| {'yes' if r['beats_baseline'] else 'no'} | {r['epochs']} ({r['best_epoch']}) "
-            f"| {r['seconds_per_epoch']} | {r['samples_per_second']:,.0f} | {r['job_seconds']} "
-            f"| {r['peak_rss_mb']:,} |"
+            f"| {r['dataset']} | {r['model']} | {r['test_set']} ({r['test_rows']:,}) "
+            f"| {r['test_accuracy']:.4f} | {r['balanced_accuracy']:.4f} | {r['macro_f1']:.4f} "
+            f"| {r['baseline_accuracy']:.4f} | {r['baseline_balanced_accuracy']:.4f} "
+            f"| {r['baseline_macro_f1']:.4f} | {'yes' if r['beats_baseline'] else 'no'} "
+            f"| {r['epochs']} ({r['best_epoch']}) | {r['seconds_per_epoch']} "
+            f"| {r['samples_per_second'] or 0:,.0f} | {r['job_seconds']} "
+            f"| {r['peak_rss_mb']:,} ({r['baseline_rss_mb']:,}) |"
         )
     return head + "\n".join(lines) + "\n"
+
+
+def _speedups(rows: list[dict[str, Any]]) -> str:
+    """Per dataset with both: how many times faster per epoch ``fast`` is than ``seed``."""
+    lines = []
+    for dataset in dict.fromkeys(row["dataset"] for row in rows):
+        by_model = {r["model"]: r for r in rows if r["dataset"] == dataset and "error" not in r}
+        if {"seed", "fast"} <= set(by_model):
+            seed, fast = by_model["seed"], by_model["fast"]
+            ratio = seed["seconds_per_epoch"] / fast["seconds_per_epoch"]
+            lines.append(
+                f"\n{dataset}: fast is {ratio:.1f}x the seed per epoch "
+                f"({fast['seconds_per_epoch']} s vs {seed['seconds_per_epoch']} s, "
+                f"{fast['samples_per_second']:,.0f} vs {seed['samples_per_second']:,.0f} samples/s)"
+            )
+    return "".join(lines) + ("\n" if lines else "")
 
 
 def main() -> None:
@@ -182,7 +225,7 @@ def main() -> None:
             row = _spawn(spec)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    table = _table(rows)
+    table = _table(rows) + _speedups(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     command = "python benchmarks/models.py " + " ".join(sys.argv[1:])
     print(table)

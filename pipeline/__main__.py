@@ -27,6 +27,7 @@ from pipeline.config import (
 )
 from pipeline.errors import HeadlineLabError
 from pipeline.progress import describe_epoch_limit, seconds_left
+from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
 from pipeline.settings import declared
 
 if TYPE_CHECKING:
@@ -311,8 +312,11 @@ def _headline_metrics(saved: SavedRun) -> dict[str, Any]:
     metrics = saved.metrics
     return {
         "test_accuracy": metrics.test_accuracy,
+        "balanced_accuracy": metrics.balanced_accuracy,
         "test_loss": metrics.test_loss,
         "macro_f1": metrics.macro_f1,
+        "test_set": saved.config.experiment.data.test_set,
+        "test_rows": metrics.n_test,
         "baseline_accuracy": metrics.baseline.test_accuracy if metrics.baseline else None,
         "epochs": len(saved.history),
         "best_epoch": saved.run.best_epoch,
@@ -326,10 +330,19 @@ def _print_metrics(saved: SavedRun) -> None:
     head = _headline_metrics(saved)
     loss = "-" if head["test_loss"] is None else f"{head['test_loss']:.4f}"
     baseline = "-" if head["baseline_accuracy"] is None else f"{head['baseline_accuracy']:.4f}"
+    balanced = "-" if head["balanced_accuracy"] is None else f"{head['balanced_accuracy']:.4f}"
     print(
-        f"test accuracy {head['test_accuracy']:.4f}, loss {loss}, "
-        f"macro F1 {head['macro_f1']:.4f} (baseline accuracy {baseline})"
+        f"test accuracy {head['test_accuracy']:.4f}, balanced accuracy {balanced}, "
+        f"loss {loss}, macro F1 {head['macro_f1']:.4f} (baseline accuracy {baseline})"
     )
+    print(f"test set: {head['test_set']}, {head['test_rows']:,} rows")
+    thin = saved.metrics.thin_classes()
+    if thin:
+        listing = ", ".join(f"{saved.labels.name(code)} ({n})" for code, n in thin.items())
+        print(
+            f"warning: fewer than {MIN_TEST_ROWS_PER_CLASS} test rows in {listing}: their "
+            "scores are noisy; raise --test-size or use --test-set stratified"
+        )
     print(
         f"{head['epochs']} epochs (best {head['best_epoch']}), "
         f"{head['duration_s']:.0f} s on {head['device']}"

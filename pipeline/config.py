@@ -20,7 +20,7 @@ Three presets exist:
     Adam, batch 256, 10 epochs.
 ``fast`` (the default)
     The model family chosen by ``benchmarks/models.py`` on this CPU, trained on
-    every deduplicated row with class weights (the seed's balanced test set kept),
+    every deduplicated row with class weights (a stratified test set),
     up to 100 epochs with early stopping and a learning rate that halves on a
     plateau.
 ``accurate``
@@ -57,12 +57,16 @@ DEDUPE_LABELS = {
     "none": "Keep duplicates",
 }
 BALANCE_LABELS = {
-    "class_weights": "Class weights (every row, balanced test set)",
+    "class_weights": "Class weights (every row, loss weighted by class)",
     "downsample": "Downsample to the smallest class",
     "cap": "Cap rows per class",
     "none": "No balancing",
 }
 SPLIT_LABELS = {"random": "Stratified random", "story": "Grouped by story"}
+TEST_SET_LABELS = {
+    "stratified": "Stratified (the test share of every class)",
+    "balanced": "Balanced (the seed's: as many rows of every class)",
+}
 PADDING_LABELS = {"post": "right, masked", "pre": "left, as pad_sequences"}
 TOKENIZER_LABELS = {
     "standard": "TextVectorization (rare words -> out-of-vocabulary id)",
@@ -93,9 +97,9 @@ class DataConfig:
         "class_weights",
         "choice",
         "Balancing",
-        "class_weights keeps the seed's balanced test set and trains on every other row, "
-        "weighting the loss by class; downsample cuts every class to the smallest; cap cuts "
-        "every class to cap_per_class rows; none keeps every row.",
+        "class_weights trains on every row, weighting the loss by class; downsample cuts "
+        "every class to the smallest; cap cuts every class to cap_per_class rows; none keeps "
+        "every row.",
         choices=tuple(BALANCE_LABELS),
         choice_labels=BALANCE_LABELS,
         example="class_weights",
@@ -128,6 +132,17 @@ class DataConfig:
         0.2, "float", "Validation share", "Share of the remaining rows held out for validation.",
         step=0.05, example="0.2", **_FRACTION,
     )  # fmt: skip
+    test_set: str = setting(
+        "stratified",
+        "choice",
+        "Test set",
+        "stratified holds out the test share of every class's rows, in the data's own "
+        "proportions; balanced holds out the rows the seed notebook tested on (every class "
+        "downsampled to the smallest, then the test share), to compare with it on UCI.",
+        choices=tuple(TEST_SET_LABELS),
+        choice_labels=TEST_SET_LABELS,
+        example="stratified",
+    )
     split: str = setting(
         "random",
         "choice",
@@ -345,6 +360,8 @@ class ExperimentConfig:
             if not isinstance(values, dict):
                 raise ConfigError(f"The saved {name} settings must be a JSON object.")
             values = {_RENAMED.get(key, key): value for key, value in values.items()}
+            if name == "data" and "test_set" not in values:
+                values["test_set"] = _legacy_test_set(values)
             known = {f.name for f in dataclasses.fields(section)}
             unknown = sorted(set(values) - known)
             if unknown:
@@ -453,9 +470,10 @@ def config_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def setting_owner(key: str) -> tuple[str, str]:
-    """``(section, field)`` of a setting named ``key`` (``data_seed`` style prefixes too)."""
-    return _locate_field(_RENAMED.get(key, key))
+def _legacy_test_set(data_settings: dict[str, Any]) -> str:
+    """The test set of a run saved before ``test_set`` existed: class weights held out
+    the seed's balanced test set then; every other balancing tested on its own rows."""
+    return "balanced" if data_settings.get("balance") == "class_weights" else "stratified"
 
 
 def _locate_field(key: str) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 The result is one JSON-ready dict, saved as a run's ``metrics.json``::
 
-    test_accuracy, test_loss, macro_f1, n_test
+    test_accuracy, balanced_accuracy, test_loss, macro_f1, n_test
     per_class          {code: {name, precision, recall, f1, support}}
     confusion_matrix   {labels: [code], names: [name], matrix: [[int]]}  rows = true
     misclassified      [{text, true, predicted, confidence, probabilities: {code: p}}]
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
+    balanced_accuracy_score,
     classification_report,
     confusion_matrix,
     f1_score,
@@ -72,6 +73,7 @@ def evaluate_probabilities(
     return {
         "n_test": len(y_true),
         "test_accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "test_loss": float(log_loss(y_true, probabilities, labels=indices)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=indices, average="macro")),
         "per_class": per_class,

@@ -5,10 +5,13 @@
 1. dedupe by text (``drop_all`` drops every copy of a duplicated text like the seed
    notebook's ``drop_duplicates(subset="TITLE", keep=False)``; ``keep_first``; ``none``);
 2. drop texts that would vectorise to nothing (empty, whitespace or punctuation only);
-3. balance (``downsample`` every class to the smallest one, ``cap`` each class, ``none``);
+3. balance (``downsample`` every class to the smallest one, ``cap`` each class, weight
+   the loss by class with ``class_weights``, or ``none``);
 4. split: a stratified random split, or a split grouped by news story so that no story
    appears in two splits (near-identical headlines of one story would otherwise leak from
-   train into test).
+   train into test). The test set is either ``stratified`` (the test share of every
+   class's rows, in the data's own proportions) or ``balanced``: the seed notebook's
+   (the rows downsampling would test on), for comparisons with it.
 
 The same dataset and config always give the same splits. No TensorFlow here.
 """
@@ -134,16 +137,19 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
     summary["dropped_classes"] = dropped_classes
     _check_classes(cleaned, ds, "after dropping duplicated and empty texts", notes)
 
-    if cfg.balance == "class_weights":
-        train, validation, test = _class_weight_split(cleaned, cfg, ds)
-        summary.update(rows_after_balance=len(cleaned), class_counts_after=class_counts(cleaned))
+    if cfg.test_set == "balanced" and cfg.balance != "downsample":
+        train, validation, test, kept = _seed_test_split(cleaned, cfg, ds)
     else:
-        balanced = balance(cleaned, cfg.balance, cfg.cap_per_class, cfg.seed)
-        _check_classes(balanced, ds, "after balancing")
-        summary.update(rows_after_balance=len(balanced), class_counts_after=class_counts(balanced))
-        rest, test = _hold_out_test(balanced, cfg, ds)
+        kept = (
+            cleaned
+            if cfg.balance == "class_weights"
+            else balance(cleaned, cfg.balance, cfg.cap_per_class, cfg.seed)
+        )
+        _check_classes(kept, ds, "after balancing")
+        rest, test = _hold_out_test(kept, cfg, ds)
         train, validation = _hold_out_validation(rest, cfg, ds)
         test = _finish(test, cfg.seed if cfg.split == "story" else None)
+    summary.update(rows_after_balance=len(kept), class_counts_after=class_counts(kept))
     classes = sorted(summary["class_counts_after"])
     splits = {"train": train, "validation": validation, "test": test}
     notes += _check_splits(splits, classes, ds)
@@ -276,22 +282,27 @@ def _hold_out_validation(
     return _finish(train), _finish(validation)
 
 
-def _class_weight_split(
+def _seed_test_split(
     cleaned: pd.DataFrame, cfg: DataConfig, ds: Dataset
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The seed's balanced test set; every other cleaned row for training and validation.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(train, validation, test, kept)`` with the seed notebook's balanced test set.
 
     The test rows are exactly those ``balance="downsample"`` picks with the same seed
-    and sizes. With a story split, rows of a test story are kept out of training too.
+    and sizes; the other cleaned rows are balanced as ``cfg`` says (``kept``, test rows
+    included) and split into training and validation. With a story split, rows of a
+    test story are kept out of training too.
     """
-    balanced = balance(cleaned, "downsample", None, cfg.seed)
-    _, test = _hold_out_test(balanced, cfg, ds)
+    _, test = _hold_out_test(balance(cleaned, "downsample", None, cfg.seed), cfg, ds)
     rest = cleaned.drop(index=test.index)
     if cfg.split == "story":
         test_stories = set(_story_groups(test))
         rest = rest[~_story_groups(rest).isin(test_stories)]
+    if cfg.balance != "class_weights":
+        rest = balance(rest, cfg.balance, cfg.cap_per_class, cfg.seed)
+    kept = pd.concat([rest, test]).sort_index()
+    _check_classes(kept, ds, "after balancing")
     train, validation = _hold_out_validation(rest, cfg, ds)
-    return train, validation, _finish(test, cfg.seed if cfg.split == "story" else None)
+    return train, validation, _finish(test, cfg.seed if cfg.split == "story" else None), kept
 
 
 def _balanced_weights(labels: pd.Series) -> dict[str, float]:

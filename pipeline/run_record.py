@@ -255,6 +255,10 @@ def parse_history(raw: Any) -> tuple[dict[str, Any], ...]:
     return tuple(rows)
 
 
+#: Fewer test rows than this make a class's precision, recall and F1 too noisy to read.
+MIN_TEST_ROWS_PER_CLASS = 30
+
+
 @dataclass(frozen=True)
 class ClassScores:
     """One class's row of the test report."""
@@ -285,6 +289,8 @@ class BaselineScores:
     seconds: float | None
     class_weighted: bool
     cached: bool
+    #: ``None`` in runs saved before it was measured.
+    balanced_accuracy: float | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +306,8 @@ class Metrics:
     misclassified: tuple[dict[str, Any], ...]
     baseline: BaselineScores | None = None
     collapsed: str | None = None
+    #: Mean recall over classes; ``None`` in runs saved before it was measured.
+    balanced_accuracy: float | None = None
     #: Keys this version does not know, kept as they were (written by a newer minor
     #: version, or added by a later feature): saved back unchanged.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -314,7 +322,15 @@ class Metrics:
         "misclassified",
         "baseline",
         "collapsed",
+        "balanced_accuracy",
     )
+
+    def thin_classes(self) -> dict[str, int]:
+        """``{code: test rows}`` of the classes with fewer than
+        :data:`MIN_TEST_ROWS_PER_CLASS` test rows, fewest first."""
+        support = {code: scores.support for code, scores in self.per_class.items()}
+        thin = {code: n for code, n in support.items() if n < MIN_TEST_ROWS_PER_CLASS}
+        return dict(sorted(thin.items(), key=lambda item: item[1]))
 
     @classmethod
     def parse(cls, raw: Any) -> Metrics:
@@ -356,6 +372,9 @@ class Metrics:
                 seconds=base.opt_number("seconds"),
                 class_weighted=base.flag("class_weighted"),
                 cached=base.flag("cached"),
+                balanced_accuracy=base.share("balanced_accuracy")
+                if base.has("balanced_accuracy")
+                else None,
             )
         return cls(
             test_accuracy=reader.share("test_accuracy"),
@@ -371,6 +390,9 @@ class Metrics:
             misclassified=tuple(dict(row) for row in misclassified),
             baseline=baseline,
             collapsed=reader.opt_text("collapsed"),
+            balanced_accuracy=reader.share("balanced_accuracy")
+            if reader.has("balanced_accuracy")
+            else None,
             extra={k: v for k, v in raw.items() if k not in cls._KNOWN},
         )
 
@@ -390,6 +412,7 @@ class Metrics:
             "misclassified": [dict(row) for row in self.misclassified],
             "baseline": vars(self.baseline) if self.baseline is not None else None,
             "collapsed": self.collapsed,
+            "balanced_accuracy": self.balanced_accuracy,
         }
 
 

@@ -268,14 +268,15 @@ def metrics_vs_baseline(
     baseline: Mapping[str, float | None] | None,
     family: str = "model",
 ) -> go.Figure:
-    """Grouped bars: the model's test accuracy and macro F1 beside the TF-IDF baseline.
+    """Grouped bars: the model's test accuracy, balanced accuracy and macro F1 beside the
+    TF-IDF baseline's (a metric missing on one side is left out there).
 
     ``family`` names the model's bars (a model family name, e.g. ``ngram_bag``).
     """
     family = plotly_text(family)
     rows = []
     for who, values in ((family, model), ("TF-IDF baseline", baseline or {})):
-        for metric in ("accuracy", "macro_f1"):
+        for metric in ("accuracy", "balanced_accuracy", "macro_f1"):
             value = values.get(metric)
             if value is not None:
                 rows.append({"model": who, "metric": metric.replace("_", " "), "value": value})

@@ -440,3 +440,30 @@ print("TF" if "tensorflow" in sys.modules else "NO-TF")
     assert lines[-2].startswith("RUN ") and lines[-2] != "RUN None", result.stderr[-3000:]
     assert RunRegistry(runs_dir).exists(lines[-2].split()[1])
     assert lines[-1] == "NO-TF"
+
+
+def test_results_name_the_test_set_show_balanced_accuracy_and_warn_of_thin_classes(
+    runs_dir, small_source, saved_run
+):
+    """The tiny run holds out 25 % of 40 rows per class (10 test rows each): the page says
+    which test set that is, shows balanced accuracy beside accuracy and macro F1, and warns
+    that 10 rows per class are too few to trust a class's scores."""
+    saved = RunRegistry(runs_dir).get(saved_run)
+    supports = {code: row.support for code, row in saved.metrics.per_class.items()}
+    assert set(supports.values()) == {10}
+    at = new_app(small_source)
+    open_page(at, "results")
+    assert_clean(at)
+    metric = next(m for m in at.metric if m.label == "Balanced accuracy")
+    assert metric.value == f"{saved.metrics.balanced_accuracy:.2%}"
+    assert saved.metrics.baseline.balanced_accuracy is not None
+    assert {m.label for m in at.metric} >= {"Test accuracy", "Macro F1", "Balanced accuracy"}
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        f"Test set: **stratified**, {sum(supports.values())} rows (25% of every class's rows)"
+        in (captions)
+    )
+    (warning,) = [unescape(w.value) for w in at.warning if "test rows" in w.value]
+    assert warning.startswith("4 classes have fewer than 30 test rows: ")
+    for name in saved.labels.names.values():
+        assert f"{name} (10)" in warning

@@ -115,18 +115,7 @@ def _slider_to_end(page: Page, label: str, key: str) -> None:
 
 @pytest.mark.parametrize(
     "stop_in",
-    [
-        "batches",
-        pytest.param(
-            "validation",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known defect, open in issue 11: after a Stop pressed as epoch 2's "
-                "validation ends, the panel can stop redrawing (its clock stops) for 20 s or "
-                "more, then shows the right final state; seen in 3 of the last 12 runs",
-            ),
-        ),
-    ],
+    ["batches", "validation"],
 )
 def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     session_page: Page,

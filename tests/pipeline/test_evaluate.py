@@ -34,3 +34,13 @@ def test_metrics_confusion_and_misclassified():
     assert [row["text"] for row in wrong] == ["t1", "t5"]  # most confident mistake first
     assert wrong[0]["true"] == "b" and wrong[0]["predicted"] == "e"
     assert wrong[0]["confidence"] == pytest.approx(0.7)
+
+
+def test_balanced_accuracy_is_the_mean_recall_of_the_classes():
+    """Three rows of ``b`` (all right) and one of ``e`` (wrong): accuracy 3/4, but the
+    classes' recalls are 1 and 0, so balanced accuracy is 1/2."""
+    y_true = np.array([0, 0, 0, 1])
+    probabilities = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4]])
+    metrics = evaluate_probabilities(y_true, probabilities, ["b", "e"], {}, ["a", "b", "c", "d"])
+    assert metrics["test_accuracy"] == pytest.approx(0.75)
+    assert metrics["balanced_accuracy"] == pytest.approx(0.5)

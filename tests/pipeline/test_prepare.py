@@ -281,9 +281,11 @@ def test_full_dataset_seed_settings():
     assert seconds < 10
 
 
-def test_class_weights_keep_the_seed_test_rows_and_train_on_the_rest(small_dataset):
+def test_the_balanced_test_set_is_the_seed_s_and_class_weights_train_on_the_rest(
+    small_dataset,
+):
     seed = prepare(small_dataset, SEED_DATA)
-    weighted = prepare(small_dataset, DataConfig(balance="class_weights"))
+    weighted = prepare(small_dataset, DataConfig(balance="class_weights", test_set="balanced"))
     assert sorted(weighted.test["text"]) == sorted(seed.test["text"])
     assert class_counts(weighted.test) == class_counts(seed.test)  # balanced, as the seed's
     used = len(weighted.train) + len(weighted.validation) + len(weighted.test)
@@ -297,12 +299,67 @@ def test_class_weights_keep_the_seed_test_rows_and_train_on_the_rest(small_datas
     assert seed.class_weights is None
 
 
-def test_class_weights_with_a_story_split_keep_stories_apart(small_dataset):
+def test_the_balanced_test_set_with_a_story_split_keeps_stories_apart(small_dataset):
     seed = prepare(small_dataset, DataConfig(balance="downsample", split="story"))
-    weighted = prepare(small_dataset, DataConfig(balance="class_weights", split="story"))
+    weighted = prepare(
+        small_dataset, DataConfig(balance="class_weights", split="story", test_set="balanced")
+    )
     assert sorted(weighted.test["text"]) == sorted(seed.test["text"])
     assert not set(weighted.train["story"]) & set(weighted.test["story"])
     assert not set(weighted.validation["story"]) & set(weighted.test["story"])
+
+
+def _imbalanced_news(smallest: int = 12) -> object:
+    """Four classes of 1,200, 600, 200 and ``smallest`` distinct headlines."""
+    sizes = {"b": 1200, "e": 600, "m": 200, "t": smallest}
+    rows = [(f"headline {label} number {i}", label) for label, n in sizes.items() for i in range(n)]
+    return load_dataset(csv_bytes(rows, header="TITLE,CATEGORY"))
+
+
+@pytest.mark.parametrize("balance", ["class_weights", "none"])
+def test_the_default_test_set_holds_the_test_share_of_every_class(balance):
+    """Found: with class weights on an imbalanced upload the test set was sized by the
+    smallest class (3 rows per class) and the test share was ignored."""
+    ds = _imbalanced_news()
+    prepared = prepare(ds, DataConfig(balance=balance, test_size=0.25))
+    assert DataConfig().test_set == "stratified"
+    cleaned = prepared.summary["class_counts_cleaned"]
+    test = class_counts(prepared.test)
+    for label, n in cleaned.items():
+        assert test[label] == round(0.25 * n) or abs(test[label] - 0.25 * n) <= 1, (label, test)
+    assert len(prepared.test) == pytest.approx(0.25 * sum(cleaned.values()), abs=2)
+    assert class_counts(prepared.test)["b"] == 300  # not the 3 rows of the smallest class
+
+
+def test_the_balanced_test_set_is_sized_by_the_smallest_class_on_request():
+    ds = _imbalanced_news()
+    prepared = prepare(ds, DataConfig(balance="class_weights", test_set="balanced"))
+    assert class_counts(prepared.test) == {"b": 3, "e": 3, "m": 3, "t": 3}
+
+
+def test_the_balanced_test_set_with_a_cap_caps_the_training_rows():
+    ds = _imbalanced_news()
+    prepared = prepare(ds, DataConfig(balance="cap", cap_per_class=100, test_set="balanced"))
+    assert class_counts(prepared.test) == {"b": 3, "e": 3, "m": 3, "t": 3}
+    rest = class_counts(pd.concat([prepared.train, prepared.validation]))
+    assert rest == {"b": 100, "e": 100, "m": 100, "t": 9}
+    assert not set(prepared.test["text"]) & set(prepared.train["text"])
+
+
+def test_both_test_sets_are_the_same_rows_when_every_class_is_downsampled(small_dataset):
+    stratified = prepare(small_dataset, DataConfig(balance="downsample"))
+    balanced = prepare(small_dataset, DataConfig(balance="downsample", test_set="balanced"))
+    assert sorted(stratified.test["text"]) == sorted(balanced.test["text"])
+    assert sorted(stratified.train["text"]) == sorted(balanced.train["text"])
+
+
+def test_runs_saved_before_the_test_set_setting_keep_the_test_set_they_had():
+    from pipeline.config import ExperimentConfig
+
+    old = {"preset": "fast", "data": {"balance": "class_weights"}, "model": {}, "train": {}}
+    assert ExperimentConfig.from_dict(old).data.test_set == "balanced"
+    old["data"] = {"balance": "cap", "cap_per_class": 10}
+    assert ExperimentConfig.from_dict(old).data.test_set == "stratified"
 
 
 def test_small_classes_are_dropped_with_a_note_naming_them():

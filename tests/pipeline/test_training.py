@@ -11,12 +11,15 @@ import numpy as np
 import pytest
 from training_support import tiny_config
 
+from pipeline.baseline import fit_and_score_baseline
 from pipeline.data import fingerprint
 from pipeline.errors import TrainingError
 from pipeline.predict import Predictor
+from pipeline.prepare import prepare
 from pipeline.registry import JSON_FILES, MODEL_FILE, RunRegistry
 from pipeline.run_ids import make_run_id
 from pipeline.run_record import SCHEMA_VERSION
+from pipeline.text import choose_sequence_length
 from pipeline.train import TrainingStopped, train_run
 
 pytestmark = pytest.mark.training
@@ -34,11 +37,25 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     assert saved.labels.classes == ("b", "e", "m", "t")
     assert saved.labels.name("m") == "health"
     assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
-    assert saved.metrics.baseline.test_accuracy > 0.4
-    assert saved.config.resolved.sequence_length >= 8
+    # the baseline's score is the one scikit-learn gives on the same training and test rows
+    prepared = prepare(uci_small, saved.config.experiment.data)
+    expected = fit_and_score_baseline(
+        prepared.train["text"],
+        prepared.train["label"],
+        prepared.test["text"],
+        prepared.test["label"],
+        class_weighted=True,
+    )
+    assert saved.metrics.baseline.test_accuracy == pytest.approx(expected["test_accuracy"])
+    assert saved.metrics.baseline.balanced_accuracy == pytest.approx(expected["balanced_accuracy"])
+    assert saved.config.resolved.sequence_length == choose_sequence_length(
+        prepared.train["text"].tolist()
+    )
     assert saved.data.fingerprint == fingerprint(uci_small)
     assert saved.run.origin == "trained" and saved.run.schema_version == SCHEMA_VERSION
-    assert not list(runs_dir.glob(".tmp-*")) and not list(runs_dir.glob(".checkpoint-*"))
+    # nothing but runs and the baselines' cache: no temporary folder left behind
+    left = {p.name for p in runs_dir.iterdir() if p.name.startswith(".")}
+    assert left <= {".baselines"}, left
 
 
 def test_progress_events_cover_phases_batches_epochs_and_end(trained_run):
@@ -59,7 +76,10 @@ def test_progress_events_cover_phases_batches_epochs_and_end(trained_run):
     batches = [e for e in events if e.kind == "batch"]
     # batch events are throttled (a quarter second apart), the first one always comes
     assert batches[0].batch == 1 and batches[-1].batch <= batches[0].batches
-    assert all(0.0 <= e.fraction_done <= 1.0 for e in events)
+    for event in batches:  # the share of all epochs' batches done
+        done = (event.epoch - 1) * event.batches + event.batch
+        assert event.fraction_done == pytest.approx(done / (event.epochs * event.batches))
+        assert event.step_fraction == pytest.approx(event.batch / event.batches)
     assert events[-1].fraction_done == 1.0
     assert "loss" in batches[-1].logs
 
@@ -73,8 +93,6 @@ def test_same_data_and_settings_come_from_the_cache(trained_run, uci_small, runs
 
 
 def test_run_id_depends_on_data_settings_and_parent(uci_small):
-    from pipeline.data import fingerprint
-
     fp = fingerprint(uci_small)
     base = make_run_id(fp, tiny_config(), None)
     assert base == make_run_id(fp, tiny_config(), None)
