@@ -501,7 +501,9 @@ def load_model_file(path: Path) -> keras.Model:
     """Load a ``.keras`` file with ``safe_mode=True`` (custom layers registered)."""
     import keras
 
-    import pipeline.text  # noqa: F401  (registers the custom layers)
+    # Imported for their registered custom layers (the encoder's and the bags').
+    import pipeline.models.common
+    import pipeline.text  # noqa: F401
 
     with warnings.catch_warnings():
         # The nested classifier was compiled for training; its optimizer state is

@@ -1,6 +1,7 @@
 """Bag of n-grams, fastText-like: word 1-2 gram embeddings, averaged, then softmax.
 
-No word order beyond bigrams, no recurrence: the fastest family by far.
+No word order beyond bigrams, no recurrence: the fastest family by far. The average
+is weighted by a learned score per n-gram (:class:`~pipeline.models.common.WeightedAverage`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import keras
 from keras import layers
 
 from pipeline.config import ModelConfig
-from pipeline.models.common import classifier_model, id_input
+from pipeline.models.common import WeightedAverage, classifier_model, id_input
 
 if TYPE_CHECKING:
     from pipeline.models import FeatureShape
@@ -20,11 +21,16 @@ if TYPE_CHECKING:
 def bag_features(
     ids: keras.KerasTensor, vocabulary: int, config: ModelConfig, prefix: str = "ngram"
 ) -> keras.KerasTensor:
-    """N-gram ids -> Embedding(ngram_dim, masked) -> average -> Dropout: ``(batch, dim)``."""
+    """N-gram ids -> Embedding(ngram_dim, masked) -> average weighted by a learned score
+    per n-gram -> Dropout: ``(batch, dim)``."""
     embedded = layers.Embedding(
         vocabulary, config.ngram_dim, mask_zero=True, name=f"{prefix}_embedding"
     )(ids)
-    pooled = layers.GlobalAveragePooling1D(name=f"{prefix}_average")(embedded)
+    # One score per n-gram, zero at first: training starts from the plain average.
+    scores = layers.Embedding(
+        vocabulary, 1, embeddings_initializer="zeros", name=f"{prefix}_score"
+    )(ids)
+    pooled = WeightedAverage(name=f"{prefix}_average")([embedded, scores])
     return layers.Dropout(config.dropout, name=f"{prefix}_dropout")(pooled)
 
 

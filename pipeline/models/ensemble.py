@@ -16,6 +16,7 @@ import keras
 from keras import layers
 
 from pipeline.config import ModelConfig
+from pipeline.models.bag import bag_features
 from pipeline.models.common import id_input
 
 if TYPE_CHECKING:
@@ -28,11 +29,7 @@ HEADS: dict[str, str] = {"word_probabilities": "ngrams", "char_probabilities": "
 def _bag_head(
     ids: keras.KerasTensor, vocabulary: int, config: ModelConfig, name: str, num_classes: int
 ) -> keras.KerasTensor:
-    embedded = layers.Embedding(
-        vocabulary, config.ngram_dim, mask_zero=True, name=f"{name}_embedding"
-    )(ids)
-    pooled = layers.GlobalAveragePooling1D(name=f"{name}_average")(embedded)
-    pooled = layers.Dropout(config.dropout, name=f"{name}_dropout")(pooled)
+    pooled = bag_features(ids, vocabulary, config, prefix=name)
     logits = layers.Dense(num_classes, name=f"{name}_logits")(pooled)
     return layers.Activation("softmax", dtype="float32", name=f"{name}_probabilities")(logits)
 

@@ -136,3 +136,17 @@ def test_a_model_that_predicts_one_class_is_flagged():
     # a test set that really is (almost) one class is not a collapse
     one_class = {"confusion_matrix": {"matrix": [[95, 0, 0], [2, 1, 0], [2, 0, 0]]}}
     assert _collapse_note(one_class, prepared) is None
+
+
+def test_the_bag_s_weighted_average_ignores_padding_and_follows_its_scores():
+    """Equal scores give the plain average of the real n-grams (padding gets no weight);
+    a much higher score makes that n-gram's vector the result."""
+    from pipeline.models.common import WeightedAverage
+
+    vectors = np.array([[[1.0, 0.0], [3.0, 2.0], [100.0, 100.0]]], dtype="float32")
+    mask = np.array([[True, True, False]])
+    pool = WeightedAverage()
+    equal = pool([vectors, np.zeros((1, 3, 1), "float32")], mask=[mask, mask])
+    np.testing.assert_allclose(np.asarray(equal), [[2.0, 1.0]], rtol=1e-6)
+    favoured = pool([vectors, np.array([[[0.0], [20.0], [50.0]]], "float32")], mask=[mask, mask])
+    np.testing.assert_allclose(np.asarray(favoured), [[3.0, 2.0]], rtol=1e-5)
