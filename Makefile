@@ -38,7 +38,7 @@ train: $(STAMP)  ## train the default preset on the bundled data from the comman
 bench: $(STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI, memory, load
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
-	$(BIN)/python benchmarks/models.py --datasets random random_balanced story story_balanced --models fast accurate --output models_uci
+	$(BIN)/python benchmarks/models.py --datasets random_balanced random story --models fast accurate --output models_uci
 	$(BIN)/python benchmarks/models.py --datasets cap500 cap2000 publishers --output models_small
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py

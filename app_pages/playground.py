@@ -31,51 +31,60 @@ with report_errors() as outcome:
 if not outcome.ok:
     st.stop()
 
-# --- one headline ------------------------------------------------------------------------
-st.subheader("Try a headline")
-st.caption("Try an example (the first three are the original notebook's):")
-with st.container(horizontal=True):
-    for i, example in enumerate(EXAMPLES):
-        st.button(example, key=f"playground.example.{i}", on_click=set_example, args=(example,))
-text = st.text_input(
-    "Headline",
-    key=TEXT_KEY,
-    placeholder="Type a headline and press Enter",
-)
 
-if text and text.strip():
-    with report_errors() as outcome:
-        created_at = get_registry().run_info(run_id).created_at
-        probabilities, importance = explain(predictor, run_id, created_at, text)
-    if outcome.ok:
-        predicted, confidence = next(iter(probabilities.items()))
-        left, right = st.columns([1, 2])
-        with left:
-            st.metric(
-                "Predicted category",
-                predicted,
-                delta=f"{confidence:.1%} confident",
-                delta_color="off",
-                delta_arrow="off",
-            )
-            st.markdown("**Words that drove it**")
-            st.markdown(highlight_words(importance))
-            st.caption(
-                ":green-background[green]: pushed towards "
-                f"{escape_markdown(predicted)}; :red-background[red]: pushed against it."
-            )
-        with right:
-            # Native bars, not a plotly figure: drawn at every answer, a chart was most
-            # of a browser's work when many visitors type at once (benchmarks/app_load.py).
-            st.caption("Probability of each class, most likely first")
-            for name, probability in probabilities.items():
-                st.progress(probability, text=f"{escape_markdown(name)} · {probability:.1%}")
-        # A toggle, not an expander: the chart is built and drawn only when asked for.
-        if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
-            pairs = [(word.word, word.importance) for word in importance]
-            st.plotly_chart(figures.word_importance_bar(pairs), key="importance")
-else:
-    st.caption("The prediction appears as soon as you press Enter.")
+# --- one headline ------------------------------------------------------------------------
+@st.fragment
+def try_a_headline() -> None:
+    """The headline box and its answer. A fragment: pressing Enter reruns this part
+    alone, so the browser redraws the answer, not the whole page (with many visitors
+    typing at once, the browsers' work was most of each answer's time)."""
+    st.subheader("Try a headline")
+    st.caption("Try an example (the first three are the original notebook's):")
+    with st.container(horizontal=True):
+        for i, example in enumerate(EXAMPLES):
+            st.button(example, key=f"playground.example.{i}", on_click=set_example, args=(example,))
+    text = st.text_input(
+        "Headline",
+        key=TEXT_KEY,
+        placeholder="Type a headline and press Enter",
+    )
+
+    if text and text.strip():
+        with report_errors() as outcome:
+            created_at = get_registry().run_info(run_id).created_at
+            probabilities, importance = explain(predictor, run_id, created_at, text)
+        if outcome.ok:
+            predicted, confidence = next(iter(probabilities.items()))
+            left, right = st.columns([1, 2])
+            with left:
+                st.metric(
+                    "Predicted category",
+                    predicted,
+                    delta=f"{confidence:.1%} confident",
+                    delta_color="off",
+                    delta_arrow="off",
+                )
+                st.markdown("**Words that drove it**")
+                st.markdown(highlight_words(importance))
+                st.caption(
+                    ":green-background[green]: pushed towards "
+                    f"{escape_markdown(predicted)}; :red-background[red]: pushed against it."
+                )
+            with right:
+                # Native bars, not a plotly figure: drawn at every answer, a chart was most
+                # of a browser's work when many visitors type at once (benchmarks/app_load.py).
+                st.caption("Probability of each class, most likely first")
+                for name, probability in probabilities.items():
+                    st.progress(probability, text=f"{escape_markdown(name)} · {probability:.1%}")
+            # A toggle, not an expander: the chart is built and drawn only when asked for.
+            if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
+                pairs = [(word.word, word.importance) for word in importance]
+                st.plotly_chart(figures.word_importance_bar(pairs), key="importance")
+    else:
+        st.caption("The prediction appears as soon as you press Enter.")
+
+
+try_a_headline()
 
 # --- a whole file ------------------------------------------------------------------------
 st.subheader("Score a CSV")

@@ -266,15 +266,6 @@ class ModelConfig:
                 "set padding to pre (got post)."
             )
 
-    @property
-    def cudnn_compatible(self) -> bool:
-        """Whether a recurrent layer can run on the fused cuDNN kernel on a GPU."""
-        return (
-            self.recurrent_dropout == 0.0
-            and self.padding == "post"
-            and self.recurrent_activation == "sigmoid"
-        )
-
 
 @dataclass(frozen=True)
 class TrainConfig:
