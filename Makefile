@@ -39,7 +39,7 @@ bench: $(STAMP)  ## data steps, seed vs fast, every family, the app beside the C
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/models.py --datasets random_balanced random story --models fast accurate --output models_uci
-	$(BIN)/python benchmarks/models.py --datasets cap500 cap2000 publishers --output models_small
+	$(BIN)/python benchmarks/models.py --datasets cap500 cap2000 publishers --models fast accurate seed --output models_small
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py
 	$(BIN)/python benchmarks/app_load.py
