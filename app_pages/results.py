@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pipeline.config import SPLIT_LABELS, TEST_SET_LABELS
+from pipeline.config import SPLIT_LABELS
 from pipeline.registry import SavedRun
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
 from ui import figures, state
@@ -79,7 +79,7 @@ cols[4].metric(
 )
 data_settings = saved.config.experiment.data
 st.caption(
-    f"Test set: **{TEST_SET_LABELS[data_settings.test_set].split(' (')[0].lower()}**, "
+    f"Test set: **{data_settings.test_set}**, "
     f"{metrics.n_test:,} rows ({data_settings.test_size:.0%} of "
     + ("every class's rows" if data_settings.test_set == "stratified" else "the balanced rows")
     + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
