@@ -22,7 +22,7 @@ from ui.state import restore_widget_values, save_widget_values
 
 st.set_page_config(
     page_title="Headline Lab",
-    page_icon=":material/newspaper:",
+    page_icon="📰",
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -44,41 +44,47 @@ with st.container(border=True):
             dataset = active_dataset()
             submit(manager, dataset, config, label=f"{config.preset} on {dataset.name}")
 
-with st.expander("Continue training a saved run"):
-    saved_runs = usable_runs()
-    if not saved_runs:
-        st.caption("No saved runs yet.")
-    else:
-        labels = {run.run_id: run_label(run) for run in saved_runs}
-        parent = st.selectbox(
-            "Run to continue", list(labels), format_func=labels.__getitem__, key="train.parent"
-        )
-        state.init_widget("keep.train.more_epochs", 3)
-        more = st.number_input(
-            "More epochs", min_value=1, max_value=200, step=1, key="keep.train.more_epochs"
-        )
-        st.caption(
-            "The run keeps its own data and model settings; batch size, patience and seed come "
-            "from the settings above. It continues on the dataset it was trained on."
-        )
-        other_data = st.checkbox(
-            "Continue on other data",
-            key="train.allow_other_data",
-            help="Allow the active dataset even when it is not the one the run was trained "
-            "on. The run's vocabulary stays the parent's: words new to it are unknown to the "
-            "model.",
-        )
-        if st.button("Continue training", key="train.continue", icon=":material/fast_forward:"):
-            with report_errors(keep_note="Nothing was started.") as outcome:
-                config = replace_train(config_from_widgets(data_config), epochs=int(more))
-                submit(
-                    manager,
-                    active_dataset(),
-                    config,
-                    parent_run_id=parent,
-                    allow_other_data=other_data,
-                    label=f"continue {parent[:8]} +{int(more)} epochs",
-                )
+# Drawn only while open: its run picker is a select box, which costs a new tab about
+# half a second to draw (see hyperparameter_widgets).
+continue_section = st.expander(
+    "Continue training a saved run", key="train.continue_open", on_change="rerun"
+)
+if continue_section.open:
+    with continue_section:
+        saved_runs = usable_runs()
+        if not saved_runs:
+            st.caption("No saved runs yet.")
+        else:
+            labels = {run.run_id: run_label(run) for run in saved_runs}
+            parent = st.selectbox(
+                "Run to continue", list(labels), format_func=labels.__getitem__, key="train.parent"
+            )
+            state.init_widget("keep.train.more_epochs", 3)
+            more = st.number_input(
+                "More epochs", min_value=1, max_value=200, step=1, key="keep.train.more_epochs"
+            )
+            st.caption(
+                "The run keeps its own data and model settings; batch size, patience and seed come "
+                "from the settings above. It continues on the dataset it was trained on."
+            )
+            other_data = st.checkbox(
+                "Continue on other data",
+                key="train.allow_other_data",
+                help="Allow the active dataset even when it is not the one the run was trained "
+                "on. The run's vocabulary stays the parent's: words new to it are unknown to the "
+                "model.",
+            )
+            if st.button("Continue training", key="train.continue", icon=":material/fast_forward:"):
+                with report_errors(keep_note="Nothing was started.") as outcome:
+                    config = replace_train(config_from_widgets(data_config), epochs=int(more))
+                    submit(
+                        manager,
+                        active_dataset(),
+                        config,
+                        parent_run_id=parent,
+                        allow_other_data=other_data,
+                        label=f"continue {parent[:8]} +{int(more)} epochs",
+                    )
 
 st.subheader("Progress")
 job_id = followed_job_id(manager)

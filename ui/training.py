@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 CURVES_CACHE = "train.live_curves"
 PRESET_KEY = "keep.train.preset"
+#: The toggle that shows a field per setting instead of the one-line summary.
+EDIT_ALL_KEY = "keep.train.edit_all"
 
 
 #: The model and training settings the Train page edits, in order; every widget is
@@ -78,40 +80,76 @@ def init_widgets() -> None:
 
 
 def hyperparameter_widgets() -> None:
-    """Draw the preset selector, the model family and every setting that applies to it."""
-    st.selectbox(
+    """Draw the preset selector, the model family and every setting that applies to it.
+
+    Choices are radio buttons, never select boxes: a select box's code is loaded and
+    compiled on a tab's first draw, which alone adds about half a second to opening
+    the page (measured with ``benchmarks/app_speed.py``'s method).
+    """
+    st.radio(
         "Preset",
         list(PRESETS),
         key=PRESET_KEY,
         on_change=apply_preset,
+        horizontal=True,
         help=" ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items())
         + " Picking one resets the fields below.",
     )
     family_key = widget_key("model", "family")
-    st.selectbox(
-        "Model family",
-        list(MODEL_FAMILIES),
-        key=family_key,
-        format_func=lambda name: f"{name}: {MODEL_FAMILIES[name]}",
-    )
+    st.radio("Model family", list(MODEL_FAMILIES), key=family_key, horizontal=True)
+    st.caption(MODEL_FAMILIES[st.session_state[family_key]])
     family = st.session_state.get(family_key)
+    state.init_widget(EDIT_ALL_KEY, False)
+    # Off by default: the page's first draw stays light (a new tab opens in about the
+    # time of a trivial app's, also while a training runs), and the values still show.
+    edit_all = st.toggle(
+        "Edit every setting",
+        key=EDIT_ALL_KEY,
+        help="Show a field for each setting of the chosen family. Hidden fields keep their values.",
+    )
     for section in EDITED_SECTIONS:
-        specs = [
-            (name, spec)
-            for name, spec in declared(SECTIONS[section])
-            if name != "family" and (not spec.families or family in spec.families)
-        ]
-        st.caption("Model" if section == "model" else "Training")
+        specs = _family_settings(section, family)
+        heading = "Model" if section == "model" else "Training"
+        if not edit_all:
+            st.caption(f"{heading}: " + " · ".join(_summary_item(section, n, s) for n, s in specs))
+            continue
+        st.caption(heading)
         cols = st.columns(4)
         for i, (name, spec) in enumerate(specs):
             setting_widget(cols[i % 4], section, name, spec)
 
 
-def setting_widget(container: Any, section: str, name: str, spec: Setting) -> None:
-    """One widget for one declared setting: a number box, a select box or a checkbox."""
+def _family_settings(section: str, family: str | None) -> list[tuple[str, Setting]]:
+    """The declared settings of ``section`` that apply to ``family`` (the family aside)."""
+    return [
+        (name, spec)
+        for name, spec in declared(SECTIONS[section])
+        if name != "family" and (not spec.families or family in spec.families)
+    ]
+
+
+def _summary_item(section: str, name: str, spec: Setting) -> str:
+    """ "Label **value**" for the settings summary, the value as its widget holds it."""
     key = widget_key(section, name)
-    if spec.kind == "choice":
-        container.selectbox(
+    value = st.session_state.get(key)
+    if spec.optional and st.session_state.get(key + ".auto"):
+        shown = "auto"
+    elif spec.kind == "choice":
+        shown = spec.label_of(value)
+    elif spec.kind == "bool":
+        shown = "yes" if value else "no"
+    elif spec.kind == "int":
+        shown = f"{int(value):,}"
+    else:
+        shown = f"{float(value):.4g}"
+    return f"{spec.label} **{shown}**"  # declared text and numbers, never a user's
+
+
+def setting_widget(container: Any, section: str, name: str, spec: Setting) -> None:
+    """One widget for one declared setting: a number box, radio buttons or a checkbox."""
+    key = widget_key(section, name)
+    if spec.kind == "choice":  # a radio: see hyperparameter_widgets
+        container.radio(
             spec.label, list(spec.choices), key=key, help=spec.help, format_func=spec.label_of
         )
         return

@@ -78,6 +78,9 @@ def saved_run(trained_runs: Path, runs_dir: Path) -> str:
 
 
 def set_tiny_model(at, **extra) -> None:
+    """Open every setting's field, as a visitor would, and type the tiny model in."""
+    if not at.toggle(key="keep.train.edit_all").value:
+        at.toggle(key="keep.train.edit_all").set_value(True).run()
     for key, value in {**TINY_MODEL, **extra}.items():
         at.number_input(key=key).set_value(value)
 
@@ -145,6 +148,9 @@ def test_continue_training_a_saved_run(runs_dir, small_source, saved_run):
     at = new_app(small_source)
     open_page(at, "train")
     set_tiny_model(at)
+    assert not at.selectbox  # the section is drawn only while open
+    at.session_state["train.continue_open"] = True  # the visitor opens it
+    at.run()
     at.selectbox(key="train.parent").set_value(saved_run)
     at.number_input(key="keep.train.more_epochs").set_value(1)
     at.run()
@@ -417,6 +423,7 @@ at = AppTest.from_file({str(APP)!r}, default_timeout=60)
 at.session_state["dataset_source"] = path_source({small_source.path!r})
 at.session_state["data_config"] = tiny_data_config()
 at.switch_page("app_pages/train.py").run()
+at.toggle(key="keep.train.edit_all").set_value(True).run()
 for key, value in {TINY_MODEL!r}.items():
     at.number_input(key=key).set_value(value)
 at.run()

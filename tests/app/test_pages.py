@@ -112,9 +112,17 @@ def test_train_page_shows_the_settings_of_the_chosen_family(runs_dir, small_sour
 
     at = open_page(new_app(small_source), "train")
     assert_clean(at)
-    assert at.selectbox(key="keep.train.preset").value == "fast"
-    family = at.selectbox(key="keep.train.model.family")
+    assert at.radio(key="keep.train.preset").value == "fast"
+    family = at.radio(key="keep.train.model.family")
     assert family.value == "ngram_bag"
+    # a first visit draws the preset and family only, with every value in one line
+    assert not at.number_input
+    assert at.toggle(key="keep.train.edit_all").value is False
+    summary = " ".join(c.value for c in at.caption)
+    assert "Epochs (at most) **100**" in summary
+    assert "Batch size **auto**" in summary
+    assert "Recurrent units" not in summary
+    at.toggle(key="keep.train.edit_all").set_value(True).run()
     labels = {n.label for n in at.number_input}
     for section in ("model", "train"):
         for _name, spec in declared(SECTIONS[section]):
@@ -128,14 +136,18 @@ def test_train_page_shows_the_settings_of_the_chosen_family(runs_dir, small_sour
     open_page(at, "data")
     open_page(at, "train")
     assert at.number_input(key="keep.train.train.epochs").value == 12
+    # hidden again, the edit stays: in the summary and in the config
+    at.toggle(key="keep.train.edit_all").set_value(False).run()
+    assert "Epochs (at most) **12**" in " ".join(c.value for c in at.caption)
+    at.toggle(key="keep.train.edit_all").set_value(True).run()
     # picking the seed preset loads the notebook's settings, the LSTM's among them
-    at.selectbox(key="keep.train.preset").set_value("seed").run()
-    assert at.selectbox(key="keep.train.model.family").value == "lstm"
+    at.radio(key="keep.train.preset").set_value("seed").run()
+    assert at.radio(key="keep.train.model.family").value == "lstm"
     assert at.number_input(key="keep.train.model.recurrent_dropout").value == pytest.approx(0.7)
     assert at.checkbox(key="keep.train.model.sequence_length.auto").value is False
     assert at.number_input(key="keep.train.model.sequence_length").value == 130
-    assert at.selectbox(key="keep.train.model.padding").value == "pre"
-    assert at.selectbox(key="keep.train.model.tokenizer").value == "keras2"
+    assert at.radio(key="keep.train.model.padding").value == "pre"
+    assert at.radio(key="keep.train.model.tokenizer").value == "keras2"
     assert at.number_input(key="keep.train.train.batch_size").value == 256
 
 

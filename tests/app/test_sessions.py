@@ -85,6 +85,7 @@ def test_a_reload_gives_the_session_back_and_a_lost_one_says_so(runs_dir, upload
     assert reloaded.sidebar.radio[0].value == "upload"  # the picker agrees with the dataset
     assert reloaded.session_state["data_config"] == tiny_data_config()
     open_page(reloaded, "train")
+    reloaded.toggle(key="keep.train.edit_all").set_value(True).run()
     assert reloaded.number_input(key="keep.train.train.epochs").value == 7
 
     lost = new_app()

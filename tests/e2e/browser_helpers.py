@@ -118,6 +118,21 @@ def set_number(page: Page, label: str, value: int) -> None:
     expect(field).to_have_value(str(value))
 
 
+def edit_every_setting(page: Page) -> None:
+    """On the Train page, switch from the settings summary to a field per setting."""
+    main_area(page).get_by_text("Edit every setting", exact=True).click()
+    wait_for_app_idle(page)
+    expect(widget(page, "stNumberInput", "Epochs (at most)")).to_be_visible()
+
+
+def choose_radio(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` (its displayed text) in the radio group labelled ``label``."""
+    group = widget(page, "stRadio", label)
+    group.get_by_text(option, exact=True).click()
+    wait_for_app_idle(page)
+    expect(group.get_by_role("radio", name=option, exact=True)).to_be_checked()
+
+
 def choose_option(page: Page, label: str, option: str) -> None:
     """Pick ``option`` (its displayed text) in the selectbox labelled ``label``."""
     box = widget(page, "stSelectbox", label)

@@ -29,6 +29,7 @@ from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     choose_option,
+    edit_every_setting,
     goto_page,
     main_area,
     metric,
@@ -113,6 +114,9 @@ def trained_run(
     )
 
     timings.record("train_page_first_visit_s", goto_page(page, "Train"))
+    # the first draw: preset, family and the values in one line; fields on request
+    expect(main_area(page)).to_contain_text("Epochs (at most) 100")
+    edit_every_setting(page)
     for label, value in (
         ("Epochs (at most)", EPOCHS),
         ("N-gram embedding size", NGRAM_EMBEDDING_SIZE),

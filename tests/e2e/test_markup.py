@@ -23,6 +23,7 @@ from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     choose_option,
+    edit_every_setting,
     goto_page,
     main_area,
     set_number,
@@ -121,6 +122,7 @@ def test_labels_publishers_and_a_typed_headline_never_become_markup(page: Page) 
     _assert_nothing_injected(page, "Prepare")
 
     goto_page(page, "Train")
+    edit_every_setting(page)
     for label, value in (("Epochs (at most)", 3), ("N-gram vocabulary", 2000)):
         set_number(page, label, value)
     main = main_area(page)

@@ -22,6 +22,8 @@ from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     choose_option,
+    choose_radio,
+    edit_every_setting,
     goto_page,
     main_area,
     save_screenshot,
@@ -135,7 +137,8 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     _slider_to_end(page, "Test size", "Home")
     _slider_to_end(page, "Validation share of the rest", "End")
     goto_page(page, "Train")
-    choose_option(page, "Model family", next(_family_options(page, "lstm")))
+    choose_radio(page, "Model family", "lstm")
+    edit_every_setting(page)
     auto_length = page.get_by_test_id("stCheckbox").filter(has_text="Sequence length: auto")
     auto_length.get_by_role("checkbox").uncheck(force=True)
     wait_for_app_idle(page)
@@ -204,12 +207,3 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
         epoch, best = int(stopped.group(1)), int(stopped.group(2))
         assert epoch in {2, 3} and 1 <= best < epoch, message
     assert_no_exception(page)
-
-
-def _family_options(page: Page, family: str) -> Iterator[str]:
-    """The displayed option of ``family`` in the model-family select box."""
-    box = widget(page, "stSelectbox", "Model family")
-    box.click()
-    options = page.get_by_role("option").all_inner_texts()
-    page.keyboard.press("Escape")
-    yield from (text for text in options if text.startswith(f"{family}:"))

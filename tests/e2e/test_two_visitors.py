@@ -12,6 +12,7 @@ from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     choose_option,
+    edit_every_setting,
     goto_page,
     main_area,
     set_number,
@@ -37,6 +38,7 @@ def _visitor(browser: Browser, url: str, cap: int) -> Page:
     choose_option(page, "Balancing", "Cap rows per class")
     set_number(page, "Cap per class", cap)
     goto_page(page, "Train")
+    edit_every_setting(page)
     set_number(page, "Epochs (at most)", 3)
     return page
 
