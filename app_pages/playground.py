@@ -1,5 +1,7 @@
 """Playground: type a headline and see its category at once, with the words that
-drove the prediction; or score a whole CSV and download the predictions.
+drove the prediction (and a note when the model knows none or only some of its
+words); or score a whole CSV and download it with the predictions added. With no
+run yet, one click trains a first model here.
 """
 
 from __future__ import annotations
@@ -12,22 +14,32 @@ from ui.playground import (
     BATCH_RESULT,
     EXAMPLES,
     TEXT_KEY,
+    batch_column_config,
+    batch_columns,
+    batch_summary,
     explain,
+    offer_first_run,
     read_batch_file,
     score_batch,
     set_example,
+    show_coverage_note,
 )
 from ui.resources import get_predictor, get_registry
-from ui.runs import pick_run, runs_or_stop
+from ui.runs import pick_run, usable_runs
 from ui.text import escape_markdown, highlight_words
 
 st.title("Playground")
 
-runs = runs_or_stop("No saved runs yet. Train one first; it becomes the active run automatically.")
+runs = usable_runs()
+if not runs:
+    offer_first_run()  # trains a first model here; ends this script run
 
 run_id = pick_run(runs, key="playground.run", label="Model (run)")
 with report_errors() as outcome:
     predictor = get_predictor(run_id)
+    # The run's vocabulary is read on first use (under a second even for 200,000
+    # n-grams, once per loaded model): here, not in the first answer's time.
+    predictor.word_coverage("")
 if not outcome.ok:
     st.stop()
 
@@ -53,8 +65,10 @@ def try_a_headline() -> None:
         with report_errors() as outcome:
             created_at = get_registry().run_info(run_id).created_at
             probabilities, importance = explain(predictor, run_id, created_at, text)
+            coverage = predictor.word_coverage(text)
         if outcome.ok:
             predicted, confidence = next(iter(probabilities.items()))
+            show_coverage_note(coverage)
             left, right = st.columns([1, 2])
             with left:
                 st.metric(
@@ -110,12 +124,16 @@ else:
                 st.session_state[BATCH_RESULT] = {
                     "source": (upload.file_id, text_col, run_id),
                     "frame": score_batch(predictor, upload.name, upload.getvalue(), text_col),
+                    "columns": batch_columns(predictor, upload.name, upload.getvalue()),
                 }
         result = st.session_state.get(BATCH_RESULT)
         if result is not None and result["source"] == (upload.file_id, text_col, run_id):
             frame = result["frame"]
-            st.caption(f"{len(frame):,} rows scored with run `{run_id}`.")
-            st.dataframe(frame, hide_index=True)
+            added = result.get("columns") or batch_columns(
+                predictor, upload.name, upload.getvalue()
+            )
+            st.caption(batch_summary(frame, added, run_id))
+            st.dataframe(frame, hide_index=True, column_config=batch_column_config(added))
             st.download_button(
                 "Download predictions (CSV)",
                 data=frame.to_csv(index=False).encode("utf-8"),

@@ -4,22 +4,26 @@ are the ones the Train page trains with. No TensorFlow here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from pipeline.config import (
-    BALANCE_LABELS,
-    DEDUPE_LABELS,
-    SPLIT_LABELS,
-    TEST_SET_LABELS,
-    DataConfig,
-)
+from pipeline.config import DataConfig
 from pipeline.settings import declared
-from ui import figures, state
+from ui import figures, settings_widgets, state
 from ui.data import active_dataset, prepared_data
 from ui.errors import report_errors
 from ui.text import escape_markdown
 
+#: Every data setting, as declared: one widget each, choices in the first row.
 SPECS = dict(declared(DataConfig))
+NO_STORY_NOTE = "This dataset has no story column."
+
+
+def prepare_key(name: str) -> str:
+    """The session-state key of a data setting's widget (kept across pages)."""
+    return f"keep.prepare.{name}"
+
 
 st.title("Prepare")
 
@@ -29,96 +33,34 @@ if not outcome.ok:
     st.stop()
 
 current = state.get_data_config()
-for name, value in (
-    ("dedupe", current.dedupe),
-    ("balance", current.balance),
-    ("cap_per_class", current.cap_per_class or 5000),
-    ("min_class_rows", current.min_class_rows),
-    ("test_size", current.test_size),
-    ("test_set", current.test_set),
-    ("val_size", current.val_size),
-    ("split", current.split),
-    ("seed", current.seed),
-):
-    state.init_widget(f"keep.prepare.{name}", value)
+for name, spec in SPECS.items():
+    # an unset cap shows the declared example; it is used only with "Cap rows per class"
+    settings_widgets.init_value(prepare_key(name), spec, getattr(current, name), auto=False)
 
 has_story = "story" in dataset.frame
-if not has_story and st.session_state["keep.prepare.split"] == "story":
-    st.session_state["keep.prepare.split"] = "random"
+if not has_story and st.session_state[prepare_key("split")] == "story":
+    st.session_state[prepare_key("split")] = "random"
 
+values: dict[str, Any] = {}
 with st.container(border=True):
-    cols = st.columns(4)
-    dedupe = cols[0].selectbox(
-        "Duplicated texts",
-        list(DEDUPE_LABELS),
-        format_func=DEDUPE_LABELS.__getitem__,
-        key="keep.prepare.dedupe",
-        help=SPECS["dedupe"].help,
-    )
-    balance = cols[1].selectbox(
-        "Balancing",
-        list(BALANCE_LABELS),
-        format_func=BALANCE_LABELS.__getitem__,
-        key="keep.prepare.balance",
-        help=SPECS["balance"].help,
-    )
-    cap = cols[2].number_input(
-        "Cap per class",
-        min_value=1,
-        step=500,
-        key="keep.prepare.cap_per_class",
-        disabled=balance != "cap",
-        help="Used with 'Cap rows per class': at most this many rows of each class.",
-    )
-    min_class_rows = cols[3].number_input(
-        SPECS["min_class_rows"].label,
-        min_value=int(SPECS["min_class_rows"].minimum),
-        step=1,
-        key="keep.prepare.min_class_rows",
-        help=SPECS["min_class_rows"].help,
-    )
-    cols = st.columns([1, 1, 1.3, 1.3, 0.8])
-    test_size = cols[0].slider(
-        "Test size", 0.05, 0.5, step=0.05, key="keep.prepare.test_size", format="%.2f"
-    )
-    val_size = cols[1].slider(
-        "Validation share of the rest",
-        0.05,
-        0.5,
-        step=0.05,
-        key="keep.prepare.val_size",
-        format="%.2f",
-    )
-    split = cols[2].radio(
-        "Split",
-        list(SPLIT_LABELS),
-        format_func=SPLIT_LABELS.__getitem__,
-        key="keep.prepare.split",
-        disabled=not has_story,
-        help="Grouped by story keeps every headline of one news story in the same split, so "
-        "near-identical headlines cannot leak from train into test."
-        + ("" if has_story else " This dataset has no story column."),
-    )
-    test_set = cols[3].radio(
-        SPECS["test_set"].label,
-        list(TEST_SET_LABELS),
-        format_func=TEST_SET_LABELS.__getitem__,
-        key="keep.prepare.test_set",
-        help=SPECS["test_set"].help,
-    )
-    seed = cols[4].number_input("Seed", min_value=0, step=1, key="keep.prepare.seed")
+    # choices first (balancing decides whether the cap is used), then the numbers
+    for kinds in ({"choice"}, {"int", "float", "bool"}):
+        row = [(name, spec) for name, spec in SPECS.items() if spec.kind in kinds]
+        for column, (name, spec) in zip(st.columns(len(row)), row, strict=True):
+            unused = name == "cap_per_class" and values.get("balance") != "cap"
+            no_story = name == "split" and not has_story
+            values[name] = settings_widgets.setting_widget(
+                column,
+                spec,
+                key=prepare_key(name),
+                auto=False,
+                disabled=unused or no_story,
+                note=NO_STORY_NOTE if no_story else "",
+            )
 
-config = DataConfig(
-    dedupe=dedupe,
-    balance=balance,
-    cap_per_class=int(cap) if balance == "cap" else None,
-    min_class_rows=int(min_class_rows),
-    test_size=float(test_size),
-    test_set=test_set,
-    val_size=float(val_size),
-    split=split,
-    seed=int(seed),
-)
+if values["balance"] != "cap":
+    values["cap_per_class"] = None
+config = DataConfig(**values)
 with report_errors(keep_note="The Train page keeps the last settings that worked.") as outcome:
     prepared = prepared_data(config)
 if not outcome.ok:

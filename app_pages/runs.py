@@ -13,7 +13,7 @@ import streamlit as st
 from ui import state
 from ui.errors import report_errors
 from ui.resources import get_registry, runs_dir
-from ui.runs import list_runs, run_label, runs_table
+from ui.runs import list_runs, run_label, show_runs_table
 from ui.session import import_owner
 
 CONFIRM_DELETE = "runs.confirm_delete"
@@ -41,16 +41,11 @@ if damaged:
 if not runs:
     st.info("No saved runs yet. Train one on the Train page, or import a run archive below.")
 else:
-    st.dataframe(
-        runs_table(runs),
-        hide_index=True,
-        column_config={
-            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "accuracy": st.column_config.NumberColumn(format="%.4f"),
-            "macro F1": st.column_config.NumberColumn(format="%.4f"),
-            "duration (s)": st.column_config.NumberColumn(format="%.1f"),
-        },
+    st.caption(
+        "One row per run: what it was trained on and with, and how it scored. "
+        "The ticked one is the active run."
     )
+    show_runs_table(runs)
 
     st.subheader("Act on a run")
     ids = [run.run_id for run in runs]

@@ -12,6 +12,7 @@ from ui.errors import report_errors
 from ui.resources import get_job_manager
 from ui.runs import run_label, usable_runs
 from ui.session import session_id
+from ui.settings_widgets import number_setting
 from ui.training import (
     config_from_widgets,
     describe_data_config,
@@ -59,9 +60,8 @@ if continue_section.open:
             parent = st.selectbox(
                 "Run to continue", list(labels), format_func=labels.__getitem__, key="train.parent"
             )
-            state.init_widget("keep.train.more_epochs", 3)
-            more = st.number_input(
-                "More epochs", min_value=1, max_value=200, step=1, key="keep.train.more_epochs"
+            more = number_setting(
+                "train", "epochs", key="keep.train.more_epochs", label="More epochs", initial=3
             )
             st.caption(
                 "The run keeps its own data and model settings; batch size, patience and seed come "

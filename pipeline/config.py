@@ -36,8 +36,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.device import PRECISION_SETTINGS
 from pipeline.errors import ConfigError
 from pipeline.settings import coerce, declared, setting, validate_fields
+
+#: Bounds of the automatic batch size (``TrainConfig.batch_size=None``, see
+#: :func:`resolve_batch_size`).
+AUTO_BATCH_MIN, AUTO_BATCH_MAX = 32, 1024
+#: Percentile of the training texts' token counts that the automatic sequence length
+#: (``ModelConfig.sequence_length=None``) covers in full, and its bounds; used by
+#: ``pipeline.text.choose_sequence_length``.
+AUTO_LENGTH_PERCENTILE = 99.9
+AUTO_LENGTH_MIN, AUTO_LENGTH_MAX = 8, 256
 
 #: Model families, in the order the Train page and the CLI list them, with one line each.
 #: ``pipeline.models`` holds a builder for every name (a test checks they match).
@@ -126,11 +136,12 @@ class DataConfig:
     )
     test_size: float = setting(
         0.25, "float", "Test share", "Share of the rows held out for testing.",
-        step=0.05, example="0.25", **_FRACTION,
+        step=0.05, example="0.25", slider=True, **_FRACTION,
     )  # fmt: skip
     val_size: float = setting(
-        0.2, "float", "Validation share", "Share of the remaining rows held out for validation.",
-        step=0.05, example="0.2", **_FRACTION,
+        0.2, "float", "Validation share",
+        "Share of the rows left after the test set that is held out for validation.",
+        step=0.05, example="0.2", slider=True, **_FRACTION,
     )  # fmt: skip
     test_set: str = setting(
         "stratified",
@@ -148,7 +159,8 @@ class DataConfig:
         "choice",
         "Split",
         "random is a stratified random split; story keeps every row of a news story (the "
-        "STORY column) on one side of every split.",
+        "STORY column) on one side of every split, so near-identical headlines of one story "
+        "cannot leak from training into test.",
         choices=tuple(SPLIT_LABELS),
         choice_labels=SPLIT_LABELS,
         example="story",
@@ -187,7 +199,9 @@ class ModelConfig:
     )  # fmt: skip
     sequence_length: int | None = setting(
         None, "int", "Sequence length",
-        "Words per text; empty means the 99.9th percentile of the training texts.",
+        "Words per text; empty means automatic: the "
+        f"{AUTO_LENGTH_PERCENTILE:g}th percentile of the training texts' lengths, from "
+        f"{AUTO_LENGTH_MIN:,} to {AUTO_LENGTH_MAX:,}.",
         minimum=1, maximum=1024, optional=True, step=1, example="32", families=_SEQUENCE,
     )  # fmt: skip
     padding: str = setting(
@@ -278,7 +292,8 @@ class TrainConfig:
     batch_size: int | None = setting(
         None, "int", "Batch size",
         "Rows per training step; empty means automatic: about 1 % of the training rows, "
-        "between 32 and 1,024, so small datasets still get enough steps per epoch.",
+        f"between {AUTO_BATCH_MIN:,} and {AUTO_BATCH_MAX:,}, so small datasets still get "
+        "enough steps per epoch.",
         minimum=1, maximum=65_536, optional=True, step=32, example="256",
     )  # fmt: skip
     patience: int = setting(
@@ -299,7 +314,7 @@ class TrainConfig:
     mixed_precision: str = setting(
         "auto", "choice", "Mixed precision",
         "float16 compute with float32 weights: auto turns it on exactly when a GPU trains.",
-        choices=("auto", "on", "off"), example="auto",
+        choices=PRECISION_SETTINGS, example="auto",
     )  # fmt: skip
     seed: int = setting(
         42, "int", "Training seed", "Seed of the weights and the batch order.",
@@ -434,15 +449,12 @@ PRESET_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-#: Bounds of the automatic batch size (``TrainConfig.batch_size=None``).
-AUTO_BATCH_MIN, AUTO_BATCH_MAX = 32, 1024
-
-
 def resolve_batch_size(setting_value: int | None, train_rows: int) -> int:
     """The batch size a fit uses: the setting, or about 1 % of ``train_rows``.
 
-    The automatic size is a power of two between 32 and 1,024: 1,024 on the full UCI
-    data (fast epochs), 32 on a few thousand rows (enough steps per epoch to converge).
+    The automatic size is a power of two from :data:`AUTO_BATCH_MIN` to
+    :data:`AUTO_BATCH_MAX`: the largest on the full UCI data (fast epochs), the
+    smallest on a few thousand rows (enough steps per epoch to converge).
     """
     if setting_value is not None:
         return setting_value

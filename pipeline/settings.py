@@ -7,7 +7,9 @@ declaration drives three things:
 * validation (:func:`coerce` and :func:`validate_fields`): a wrong type and a wrong
   value get the same message, naming the setting, the allowed values and an example;
 * the command line (``pipeline.__main__`` makes one ``--flag`` per setting);
-* the Train and Prepare pages (``ui.settings_widgets`` draws one widget per setting).
+* the Train and Prepare pages (``ui.settings_widgets`` draws one widget per setting:
+  its label, range (:meth:`Setting.bounds`), step, help, and for an optional setting
+  the value shown when "auto" is unticked (:meth:`Setting.example_value`)).
 
 No TensorFlow, no Streamlit: this module is imported by the first page.
 """
@@ -49,11 +51,14 @@ class Setting:
     optional : bool
         ``None`` is allowed (it means "automatic" or "not set"; see ``help``).
     step : float, optional
-        The widget's step.
+        The widget's step; an exclusive bound moves one step inward in a widget.
     example : str
-        A valid value, quoted in error messages.
+        A valid value, quoted in error messages; for an optional setting also the
+        value its widget shows when "auto" is unticked.
     families : tuple of str
         The model families this setting applies to (empty: all).
+    slider : bool
+        Drawn as a slider rather than a number box (a share with a short range).
     """
 
     kind: str
@@ -69,6 +74,7 @@ class Setting:
     step: float | None = None
     example: str = ""
     families: tuple[str, ...] = ()
+    slider: bool = False
 
     def allowed(self) -> str:
         """The allowed values in words, e.g. ``"an integer from 1 to 1,000"``."""
@@ -88,6 +94,31 @@ class Setting:
         else:
             text = noun
         return text + (" (or empty for automatic)" if self.optional else "")
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The smallest and largest values a widget offers (``None``: unbounded).
+
+        The declared bounds, each moved one ``step`` inward when it is exclusive (one
+        for an ``int`` without a step), so every value a widget offers is allowed:
+        a share in (0, 1) with step 0.05 is offered from 0.05 to 0.95.
+        """
+        nudge = self.step if self.step else (1 if self.kind == "int" else 0)
+        low, high = self.minimum, self.maximum
+        if low is not None and self.exclusive_minimum:
+            low = round(low + nudge, 12)
+        if high is not None and self.exclusive_maximum:
+            high = round(high - nudge, 12)
+        return low, high
+
+    def example_value(self) -> Any:
+        """:attr:`example` as a value of the setting's type (``None`` without one).
+
+        What an optional setting's widget shows when its "auto" box is unticked, and
+        the Prepare page's cap per class before one was chosen.
+        """
+        if not self.example:
+            return None
+        return coerce(self.label, self, self.example)
 
     def label_of(self, value: Any) -> str:
         """How ``value`` is shown to people."""

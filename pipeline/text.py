@@ -53,12 +53,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from pipeline.config import AUTO_LENGTH_MAX, AUTO_LENGTH_MIN, AUTO_LENGTH_PERCENTILE
+
 #: Batch size for vectorizing and counting tokens outside a model.
 _TEXT_BATCH = 4096
-#: Percentile of training token counts that the automatic sequence length covers.
-AUTO_LENGTH_PERCENTILE = 99.9
-#: Bounds of the automatic sequence length.
-AUTO_LENGTH_MIN, AUTO_LENGTH_MAX = 8, 256
 
 #: The seed notebook's ``Tokenizer`` filter, character for character: the
 #: notebook wrote the literal ``'!"#$%&()*+,-./:;<=>?@[\]^_`{|}~'`` (``\]`` being

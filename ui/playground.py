@@ -1,17 +1,36 @@
-"""The Playground page's glue: example sentences and batch scoring of a CSV."""
+"""The Playground page's glue: example sentences, the note on words the model does
+not know, batch scoring of a CSV, and the one-click first training when no run exists.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 import streamlit as st
 
 from pipeline.data import guess_columns, read_table
+from ui import state
+from ui.data import active_dataset
+from ui.errors import report_errors
+from ui.resources import get_job_manager
+from ui.runs import usable_runs
+from ui.text import escape_markdown
+from ui.training import (
+    POLL_SECONDS,
+    PRESET_KEY,
+    config_from_widgets,
+    draw_snapshot,
+    followed_job_id,
+    init_widgets,
+    live_panel,
+    submit,
+)
 
 if TYPE_CHECKING:
-    from pipeline.predict import Predictor, WordImportance
+    from pipeline.jobs import JobManager, JobSnapshot
+    from pipeline.predict import Predictor, ScoredColumns, WordCoverage, WordImportance
 
 #: The seed notebook's example sentences (the first three verbatim), one click away.
 EXAMPLES: tuple[str, ...] = (
@@ -63,10 +82,166 @@ def explain(
 
 
 def score_batch(predictor: Predictor, name: str, data: bytes, text_col: str) -> pd.DataFrame:
-    """Predictions for every row of the file's ``text_col``.
-
-    Columns: ``text``, ``label`` (code), ``label_name``, ``confidence`` and one
-    ``p_<code>`` probability per class, as ``Predictor.predict`` returns them.
-    """
+    """Every row and column of the file, followed by the prediction for its ``text_col``
+    (``Predictor.score_table``: the predicted class, its confidence, a ``note`` for rows
+    not scored and one ``probability: <class>`` column per class)."""
     frame, _ = _raw_table(hashlib.sha256(data).hexdigest(), name, data)
-    return predictor.predict(frame[text_col].tolist())
+    return predictor.score_table(frame, text_col)
+
+
+def batch_columns(predictor: Predictor, name: str, data: bytes) -> ScoredColumns:
+    """The names :func:`score_batch` gives the columns it adds to this file's."""
+    frame, _ = _raw_table(hashlib.sha256(data).hexdigest(), name, data)
+    return predictor.scored_columns(frame.columns)
+
+
+def batch_column_config(columns: ScoredColumns) -> dict[str, object]:
+    """Percentages for the confidence and probability columns of the scored table.
+
+    No label is given: the grid shows each column's own name, as plain text (a class
+    name comes from the training file)."""
+    percent = {
+        name: st.column_config.NumberColumn(format="percent")
+        for name in (columns.confidence, *columns.probabilities.values())
+    }
+    return {
+        **percent,
+        columns.note: st.column_config.TextColumn(
+            help="Why a row was not scored, or why its guess is weak."
+        ),
+    }
+
+
+def batch_summary(frame: pd.DataFrame, columns: ScoredColumns, run_id: str) -> str:
+    """One caption line: rows scored, and how many were not (empty text)."""
+    unscored = int(frame[columns.predicted_code].eq("").sum())
+    line = f"{len(frame) - unscored:,} of {len(frame):,} rows scored with run `{run_id}`"
+    if unscored:
+        line += f"; {unscored:,} had no words to score (see the note column)"
+    return line + "."
+
+
+# --- words the model does not know ----------------------------------------------------------
+def coverage_note(coverage: WordCoverage) -> tuple[str, str] | None:
+    """``(kind, safe Markdown)`` telling how much of the headline the model could read:
+    ``("warning", ...)`` when none of its words was in the training vocabulary,
+    ``("caption", ...)`` when some were not, ``None`` when all were."""
+    if coverage.none_known:
+        if coverage.reads_characters:
+            return (
+                "warning",
+                "None of these words was in the training vocabulary: the model sees only "
+                "pieces of their spelling, so treat this guess as a weak one, not a reading "
+                "of the headline.",
+            )
+        return (
+            "warning",
+            "None of these words was in the training vocabulary, so this guess is the "
+            "model's prior, not a reading of the headline.",
+        )
+    if coverage.some_unknown:
+        n_unknown = len(coverage.words) - coverage.known_count
+        listed = ", ".join(escape_markdown(word) for word in coverage.unknown)
+        return (
+            "caption",
+            f":material/info: {n_unknown} of {len(coverage.words)} words "
+            f"{'was' if n_unknown == 1 else 'were'} not in the training vocabulary and "
+            f"count only as unknown words: {listed}.",
+        )
+    return None
+
+
+def show_coverage_note(coverage: WordCoverage) -> None:
+    """Draw :func:`coverage_note` (nothing when every word is known)."""
+    note = coverage_note(coverage)
+    if note is None:
+        return
+    kind, text = note
+    if kind == "warning":
+        st.warning(text, icon=":material/help:")
+    else:
+        st.caption(text)
+
+
+# --- the first run, from the Playground -----------------------------------------------------
+FIRST_RUN_BUTTON = "playground.first_run"
+
+
+def offer_first_run() -> NoReturn:
+    """No run yet: one button trains the Train page's settings (the default preset on a
+    first visit) on the active dataset, and its progress is drawn here. Once the job has
+    saved its run, that run becomes the active run and the page reruns to the headline
+    box. Always ends the script run (``st.stop()`` or ``st.rerun()``)."""
+    init_widgets()
+    # The job manager (and its training process) starts only when there is a job of
+    # this session to follow or one is asked for: opening the page stays light.
+    manager = get_job_manager() if state.TRAIN_JOB_ID in st.session_state else None
+    job_id = followed_job_id(manager) if manager is not None else None
+    snap = manager.snapshot(job_id) if manager is not None and job_id is not None else None
+    if manager is not None and snap is not None and not snap.done:
+        st.info(
+            "Training a first model. Its progress shows below; the headline box appears "
+            "here when it is saved.",
+            icon=":material/model_training:",
+        )
+        live_panel(manager, snap.job_id)
+        _rerun_when_done(manager, snap.job_id)
+        st.stop()
+    if manager is not None and snap is not None:
+        _finish(manager, snap)
+    preset = str(st.session_state.get(PRESET_KEY))
+    dataset = state.get_dataset_source().name
+    st.info(
+        "No saved runs yet. Train a first model here with one click, or pick settings "
+        "on the Train page; either way it becomes the active run automatically.",
+        icon=":material/info:",
+    )
+    st.caption(
+        f"Trains the **{escape_markdown(preset)}** preset (the Train page's settings) on "
+        f"the active dataset, **{escape_markdown(dataset)}**."
+    )
+    if st.button(
+        "Train a first model", key=FIRST_RUN_BUTTON, type="primary", icon=":material/play_arrow:"
+    ):
+        with report_errors(keep_note="Nothing was started."):  # a bad setting, unreadable data
+            config = config_from_widgets(state.get_data_config())
+            data = active_dataset()
+            submit(get_job_manager(), data, config, label=f"{config.preset} on {data.name}")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+
+def _finish(manager: JobManager, snap: JobSnapshot) -> None:
+    """A finished job of this session while no run shows: adopt its run and rerun when
+    the run is there; otherwise (failed, stopped before an epoch, cancelled) say why."""
+    if _adopt(snap):
+        st.rerun()
+    if not snap.run_id:  # a run it saved and that is gone since (deleted) is not news
+        draw_snapshot(manager, snap)
+
+
+def _adopt(snap: JobSnapshot) -> bool:
+    """Make the job's run the active run, as the Train page does when it shows the end
+    of a job, if that run is one this session can use; whether it was."""
+    if not snap.run_id or not any(run.run_id == snap.run_id for run in usable_runs()):
+        return False
+    handled: set[int] = st.session_state.setdefault(state.HANDLED_JOBS, set())
+    handled.add(snap.job_id)
+    state.set_active_run_id(snap.run_id)
+    return True
+
+
+def _rerun_when_done(manager: JobManager, job_id: int) -> None:
+    """Watch the job and rerun the whole page once it has ended: the live panel draws
+    its end inside its own fragment, and only a page run can draw the headline box.
+    After that rerun no fragment of this page runs on a timer any more."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def watch() -> None:
+        snap = manager.snapshot(job_id)
+        if snap is None or snap.done:
+            if snap is not None:
+                _adopt(snap)
+            st.rerun()
+
+    watch()

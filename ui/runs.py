@@ -5,20 +5,32 @@ Reads ``pipeline.registry`` only (JSON files), never TensorFlow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from pipeline.registry import RunSummary
-
-if TYPE_CHECKING:
-    import pandas as pd
-from pipeline.run_record import RUN_ID_PATTERN
+from pipeline.config import SECTIONS, DataConfig
+from pipeline.errors import ConfigError, RunNotFoundError, RunRecordError
+from pipeline.registry import MAX_JSON_BYTES, RunSummary
+from pipeline.run_record import RUN_ID_PATTERN, RunConfig
+from pipeline.settings import Setting, declared
 from ui import state
 from ui.resources import get_registry
 from ui.session import can_see
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The data settings the runs table shows, by frame column: what tells runs apart.
+DATA_COLUMNS: dict[str, str] = {
+    "dedupe": "dedupe",
+    "balance": "balance",
+    "test set": "test_set",
+    "split": "split",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -42,6 +54,32 @@ def _signature(root: Path) -> tuple[tuple[str, int], ...]:
             continue  # removed while we looked
         entries.append((folder.name, max(stamps)))
     return tuple(sorted(entries))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_data_settings(
+    root: str, signature: tuple[tuple[str, int], ...]
+) -> dict[str, DataConfig]:
+    """The data settings of every readable run, from its ``config.json`` alone."""
+    registry = get_registry()
+    found: dict[str, DataConfig] = {}
+    for run_id, _ in signature:
+        try:
+            path = registry.path_of(run_id) / "config.json"
+            if path.stat().st_size > MAX_JSON_BYTES:
+                continue
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            found[run_id] = RunConfig.parse(raw).experiment.data
+        except (OSError, ValueError, ConfigError, RunRecordError, RunNotFoundError):
+            continue  # a damaged run: its row says why
+    return found
+
+
+def run_data_settings() -> dict[str, DataConfig]:
+    """Run id -> the :class:`DataConfig` it was trained with (damaged runs left out);
+    cached like :func:`list_runs`."""
+    root = get_registry().root
+    return _cached_data_settings(str(root), _signature(root))
 
 
 def list_runs() -> list[RunSummary]:
@@ -84,32 +122,115 @@ def run_label(run: RunSummary) -> str:
     return f"{date} · {run.preset} · {run.dataset} · acc {accuracy}{marks} · {run.run_id[:8]}"
 
 
-def runs_table(runs: Sequence[RunSummary]) -> pd.DataFrame:
-    """The Runs page table: one row per run, readable column names."""
+def runs_table(
+    runs: Sequence[RunSummary],
+    *,
+    active_run_id: str | None = None,
+    data_settings: Mapping[str, DataConfig] | None = None,
+) -> pd.DataFrame:
+    """The Runs page table: one row per run, with what tells runs apart (the data and
+    model settings, the dataset, the scores) and ``active`` ticked on the active run.
+
+    ``data_settings`` maps run ids to their :class:`DataConfig` (see
+    :func:`run_data_settings`); a run without one (damaged) gets empty cells. Column
+    headers and formats are :func:`runs_column_config`'s.
+    """
     import pandas as pd  # here: pages that only pick a run open without pandas
 
-    rows: list[dict[str, Any]] = [
-        {
-            "created": pd.to_datetime(run.created_at, utc=True, errors="coerce"),
-            "preset": run.preset,
-            "dataset": run.dataset,
-            "accuracy": run.accuracy,
-            "macro F1": run.macro_f1,
-            "epochs": run.epochs,
-            "duration (s)": run.duration_s,
-            "status": run.status,
-            "origin": run.origin,
-            "continues": run.parent_run_id or "",
-            "run id": run.run_id,
-            "problem": run.problem or "",
-        }
-        for run in runs
-    ]
+    data_settings = data_settings or {}
+    rows: list[dict[str, Any]] = []
+    for run in runs:
+        data = data_settings.get(run.run_id)
+        rows.append(
+            {
+                "active": run.run_id == active_run_id,
+                "created": pd.to_datetime(run.created_at, utc=True, errors="coerce"),
+                "model family": run.family,
+                "dataset": run.dataset,
+                **{
+                    column: describe_data_setting(data, name) if data is not None else ""
+                    for column, name in DATA_COLUMNS.items()
+                },
+                "accuracy": run.accuracy,
+                "macro F1": run.macro_f1,
+                "status": run.status,
+                "preset": run.preset,
+                "epochs": run.epochs,
+                "duration (s)": run.duration_s,
+                "origin": run.origin,
+                "continues": run.parent_run_id or "",
+                "run id": run.run_id,
+                "problem": run.problem or "",
+            }
+        )
     columns = [
-        "created", "preset", "dataset", "accuracy", "macro F1", "epochs",
-        "duration (s)", "status", "origin", "continues", "run id", "problem",
+        "active", "created", "model family", "dataset", *DATA_COLUMNS, "accuracy",
+        "macro F1", "status", "preset", "epochs", "duration (s)", "origin", "continues",
+        "run id", "problem",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def describe_data_setting(data: DataConfig, name: str) -> str:
+    """A data setting's value in a few words: its declared choice label without the
+    explanation in brackets ("Drop every copy"), a cap with its number."""
+    spec = _data_specs()[name]
+    value = getattr(data, name)
+    text = spec.label_of(value).split(" (")[0]
+    if name == "balance" and value == "cap" and data.cap_per_class is not None:
+        text += f": {data.cap_per_class:,}"
+    return text
+
+
+def runs_column_config() -> dict[str, Any]:
+    """Readable headers, help and formats of :func:`runs_table`'s columns; the data
+    settings' headers and help are their declarations'."""
+    specs = _data_specs()
+    family = dict(declared(SECTIONS["model"]))["family"]
+    config: dict[str, Any] = {
+        "active": st.column_config.CheckboxColumn(
+            "Active", help="The active run: the one the Results and Playground pages show."
+        ),
+        "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+        "dataset": st.column_config.TextColumn("Dataset"),
+        "model family": st.column_config.TextColumn(family.label),
+        "preset": st.column_config.TextColumn("Preset"),
+        "accuracy": st.column_config.NumberColumn(
+            "Accuracy", format="%.4f", help="On the run's own test set."
+        ),
+        "macro F1": st.column_config.NumberColumn(
+            "Macro F1", format="%.4f", help="F1 averaged over the classes, on the test set."
+        ),
+        "status": st.column_config.TextColumn(
+            "Status", help="complete, stopped (the best epoch before a Stop) or damaged."
+        ),
+        "epochs": st.column_config.NumberColumn("Epochs", format="%d"),
+        "duration (s)": st.column_config.NumberColumn("Duration", format="%.1f s"),
+        "origin": st.column_config.TextColumn("Origin", help="trained here or imported."),
+        "continues": st.column_config.TextColumn(
+            "Continues", help="The run this one continued training."
+        ),
+        "run id": st.column_config.TextColumn("Run id"),
+        "problem": st.column_config.TextColumn("Problem"),
+    }
+    for column, name in DATA_COLUMNS.items():
+        config[column] = st.column_config.TextColumn(specs[name].label, help=specs[name].help)
+    return config
+
+
+def show_runs_table(runs: Sequence[RunSummary]) -> None:
+    """Draw :func:`runs_table` for ``runs`` with the active run ticked."""
+    st.dataframe(
+        runs_table(
+            runs, active_run_id=state.get_active_run_id(), data_settings=run_data_settings()
+        ),
+        hide_index=True,
+        column_config=runs_column_config(),
+    )
+
+
+def _data_specs() -> dict[str, Setting]:
+    return dict(declared(SECTIONS["data"]))
 
 
 def pick_run(

@@ -24,7 +24,7 @@ from pipeline.config import (
 )
 from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
-from ui import state
+from ui import settings_widgets, state
 from ui.data import active_dataset
 from ui.session import run_owner_for, session_id
 from ui.text import escape_markdown
@@ -64,10 +64,8 @@ def apply_preset(name: str | None = None) -> None:
     preset = PRESETS[name]
     for section, field_name, spec in _edited():
         value = getattr(getattr(preset, section), field_name)
-        if spec.optional:
-            st.session_state[widget_key(section, field_name) + ".auto"] = value is None
-            value = value if value is not None else 32
-        st.session_state[widget_key(section, field_name)] = value
+        # an automatic setting ticks "auto"; its box shows the declared example
+        settings_widgets.put_value(widget_key(section, field_name), spec, value)
 
 
 def init_widgets() -> None:
@@ -96,7 +94,9 @@ def hyperparameter_widgets() -> None:
         + " Picking one resets the fields below.",
     )
     family_key = widget_key("model", "family")
-    st.radio("Model family", list(MODEL_FAMILIES), key=family_key, horizontal=True)
+    settings_widgets.setting_widget(
+        st, settings_widgets.spec_of("model", "family"), key=family_key, horizontal=True
+    )
     st.caption(MODEL_FAMILIES[st.session_state[family_key]])
     family = st.session_state.get(family_key)
     state.init_widget(EDIT_ALL_KEY, False)
@@ -132,8 +132,8 @@ def _summary_item(section: str, name: str, spec: Setting) -> str:
     """ "Label **value**" for the settings summary, the value as its widget holds it."""
     key = widget_key(section, name)
     value = st.session_state.get(key)
-    if spec.optional and st.session_state.get(key + ".auto"):
-        shown = "auto"
+    if settings_widgets.is_auto(key, spec):
+        shown = settings_widgets.AUTO_TEXT
     elif spec.kind == "choice":
         shown = spec.label_of(value)
     elif spec.kind == "bool":
@@ -146,42 +146,17 @@ def _summary_item(section: str, name: str, spec: Setting) -> str:
 
 
 def setting_widget(container: Any, section: str, name: str, spec: Setting) -> None:
-    """One widget for one declared setting: a number box, radio buttons or a checkbox."""
-    key = widget_key(section, name)
-    if spec.kind == "choice":  # a radio: see hyperparameter_widgets
-        container.radio(
-            spec.label, list(spec.choices), key=key, help=spec.help, format_func=spec.label_of
-        )
-        return
-    if spec.kind == "bool":
-        container.checkbox(spec.label, key=key, help=spec.help)
-        return
-    disabled = False
-    if spec.optional:
-        disabled = container.checkbox(f"{spec.label}: auto", key=key + ".auto", help=spec.help)
-    cast = int if spec.kind == "int" else float
-    container.number_input(
-        spec.label,
-        min_value=cast(spec.minimum) if spec.minimum is not None else None,
-        max_value=cast(spec.maximum) if spec.maximum is not None else None,
-        step=cast(spec.step) if spec.step is not None else None,
-        format=None if spec.kind == "int" else "%.4g",
-        key=key,
-        help=spec.help,
-        disabled=disabled,
-        label_visibility="collapsed" if spec.optional else "visible",
-    )
+    """One widget for one declared setting: a number box (with an "auto" checkbox when
+    optional), radio buttons or a checkbox, all from the declaration (see
+    ``ui.settings_widgets``)."""
+    settings_widgets.setting_widget(container, spec, key=widget_key(section, name))
 
 
 def config_from_widgets(data: DataConfig) -> ExperimentConfig:
     """The :class:`ExperimentConfig` the widgets describe (``ConfigError`` if invalid)."""
     overrides: dict[str, Any] = {}
     for section, name, spec in _edited():
-        key = widget_key(section, name)
-        if spec.optional and st.session_state.get(key + ".auto"):
-            value = None
-        else:
-            value = st.session_state[key]
+        value = settings_widgets.read_value(widget_key(section, name), spec)
         overrides[f"{section}_{name}" if name == "seed" else name] = value
     preset = str(st.session_state.get(PRESET_KEY) or DEFAULT_PRESET)
     base = dataclasses.replace(PRESETS[preset], data=data)

@@ -260,10 +260,14 @@ def test_playground_scores_a_csv(runs_dir, small_source, saved_run):
     at.button(key="playground.batch_go").click().run()
     assert_clean(at)
     frame = at.dataframe[0].value
-    assert {"text", "label", "label_name", "confidence"} <= set(frame.columns)
+    predictor = Predictor.from_run(RunRegistry(runs_dir), saved_run)
+    original = list(pd.read_csv(FIXTURES / "custom_headlines.csv").columns)
+    added = predictor.scored_columns(original).all
+    assert list(frame.columns) == [*original, *added]  # the file's columns kept, in order
     headlines = pd.read_csv(FIXTURES / "custom_headlines.csv")["headline"].tolist()
-    expected = Predictor.from_run(RunRegistry(runs_dir), saved_run).predict(headlines)
-    assert list(frame["text"]) == headlines and list(frame["label"]) == list(expected["label"])
+    expected = predictor.predict(headlines)
+    assert list(frame["headline"]) == headlines
+    assert list(frame["predicted_code"]) == list(expected["label"])
     assert len(at.get("download_button")) == 1
 
 

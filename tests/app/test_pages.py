@@ -70,14 +70,14 @@ def test_data_page_shows_statistics_of_bundled_dataset(runs_dir):
 def test_prepare_page_widgets_and_settings_reach_train(runs_dir, small_source):
     at = open_page(new_app(small_source), "prepare")
     assert_clean(at)
-    assert at.selectbox(key="keep.prepare.dedupe").value == "drop_all"
-    assert at.selectbox(key="keep.prepare.balance").value == "class_weights"
+    assert at.radio(key="keep.prepare.dedupe").value == "drop_all"
+    assert at.radio(key="keep.prepare.balance").value == "class_weights"
     assert at.number_input(key="keep.prepare.cap_per_class").disabled
     assert at.slider(key="keep.prepare.test_size").value == pytest.approx(0.25)
     assert at.slider(key="keep.prepare.val_size").value == pytest.approx(0.2)
     assert at.radio(key="keep.prepare.split").value == "random"
     assert at.number_input(key="keep.prepare.seed").value == 42
-    at.selectbox(key="keep.prepare.balance").set_value("cap").run()
+    at.radio(key="keep.prepare.balance").set_value("cap").run()
     at.number_input(key="keep.prepare.cap_per_class").set_value(50)
     at.radio(key="keep.prepare.split").set_value("story")
     at.run()
@@ -93,13 +93,13 @@ def test_prepare_page_widgets_and_settings_reach_train(runs_dir, small_source):
     assert "cap 50 per class" in texts_of(at)
     # and the Prepare widgets keep their values after the page switch
     open_page(at, "prepare")
-    assert at.selectbox(key="keep.prepare.balance").value == "cap"
+    assert at.radio(key="keep.prepare.balance").value == "cap"
     assert at.number_input(key="keep.prepare.cap_per_class").value == 50
 
 
 def test_prepare_page_reports_impossible_settings(runs_dir, small_source):
     at = open_page(new_app(small_source), "prepare")
-    at.selectbox(key="keep.prepare.balance").set_value("cap").run()
+    at.radio(key="keep.prepare.balance").set_value("cap").run()
     at.number_input(key="keep.prepare.cap_per_class").set_value(3)
     at.run()
     assert not at.exception

@@ -133,15 +133,6 @@ def choose_radio(page: Page, label: str, option: str) -> None:
     expect(group.get_by_role("radio", name=option, exact=True)).to_be_checked()
 
 
-def choose_option(page: Page, label: str, option: str) -> None:
-    """Pick ``option`` (its displayed text) in the selectbox labelled ``label``."""
-    box = widget(page, "stSelectbox", label)
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app_idle(page)
-    expect(box.get_by_role("combobox")).to_have_value(option)
-
-
 def save_screenshot(page: Page, output_dir: Path, name: str) -> Path:
     """A screenshot of the whole page, below the fold included.
 

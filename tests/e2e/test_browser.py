@@ -28,7 +28,7 @@ from browser_helpers import (
     PAGES,
     VIEWPORT,
     assert_no_exception,
-    choose_option,
+    choose_radio,
     edit_every_setting,
     goto_page,
     main_area,
@@ -106,7 +106,7 @@ def trained_run(
     """
     page = app_page
     goto_page(page, "Prepare")
-    choose_option(page, "Balancing", "Cap rows per class")
+    choose_radio(page, "Balancing", "Cap rows per class")
     set_number(page, "Cap per class", CAP_PER_CLASS)
     assert_no_exception(page)
     expect(metric(page, "Rows after balancing").get_by_test_id("stMetricValue")).to_have_text(
@@ -164,7 +164,7 @@ def _key_element(page: Page, title: str) -> Locator:
     if title == "Data":
         return metric(page, "Rows")
     if title == "Prepare":
-        return widget(page, "stSelectbox", "Balancing")
+        return widget(page, "stRadio", "Balancing")
     if title == "Train":
         return main.get_by_role("button", name="Start training", exact=True)
     if title == "Results":

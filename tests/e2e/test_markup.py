@@ -22,7 +22,7 @@ import pytest
 from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
-    choose_option,
+    choose_radio,
     edit_every_setting,
     goto_page,
     main_area,
@@ -117,7 +117,7 @@ def test_labels_publishers_and_a_typed_headline_never_become_markup(page: Page) 
     _assert_nothing_injected(page, "Data")
 
     goto_page(page, "Prepare")
-    choose_option(page, "Balancing", "Cap rows per class")
+    choose_radio(page, "Balancing", "Cap rows per class")
     set_number(page, "Cap per class", 60)
     _assert_nothing_injected(page, "Prepare")
 

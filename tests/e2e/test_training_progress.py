@@ -21,7 +21,6 @@ import pytest
 from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
-    choose_option,
     choose_radio,
     edit_every_setting,
     goto_page,
@@ -108,10 +107,11 @@ def test_stop_before_training_ends_the_job_within_seconds(
     assert_no_exception(page)
 
 
-def _slider_to_end(page: Page, label: str, key: str) -> None:
+def _slider_press(page: Page, label: str, key: str, times: int = 1) -> None:
     thumb = widget(page, "stSlider", label).get_by_role("slider")
     thumb.focus()
-    thumb.press(key)
+    for _ in range(times):
+        thumb.press(key)
     wait_for_app_idle(page)
 
 
@@ -132,10 +132,10 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     the job within seconds and keeps epoch 1."""
     page = session_page
     goto_page(page, "Prepare")
-    choose_option(page, "Balancing", "Cap rows per class")
+    choose_radio(page, "Balancing", "Cap rows per class")
     set_number(page, "Cap per class", CAP_PER_CLASS)
-    _slider_to_end(page, "Test size", "Home")
-    _slider_to_end(page, "Validation share of the rest", "End")
+    _slider_press(page, "Test share", "Home")  # 0.05
+    _slider_press(page, "Validation share", "ArrowRight", 6)  # 0.20 -> 0.50
     goto_page(page, "Train")
     choose_radio(page, "Model family", "lstm")
     edit_every_setting(page)

@@ -11,7 +11,7 @@ import pytest
 from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
-    choose_option,
+    choose_radio,
     edit_every_setting,
     goto_page,
     main_area,
@@ -35,7 +35,7 @@ def _visitor(browser: Browser, url: str, cap: int) -> Page:
     page.goto(url)
     wait_for_app_idle(page)
     goto_page(page, "Prepare")
-    choose_option(page, "Balancing", "Cap rows per class")
+    choose_radio(page, "Balancing", "Cap rows per class")
     set_number(page, "Cap per class", cap)
     goto_page(page, "Train")
     edit_every_setting(page)

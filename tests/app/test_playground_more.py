@@ -1,0 +1,211 @@
+"""The Playground for an analyst: a scored CSV keeps the file's columns, a headline the
+model cannot read says so, and a fresh clone trains its first model from the page.
+
+Real tiny models on the ~2,800-row fixture capped to a few dozen rows per class.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from apptest_support import (
+    FIXTURES,
+    assert_clean,
+    new_app,
+    open_page,
+    run_until,
+    texts_of,
+    tiny_data_config,
+)
+
+from pipeline.predict import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS, Predictor
+from pipeline.registry import RunRegistry
+
+pytestmark = pytest.mark.training
+
+#: The Train page's settings for a model that trains in seconds (as test_app_training).
+TINY_MODEL = {
+    "keep.train.train.epochs": 3,
+    "keep.train.model.learning_rate": 0.02,
+    "keep.train.model.ngram_dim": 8,
+    "keep.train.model.ngram_tokens": 500,
+}
+NO_KNOWN_WORD = "None of these words was in the training vocabulary"
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory) -> Path:
+    """A runs folder with one tiny run, trained once per module with the pipeline."""
+    from pipeline.config import get_preset
+    from pipeline.data import load_dataset
+    from pipeline.train import train_run
+
+    folder = tmp_path_factory.mktemp("trained") / "runs"
+    config = get_preset(
+        "fast",
+        balance="cap",
+        cap_per_class=40,
+        epochs=3,
+        learning_rate=0.02,
+        batch_size=32,
+        ngram_dim=8,
+        ngram_tokens=500,
+    )
+    train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
+    return folder
+
+
+@pytest.fixture
+def saved_run(trained_runs: Path, runs_dir: Path) -> str:
+    """A private copy of the trained run in this test's runs folder; returns its id."""
+    shutil.copytree(trained_runs, runs_dir)
+    (run_id,) = [run.run_id for run in RunRegistry(runs_dir).list_runs()]
+    return run_id
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str | None]]:
+    """The bytes (and file name) of every download button's file, as the app hands them
+    to Streamlit's media storage."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    seen: list[tuple[bytes, str | None]] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        if isinstance(path_or_data, bytes):
+            seen.append((path_or_data, filename))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return seen
+
+
+def test_scored_csv_keeps_its_columns_and_marks_empty_rows(
+    runs_dir, small_source, saved_run, downloads
+):
+    predictor = Predictor.from_run(RunRegistry(runs_dir), saved_run)
+    business = predictor.label_names["b"]
+    known = next(w for w in ("the", "to", "of", "in") if predictor.word_coverage(w).known_count)
+    upload = pd.DataFrame(
+        {
+            "id": ["101", "102", "103", "104", "105"],
+            "source": ["Reuters", "blog", "Reuters", "wire", "blog"],
+            "headline": [
+                "Stocks rally as Fed holds rates",
+                "",
+                "?!",
+                "zzqx qqwv",
+                f"*Ebola* <b>{known}</b> spreads",
+            ],
+            "extra_note": ["keep me", "", "x", "y", "z"],
+            # a column already called like an added one stays the file's own
+            f"probability: {business}": ["mine"] * 5,
+        }
+    )
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    data = upload.to_csv(index=False).encode("utf-8")
+    at.get("file_uploader")[0].set_value(("analyst.csv", data, "text/csv")).run()
+    assert_clean(at)
+    assert at.selectbox(key="playground.batch_col").value == "headline"
+    at.button(key="playground.batch_go").click().run()
+    assert_clean(at)
+
+    frame = at.dataframe[0].value
+    names = predictor.scored_columns(upload.columns)
+    assert list(frame.columns) == [*upload.columns, *names.all]
+    assert names.probabilities["b"] == f"probability: {business} (model)"
+    assert [names.predicted, names.predicted_code, names.confidence, names.note] == [
+        "predicted",
+        "predicted_code",
+        "confidence",
+        "note",
+    ]
+    pd.testing.assert_frame_equal(frame[list(upload.columns)].astype(str), upload)
+    expected = predictor.predict(upload["headline"].tolist())
+    assert list(frame["predicted_code"]) == list(expected["label"])
+    assert list(frame["predicted"]) == list(expected["label_name"])
+    for code, column in names.probabilities.items():
+        np.testing.assert_allclose(
+            frame[column].astype(float), expected[f"p_{code}"], atol=1e-6, equal_nan=True
+        )
+    assert list(frame["note"]) == ["", NOTE_EMPTY, NOTE_NO_WORDS, NOTE_NO_KNOWN_WORD, ""]
+    assert list(frame["predicted"])[1:3] == ["", ""]  # nothing predicted for no text
+    assert "3 of 5 rows scored" in texts_of(at) and "2 had no words to score" in texts_of(at)
+
+    # The download holds the same table, empty cells where nothing was scored.
+    (button,) = at.get("download_button")
+    csv, file_name = downloads[-1]
+    assert file_name == "predictions.csv" and button.label == "Download predictions (CSV)"
+    downloaded = pd.read_csv(io.BytesIO(csv), dtype=str, keep_default_na=False)
+    assert list(downloaded.columns) == list(frame.columns)
+    pd.testing.assert_frame_equal(downloaded[list(upload.columns)], upload)
+    assert list(downloaded["note"]) == list(frame["note"])
+    assert downloaded.loc[1, [names.confidence, *names.probabilities.values()]].eq("").all()
+
+
+def test_a_headline_the_model_cannot_read_gets_a_note(runs_dir, small_source, saved_run):
+    predictor = Predictor.from_run(RunRegistry(runs_dir), saved_run)
+    known = next(w for w in ("the", "to", "of", "in") if predictor.word_coverage(w).known_count)
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+
+    box = at.text_input(key="keep.playground.text")
+    box.set_value("Zzqx *blorft* <b>qqwv</b>").run()
+    assert_clean(at)
+    (warning,) = at.warning
+    assert NO_KNOWN_WORD in warning.value and "the model's prior" in warning.value
+    assert {m.label: m.value for m in at.metric}["Predicted category"]  # the guess stays
+
+    # Some words unknown: a softer note naming them, escaped (never markup).
+    at.text_input(key="keep.playground.text").set_value(f"{known} zzqx zz'qx").run()
+    assert_clean(at)
+    assert not at.warning
+    (note,) = [c.value for c in at.caption if "training vocabulary" in c.value]
+    assert "2 of 3 words were not in the training vocabulary" in note
+    assert note.endswith(r"zzqx, zz\'qx.")  # the words as the model splits them, escaped
+
+    # Every word known: no note at all.
+    at.text_input(key="keep.playground.text").set_value(known).run()
+    assert not at.warning
+    assert not [c.value for c in at.caption if "training vocabulary" in c.value]
+
+
+def test_a_fresh_clone_trains_its_first_model_from_the_playground(runs_dir, small_source):
+    at = new_app(small_source)
+    at.session_state["data_config"] = tiny_data_config()
+    open_page(at, "playground")
+    assert_clean(at)
+    assert "No saved runs yet" in texts_of(at)
+    assert "fast" in texts_of(at) and small_source.name in texts_of(at)
+    assert not at.text_input  # no headline box without a run
+    (button,) = [b for b in at.button if b.key == "playground.first_run"]
+    assert button.label == "Train a first model"
+
+    for key, value in TINY_MODEL.items():  # the Train page's fields, as a visitor set them
+        at.session_state[key] = value
+    button.click().run()
+    assert_clean(at)
+    assert at.session_state["train_job_id"] is not None
+    assert "Training a first model" in texts_of(at)  # its progress shows in place
+
+    run_until(at, lambda a: bool(a.text_input), timeout=150)
+    assert_clean(at)
+    (run,) = RunRegistry(runs_dir).list_runs()
+    assert at.session_state["active_run_id"] == run.run_id
+    saved = RunRegistry(runs_dir).get(run.run_id)
+    assert saved.config.experiment.preset == "fast"
+    assert saved.config.experiment.train.epochs == 3
+    assert not [b for b in at.button if b.key == "playground.first_run"]
+
+    at.text_input(key="keep.playground.text").set_value("Stocks rally as Fed holds rates").run()
+    assert_clean(at)
+    assert {m.label: m.value for m in at.metric}["Predicted category"]
