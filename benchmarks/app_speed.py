@@ -169,6 +169,85 @@ def print_open_times(browser, folder: Path) -> None:
         server.stop()
 
 
+def _wait_idle(page) -> None:
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=120_000
+    )
+    page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=120_000)
+
+
+def _data_page_ready(page) -> None:
+    """The Data page drawn: its heading, the script run over, its three charts drawn."""
+    page.get_by_role("heading", name="Data", exact=True).wait_for(state="visible", timeout=120_000)
+    _wait_idle(page)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= 3",
+        timeout=120_000,
+    )
+
+
+def _nav(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+
+
+def time_analyst_pages(browser, folder: Path) -> dict[str, float]:
+    """The pages an analyst meets first, on a fresh server with the bundled data.
+
+    ``data_page_cold_s``: a new tab on a cold server to the Data page drawn (the
+    bundled file read and its statistics computed). ``data_page_new_tab_s``: the same
+    in a second tab, cached. ``data_page_back_s``: back to Data from Prepare within a
+    session. ``prepare_change_s``: on Prepare, balancing switched to "Cap rows per
+    class", from the click to the page settled with the new row counts; then
+    ``prepare_change_back_s``, back to class weights.
+    """
+    folder.mkdir(parents=True)
+    server = AppServer(folder / "runs", folder / "server.log")
+    times: dict[str, float] = {}
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        started = time.perf_counter()
+        page.goto(f"{server.url}/")
+        _data_page_ready(page)
+        times["data_page_cold_s"] = time.perf_counter() - started
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        started = time.perf_counter()
+        tab.goto(f"{server.url}/")
+        _data_page_ready(tab)
+        times["data_page_new_tab_s"] = time.perf_counter() - started
+        tab.close()
+        _nav(page, "Prepare")
+        balancing = page.get_by_test_id("stRadio").filter(
+            has=page.get_by_test_id("stWidgetLabel").get_by_text("Balancing", exact=True)
+        )
+        balancing.wait_for(state="visible", timeout=120_000)
+        _wait_idle(page)
+        rows = page.get_by_test_id("stMetric").filter(has_text="Rows after balancing")
+        for key, option in (
+            ("prepare_change_s", "Cap rows per class"),
+            ("prepare_change_back_s", "Class weights"),
+        ):
+            before = rows.inner_text()
+            started = time.perf_counter()
+            balancing.get_by_text(option).first.click()
+            page.wait_for_function(
+                "([label, before]) => { const m = [...document.querySelectorAll("
+                "'[data-testid=stMetric]')].find(e => e.innerText.includes(label));"
+                " return m && m.innerText !== before; }",
+                arg=["Rows after balancing", before],
+                timeout=120_000,
+            )
+            _wait_idle(page)
+            times[key] = time.perf_counter() - started
+        started = time.perf_counter()
+        _nav(page, "Data")
+        _data_page_ready(page)
+        times["data_page_back_s"] = time.perf_counter() - started
+        page.close()
+    finally:
+        server.stop()
+    return times
+
+
 def train_in_app(page, server: AppServer, browser) -> dict[str, object]:
     """Click "Start training" and wait for "finished"; phases as the panel showed them.
 
@@ -247,6 +326,8 @@ def main() -> None:
         finally:
             trivial.stop()
         print(f"Trivial app: {opens['trivial_app_cold_s']:.2f} s cold", flush=True)
+        analyst = time_analyst_pages(browser, Path(tmp) / "analyst")
+        print("Analyst pages: " + ", ".join(f"{k} {v:.2f}" for k, v in analyst.items()), flush=True)
         for round_ in range(args.repeat):
             if args.opens_only:
                 print_open_times(browser, Path(tmp) / f"opens-{round_}")
@@ -283,6 +364,7 @@ def main() -> None:
         "phases_first_seen_s": [run["phases_first_seen_s"] for run in app_runs],
         "file_watcher_warnings": [run["watcher_warnings"] for run in app_runs],
         **{key: round(value, 2) for key, value in opens.items()},
+        **{key: round(value, 2) for key, value in analyst.items()},
         "train_page_while_training_s": [
             [round(float(t), 2) for t in r["train_page_while_training_s"]] for r in app_runs
         ],
@@ -300,6 +382,19 @@ def main() -> None:
         (
             "Trivial one-page app, same measure: cold, warm (s)",
             f"{opens['trivial_app_cold_s']:.2f}, {opens['trivial_app_warm_s']:.2f}",
+        ),
+        (
+            "Data page, cold server, new tab to charts drawn (s; target: trivial + 1.5)",
+            f"{analyst['data_page_cold_s']:.2f}",
+        ),
+        ("Data page, cached, new tab (s)", f"{analyst['data_page_new_tab_s']:.2f}"),
+        (
+            "Data page, cached, back from Prepare (s; target 1)",
+            f"{analyst['data_page_back_s']:.2f}",
+        ),
+        (
+            "Prepare change settled: cap, then class weights (s; target 1)",
+            f"{analyst['prepare_change_s']:.2f}, {analyst['prepare_change_back_s']:.2f}",
         ),
         ("Train page open, cold server (s)", f"{opens['train_page_cold_s']:.2f}"),
         ("Train page open, second tab (s)", f"{opens['train_page_second_tab_s']:.2f}"),
