@@ -5,17 +5,21 @@ returns a :class:`FitResult`. It reports batches, validation and epochs through 
 :data:`~pipeline.progress.ProgressListener`, ends after the current batch once a
 stop is asked for (cutting a validation short too), stops early on validation
 loss and always leaves the weights of the best epoch in the model (Keras' own
-``EarlyStopping(restore_best_weights=True)``). No orchestration here: preparing,
-vectorizing, evaluating and saving are :mod:`pipeline.train`'s.
+``EarlyStopping(restore_best_weights=True)``). Given a ``log_dir``, it writes
+TensorBoard logs there, one point per epoch (:class:`EpochTensorBoard`). No
+orchestration here: preparing, vectorizing, evaluating and saving are
+:mod:`pipeline.train`'s.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -47,6 +51,12 @@ _PIPELINE_THREADS = 2
 #: that long). A fixed pipeline this small gains nothing from tuning.
 _FIXED_PIPELINE = tf.data.Options()
 _FIXED_PIPELINE.autotune.enabled = False
+
+
+def tensorboard_available() -> bool:
+    """``tf.summary`` can write event files: the ``tensorboard`` package is installed
+    (TensorFlow 2.20 and later no longer install it; without it, writing raises)."""
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ def fit_classifier(
     history: list[dict[str, Any]] | None = None,
     replicas: int = 1,
     outputs: list[str] | None = None,
+    log_dir: Path | None = None,
 ) -> FitResult:
     """Fit ``model`` (compiled) for up to ``config.epochs`` more epochs.
 
@@ -123,6 +134,11 @@ def fit_classifier(
         The epochs a continued run already has; new epochs are numbered after them.
     replicas : int
         Devices training in sync: batches and splits are cut to multiples of it.
+    outputs : list of str, optional
+        The output names of a model with several (the labels are repeated per name).
+    log_dir : Path, optional
+        Where TensorBoard logs go (``train/`` and ``validation/`` event files); none
+        are written without it.
 
     Returns
     -------
@@ -154,11 +170,11 @@ def fit_classifier(
         min_delta=config.min_delta,
         restore_best_weights=True,
     )
-    callbacks: list[keras.callbacks.Callback] = [
-        reporter,
-        StopOnEvent(stop_event),
-        early_stopping,
-    ]
+    callbacks: list[keras.callbacks.Callback] = [reporter]
+    if log_dir is not None:
+        # before StopOnEvent, which marks a cut-short epoch's val_loss infinite
+        callbacks.append(EpochTensorBoard(log_dir))
+    callbacks += [StopOnEvent(stop_event), early_stopping]
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
@@ -314,6 +330,46 @@ class StopOnEvent(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.stop_event.is_set() and logs is not None:
             logs["val_loss"] = math.inf
+
+
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """``keras.callbacks.TensorBoard`` writing epoch scalars only, at no cost per batch.
+
+    Per epoch: ``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate`` under
+    ``<log_dir>/train`` and the validation metrics under ``<log_dir>/validation``
+    (step = the 0-based epoch, so a continued run's points follow its parent's),
+    plus Keras' ``evaluation_*_vs_iterations`` after each validation. No
+    histograms, images, graph, embeddings or profiling. The batch hooks are no-ops
+    (with ``update_freq="epoch"`` Keras records nothing there anyway), so the
+    callback is ``async_safe``: Keras' own overrides them and would make every
+    batch wait for the device to hand its logs over.
+    """
+
+    async_safe = True
+
+    def __init__(self, log_dir: Path) -> None:
+        super().__init__(
+            log_dir=str(log_dir),
+            histogram_freq=0,
+            write_graph=False,
+            write_images=False,
+            write_steps_per_second=False,
+            update_freq="epoch",
+            profile_batch=0,
+            embeddings_freq=0,
+        )
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        pass
 
 
 class RowsDone(keras.callbacks.Callback):

@@ -10,6 +10,16 @@ A run lives in ``<runs_dir>/<run_id>/``::
     data.json      data fingerprint, row counts through cleaning, split sizes
     run.json       schema version, status ("complete" | "stopped"), origin
                    ("trained" | "imported"), dates, duration, device, versions
+    training_state.h5   optional: the optimizer's state, read only to continue the run
+    logs/          optional: TensorBoard event files (``logs/train``, ``logs/validation``)
+
+``model.keras`` holds no optimizer state (runs saved before that still load; see
+:mod:`pipeline.training_state` for the design): it is all that predictions, the
+download and a run archive need. The two optional entries are never required, never
+make a run damaged, and never travel in an archive (:meth:`RunRegistry.export_zip`
+writes the model and the documents only), so archives stay lean; an imported run has
+neither, and continuing it starts a fresh optimizer. ``tensorboard --logdir runs``
+shows every run's curves by run id.
 
 Every JSON document is parsed and checked by :mod:`pipeline.run_record` on save,
 on load and on import. A run is written into a hidden temporary folder and
@@ -59,6 +69,10 @@ RUNS_DIR_ENV = "HEADLINE_LAB_RUNS_DIR"
 MODEL_FILE = "model.keras"
 JSON_FILES = ("config.json", "labels.json", "history.json", "metrics.json", "data.json", "run.json")
 RUN_FILES = (MODEL_FILE, *JSON_FILES)
+#: Optional: the optimizer's state, for continuing the run (never exported).
+TRAINING_STATE_FILE = "training_state.h5"
+#: Optional folder of TensorBoard event files (never exported).
+LOGS_DIR = "logs"
 #: Largest run archive accepted by :meth:`RunRegistry.import_zip` (uncompressed).
 MAX_IMPORT_BYTES = 300 * 1024 * 1024
 #: Largest JSON document read from a run folder or an archive.
@@ -139,6 +153,17 @@ class SavedRun:
         return self.path / MODEL_FILE
 
     @property
+    def training_state_path(self) -> Path:
+        """The optimizer state continuing the run reads (it may not exist: older and
+        imported runs have none)."""
+        return self.path / TRAINING_STATE_FILE
+
+    @property
+    def logs_path(self) -> Path:
+        """The run's TensorBoard logs folder (it may not exist)."""
+        return self.path / LOGS_DIR
+
+    @property
     def complete(self) -> bool:
         return self.run.status == "complete"
 
@@ -197,13 +222,24 @@ class RunRegistry:
         """A folder for ``run_id`` is there (a good run or a damaged one)."""
         return self.path_of(run_id).is_dir()
 
-    def save(self, record: RunRecord, write_model: Callable[[Path], None]) -> SavedRun:
+    def save(
+        self,
+        record: RunRecord,
+        write_model: Callable[[Path], None],
+        *,
+        write_training_state: Callable[[Path], None] | None = None,
+        logs: Path | None = None,
+    ) -> SavedRun:
         """Write a run atomically and return it as saved.
 
-        ``record`` is checked as it would be on load. A complete run replaces the
-        run with its id; a stopped one never replaces a complete run: it is saved
-        beside it under an id of its own (see :func:`sibling_run_id`), which the
-        returned run carries.
+        ``record`` is checked as it would be on load. ``write_model(path)`` writes
+        ``model.keras``; ``write_training_state(path)``, when given, writes
+        ``training_state.h5``; ``logs``, when it is a folder (one from
+        :meth:`new_logs_folder`), is moved in as the run's ``logs/``. All of it goes
+        into a hidden folder that one rename swaps into place. A complete run
+        replaces the run with its id; a stopped one never replaces a complete run:
+        it is saved beside it under an id of its own (see :func:`sibling_run_id`),
+        which the returned run carries.
         """
         record = RunRecord.parse(record.documents())  # what is saved must load
         target = self.path_of(record.run_id)
@@ -218,6 +254,10 @@ class RunRegistry:
         staging.mkdir()
         try:
             write_model(staging / MODEL_FILE)
+            if write_training_state is not None:
+                write_training_state(staging / TRAINING_STATE_FILE)
+            if logs is not None and logs.is_dir():
+                os.replace(logs, staging / LOGS_DIR)
             for name, payload in record.documents().items():
                 _write_json(staging / name, payload)
             _fsync_folder(staging)
@@ -225,6 +265,15 @@ class RunRegistry:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return SavedRun(target, record)
+
+    def new_logs_folder(self, run_id: str) -> Path:
+        """A fresh hidden folder path under the runs folder (not created) where a
+        training of ``run_id`` writes its TensorBoard logs until :meth:`save` moves
+        them into the run. Hidden, so no listing takes it for a run; the caller
+        removes it when the training ends unsaved."""
+        self.path_of(run_id)  # checks the id
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root / f".logs-{run_id}-{uuid.uuid4().hex[:8]}"
 
     def list_runs(self) -> list[RunSummary]:
         """Every run folder, newest first; damaged ones (``problem`` set) last. Never raises
@@ -317,7 +366,11 @@ class RunRegistry:
             ) from exc
 
     def export_zip(self, run_id: str) -> bytes:
-        """The run's files as a zip archive (flat, no folders)."""
+        """The run's model and documents as a zip archive (flat, no folders).
+
+        ``training_state.h5`` and ``logs/`` stay behind: an archive is for using
+        and sharing the run, and the model in it holds no optimizer state.
+        """
         folder = self.get(run_id).path
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -450,8 +503,9 @@ def _parse_json(raw: bytes, name: str) -> Any:
 
 
 def _fsync_folder(folder: Path) -> None:
-    """Flush a folder's files to disk, so the rename that publishes them publishes data."""
-    for path in folder.iterdir():
+    """Flush a folder's files (those in its sub-folders too) to disk, so the rename
+    that publishes them publishes data."""
+    for path in folder.rglob("*"):
         if path.is_file():
             with path.open("rb+") as handle:
                 os.fsync(handle.fileno())
@@ -506,8 +560,8 @@ def load_model_file(path: Path) -> keras.Model:
     import pipeline.text  # noqa: F401
 
     with warnings.catch_warnings():
-        # The nested classifier was compiled for training; its optimizer state is
-        # not needed to predict and Keras warns that it skips it.
+        # Runs saved before model.keras was made lean hold the nested classifier's
+        # optimizer state; it is not needed to predict and Keras warns that it skips it.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         return keras.saving.load_model(path, compile=False, safe_mode=True)
 

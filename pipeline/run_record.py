@@ -1,11 +1,13 @@
 """A saved run's files, typed: one dataclass per JSON file, parsed and checked here.
 
 A run folder holds ``model.keras`` and six JSON documents (see
-:mod:`pipeline.registry`). Every document is read through :meth:`RunRecord.parse`
-(on load, on import) and written through :meth:`RunRecord.documents` (on save),
-so the registry, the CLI and the pages read attributes, never ``.get()`` chains,
-and a document of the wrong shape is a :class:`~pipeline.errors.RunRecordError`
-that names the file and the field, never an ``AttributeError`` later.
+:mod:`pipeline.registry`; the optional ``training_state.h5`` and ``logs/`` are not
+documents and are never required). Every document is read through
+:meth:`RunRecord.parse` (on load, on import) and written through
+:meth:`RunRecord.documents` (on save), so the registry, the CLI and the pages read
+attributes, never ``.get()`` chains, and a document of the wrong shape is a
+:class:`~pipeline.errors.RunRecordError` that names the file and the field, never an
+``AttributeError`` later.
 
 Schema versions: ``run.json`` carries ``schema_version``. Version 1 is what
 Headline Lab wrote before the version existed (its ``run.json`` also repeated
@@ -31,6 +33,10 @@ RunStatus = Literal["complete", "stopped"]
 #: imported from an archive.
 RunOrigin = Literal["trained", "imported"]
 _STATUSES = ("complete", "stopped")
+#: How a continued run's optimizer started: from its parent's ``training_state.h5``, or
+#: fresh (the parent had none usable: saved before it was kept, or imported).
+OptimizerState = Literal["restored", "fresh"]
+_OPTIMIZER_STATES = ("restored", "fresh")
 _ORIGINS = ("trained", "imported")
 
 
@@ -137,13 +143,20 @@ def _number(value: Any, where: str) -> float:
 
 @dataclass(frozen=True)
 class ResolvedSettings:
-    """Settings the training decided ("auto" made concrete), saved for the record."""
+    """Settings the training decided ("auto" made concrete), saved for the record.
+
+    ``optimizer_state`` is set on a continued run only: ``"restored"`` when it went on
+    from its parent's saved optimizer state, ``"fresh"`` when the parent had none
+    usable; ``None`` for a run that continues nothing, and in runs saved before it
+    was recorded.
+    """
 
     sequence_length: int | None
     vocabulary_size: int | None
     ngram_vocabulary_size: int | None
     precision: str
     batch_size: int
+    optimizer_state: OptimizerState | None = None
 
     @classmethod
     def parse(cls, reader: _Reader) -> ResolvedSettings:
@@ -153,6 +166,9 @@ class ResolvedSettings:
             ngram_vocabulary_size=reader.opt_integer("ngram_vocabulary_size", minimum=1),
             precision=reader.text("precision"),
             batch_size=reader.integer("batch_size", minimum=1),
+            optimizer_state=reader.choice("optimizer_state", _OPTIMIZER_STATES)  # type: ignore[arg-type]
+            if reader.has("optimizer_state")
+            else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -162,6 +178,7 @@ class ResolvedSettings:
             "ngram_vocabulary_size": self.ngram_vocabulary_size,
             "precision": self.precision,
             "batch_size": self.batch_size,
+            "optimizer_state": self.optimizer_state,
         }
 
 

@@ -5,12 +5,19 @@ tests call. It reports every phase and progress through a plain callable (see
 :class:`ProgressEvent`), stops within one batch when ``stop_event`` is set, and
 always keeps the weights of the best validation epoch. The TF-IDF baseline is
 fitted once per (data, data settings), on a worker thread beside ``fit``.
+
+What a run keeps: ``model.keras`` without optimizer state (for predictions and
+archives), ``training_state.h5`` with the optimizer's state (only continuing the run
+reads it; see :mod:`pipeline.training_state`), and TensorBoard logs under ``logs/``,
+written while training into a hidden folder that the registry's atomic save moves in.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
+import shutil
 import threading
 import time
 from datetime import UTC, datetime
@@ -29,12 +36,18 @@ from pipeline.errors import TrainingError, TrainingStopped
 from pipeline.evaluate import evaluate_probabilities
 from pipeline.features import (
     build_encoder,
-    build_end_to_end_model,
     encode,
     feature_shapes,
     split_end_to_end_model,
 )
-from pipeline.fit import PREDICT_BATCH, EncodedSplit, RowsDone, encode_split, fit_classifier
+from pipeline.fit import (
+    PREDICT_BATCH,
+    EncodedSplit,
+    RowsDone,
+    encode_split,
+    fit_classifier,
+    tensorboard_available,
+)
 from pipeline.models import build_classifier, compile_for_training
 from pipeline.prepare import PreparedData, prepare
 from pipeline.progress import (
@@ -52,13 +65,20 @@ from pipeline.progress import (
 )
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
-from pipeline.run_record import SCHEMA_VERSION, RunRecord
+from pipeline.run_record import SCHEMA_VERSION, OptimizerState, RunRecord
 from pipeline.text import choose_sequence_length
+from pipeline.training_state import (
+    has_optimizer_state,
+    inference_model,
+    restore_optimizer_state,
+    save_optimizer_state,
+)
 
 __all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
 
 # One training at a time per process: Keras' global seed and the device are shared.
 _TRAINING_LOCK = threading.Lock()
+_LOG = logging.getLogger(__name__)
 
 
 def train_run(
@@ -153,6 +173,8 @@ class _TrainingSession:
         self.batch_size = config.train.batch_size or 0
         self.current_phase: Phase = "preparing"
         self.last_rows_event = 0.0
+        self.optimizer_state: OptimizerState | None = None
+        self.log_dir: Path | None = None
 
     def phase(self, phase: Phase) -> None:
         """Announce that ``phase`` begins."""
@@ -200,6 +222,21 @@ class _TrainingSession:
             )
 
     def run(self) -> TrainResult:
+        if tensorboard_available():
+            self.log_dir = self.registry.new_logs_folder(self.run_id)
+        else:
+            _LOG.warning(
+                "No TensorBoard logs for run %s: the tensorboard package is not installed "
+                "(pip install tensorboard).",
+                self.run_id,
+            )
+        try:
+            return self._run()
+        finally:
+            if self.log_dir is not None:  # moved into the run when it was saved
+                shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def _run(self) -> TrainResult:
         self.phase("preparing")
         prepared = prepare(self.dataset, self.config.data)
         self.check_stop()
@@ -218,6 +255,8 @@ class _TrainingSession:
                 with strategy.scope():
                     encoder, classifier = self._model(prepared)
                     fit_model = compile_for_training(classifier, self.config.model.learning_rate)
+                    if self.parent is not None:
+                        self.optimizer_state = self._restore_optimizer(fit_model)
             finally:
                 apply_precision_policy("off")
             splits = self._encode_splits(encoder, prepared)
@@ -238,14 +277,21 @@ class _TrainingSession:
                 baseline.cancel()  # a no-op once it is done; a stopped training ends it
         metrics["collapsed"] = _collapse_note(metrics, prepared)
         self.phase("saving")
-        end_to_end = build_end_to_end_model(encoder, classifier)
+        end_to_end = inference_model(encoder, classifier)
         duration = time.perf_counter() - self.started
         record = self._record(
             prepared, encoder, history, metrics, stopped, device, duration, policy
         )
         # A stopped retraining never replaces a complete run: it may come back under
         # an id of its own.
-        saved = self.registry.save(record, end_to_end.save)
+        saved = self.registry.save(
+            record,
+            end_to_end.save,
+            write_training_state=(lambda path: save_optimizer_state(fit_model, path))
+            if has_optimizer_state(fit_model)
+            else None,
+            logs=self.log_dir,
+        )
         self.notify(end_event(saved, describe_end(history, stopped)))
         return TrainResult(saved.run_id, saved.path, from_cache=False, stopped=stopped)
 
@@ -288,6 +334,27 @@ class _TrainingSession:
             )
         return split_end_to_end_model(self.registry.load_model(self.parent.run_id))
 
+    def _restore_optimizer(self, fit_model: keras.Model) -> OptimizerState:
+        """Load the parent's optimizer state into ``fit_model``'s optimizer (in the
+        strategy's scope); ``"fresh"``, with a log line saying why, when it cannot."""
+        assert self.parent is not None
+        path = self.parent.training_state_path
+        if not path.is_file():
+            problem = (
+                "it has no training_state.h5 (saved before optimizer states were kept, or imported)"
+            )
+        else:
+            problem = restore_optimizer_state(fit_model, path)
+        if problem is None:
+            return "restored"
+        _LOG.warning(
+            "Run %s continues run %s with a fresh optimizer: %s.",
+            self.run_id,
+            self.parent.run_id,
+            problem,
+        )
+        return "fresh"
+
     def _parent_history(self) -> list[dict[str, Any]]:
         return list(self.parent.history) if self.parent is not None else []
 
@@ -310,6 +377,7 @@ class _TrainingSession:
             history=self._parent_history(),
             replicas=self.replicas,
             outputs=outputs,
+            log_dir=self.log_dir,
         )
         self.batch_size = result.batch_size
         return result.history, result.stopped
@@ -368,6 +436,7 @@ class _TrainingSession:
                     else None,
                     "precision": precision,
                     "batch_size": self.batch_size,
+                    "optimizer_state": self.optimizer_state,
                 },
             },
             "labels.json": {

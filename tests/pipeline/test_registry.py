@@ -64,13 +64,17 @@ def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir):
     """Found: an archive forged from a real run (metrics edited to 0.999) replaced it."""
     result, _ = trained_run
     registry = RunRegistry(runs_dir)
-    before = {path.name: path.read_bytes() for path in registry.path_of(result.run_id).iterdir()}
+    before = {
+        p.name: p.read_bytes() for p in registry.path_of(result.run_id).iterdir() if p.is_file()
+    }
     metrics = json.loads(exported["metrics.json"])
     metrics["test_accuracy"] = 0.999
     forged = {**exported, "metrics.json": json.dumps(metrics).encode()}
     with pytest.raises(RunImportError, match="already here; an import never replaces"):
         registry.import_zip(zip_members(forged))
-    after = {path.name: path.read_bytes() for path in registry.path_of(result.run_id).iterdir()}
+    after = {
+        p.name: p.read_bytes() for p in registry.path_of(result.run_id).iterdir() if p.is_file()
+    }
     assert after == before
     assert registry.find_complete(result.run_id).metrics.test_accuracy != 0.999
 
