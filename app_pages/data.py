@@ -72,7 +72,7 @@ if duplicates["top"]:
                 "text": row["text"],
                 "copies": row["count"],
                 "classes": ", ".join(
-                    f"{dataset.display(code)} ×{n}" for code, n in row["labels"].items()
+                    f"{dataset.display(code)} ×{n:,}" for code, n in row["labels"].items()
                 ),
             }
             for row in duplicates["top"]
@@ -81,7 +81,10 @@ if duplicates["top"]:
     st.dataframe(
         top,
         hide_index=True,
-        column_config={"text": st.column_config.TextColumn("text", width="large")},
+        column_config={
+            "text": st.column_config.TextColumn("text", width="large"),
+            "copies": st.column_config.NumberColumn("copies", format="localized"),
+        },
     )
 
 left, right = st.columns(2)
@@ -90,16 +93,21 @@ with left:
     missing = pd.DataFrame(
         {"column": list(stats["missing"]), "empty cells": list(stats["missing"].values())}
     )
-    missing["share"] = missing["empty cells"] / max(stats["rows_read"], 1)
+    missing["share"] = [
+        figures.format_share(n / max(stats["rows_read"], 1)) for n in missing["empty cells"]
+    ]
     st.dataframe(
         missing,
         hide_index=True,
-        column_config={"share": st.column_config.NumberColumn(format="percent")},
+        column_config={"empty cells": st.column_config.NumberColumn(format="localized")},
     )
 with right:
     if stats["top_publishers"]:
         st.subheader("Top publishers")
-        st.plotly_chart(figures.top_items_bar(stats["top_publishers"]), key="publishers")
+        st.plotly_chart(
+            figures.top_items_bar(stats["top_publishers"], title=None),
+            key="publishers",
+        )
         st.caption(f"{stats['n_publishers']:,} publishers in all.")
     if stats.get("n_stories"):
         st.caption(f"{stats['n_stories']:,} news stories (STORY clusters).")

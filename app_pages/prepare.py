@@ -84,7 +84,8 @@ cols[4].metric("Classes", len(prepared.classes))
 
 st.plotly_chart(
     figures.class_distribution_before_after(
-        summary["class_counts_before"], summary["class_counts_after"], prepared.label_names
+        # the dataset's names: a class dropped for being too small has one there too
+        summary["class_counts_before"], summary["class_counts_after"], dataset.label_names
     ),
     key="before_after",
 )
@@ -97,7 +98,13 @@ with right:
         name: {prepared.label_names.get(c, c): n for c, n in counts.items()}
         for name, counts in summary["split_class_counts"].items()
     }
-    st.dataframe(per_split, column_config={"_index": "class"})
+    st.dataframe(
+        per_split,
+        column_config={
+            "_index": "class",
+            **{name: st.column_config.NumberColumn(format="localized") for name in per_split},
+        },
+    )
     st.download_button(
         "Download prepared CSV",
         data=prepared.to_csv_bytes,

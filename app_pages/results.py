@@ -12,7 +12,7 @@ import streamlit as st
 from pipeline.config import SPLIT_LABELS
 from pipeline.registry import SavedRun
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
-from ui import figures, state
+from ui import figures, results_views, state
 from ui.errors import report_errors
 from ui.resources import get_registry
 from ui.runs import pick_run, run_label, runs_or_stop
@@ -52,16 +52,20 @@ base_f1 = baseline.macro_f1 if baseline else None
 base_bal = baseline.balanced_accuracy if baseline else None
 acc, f1, loss = metrics.test_accuracy, metrics.macro_f1, metrics.test_loss
 balanced = metrics.balanced_accuracy
+data_settings = saved.config.experiment.data
+verdict = results_views.compare_with_baseline(
+    acc, base_acc, metrics.n_test, macro_f1=f1, baseline_f1=base_f1
+)
 cols = st.columns(5)
 cols[0].metric(
     "Test accuracy",
     f"{acc:.2%}" if acc is not None else "n/a",
-    delta=f"{acc - base_acc:+.2%} vs baseline" if None not in (acc, base_acc) else None,
+    **results_views.metric_delta(acc, base_acc, verdict, percent=True),
 )
 cols[1].metric(
     "Balanced accuracy",
     f"{balanced:.2%}" if balanced is not None else "n/a",
-    delta=f"{balanced - base_bal:+.2%} vs baseline" if None not in (balanced, base_bal) else None,
+    **results_views.metric_delta(balanced, base_bal, verdict, percent=True),
     help="The mean of the classes' recalls: every class counts the same, however many "
     "test rows it has."
     + ("" if balanced is not None else " Not measured when this run was saved."),
@@ -69,7 +73,7 @@ cols[1].metric(
 cols[2].metric(
     "Macro F1",
     f"{f1:.3f}" if f1 is not None else "n/a",
-    delta=f"{f1 - base_f1:+.3f} vs baseline" if None not in (f1, base_f1) else None,
+    **results_views.metric_delta(f1, base_f1, verdict, percent=False),
 )
 cols[3].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
 cols[4].metric(
@@ -77,7 +81,6 @@ cols[4].metric(
     f"{base_acc:.2%}" if base_acc is not None else "n/a",
     help=baseline.name if baseline else "TF-IDF + logistic regression on the same split",
 )
-data_settings = saved.config.experiment.data
 st.caption(
     f"Test set: **{data_settings.test_set}**, "
     f"{metrics.n_test:,} rows ({data_settings.test_size:.0%} of "
@@ -86,7 +89,7 @@ st.caption(
 )
 thin = metrics.thin_classes()
 if thin:
-    listing = ", ".join(f"{escape_markdown(_name(code))} ({n})" for code, n in thin.items())
+    listing = ", ".join(f"{escape_markdown(_name(code))} ({n:,})" for code, n in thin.items())
     st.warning(
         f"{len(thin)} class{'' if len(thin) == 1 else 'es'} ha{'s' if len(thin) == 1 else 've'} "
         f"fewer than {MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall "
@@ -101,12 +104,11 @@ if thin:
 
 if metrics.collapsed:
     st.error(escape_markdown(metrics.collapsed), icon=":material/warning:")
-if None not in (acc, base_acc, f1, base_f1) and (acc <= base_acc or f1 <= base_f1):
-    st.warning(
-        "The TF-IDF baseline does at least as well as this model on this split. Try the "
-        "default preset, class weights (Prepare) or more epochs.",
-        icon=":material/balance:",
-    )
+warning = results_views.baseline_warning(
+    verdict, class_weighted=results_views.uses_class_weights(data_settings)
+)
+if warning:
+    st.warning(warning, icon=":material/balance:")
 for note in saved.data.notes:
     st.caption(escape_markdown(note))
 
@@ -146,6 +148,7 @@ with right:
         width="stretch",
         column_config={
             "code": None,  # the display name says it; the code is in the confusion matrix labels
+            "support": st.column_config.NumberColumn("support", format="localized"),
             **{
                 name: st.column_config.ProgressColumn(
                     name, min_value=0.0, max_value=1.0, format="%.3f", width="small"
@@ -166,12 +169,25 @@ if matrix.matrix:
         required=True,
     )
     labels = list(matrix.names) or [_name(code) for code in matrix.labels]
-    st.plotly_chart(
-        figures.confusion_matrix_heatmap(
-            labels, [list(row) for row in matrix.matrix], normalize=mode == "normalised"
-        ),
+    grid = [list(row) for row in matrix.matrix]
+    heat, side = st.columns([3, 2] if len(labels) > 12 else [2, 1])
+    heat.plotly_chart(
+        figures.confusion_matrix_heatmap(labels, grid, normalize=mode == "normalised"),
         key="cm",
     )
+    with side:
+        st.markdown("**Top confusions**")
+        confusions = results_views.top_confusions(labels, grid)
+        if confusions.empty:
+            st.caption("No test headline was misclassified.")
+        else:
+            st.dataframe(
+                confusions,
+                hide_index=True,
+                column_config={
+                    "count": st.column_config.NumberColumn("count", format="localized"),
+                },
+            )
 
 # --- misclassified -----------------------------------------------------------------------
 st.subheader("Misclassified test headlines")
@@ -203,10 +219,12 @@ else:
 # --- comparison --------------------------------------------------------------------------
 st.subheader("Compare runs")
 labels_by_id = {run.run_id: run_label(run) for run in runs}
+# The selection follows the run picked above: the widget's own state would keep the
+# previous run (its default is read once), so it is set through session state.
+results_views.follow_picked_run(st.session_state, "results.compare", run_id, list(labels_by_id))
 compare_ids = st.multiselect(
     "Runs to compare",
     list(labels_by_id),
-    default=[run_id],
     format_func=labels_by_id.__getitem__,
     key="results.compare",
 )

@@ -129,7 +129,7 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
     cleaned, dropped_classes = drop_small_classes(cleaned, cfg.min_class_rows)
     notes = []
     if dropped_classes:
-        listing = ", ".join(f"{ds.display(c)!r} ({n} rows)" for c, n in dropped_classes.items())
+        listing = ", ".join(f"{ds.display(c)!r} ({n:,} rows)" for c, n in dropped_classes.items())
         notes.append(
             f"Dropped {len(dropped_classes)} class(es) with fewer than {cfg.min_class_rows} "
             f"rows after cleaning: {listing}. Lower the smallest class kept, or add rows."

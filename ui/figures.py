@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ui.text import plotly_text
 
@@ -27,6 +28,40 @@ PALETTE: tuple[str, ...] = tuple(px.colors.qualitative.Safe)
 TRAIN_COLOR, VAL_COLOR = "#2e6bd6", "#e07b39"
 
 _LAYOUT: dict[str, Any] = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
+#: Pixels per bar of a horizontal bar chart (every class keeps its own labelled tick).
+BAR_PX = 24
+#: Pixels around the bars: title, axis, margins.
+BAR_CHROME_PX = 110
+#: Smallest height of a bar chart, whatever the number of bars.
+MIN_BAR_HEIGHT = 260
+#: Count axes read "1,000", never "1000" or "1k".
+COUNT_AXIS: dict[str, Any] = {"tickformat": ",d", "rangemode": "tozero"}
+
+
+def format_count(value: float) -> str:
+    """A count for people: thousands separators (``152828`` -> ``"152,828"``)."""
+    return f"{round(float(value)):,}"
+
+
+def format_share(share: float, digits: int = 1) -> str:
+    """A share for people: ``"12.3%"``; never ``"0%"`` for a tiny non-zero share.
+
+    A share that rounds to zero but is not zero reads ``"<0.1%"`` (``"<1%"`` with
+    ``digits=0``); one that rounds to 100 % but is not 1 reads ``">99.9%"``.
+    """
+    step = 10.0 ** -(digits + 2)  # the smallest share shown, as a fraction
+    if share <= 0:
+        return f"{0:.{digits}%}"
+    if share < step / 2:
+        return f"<{step:.{digits}%}"
+    if share < 1 and share > 1 - step / 2:
+        return f">{1 - step:.{digits}%}"
+    return f"{share:.{digits}%}"
+
+
+def bar_chart_height(n_bars: int, *, per_bar: int = BAR_PX) -> int:
+    """Height in pixels of a horizontal bar chart with ``n_bars`` bars: grows with them."""
+    return max(MIN_BAR_HEIGHT, BAR_CHROME_PX + per_bar * max(n_bars, 1))
 
 
 def _display(label: str, label_names: Mapping[str, str] | None) -> str:
@@ -35,8 +70,34 @@ def _display(label: str, label_names: Mapping[str, str] | None) -> str:
     return plotly_text(label)
 
 
+def _display_names(codes: Sequence[str], label_names: Mapping[str, str] | None) -> dict[str, str]:
+    """``{code: escaped display name}``, unique: a name two codes share gets its code."""
+    names = {code: _display(code, label_names) for code in codes}
+    seen: dict[str, int] = {}
+    for name in names.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {
+        code: name if seen[name] == 1 else f"{name} ({plotly_text(code)})"
+        for code, name in names.items()
+    }
+
+
 def _color_map(names: Sequence[str]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def _every_category(names: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """Axis settings that label every category, in the given order (no skipped ticks)."""
+    return {
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": list(names),
+        "tickmode": "array",
+        "tickvals": list(names),
+        "ticktext": list(names),
+        "automargin": True,
+        **extra,
+    }
 
 
 def class_distribution_bar(
@@ -45,34 +106,47 @@ def class_distribution_bar(
     *,
     title: str = "Class distribution",
 ) -> go.Figure:
-    """Bar chart of rows per class, labelled with display names.
+    """Horizontal bars of rows per class, biggest first, labelled with display names.
+
+    One bar per class, every class on its own labelled tick; the height grows with
+    the number of classes.
 
     Parameters
     ----------
     counts : mapping of label code -> number of rows
     label_names : mapping of label code -> display name (codes shown when missing)
     """
-    frame = pd.DataFrame(
-        {
-            "class": [_display(code, label_names) for code in counts],
-            "code": list(counts),
-            "rows": [int(n) for n in counts.values()],
-        }
-    ).sort_values("rows", ascending=False)
-    total = max(int(frame["rows"].sum()), 1)
-    frame["share"] = frame["rows"] / total
-    fig = px.bar(
-        frame,
-        x="class",
-        y="rows",
-        color="class",
-        color_discrete_map=_color_map(sorted(frame["class"])),
-        text="rows",
-        hover_data={"code": True, "share": ":.1%", "class": False},
-        title=title,
+    names = _display_names(list(counts), label_names)
+    ordered = sorted(counts, key=lambda code: (-int(counts[code]), names[code]))
+    total = max(sum(int(n) for n in counts.values()), 1)
+    colors = _color_map(sorted(names.values()))
+    class_names = [names[code] for code in ordered]
+    rows = [int(counts[code]) for code in ordered]
+    fig = go.Figure(
+        go.Bar(
+            x=rows,
+            y=class_names,
+            orientation="h",
+            marker_color=[colors[name] for name in class_names],
+            text=[format_count(n) for n in rows],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[
+                [plotly_text(code), format_share(n / total)]
+                for code, n in zip(ordered, rows, strict=True)
+            ],
+            hovertemplate="%{y}<br>rows: %{text}<br>share: %{customdata[1]}"
+            "<br>code: %{customdata[0]}<extra></extra>",
+        )
     )
-    fig.update_traces(texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
-    fig.update_layout(showlegend=False, xaxis_title=None, yaxis_title="rows", **_LAYOUT)
+    fig.update_layout(
+        title=title,
+        showlegend=False,
+        height=bar_chart_height(len(ordered)),
+        xaxis={"title": "rows", **COUNT_AXIS, "range": [0, max(rows, default=1) * 1.18]},
+        yaxis=_every_category(class_names, autorange="reversed", title=None),
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -81,29 +155,59 @@ def class_distribution_before_after(
     after: Mapping[str, int],
     label_names: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """Two bar panels side by side: rows per class before and after preparation."""
-    rows = [
-        {"stage": stage, "class": _display(code, label_names), "rows": int(n)}
-        for stage, counts in (("before", before), ("after", after))
-        for code, n in counts.items()
-    ]
-    frame = pd.DataFrame(rows, columns=["stage", "class", "rows"])
-    fig = px.bar(
-        frame,
-        x="class",
-        y="rows",
-        color="class",
-        facet_col="stage",
-        text="rows",
-        category_orders={"stage": ["before", "after"]},
-        color_discrete_map=_color_map(sorted(frame["class"].unique())),
-        title="Class distribution before and after preparation",
+    """Rows per class before and after preparation: two panels, one shared scale.
+
+    Horizontal bars, one row per class (biggest before first) labelled once on the
+    left; both panels share the class axis and the rows axis, so 1,000 capped rows
+    look as short as they are beside 150,000. A class the preparation dropped reads
+    "dropped" in the after panel.
+    """
+    codes = list(dict.fromkeys([*before, *after]))
+    names = _display_names(codes, label_names)
+    ordered = sorted(codes, key=lambda c: (-int(before.get(c, 0)), -int(after.get(c, 0)), names[c]))
+    class_names = [names[c] for c in ordered]
+    colors = _color_map(sorted(class_names))
+    largest = max([int(n) for n in (*before.values(), *after.values())] or [1])
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        subplot_titles=("before", "after"),
     )
-    fig.update_traces(texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
-    fig.update_yaxes(matches=None, showticklabels=True)
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    fig.update_layout(showlegend=False, **_LAYOUT)
-    fig.update_xaxes(title=None)
+    for col, counts in ((1, before), (2, after)):
+        rows = [int(counts.get(c, 0)) for c in ordered]
+        text = [
+            format_count(n) if c in counts else "dropped"
+            for c, n in zip(ordered, rows, strict=True)
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=rows,
+                y=class_names,
+                orientation="h",
+                marker_color=[colors[name] for name in class_names],
+                text=text,
+                textposition="outside",
+                cliponaxis=False,
+                name="before" if col == 1 else "after",
+                hovertemplate="%{y}<br>"
+                + ("before" if col == 1 else "after")
+                + ": %{text}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_xaxes(**COUNT_AXIS, range=[0, largest * 1.3], title=None)
+    fig.update_xaxes(matches="x", row=1, col=2)
+    fig.update_yaxes(_every_category(class_names, autorange="reversed", title=None), row=1, col=1)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    fig.update_layout(
+        title="Class distribution before and after preparation",
+        showlegend=False,
+        height=bar_chart_height(len(ordered)),
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -149,21 +253,53 @@ def top_items_bar(
     *,
     name_key: str = "publisher",
     count_key: str = "count",
-    title: str = "Top publishers",
+    title: str | None = "Top publishers",
+    axis_title: str = "rows",
 ) -> go.Figure:
-    """Horizontal bar of the most frequent values (publishers by default).
+    """Horizontal bars of the most frequent values (publishers by default), biggest first.
 
     ``items`` is a list of ``{name_key: ..., count_key: ...}`` dicts or a plain
-    ``{name: count}`` mapping.
+    ``{name: count}`` mapping. ``title=None`` leaves the title to the page (a subheader).
+    The counts axis and the bars read with thousands separators; every value has its
+    own labelled tick and the height grows with their number.
     """
     if isinstance(items, Mapping):
-        pairs = [(plotly_text(k), int(v)) for k, v in items.items()]
+        pairs = [(str(k), int(v)) for k, v in items.items()]
     else:
-        pairs = [(plotly_text(item[name_key]), int(item[count_key])) for item in items]
-    frame = pd.DataFrame(pairs, columns=[name_key, count_key])
-    fig = px.bar(frame, x=count_key, y=name_key, orientation="h", text=count_key, title=title)
-    fig.update_traces(texttemplate="%{text:,}", marker_color=TRAIN_COLOR)
-    fig.update_layout(yaxis={"autorange": "reversed", "title": None}, **_LAYOUT)
+        pairs = [(str(item[name_key]), int(item[count_key])) for item in items]
+    escaped = _display_names([name for name, _ in pairs], None)
+    pairs = sorted(pairs, key=lambda pair: -pair[1])
+    names = [escaped[name] for name, _ in pairs]
+    counts = [count for _, count in pairs]
+    fig = go.Figure(
+        go.Bar(
+            x=counts,
+            y=names,
+            orientation="h",
+            text=[format_count(n) for n in counts],
+            textposition="outside",
+            cliponaxis=False,
+            marker_color=TRAIN_COLOR,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    layout = dict(_LAYOUT)
+    if not title:
+        layout["margin"] = {**_LAYOUT["margin"], "t": 10}
+    fig.update_layout(
+        title=title,
+        height=bar_chart_height(len(pairs)) - (0 if title else 40),
+        xaxis={"title": axis_title, **COUNT_AXIS, "range": [0, max(counts, default=1) * 1.18]},
+        yaxis=_every_category(names, autorange="reversed", title=None),
+        **layout,
+    )
+    return fig
+
+
+def integer_epoch_axis(fig: go.Figure, last_epoch: int | None) -> go.Figure:
+    """Make ``fig``'s x axis read whole epochs: ``1, 2, 3``, never ``1, 1.5, 2``."""
+    last = max(int(last_epoch or 1), 1)
+    fig.update_xaxes(tickformat="d", tick0=1, dtick=1 if last <= 15 else max(1, -(-last // 10)))
     return fig
 
 
@@ -237,9 +373,10 @@ def training_curves(
         **_LAYOUT,
     )
     if epochs:
-        fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5], dtick=max(1, epochs // 10))
+        fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5])
+        integer_epoch_axis(fig, epochs)
     else:
-        fig.update_xaxes(dtick=1 if len(frame) <= 15 else None)
+        integer_epoch_axis(fig, int(frame["epoch"].max()) if not frame.empty else 1)
     return fig
 
 
@@ -258,9 +395,11 @@ def compare_curves(
                 )
             )
     data = pd.concat(rows) if rows else pd.DataFrame({"epoch": [], metric: [], "run": []})
-    fig = px.line(data, x="epoch", y=metric, color="run", markers=True, title=metric)
+    fig = px.line(
+        data, x="epoch", y=metric, color="run", markers=True, title=metric.replace("_", " ")
+    )
     fig.update_layout(legend={"orientation": "h", "y": -0.25}, **_LAYOUT)
-    return fig
+    return integer_epoch_axis(fig, int(data["epoch"].max()) if len(data) else 1)
 
 
 def metrics_vs_baseline(
@@ -296,6 +435,12 @@ def metrics_vs_baseline(
     return fig
 
 
+def confusion_matrix_height(n_classes: int) -> int:
+    """Height in pixels of a confusion matrix of ``n_classes``: about square cells."""
+    cell = 40 if n_classes <= 8 else 28 if n_classes <= 30 else 20
+    return max(360, 170 + cell * n_classes)
+
+
 def confusion_matrix_heatmap(
     labels: Sequence[str],
     matrix: Sequence[Sequence[float]],
@@ -304,23 +449,68 @@ def confusion_matrix_heatmap(
 ) -> go.Figure:
     """Heatmap of a confusion matrix: rows = true class, columns = predicted class.
 
-    With ``normalize=True`` each row is divided by its total (recall per class).
+    ``labels`` are the classes' display names, in the matrix's order. With
+    ``normalize=True`` each row is divided by its total (recall per class). Every
+    class has its own labelled tick on both axes and the height follows the number of
+    classes; the cells show their value up to 30 classes (zeros left blank above 10),
+    the hover text always.
     """
-    names = [plotly_text(label) for label in labels]
-    values = pd.DataFrame(matrix, index=names, columns=names, dtype="float64")
-    if normalize:
-        totals = values.sum(axis=1).replace(0, 1)
-        values = values.div(totals, axis=0)
-    fig = px.imshow(
-        values,
-        text_auto=".2f" if normalize else ".0f",
-        color_continuous_scale="Blues",
-        labels={"x": "predicted", "y": "true", "color": "share" if normalize else "rows"},
-        aspect="auto",
-        title="Confusion matrix" + (" (normalised by true class)" if normalize else " (counts)"),
+    names = list(_display_names(list(labels), None).values())
+    counts = pd.DataFrame(matrix, dtype="float64")
+    totals = counts.sum(axis=1).replace(0, 1)
+    shares = counts.div(totals, axis=0)
+    values = shares if normalize else counts
+    n = len(names)
+    show_text = n <= 30
+    blank_zeros = n > 10
+    text = [
+        [
+            ""
+            if not show_text or (blank_zeros and counts.iat[i, j] == 0)
+            else format_share(shares.iat[i, j], 0)
+            if normalize
+            else format_count(counts.iat[i, j])
+            for j in range(n)
+        ]
+        for i in range(n)
+    ]
+    hover = [
+        [
+            f"{format_count(counts.iat[i, j])} rows, "
+            f"{format_share(shares.iat[i, j])} of the true class"
+            for j in range(n)
+        ]
+        for i in range(n)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.to_numpy(),
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 12 if n <= 12 else 10},
+            customdata=hover,
+            hovertemplate="true: %{y}<br>predicted: %{x}<br>%{customdata}<extra></extra>",
+            colorscale="Blues",
+            colorbar={"title": {"text": "share" if normalize else "rows"}, "thickness": 12},
+        )
     )
-    fig.update_xaxes(side="bottom")
-    fig.update_layout(**_LAYOUT)
+    tick_font = {"size": 12 if n <= 20 else 10}
+    fig.update_layout(
+        title="Confusion matrix" + (" (normalised by true class)" if normalize else " (counts)"),
+        height=confusion_matrix_height(n),
+        xaxis=_every_category(
+            names,
+            title="predicted",
+            side="bottom",
+            tickangle=-90 if n > 12 else -45 if n > 6 else 0,
+            tickfont=tick_font,
+            constrain="domain",
+        ),
+        yaxis=_every_category(names, title="true", autorange="reversed", tickfont=tick_font),
+        **_LAYOUT,
+    )
     return fig
 
 

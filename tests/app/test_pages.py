@@ -55,7 +55,7 @@ def test_data_page_shows_statistics_of_bundled_dataset(runs_dir):
     charts = at.get("plotly_chart")
     assert len(charts) == 3
     class_chart = figure_of(charts[0])
-    assert {x for trace in class_chart.data for x in values(trace.x)} == {
+    assert {y for trace in class_chart.data for y in values(trace.y)} == {
         "business",
         "entertainment",
         "health",
@@ -195,3 +195,14 @@ def test_dataset_source_can_be_set_through_session_state(runs_dir, small_source)
     at.run()
     assert_clean(at)
     assert {m.label: m.value for m in at.metric}["Rows"] == "300"
+
+
+def test_prepare_page_names_a_dropped_class_by_its_display_name(runs_dir, small_source):
+    """Found: a class dropped for being too small showed as its raw code ("m")."""
+    at = open_page(new_app(small_source), "prepare")
+    # after dedupe: business 692 rows, the others 694-695
+    at.number_input(key="keep.prepare.min_class_rows").set_value(693).run()
+    assert_clean(at)
+    chart = figure_of(next(c for c in at.get("plotly_chart") if "before_after" in c.proto.id))
+    names = {y for trace in chart.data for y in values(trace.y)}
+    assert "business" in names and "b" not in names

@@ -22,7 +22,7 @@ NAMES = {"b": "business", "e": "entertainment"}
 def test_class_distribution_uses_display_names_sorted_by_size():
     fig = figures.class_distribution_bar({"b": 10, "e": 30}, NAMES)
     assert isinstance(fig, go.Figure)
-    bars = [(trace.x[0], trace.y[0]) for trace in fig.data]
+    bars = list(zip(fig.data[0].y, fig.data[0].x, strict=True))  # horizontal bars
     assert bars == [("entertainment", 30), ("business", 10)]
 
 

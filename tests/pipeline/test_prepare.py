@@ -373,3 +373,13 @@ def test_small_classes_are_dropped_with_a_note_naming_them():
     assert any("'health' (4 rows)" in note for note in prepared.summary["notes"])
     kept = prepare(ds, DataConfig(balance="none", min_class_rows=4))
     assert kept.classes == ["b", "e", "m"]
+
+
+def test_the_dropped_class_note_formats_counts_for_people():
+    """Found: "(43633 rows)" without a thousands separator."""
+    rows = [(f"business story number {i}", "b") for i in range(2_500)]
+    rows += [(f"movie story number {i}", "e") for i in range(2_500)]
+    rows += [(f"health story number {i}", "m") for i in range(1_234)]
+    ds = load_dataset(csv_bytes(rows, header="TITLE,CATEGORY"))
+    prepared = prepare(ds, DataConfig(balance="none", min_class_rows=2_000))
+    assert any("'health' (1,234 rows)" in note for note in prepared.summary["notes"])

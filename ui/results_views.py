@@ -1,0 +1,187 @@
+"""The Results page's logic, kept out of the page: the baseline comparison rule, metric
+deltas for people, the "top confusions" table and the "Compare runs" selection.
+
+Everything but :func:`follow_picked_run` is pure (plain values in, plain values out),
+so it is unit-tested without Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from ui.figures import format_share
+
+#: The smallest accuracy gap worth a warning, whatever the test set's size: 0.1 points.
+MIN_MEANINGFUL_GAP = 0.001
+#: Session-state key remembering which picked run the comparison selection follows.
+COMPARE_FOLLOWS = "results.compare_follows"
+
+DeltaColor = Literal["normal", "off"]
+
+
+def resolvable_gap(accuracy: float, n_test: int) -> float:
+    """The smallest accuracy difference a test set of ``n_test`` rows resolves.
+
+    One binomial standard error of an accuracy near ``accuracy`` (``sqrt(p(1-p)/n)``),
+    and never less than :data:`MIN_MEANINGFUL_GAP` (0.1 points).
+    """
+    p = min(max(accuracy, 0.0), 1.0)
+    standard_error = math.sqrt(p * (1 - p) / n_test) if n_test > 0 else 1.0
+    return max(MIN_MEANINGFUL_GAP, standard_error)
+
+
+@dataclass(frozen=True)
+class BaselineVerdict:
+    """How the model compares with the TF-IDF baseline on the same test rows."""
+
+    #: Baseline minus model accuracy (positive: the baseline is ahead).
+    accuracy_gap: float
+    #: Baseline minus model macro F1, ``None`` when either is missing.
+    f1_gap: float | None
+    #: The smallest gap the test set resolves (see :func:`resolvable_gap`).
+    threshold: float
+
+    @property
+    def baseline_better(self) -> bool:
+        """The baseline is ahead by more than the test set's size can resolve."""
+        return self.accuracy_gap > self.threshold or (
+            self.f1_gap is not None and self.f1_gap > self.threshold
+        )
+
+
+def compare_with_baseline(
+    accuracy: float | None,
+    baseline_accuracy: float | None,
+    n_test: int,
+    *,
+    macro_f1: float | None = None,
+    baseline_f1: float | None = None,
+) -> BaselineVerdict | None:
+    """The model against the baseline, or ``None`` when either accuracy is missing."""
+    if accuracy is None or baseline_accuracy is None:
+        return None
+    f1_gap = None if macro_f1 is None or baseline_f1 is None else baseline_f1 - macro_f1
+    return BaselineVerdict(
+        accuracy_gap=baseline_accuracy - accuracy,
+        f1_gap=f1_gap,
+        threshold=resolvable_gap((accuracy + baseline_accuracy) / 2, n_test),
+    )
+
+
+def baseline_warning(verdict: BaselineVerdict | None, *, class_weighted: bool) -> str | None:
+    """The warning shown when the baseline beats the model by a meaningful gap, else ``None``.
+
+    The gaps read in points of accuracy and macro F1 (never ``-0.000``); the advice
+    leaves out class weights when the run already used them.
+    """
+    if verdict is None or not verdict.baseline_better:
+        return None
+    gaps = []
+    if verdict.accuracy_gap > 0:
+        gaps.append(f"{verdict.accuracy_gap * 100:.1f} points of accuracy")
+    if verdict.f1_gap is not None and verdict.f1_gap > 0:
+        gaps.append(f"{verdict.f1_gap:.3f} of macro F1")
+    advice = ["the default preset"]
+    if not class_weighted:
+        advice.append("class weights (Prepare)")
+    advice.append("more epochs")
+    return (
+        f"The TF-IDF baseline beats this model on this split by {' and '.join(gaps)} (the "
+        f"test set resolves about {verdict.threshold * 100:.1f} points). Try "
+        + (", ".join(advice[:-1]) + " or " + advice[-1])
+        + "."
+    )
+
+
+def delta_text(
+    difference: float | None, *, percent: bool, meaningful: bool = True
+) -> tuple[str | None, DeltaColor]:
+    """An ``st.metric`` delta against the baseline and its colour.
+
+    A difference that rounds to zero reads ``±0.00%`` (``±0.000``), never ``-0.000``
+    in red; one the test set cannot resolve (``meaningful=False``) is grey.
+    """
+    if difference is None:
+        return None, "off"
+    digits = 2 if percent else 3
+    scaled = round(difference * (100 if percent else 1), digits)
+    unit = "%" if percent else ""
+    if scaled == 0:
+        return f"±{0:.{digits}f}{unit} vs baseline", "off"
+    return f"{scaled:+.{digits}f}{unit} vs baseline", "normal" if meaningful else "off"
+
+
+def metric_delta(
+    value: float | None,
+    baseline: float | None,
+    verdict: BaselineVerdict | None,
+    *,
+    percent: bool,
+) -> dict[str, Any]:
+    """``delta`` and ``delta_color`` keyword arguments of an ``st.metric`` against the
+    baseline: grey unless the difference is larger than the test set resolves."""
+    diff = None if value is None or baseline is None else value - baseline
+    meaningful = verdict is not None and diff is not None and abs(diff) > verdict.threshold
+    text, color = delta_text(diff, percent=percent, meaningful=meaningful)
+    return {"delta": text, "delta_color": color}
+
+
+def uses_class_weights(data_settings: Any) -> bool:
+    """Whether a run's data settings (``config.experiment.data``) weight the loss by class."""
+    return getattr(data_settings, "balance", None) == "class_weights"
+
+
+def top_confusions(
+    names: Sequence[str], matrix: Sequence[Sequence[int]], limit: int = 10
+) -> pd.DataFrame:
+    """The most frequent mistakes of a confusion matrix, most rows first.
+
+    Columns: ``true class``, ``predicted as`` (display names), ``count`` (rows) and
+    ``share of true class`` (text such as ``"12.5%"`` or ``"<0.1%"``).
+    """
+    rows = []
+    for i, row in enumerate(matrix):
+        total = sum(int(n) for n in row)
+        for j, count in enumerate(row):
+            if i != j and int(count) > 0:
+                rows.append(
+                    {
+                        "true class": names[i],
+                        "predicted as": names[j],
+                        "count": int(count),
+                        "share": int(count) / total if total else 0.0,
+                    }
+                )
+    rows.sort(key=lambda r: (-r["count"], -r["share"], r["true class"], r["predicted as"]))
+    frame = pd.DataFrame(rows[:limit], columns=["true class", "predicted as", "count", "share"])
+    frame["share of true class"] = [format_share(s) for s in frame["share"]]
+    return frame.drop(columns="share")
+
+
+def follow_picked_run(
+    session: MutableMapping[str, Any], key: str, run_id: str, available: Sequence[str]
+) -> list[str]:
+    """Keep the "Compare runs" selection (session key ``key``) following the picked run.
+
+    When the run picker changes, the run the selection followed is replaced by the new
+    one (the other runs chosen stay); a selection the page lost (another page was
+    visited) starts again from the picked run; runs no longer saved are dropped.
+    Call before drawing the multiselect; returns the selection it will show.
+    """
+    followed = session.get(COMPARE_FOLLOWS)
+    current = [rid for rid in session.get(key) or [] if rid in available]
+    if key not in session:
+        current = [run_id]
+    elif followed != run_id:
+        current = [run_id if rid == followed else rid for rid in current]
+        if run_id not in current:
+            current.insert(0, run_id)
+    current = list(dict.fromkeys(current))
+    session[key] = current
+    session[COMPARE_FOLLOWS] = run_id
+    return current
