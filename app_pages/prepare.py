@@ -85,7 +85,9 @@ cols[4].metric("Classes", len(prepared.classes))
 st.plotly_chart(
     figures.class_distribution_before_after(
         # the dataset's names: a class dropped for being too small has one there too
-        summary["class_counts_before"], summary["class_counts_after"], dataset.label_names
+        summary["class_counts_before"],
+        summary["class_counts_after"],
+        dataset.label_names,
     ),
     key="before_after",
 )
