@@ -13,6 +13,7 @@ the run's header says why (the only place that checks).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -168,20 +169,12 @@ def timings(e2e_output_dir: Path) -> Iterator[Timings]:
         print("\n[e2e timings] " + json.dumps(collected.values), flush=True)
 
 
-@pytest.fixture(scope="session")
-def app_server(
-    e2e_output_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AppServer]:
-    """The real app under ``streamlit run`` on a free port, healthy, stopped at the end.
-
-    Runs are saved in a temporary folder (``HEADLINE_LAB_RUNS_DIR``). The process gets its
-    own process group, so teardown (also after a failed start) ends Streamlit and anything
-    it spawned.
-    """
+@contextlib.contextmanager
+def running_app(runs_dir: Path, log_path: Path) -> Iterator[AppServer]:
+    """``streamlit run streamlit_app.py`` on a free port with its runs in ``runs_dir``,
+    healthy, stopped on exit (its whole process group, also after a failed start)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    runs_dir = tmp_path_factory.mktemp("e2e-runs")
-    log_path = e2e_output_dir / "server.log"
     env = {
         **os.environ,
         "HEADLINE_LAB_RUNS_DIR": str(runs_dir),
@@ -234,6 +227,29 @@ def app_server(
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    e2e_output_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    """The real app under ``streamlit run`` on a free port, shared by the session's tests.
+
+    Runs are saved in a temporary folder (``HEADLINE_LAB_RUNS_DIR``). The process gets its
+    own process group, so teardown (also after a failed start) ends Streamlit and anything
+    it spawned.
+    """
+    runs_dir = tmp_path_factory.mktemp("e2e-runs")
+    with running_app(runs_dir, e2e_output_dir / "server.log") as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_app_server(e2e_output_dir: Path, tmp_path: Path) -> Iterator[AppServer]:
+    """A server of its own with an empty runs folder: a fresh clone, whatever runs the
+    session's shared server holds by then."""
+    with running_app(tmp_path / "runs", e2e_output_dir / "fresh-server.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

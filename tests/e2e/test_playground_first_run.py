@@ -1,9 +1,9 @@
 """A fresh clone's Playground in a real browser: one click trains a first model, its
 progress shows in place, and the headline box appears by itself when the run is saved.
 
-The visitor uploads the ~2,800-row UCI fixture (a private dataset, so a run saved by
-another test module of the session is not this visitor's) and trains the default
-preset on it without opening the Train page.
+The app is a server of its own with an empty runs folder (the session's shared server
+holds runs other modules trained). The visitor uploads the ~2,800-row UCI fixture and
+trains the default preset on it without opening the Train page.
 
 Run: ``.venv/bin/python -m pytest tests/e2e/test_playground_first_run.py -q -s``.
 """
@@ -45,12 +45,12 @@ SCORED_CSV = (
 
 
 @pytest.fixture
-def page(chromium_browser: Browser, app_server: AppServer) -> Iterator[Page]:
+def page(chromium_browser: Browser, fresh_app_server: AppServer) -> Iterator[Page]:
     context = chromium_browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(60_000)
     tab = context.new_page()
     try:
-        tab.goto(app_server.url)
+        tab.goto(fresh_app_server.url)
         expect(main_area(tab)).to_be_visible(timeout=120_000)
         wait_for_app_idle(tab)
         yield tab

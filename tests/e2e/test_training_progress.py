@@ -109,10 +109,10 @@ def test_stop_before_training_ends_the_job_within_seconds(
 
 def _slider_press(page: Page, label: str, key: str, times: int = 1) -> None:
     thumb = widget(page, "stSlider", label).get_by_role("slider")
-    thumb.focus()
-    for _ in range(times):
+    for _ in range(times):  # one key at a time: a key pressed during a rerun can be lost
+        thumb.focus()
         thumb.press(key)
-    wait_for_app_idle(page)
+        wait_for_app_idle(page)
 
 
 @pytest.mark.parametrize(
