@@ -127,3 +127,12 @@ def sidebar_text(at: AppTest) -> str:
     for kind in ("caption", "error", "info"):
         parts.extend(str(el.value) for el in at.sidebar.get(kind))
     return unescape("\n".join(parts))
+
+
+#: The Train page fields of a tiny n-gram bag (seconds to train on the small fixture).
+TINY_MODEL = {
+    "keep.train.train.epochs": 3,
+    "keep.train.model.learning_rate": 0.02,
+    "keep.train.model.ngram_dim": 8,
+    "keep.train.model.ngram_tokens": 500,
+}

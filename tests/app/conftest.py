@@ -6,12 +6,14 @@ Every test gets its own ``HEADLINE_LAB_RUNS_DIR`` (so nothing is written to
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from apptest_support import FIXTURES, path_source
 
+from pipeline.registry import RunRegistry
 from ui.state import DatasetSource
 
 
@@ -34,3 +36,35 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def small_source() -> DatasetSource:
     """The ~2,800-row UCI fixture as a dataset source."""
     return path_source(FIXTURES / "uci_small.csv")
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory) -> Path:
+    """A runs folder with one tiny run, trained once per module with the pipeline."""
+    from pipeline.config import get_preset
+    from pipeline.data import load_dataset
+    from pipeline.train import train_run
+
+    folder = tmp_path_factory.mktemp("trained") / "runs"
+    config = get_preset(
+        "fast",
+        balance="cap",
+        cap_per_class=40,
+        epochs=3,
+        learning_rate=0.02,
+        batch_size=32,
+        max_tokens=500,
+        embedding_dim=8,
+        ngram_dim=8,
+        ngram_tokens=500,
+    )
+    train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
+    return folder
+
+
+@pytest.fixture
+def saved_run(trained_runs: Path, runs_dir: Path) -> str:
+    """A private copy of the trained run in this test's runs folder; returns its id."""
+    shutil.copytree(trained_runs, runs_dir)
+    (run_id,) = [run.run_id for run in RunRegistry(runs_dir).list_runs()]
+    return run_id

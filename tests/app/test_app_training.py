@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,6 +19,7 @@ from apptest_support import (
     APP,
     FIXTURES,
     ROOT,
+    TINY_MODEL,
     assert_clean,
     figure_of,
     new_app,
@@ -36,45 +35,6 @@ from pipeline.predict import Predictor
 from pipeline.registry import RunRegistry
 
 pytestmark = pytest.mark.training
-
-TINY_MODEL = {
-    "keep.train.train.epochs": 3,
-    "keep.train.model.learning_rate": 0.02,
-    "keep.train.model.ngram_dim": 8,
-    "keep.train.model.ngram_tokens": 500,
-}
-
-
-@pytest.fixture(scope="module")
-def trained_runs(tmp_path_factory) -> Path:
-    """A runs folder with one tiny run, trained once per module with the pipeline."""
-    from pipeline.config import get_preset
-    from pipeline.data import load_dataset
-    from pipeline.train import train_run
-
-    folder = tmp_path_factory.mktemp("trained") / "runs"
-    config = get_preset(
-        "fast",
-        balance="cap",
-        cap_per_class=40,
-        epochs=3,
-        learning_rate=0.02,
-        batch_size=32,
-        max_tokens=500,
-        embedding_dim=8,
-        ngram_dim=8,
-        ngram_tokens=500,
-    )
-    train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
-    return folder
-
-
-@pytest.fixture
-def saved_run(trained_runs: Path, runs_dir: Path) -> str:
-    """A private copy of the trained run in this test's runs folder; returns its id."""
-    shutil.copytree(trained_runs, runs_dir)
-    (run_id,) = [run.run_id for run in RunRegistry(runs_dir).list_runs()]
-    return run_id
 
 
 def set_tiny_model(at, **extra) -> None:

@@ -7,14 +7,12 @@ Real tiny models on the ~2,800-row fixture capped to a few dozen rows per class.
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from apptest_support import (
-    FIXTURES,
+    TINY_MODEL,
     assert_clean,
     new_app,
     open_page,
@@ -29,43 +27,7 @@ from pipeline.registry import RunRegistry
 pytestmark = pytest.mark.training
 
 #: The Train page's settings for a model that trains in seconds (as test_app_training).
-TINY_MODEL = {
-    "keep.train.train.epochs": 3,
-    "keep.train.model.learning_rate": 0.02,
-    "keep.train.model.ngram_dim": 8,
-    "keep.train.model.ngram_tokens": 500,
-}
 NO_KNOWN_WORD = "None of these words was in the training vocabulary"
-
-
-@pytest.fixture(scope="module")
-def trained_runs(tmp_path_factory) -> Path:
-    """A runs folder with one tiny run, trained once per module with the pipeline."""
-    from pipeline.config import get_preset
-    from pipeline.data import load_dataset
-    from pipeline.train import train_run
-
-    folder = tmp_path_factory.mktemp("trained") / "runs"
-    config = get_preset(
-        "fast",
-        balance="cap",
-        cap_per_class=40,
-        epochs=3,
-        learning_rate=0.02,
-        batch_size=32,
-        ngram_dim=8,
-        ngram_tokens=500,
-    )
-    train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
-    return folder
-
-
-@pytest.fixture
-def saved_run(trained_runs: Path, runs_dir: Path) -> str:
-    """A private copy of the trained run in this test's runs folder; returns its id."""
-    shutil.copytree(trained_runs, runs_dir)
-    (run_id,) = [run.run_id for run in RunRegistry(runs_dir).list_runs()]
-    return run_id
 
 
 @pytest.fixture
