@@ -121,9 +121,16 @@ class Setting:
         return coerce(self.label, self, self.example)
 
     def label_of(self, value: Any) -> str:
-        """How ``value`` is shown to people."""
+        """How ``value`` is shown to people: "auto" for ``None``, a choice's label,
+        "yes"/"no", an int with thousands separators, a float to 4 significant digits."""
         if value is None:
             return "auto"
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "int":
+            return f"{int(value):,}"
+        if self.kind == "float":
+            return f"{float(value):.4g}"
         return self.choice_labels.get(str(value), str(value))
 
 

@@ -12,8 +12,10 @@ of which two thirds served nothing but a later "continue training". So:
 ``training_state.h5``
     written by :func:`save_optimizer_state`: only the optimizer's variables
     (iteration count, learning rate, Adam's moments), as plain numeric HDF5
-    datasets (no code, no pickle). It stays in the run folder and only continuing
-    the run reads it (:func:`restore_optimizer_state`); run archives leave it out.
+    datasets: the container of Keras' own weight files, read back only as numeric
+    arrays checked for dtype and shape, never as objects. (JSON would triple 50 MB of
+    float32 and parse slowly.) It stays in the run folder and only continuing the run
+    reads it (:func:`restore_optimizer_state`); run archives leave it out.
 
 Keras' ``model.save(path, include_optimizer=False)`` is no help here: Keras 3
 ignores that flag for ``.keras`` files, and the optimizer belongs to the nested

@@ -29,8 +29,6 @@ from pipeline.settings import Setting, declared
 
 #: Added to a setting's widget key for its "auto" checkbox.
 AUTO_SUFFIX = ".auto"
-#: Shown in a number box's place (and in summaries) while "auto" is ticked.
-AUTO_TEXT = "auto"
 
 
 def spec_of(section: str, name: str) -> Setting:
@@ -120,7 +118,10 @@ def setting_widget(
     if with_auto:
         disabled = (
             container.checkbox(
-                f"{label}: {AUTO_TEXT}", key=key + AUTO_SUFFIX, help=help_text, disabled=disabled
+                f"{label}: {spec.label_of(None)}",
+                key=key + AUTO_SUFFIX,
+                help=help_text,
+                disabled=disabled,
             )
             or disabled
         )
@@ -133,7 +134,7 @@ def setting_widget(
         disabled=disabled,
         collapsed=with_auto,
     )
-    return None if with_auto and st.session_state.get(key + AUTO_SUFFIX) else value
+    return None if with_auto and is_auto(key, spec) else value
 
 
 def number_setting(

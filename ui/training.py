@@ -130,18 +130,7 @@ def _family_settings(section: str, family: str | None) -> list[tuple[str, Settin
 
 def _summary_item(section: str, name: str, spec: Setting) -> str:
     """ "Label **value**" for the settings summary, the value as its widget holds it."""
-    key = widget_key(section, name)
-    value = st.session_state.get(key)
-    if settings_widgets.is_auto(key, spec):
-        shown = settings_widgets.AUTO_TEXT
-    elif spec.kind == "choice":
-        shown = spec.label_of(value)
-    elif spec.kind == "bool":
-        shown = "yes" if value else "no"
-    elif spec.kind == "int":
-        shown = f"{int(value):,}"
-    else:
-        shown = f"{float(value):.4g}"
+    shown = spec.label_of(settings_widgets.read_value(widget_key(section, name), spec))
     return f"{spec.label} **{shown}**"  # declared text and numbers, never a user's
 
 
