@@ -7,11 +7,13 @@ the status widget is gone and no element is still a loading skeleton.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 VIEWPORT = {"width": 1400, "height": 1000}
 #: One Streamlit script run (the first load of the full bundled dataset takes ~7 s on 2 cores).
@@ -157,3 +159,19 @@ def save_screenshot(page: Page, output_dir: Path, name: str) -> Path:
     finally:
         page.set_viewport_size(original)
     return path
+
+
+@contextlib.contextmanager
+def new_session(browser: Browser, url: str, timeout_ms: int = 60_000) -> Iterator[Page]:
+    """A new browser context (so a new Streamlit session) with one tab on ``url``,
+    drawn and idle; the context is closed on exit."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(timeout_ms)
+    tab = context.new_page()
+    try:
+        tab.goto(url)
+        expect(main_area(tab)).to_be_visible(timeout=120_000)
+        wait_for_app_idle(tab)
+        yield tab
+    finally:
+        context.close()

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import (
-    VIEWPORT,
     assert_no_exception,
     choose_radio,
     edit_every_setting,
     goto_page,
     main_area,
+    new_session,
     set_number,
     sidebar,
     wait_for_app_idle,
@@ -82,16 +82,8 @@ def _marked_up_csv() -> bytes:
 
 @pytest.fixture
 def page(chromium_browser: Browser, app_server: AppServer) -> Iterator[Page]:
-    context = chromium_browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(60_000)
-    tab = context.new_page()
-    try:
-        tab.goto(app_server.url)
-        expect(main_area(tab)).to_be_visible(timeout=120_000)
-        wait_for_app_idle(tab)
+    with new_session(chromium_browser, app_server.url) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def _assert_nothing_injected(page: Page, where: str) -> None:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import (
-    VIEWPORT,
     assert_no_exception,
     goto_page,
     main_area,
+    new_session,
     save_screenshot,
     sidebar,
     wait_for_app_idle,
@@ -46,16 +46,8 @@ SCORED_CSV = (
 
 @pytest.fixture
 def page(chromium_browser: Browser, fresh_app_server: AppServer) -> Iterator[Page]:
-    context = chromium_browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(60_000)
-    tab = context.new_page()
-    try:
-        tab.goto(fresh_app_server.url)
-        expect(main_area(tab)).to_be_visible(timeout=120_000)
-        wait_for_app_idle(tab)
+    with new_session(chromium_browser, fresh_app_server.url) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def test_first_model_from_the_playground(page: Page, e2e_output_dir: Path) -> None:
