@@ -54,7 +54,9 @@ def _finished(page: Page):
 def test_two_visitors_train_at_once_and_each_sees_only_its_own(
     chromium_browser: Browser, app_server: AppServer
 ) -> None:
-    first = _visitor(chromium_browser, app_server.url, 3000)
+    # the first training long enough (on a loaded machine too) for the second to be
+    # seen waiting behind it
+    first = _visitor(chromium_browser, app_server.url, 8000)
     second = _visitor(chromium_browser, app_server.url, 200)
     try:
         first_main, second_main = main_area(first), main_area(second)
