@@ -276,6 +276,8 @@ def training_batches(
 
     def gather(index: tf.Tensor) -> tuple:
         inputs, *targets = tf.nest.map_structure(lambda t: tf.gather(t, index), tensors)
+        # ids are stored as int32 (see pipeline.features.encode); the inputs are int64
+        inputs = {name: tf.cast(ids, tf.int64) for name, ids in inputs.items()}
         if outputs:
             return (inputs, *({name: target for name in outputs} for target in targets))
         return (inputs, *targets)

@@ -254,7 +254,7 @@ class _TrainingSession:
             try:
                 with strategy.scope():
                     encoder, classifier = self._model(prepared)
-                    fit_model = compile_for_training(classifier, self.config.model.learning_rate)
+                    fit_model = compile_for_training(classifier, self.config.model)
                     if self.parent is not None:
                         self.optimizer_state = self._restore_optimizer(fit_model)
             finally:

@@ -26,6 +26,7 @@ import keras
 
 from pipeline.config import MODEL_FAMILIES, ModelConfig
 from pipeline.models import bag, convolutional, ensemble, recurrent, wide_deep
+from pipeline.models.optimizers import build_optimizer
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,17 @@ def build_classifier(
     return FAMILIES[config.family][1](config, features, num_classes)
 
 
-def compile_for_training(classifier: keras.Model, learning_rate: float) -> keras.Model:
+def compile_for_training(classifier: keras.Model, config: ModelConfig) -> keras.Model:
     """Compile the model ``fit`` trains, and return it.
 
-    Adam and sparse categorical cross-entropy on integer labels, accuracy as metric.
+    The optimizer ``config`` names (:func:`~pipeline.models.optimizers.build_optimizer`)
+    and sparse categorical cross-entropy on integer labels, accuracy as metric.
     For most families that is the classifier itself. The ensemble trains a model
     with one output per head, each head on its own loss (weights summing to 1) and
     the averaged probabilities scored for accuracy; it shares every layer with the
     classifier, so the classifier is trained too.
     """
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    optimizer = build_optimizer(config)
     layer_names = {layer.name for layer in classifier.layers}
     if layer_names.issuperset(ensemble.HEADS):
         trainer = ensemble.training_model(classifier)

@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from pipeline.config import ModelConfig
-from pipeline.models.common import WeightedAverage, classifier_model, id_input
+from pipeline.models.common import UnknownAsPadding, WeightedAverage, classifier_model, id_input
 
 if TYPE_CHECKING:
     from pipeline.models import FeatureShape
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 def bag_features(
     ids: keras.KerasTensor, vocabulary: int, config: ModelConfig, prefix: str = "ngram"
 ) -> keras.KerasTensor:
-    """N-gram ids -> Embedding(ngram_dim, masked) -> average weighted by a learned score
-    per n-gram -> Dropout: ``(batch, dim)``."""
+    """N-gram ids (unknown ones as padding) -> Embedding(ngram_dim, masked) -> average
+    weighted by a learned score per n-gram -> Dropout: ``(batch, dim)``."""
+    ids = UnknownAsPadding(name=f"{prefix}_known")(ids)
     embedded = layers.Embedding(
         vocabulary, config.ngram_dim, mask_zero=True, name=f"{prefix}_embedding"
     )(ids)

@@ -23,6 +23,7 @@ import pytest
 import tensorflow as tf
 from training_support import tiny_config, unzip_members, zip_members
 
+from pipeline.config import ModelConfig
 from pipeline.errors import TrainingStopped
 from pipeline.features import build_end_to_end_model, split_end_to_end_model
 from pipeline.models import compile_for_training
@@ -85,7 +86,7 @@ def make_old_layout(folder: Path) -> None:
     no ``training_state.h5``, no ``logs/``, no ``optimizer_state`` in config.json."""
     registry = RunRegistry(folder.parent)
     encoder, classifier = split_end_to_end_model(registry.load_model(folder.name))
-    compile_for_training(classifier, 0.001)
+    compile_for_training(classifier, ModelConfig(optimizer="adam", learning_rate=0.001))
     classifier.optimizer.build(classifier.trainable_variables)
     (folder / TRAINING_STATE_FILE).unlink()
     shutil.rmtree(folder / LOGS_DIR)
