@@ -312,7 +312,7 @@ class TrainConfig:
     )  # fmt: skip
     batch_size: int | None = setting(
         None, "int", "Batch size",
-        f"Rows per training step; empty means automatic: about {AUTO_BATCH_SHARE:.0%} of the "
+        f"Rows per training step; empty means automatic: about {AUTO_BATCH_SHARE * 100:g} % of the "
         "training rows, "
         f"between {AUTO_BATCH_MIN:,} and {AUTO_BATCH_MAX:,}, so small datasets still get "
         "enough steps per epoch.",
@@ -456,9 +456,7 @@ SEED_PRESET = ExperimentConfig(
 #: headlines shared between training and test) 0.2 let the weighted bag overfit after one
 #: epoch (0.8861 test accuracy against 0.8922 with 0.5; on the random split 0.9542 / 0.9541).
 FAST_PRESET = ExperimentConfig(preset="fast", model=ModelConfig(dropout=0.5))
-ACCURATE_PRESET = ExperimentConfig(
-    preset="accurate", model=ModelConfig(family="ngram_ensemble")
-)
+ACCURATE_PRESET = ExperimentConfig(preset="accurate", model=ModelConfig(family="ngram_ensemble"))
 
 PRESETS: dict[str, ExperimentConfig] = {
     "fast": FAST_PRESET,

@@ -103,14 +103,16 @@ def delta_text(
 ) -> tuple[str | None, DeltaColor]:
     """An ``st.metric`` delta against the baseline and its colour.
 
-    A difference that rounds to zero reads ``±0.00%`` (``±0.000``), never ``-0.000``
-    in red; one the test set cannot resolve (``meaningful=False``) is grey.
+    With ``percent``, shares differ by percentage points: ``"-5.00 points"`` for 0.85
+    against 0.90 (a relative "-5.00%" would be another number). A difference that
+    rounds to zero reads ``±0.00 points`` (``±0.000``), never ``-0.000`` in red; one
+    the test set cannot resolve (``meaningful=False``) is grey.
     """
     if difference is None:
         return None, "off"
     digits = 2 if percent else 3
     scaled = round(difference * (100 if percent else 1), digits)
-    unit = "%" if percent else ""
+    unit = " points" if percent else ""
     if scaled == 0:
         return f"±{0:.{digits}f}{unit} vs baseline", "off"
     return f"{scaled:+.{digits}f}{unit} vs baseline", "normal" if meaningful else "off"

@@ -18,6 +18,7 @@ from ui import state
 from ui.data import guess_source_columns, load_source
 from ui.errors import message_for
 from ui.resources import describe_device
+from ui.runs import list_runs, run_label
 from ui.state import DatasetSource
 from ui.text import escape_markdown
 
@@ -174,8 +175,11 @@ def _active_run() -> None:
     @st.fragment(run_every=ACTIVE_RUN_POLL_SECONDS if waiting else None)
     def line() -> None:
         run_id = state.get_active_run_id()
-        if run_id:
-            st.caption(f"Active run: `{run_id}`")
+        run = next((run for run in list_runs() if run.run_id == run_id), None) if run_id else None
+        if run is not None:
+            st.caption(f"Active run: {escape_markdown(run_label(run))}")
+        elif run_id:
+            st.caption(f"Active run: {run_id[:8]}")
         else:
             st.caption("Active run: none yet (train one, or pick one on the Runs page)")
 

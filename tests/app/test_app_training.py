@@ -77,7 +77,11 @@ def test_training_from_train_page_to_results_and_runs(runs_dir, small_source):
     assert_clean(at)
     run_id = at.session_state["active_run_id"]
     assert run_id and RunRegistry(runs_dir).exists(run_id)
-    assert f"Active run: `{run_id}`" in " ".join(c.value for c in at.sidebar.get("caption"))
+    # the active run named as people read it (date, preset, dataset, accuracy, short
+    # id), not as a bare 16-character hash
+    active = next(c.value for c in at.sidebar.get("caption") if c.value.startswith("Active run"))
+    assert " · fast · " in active and f"· {run_id[:8]}" in active and "acc " in active
+    assert run_id not in active
     assert len(at.get("plotly_chart")) == 2  # accuracy and loss curves
 
     open_page(at, "results")

@@ -193,18 +193,19 @@ def test_baseline_threshold_is_at_least_a_tenth_of_a_point() -> None:
 
 
 def test_metric_deltas_never_read_minus_zero() -> None:
+    # accuracies differ by percentage points: 0.85 against 0.90 is -5.00 points, not -5.00 %
     verdict = results_views.compare_with_baseline(0.9, 0.9001, 40_000)
     assert results_views.metric_delta(0.8999, 0.9, verdict, percent=False) == {
         "delta": "±0.000 vs baseline",
         "delta_color": "off",
     }
     assert results_views.metric_delta(0.9, 0.90001, verdict, percent=True)["delta"] == (
-        "±0.00% vs baseline"
+        "±0.00 points vs baseline"
     )
     small = results_views.metric_delta(0.9, 0.9008, verdict, percent=True)
-    assert small == {"delta": "-0.08% vs baseline", "delta_color": "off"}  # within the noise
+    assert small == {"delta": "-0.08 points vs baseline", "delta_color": "off"}  # within the noise
     big = results_views.metric_delta(0.85, 0.9, verdict, percent=True)
-    assert big == {"delta": "-5.00% vs baseline", "delta_color": "normal"}
+    assert big == {"delta": "-5.00 points vs baseline", "delta_color": "normal"}
     assert results_views.metric_delta(None, 0.9, verdict, percent=True)["delta"] is None
 
 

@@ -205,7 +205,8 @@ def test_tiny_training_through_the_train_page(
     assert "finished" in trained_run.message or "loaded from cache" in trained_run.message
     assert_no_exception(page)
     expect(plotly_charts(page)).to_have_count(2)  # the run's accuracy and loss curves
-    expect(sidebar(page)).to_contain_text(trained_run.run_id)
+    # the active run by its date, preset, dataset, accuracy and short id
+    expect(sidebar(page)).to_contain_text(f"· {trained_run.run_id[:8]}")
     save_screenshot(page, e2e_output_dir, "train_finished")
 
 

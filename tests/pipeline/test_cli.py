@@ -156,4 +156,4 @@ def test_train_help_lists_every_setting_even_with_a_percent_sign_in_its_help():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr[-1000:]
-    assert "about 1 % of the training rows" in " ".join(result.stdout.split())
+    assert "about 3 % of the training rows" in " ".join(result.stdout.split())
