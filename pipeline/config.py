@@ -20,9 +20,9 @@ Three presets exist:
     Adam, batch 256, 10 epochs.
 ``fast`` (the default)
     The model family chosen by ``benchmarks/models.py`` on this CPU, trained on
-    every deduplicated row with class weights (a stratified test set),
-    up to 100 epochs with early stopping and a learning rate that halves on a
-    plateau.
+    every deduplicated row with class weights (a stratified test set) by lazy
+    AdamW (``pipeline.models.optimizers``), up to 100 epochs with early stopping
+    and a learning rate that halves on a plateau.
 ``accurate``
     ``fast`` with the ``ngram_ensemble`` family: word and character n-gram bags, each
     trained on its own loss, probabilities averaged.
