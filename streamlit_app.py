@@ -31,6 +31,7 @@ PAGES = {
     "Explore": [
         st.Page("app_pages/data.py", title="Data", icon=":material/table_view:", default=True),
         st.Page("app_pages/prepare.py", title="Prepare", icon=":material/tune:"),
+        st.Page("app_pages/label_review.py", title="Label review", icon=":material/fact_check:"),
     ],
     "Model": [
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),

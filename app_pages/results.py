@@ -1,5 +1,6 @@
 """Results: curves, test metrics beside the baseline, per-class report, confusion
-matrix, misclassified headlines, and a comparison of several runs.
+matrix, where the model fails (accuracy per slice of the data), misclassified headlines,
+and a comparison of several runs.
 
 Reads the saved run's JSON files only; no TensorFlow.
 """
@@ -12,7 +13,7 @@ import streamlit as st
 from pipeline.config import SPLIT_LABELS
 from pipeline.registry import SavedRun
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
-from ui import figures, results_views, state
+from ui import figures, results_views, slices_views, state
 from ui.errors import report_errors
 from ui.resources import get_registry
 from ui.runs import pick_run, run_label, runs_or_stop
@@ -87,6 +88,9 @@ st.caption(
     + ("every class's rows" if data_settings.test_set == "stratified" else "the balanced rows")
     + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
 )
+shift_note = results_views.prior_shift_note(metrics.extra.get("prior_shift"))
+if shift_note:
+    st.caption(shift_note)
 thin = metrics.thin_classes()
 if thin:
     listing = ", ".join(f"{escape_markdown(_name(code))} ({n:,})" for code, n in thin.items())
@@ -189,32 +193,13 @@ if matrix.matrix:
                 },
             )
 
-# --- misclassified -----------------------------------------------------------------------
-st.subheader("Misclassified test headlines")
-wrong = pd.DataFrame(list(metrics.misclassified))
-if wrong.empty:
-    st.caption("No misclassified headlines were saved for this run.")
-else:
-    wrong["true class"] = wrong["true"].map(_name)
-    wrong["predicted class"] = wrong["predicted"].map(_name)
-    classes = sorted(set(wrong["true class"]) | set(wrong["predicted class"]))
-    left, right = st.columns(2)
-    true_pick = left.multiselect("True class", classes, key="results.true_filter")
-    pred_pick = right.multiselect("Predicted class", classes, key="results.pred_filter")
-    shown = wrong
-    if true_pick:
-        shown = shown[shown["true class"].isin(true_pick)]
-    if pred_pick:
-        shown = shown[shown["predicted class"].isin(pred_pick)]
-    st.caption(f"{len(shown):,} of {len(wrong):,} saved mistakes, most confident first.")
-    st.dataframe(
-        shown[["text", "true class", "predicted class", "confidence"]],
-        hide_index=True,
-        column_config={
-            "text": st.column_config.TextColumn("headline", width="large"),
-            "confidence": st.column_config.NumberColumn(format="%.3f"),
-        },
-    )
+# --- where the model fails, and the mistakes ---------------------------------------------
+# Test accuracy per publisher, week or any column of the run's data; the misclassified
+# browser below filters by those slices (both need the run's per-row predictions and its
+# dataset active in the sidebar; otherwise the section says why and the browser shows the
+# mistakes metrics.json keeps).
+run_slices = slices_views.draw_slices_section(saved)
+slices_views.draw_misclassified(saved, run_slices)
 
 # --- comparison --------------------------------------------------------------------------
 st.subheader("Compare runs")

@@ -103,8 +103,8 @@ jobs = manager.jobs_of(session_id())
 others = manager.others_busy(session_id())
 if others:
     st.caption(
-        f"Other visitors have {others} training{'' if others == 1 else 's'} queued or "
-        "running on this server; yours wait their turn behind them."
+        f"Other visitors have {others} job{'' if others == 1 else 's'} (trainings or label "
+        "reviews) queued or running on this server; yours wait their turn behind them."
     )
 if len(jobs) > 1 or (jobs and jobs[0].job_id != job_id):
     with st.expander(f"Your trainings ({len(jobs)})"):

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline inspect|train|evaluate|predict|runs``.
+"""Command line: ``python -m pipeline inspect|train|evaluate|predict|review|runs``.
 
 Every command reads the bundled UCI data unless ``--data`` names another file,
 prints a readable report (or JSON with ``--json``), and on bad input prints one
@@ -26,6 +26,7 @@ from pipeline.config import (
     get_preset,
 )
 from pipeline.errors import HeadlineLabError
+from pipeline.memory import limit_malloc_arenas
 from pipeline.progress import describe_epoch_limit, seconds_left
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
 from pipeline.settings import declared
@@ -44,6 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the command; returns the process exit status."""
+    limit_malloc_arenas()  # before TensorFlow's threads allocate (pipeline.memory)
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -113,6 +115,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_id", nargs="?", help="default: the newest complete run")
     evaluate.add_argument("--runs-dir", type=Path, default=None)
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument(
+        "--by",
+        metavar="COLUMN",
+        help="test accuracy per value of this column of the run's data (e.g. PUBLISHER, "
+        "TIMESTAMP); the data is read as with --data",
+    )
+    _data_options(evaluate)
+    evaluate.add_argument(
+        "--top", type=int, help="with --by: categorical values shown on their own (the rest: other)"
+    )
+    evaluate.add_argument(
+        "--min-rows",
+        type=int,
+        help="with --by: fewest test rows of a slice worth reading (smaller categorical "
+        "slices are folded into other, smaller bins are flagged)",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     predict = commands.add_parser("predict", help="classify headlines with a saved run")
@@ -135,6 +153,37 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--runs-dir", type=Path, default=None)
     runs.add_argument("--json", action="store_true")
     runs.set_defaults(handler=_runs)
+
+    review = commands.add_parser(
+        "review",
+        help="find rows whose label is probably wrong (k-fold, confident learning)",
+        description="Score every labelled row with models that never saw it (k-fold "
+        "cross-validation), rank the labels with cleanlab and write the file back, most "
+        "suspect rows first. Cached per (data, settings) under <runs-dir>/.reviews/.",
+    )
+    review.add_argument(
+        "--data",
+        metavar="FILE",
+        help="CSV, CSV.gz or newsCorpora.csv (default: the bundled UCI data, 422,937 rows: "
+        "expect most of an hour on a 2-core CPU with the default settings; --neural-preset "
+        "fast or --models tfidf are quicker)",
+    )
+    review.add_argument("--text-col", help="text column of a non-UCI file")
+    review.add_argument("--label-col", help="label column of a non-UCI file")
+    review.add_argument(
+        "--output",
+        type=Path,
+        metavar="CSV",
+        help="CSV to write: every row of the file with its own columns plus given_label, "
+        "suggested_label, label_quality, is_label_issue and p_<class> probabilities, lowest "
+        "label quality first (rows without a label last)",
+    )
+    _review_options(review)
+    review.add_argument("--runs-dir", type=Path, default=None, help="cache folder's parent")
+    review.add_argument("--force", action="store_true", help="review again even if cached")
+    review.add_argument("--top", type=int, default=10, help="suspects listed in the summary")
+    review.add_argument("--json", action="store_true", help="print the summary as JSON")
+    review.set_defaults(handler=_review)
     return parser
 
 
@@ -371,6 +420,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     registry = RunRegistry(args.runs_dir)
     saved = registry.get(args.run_id or _newest_complete(registry))
+    if args.by is not None:
+        return _evaluate_slices(args, saved)
+    slice_options = (args.data, args.text_col, args.label_col, args.top, args.min_rows)
+    if any(option is not None for option in slice_options):
+        raise HeadlineLabError(
+            "--data, --text-col, --label-col, --top and --min-rows go with --by COLUMN; "
+            "add --by, or leave them out."
+        )
     if args.json:
         print(
             json.dumps(
@@ -387,6 +444,57 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"run {saved.run_id} ({saved.config.preset}, {saved.run.dataset})")
     _print_metrics(saved)
     return 0
+
+
+def _evaluate_slices(args: argparse.Namespace, saved: SavedRun) -> int:
+    """``evaluate --by COLUMN``: the run's test results per slice of a column of its data."""
+    from pipeline.slices import MIN_SLICE_ROWS, TOP_VALUES, run_slices
+
+    table = run_slices(
+        saved,
+        _load(args),
+        args.by,
+        top=TOP_VALUES if args.top is None else args.top,
+        min_rows=MIN_SLICE_ROWS if args.min_rows is None else args.min_rows,
+    )
+    if args.json:
+        print(json.dumps({"run_id": saved.run_id, **table.to_json()}, indent=2))
+        return 0
+    column = table.column
+    print(
+        f"run {saved.run_id} ({saved.config.preset}, {saved.run.dataset}): test accuracy by "
+        f"{column.name} ({column.describe()}; {_SLICE_BINS[table.bins]})"
+    )
+    print(f"{'value':<30}{'rows':>7}{'accuracy':>10}  {'95% CI':<13}{'errors':>7}{'macro F1':>10}")
+    for row in (*table.slices, table.overall):
+        _print_slice(row, table.min_rows)
+    if column.kind == "categorical":
+        print(
+            f"shown: the {table.top} most frequent values with at least {table.min_rows} test "
+            "rows, worst first; the others are folded into other"
+        )
+    if any(row.small for row in table.slices):
+        print(f"* fewer than {table.min_rows} test rows: too few to trust")
+    return 0
+
+
+#: How ``evaluate --by`` names a table's bins.
+_SLICE_BINS = {
+    "values": "one slice per value",
+    "quantiles": "quantile bins, [low, high)",
+    "week": "weeks starting Monday, UTC",
+    "month": "calendar months, UTC",
+    "year": "calendar years, UTC",
+}
+
+
+def _print_slice(row: Any, min_rows: int) -> None:
+    """One line of the ``evaluate --by`` table (``row`` a ``pipeline.slices.SliceRow``)."""
+    value = f"{row.value} ({row.values:,} values)" if row.other else row.value
+    value = (value if len(value) <= 27 else value[:26] + "…") + (" *" if row.small else "")
+    f1 = "-" if row.macro_f1 is None else f"{row.macro_f1:.3f}"
+    interval = f"{row.ci_low:.3f}–{row.ci_high:.3f}"
+    print(f"{value:<30}{row.rows:>7,}{row.accuracy:>10.3f}  {interval:<13}{row.errors:>7,}{f1:>10}")
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -482,6 +590,126 @@ def _runs(args: argparse.Namespace) -> int:
             raise HeadlineLabError(f"No file {path}; give the path of a run zip to import.")
         print(f"imported {registry.import_zip(path.read_bytes())}")
     return 0
+
+
+def _review_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per declared review setting (``pipeline.review.ReviewSettings``)."""
+    from pipeline.review import ReviewSettings
+
+    group = parser.add_argument_group("review settings")
+    for name, spec in declared(ReviewSettings):
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=f"review_{name}",
+            metavar=spec.kind.upper()
+            if spec.kind != "choice"
+            else "{" + ",".join(spec.choices) + "}",
+            help=f"{spec.label}: {spec.help} ({spec.allowed()}; default "
+            f"{getattr(ReviewSettings(), name)})".replace("%", "%%"),
+        )
+
+
+def _review(args: argparse.Namespace) -> int:
+    from pipeline.review import ReviewSettings
+
+    settings = ReviewSettings.from_dict(
+        {
+            key.removeprefix("review_"): value
+            for key, value in vars(args).items()
+            if key.startswith("review_")
+        }
+    )
+    if args.output is not None and not args.output.parent.is_dir():
+        raise HeadlineLabError(
+            f"The folder of --output ({args.output.parent}) does not exist; create it or "
+            "write the review elsewhere."
+        )
+    from pipeline.data import DEFAULT_DATA_PATH, load_dataset, read_table
+
+    raw = read_table(Path(args.data) if args.data else DEFAULT_DATA_PATH)
+    dataset = load_dataset(raw, text_col=args.text_col, label_col=args.label_col)
+    from pipeline.review import reviewed_table, run_review
+
+    progress = _ReviewProgressLine(enabled=not args.json)
+    review = run_review(
+        dataset, settings, runs_dir=args.runs_dir, on_progress=progress.update, force=args.force
+    )
+    progress.close()
+    table = reviewed_table(raw.frame, dataset, review)
+    if args.output is not None:
+        table.to_csv(args.output, index=False)
+    summary = {
+        **review.summary,
+        "rows": len(table),
+        "reviewed_rows": review.summary["rows"],
+        "unreviewed_rows": len(table) - review.summary["rows"],
+        "output": None if args.output is None else str(args.output),
+    }
+    suspects = table.head(max(0, min(args.top, review.summary["rows"])))
+    text_col = dataset.text_col
+    if args.json:
+        summary["suspects"] = [
+            {
+                "text": row[text_col],
+                "given_label": row["given_label"],
+                "suggested_label": row["suggested_label"],
+                "label_quality": float(row["label_quality"]),
+            }
+            for _, row in suspects.iterrows()
+        ]
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return 0
+    _print_review(summary, suspects, text_col)
+    return 0
+
+
+def _print_review(summary: dict[str, Any], suspects: Any, text_col: str) -> None:
+    names = summary["label_names"]
+    how = "loaded from cache" if summary["from_cache"] else f"{summary['seconds']:.0f} s"
+    settings = summary["settings"]
+    neural = f" ({settings['neural_preset']} neural)" if settings["models"] != "tfidf" else ""
+    print(
+        f"{summary['dataset']}: {summary['rows']:,} rows, {summary['reviewed_rows']:,} reviewed "
+        f"by {summary['folds']}-fold {settings['models']}{neural} ({how})"
+    )
+    share = summary["issues"] / max(summary["reviewed_rows"], 1)
+    print(
+        f"out-of-sample accuracy {summary['out_of_sample_accuracy']:.4f}; "
+        f"{summary['issues']:,} rows flagged as label issues ({share:.1%})"
+    )
+    for row in summary["per_class"].values():
+        print(f"  {row['name'][:18]:<18} {row['rows']:>8,} rows {row['issues']:>7,} flagged")
+    print(f"top {len(suspects)} suspects (lowest label quality first):")
+    for _, row in suspects.iterrows():
+        given = names.get(row["given_label"], row["given_label"])
+        suggested = names.get(row["suggested_label"], row["suggested_label"])
+        print(f"  {row['label_quality']:.4f}  {given} -> {suggested}: {str(row[text_col])[:80]}")
+    if summary["unreviewed_rows"]:
+        print(
+            f"note: {summary['unreviewed_rows']:,} rows without a label were not reviewed; "
+            "they come last, their label quality empty"
+        )
+    if summary["output"]:
+        print(f"wrote {summary['output']} ({summary['rows']:,} rows, most suspect first)")
+
+
+class _ReviewProgressLine:
+    """The review's progress on one stderr line: fold, model, epoch."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = ""
+
+    def update(self, progress: Any) -> None:
+        if self.enabled and progress.message != self.last:
+            self.last = progress.message
+            sys.stderr.write(f"\r{progress.message[:100]:<100}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 class _ProgressBar:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from pipeline.config import config_hash
 from pipeline.spawn import main_module_that_spawn_skips, spawn_context
@@ -36,6 +36,20 @@ if TYPE_CHECKING:
 BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
 #: Bump when the baseline changes, so cached scores of the old one are not reused.
 BASELINE_VERSION = 3
+
+
+def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
+    """The baseline, unfitted: TF-IDF over word 1-2 grams, then logistic regression.
+
+    ``class_weighted`` sets ``class_weight="balanced"``. Fit it on texts (a list of
+    str) and label codes; ``predict_proba`` gives ``(rows, len(classes_))``.
+    """
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000),
+        LogisticRegression(
+            max_iter=1000, C=10.0, class_weight="balanced" if class_weighted else None
+        ),
+    )
 
 
 def fit_and_score_baseline(
@@ -54,12 +68,7 @@ def fit_and_score_baseline(
     is cheap to refit, and saving it would mean pickling. ``"balanced_accuracy"`` too.
     """
     started = time.perf_counter()
-    model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000),
-        LogisticRegression(
-            max_iter=1000, C=10.0, class_weight="balanced" if class_weighted else None
-        ),
-    )
+    model = baseline_pipeline(class_weighted)
     model.fit(list(train_texts), list(train_labels))
     predicted = model.predict(list(test_texts))
     return {

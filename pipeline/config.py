@@ -333,6 +333,14 @@ class TrainConfig:
         "constant keeps it.",
         choices=("plateau", "constant"), example="plateau",
     )  # fmt: skip
+    prior_shift: str = setting(
+        "tuned", "choice", "Class-prior shift",
+        "tuned: after training, shift each class's score by tau x the log of its share of the "
+        "training rows, tau from -1 to 1 picked for the best validation macro F1 at the test "
+        "set's class mix (class weights favour small classes; this sets how much); off: keep "
+        "the trained scores, as the seed.",
+        choices=("tuned", "off"), example="tuned",
+    )  # fmt: skip
     mixed_precision: str = setting(
         "auto", "choice", "Mixed precision",
         "float16 compute with float32 weights: auto turns it on exactly when a GPU trains.",
@@ -392,6 +400,8 @@ class ExperimentConfig:
                 values["test_set"] = _legacy_test_set(values)
             if name == "model" and "optimizer" not in values:
                 values.update(_LEGACY_OPTIMIZER)
+            if name == "train" and "prior_shift" not in values:
+                values["prior_shift"] = "off"  # saved before the shift existed
             known = {f.name for f in dataclasses.fields(section)}
             unknown = sorted(set(values) - known)
             if unknown:
@@ -448,7 +458,12 @@ SEED_PRESET = ExperimentConfig(
         weight_decay=0.0,
     ),
     train=TrainConfig(
-        epochs=10, batch_size=256, patience=7, lr_schedule="constant", mixed_precision="off"
+        epochs=10,
+        batch_size=256,
+        patience=7,
+        lr_schedule="constant",
+        mixed_precision="off",
+        prior_shift="off",
     ),
 )
 

@@ -42,3 +42,8 @@ class TrainingStopped(TrainingError):
 
 class PredictionError(HeadlineLabError):
     """The input to a prediction cannot be scored."""
+
+
+class NoRowPredictionsError(HeadlineLabError):
+    """The run kept no per-row test predictions (saved before they were kept): its test
+    results cannot be sliced until it is trained again."""

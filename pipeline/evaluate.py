@@ -6,6 +6,9 @@ The result is one JSON-ready dict, saved as a run's ``metrics.json``::
     per_class          {code: {name, precision, recall, f1, support}}
     confusion_matrix   {labels: [code], names: [name], matrix: [[int]]}  rows = true
     misclassified      [{text, true, predicted, confidence, probabilities: {code: p}}]
+
+and :func:`row_predictions` gives the run's ``test_predictions.json``: every test row's
+position in the dataset, true and predicted label and confidence.
 """
 
 from __future__ import annotations
@@ -109,3 +112,39 @@ def _misclassified(
         }
         for i in wrong
     ]
+
+
+def row_predictions(
+    rows: np.ndarray,
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str],
+) -> dict[str, list]:
+    """Every test row's prediction, JSON-ready (a run's ``test_predictions.json``).
+
+    Parameters
+    ----------
+    rows : int array, shape (n,)
+        Each test row's position in the dataset's ``frame``.
+    y_true : int array, shape (n,)
+        Index into ``classes`` of each row's true label.
+    probabilities : float array, shape (n, len(classes))
+        The model's softmax output.
+    classes : sequence of str
+        Label codes in the model's output order.
+
+    Returns
+    -------
+    dict
+        ``row`` (int), ``true`` and ``predicted`` (label codes) and ``confidence`` (the
+        predicted class's probability, rounded to 6 digits): four lists of ``n`` items.
+    """
+    y_pred = probabilities.argmax(axis=1)
+    confidence = probabilities[np.arange(len(y_pred)), y_pred]
+    return {
+        "row": [int(row) for row in rows],
+        "true": [classes[i] for i in y_true],
+        "predicted": [classes[i] for i in y_pred],
+        # clipped: a float32 softmax can exceed 1 by a rounding error
+        "confidence": [min(round(float(p), 6), 1.0) for p in confidence],
+    }

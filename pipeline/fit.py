@@ -65,13 +65,15 @@ class EncodedSplit:
 
     ``inputs`` maps each encoder output name to int ids ``(rows, length)``; ``y``
     holds class indices ``(rows,)``; ``weights``, when the loss is class-weighted,
-    each row's weight ``(rows,)``.
+    each row's weight ``(rows,)``; ``positions``, when known, each row's position in
+    the frame it was encoded from ``(rows,)`` (rows that encode to nothing are left out).
     """
 
     inputs: dict[str, np.ndarray]
     y: np.ndarray
     texts: list[str] = field(default_factory=list)
     weights: np.ndarray | None = None
+    positions: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -85,6 +87,7 @@ class EncodedSplit:
             self.y[:rows],
             self.texts[:rows],
             None if self.weights is None else self.weights[:rows],
+            None if self.positions is None else self.positions[:rows],
         )
 
 
@@ -250,6 +253,7 @@ def encode_split(
         y[keep],
         [text for text, kept in zip(texts, keep, strict=True) if kept],
         weights,
+        np.flatnonzero(keep),
     )
 
 

@@ -37,6 +37,8 @@ from pipeline.worker import TrainingProcess
 
 if TYPE_CHECKING:
     from pipeline.data import Dataset  # pandas: imported where data is read
+    from pipeline.review import ReviewSettings
+    from pipeline.review_jobs import ReviewJob
 
 JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
@@ -308,6 +310,7 @@ class JobManager:
     def __init__(self, runs_dir: str | Path | None = None) -> None:
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None
         self._jobs: dict[int, Job] = {}
+        self._reviews: dict[int, ReviewJob] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._trainer = TrainingProcess()
@@ -372,6 +375,25 @@ class JobManager:
             job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
         return job
 
+    def submit_review(
+        self, dataset: Dataset, settings: ReviewSettings, *, session: str | None = None
+    ) -> ReviewJob:
+        """Queue a label review of ``dataset`` (:mod:`pipeline.review_jobs`) behind the
+        trainings queued before it; returns the job at once. ``session`` owns it."""
+        from pipeline.review_jobs import ReviewJob
+
+        settings = settings.validate()
+        with self._lock:
+            job = ReviewJob(next(self._ids), dataset, settings, session=session)
+            self._reviews[job.job_id] = job
+        job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
+        return job
+
+    def reviews_of(self, session: str | None) -> list[ReviewJob]:
+        """The label reviews ``session`` started, oldest first."""
+        with self._lock:
+            return [job for job in self._reviews.values() if job.session == session]
+
     def get(self, job_id: int) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -392,17 +414,23 @@ class JobManager:
             return 0
         return sum(
             1
-            for other in self.jobs()
+            for other in self._queued_work()
             if other.job_id < job_id and other.snapshot().status in {"queued", "running"}
         )
 
     def others_busy(self, session: str | None) -> int:
-        """How many jobs of other sessions are queued or running."""
+        """How many jobs (trainings and label reviews) of other sessions are queued or
+        running."""
         return sum(
             1
-            for job in self.jobs()
+            for job in self._queued_work()
             if job.session != session and job.snapshot().status in {"queued", "running"}
         )
+
+    def _queued_work(self) -> list[Job | ReviewJob]:
+        """Trainings and label reviews: they share one queue and one worker."""
+        with self._lock:
+            return [*self._jobs.values(), *self._reviews.values()]
 
     def _prune(self) -> None:
         """Forget finished jobs older than FINISHED_JOBS_KEPT_S, and all but the newest
@@ -414,6 +442,12 @@ class JobManager:
             stale.update(job.job_id for job in ended[: max(len(ended) - MAX_FINISHED_JOBS, 0)])
             for job_id in stale:
                 del self._jobs[job_id]
+            ended_reviews = [j for j in self._reviews.values() if j.ended_at is not None]
+            for review in ended_reviews[: max(len(ended_reviews) - MAX_FINISHED_JOBS, 0)]:
+                del self._reviews[review.job_id]
+            for review in ended_reviews:
+                if now - review.ended_at > FINISHED_JOBS_KEPT_S:
+                    self._reviews.pop(review.job_id, None)
 
     def snapshot(self, job_id: int) -> JobSnapshot | None:
         """The job's snapshot with its current queue position filled in."""
@@ -440,7 +474,7 @@ class JobManager:
 
     def shutdown(self) -> None:
         """Cancel the queued jobs, stop the running one and end the worker process."""
-        for job in self.jobs():
+        for job in [*self.jobs(), *self._reviews.values()]:
             job.stop()
         self._queue.shutdown(wait=True, cancel_futures=True)
         self._trainer.shutdown()

@@ -52,6 +52,10 @@ class PreparedData:
     class_weights : dict of str to float, optional
         Loss weight per label code (``balance="class_weights"``): ``n / (k * n_c)`` over
         the training rows, so every class weighs the same in total.
+    test_rows : int array, shape (len(test),), optional
+        Position in the dataset's ``frame`` of each test row, in ``test``'s order, so
+        per-row test results can be joined with the dataset's other columns. Set by
+        :func:`prepare`; ``None`` for data prepared by hand.
     """
 
     train: pd.DataFrame
@@ -61,6 +65,7 @@ class PreparedData:
     label_names: dict[str, str]
     summary: dict = field(default_factory=dict)
     class_weights: dict[str, float] | None = None
+    test_rows: np.ndarray | None = None
 
     def split(self, name: str) -> pd.DataFrame:
         """The ``"train"``, ``"validation"`` or ``"test"`` frame."""
@@ -91,7 +96,8 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
     Returns
     -------
     PreparedData
-        The three splits and a ``summary`` with ``rows_loaded``, ``duplicates_removed``,
+        The three splits, ``test_rows`` (where each test row sits in ``ds.frame``) and a
+        ``summary`` with ``rows_loaded``, ``duplicates_removed``,
         ``rows_after_dedupe``, ``empty_removed``, ``rows_after_dropping_empty``,
         ``rows_after_balance``, ``class_counts_before`` (as loaded),
         ``class_counts_cleaned`` (after dedupe and empties), ``class_counts_after`` (after
@@ -148,7 +154,7 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         _check_classes(kept, ds, "after balancing")
         rest, test = _hold_out_test(kept, cfg, ds)
         train, validation = _hold_out_validation(rest, cfg, ds)
-        test = _finish(test, cfg.seed if cfg.split == "story" else None)
+    test, test_rows = _finish_test(test, cfg, ds)
     summary.update(rows_after_balance=len(kept), class_counts_after=class_counts(kept))
     classes = sorted(summary["class_counts_after"])
     splits = {"train": train, "validation": validation, "test": test}
@@ -171,6 +177,7 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         label_names={c: ds.display(c) for c in classes},
         summary=summary,
         class_weights=weights,
+        test_rows=test_rows,
     )
 
 
@@ -290,7 +297,8 @@ def _seed_test_split(
     The test rows are exactly those ``balance="downsample"`` picks with the same seed
     and sizes; the other cleaned rows are balanced as ``cfg`` says (``kept``, test rows
     included) and split into training and validation. With a story split, rows of a
-    test story are kept out of training too.
+    test story are kept out of training too. ``test`` keeps ``cleaned``'s index and
+    order (unshuffled), as :func:`_hold_out_test` returns it.
     """
     _, test = _hold_out_test(balance(cleaned, "downsample", None, cfg.seed), cfg, ds)
     rest = cleaned.drop(index=test.index)
@@ -302,7 +310,7 @@ def _seed_test_split(
     kept = pd.concat([rest, test]).sort_index()
     _check_classes(kept, ds, "after balancing")
     train, validation = _hold_out_validation(rest, cfg, ds)
-    return train, validation, _finish(test, cfg.seed if cfg.split == "story" else None), kept
+    return train, validation, test, kept
 
 
 def _balanced_weights(labels: pd.Series) -> dict[str, float]:
@@ -367,10 +375,25 @@ def _hold_out_groups(
     return groups.isin(held)
 
 
+def _shuffle(part: pd.DataFrame, shuffle_seed: int | None) -> pd.DataFrame:
+    """``part`` in an order drawn with ``shuffle_seed`` (as it is for ``None``), its
+    index kept."""
+    if shuffle_seed is None:
+        return part
+    return part.sample(frac=1.0, random_state=shuffle_seed)
+
+
 def _finish(part: pd.DataFrame, shuffle_seed: int | None = None) -> pd.DataFrame:
-    if shuffle_seed is not None:
-        part = part.sample(frac=1.0, random_state=shuffle_seed)
-    return part.reset_index(drop=True)
+    return _shuffle(part, shuffle_seed).reset_index(drop=True)
+
+
+def _finish_test(
+    test: pd.DataFrame, cfg: DataConfig, ds: Dataset
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The test split finished like the others, and where each of its rows sits in
+    ``ds.frame`` (read from the index before it is reset)."""
+    test = _shuffle(test, cfg.seed if cfg.split == "story" else None)
+    return test.reset_index(drop=True), ds.frame.index.get_indexer(test.index)
 
 
 def _check_splits(splits: dict[str, pd.DataFrame], classes: list[str], ds: Dataset) -> list[str]:

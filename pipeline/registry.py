@@ -10,16 +10,22 @@ A run lives in ``<runs_dir>/<run_id>/``::
     data.json      data fingerprint, row counts through cleaning, split sizes
     run.json       schema version, status ("complete" | "stopped"), origin
                    ("trained" | "imported"), dates, duration, device, versions
+    test_predictions.json   optional: every test row's position in the dataset, true and
+                   predicted label, confidence (:class:`~pipeline.run_record.RowPredictions`)
     training_state.h5   optional: the optimizer's state, read only to continue the run
     logs/          optional: TensorBoard event files (``logs/train``, ``logs/validation``)
 
 ``model.keras`` holds no optimizer state (runs saved before that still load; see
 :mod:`pipeline.training_state` for the design): it is all that predictions, the
-download and a run archive need. The two optional entries are never required, never
-make a run damaged, and never travel in an archive (:meth:`RunRegistry.export_zip`
-writes the model and the documents only), so archives stay lean; an imported run has
-neither, and continuing it starts a fresh optimizer. ``tensorboard --logdir runs``
-shows every run's curves by run id.
+download and a run archive need. ``training_state.h5`` and ``logs/`` are never
+required, never make a run damaged, and never travel in an archive
+(:meth:`RunRegistry.export_zip` writes the model and the documents only), so archives
+stay lean; an imported run has neither, and continuing it starts a fresh optimizer.
+``tensorboard --logdir runs`` shows every run's curves by run id.
+``test_predictions.json`` is optional too (runs saved before it was kept have none, and
+load as they are): it is read only on demand (:meth:`SavedRun.test_predictions`, for test
+results per slice of the data, see :mod:`pipeline.slices`), and it travels in an archive
+when the run has it.
 
 Every JSON document is parsed and checked by :mod:`pipeline.run_record` on save,
 on load and on import. A run is written into a hidden temporary folder and
@@ -57,6 +63,7 @@ from pipeline.run_record import (
     DataRecord,
     Labels,
     Metrics,
+    RowPredictions,
     RunConfig,
     RunInfo,
     RunRecord,
@@ -69,6 +76,10 @@ RUNS_DIR_ENV = "HEADLINE_LAB_RUNS_DIR"
 MODEL_FILE = "model.keras"
 JSON_FILES = ("config.json", "labels.json", "history.json", "metrics.json", "data.json", "run.json")
 RUN_FILES = (MODEL_FILE, *JSON_FILES)
+#: Optional: every test row's prediction (runs saved before it have none).
+PREDICTIONS_FILE = "test_predictions.json"
+#: What a run archive may hold besides ``RUN_FILES``.
+OPTIONAL_ARCHIVE_FILES = (PREDICTIONS_FILE,)
 #: Optional: the optimizer's state, for continuing the run (never exported).
 TRAINING_STATE_FILE = "training_state.h5"
 #: Optional folder of TensorBoard event files (never exported).
@@ -164,6 +175,34 @@ class SavedRun:
         return self.path / LOGS_DIR
 
     @property
+    def predictions_path(self) -> Path:
+        """The run's per-row test predictions (it may not exist: older runs have none)."""
+        return self.path / PREDICTIONS_FILE
+
+    def test_predictions(self) -> RowPredictions | None:
+        """The run's per-row test predictions, read and checked now.
+
+        Returns
+        -------
+        RowPredictions or None
+            ``None`` when the run has none (saved before they were kept).
+
+        Raises
+        ------
+        RunRecordError
+            The file is unreadable, or malformed, or disagrees with the run's documents.
+        """
+        if not self.predictions_path.is_file():
+            return None
+        try:
+            return RowPredictions.parse(_read_json(self.predictions_path), self.record)
+        except RunRecordError as exc:
+            raise RunRecordError(
+                f"Run {self.run_id}'s {PREDICTIONS_FILE} is damaged ({str(exc).rstrip('.')}); "
+                "train the run again to score its test rows afresh."
+            ) from exc
+
+    @property
     def complete(self) -> bool:
         return self.run.status == "complete"
 
@@ -229,19 +268,24 @@ class RunRegistry:
         *,
         write_training_state: Callable[[Path], None] | None = None,
         logs: Path | None = None,
+        predictions: RowPredictions | None = None,
     ) -> SavedRun:
         """Write a run atomically and return it as saved.
 
         ``record`` is checked as it would be on load. ``write_model(path)`` writes
         ``model.keras``; ``write_training_state(path)``, when given, writes
         ``training_state.h5``; ``logs``, when it is a folder (one from
-        :meth:`new_logs_folder`), is moved in as the run's ``logs/``. All of it goes
+        :meth:`new_logs_folder`), is moved in as the run's ``logs/``; ``predictions``,
+        when given, are checked against ``record`` and written as
+        ``test_predictions.json``. All of it goes
         into a hidden folder that one rename swaps into place. A complete run
         replaces the run with its id; a stopped one never replaces a complete run:
         it is saved beside it under an id of its own (see :func:`sibling_run_id`),
         which the returned run carries.
         """
         record = RunRecord.parse(record.documents())  # what is saved must load
+        if predictions is not None:
+            predictions = RowPredictions.parse(predictions.to_json(), record)
         target = self.path_of(record.run_id)
         if record.run.status != "complete" and self._is_complete(record.run_id):
             sibling = sibling_run_id(record.run_id, record.run.created_at)
@@ -260,6 +304,8 @@ class RunRegistry:
                 os.replace(logs, staging / LOGS_DIR)
             for name, payload in record.documents().items():
                 _write_json(staging / name, payload)
+            if predictions is not None:
+                _write_compact_json(staging / PREDICTIONS_FILE, predictions.to_json())
             _fsync_folder(staging)
             _swap_into_place(staging, target)
         finally:
@@ -368,20 +414,23 @@ class RunRegistry:
     def export_zip(self, run_id: str) -> bytes:
         """The run's model and documents as a zip archive (flat, no folders).
 
-        ``training_state.h5`` and ``logs/`` stay behind: an archive is for using
-        and sharing the run, and the model in it holds no optimizer state.
+        ``test_predictions.json`` goes with them when the run has it; ``training_state.h5``
+        and ``logs/`` stay behind: an archive is for using and sharing the run, and the
+        model in it holds no optimizer state.
         """
         folder = self.get(run_id).path
+        optional = [name for name in OPTIONAL_ARCHIVE_FILES if (folder / name).is_file()]
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in RUN_FILES:
+            for name in (*RUN_FILES, *optional):
                 archive.write(folder / name, arcname=name)
         return buffer.getvalue()
 
     def import_zip(self, data: bytes, *, owner: str | None = None) -> str:
         """Check a run archive made by :meth:`export_zip`, save it, return its id.
 
-        The archive must hold exactly the run files at its top level, stay under
+        The archive must hold exactly the run files at its top level (and, optionally,
+        ``test_predictions.json``, checked against the documents), stay under
         ``MAX_IMPORT_BYTES`` unpacked, carry documents that parse as a run and a
         model that loads with ``safe_mode=True``. It never replaces a run: a run
         with its id already here is a :class:`RunImportError`. The run is saved
@@ -393,6 +442,13 @@ class RunRegistry:
         try:
             documents = {name: _parse_json(members[name], name) for name in JSON_FILES}
             record = RunRecord.parse(documents)
+            predictions = (
+                RowPredictions.parse(
+                    _parse_json(members[PREDICTIONS_FILE], PREDICTIONS_FILE), record
+                )
+                if PREDICTIONS_FILE in members
+                else None
+            )
         except RunRecordError as exc:
             raise RunImportError(
                 f"The archive is not a sound run ({str(exc).rstrip('.')}); export it again "
@@ -428,7 +484,7 @@ class RunRegistry:
                 raise RunImportError(
                     f"Run {run_id} is already here; an import never replaces a run."
                 )
-            self.save(record, lambda path: shutil.copyfile(model, path))
+            self.save(record, lambda path: shutil.copyfile(model, path), predictions=predictions)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return run_id
@@ -580,11 +636,11 @@ def _read_archive(data: bytes) -> dict[str, bytes]:
             raise RunImportError(
                 "The archive holds the same file twice; export the run again from Headline Lab."
             )
-        unexpected = sorted(set(names) - set(RUN_FILES))
+        unexpected = sorted(set(names) - set(RUN_FILES) - set(OPTIONAL_ARCHIVE_FILES))
         if unexpected:
             raise RunImportError(
                 f"The archive holds unexpected files ({', '.join(unexpected[:5])}); a run "
-                f"archive holds only {', '.join(RUN_FILES)}."
+                f"archive holds only {', '.join(RUN_FILES + OPTIONAL_ARCHIVE_FILES)}."
             )
         missing = sorted(set(RUN_FILES) - set(names))
         if missing:
@@ -605,3 +661,9 @@ def _read_archive(data: bytes) -> dict[str, bytes]:
 
 def _write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _write_compact_json(path: Path, payload: Any) -> None:
+    """``payload`` as JSON on one line: indented, long lists would take a line per item."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text + "\n", encoding="utf-8")

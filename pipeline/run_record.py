@@ -2,8 +2,9 @@
 
 A run folder holds ``model.keras`` and six JSON documents (see
 :mod:`pipeline.registry`; the optional ``training_state.h5`` and ``logs/`` are not
-documents and are never required). Every document is read through
-:meth:`RunRecord.parse` (on load, on import) and written through
+documents and are never required; nor is ``test_predictions.json``, the per-row test
+predictions, read only on demand through :class:`RowPredictions`). Every document is read
+through :meth:`RunRecord.parse` (on load, on import) and written through
 :meth:`RunRecord.documents` (on save), so the registry, the CLI and the pages read
 attributes, never ``.get()`` chains, and a document of the wrong shape is a
 :class:`~pipeline.errors.RunRecordError` that names the file and the field, never an
@@ -580,4 +581,83 @@ class RunRecord:
             "metrics.json": self.metrics.to_json(),
             "data.json": self.data.to_json(),
             "run.json": self.run.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class RowPredictions:
+    """``test_predictions.json``: the model's answer for every scored test row.
+
+    Optional in a run folder (runs saved before it was kept have none, and load as they
+    are), read only when asked for (it grows with the test set), and checked against the
+    run's other documents when read. The file holds four lists of equal length, one
+    item per test row, in the order the rows were scored::
+
+        {"row": [1204, ...], "true": ["b", ...], "predicted": ["t", ...],
+         "confidence": [0.8123, ...]}
+
+    Attributes
+    ----------
+    row : tuple of int
+        The row's position in the ``frame`` of the dataset the run was trained on (the
+        one whose fingerprint ``data.json`` holds); no position twice.
+    true, predicted : tuple of str
+        Label codes, each one of ``labels.json``'s classes.
+    confidence : tuple of float
+        The probability the model gave its predicted class, from 0 to 1.
+    """
+
+    row: tuple[int, ...]
+    true: tuple[str, ...]
+    predicted: tuple[str, ...]
+    confidence: tuple[float, ...]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @classmethod
+    def parse(cls, raw: Any, record: RunRecord) -> RowPredictions:
+        """Parse and check ``raw`` against ``record``: one row per test row of its
+        metrics, label codes among its classes; :class:`RunRecordError` otherwise."""
+        reader = _Reader(raw, "test_predictions.json")
+        columns = {key: reader.items(key) for key in ("row", "true", "predicted", "confidence")}
+        lengths = {len(values) for values in columns.values()}
+        if lengths != {record.metrics.n_test}:
+            raise RunRecordError(
+                "test_predictions.json: 'row', 'true', 'predicted' and 'confidence' must "
+                f"each hold one item per test row ({record.metrics.n_test:,} in metrics.json)."
+            )
+        rows = columns["row"]
+        if not all(type(n) is int and n >= 0 for n in rows) or len(set(rows)) != len(rows):
+            raise RunRecordError(
+                "test_predictions.json: 'row' must list distinct row positions (integers of "
+                "at least 0)."
+            )
+        classes = set(record.labels.classes)
+        for key in ("true", "predicted"):
+            if not all(isinstance(code, str) and code in classes for code in columns[key]):
+                raise RunRecordError(
+                    f"test_predictions.json: {key!r} names a class that labels.json does not have."
+                )
+        confidence = columns["confidence"]
+        if not all(
+            type(p) in (int, float) and 0.0 <= p <= 1.0  # bool is not a probability
+            for p in confidence
+        ):
+            raise RunRecordError(
+                "test_predictions.json: 'confidence' must hold numbers from 0 to 1."
+            )
+        return cls(
+            tuple(rows),
+            tuple(columns["true"]),
+            tuple(columns["predicted"]),
+            tuple(float(p) for p in confidence),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "row": list(self.row),
+            "true": list(self.true),
+            "predicted": list(self.predicted),
+            "confidence": list(self.confidence),
         }

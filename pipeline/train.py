@@ -33,7 +33,7 @@ from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
 from pipeline.errors import TrainingError, TrainingStopped
-from pipeline.evaluate import evaluate_probabilities
+from pipeline.evaluate import evaluate_probabilities, row_predictions
 from pipeline.features import (
     build_encoder,
     encode,
@@ -48,8 +48,10 @@ from pipeline.fit import (
     fit_classifier,
     tensorboard_available,
 )
+from pipeline.memory import release_free_memory
 from pipeline.models import build_classifier, compile_for_training
 from pipeline.prepare import PreparedData, prepare
+from pipeline.prior_shift import PriorShift, apply_prior_shift, log_prior, tune_prior_shift
 from pipeline.progress import (
     EVENT_INTERVAL_S,
     PHASE_GERUNDS,
@@ -65,7 +67,7 @@ from pipeline.progress import (
 )
 from pipeline.registry import RunRegistry, SavedRun
 from pipeline.run_ids import resolve_run
-from pipeline.run_record import SCHEMA_VERSION, OptimizerState, RunRecord
+from pipeline.run_record import SCHEMA_VERSION, OptimizerState, RowPredictions, RunRecord
 from pipeline.text import choose_sequence_length
 from pipeline.training_state import (
     has_optimizer_state,
@@ -267,7 +269,10 @@ class _TrainingSession:
                     "Stopped while training, before the first epoch ended; nothing was saved."
                 )
             self.phase("evaluating")
-            metrics = self._evaluate(classifier, splits["test"], prepared)
+            shift = self._tune_prior_shift(classifier, splits, prepared)
+            metrics, predictions = self._evaluate(classifier, splits["test"], prepared)
+            if shift is not None:
+                metrics["prior_shift"] = shift.to_json()
             metrics["baseline"] = wait_for_baseline(
                 baseline, self.stop_event, on_wait=lambda: self.phase("baseline")
             )
@@ -277,6 +282,8 @@ class _TrainingSession:
                 baseline.cancel()  # a no-op once it is done; a stopped training ends it
         metrics["collapsed"] = _collapse_note(metrics, prepared)
         self.phase("saving")
+        del splits  # the encoded rows: freed before the save, the job's memory peak
+        release_free_memory()
         end_to_end = inference_model(encoder, classifier)
         duration = time.perf_counter() - self.started
         record = self._record(
@@ -291,6 +298,7 @@ class _TrainingSession:
             if has_optimizer_state(fit_model)
             else None,
             logs=self.log_dir,
+            predictions=None if predictions is None else RowPredictions.parse(predictions, record),
         )
         self.notify(end_event(saved, describe_end(history, stopped)))
         return TrainResult(saved.run_id, saved.path, from_cache=False, stopped=stopped)
@@ -382,9 +390,45 @@ class _TrainingSession:
         self.batch_size = result.batch_size
         return result.history, result.stopped
 
+    def _tune_prior_shift(
+        self, classifier: keras.Model, splits: dict[str, EncodedSplit], prepared: PreparedData
+    ) -> PriorShift | None:
+        """With ``prior_shift="tuned"``, tune the shift on the validation rows and
+        apply it to ``classifier`` (:mod:`pipeline.prior_shift`); ``None`` when off."""
+        if self.config.train.prior_shift != "tuned":
+            return None
+        validation = splits["validation"]
+        rows = len(validation.y)
+        probabilities = classifier.predict(
+            validation.inputs,
+            batch_size=PREDICT_BATCH,
+            verbose=0,
+            callbacks=[
+                RowsDone(
+                    lambda batch: self.rows(
+                        "Validation set",
+                        min((batch + 1) * PREDICT_BATCH, rows),
+                        rows,
+                        stoppable=False,
+                    )
+                )
+            ],
+        )
+        shift = tune_prior_shift(
+            probabilities,
+            validation.y,
+            log_prior(splits["train"].y, len(prepared.classes)),
+            balanced_target=self.config.data.test_set == "balanced",
+        )
+        apply_prior_shift(classifier, shift)
+        return shift
+
     def _evaluate(
         self, classifier: keras.Model, test: EncodedSplit, prepared: PreparedData
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, list] | None]:
+        """The test metrics (``metrics.json``) and every test row's prediction
+        (``test_predictions.json``; ``None`` for data prepared by hand, whose rows are
+        not known)."""
         rows = len(test.y)
         probabilities = classifier.predict(
             test.inputs,
@@ -398,9 +442,13 @@ class _TrainingSession:
                 )
             ],
         )
-        return evaluate_probabilities(
+        metrics = evaluate_probabilities(
             test.y, probabilities, prepared.classes, prepared.label_names, test.texts
         )
+        if prepared.test_rows is None or test.positions is None:
+            return metrics, None
+        dataset_rows = prepared.test_rows[test.positions]
+        return metrics, row_predictions(dataset_rows, test.y, probabilities, prepared.classes)
 
     def _record(
         self,

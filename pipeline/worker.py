@@ -10,7 +10,7 @@ where the CLI does, in a process that does nothing else:
   ``concurrent.futures.ProcessPoolExecutor``, started as :mod:`pipeline.spawn`
   says (spawned, never forked; without rerunning the app's script). The worker
   imports TensorFlow once, in the background, as soon as the process starts,
-  and serves one training after another.
+  and serves one training (or label review, :mod:`pipeline.review_jobs`) after another.
 - Progress comes back as :class:`~pipeline.progress.ProgressEvent` through a
   ``multiprocessing`` queue, tagged with the job id, and the job's outcome last;
   a stop is a ``multiprocessing`` event that the worker's ``train_run`` watches.
@@ -42,6 +42,7 @@ from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 if TYPE_CHECKING:
     from pipeline.data import Dataset  # pandas: imported where data is read
+    from pipeline.review import ReviewProgress, ReviewSettings
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
@@ -64,11 +65,14 @@ WORKER_NICENESS = 19
 
 
 def _start_worker(events: Any, stop: Any) -> None:
-    """Process initializer: keep the channels, lower the priority, set the devices up,
-    import TensorFlow."""
+    """Process initializer: keep the channels, lower the priority, cap the malloc
+    arenas, set the devices up, import TensorFlow."""
     _WorkerChannels.events, _WorkerChannels.stop = events, stop
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
+    from pipeline.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()
     from pipeline.device import configure_devices
 
     configure_devices()
@@ -125,11 +129,34 @@ def _train_in_worker(
     return result
 
 
+def _review_in_worker(
+    job_id: int, dataset: Dataset, settings: ReviewSettings, runs_dir: Path | None
+) -> dict[str, Any]:
+    """Run :func:`pipeline.review.run_review` in the worker, forwarding its progress; the
+    review is saved in its cache and only its summary goes back."""
+    from pipeline.review import run_review
+
+    events = _WorkerChannels.events
+    try:
+        review = run_review(
+            dataset,
+            settings,
+            runs_dir=runs_dir,
+            on_progress=lambda progress: events.put((job_id, progress)),
+            stop_event=_WorkerChannels.stop,
+        )
+    except Exception as exc:
+        events.put((job_id, _Outcome(error=exc)))
+        raise
+    events.put((job_id, _Outcome(result=review.summary)))
+    return review.summary
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """How a job ended, sent as its last event: a result or an error."""
 
-    result: TrainResult | None = None
+    result: Any = None
     error: Exception | None = None
 
 
@@ -192,20 +219,51 @@ class TrainingProcess:
         ``stop_event`` would. Raises what ``train_run`` raises, or
         :class:`~pipeline.errors.TrainingError` when the worker process dies.
         """
+        return self._run_job(
+            job_id,
+            on_progress,
+            stop_requested,
+            _train_in_worker,
+            dataset,
+            config,
+            runs_dir,
+            force,
+            parent_run_id,
+            allow_other_data,
+            owner,
+        )
+
+    def review(
+        self,
+        job_id: int,
+        dataset: Dataset,
+        settings: ReviewSettings,
+        *,
+        runs_dir: Path | None,
+        on_progress: Callable[[ReviewProgress], None],
+        stop_requested: threading.Event,
+    ) -> dict[str, Any]:
+        """Run :func:`pipeline.review.run_review` in the worker (saved in its cache, so
+        the caller reads it back with ``cached_review``); returns the review's summary.
+        Progress and stop as :meth:`train`; raises what ``run_review`` raises."""
+        return self._run_job(
+            job_id, on_progress, stop_requested, _review_in_worker, dataset, settings, runs_dir
+        )
+
+    def _run_job(
+        self,
+        job_id: int,
+        on_progress: Callable[[Any], None],
+        stop_requested: threading.Event,
+        work: Callable[..., Any],
+        *args: Any,
+    ) -> Any:
+        """Run ``work(job_id, *args)`` in the worker, one job at a time, forwarding its
+        events to ``on_progress`` until its outcome arrives."""
         with self._lock:
             self.start()
             self._stop.clear()
-            future = self._pool.submit(
-                _train_in_worker,
-                job_id,
-                dataset,
-                config,
-                runs_dir,
-                force,
-                parent_run_id,
-                allow_other_data,
-                owner,
-            )
+            future = self._pool.submit(work, job_id, *args)
             outcome = self._pump(job_id, future, on_progress, stop_requested)
             try:
                 if outcome is None:  # the worker died, or its outcome could not be sent

@@ -187,3 +187,27 @@ def follow_picked_run(
     session[key] = current
     session[COMPARE_FOLLOWS] = run_id
     return current
+
+
+def prior_shift_note(record: Any) -> str | None:
+    """The decision rule a run's ``metrics.json`` ``prior_shift`` record describes, in
+    words (``None`` for runs saved without one: their trained scores decide)."""
+    if not isinstance(record, dict) or not isinstance(record.get("tau"), (int, float)):
+        return None
+    tau = float(record["tau"])
+    before = record.get("validation_macro_f1_before")
+    after = record.get("validation_macro_f1_after")
+    if tau == 0.0:
+        return (
+            "Decision rule: the trained class scores; no class-prior shift did better on the "
+            "validation rows."
+        )
+    gain = (
+        f" (validation macro F1 {before:.3f} → {after:.3f})"
+        if isinstance(before, (int, float)) and isinstance(after, (int, float))
+        else ""
+    )
+    return (
+        f"Decision rule: each class's score shifted by τ = {tau:+.1f} × the log of its share "
+        f"of the training rows, tuned on the validation rows{gain}."
+    )

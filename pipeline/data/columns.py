@@ -2,9 +2,10 @@
 
 :func:`guess_columns` guesses the text and label columns of a :class:`RawTable` from their
 names; the helpers here resolve a user's choice (ignoring case), build the normalised frame
-(``text``, ``label`` and, when the file has them, ``story`` and ``publisher``), drop rows
-without a label and refuse a mapping that cannot train a classifier, each with a
-:class:`~pipeline.errors.DatasetError` that names the problem and the fix.
+(``text``, ``label`` and, when the file has them, ``story`` and ``publisher``) and the frame
+of the file's other columns, drop rows without a label and refuse a mapping that cannot
+train a classifier, each with a :class:`~pipeline.errors.DatasetError` that names the
+problem and the fix.
 """
 
 from __future__ import annotations
@@ -89,16 +90,32 @@ def _normalise(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame
     for key in ("story", "publisher"):
         column = _find_column(columns, key)
         if column is not None and column not in (text_col, label_col):
-            frame[key] = raw[column].str.strip()
+            frame[key] = _stripped(raw[column])
     return frame
 
 
-def _drop_unlabelled(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def _stripped(values: pd.Series) -> pd.Series:
+    """``values`` without surrounding whitespace; ``values`` itself when none had any, so
+    the column shares its memory with the same raw column in ``Dataset.other_columns``."""
+    stripped = values.str.strip()
+    return values if stripped.equals(values) else stripped
+
+
+def _other_columns(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame:
+    """The raw columns other than the text and the label, under their own names."""
+    return raw[[c for c in raw.columns if str(c) not in (text_col, label_col)]]
+
+
+def _drop_unlabelled(
+    frame: pd.DataFrame, others: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """``frame`` and ``others`` (row for row) without the rows that have no label, both
+    with a fresh ``RangeIndex``, and how many rows were dropped."""
     unlabelled = frame["label"] == ""
     dropped = int(unlabelled.sum())
     if dropped:
-        frame = frame[~unlabelled]
-    return frame.reset_index(drop=True), dropped
+        frame, others = frame[~unlabelled], others[~unlabelled]
+    return frame.reset_index(drop=True), others.reset_index(drop=True), dropped
 
 
 def _validate(frame: pd.DataFrame, name: str, text_col: str, label_col: str) -> None:

@@ -3,7 +3,8 @@
 :func:`load_dataset` reads a file (:mod:`pipeline.data.reading`), maps its text and label
 columns (:mod:`pipeline.data.columns`) and returns a :class:`Dataset` whose ``frame`` has
 the normalised columns ``text``, ``label`` and, when the file has them, ``story`` and
-``publisher``. The reference dataset is the UCI News Aggregator CSV (``TITLE`` text,
+``publisher``, and whose ``other_columns`` keeps the file's other columns row for row.
+The reference dataset is the UCI News Aggregator CSV (``TITLE`` text,
 ``CATEGORY`` label ``b``/``t``/``e``/``m``), bundled at ``DEFAULT_DATA_PATH``;
 :func:`fingerprint` identifies a dataset by its contents.
 """
@@ -21,6 +22,7 @@ from pipeline.data.columns import (
     _drop_unlabelled,
     _missing_per_column,
     _normalise,
+    _other_columns,
     _resolve,
     _validate,
     guess_columns,
@@ -64,6 +66,12 @@ class Dataset:
         Per raw column, cells that are empty or whitespace only.
     rows_read : int
         Rows in the file, before rows without a label were dropped.
+    other_columns : pandas.DataFrame
+        Every raw column except the text and the label columns, under its file name and as
+        read (strings), row for row with ``frame`` (same index), for slicing test results by
+        any column (:mod:`pipeline.slices`). ``frame``'s ``story``/``publisher`` are these
+        columns stripped, sharing their memory where stripping changed nothing. Empty (no
+        columns) for a dataset built by hand.
     """
 
     frame: pd.DataFrame
@@ -76,6 +84,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     missing: dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
+    other_columns: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def display(self, label: str) -> str:
         """Display name of label code ``label`` (the code itself when it has none)."""
@@ -110,7 +119,8 @@ def load_dataset(
     Returns
     -------
     Dataset
-        ``frame`` with ``text``, ``label`` and, when present, ``story`` and ``publisher``.
+        ``frame`` with ``text``, ``label`` and, when present, ``story`` and ``publisher``;
+        ``other_columns`` with the file's other columns.
 
     Raises
     ------
@@ -130,7 +140,8 @@ def load_dataset(
         )
     notes = list(raw.notes)
     frame = _normalise(raw.frame, text_col, label_col)
-    frame, dropped = _drop_unlabelled(frame)
+    others = _other_columns(raw.frame, text_col, label_col)
+    frame, others, dropped = _drop_unlabelled(frame, others)
     if dropped:
         notes.append(
             f"{dropped:,} row(s) with an empty {label_col!r} were dropped: a row needs a label."
@@ -150,6 +161,7 @@ def load_dataset(
         notes=notes,
         missing=_missing_per_column(raw.frame),
         rows_read=len(raw.frame),
+        other_columns=others,
     )
 
 
@@ -178,7 +190,8 @@ def fingerprint(ds: Dataset) -> str:
     """A stable 16-hex-digit digest of the dataset's ``text`` and ``label`` columns.
 
     Equal rows in equal order give equal fingerprints on every run and machine, whatever the
-    file was called or how its columns were named.
+    file was called, how its columns were named or what other columns it has: saved runs
+    and caches are keyed by it, so it must never change for the same rows.
     """
     hashes = pd.util.hash_pandas_object(ds.frame[["text", "label"]].astype(str), index=False)
     return hashlib.sha256(hashes.to_numpy(dtype="<u8").tobytes()).hexdigest()[:16]

@@ -22,7 +22,7 @@ import plotly.io as pio
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 APP = ROOT / "streamlit_app.py"
-PAGES = ("data", "prepare", "train", "results", "playground", "runs")
+PAGES = ("data", "prepare", "label_review", "train", "results", "playground", "runs")
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -38,9 +38,10 @@ def small_source() -> DatasetSource:
     return path_source(FIXTURES / "uci_small.csv")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained_runs(tmp_path_factory) -> Path:
-    """A runs folder with one tiny run, trained once per module with the pipeline."""
+    """A runs folder with one tiny run, trained once per test session with the pipeline
+    (tests never change it: :func:`saved_run` and the others copy it)."""
     from pipeline.config import get_preset
     from pipeline.data import load_dataset
     from pipeline.train import train_run

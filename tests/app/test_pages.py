@@ -26,7 +26,7 @@ from apptest_support import (
 def test_page_renders_on_small_dataset(page, runs_dir, small_source):
     at = open_page(new_app(small_source), page)
     assert_clean(at)
-    assert at.title[0].value == page.capitalize()
+    assert at.title[0].value == page.replace("_", " ").capitalize()
     sidebar = sidebar_text(at)
     assert "Active: **uci_small.csv**" in sidebar
     assert "Device:" in sidebar

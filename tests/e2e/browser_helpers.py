@@ -23,6 +23,7 @@ IDLE_TIMEOUT_MS = 90_000
 PAGES: dict[str, str] = {
     "Data": r"/(\?.*)?$",
     "Prepare": r"/prepare(\?.*)?$",
+    "Label review": r"/label_review(\?.*)?$",
     "Train": r"/train(\?.*)?$",
     "Results": r"/results(\?.*)?$",
     "Playground": r"/playground(\?.*)?$",

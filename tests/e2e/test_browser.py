@@ -226,8 +226,9 @@ def test_results_show_accuracy_and_charts(
     )
     charts = plotly_charts(page)
     expect(charts.first).to_be_visible()
-    # curves x2, baseline, confusion matrix, comparison curves x2, comparison bars
-    expect(charts).to_have_count(7)
+    # curves x2, baseline, confusion matrix, accuracy per publisher and per week,
+    # comparison curves x2, comparison bars
+    expect(charts).to_have_count(9)
     assert_no_exception(page)
     save_screenshot(page, e2e_output_dir, "results")
 

@@ -9,8 +9,9 @@ The test uploads ``tests/fixtures/uci_small.csv`` (4 classes) and
 ``tests/fixtures/make_many_classes.py``), opens Data and Prepare for each, trains one tiny
 run of each through the CLI into the server's runs folder, and opens Results for both.
 On every page every class name must be a tick label of the chart (plotly draws tick
-labels as SVG ``text`` inside ``g.xtick`` / ``g.ytick``). Screenshots go to
-``test-output/e2e/charts-*.png``.
+labels as SVG ``text`` inside ``g.xtick`` / ``g.ytick``); on Results, with the run's own
+data active, the largest publishers of its test set are the ticks of the accuracy per
+publisher chart. Screenshots go to ``test-output/e2e/charts-*.png``.
 
 Run: ``.venv/bin/python -m pytest tests/e2e/test_charts_at_size.py -q -s``.
 """
@@ -38,11 +39,16 @@ from browser_helpers import (
     page_title,
     plotly_charts,
     save_screenshot,
+    set_number,
     sidebar,
     wait_for_app_idle,
     widget,
 )
 from playwright.sync_api import Browser, Locator, Page, expect
+
+from pipeline.data import load_dataset
+from pipeline.registry import RunRegistry
+from pipeline.slices import run_slices
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -212,3 +218,37 @@ def test_results_label_every_class_and_compare_follows_the_picker(
         previous = run_id
     assert heights["many_classes.csv"] > 2 * heights["uci_small.csv"]
     assert heights["many_classes.csv"] >= 20 * len(DATASETS["many_classes.csv"])
+
+
+@pytest.mark.e2e
+def test_results_chart_accuracy_per_publisher_and_week(
+    page: Page, trained_runs: dict[str, str], app_server: AppServer, e2e_output_dir: Path
+) -> None:
+    """ "Where the model fails": the publisher chart labels every publisher it shows (the
+    largest of the test set, as :func:`pipeline.slices.run_slices` finds them) and the
+    accuracy per week is drawn beside it."""
+    run_id = trained_runs["uci_small.csv"]
+    _upload(page, "uci_small.csv")  # the run's own data: its test rows get their columns
+    goto_page(page, "Results")
+    _pick_run(page, run_id)
+    expect(main_area(page).get_by_text("Where the model fails", exact=True)).to_be_visible()
+    weeks = _chart(page, "Test accuracy per week")
+    expect(weeks.locator("g.x2tick text").first).to_be_attached()  # the rows panel's axis
+    _chart(page, "Test accuracy per PUBLISHER")
+    # the small test set has no publisher with 30 rows: show every one with 3 or more
+    set_number(page, "Smallest slice (test rows)", 3)
+    saved = RunRegistry(app_server.runs_dir).get(run_id)
+    expected = run_slices(saved, load_dataset(FIXTURES / "uci_small.csv"), "PUBLISHER", min_rows=3)
+    publishers = [row.value for row in expected.slices if not row.other]
+    assert publishers, "the tiny run's test set has no publisher with 3 rows"
+    chart = _chart(page, "Test accuracy per PUBLISHER")
+    deadline = time.monotonic() + CHART_TIMEOUT_S
+    while not set(publishers) <= set(_ticks(chart, "y")) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    ticks = _ticks(chart, "y")
+    assert set(publishers) <= set(ticks), (
+        f"publishers without a tick: {set(publishers) - set(ticks)}"
+    )
+    assert len(ticks) == len(expected.slices)  # and "other (N values)" for the rest
+    assert_no_exception(page)
+    save_screenshot(page, e2e_output_dir, "charts-results-slices")

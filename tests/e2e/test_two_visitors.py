@@ -65,7 +65,7 @@ def test_two_visitors_train_at_once_and_each_sees_only_its_own(
         # one of them waits its turn, on its own page, and says so; no Stop of the other's
         waiting = second_main.get_by_text(re.compile(r"waiting its turn, 1 training ahead"))
         expect(waiting).to_be_visible(timeout=60_000)
-        others = second_main.get_by_text(re.compile("Other visitors have 1 training"))
+        others = second_main.get_by_text(re.compile("Other visitors have 1 job"))
         expect(others).to_be_visible()
         expect(second_main.get_by_role("button", name="Stop", exact=True)).to_have_count(0)
         expect(first_main.get_by_role("button", name="Stop", exact=True)).to_be_visible()

@@ -9,6 +9,7 @@ import pytest
 from data_support import UCI_HEADER, uci_rows, write
 
 from pipeline.data import (
+    DEFAULT_DATA_PATH,
     UCI_LABEL_NAMES,
     dataset,
     fingerprint,
@@ -16,7 +17,7 @@ from pipeline.data import (
     load_default_dataset,
 )
 from pipeline.errors import DatasetError
-from tests.conftest import NEWS_CORPORA_SMALL, UCI_SMALL_CSV
+from tests.conftest import CUSTOM_CSV, NEWS_CORPORA_SMALL, UCI_SMALL_CSV
 
 # --------------------------------------------------------------------------- dataset
 
@@ -36,6 +37,23 @@ def test_uci_fixture_dataset(small_dataset):
         "entertainment",
         "health",
     ]
+
+
+def test_other_columns_keep_the_file_s_other_columns_row_for_row(small_dataset):
+    rows = uci_rows()
+    others = small_dataset.other_columns
+    assert list(others.columns) == ["ID", "PUBLISHER", "STORY", "HOSTNAME", "TIMESTAMP"]
+    for column in others.columns:
+        assert others[column].tolist() == [r[column] for r in rows], column
+    assert others.index.equals(small_dataset.frame.index)
+
+
+def test_other_columns_lose_the_unlabelled_rows_with_the_frame():
+    body = "Headline,Topic,when\none,a,1\ntwo,,2\nthree,b,3\nfour, ,4\n"
+    ds = load_dataset(body.encode(), text_col="headline", label_col="topic")
+    assert ds.frame["text"].tolist() == ["one", "three"]
+    assert ds.other_columns.to_dict("list") == {"when": ["1", "3"]}
+    assert ds.other_columns.index.equals(ds.frame.index)
 
 
 def test_unknown_uci_codes_map_to_themselves():
@@ -65,6 +83,22 @@ def test_fingerprint_is_stable_and_content_based(tmp_path, small_dataset):
     changed.loc[0, "label"] = "m" if changed.loc[0, "label"] != "m" else "b"
     small_dataset.frame = changed
     assert fingerprint(small_dataset) != first
+
+
+#: Fingerprints of the committed and bundled data as they were before ``other_columns``:
+#: saved runs, the training cache and the baseline cache are keyed by them.
+PINNED_FINGERPRINTS = {
+    UCI_SMALL_CSV: "4efabd3b58856908",
+    NEWS_CORPORA_SMALL: "9b5b0523963fd5b6",
+    CUSTOM_CSV: "454c61feba00eb7c",
+}
+
+
+def test_fingerprints_never_change():
+    for path, expected in PINNED_FINGERPRINTS.items():
+        assert fingerprint(load_dataset(path)) == expected, path.name
+    if DEFAULT_DATA_PATH.is_file():
+        assert fingerprint(load_default_dataset()) == "8a7d730623af0d51"
 
 
 def test_missing_default_dataset_is_a_dataset_error(monkeypatch, tmp_path):

@@ -31,6 +31,7 @@ from pipeline.predict import Predictor
 from pipeline.registry import (
     LOGS_DIR,
     MODEL_FILE,
+    PREDICTIONS_FILE,
     RUN_FILES,
     TRAINING_STATE_FILE,
     RunRegistry,
@@ -83,12 +84,14 @@ def copy_run(source_dir: Path, run_id: str, runs_dir: Path) -> RunRegistry:
 def make_old_layout(folder: Path) -> None:
     """Turn a run folder into what Headline Lab saved before: the optimizer's state
     inside ``model.keras`` (the nested classifier compiled, with Adam's variables),
-    no ``training_state.h5``, no ``logs/``, no ``optimizer_state`` in config.json."""
+    no ``training_state.h5``, no ``logs/``, no ``test_predictions.json``, no
+    ``optimizer_state`` in config.json."""
     registry = RunRegistry(folder.parent)
     encoder, classifier = split_end_to_end_model(registry.load_model(folder.name))
     compile_for_training(classifier, ModelConfig(optimizer="adam", learning_rate=0.001))
     classifier.optimizer.build(classifier.trainable_variables)
     (folder / TRAINING_STATE_FILE).unlink()
+    (folder / PREDICTIONS_FILE).unlink()
     shutil.rmtree(folder / LOGS_DIR)
     build_end_to_end_model(encoder, classifier).save(folder / MODEL_FILE)
     config = json.loads((folder / "config.json").read_text())
@@ -108,7 +111,8 @@ def test_the_model_users_get_holds_no_optimizer_state(trained_run, runs_dir):
     result, _ = trained_run
     registry = RunRegistry(runs_dir)
     exported = unzip_members(registry.export_zip(result.run_id))
-    assert set(exported) == set(RUN_FILES)  # no training state, no logs in an archive
+    # no training state, no logs in an archive
+    assert set(exported) == {*RUN_FILES, PREDICTIONS_FILE}
     names = weight_names(exported[MODEL_FILE])
     assert any("embedding" in name for name in names)  # the weights are there
     assert not [name for name in names if "optimizer" in name]
@@ -233,7 +237,7 @@ def test_a_training_writes_tensorboard_logs_inside_its_run(trained_run, runs_dir
     # the run is sound, and its archive leaves the logs out and imports cleanly
     assert not next(run for run in registry.list_runs() if run.run_id == result.run_id).damaged
     archive = registry.export_zip(result.run_id)
-    assert set(unzip_members(archive)) == set(RUN_FILES)
+    assert set(unzip_members(archive)) == {*RUN_FILES, PREDICTIONS_FILE}
     other = RunRegistry(tmp_path)
     assert other.import_zip(zip_members(unzip_members(archive))) == result.run_id
     assert other.get(result.run_id).complete

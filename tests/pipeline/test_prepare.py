@@ -29,6 +29,25 @@ def all_rows(prepared) -> pd.DataFrame:
     return pd.concat([prepared.train, prepared.validation, prepared.test], ignore_index=True)
 
 
+# --------------------------------------------------------------------------- test rows
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"split": "story"},
+        {"balance": "cap", "cap_per_class": 150, "test_set": "balanced"},
+        {"balance": "class_weights", "test_set": "balanced", "split": "story"},
+    ],
+)
+def test_test_rows_are_where_the_test_rows_sit_in_the_dataset(small_dataset, settings):
+    prepared = prepare(small_dataset, DataConfig(**settings))
+    found = small_dataset.frame.iloc[prepared.test_rows].reset_index(drop=True)
+    assert found[["text", "label", "story"]].equals(prepared.test)
+    assert len(set(prepared.test_rows)) == len(prepared.test)
+
+
 # --------------------------------------------------------------------------- dedupe
 
 

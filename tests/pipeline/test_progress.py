@@ -53,12 +53,16 @@ def test_each_epochs_validation_is_a_step_of_its_own(trained_run, runs_dir):
     assert [e.epoch for e in events if e.kind == "validation" and e.batch == 0] == [1, 2]
 
 
-def test_the_test_set_is_scored_with_rows_done(trained_run, runs_dir):
+def test_the_validation_and_test_sets_are_scored_with_rows_done(trained_run, runs_dir):
     result, events = trained_run
-    test_rows = RunRegistry(runs_dir).get(result.run_id).data.summary["split_sizes"]["test"]
+    sizes = RunRegistry(runs_dir).get(result.run_id).data.summary["split_sizes"]
     scored = [e for e in events if e.kind == "rows" and e.phase == "evaluating"]
-    assert {e.message for e in scored} == {"Test set"}
-    assert scored[-1].done == scored[-1].total == test_rows
+    # the validation rows first (the class-prior shift is tuned on them), then the test rows
+    steps = [e.message for e in scored]
+    assert steps == sorted(steps, key=["Validation set", "Test set"].index)
+    for step, rows in (("Validation set", sizes["validation"]), ("Test set", sizes["test"])):
+        last = [e for e in scored if e.message == step][-1]
+        assert last.done == last.total == rows
 
 
 def _stop_when(condition):

@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from training_support import majority_share, predict_test_set, unzip_members, zip_members
 
 from pipeline.errors import RunImportError, RunNotFoundError, RunRecordError
-from pipeline.registry import RUN_FILES, RunRegistry
+from pipeline.registry import PREDICTIONS_FILE, RUN_FILES, RunRegistry
 from pipeline.run_record import RunRecord
 
 pytestmark = pytest.mark.training
@@ -49,12 +49,15 @@ def test_unknown_and_malformed_ids(tmp_path):
 
 def test_export_import_round_trip(exported, tmp_path, trained_run):
     result, _ = trained_run
-    assert set(exported) == set(RUN_FILES)
+    assert set(exported) == {*RUN_FILES, PREDICTIONS_FILE}
     registry = RunRegistry(tmp_path)
     run_id = registry.import_zip(zip_members(exported))
     assert run_id == result.run_id
     imported = registry.get(run_id)
     assert imported.complete and imported.run.origin == "imported"
+    original = RunRegistry(result.run_dir.parent).get(run_id).test_predictions()
+    assert len(original) == imported.metrics.n_test
+    assert imported.test_predictions() == original
     # an imported run is shown, never served as a training's cache
     assert registry.find_complete(run_id) is None
     assert registry.list_runs()[0].origin == "imported"

@@ -16,7 +16,14 @@ from pipeline.data import fingerprint
 from pipeline.errors import TrainingError
 from pipeline.predict import Predictor
 from pipeline.prepare import prepare
-from pipeline.registry import JSON_FILES, LOGS_DIR, MODEL_FILE, TRAINING_STATE_FILE, RunRegistry
+from pipeline.registry import (
+    JSON_FILES,
+    LOGS_DIR,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    TRAINING_STATE_FILE,
+    RunRegistry,
+)
 from pipeline.run_ids import make_run_id
 from pipeline.run_record import SCHEMA_VERSION
 from pipeline.text import choose_sequence_length
@@ -29,7 +36,7 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     result, _ = trained_run
     assert not result.from_cache and not result.stopped
     names = {path.name for path in result.run_dir.iterdir()}
-    assert names == {MODEL_FILE, *JSON_FILES, TRAINING_STATE_FILE, LOGS_DIR}
+    assert names == {MODEL_FILE, *JSON_FILES, PREDICTIONS_FILE, TRAINING_STATE_FILE, LOGS_DIR}
     saved = RunRegistry(runs_dir).get(result.run_id)
     assert saved.complete
     assert [row["epoch"] for row in saved.history] == [1, 2]

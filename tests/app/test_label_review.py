@@ -1,0 +1,97 @@
+"""The Label review page, driven through AppTest on the real app: a background review
+with progress, its ranked rows, decisions, the corrected file, and a Stop."""
+
+from __future__ import annotations
+
+import io
+
+from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
+
+from pipeline.data import load_dataset, read_table
+from pipeline.review import ReviewSettings, cached_review
+
+#: A quick review: three folds of the TF-IDF model alone (no TensorFlow training).
+QUICK = {"keep.review.models": "tfidf", "keep.review.folds": 3}
+
+
+def _reviewed(at) -> bool:
+    return any(m.label == "Rows reviewed" for m in at.metric)
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_review_runs_in_the_background_and_lists_the_most_suspect_rows(runs_dir, small_source):
+    at = new_app(small_source)
+    for key, value in QUICK.items():
+        at.session_state[key] = value
+    open_page(at, "label_review")
+    assert_clean(at)
+    at.button(key="review.start").click().run()
+    run_until(at, _reviewed, timeout=120)
+    assert_clean(at)
+
+    dataset = load_dataset(FIXTURES / "uci_small.csv")
+    review = cached_review(dataset, ReviewSettings(models="tfidf", folds=3), runs_dir)
+    assert review is not None  # the worker saved it where the page reads it
+    assert _metric(at, "Rows reviewed") == f"{len(dataset.frame):,}"
+    assert _metric(at, "Flagged as likely mislabelled") == f"{review.summary['issues']:,}"
+    listed = at.dataframe[1].value  # the data editor (after the per-class table)
+    assert len(listed) == 100
+    suspects = review.suspects(100)
+    assert listed["text"].tolist() == suspects["text"].tolist()
+    assert listed["label quality"].tolist() == suspects["label_quality"].round(4).tolist()
+    assert set(listed["decision"]) == {"keep"}
+    assert {"ID", "PUBLISHER", "TIMESTAMP"} <= set(listed.columns)  # the rows' own columns
+
+
+def test_drop_every_row_below_a_threshold_and_download_the_corrected_file(runs_dir, small_source):
+    at = new_app(small_source)
+    for key, value in QUICK.items():
+        at.session_state[key] = value
+    open_page(at, "label_review")
+    at.button(key="review.start").click().run()
+    run_until(at, _reviewed, timeout=120)
+    dataset = load_dataset(FIXTURES / "uci_small.csv")
+    review = cached_review(dataset, ReviewSettings(models="tfidf", folds=3), runs_dir)
+    threshold = 0.1
+    below = int((review.frame["label_quality"] < threshold).sum())
+    assert below > 0
+
+    key = review.summary["key"]
+    at.slider(key=f"review.threshold.{key}").set_value(threshold).run()
+    assert f"{below:,} rows have a label quality below 0.10." in texts_of(at)
+    at.button(key="review.all.drop").click().run()
+    assert f"0 rows relabelled, {below:,} dropped" in texts_of(at)
+    decisions = at.session_state["review_decisions"][key]
+    assert len(decisions) == below and set(decisions.values()) == {"drop"}
+
+    # The file the button would send: every other row, every column, in file order.
+    from pipeline.corrections import corrected_table
+
+    raw = read_table(FIXTURES / "uci_small.csv").frame
+    corrected = corrected_table(raw, dataset, review, decisions)
+    assert len(corrected) == len(raw) - below
+    assert list(corrected.columns) == list(raw.columns)
+    back = load_dataset(io.BytesIO(corrected.to_csv(index=False).encode()).getvalue())
+    assert len(back.frame) == len(dataset.frame) - below
+
+
+def test_a_stop_ends_a_running_review_and_keeps_nothing(runs_dir, small_source):
+    at = new_app(small_source)
+    at.session_state["keep.review.models"] = "neural"
+    at.session_state["keep.review.folds"] = 5
+    open_page(at, "label_review")
+    at.button(key="review.start").click().run()
+    run_until(at, lambda at: any(b.label == "Stop" for b in at.button), timeout=60)
+    next(b for b in at.button if b.label == "Stop").click().run()
+    run_until(at, lambda at: "stop" in texts_of(at).lower() and not _reviewed(at), timeout=90)
+    run_until(
+        at,
+        lambda at: any(b.label == "Find likely mislabelled rows" for b in at.button),
+        timeout=90,
+    )
+    assert not _reviewed(at)
+    dataset = load_dataset(FIXTURES / "uci_small.csv")
+    assert cached_review(dataset, ReviewSettings(models="neural", folds=5), runs_dir) is None

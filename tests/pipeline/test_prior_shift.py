@@ -1,0 +1,99 @@
+"""The tuned class-prior shift: its choice on validation rows, the layers it moves,
+and the setting that turns it on."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from pipeline.config import SEED_PRESET, ExperimentConfig, get_preset
+from pipeline.models import FAMILIES, FeatureShape, build_classifier
+from pipeline.prior_shift import (
+    PriorShift,
+    apply_prior_shift,
+    final_logit_layers,
+    log_prior,
+    tune_prior_shift,
+)
+
+FEATURES = {
+    "ngrams": FeatureShape(length=6, vocabulary=50),
+    "chars": FeatureShape(length=8, vocabulary=40),
+    "words": FeatureShape(length=6, vocabulary=30),
+}
+FINAL_LOGITS = {
+    "ngram_bag": ["logits"],
+    "ngram_ensemble": ["word_logits", "char_logits"],
+    "wide_deep": ["wide_logits"],
+    "cnn": ["logits"],
+    "bigru": ["logits"],
+    "lstm": ["logits"],
+}
+
+
+def _overconfident_in_the_small_class(rows: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Validation rows 90 % class 0, 10 % class 1, scored as balanced class weights
+    train a model to: as if both classes were equally common. Rows of class 0 near
+    the border are then called class 1."""
+    rng = np.random.default_rng(0)
+    labels = (rng.random(rows) < 0.1).astype(int)
+    evidence = np.where(labels == 1, 1.0, -1.0) + rng.normal(0, 1.5, rows)
+    logits = np.stack([np.zeros(rows), 2.0 * evidence], axis=1)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return probabilities, labels
+
+
+def test_log_prior_is_the_log_share_of_each_class_among_the_training_rows():
+    prior = log_prior(np.array([0, 0, 0, 1]), 3)
+    np.testing.assert_allclose(prior, np.log([3 / 5, 1 / 5, 1 / 5]))
+
+
+def test_the_shift_moves_towards_the_data_mix_and_gains_validation_macro_f1():
+    probabilities, labels = _overconfident_in_the_small_class()
+    shift = tune_prior_shift(probabilities, labels, log_prior(labels, 2), balanced_target=False)
+    assert shift.tau > 0.3
+    assert shift.validation_macro_f1_after > shift.validation_macro_f1_before + 0.02
+
+
+def test_a_balanced_test_set_weighs_both_classes_equally_and_shifts_less():
+    probabilities, labels = _overconfident_in_the_small_class()
+    prior = log_prior(labels, 2)
+    natural = tune_prior_shift(probabilities, labels, prior, balanced_target=False)
+    balanced = tune_prior_shift(probabilities, labels, prior, balanced_target=True)
+    assert balanced.tau < natural.tau
+
+
+def test_perfect_scores_keep_tau_zero():
+    labels = np.array([0, 1, 2] * 20)
+    probabilities = np.eye(3)[labels] * 0.9 + 0.1 / 3
+    shift = tune_prior_shift(probabilities, labels, log_prior(labels, 3), balanced_target=False)
+    assert shift.tau == 0.0
+    assert shift.validation_macro_f1_after == shift.validation_macro_f1_before == 1.0
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_the_final_logits_of_every_family_are_found(family):
+    classifier = build_classifier(get_preset("fast", family=family).model, FEATURES, 3)
+    assert [layer.name for layer in final_logit_layers(classifier)] == FINAL_LOGITS[family]
+
+
+def test_applying_the_shift_adds_tau_log_prior_to_the_log_probabilities():
+    keras.utils.set_random_seed(1)
+    classifier = build_classifier(get_preset("fast").model, FEATURES, 3)
+    ids = {"ngrams": np.random.default_rng(1).integers(2, 50, size=(5, 6)).astype("int64")}
+    before = classifier.predict(ids, verbose=0)
+    prior = np.log([0.7, 0.2, 0.1])
+    apply_prior_shift(classifier, PriorShift(0.5, tuple(prior), 0.0, 0.0))
+    after = classifier.predict(ids, verbose=0)
+    expected = np.log(before) + 0.5 * prior
+    expected -= np.log(np.exp(expected).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(np.log(after), expected, atol=1e-5)
+
+
+def test_the_shift_is_tuned_by_default_off_for_the_seed_and_for_runs_saved_before_it():
+    assert get_preset("fast").train.prior_shift == "tuned"
+    assert SEED_PRESET.train.prior_shift == "off"
+    saved = get_preset("fast").to_dict()
+    del saved["train"]["prior_shift"]
+    assert ExperimentConfig.from_dict(saved).train.prior_shift == "off"

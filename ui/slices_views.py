@@ -1,0 +1,573 @@
+"""The Results page's "Where the model fails" section, and its misclassified browser.
+
+A run saved with every test row's prediction (``test_predictions.json``) is joined with
+the active dataset's other columns (:func:`pipeline.slices.join_test_rows`) when that
+dataset is the run's own (same fingerprint). The section then shows the run's test
+accuracy per slice of the columns :func:`pipeline.slices.sliceable_columns` finds, no
+column name assumed: the publisher-like column and the first time column side by side
+(:func:`default_columns`), and any column with its table on request. The misclassified
+browser lists every mistake of the join and filters it by a slice.
+
+Nothing slow runs twice: the sliceable columns per dataset (``st.cache_data``: about 2 s
+on the full UCI file), the join with its mistakes and each column's slice keys per run
+and dataset (``st.cache_resource``: read-only frames, never copied), and the slice tables
+per run, dataset, column and smallest slice (``st.cache_data``). A run is keyed by its
+id, its creation time and its predictions file, so a run trained again under the same
+id is never served from an older one's cache.
+
+Every value comes from a user's file: charts escape it (:mod:`ui.figures`), messages
+Markdown-escape it, and tables show it as plain cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pipeline.data.columns import _find_column
+from pipeline.data.dataset import DEFAULT_DATA_PATH, fingerprint
+from pipeline.errors import DatasetError, HeadlineLabError, NoRowPredictionsError
+from pipeline.slices import (
+    MIN_SLICE_ROWS,
+    MISSING,
+    TOP_VALUES,
+    SliceColumn,
+    SliceTable,
+    join_test_rows,
+    slice_keys,
+    slice_metrics,
+    sliceable_columns,
+)
+from ui import figures, state
+from ui.data import load_source
+from ui.errors import report_errors, show_error
+from ui.state import get_dataset_source
+from ui.text import escape_markdown, plotly_text
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+    from pipeline.data import Dataset
+    from pipeline.registry import SavedRun
+
+SECTION_TITLE = "Where the model fails"
+#: Widget keys of the section and of the misclassified browser's slice filter.
+MIN_ROWS_KEY = "keep.results.slice_min_rows"
+SLICE_BY_KEY = "keep.results.slice_by"
+FILTER_COLUMN_KEY = "results.slice_filter_column"
+FILTER_VALUES_KEY = "results.slice_filter"  # + "." + the column's name
+#: The browser's class filters (the same keys with or without per-row predictions).
+TRUE_FILTER_KEY, PRED_FILTER_KEY = "results.true_filter", "results.pred_filter"
+#: Most mistakes the browser's table holds at once (the most confident first).
+MAX_SHOWN_MISTAKES = 5000
+#: The misclassified table's own columns; a slice column named like one is renamed.
+_MISTAKE_COLUMNS = ("text", "true class", "predicted class", "confidence")
+
+
+@dataclass(frozen=True, eq=False)
+class RunSlices:
+    """A run's test rows joined with its dataset's columns, ready to slice (read-only).
+
+    Attributes
+    ----------
+    key : str
+        The run's and the dataset's cache keys together: what the per-column caches key on.
+    dataset_name : str
+        The dataset's name, for messages.
+    rows : pandas.DataFrame
+        :func:`pipeline.slices.join_test_rows`: ``row``, ``true``, ``predicted``,
+        ``confidence`` and the file's other columns, one row per test row.
+    mistakes : pandas.DataFrame
+        The rows the model got wrong, most confident first: ``position`` (in ``rows``),
+        ``text`` (from the dataset), ``true``, ``predicted`` (label codes), ``confidence``.
+    columns : tuple of SliceColumn
+        The dataset's sliceable columns, in the file's order.
+    """
+
+    key: str
+    dataset_name: str
+    rows: pd.DataFrame
+    mistakes: pd.DataFrame
+    columns: tuple[SliceColumn, ...]
+
+    def column(self, name: str) -> SliceColumn:
+        """The sliceable column called ``name``."""
+        return next(column for column in self.columns if column.name == name)
+
+
+@dataclass(frozen=True, eq=False)
+class _Joined:
+    """The cached outcome of joining a run with a dataset: rows, or the problem."""
+
+    rows: pd.DataFrame | None = None
+    mistakes: pd.DataFrame | None = None
+    problem: HeadlineLabError | None = None
+    #: The problem is that the dataset is not the run's own.
+    other_data: bool = False
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def run_cache_key(saved: SavedRun) -> str:
+    """What tells a saved run's predictions apart: its id, folder, creation time and the
+    size and modification time of its ``test_predictions.json`` (``-`` when missing)."""
+    try:
+        stat = saved.predictions_path.stat()
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        stamp = "-"
+    return f"{saved.run_id}|{saved.path}|{saved.run.created_at}|{stamp}"
+
+
+def default_columns(
+    columns: Sequence[SliceColumn],
+) -> tuple[SliceColumn | None, SliceColumn | None]:
+    """The categorical and the time column the section charts without being asked.
+
+    The categorical one is the column a dataset maps to ``publisher`` (matched as
+    :func:`pipeline.data.load_dataset` matches it) when it is categorical, else the first
+    categorical column; the time one is the first time column. ``None`` where there is none.
+    """
+    categorical = [column for column in columns if column.kind == "categorical"]
+    publisher = _find_column([column.name for column in categorical], "publisher")
+    first_categorical = next(
+        (column for column in categorical if column.name == publisher),
+        categorical[0] if categorical else None,
+    )
+    first_time = next((column for column in columns if column.kind == "time"), None)
+    return first_categorical, first_time
+
+
+def column_label(column: SliceColumn) -> str:
+    """A column and its kind, as the pickers list it: ``"TIMESTAMP (time, epoch
+    milliseconds)"`` (plain text: option labels are not Markdown)."""
+    return f"{column.name} ({column.describe()})"
+
+
+def slice_table_frame(table: SliceTable) -> pd.DataFrame:
+    """A slice table for people: ``value``, ``rows``, ``accuracy``, ``95% CI`` (text such
+    as ``"88.1% to 93.4%"``), ``errors``, ``macro F1`` and ``note`` (a small slice, or the
+    number of values folded into "other"), in the table's order."""
+    rows = []
+    for row in table.slices:
+        note = ""
+        if row.other:
+            note = (
+                f"{figures.count_phrase(row.values, 'value')} with fewer than "
+                f"{table.min_rows:,} test rows each, or beyond the {table.top} largest"
+            )
+        elif row.small:
+            note = f"small: fewer than {table.min_rows:,} test rows"
+        rows.append(
+            {
+                "value": (
+                    f"{row.value} ({figures.count_phrase(row.values, 'value')})"
+                    if row.other
+                    else row.value
+                ),
+                "rows": row.rows,
+                "accuracy": row.accuracy,
+                "95% CI": f"{figures.format_share(row.ci_low)} to "
+                f"{figures.format_share(row.ci_high)}",
+                "errors": row.errors,
+                "macro F1": row.macro_f1,
+                "note": note,
+            }
+        )
+    columns = ["value", "rows", "accuracy", "95% CI", "errors", "macro F1", "note"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def slice_figure(table: SliceTable) -> go.Figure:
+    """The chart of a slice table: accuracy over time for a time column, horizontal bars
+    (worst first for a categorical column, bins in order for a numeric one) otherwise."""
+    frame = table.to_frame()
+    name = table.column.name
+    overall = table.overall.accuracy
+    if table.column.kind == "time":
+        return figures.slice_accuracy_over_time(
+            frame, overall, column=name, period=table.bins, min_rows=table.min_rows
+        )
+    if table.column.kind == "categorical":
+        title = f"Test accuracy per {plotly_text(name)}, worst first"
+    else:
+        title = f"Test accuracy per {plotly_text(name)} (bins of equal rows)"
+    return figures.slice_accuracy_bars(
+        frame, overall, column=name, title=title, min_rows=table.min_rows
+    )
+
+
+def filter_options(keys: pd.Series) -> dict[str, int]:
+    """``{slice: mistakes}`` of the mistakes' slice keys, in the order a filter lists them:
+    most mistakes first for a categorical column's values, the bins' own order otherwise."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        counts = keys.value_counts(sort=False)
+        return {str(value): int(n) for value, n in counts.items() if n > 0}
+    counts = keys.astype(str).value_counts()
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    return {str(value): int(n) for value, n in counts.items()}
+
+
+# --------------------------------------------------------------------------- caches
+
+
+@st.cache_data(show_spinner="Finding the columns to slice by…", max_entries=8)
+def _columns(data_key: str, _dataset: Dataset) -> tuple[SliceColumn, ...]:
+    return tuple(sliceable_columns(_dataset.other_columns))
+
+
+@st.cache_resource(show_spinner="Matching the run's test rows with the data…", max_entries=8)
+def _join(run_key: str, data_key: str, _saved: SavedRun, _dataset: Dataset) -> _Joined:
+    try:
+        rows = join_test_rows(_saved, _dataset)
+    except DatasetError as err:
+        return _Joined(problem=err, other_data=fingerprint(_dataset) != _saved.data.fingerprint)
+    except HeadlineLabError as err:  # no predictions, or a damaged predictions file
+        return _Joined(problem=err)
+    wrong = np.flatnonzero((rows["true"] != rows["predicted"]).to_numpy())
+    confidence = rows["confidence"].to_numpy()
+    order = wrong[np.argsort(-confidence[wrong], kind="stable")]
+    texts = _dataset.frame["text"].to_numpy(dtype=object)
+    mistakes = pd.DataFrame(
+        {
+            "position": order,
+            "text": texts[rows["row"].to_numpy()[order]],
+            "true": rows["true"].to_numpy(dtype=object)[order],
+            "predicted": rows["predicted"].to_numpy(dtype=object)[order],
+            "confidence": confidence[order],
+        }
+    )
+    return _Joined(rows=rows, mistakes=mistakes)
+
+
+@st.cache_data(show_spinner="Scoring the slices…", max_entries=64)
+def _table(
+    key: str, name: str, min_rows: int, _rows: pd.DataFrame, _column: SliceColumn
+) -> SliceTable:
+    return slice_metrics(_rows, _column, top=TOP_VALUES, min_rows=min_rows)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _keys(key: str, name: str, _rows: pd.DataFrame, _column: SliceColumn) -> pd.Series:
+    return slice_keys(_rows[name], _column)[0]
+
+
+def slice_table(sliced: RunSlices, column: SliceColumn, min_rows: int) -> SliceTable:
+    """:func:`pipeline.slices.slice_metrics` of ``column`` on the run's test rows (the
+    :data:`~pipeline.slices.TOP_VALUES` largest values), cached."""
+    return _table(sliced.key, column.name, int(min_rows), sliced.rows, column)
+
+
+def row_slices(sliced: RunSlices, column: SliceColumn) -> pd.Series:
+    """Each test row's slice of ``column`` (:func:`pipeline.slices.slice_keys`), cached."""
+    return _keys(sliced.key, column.name, sliced.rows, column)
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def load_run_slices(saved: SavedRun) -> RunSlices | None:
+    """The run joined with the active dataset, or ``None`` after saying on the page why
+    not: a run saved without per-row predictions, another dataset active, a damaged
+    predictions file or a dataset that fails to load."""
+    if not saved.predictions_path.is_file():  # known without loading the dataset
+        _explain_no_predictions()
+        return None
+    source = get_dataset_source()
+    with report_errors() as outcome:
+        dataset = load_source(source)
+        joined = _join(run_cache_key(saved), source.cache_key, saved, dataset)
+        columns = _columns(source.cache_key, dataset) if joined.problem is None else ()
+    if not outcome.ok:
+        return None
+    if isinstance(joined.problem, NoRowPredictionsError):
+        _explain_no_predictions()
+        return None
+    if joined.other_data:
+        _explain_other_data(saved, dataset.name)
+        return None
+    if joined.problem is not None or joined.rows is None or joined.mistakes is None:
+        show_error(joined.problem or RuntimeError("the run's test rows could not be joined"))
+        return None
+    return RunSlices(
+        key=f"{run_cache_key(saved)}|{source.cache_key}",
+        dataset_name=dataset.name,
+        rows=joined.rows,
+        mistakes=joined.mistakes,
+        columns=columns,
+    )
+
+
+def _explain_no_predictions() -> None:
+    st.info(
+        "This run was saved before Headline Lab kept each test row's prediction, so its "
+        "test results cannot be split by publisher, time or any other column. Train it "
+        "again on the Train page with the same data and settings (press **Train again "
+        "anyway** when the cached run comes back): the new run keeps them.",
+        icon=":material/history:",
+    )
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+
+
+def _explain_other_data(saved: SavedRun, active: str) -> None:
+    data = saved.data
+    trained_on = escape_markdown(data.dataset)
+    if data.dataset == DEFAULT_DATA_PATH.name:
+        load = "Choose the bundled UCI News Aggregator in the sidebar"
+    else:
+        load = (
+            f"Upload {trained_on} in the sidebar (text column "
+            f"**{escape_markdown(data.text_col)}**, label column "
+            f"**{escape_markdown(data.label_col)}**)"
+        )
+    st.info(
+        f"This run was trained on **{trained_on}**, but the active dataset is "
+        f"**{escape_markdown(active)}**: its rows are not the run's, so the run's test rows "
+        f"cannot be matched with their publishers, dates and other columns. {load} to see "
+        "where this run fails.",
+        icon=":material/dataset:",
+    )
+
+
+def _keep_valid(key: str, options: Sequence[str], default: str) -> None:
+    """Give a picker ``default`` unless it holds one of ``options`` (another dataset or run
+    may have left a value that is no longer offered)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def _min_rows_input() -> int:
+    state.init_widget(MIN_ROWS_KEY, MIN_SLICE_ROWS)
+    return int(
+        st.number_input(
+            "Smallest slice (test rows)",
+            min_value=1,
+            max_value=1_000_000,
+            step=1,
+            key=MIN_ROWS_KEY,
+            help="Values with fewer test rows are folded into “other”; time and numeric "
+            "bins with fewer are kept and drawn pale. Below "
+            f"{MIN_SLICE_ROWS} rows a slice's accuracy is too noisy to read. Applies to "
+            "every chart and table of this section.",
+        )
+    )
+
+
+def _draw_chart(sliced: RunSlices, column: SliceColumn, min_rows: int) -> SliceTable:
+    table = slice_table(sliced, column, min_rows)
+    st.plotly_chart(slice_figure(table), key=f"slices.chart.{column.name}")
+    if column.kind == "time":
+        missing = sum(row.rows for row in table.slices if row.value == MISSING)
+        if missing:
+            st.caption(
+                f"{missing:,} test rows have no readable {escape_markdown(column.name)} "
+                "value; they are in the table, not on the chart."
+            )
+    return table
+
+
+def draw_slices_section(saved: SavedRun) -> RunSlices | None:
+    """Draw "Where the model fails": the default slice charts side by side, then a picker
+    of any sliceable column with its chart and table.
+
+    Returns the run's slices for :func:`draw_misclassified`, or ``None`` when the run
+    cannot be sliced (the section says why).
+    """
+    st.subheader(SECTION_TITLE)
+    sliced = load_run_slices(saved)
+    if sliced is None:
+        return None
+    if not sliced.columns:
+        st.info(
+            f"{escape_markdown(sliced.dataset_name)} has no column to slice the test results "
+            "by besides its text and label: no column of categories (with repeated values), "
+            "numbers or dates.",
+            icon=":material/info:",
+        )
+        return sliced
+    settings, note = st.columns([1, 3])
+    with settings:
+        min_rows = _min_rows_input()
+    note.caption(
+        "Test accuracy per slice of the data, from each test row's saved prediction, with "
+        "its 95% Wilson interval. Categorical columns show their "
+        f"{TOP_VALUES} largest values in the test set (worst first), time columns their "
+        "weeks (months or years over a long span), numeric columns five bins of equal rows."
+    )
+    categorical, time = default_columns(sliced.columns)
+    charted = [column for column in (categorical, time) if column is not None]
+    if charted:
+        for place, column in zip(st.columns(2), charted, strict=False):
+            with place:
+                _draw_chart(sliced, column, min_rows)
+
+    names = [column.name for column in sliced.columns]
+    labels = {column.name: column_label(column) for column in sliced.columns}
+    _keep_valid(SLICE_BY_KEY, names, (categorical or sliced.columns[0]).name)
+    picked = sliced.column(
+        st.selectbox(
+            "Slice by any column",
+            names,
+            format_func=labels.__getitem__,
+            key=SLICE_BY_KEY,
+            help="Every column of the file but the text and the label that holds categories, "
+            "numbers or dates (found from its values).",
+        )
+    )
+    if picked in charted:
+        table = slice_table(sliced, picked, min_rows)
+        st.caption("Its chart is above.")
+    else:
+        table = _draw_chart(sliced, picked, min_rows)
+    overall = table.overall
+    st.dataframe(
+        slice_table_frame(table),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "value": st.column_config.TextColumn("value", width="medium"),
+            "rows": st.column_config.NumberColumn("rows", format="localized"),
+            "accuracy": st.column_config.ProgressColumn(
+                "accuracy", min_value=0.0, max_value=1.0, format="percent", width="small"
+            ),
+            "errors": st.column_config.NumberColumn("errors", format="localized"),
+            "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
+        },
+        key=f"slices.table.{picked.name}",
+    )
+    st.caption(
+        f"All {overall.rows:,} test rows: accuracy {figures.format_share(overall.accuracy)} "
+        f"(95% CI {figures.format_share(overall.ci_low)} to "
+        f"{figures.format_share(overall.ci_high)}). A slice whose rows all have one true "
+        "class has no macro F1 (None)."
+    )
+    return sliced
+
+
+def draw_misclassified(saved: SavedRun, sliced: RunSlices | None) -> None:
+    """The "Misclassified test headlines" browser: filters by true and predicted class and,
+    with the run's slices, by a slice of any column; without them, the mistakes saved in
+    ``metrics.json``, filtered by class."""
+    st.subheader("Misclassified test headlines")
+    if sliced is None:
+        _draw_saved_mistakes(saved)
+        return
+    wrong = sliced.mistakes
+    if wrong.empty:
+        st.caption("The model got every test row right.")
+        return
+    name_of = saved.labels.name
+    shown = pd.DataFrame(
+        {
+            "text": wrong["text"],
+            "true class": wrong["true"].map(name_of),
+            "predicted class": wrong["predicted"].map(name_of),
+            "confidence": wrong["confidence"],
+        }
+    )
+    classes = sorted(set(shown["true class"]) | set(shown["predicted class"]))
+    places = st.columns(4 if sliced.columns else 2)
+    true_pick = places[0].multiselect("True class", classes, key=TRUE_FILTER_KEY)
+    pred_pick = places[1].multiselect("Predicted class", classes, key=PRED_FILTER_KEY)
+    keep = np.ones(len(shown), dtype=bool)
+    if true_pick:
+        keep &= shown["true class"].isin(true_pick).to_numpy()
+    if pred_pick:
+        keep &= shown["predicted class"].isin(pred_pick).to_numpy()
+    if sliced.columns:
+        keep &= _slice_filter(sliced, shown, places[2], places[3])
+    kept = shown[keep]
+    st.caption(
+        f"{len(kept):,} of {len(wrong):,} mistakes on the test set, most confident first"
+        + (f"; the first {MAX_SHOWN_MISTAKES:,} shown." if len(kept) > MAX_SHOWN_MISTAKES else ".")
+    )
+    st.dataframe(
+        kept.head(MAX_SHOWN_MISTAKES),
+        hide_index=True,
+        column_config={
+            "text": st.column_config.TextColumn("headline", width="large"),
+            "confidence": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+
+
+def _slice_filter(
+    sliced: RunSlices,
+    shown: pd.DataFrame,
+    column_place: DeltaGenerator,
+    values_place: DeltaGenerator,
+) -> np.ndarray:
+    """Draw the slice filter; add the picked column's slice to ``shown`` (in place) and
+    return which mistakes the picked slices keep (all of them when none is picked)."""
+    names = [column.name for column in sliced.columns]
+    categorical, _ = default_columns(sliced.columns)
+    _keep_valid(FILTER_COLUMN_KEY, names, (categorical or sliced.columns[0]).name)
+    with column_place:
+        name = st.selectbox(
+            "Slice column",
+            names,
+            key=FILTER_COLUMN_KEY,
+            help="The column whose slices the next filter lists (its kind is in the "
+            "“Slice by any column” picker above).",
+        )
+    column = sliced.column(name)
+    keys = row_slices(sliced, column).iloc[sliced.mistakes["position"].to_numpy()]
+    options = filter_options(keys)
+    values_key = f"{FILTER_VALUES_KEY}.{name}"
+    st.session_state[values_key] = [
+        value for value in st.session_state.get(values_key) or [] if value in options
+    ]
+    with values_place:
+        picked = st.multiselect(
+            "Slice",
+            list(options),
+            format_func=lambda value: (
+                f"{value} ({figures.count_phrase(options[value], 'mistake')})"
+            ),
+            key=values_key,
+            placeholder="Every slice",
+            help="Values of the slice column (weeks or bins for time and numeric columns), "
+            "with the mistakes in each.",
+        )
+    text_keys = keys.astype(str).to_numpy()
+    header = name if name not in _MISTAKE_COLUMNS else f"{name} (column)"
+    shown[header] = text_keys
+    if not picked:
+        return np.ones(len(shown), dtype=bool)
+    return np.isin(text_keys, picked)
+
+
+def _draw_saved_mistakes(saved: SavedRun) -> None:
+    """The mistakes ``metrics.json`` keeps (the most confident ones), filtered by class."""
+    wrong = pd.DataFrame(list(saved.metrics.misclassified))
+    if wrong.empty:
+        st.caption("No misclassified headlines were saved for this run.")
+        return
+    name_of = saved.labels.name
+    wrong["true class"] = wrong["true"].map(name_of)
+    wrong["predicted class"] = wrong["predicted"].map(name_of)
+    classes = sorted(set(wrong["true class"]) | set(wrong["predicted class"]))
+    left, right = st.columns(2)
+    true_pick = left.multiselect("True class", classes, key=TRUE_FILTER_KEY)
+    pred_pick = right.multiselect("Predicted class", classes, key=PRED_FILTER_KEY)
+    shown = wrong
+    if true_pick:
+        shown = shown[shown["true class"].isin(true_pick)]
+    if pred_pick:
+        shown = shown[shown["predicted class"].isin(pred_pick)]
+    st.caption(f"{len(shown):,} of {len(wrong):,} saved mistakes, most confident first.")
+    st.dataframe(
+        shown[["text", "true class", "predicted class", "confidence"]],
+        hide_index=True,
+        column_config={
+            "text": st.column_config.TextColumn("headline", width="large"),
+            "confidence": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
