@@ -13,7 +13,7 @@ from ui import label_review
 from ui.data import active_dataset
 from ui.errors import report_errors
 from ui.resources import get_job_manager
-from ui.state import get_dataset_source
+from ui.state import get_data_config, get_dataset_source
 from ui.text import escape_markdown
 
 st.title("Label review")
@@ -46,8 +46,10 @@ if review is None:
         if job is not None:
             label_review.job_panel(job)  # how the last one ended
         st.caption(
-            f"{settings.folds} folds of {label_review.describe_models(settings)}; on a big "
-            "file this takes minutes, in the background: you can leave the page."
+            f"{settings.folds} folds of {label_review.describe_models(settings)}. Each fold "
+            "is a training on the other folds' rows: minutes on a few thousand rows, most of "
+            "an hour on the bundled 422,937 with the default models (TF-IDF alone is several "
+            "times quicker). It runs in the background: you can leave the page."
         )
         if st.button(
             "Find likely mislabelled rows",
@@ -68,3 +70,5 @@ source = get_dataset_source()  # read here: the download's callable runs off the
 label_review.corrected_download(
     review, dataset, lambda: read_table(source.raw_source(), name=source.name).frame
 )
+st.subheader("Train on the corrected rows")
+label_review.comparison_section(manager, dataset, review, settings, get_data_config())

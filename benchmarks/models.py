@@ -232,6 +232,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         sys.path.insert(0, str(ROOT))
+        from pipeline.memory import limit_malloc_arenas
+
+        limit_malloc_arenas()  # as the CLI and the app's training process do
         print(json.dumps(run_one(json.loads(args.one))))
         return
     if args.speed:

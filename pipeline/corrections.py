@@ -1,23 +1,30 @@
-"""A reviewer's decisions on suspect labels, applied to the file they came from.
+"""A reviewer's decisions on suspect labels: applied to the file they came from, and
+measured.
 
 After a label review (:mod:`pipeline.review`), each reviewed row may be kept as it is,
 relabelled with the review's suggested label, or dropped. :func:`corrected_table`
 applies those decisions to the file as read (every row, every column, in file
 order), so the corrected CSV can be downloaded and loaded again like the original.
+:func:`compare_corrections` trains the review's model on the training rows before and
+after the decisions and scores both on the same untouched test rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.errors import HeadlineLabError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pipeline.config import DataConfig
     from pipeline.data import Dataset
-    from pipeline.review import LabelReview
+    from pipeline.review import LabelReview, ReviewProgress, ReviewSettings
 
 Action = Literal["keep", "relabel", "drop"]
 #: What a reviewer can do with a row, and how the page words it.
@@ -96,3 +103,112 @@ def corrected_table(
     keep = np.ones(len(table), dtype=bool)
     keep[labelled[drop]] = False
     return table[keep].reset_index(drop=True)
+
+
+#: What the two trainings of :func:`compare_corrections` are called in its progress.
+COMPARISON_STEPS = ("Before the corrections", "After the corrections")
+
+
+def compare_corrections(
+    dataset: Dataset,
+    review: LabelReview,
+    actions: Mapping[int, Action],
+    data_config: DataConfig,
+    settings: ReviewSettings,
+    *,
+    on_progress: Callable[[ReviewProgress], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Test accuracy and macro F1 before and after the decisions, on the same test rows.
+
+    ``dataset`` is split as ``data_config`` says (:func:`pipeline.prepare.prepare`). The
+    decisions apply to the training and validation rows only: a relabelled row trains
+    with the suggested label, a dropped row does not train; the test rows keep their
+    given labels and are never dropped, so both models are judged on exactly the same
+    rows. Each model is the review's (``settings.models``, trained as one fold of a
+    review, :func:`pipeline.review.fit_and_predict`), so the two scores differ by the
+    corrections alone.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``test_rows``, ``train_rows`` (before), ``relabelled``, ``dropped``
+        (training-side rows the decisions changed), ``ignored_test_rows`` (decisions on
+        test rows, not applied), and ``before`` / ``after`` with ``test_accuracy`` and
+        ``macro_f1``.
+
+    Raises
+    ------
+    HeadlineLabError
+        As :func:`corrected_table`; ``ReviewStopped`` when a stop is asked for.
+    """
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from pipeline.prepare import prepare
+    from pipeline.review import ReviewProgress, class_indices, fit_and_predict
+
+    if len(review.frame) != len(dataset.frame):
+        raise HeadlineLabError(
+            f"This review has {len(review.frame):,} rows but {dataset.name} has "
+            f"{len(dataset.frame):,}; review this dataset again."
+        )
+    notify = on_progress or (lambda progress: None)
+    prepared = prepare(dataset, data_config)
+    labels = class_indices(dataset)
+    index_of = {code: i for i, code in enumerate(dataset.classes)}
+    suggested = np.array([index_of[c] for c in review.frame["suggested_label"]])
+    texts = dataset.frame["text"].to_numpy(dtype=object)
+    side = np.concatenate([prepared.train_rows, prepared.validation_rows])
+    test = prepared.test_rows
+    corrected = labels.copy()
+    relabel = np.array([p for p, a in actions.items() if a == "relabel"], dtype=int)
+    drop = np.array([p for p, a in actions.items() if a == "drop"], dtype=int)
+    in_side = np.zeros(len(labels), dtype=bool)
+    in_side[side] = True
+    corrected[relabel[in_side[relabel]]] = suggested[relabel[in_side[relabel]]]
+    dropped = np.zeros(len(labels), dtype=bool)
+    dropped[drop[in_side[drop]]] = True
+    after_side = side[~dropped[side]]
+    started = time.perf_counter()
+
+    def relay(step: int) -> Callable[[ReviewProgress], None]:
+        def forward(progress: ReviewProgress) -> None:
+            detail = progress.message.split(": ", 1)[-1]
+            notify(dataclasses.replace(progress, message=f"{COMPARISON_STEPS[step - 1]}: {detail}"))
+
+        return forward
+
+    scores = {}
+    for step, (rows, row_labels) in enumerate(
+        ((side, labels[side]), (after_side, corrected[after_side])), start=1
+    ):
+        probabilities = fit_and_predict(
+            list(texts[rows]),
+            row_labels,
+            list(texts[test]),
+            len(dataset.classes),
+            settings,
+            step=step,
+            steps=len(COMPARISON_STEPS),
+            on_progress=relay(step),
+            stop_event=stop_event,
+            started=started,
+        )
+        predicted = probabilities.argmax(axis=1)
+        scores["before" if step == 1 else "after"] = {
+            "test_accuracy": float(accuracy_score(labels[test], predicted)),
+            "macro_f1": float(f1_score(labels[test], predicted, average="macro")),
+        }
+    notify(ReviewProgress("done", 2, 2, "Done.", time.perf_counter() - started))
+    named = set(actions)
+    return {
+        "test_rows": len(test),
+        "train_rows": len(side),
+        "relabelled": int(in_side[relabel].sum()) if len(relabel) else 0,
+        "dropped": int(dropped.sum()),
+        "ignored_test_rows": len(named & set(test.tolist())),
+        **scores,
+        "settings": settings.to_dict(),
+        "data_settings": dataclasses.asdict(data_config),
+    }

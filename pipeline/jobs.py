@@ -36,9 +36,10 @@ from pipeline.registry import RunRegistry
 from pipeline.worker import TrainingProcess
 
 if TYPE_CHECKING:
+    from pipeline.config import DataConfig
     from pipeline.data import Dataset  # pandas: imported where data is read
-    from pipeline.review import ReviewSettings
-    from pipeline.review_jobs import ReviewJob
+    from pipeline.review import LabelReview, ReviewSettings
+    from pipeline.review_jobs import ComparisonJob, ReviewJob
 
 JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
@@ -385,6 +386,28 @@ class JobManager:
         settings = settings.validate()
         with self._lock:
             job = ReviewJob(next(self._ids), dataset, settings, session=session)
+            self._reviews[job.job_id] = job
+        job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
+        return job
+
+    def submit_comparison(
+        self,
+        dataset: Dataset,
+        settings: ReviewSettings,
+        review: LabelReview,
+        actions: dict[int, str],
+        data_config: DataConfig,
+        *,
+        session: str | None = None,
+    ) -> ComparisonJob:
+        """Queue the before/after training of a reviewer's decisions
+        (:class:`~pipeline.review_jobs.ComparisonJob`); returns the job at once."""
+        from pipeline.review_jobs import ComparisonJob
+
+        with self._lock:
+            job = ComparisonJob(
+                next(self._ids), dataset, settings, review, actions, data_config, session=session
+            )
             self._reviews[job.job_id] = job
         job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
         return job

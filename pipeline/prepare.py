@@ -56,6 +56,9 @@ class PreparedData:
         Position in the dataset's ``frame`` of each test row, in ``test``'s order, so
         per-row test results can be joined with the dataset's other columns. Set by
         :func:`prepare`; ``None`` for data prepared by hand.
+    train_rows, validation_rows : int array, optional
+        The same for the training and validation rows (a label review's corrections are
+        applied to them by position, :mod:`pipeline.corrections`).
     """
 
     train: pd.DataFrame
@@ -66,6 +69,8 @@ class PreparedData:
     summary: dict = field(default_factory=dict)
     class_weights: dict[str, float] | None = None
     test_rows: np.ndarray | None = None
+    train_rows: np.ndarray | None = None
+    validation_rows: np.ndarray | None = None
 
     def split(self, name: str) -> pd.DataFrame:
         """The ``"train"``, ``"validation"`` or ``"test"`` frame."""
@@ -144,7 +149,9 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
     _check_classes(cleaned, ds, "after dropping duplicated and empty texts", notes)
 
     if cfg.test_set == "balanced" and cfg.balance != "downsample":
-        train, validation, test, kept = _seed_test_split(cleaned, cfg, ds)
+        train, validation, test, kept, train_rows, validation_rows = _seed_test_split(
+            cleaned, cfg, ds
+        )
     else:
         kept = (
             cleaned
@@ -153,8 +160,8 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         )
         _check_classes(kept, ds, "after balancing")
         rest, test = _hold_out_test(kept, cfg, ds)
-        train, validation = _hold_out_validation(rest, cfg, ds)
-    test, test_rows = _finish_test(test, cfg, ds)
+        train, validation, train_rows, validation_rows = _hold_out_validation(rest, cfg, ds)
+    test, test_rows = _finished(test, cfg.seed if cfg.split == "story" else None, ds)
     summary.update(rows_after_balance=len(kept), class_counts_after=class_counts(kept))
     classes = sorted(summary["class_counts_after"])
     splits = {"train": train, "validation": validation, "test": test}
@@ -178,6 +185,8 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         summary=summary,
         class_weights=weights,
         test_rows=test_rows,
+        train_rows=train_rows,
+        validation_rows=validation_rows,
     )
 
 
@@ -278,21 +287,28 @@ def _hold_out_test(
 
 def _hold_out_validation(
     rest: pd.DataFrame, cfg: DataConfig, ds: Dataset
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(train, validation)`` of the non-test rows, finished (shuffled, fresh index)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """``(train, validation)`` of the non-test rows, finished (shuffled, fresh index), and
+    where each of their rows sits in ``ds.frame``."""
     if cfg.split == "story":
         in_validation = _hold_out_groups(
             _story_groups(rest), rest["label"], cfg.val_size, _second_rng(cfg.seed)
         )
-        return _finish(rest[~in_validation], cfg.seed), _finish(rest[in_validation], cfg.seed)
-    train, validation = _stratified(rest, cfg.val_size, cfg, ds)
-    return _finish(train), _finish(validation)
+        train, validation, seed = rest[~in_validation], rest[in_validation], cfg.seed
+    else:
+        (train, validation), seed = _stratified(rest, cfg.val_size, cfg, ds), None
+    (train, train_rows), (validation, validation_rows) = (
+        _finished(train, seed, ds),
+        _finished(validation, seed, ds),
+    )
+    return train, validation, train_rows, validation_rows
 
 
 def _seed_test_split(
     cleaned: pd.DataFrame, cfg: DataConfig, ds: Dataset
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``(train, validation, test, kept)`` with the seed notebook's balanced test set.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """``(train, validation, test, kept, train_rows, validation_rows)`` with the seed
+    notebook's balanced test set (``*_rows``: positions in ``ds.frame``).
 
     The test rows are exactly those ``balance="downsample"`` picks with the same seed
     and sizes; the other cleaned rows are balanced as ``cfg`` says (``kept``, test rows
@@ -309,8 +325,8 @@ def _seed_test_split(
         rest = balance(rest, cfg.balance, cfg.cap_per_class, cfg.seed)
     kept = pd.concat([rest, test]).sort_index()
     _check_classes(kept, ds, "after balancing")
-    train, validation = _hold_out_validation(rest, cfg, ds)
-    return train, validation, test, kept
+    train, validation, train_rows, validation_rows = _hold_out_validation(rest, cfg, ds)
+    return train, validation, test, kept, train_rows, validation_rows
 
 
 def _balanced_weights(labels: pd.Series) -> dict[str, float]:
@@ -383,17 +399,13 @@ def _shuffle(part: pd.DataFrame, shuffle_seed: int | None) -> pd.DataFrame:
     return part.sample(frac=1.0, random_state=shuffle_seed)
 
 
-def _finish(part: pd.DataFrame, shuffle_seed: int | None = None) -> pd.DataFrame:
-    return _shuffle(part, shuffle_seed).reset_index(drop=True)
-
-
-def _finish_test(
-    test: pd.DataFrame, cfg: DataConfig, ds: Dataset
+def _finished(
+    part: pd.DataFrame, shuffle_seed: int | None, ds: Dataset
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The test split finished like the others, and where each of its rows sits in
-    ``ds.frame`` (read from the index before it is reset)."""
-    test = _shuffle(test, cfg.seed if cfg.split == "story" else None)
-    return test.reset_index(drop=True), ds.frame.index.get_indexer(test.index)
+    """``part`` shuffled (with a seed) and with a fresh index, and where each of its rows
+    sits in ``ds.frame`` (read from the index before it is reset)."""
+    part = _shuffle(part, shuffle_seed)
+    return part.reset_index(drop=True), ds.frame.index.get_indexer(part.index)
 
 
 def _check_splits(splits: dict[str, pd.DataFrame], classes: list[str], ds: Dataset) -> list[str]:

@@ -388,6 +388,48 @@ def out_of_sample_probabilities(
     return OutOfSample(probabilities, {part: round(s, 2) for part, s in seconds.items()})
 
 
+def fit_and_predict(
+    train_texts: list[str],
+    train_labels: np.ndarray,
+    predict_texts: list[str],
+    num_classes: int,
+    settings: ReviewSettings,
+    *,
+    step: int = 1,
+    steps: int = 1,
+    on_progress: ReviewListener | None = None,
+    stop_event: threading.Event | None = None,
+    started: float | None = None,
+) -> np.ndarray:
+    """Train the models of ``settings.models`` on the training rows as one fold of a
+    review does and return their averaged probabilities for ``predict_texts``,
+    ``(len(predict_texts), num_classes)``. Progress is reported as fold ``step`` of
+    ``steps``; a stop raises :class:`ReviewStopped`."""
+    import numpy as np
+
+    started = time.perf_counter() if started is None else started
+    stop_event = stop_event or threading.Event()
+    notify = on_progress or (lambda progress: None)
+    fold_fit = _FoldFit(
+        list(train_texts),
+        np.asarray(train_labels),
+        list(predict_texts),
+        num_classes,
+        dataclasses.replace(settings, folds=max(steps, MIN_FOLDS)),
+        step,
+        notify,
+        stop_event,
+        started,
+    )
+    found = []
+    for part in MODEL_PARTS[settings.models]:
+        _check_stop(stop_event, f"in step {step} of {steps}")
+        message = f"Step {step} of {steps}: {PART_NAMES[part]}…"
+        notify(ReviewProgress(part, step, steps, message, _since(started)))
+        found.append(fold_fit.predict(part))
+    return np.mean(found, axis=0)
+
+
 def score_labels(
     labels: np.ndarray, probabilities: np.ndarray, method: str = "self_confidence"
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,9 @@ from pipeline.errors import HeadlineLabError
 from pipeline.progress import seconds_left
 
 if TYPE_CHECKING:
+    from pipeline.config import DataConfig
     from pipeline.data import Dataset
-    from pipeline.review import ReviewProgress, ReviewSettings
+    from pipeline.review import LabelReview, ReviewProgress, ReviewSettings
     from pipeline.worker import TrainingProcess
 
 ReviewStatus = Literal["queued", "running", "finished", "cached", "stopped", "cancelled", "failed"]
@@ -129,6 +130,17 @@ class ReviewJob:
             message="Stopping…" if self._stop.is_set() else state.message,
         )
 
+    def _work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
+        """Run the job in the training process; its summary."""
+        return trainer.review(
+            self.job_id,
+            self.dataset,
+            self.settings,
+            runs_dir=runs_dir,
+            on_progress=self._on_progress,
+            stop_requested=self._stop,
+        )
+
     def _run(self, runs_dir: Path | None, trainer: TrainingProcess) -> None:
         from pipeline.review import ReviewStopped
 
@@ -137,14 +149,7 @@ class ReviewJob:
             return
         self._update(status="running", message="Reviewing…", started_at=time.perf_counter())
         try:
-            summary = trainer.review(
-                self.job_id,
-                self.dataset,
-                self.settings,
-                runs_dir=runs_dir,
-                on_progress=self._on_progress,
-                stop_requested=self._stop,
-            )
+            summary = self._work(trainer, runs_dir)
         except ReviewStopped as exc:
             self._end("stopped", str(exc))
         except HeadlineLabError as exc:
@@ -160,3 +165,39 @@ class ReviewJob:
                 eta_s=0.0,
                 summary=summary,
             )
+
+
+class ComparisonJob(ReviewJob):
+    """Training before and after a reviewer's decisions, scored on the same test rows
+    (:func:`pipeline.corrections.compare_corrections`); ``summary`` is its result."""
+
+    def __init__(
+        self,
+        job_id: int,
+        dataset: Dataset,
+        settings: ReviewSettings,
+        review: LabelReview,
+        actions: dict[int, str],
+        data_config: DataConfig,
+        session: str | None = None,
+    ) -> None:
+        super().__init__(job_id, dataset, settings, session=session)
+        self.review: LabelReview | None = review
+        self.actions = dict(actions)
+        self.data_config = data_config
+
+    def _work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
+        return trainer.compare(
+            self.job_id,
+            self.dataset,
+            self.review,
+            self.actions,
+            self.data_config,
+            self.settings,
+            on_progress=self._on_progress,
+            stop_requested=self._stop,
+        )
+
+    def _end(self, status: ReviewStatus, message: str, **changes: Any) -> None:
+        self.review = None
+        super()._end(status, message, **changes)

@@ -41,8 +41,9 @@ from pipeline.progress import ProgressEvent, TrainResult
 from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 if TYPE_CHECKING:
+    from pipeline.config import DataConfig
     from pipeline.data import Dataset  # pandas: imported where data is read
-    from pipeline.review import ReviewProgress, ReviewSettings
+    from pipeline.review import LabelReview, ReviewProgress, ReviewSettings
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
@@ -152,6 +153,36 @@ def _review_in_worker(
     return review.summary
 
 
+def _compare_in_worker(
+    job_id: int,
+    dataset: Dataset,
+    review: LabelReview,
+    actions: dict[int, str],
+    data_config: DataConfig,
+    settings: ReviewSettings,
+) -> dict[str, Any]:
+    """Run :func:`pipeline.corrections.compare_corrections` in the worker, forwarding
+    its progress; its result goes back."""
+    from pipeline.corrections import compare_corrections
+
+    events = _WorkerChannels.events
+    try:
+        result = compare_corrections(
+            dataset,
+            review,
+            actions,
+            data_config,
+            settings,
+            on_progress=lambda progress: events.put((job_id, progress)),
+            stop_event=_WorkerChannels.stop,
+        )
+    except Exception as exc:
+        events.put((job_id, _Outcome(error=exc)))
+        raise
+    events.put((job_id, _Outcome(result=result)))
+    return result
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """How a job ended, sent as its last event: a result or an error."""
@@ -248,6 +279,32 @@ class TrainingProcess:
         Progress and stop as :meth:`train`; raises what ``run_review`` raises."""
         return self._run_job(
             job_id, on_progress, stop_requested, _review_in_worker, dataset, settings, runs_dir
+        )
+
+    def compare(
+        self,
+        job_id: int,
+        dataset: Dataset,
+        review: LabelReview,
+        actions: dict[int, str],
+        data_config: DataConfig,
+        settings: ReviewSettings,
+        *,
+        on_progress: Callable[[ReviewProgress], None],
+        stop_requested: threading.Event,
+    ) -> dict[str, Any]:
+        """Run :func:`pipeline.corrections.compare_corrections` in the worker; its result.
+        Progress and stop as :meth:`train`."""
+        return self._run_job(
+            job_id,
+            on_progress,
+            stop_requested,
+            _compare_in_worker,
+            dataset,
+            review,
+            actions,
+            data_config,
+            settings,
         )
 
     def _run_job(

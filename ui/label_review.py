@@ -12,12 +12,14 @@ never Markdown.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from pipeline.config import DataConfig, config_hash
 from pipeline.corrections import ACTIONS, corrected_table, rows_below
 from pipeline.data import Dataset, fingerprint
 from pipeline.jobs import JobManager
@@ -29,6 +31,7 @@ from pipeline.review import (
     review_key,
     reviews_dir,
 )
+from pipeline.review_jobs import ComparisonJob
 from pipeline.settings import declared
 from ui.resources import runs_dir
 from ui.session import session_id
@@ -90,6 +93,8 @@ def followed_job(manager: JobManager, settings: ReviewSettings, dataset: Dataset
     """This session's newest review job for ``dataset`` with ``settings`` (``None``)."""
     wanted = settings.to_dict()
     for job in reversed(manager.reviews_of(session_id())):
+        if isinstance(job, ComparisonJob):
+            continue
         snap = job.snapshot()
         if snap.settings == wanted and snap.dataset == dataset.name:
             return job
@@ -319,3 +324,81 @@ def describe_models(settings: ReviewSettings) -> str:
     if settings.models != "tfidf":
         text += f" ({NEURAL_PRESETS[settings.neural_preset]})"
     return text
+
+
+#: Session state: the before/after job per decisions signature, and the finished results.
+COMPARISON_JOBS, COMPARISONS = "review_comparison_jobs", "review_comparisons"
+
+
+def comparison_section(
+    manager: JobManager,
+    dataset: Dataset,
+    review: LabelReview,
+    settings: ReviewSettings,
+    data_config: DataConfig,
+) -> None:
+    """Train before and after this session's decisions and show both scores on the same
+    test rows; a background job with its progress, as the review itself."""
+    chosen = dict(decisions(review))
+    signature = config_hash(
+        {
+            "review": review.summary["key"],
+            "actions": sorted(chosen.items()),
+            "data": dataclasses.asdict(data_config),
+        }
+    )
+    results = st.session_state.setdefault(COMPARISONS, {})
+    jobs = st.session_state.setdefault(COMPARISON_JOBS, {})
+    job = next(
+        (j for j in manager.reviews_of(session_id()) if j.job_id == jobs.get(signature)), None
+    )
+    if job is not None and job.snapshot().status == "finished":
+        results[signature] = job.snapshot().summary
+    if signature in results:
+        _comparison_result(results[signature])
+        return
+    st.caption(
+        "Trains the review's models twice on the training rows, split as on Prepare: with "
+        "the given labels, then with your decisions (relabelled rows train with the "
+        "suggested label, dropped rows not at all). Both are scored on the same test rows, "
+        "whose labels are never changed."
+    )
+    if job is not None:
+        job_panel(job)
+        if not job.snapshot().done:
+            return
+    if st.button(
+        "Train before and after",
+        key="review.compare",
+        icon=":material/compare_arrows:",
+        disabled=not chosen,
+        help=None if chosen else "Decide on some rows first.",
+    ):
+        job = manager.submit_comparison(
+            dataset, settings, review, chosen, data_config, session=session_id()
+        )
+        jobs[signature] = job.job_id
+        st.rerun()
+
+
+def _comparison_result(result: dict[str, Any]) -> None:
+    before, after = result["before"], result["after"]
+    cols = st.columns(3)
+    for col, name, label in zip(
+        cols[:2], ("test_accuracy", "macro_f1"), ("Test accuracy", "Macro F1"), strict=True
+    ):
+        difference = after[name] - before[name]
+        col.metric(
+            f"{label} after the corrections",
+            f"{after[name]:.2%}" if name == "test_accuracy" else f"{after[name]:.3f}",
+            delta=f"{difference * 100:+.2f} points"
+            if name == "test_accuracy"
+            else f"{difference:+.3f}",
+            help=f"Before: {before[name]:.4f}, the same model and test rows with the given labels.",
+        )
+    cols[2].metric("Test rows (untouched)", f"{result['test_rows']:,}")
+    st.caption(
+        f"{result['relabelled']:,} training rows relabelled and {result['dropped']:,} dropped "
+        f"of {result['train_rows']:,}; {result['ignored_test_rows']:,} decisions on test rows "
+        "were not applied, so both models face the same test."
+    )

@@ -95,3 +95,36 @@ def test_a_stop_ends_a_running_review_and_keeps_nothing(runs_dir, small_source):
     assert not _reviewed(at)
     dataset = load_dataset(FIXTURES / "uci_small.csv")
     assert cached_review(dataset, ReviewSettings(models="neural", folds=5), runs_dir) is None
+
+
+def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, small_source):
+    from pipeline.config import DataConfig
+    from pipeline.corrections import compare_corrections
+
+    at = new_app(small_source)
+    for key, value in QUICK.items():
+        at.session_state[key] = value
+    open_page(at, "label_review")
+    at.button(key="review.start").click().run()
+    run_until(at, _reviewed, timeout=120)
+    assert at.button(key="review.compare").disabled  # no decision yet
+    at.button(key="review.all.relabel").click().run()
+    at.button(key="review.compare").click().run()
+    run_until(at, lambda at: any("after the corrections" in m.label for m in at.metric))
+    assert_clean(at)
+
+    dataset = load_dataset(FIXTURES / "uci_small.csv")
+    settings = ReviewSettings(models="tfidf", folds=3)
+    review = cached_review(dataset, settings, runs_dir)
+    decisions = at.session_state["review_decisions"][review.summary["key"]]
+    expected = compare_corrections(dataset, review, decisions, DataConfig(), settings)
+    assert expected["relabelled"] > 0
+    shown = {m.label: m.value for m in at.metric}
+    assert (
+        shown["Test accuracy after the corrections"] == f"{expected['after']['test_accuracy']:.2%}"
+    )
+    assert shown["Macro F1 after the corrections"] == f"{expected['after']['macro_f1']:.3f}"
+    assert shown["Test rows (untouched)"] == f"{expected['test_rows']:,}"
+    gain = expected["after"]["test_accuracy"] - expected["before"]["test_accuracy"]
+    delta = next(m for m in at.metric if m.label == "Test accuracy after the corrections").delta
+    assert delta == f"{gain * 100:+.2f} points"
