@@ -24,6 +24,7 @@ import dataclasses
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,11 +385,9 @@ class JobManager:
         from pipeline.review_jobs import ReviewJob
 
         settings = settings.validate()
-        with self._lock:
-            job = ReviewJob(next(self._ids), dataset, settings, session=session)
-            self._reviews[job.job_id] = job
-        job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
-        return job
+        return self._queue_review(
+            lambda job_id: ReviewJob(job_id, dataset, settings, session=session)
+        )
 
     def submit_comparison(
         self,
@@ -404,10 +403,16 @@ class JobManager:
         (:class:`~pipeline.review_jobs.ComparisonJob`); returns the job at once."""
         from pipeline.review_jobs import ComparisonJob
 
-        with self._lock:
-            job = ComparisonJob(
-                next(self._ids), dataset, settings, review, actions, data_config, session=session
+        return self._queue_review(
+            lambda job_id: ComparisonJob(
+                job_id, dataset, settings, review, actions, data_config, session=session
             )
+        )
+
+    def _queue_review(self, make: Callable[[int], ReviewJob]) -> Any:
+        """Number a review-type job with ``make(job_id)``, keep it, queue it."""
+        with self._lock:
+            job = make(next(self._ids))
             self._reviews[job.job_id] = job
         job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
         return job

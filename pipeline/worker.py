@@ -92,6 +92,21 @@ def _release_memory() -> None:
     keras.backend.clear_session(free_memory=True)
 
 
+def _with_outcome(job_id: int, work: Callable[[Callable[[Any], None]], Any]) -> Any:
+    """Run ``work(forward)`` in the worker, ``forward`` sending each progress item to the
+    server tagged with the job id, then send the job's outcome (its result or its error)
+    as its last item, so the server learns it at once: the pool's own result comes back
+    only after the worker has collected the job's garbage (seconds after a big one)."""
+    events = _WorkerChannels.events
+    try:
+        result = work(lambda item: events.put((job_id, item)))
+    except Exception as exc:
+        events.put((job_id, _Outcome(error=exc)))
+        raise
+    events.put((job_id, _Outcome(result=result)))
+    return result
+
+
 def _train_in_worker(
     job_id: int,
     dataset: Dataset,
@@ -102,32 +117,23 @@ def _train_in_worker(
     allow_other_data: bool,
     owner: str | None,
 ) -> TrainResult:
-    """Run :func:`pipeline.train.train_run` in the worker, forwarding its events.
-
-    The job's outcome (its result or its error) is the last item on the event
-    queue, so the server learns it at once: the pool's own result comes back only
-    after the worker has collected the job's garbage (seconds after a big one).
-    """
+    """Run :func:`pipeline.train.train_run` in the worker, forwarding its events."""
     from pipeline.train import train_run
 
-    events = _WorkerChannels.events
-    try:
-        result = train_run(
+    return _with_outcome(
+        job_id,
+        lambda forward: train_run(
             dataset,
             config,
             runs_dir=runs_dir,
-            on_progress=lambda event: events.put((job_id, event)),
+            on_progress=forward,
             stop_event=_WorkerChannels.stop,
             force=force,
             parent_run_id=parent_run_id,
             allow_other_data=allow_other_data,
             owner=owner,
-        )
-    except Exception as exc:
-        events.put((job_id, _Outcome(error=exc)))
-        raise
-    events.put((job_id, _Outcome(result=result)))
-    return result
+        ),
+    )
 
 
 def _review_in_worker(
@@ -137,20 +143,18 @@ def _review_in_worker(
     review is saved in its cache and only its summary goes back."""
     from pipeline.review import run_review
 
-    events = _WorkerChannels.events
-    try:
-        review = run_review(
-            dataset,
-            settings,
-            runs_dir=runs_dir,
-            on_progress=lambda progress: events.put((job_id, progress)),
-            stop_event=_WorkerChannels.stop,
-        )
-    except Exception as exc:
-        events.put((job_id, _Outcome(error=exc)))
-        raise
-    events.put((job_id, _Outcome(result=review.summary)))
-    return review.summary
+    return _with_outcome(
+        job_id,
+        lambda forward: (
+            run_review(
+                dataset,
+                settings,
+                runs_dir=runs_dir,
+                on_progress=forward,
+                stop_event=_WorkerChannels.stop,
+            ).summary
+        ),
+    )
 
 
 def _compare_in_worker(
@@ -165,22 +169,18 @@ def _compare_in_worker(
     its progress; its result goes back."""
     from pipeline.corrections import compare_corrections
 
-    events = _WorkerChannels.events
-    try:
-        result = compare_corrections(
+    return _with_outcome(
+        job_id,
+        lambda forward: compare_corrections(
             dataset,
             review,
             actions,
             data_config,
             settings,
-            on_progress=lambda progress: events.put((job_id, progress)),
+            on_progress=forward,
             stop_event=_WorkerChannels.stop,
-        )
-    except Exception as exc:
-        events.put((job_id, _Outcome(error=exc)))
-        raise
-    events.put((job_id, _Outcome(result=result)))
-    return result
+        ),
+    )
 
 
 @dataclass(frozen=True)

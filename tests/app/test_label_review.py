@@ -22,14 +22,20 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_a_review_runs_in_the_background_and_lists_the_most_suspect_rows(runs_dir, small_source):
-    at = new_app(small_source)
+def _reviewed_app(source):
+    """The Label review page on ``source`` after a quick review, run as a visitor would:
+    the page opens clean, the start button queues the job, the page polls until done."""
+    at = new_app(source)
     for key, value in QUICK.items():
         at.session_state[key] = value
     open_page(at, "label_review")
     assert_clean(at)
     at.button(key="review.start").click().run()
-    run_until(at, _reviewed, timeout=120)
+    return run_until(at, _reviewed, timeout=120)
+
+
+def test_a_review_runs_in_the_background_and_lists_the_most_suspect_rows(runs_dir, small_source):
+    at = _reviewed_app(small_source)
     assert_clean(at)
 
     dataset = load_dataset(FIXTURES / "uci_small.csv")
@@ -47,12 +53,7 @@ def test_a_review_runs_in_the_background_and_lists_the_most_suspect_rows(runs_di
 
 
 def test_drop_every_row_below_a_threshold_and_download_the_corrected_file(runs_dir, small_source):
-    at = new_app(small_source)
-    for key, value in QUICK.items():
-        at.session_state[key] = value
-    open_page(at, "label_review")
-    at.button(key="review.start").click().run()
-    run_until(at, _reviewed, timeout=120)
+    at = _reviewed_app(small_source)
     dataset = load_dataset(FIXTURES / "uci_small.csv")
     review = cached_review(dataset, ReviewSettings(models="tfidf", folds=3), runs_dir)
     threshold = 0.1
@@ -101,12 +102,7 @@ def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, sm
     from pipeline.config import DataConfig
     from pipeline.corrections import compare_corrections
 
-    at = new_app(small_source)
-    for key, value in QUICK.items():
-        at.session_state[key] = value
-    open_page(at, "label_review")
-    at.button(key="review.start").click().run()
-    run_until(at, _reviewed, timeout=120)
+    at = _reviewed_app(small_source)
     assert at.button(key="review.compare").disabled  # no decision yet
     at.button(key="review.all.relabel").click().run()
     at.button(key="review.compare").click().run()

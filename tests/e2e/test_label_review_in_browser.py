@@ -2,7 +2,7 @@
 background with its progress, the most suspect rows come back ranked with their own
 columns, a decision for every row below a threshold, and the corrected CSV downloads.
 
-Run: ``.venv/bin/python -m pytest tests/e2e/test_label_review.py -q -s``.
+Run: ``.venv/bin/python -m pytest tests/e2e/test_label_review_in_browser.py -q -s``.
 """
 
 from __future__ import annotations
