@@ -165,6 +165,9 @@ def _key_element(page: Page, title: str) -> Locator:
         return metric(page, "Rows")
     if title == "Prepare":
         return widget(page, "stRadio", "Balancing")
+    if title == "Label review":
+        start = main.get_by_role("button", name="Find likely mislabelled rows", exact=True)
+        return start.or_(metric(page, "Rows reviewed"))
     if title == "Train":
         return main.get_by_role("button", name="Start training", exact=True)
     if title == "Results":
