@@ -61,6 +61,12 @@ def test_two_visitors_train_at_once_and_each_sees_only_its_own(
     try:
         first_main, second_main = main_area(first), main_area(second)
         first_main.get_by_role("button", name="Start training", exact=True).click()
+        # The server takes clicks in the order their script runs reach it: on a loaded
+        # machine the second visitor's could overtake the first's. The second clicks once
+        # the first's job runs, while it runs.
+        expect(first_main.get_by_role("button", name="Stop", exact=True)).to_be_visible(
+            timeout=60_000
+        )
         second_main.get_by_role("button", name="Start training", exact=True).click()
         # one of them waits its turn, on its own page, and says so; no Stop of the other's
         waiting = second_main.get_by_text(re.compile(r"waiting its turn, 1 training ahead"))
