@@ -76,13 +76,9 @@ def corrected_table(
     """
     import numpy as np
 
-    labels = raw[dataset.label_col].astype(str).str.strip()
-    labelled = np.flatnonzero(labels.ne("").to_numpy())
-    if len(labelled) != len(review.frame):
-        raise HeadlineLabError(
-            f"This review has {len(review.frame):,} rows but {dataset.name} has "
-            f"{len(labelled):,} rows with a label; review this file again."
-        )
+    from pipeline.review import labelled_rows
+
+    labelled = labelled_rows(raw, dataset, review)
     unknown = sorted({a for a in actions.values() if a not in ACTIONS})
     if unknown:
         raise HeadlineLabError(

@@ -566,6 +566,22 @@ def save_review(review: LabelReview, runs_dir: str | Path | None = None) -> Path
     return root / key
 
 
+def labelled_rows(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> np.ndarray:
+    """The positions in ``raw`` (the file as read) of its labelled rows: the rows of
+    ``dataset`` and of ``review.frame``, in order. Raises :class:`HeadlineLabError` when
+    the review has another number of rows (a review of other data)."""
+    import numpy as np
+
+    labels = raw[dataset.label_col].astype(str).str.strip()
+    labelled = np.flatnonzero(labels.ne("").to_numpy())
+    if len(labelled) != len(review.frame):
+        raise HeadlineLabError(
+            f"This review has {len(review.frame):,} rows but {dataset.name} has "
+            f"{len(labelled):,} rows with a label; review this file again."
+        )
+    return labelled
+
+
 def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> pd.DataFrame:
     """Every row of the file, all its columns, with the review's columns; most suspect first.
 
@@ -596,13 +612,7 @@ def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> 
     import numpy as np
     import pandas as pd
 
-    labels = raw[dataset.label_col].astype(str).str.strip()
-    labelled = np.flatnonzero(labels.ne("").to_numpy())
-    if len(labelled) != len(review.frame):
-        raise HeadlineLabError(
-            f"This review has {len(review.frame):,} rows but {dataset.name} has "
-            f"{len(labelled):,} rows with a label; review this file again."
-        )
+    labelled = labelled_rows(raw, dataset, review)
     sources = {
         "given_label": "given_label",
         "suggested_label": "suggested_label",
