@@ -229,10 +229,13 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from pipeline.data import inspect_dataset
+    from pipeline.data import default_dataset_stats, inspect_dataset
 
     dataset = _load(args)
-    report = inspect_dataset(dataset, top_n=args.top)
+    if args.data is None:  # the bundled file: its statistics come from its snapshot
+        report = default_dataset_stats(args.top, dataset=dataset)
+    else:
+        report = inspect_dataset(dataset, top_n=args.top)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0

@@ -44,8 +44,10 @@ def _read_table(digest: str, name: str, _source: DatasetSource) -> RawTable:
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
 def _load(cache_key: str, _source: DatasetSource) -> Dataset:
-    from pipeline.data import load_dataset
+    from pipeline.data import load_dataset, load_default_dataset
 
+    if _source.is_default:
+        return load_default_dataset()  # from its disk snapshot (pipeline.data.snapshot)
     if _source.kind == "upload":
         # The sidebar has read the file already to guess its columns: reuse that table.
         source: str | Path | bytes | RawTable = read_raw(_source)
@@ -58,10 +60,12 @@ def _load(cache_key: str, _source: DatasetSource) -> Dataset:
 
 
 @st.cache_data(show_spinner="Computing statistics…", max_entries=8)
-def _inspect(cache_key: str, top_n: int, _dataset: Dataset) -> dict[str, Any]:
-    from pipeline.data import inspect_dataset
+def _inspect(cache_key: str, top_n: int, _source: DatasetSource) -> dict[str, Any]:
+    from pipeline.data import default_dataset_stats, inspect_dataset
 
-    return inspect_dataset(_dataset, top_n=top_n)
+    if _source.is_default:
+        return default_dataset_stats(top_n)  # from the snapshot: the dataset is not loaded
+    return inspect_dataset(load_source(_source), top_n=top_n)
 
 
 @st.cache_resource(show_spinner="Cleaning, balancing and splitting…", max_entries=8)
@@ -102,7 +106,7 @@ def active_dataset() -> Dataset:
 def dataset_stats(top_n: int = 10) -> dict[str, Any]:
     """``pipeline.data.inspect_dataset`` of the active dataset, cached."""
     source = get_dataset_source()
-    return _inspect(source.cache_key, top_n, load_source(source))
+    return _inspect(source.cache_key, top_n, source)
 
 
 def prepared_data(config: DataConfig) -> PreparedData:

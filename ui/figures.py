@@ -17,14 +17,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from ui.text import plotly_text
 
 #: One colour per class position, stable across every chart of the app.
-PALETTE: tuple[str, ...] = tuple(px.colors.qualitative.Safe)
+PALETTE: tuple[str, ...] = tuple(qualitative.Safe)
 #: Train vs validation colours in the curves.
 TRAIN_COLOR, VAL_COLOR = "#2e6bd6", "#e07b39"
 
@@ -220,6 +220,8 @@ def class_distribution_before_after(
 def split_sizes_bar(sizes: Mapping[str, int]) -> go.Figure:
     """Horizontal bar of rows per split (train / validation / test)."""
     frame = pd.DataFrame({"split": list(sizes), "rows": [int(v) for v in sizes.values()]})
+    import plotly.express as px  # not on the Data page's first draw
+
     fig = px.bar(frame, x="rows", y="split", orientation="h", text="rows", title="Split sizes")
     fig.update_traces(texttemplate="%{text:,}", textposition="auto", marker_color=TRAIN_COLOR)
     fig.update_layout(yaxis={"autorange": "reversed", "title": None}, height=220, **_LAYOUT)
@@ -247,10 +249,23 @@ def word_length_histogram(
         series = pd.Series(word_counts, dtype="int64")
         binned = series.value_counts().sort_index()
         frame = pd.DataFrame({"words": binned.index.astype(int), "texts": binned.to_numpy()})
-    fig = px.bar(frame, x="words", y="texts", title=title)
-    fig.update_traces(marker_color=TRAIN_COLOR)
-    fig.update_layout(bargap=0.05, xaxis_title="words per headline", yaxis_title="headlines")
-    fig.update_layout(**_LAYOUT)
+    # graph_objects, not plotly.express: this chart is on the first page a visitor sees,
+    # and express's import and first figure cost a cold server about a quarter second.
+    fig = go.Figure(
+        go.Bar(
+            x=frame["words"].tolist(),
+            y=frame["texts"].tolist(),
+            marker_color=TRAIN_COLOR,
+            hovertemplate="words=%{x}<br>texts=%{y}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        bargap=0.05,
+        xaxis_title="words per headline",
+        yaxis_title="headlines",
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -401,6 +416,8 @@ def compare_curves(
                 )
             )
     data = pd.concat(rows) if rows else pd.DataFrame({"epoch": [], metric: [], "run": []})
+    import plotly.express as px  # not on the Data page's first draw
+
     fig = px.line(
         data, x="epoch", y=metric, color="run", markers=True, title=metric.replace("_", " ")
     )
@@ -426,6 +443,8 @@ def metrics_vs_baseline(
             if value is not None:
                 rows.append({"model": who, "metric": metric.replace("_", " "), "value": value})
     frame = pd.DataFrame(rows, columns=["model", "metric", "value"])
+    import plotly.express as px  # not on the Data page's first draw
+
     fig = px.bar(
         frame,
         x="metric",
@@ -548,6 +567,8 @@ def runs_metric_bars(rows: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
     present = [m for m in metrics if m in rows]
     rows = rows.assign(run=[plotly_text(run) for run in rows["run"]])
     long = rows.melt(id_vars=["run"], value_vars=present, var_name="metric", value_name="value")
+    import plotly.express as px  # not on the Data page's first draw
+
     fig = px.bar(
         long,
         x="metric",

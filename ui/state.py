@@ -93,6 +93,11 @@ class DatasetSource:
         """Content + column mapping: equal keys load equal datasets."""
         return f"{self.digest}|{self.text_col}|{self.label_col}"
 
+    @property
+    def is_default(self) -> bool:
+        """The bundled file with its own columns (what ``load_default_dataset`` loads)."""
+        return self.kind == "bundled" and self.text_col is None and self.label_col is None
+
     def raw_source(self) -> str | Path | bytes:
         """What ``pipeline.data.read_table`` / ``load_dataset`` accept."""
         if self.kind == "upload" and self.payload is not None:

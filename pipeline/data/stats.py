@@ -119,6 +119,14 @@ def _class_table(frame: pd.DataFrame, ds: Dataset) -> list[dict]:
     ]
 
 
+def report_from_json(report: dict) -> dict:
+    """A report of :func:`inspect_dataset` after a JSON round trip, as it was: JSON keeps
+    object keys as strings, and ``length_counts`` is keyed by word count (an int)."""
+    restored = dict(report)
+    restored["length_counts"] = {int(k): int(n) for k, n in report["length_counts"].items()}
+    return restored
+
+
 def _length_stats(texts: pd.Series) -> dict:
     words = word_counts(texts)
     points = np.percentile(words, [50, 90, 99, 99.9])
