@@ -1,5 +1,5 @@
 """Keeping a training process's resident memory down: fewer malloc arenas, freed memory
-handed back before the save.
+handed back before the fit and before the save.
 
 TensorFlow's CPU kernels allocate and free tensors of every size from many threads.
 glibc gives each contending thread an arena of its own (up to 8 per core), and freed
@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import sys
 
 #: ``mallopt`` parameter number of ``M_ARENA_MAX`` (glibc's ``malloc.h``).
 _M_ARENA_MAX = -8
@@ -45,9 +46,18 @@ def limit_malloc_arenas(arenas: int = TRAINING_ARENAS) -> bool:
 
 
 def release_free_memory() -> None:
-    """Collect Python's garbage, then hand the C heap's free pages back to the system
-    (``malloc_trim``), so that a peak that follows (the save) starts lower."""
+    """Collect Python's garbage, then hand the free pages of the C heap (``malloc_trim``)
+    and of Arrow's memory pool back to the system, so that a peak that follows (the fit,
+    the save) starts lower.
+
+    pandas keeps text columns in Arrow buffers, which Arrow allocates from a pool of its
+    own (mimalloc) that keeps what was freed: after the bundled data was cleaned and
+    split, about 150 MB that only ``release_unused`` gives back.
+    """
     gc.collect()
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
+    arrow = sys.modules.get("pyarrow")  # never imported just for this
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()

@@ -262,6 +262,10 @@ class _TrainingSession:
             finally:
                 apply_precision_policy("off")
             splits = self._encode_splits(encoder, prepared)
+            # The vocabulary's counting and the encoding leave freed memory in the heap;
+            # handed back now, the optimizer's moments (allocated by the first step)
+            # do not stack on it: the fit is the job's memory peak.
+            release_free_memory()
             history, stopped = self._fit(fit_model, splits["train"], splits["validation"])
             new_epochs = history[len(self._parent_history()) :]
             if stopped and not any(not row.get("partial") for row in new_epochs):

@@ -57,3 +57,49 @@ def test_the_batches_have_no_autotuning_thread_that_would_hold_the_end_of_a_stop
     panel said "Stopping" all that time. The pipeline is fixed-size instead."""
     data = training_batches(_split(), 4, shuffle_seed=1)
     assert data.options().autotune.enabled is False
+
+
+def _fit_with(callback_class, val_losses: list[float]):
+    """A one-weight model "fitted" for len(val_losses) epochs, whose weight after epoch e is
+    e + 1 and whose val_loss is val_losses[e]; returns (the callback, the final weight)."""
+    import keras
+
+    from pipeline.fit import LeanEarlyStopping
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    callback = callback_class(monitor="val_loss", patience=1, restore_best_weights=True)
+    callback.set_model(model)
+    callback.on_train_begin()
+    copies = []
+    for epoch, loss in enumerate(val_losses):
+        model.set_weights([np.full((1, 1), epoch + 1.0, dtype="float32")])
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        copies.append(callback.best_weights)
+        if getattr(model, "stop_training", False):
+            break
+    callback.on_train_end()
+    assert callback_class in (keras.callbacks.EarlyStopping, LeanEarlyStopping)
+    return callback, float(model.get_weights()[0][0, 0]), copies
+
+
+@pytest.mark.parametrize(
+    "val_losses",
+    [[0.9, 0.5, 0.6, 0.7, 0.4], [0.9, 0.8, 0.7], [float("inf"), 0.5, 0.6, 0.7], [1.0, 1.0, 1.0]],
+)
+def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_losses):
+    import keras
+
+    from pipeline.fit import LeanEarlyStopping
+
+    keras_way, keras_weight, _ = _fit_with(keras.callbacks.EarlyStopping, val_losses)
+    lean, lean_weight, copies = _fit_with(LeanEarlyStopping, val_losses)
+    assert lean_weight == keras_weight  # the same epoch's weights back in the model
+    assert (lean.best_epoch, lean.stopped_epoch, lean.best) == (
+        keras_way.best_epoch,
+        keras_way.stopped_epoch,
+        keras_way.best,
+    )
+    # Between epochs it holds a real copy of the best weights, never the placeholder...
+    assert all(isinstance(c, list) and len(c) == 1 for c in copies)
+    # ...and lets it go once the weights are back in the model (Keras keeps it).
+    assert lean.best_weights is None and keras_way.best_weights is not None
