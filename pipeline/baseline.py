@@ -26,6 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.pipeline import Pipeline, make_pipeline
+from threadpoolctl import threadpool_limits
 
 from pipeline.config import config_hash
 from pipeline.spawn import main_module_that_spawn_skips, spawn_context
@@ -52,6 +53,19 @@ def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
     )
 
 
+def fit_baseline(model: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
+    """Fit ``model`` (a :func:`baseline_pipeline`) on ``texts`` and label codes, with the
+    BLAS library on one thread; returns ``model``, fitted.
+
+    The solver (L-BFGS) spends most of its time in small vector products that OpenBLAS
+    spreads over every core: beside a training that already uses them, its threads wait
+    for each other, and on the bundled data the fit took 67 s of CPU instead of 29 s
+    (the same 180-odd iterations, the same solution within the solver's tolerance).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return model.fit(list(texts), list(labels))
+
+
 def fit_and_score_baseline(
     train_texts: Sequence[str],
     train_labels: Sequence[str],
@@ -68,8 +82,7 @@ def fit_and_score_baseline(
     is cheap to refit, and saving it would mean pickling. ``"balanced_accuracy"`` too.
     """
     started = time.perf_counter()
-    model = baseline_pipeline(class_weighted)
-    model.fit(list(train_texts), list(train_labels))
+    model = fit_baseline(baseline_pipeline(class_weighted), train_texts, train_labels)
     predicted = model.predict(list(test_texts))
     return {
         "name": BASELINE_NAME,

@@ -675,10 +675,9 @@ class _FoldFit:
     def _tfidf(self) -> np.ndarray:
         import numpy as np
 
-        from pipeline.baseline import baseline_pipeline
+        from pipeline.baseline import baseline_pipeline, fit_baseline
 
-        model = baseline_pipeline()
-        model.fit(self.train_texts, self.train_labels)
+        model = fit_baseline(baseline_pipeline(), self.train_texts, self.train_labels)
         found = model.predict_proba(self.held_out_texts)
         # A class with no training row in this fold has no column: probability 0.
         out = np.zeros((len(self.held_out_texts), self.num_classes))
