@@ -212,15 +212,15 @@ def fit_classifier(
 
 
 def _mark_best(
-    history: list[dict[str, Any]], early_stopping: keras.callbacks.EarlyStopping, first: int
+    history: list[dict[str, Any]], early_stopping: LeanEarlyStopping, first: int
 ) -> None:
-    """Flag the epoch whose weights ``EarlyStopping`` restored (one of this fit's, so a
+    """Flag the epoch whose weights ``early_stopping`` restored (one of this fit's, so a
     continued run never names a parent epoch whose weights it does not hold)."""
     for row in history:
         row.pop("best", None)
-    if early_stopping.best_weights is None:
+    if early_stopping.restored_epoch is None:
         return
-    best = early_stopping.best_epoch + 1  # Keras counts from 0, the history from 1
+    best = early_stopping.restored_epoch + 1  # Keras counts from 0, the history from 1
     for row in history[first:]:
         if row["epoch"] == best:
             row["best"] = True
@@ -380,8 +380,14 @@ class LeanEarlyStopping(keras.callbacks.EarlyStopping):
             self.best_weights = self.model.get_weights()
             self.best_epoch = epoch
 
+    #: The epoch (Keras' count, from 0) whose weights went back into the model at the
+    #: end of training; ``None`` before, or when no epoch ended.
+    restored_epoch: int | None = None
+
     def on_train_end(self, logs: dict | None = None) -> None:
         super().on_train_end(logs)  # the best weights go back into the model...
+        if self.best_weights is not None:
+            self.restored_epoch = self.best_epoch
         self.best_weights = None  # ...and their copy is freed before the save
 
 

@@ -103,3 +103,17 @@ def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_
     assert all(isinstance(c, list) and len(c) == 1 for c in copies)
     # ...and lets it go once the weights are back in the model (Keras keeps it).
     assert lean.best_weights is None and keras_way.best_weights is not None
+
+
+@pytest.mark.parametrize(
+    ("val_losses", "flagged"),
+    [([0.9, 0.5, 0.6, 0.7, 0.4], 2), ([float("inf"), 0.5, 0.6, 0.7], 2), ([0.9, 0.8, 0.7], 3)],
+)
+def test_the_restored_epoch_is_flagged_best_in_the_history(val_losses, flagged):
+    from pipeline.fit import LeanEarlyStopping, _mark_best
+
+    callback, weight, _ = _fit_with(LeanEarlyStopping, val_losses)
+    history = [{"epoch": e + 1, "val_loss": loss} for e, loss in enumerate(val_losses)]
+    _mark_best(history, callback, 0)
+    assert [row["epoch"] for row in history if row.get("best")] == [flagged]
+    assert weight == flagged  # the weights in the model are that epoch's
