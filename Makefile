@@ -3,16 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 BUNDLED := data/uci-news-aggregator.csv.gz
 SNAPSHOT := data/.cache/uci-news-aggregator.csv.gz/meta.json
 
 .PHONY: run dev test test-fast lint format train bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The app's own requirements: all `make run` installs.
+$(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The tests' and benchmarks' tools, and the optional Ray extra (requirements-cluster.txt),
+# whose commands the tests run too.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-cluster.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 run: $(STAMP) $(SNAPSHOT)  ## the app on the bundled UCI dataset
 	$(BIN)/streamlit run streamlit_app.py
@@ -25,24 +33,24 @@ $(SNAPSHOT): $(BUNDLED) $(STAMP)
 dev: $(STAMP)  ## the app, rerun whenever a source file is saved (watches the checkout)
 	$(BIN)/streamlit run streamlit_app.py --server.fileWatcherType auto --server.runOnSave true
 
-test: $(STAMP)  ## lint + the whole test suite (unit, AppTest, browser)
+test: $(DEV_STAMP)  ## lint + the whole test suite (unit, AppTest, browser)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)  ## everything but the browser tests
+test-fast: $(DEV_STAMP)  ## everything but the browser tests
 	$(BIN)/python -m pytest -m "not e2e"
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI, memory, load
+bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI, memory, load
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/models.py --datasets random_balanced random story --models fast accurate --output models_uci

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline inspect|train|evaluate|predict|review|runs``.
+"""Command line: ``python -m pipeline inspect|train|evaluate|predict|review|runs|sweep``.
 
 Every command reads the bundled UCI data unless ``--data`` names another file,
 prints a readable report (or JSON with ``--json``), and on bad input prints one
@@ -133,15 +133,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_evaluate)
 
+    from pipeline.cluster import ENGINES  # names only: Ray is imported by --engine ray alone
+
     predict = commands.add_parser("predict", help="classify headlines with a saved run")
     predict.add_argument("texts", nargs="*", help="headlines to classify")
     predict.add_argument("--run", dest="run_id", help="default: the newest complete run")
-    predict.add_argument("--file", type=Path, help="a CSV of texts to classify")
-    predict.add_argument("--text-col", help="the CSV's text column")
-    predict.add_argument("--output", type=Path, help="write predictions to this CSV")
+    predict.add_argument(
+        "--file",
+        type=Path,
+        help="a .csv, .csv.gz or .parquet file, or a folder of them, to classify",
+    )
+    predict.add_argument("--text-col", help="the file's text column")
+    predict.add_argument(
+        "--output",
+        type=Path,
+        help="with --file: score every row into this .parquet, .csv or .csv.gz file "
+        "(the file's columns plus the prediction, a note and one probability per class)",
+    )
     predict.add_argument("--explain", action="store_true", help="word importance")
     predict.add_argument("--runs-dir", type=Path, default=None)
     predict.add_argument("--json", action="store_true")
+    predict.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="with --file and --output: stream the file through this process (local, the "
+        "fastest on one machine) or score it on Ray Data (ray: a local Ray, or --address)",
+    )
+    predict.add_argument(
+        "--address",
+        help="with --engine ray: the Ray cluster to join (auto, host:port or "
+        "ray://host:10001); default: start a local Ray",
+    )
     predict.set_defaults(handler=_predict)
 
     runs = commands.add_parser("runs", help="list, delete, export or import saved runs")
@@ -184,6 +207,16 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--top", type=int, default=10, help="suspects listed in the summary")
     review.add_argument("--json", action="store_true", help="print the summary as JSON")
     review.set_defaults(handler=_review)
+
+    from pipeline.sweep import add_sweep_parser  # no Ray: the sweep imports it when it runs
+
+    add_sweep_parser(
+        commands,
+        data_options=_data_options,
+        training_options=_training_options,
+        load_dataset=_load,
+        setting_overrides=_setting_overrides,
+    )
     return parser
 
 
@@ -502,17 +535,28 @@ def _print_slice(row: Any, min_rows: int) -> None:
 
 def _predict(args: argparse.Namespace) -> int:
     from pipeline.errors import PredictionError
-    from pipeline.predict import Predictor
     from pipeline.registry import RunRegistry
 
+    if args.address is not None and args.engine != "ray":
+        raise PredictionError("--address is for --engine ray: add --engine ray, or leave it out.")
     registry = RunRegistry(args.runs_dir)
+    if args.file is not None and args.output is not None:
+        return _score_file(args, registry)
+    if args.engine == "ray":
+        raise PredictionError(
+            "--engine ray scores a file: give --file and --output (a .parquet, .csv or "
+            ".csv.gz file)."
+        )
+    from pipeline.predict import Predictor
+
     predictor = Predictor.from_run(registry, args.run_id or _newest_complete(registry))
     texts = list(args.texts)
     if args.file is not None:
         from pipeline.data import read_table
+        from pipeline.scoring import only_text_column
 
         table = read_table(args.file)
-        column = args.text_col or _only_text_column(table.frame.columns)
+        column = args.text_col or only_text_column(table.frame.columns)
         if column not in table.frame.columns:
             raise PredictionError(
                 f"Column {column!r} is not in {args.file.name}; columns: "
@@ -541,18 +585,50 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _only_text_column(columns: Any) -> str:
+def _score_file(args: argparse.Namespace, registry: Any) -> int:
+    """``predict --file IN --output OUT``: every row of IN scored into OUT, in bounded
+    memory (pipeline.scoring), on this process or on Ray; prints a summary line."""
     from pipeline.errors import PredictionError
+    from pipeline.scoring import open_source, output_format
 
-    names = [str(c) for c in columns]
-    for candidate in ("TITLE", "title", "text", "headline"):
-        if candidate in names:
-            return candidate
-    if len(names) == 1:
-        return names[0]
-    raise PredictionError(
-        f"Which column holds the texts? Pass --text-col (one of {', '.join(names)})."
-    )
+    if args.texts or args.explain:
+        raise PredictionError(
+            "With --file and --output every row of the file is scored into the output: "
+            "leave out the headlines on the command line and --explain."
+        )
+    output_format(args.output)
+    source = open_source(args.file, args.text_col)
+    run_id = args.run_id or _newest_complete(registry)
+    if args.engine == "ray":  # Ray Data draws its own progress bars
+        from pipeline.ray_scoring import score_on_ray
+
+        summary = score_on_ray(registry, run_id, source, args.output, address=args.address)
+    else:
+        from pipeline.predict import Predictor
+        from pipeline.scoring import score_file
+
+        predictor = Predictor.from_run(registry, run_id)
+        summary = score_file(predictor, source, args.output, on_progress=_scoring_progress())
+    print(json.dumps(summary.to_json()) if args.json else summary.describe())
+    return 0
+
+
+def _scoring_progress() -> Any:
+    """A progress callback for :func:`pipeline.scoring.score_file` that prints rows done
+    and rows/s on stderr, at most once a second."""
+    last = 0.0
+
+    def show(progress: Any) -> None:
+        nonlocal last
+        if progress.seconds - last >= 1.0:
+            last = progress.seconds
+            print(
+                f"scored {progress.rows:,} rows ({progress.rows_per_second:,.0f} rows/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return show
 
 
 def _runs(args: argparse.Namespace) -> int:

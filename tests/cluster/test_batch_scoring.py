@@ -1,0 +1,235 @@
+"""Single-process streaming scoring (pipeline.scoring) against the app's whole-table scoring.
+
+A sample of the UCI fixture with an empty title, a title of symbols only and a latin-1
+byte is scored in chunks of 64 rows (so chunk boundaries, and file boundaries in a
+folder, are crossed), from a CSV, a .csv.gz, a folder of CSVs and Parquet, into each
+output format; every cell must equal ``Predictor.score_table`` on the whole table,
+float32 probabilities exactly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from scoring_support import (
+    EMPTY_ROW,
+    LATIN1_ROW,
+    NO_WORDS_ROW,
+    SAMPLE_ROWS,
+    cli,
+    sample_csv_bytes,
+    whole_table,
+    write_csv_parts,
+)
+
+from pipeline.errors import DatasetError, PredictionError
+
+pytestmark = pytest.mark.training
+CHUNK = 64
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_run, cluster_runs_dir):
+    from pipeline.predict import Predictor
+    from pipeline.registry import RunRegistry
+
+    return Predictor.from_run(RunRegistry(cluster_runs_dir), tiny_run)
+
+
+@pytest.fixture(scope="module")
+def sample() -> bytes:
+    return sample_csv_bytes()
+
+
+@pytest.fixture(scope="module")
+def expected(predictor, sample) -> pd.DataFrame:
+    """The app's scoring of the whole sample, the latin-1 row noted as replaced."""
+    from pipeline.scoring import NOTE_NOT_UTF8
+
+    scored = predictor.score_table(whole_table(sample), "TITLE")
+    scored.loc[LATIN1_ROW, "note"] = NOTE_NOT_UTF8
+    return scored
+
+
+def _read_output(path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pandas()
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _as_written(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
+    """``frame`` as a whole-table write in that format reads back."""
+    if suffix == ".parquet":
+        return frame
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return pd.read_csv(io.StringIO(buffer.getvalue()), dtype=str, keep_default_na=False)
+
+
+def _no_known_word(frame: pd.DataFrame) -> int:
+    from pipeline.predict import NOTE_NO_KNOWN_WORD
+
+    return int((frame["note"] == NOTE_NO_KNOWN_WORD).sum())
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        ("sample.csv", "scored.parquet"),
+        ("sample.csv.gz", "scored.csv"),
+        ("folder", "scored.csv.gz"),
+    ],
+)
+def test_csv_inputs_stream_to_the_app_scores(predictor, sample, expected, tmp_path, source, output):
+    from pipeline.scoring import score_file
+
+    if source == "sample.csv":
+        (tmp_path / source).write_bytes(sample)
+    elif source == "sample.csv.gz":
+        (tmp_path / source).write_bytes(gzip.compress(sample))
+    else:
+        parts = write_csv_parts(sample, tmp_path / source, parts=3)
+        assert len(parts) == 3  # 100 rows each: chunks of 64 straddle the files
+    progress = []
+
+    summary = score_file(
+        predictor,
+        tmp_path / source,
+        tmp_path / output,
+        chunk_rows=CHUNK,
+        on_progress=progress.append,
+    )
+
+    written = _read_output(tmp_path / output)
+    pd.testing.assert_frame_equal(written, _as_written(expected, (tmp_path / output).suffix))
+    assert summary.rows == SAMPLE_ROWS
+    assert summary.scored == SAMPLE_ROWS - 2
+    assert summary.not_scored == {"empty text": 1, "no words": 1}
+    assert summary.noted == {
+        "not UTF-8 (replaced)": 1,
+        **({"no known word": n} if (n := _no_known_word(expected)) else {}),
+    }
+    assert [p.rows for p in progress] == [64, 128, 192, 256, 300]
+    assert written["TITLE"][LATIN1_ROW].startswith("Caf\ufffd prices")
+    assert list(tmp_path.glob(".*partial")) == []
+
+
+def test_parquet_input_keeps_its_types_and_scores_a_null_text(predictor, sample, tmp_path):
+    from pipeline.predict import NOTE_EMPTY
+    from pipeline.scoring import score_file
+
+    frame = whole_table(sample)
+    frame["ID"] = frame["ID"].astype("int64")
+    frame.loc[EMPTY_ROW, "TITLE"] = None
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "in.parquet")
+
+    summary = score_file(
+        predictor, tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_rows=CHUNK
+    )
+
+    written = pq.read_table(tmp_path / "out.parquet")
+    assert written.schema.field("ID").type == pa.int64()
+    assert written.schema.field("probability: business").type == pa.float32()
+    expected = predictor.score_table(frame, "TITLE")
+    pd.testing.assert_frame_equal(written.to_pandas(), expected)
+    assert written.column("note")[EMPTY_ROW].as_py() == NOTE_EMPTY
+    # Parquet holds text, not bytes: the latin-1 row arrives already replaced, un-noted.
+    assert summary.not_scored == {"empty text": 1, "no words": 1}
+    assert "not UTF-8 (replaced)" not in summary.noted
+
+
+def test_probabilities_are_the_models_float32_values(predictor, sample, tmp_path):
+    from pipeline.scoring import score_file
+
+    (tmp_path / "in.csv").write_bytes(sample)
+    score_file(predictor, tmp_path / "in.csv", tmp_path / "out.parquet", chunk_rows=CHUNK)
+
+    written = pq.read_table(tmp_path / "out.parquet").to_pandas()
+    texts = whole_table(sample)["TITLE"].tolist()
+    probabilities = predictor.probabilities(texts)
+    scored = [i for i in range(SAMPLE_ROWS) if i not in (EMPTY_ROW, NO_WORDS_ROW)]
+    for k, code in enumerate(predictor.classes):
+        column = written[f"probability: {predictor.label_names[code]}"].to_numpy()
+        assert column.dtype == np.float32
+        np.testing.assert_array_equal(column[scored], probabilities[scored, k])
+        assert np.isnan(column[[EMPTY_ROW, NO_WORDS_ROW]]).all()
+
+
+def test_a_failed_job_leaves_the_old_output_alone(predictor, sample, tmp_path):
+    from pipeline.scoring import score_file
+
+    # 9,300 good rows (about 1.3 MB: past the first read block) before a broken line, so
+    # the job fails after it has written chunks.
+    body = sample.split(b"\n", 1)[1]
+    broken = sample + body * 30 + b"1,a line,with,too,many,fields,for,the,header\n"
+    (tmp_path / "in.csv").write_bytes(broken)
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    folders = []
+
+    def progress(_) -> None:
+        folders.append(sorted(p.name for p in tmp_path.iterdir()))
+
+    with pytest.raises(DatasetError, match=r"in\.csv.*Expected 7 columns, got 9"):
+        score_file(predictor, tmp_path / "in.csv", out, chunk_rows=1024, on_progress=progress)
+
+    assert len(folders) >= 2  # chunks were written into the temporary file...
+    assert [name for name in folders[0] if name.endswith(".partial")] != []
+    assert out.read_text() == "old\n"  # ...which is gone, the old output untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_bad_names_are_refused_before_scoring(predictor, sample, tmp_path):
+    from pipeline.scoring import open_source, score_file
+
+    (tmp_path / "in.csv").write_bytes(sample)
+    with pytest.raises(PredictionError, match=r"must end in \.parquet, \.csv, \.csv\.gz"):
+        score_file(predictor, tmp_path / "in.csv", tmp_path / "out.xlsx")
+    with pytest.raises(PredictionError, match=r"Column 'headline' is not in in\.csv"):
+        open_source(tmp_path / "in.csv", "headline")
+    (tmp_path / "other.csv").write_bytes(b"a,b\n1,2\n")
+    with pytest.raises(DatasetError, match=r"other\.csv has other columns than in\.csv"):
+        open_source(tmp_path)
+    with pytest.raises(DatasetError, match="No file or folder"):
+        open_source(tmp_path / "missing.csv")
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_cli_scores_a_file_and_prints_the_summary(tiny_run, cluster_runs_dir, sample, tmp_path):
+    (tmp_path / "in.csv").write_bytes(sample)
+    out = tmp_path / "out.parquet"
+    args = ["--run", tiny_run, "--runs-dir", str(cluster_runs_dir)]
+
+    done = cli("predict", *args, "--file", str(tmp_path / "in.csv"), "--output", str(out), "--json")
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["rows"], summary["scored"], summary["engine"]) == (300, 298, "local")
+    assert summary["not_scored"] == {"empty text": 1, "no words": 1}
+    assert pq.read_table(out).num_rows == SAMPLE_ROWS
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--output", "out.xlsx"], "error: Cannot write out.xlsx: the output must end in"),
+        (["--output", "out.csv", "--text-col", "body"], "error: Column 'body' is not in in.csv"),
+    ],
+)
+def test_cli_errors_are_one_line(tiny_run, cluster_runs_dir, sample, tmp_path, extra, message):
+    (tmp_path / "in.csv").write_bytes(sample)
+    extra = [str(tmp_path / e) if e.startswith("out.") else e for e in extra]
+    args = ["--run", tiny_run, "--runs-dir", str(cluster_runs_dir)]
+
+    done = cli("predict", *args, "--file", str(tmp_path / "in.csv"), *extra)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(message), done.stderr
+    assert done.stderr.count("\n") == 1

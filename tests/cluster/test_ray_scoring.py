@@ -1,0 +1,118 @@
+"""``predict --engine ray`` writes the very file ``--engine local`` writes, on a local Ray
+and through the two-node test cluster.
+
+The input is a folder of three CSV files, 22,500 rows with distinct ids (so a row out of
+place shows), with empty, symbol-only and latin-1 rows: three model batches, several
+read blocks, bad rows on both engines. Ray runs through the real CLI, once on a local Ray
+and once through the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from scoring_support import cli, sample_csv_bytes, write_csv_parts
+
+pytestmark = [pytest.mark.ray, pytest.mark.training]
+REPEATS = 75  # 75 x 300 rows: 22,500, three batches of 8,192 rows
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """The 22,500-row input, split into three CSV files."""
+    lines = sample_csv_bytes().splitlines()
+    header, rows = lines[0], lines[1:]
+    numbered = [
+        b"%d," % (repeat * len(rows) + i) + row.split(b",", 1)[1]
+        for repeat in range(REPEATS)
+        for i, row in enumerate(rows)
+    ]
+    data = b"\n".join([header, *numbered]) + b"\n"
+    target = tmp_path_factory.mktemp("ray_input") / "archive"
+    write_csv_parts(data, target, parts=3)
+    return target
+
+
+def _score(run_id, runs_dir, folder, output, *engine: str) -> dict:
+    done = cli(
+        "predict",
+        "--run",
+        run_id,
+        "--runs-dir",
+        str(runs_dir),
+        "--file",
+        str(folder),
+        "--output",
+        str(output),
+        "--json",
+        *engine,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def local(tiny_run, cluster_runs_dir, folder, tmp_path_factory):
+    """The local engine's output (read back) and summary: what Ray must reproduce.
+
+    Scored in this process by ``score_file``, which ``--engine local`` calls (its CLI is
+    tested in test_batch_scoring): one CLI start fewer.
+    """
+    from pipeline.predict import Predictor
+    from pipeline.registry import RunRegistry
+    from pipeline.scoring import score_file
+
+    output = tmp_path_factory.mktemp("local_output") / "scored.parquet"
+    predictor = Predictor.from_run(RunRegistry(cluster_runs_dir), tiny_run)
+    summary = score_file(predictor, folder, output)
+    return pq.read_table(output).to_pandas(), summary.to_json()
+
+
+def _same_job(summary: dict, reference: dict) -> None:
+    keys = ("rows", "scored", "not_scored", "noted")
+    assert {k: summary[k] for k in keys} == {k: reference[k] for k in keys}
+
+
+def test_ray_engine_on_a_local_ray_writes_the_local_engines_file(
+    tiny_run, cluster_runs_dir, folder, local, tmp_path
+):
+    frame, reference = local
+    output = tmp_path / "scored.parquet"
+
+    summary = _score(tiny_run, cluster_runs_dir, folder, output, "--engine", "ray")
+
+    pd.testing.assert_frame_equal(pq.read_table(output).to_pandas(), frame, check_exact=True)
+    assert reference["rows"] == 22_500
+    assert reference["not_scored"] == {"empty text": 75, "no words": 75}
+    assert reference["noted"]["not UTF-8 (replaced)"] == 75
+    _same_job(summary, reference)
+    assert (summary["engine"], summary["workers"]) == ("ray", os.cpu_count())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.parquet"]
+
+
+def test_ray_engine_through_the_two_node_cluster(
+    tiny_run, cluster_runs_dir, folder, local, tmp_path, two_node_cluster
+):
+    frame, reference = local
+    output = tmp_path / "scored.parquet"
+
+    summary = _score(
+        tiny_run,
+        cluster_runs_dir,
+        folder,
+        output,
+        "--engine",
+        "ray",
+        "--address",
+        two_node_cluster,
+    )
+
+    pd.testing.assert_frame_equal(pq.read_table(output).to_pandas(), frame, check_exact=True)
+    _same_job(summary, reference)
+    # One actor per CPU of the cluster, each needing one CPU: with one CPU on each node,
+    # one actor ran on the head and one on the second node.
+    assert summary["workers"] == 2

@@ -1,0 +1,219 @@
+"""``python -m pipeline sweep``: settings sweeps on Ray Tune, every trial a real saved run.
+
+The CLI runs as a subprocess on a local Ray and once on the two-node test cluster; the
+trials train tiny real n-gram bags on ``uci_small.csv`` (480 rows once capped). Every
+leaderboard value is checked against the run files the trials wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.run_record import RUN_ID_PATTERN
+
+pytestmark = [pytest.mark.ray, pytest.mark.training]
+
+ROOT = Path(__file__).resolve().parents[2]
+UCI_SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
+#: Tiny trials: 120 rows per class, 2 epochs, a 500-gram vocabulary, n-gram bags only.
+TINY = {
+    "--data": str(UCI_SMALL),
+    "--balance": "cap",
+    "--cap-per-class": "120",
+    "--epochs": "2",
+    "--batch-size": "32",
+    "--ngram-tokens": "500",
+    "--families": "ngram_bag",
+}
+#: What a sweep over n-gram bags samples (no word-embedding width: no bag uses one).
+SEARCHED = ["family", "learning_rate", "ngram_dim", "dropout", "weight_decay"]
+
+
+def _sweep(runs_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m pipeline sweep`` with the tiny settings, ``args`` and ``runs_dir``."""
+    flags = [part for pair in TINY.items() for part in pair]
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "sweep", *flags, "--runs-dir", str(runs_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+
+
+def _leaderboard(done: subprocess.CompletedProcess) -> dict[str, Any]:
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def _run_files(runs_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each run folder's JSON documents, read straight from disk: run id -> name -> JSON."""
+    return {
+        folder.name: {
+            name: json.loads((folder / f"{name}.json").read_text())
+            for name in ("run", "config", "history", "metrics")
+        }
+        for folder in runs_dir.iterdir()
+        if RUN_ID_PATTERN.match(folder.name)
+    }
+
+
+def _assert_rows_are_the_runs(board: dict[str, Any], runs_dir: Path, status: str) -> None:
+    """Every trial row holds exactly its run's saved values; the baseline is theirs too."""
+    files = _run_files(runs_dir)
+    assert sorted(row["run_id"] for row in board["trials"]) == sorted(files)
+    for rank, row in enumerate(board["trials"], start=1):
+        run = files[row["run_id"]]
+        model = run["config"]["model"]
+        whole = [epoch for epoch in run["history"] if not epoch.get("partial")]
+        kept = next((e for e in whole if e.get("best")), None) or min(
+            whole, key=lambda e: e["val_loss"]
+        )
+        assert row["rank"] == rank
+        assert (row["status"], run["run"]["status"]) == (status, "complete")
+        assert row["family"] == model["family"] == "ngram_bag"
+        assert row["settings"] == {name: model[name] for name in SEARCHED[1:]}
+        assert 3e-4 <= model["learning_rate"] <= 3e-2 and 8 <= model["ngram_dim"] <= 128
+        assert row["epochs"] == len(run["history"]) == 2
+        assert row["best_epoch"] == run["run"]["best_epoch"]
+        assert (row["val_loss"], row["val_accuracy"]) == (kept["val_loss"], kept["val_accuracy"])
+        assert row["test_accuracy"] == run["metrics"]["test_accuracy"]
+        assert row["macro_f1"] == run["metrics"]["macro_f1"]
+        assert row["seconds"] == run["run"]["duration_s"]
+        baseline = run["metrics"]["baseline"]
+        assert board["baseline"] == {key: baseline[key] for key in board["baseline"]}
+    losses = [row["val_loss"] for row in board["trials"]]
+    assert losses == sorted(losses)
+    assert board["searched"] == SEARCHED
+    assert board["runs_dir"] == str(runs_dir.resolve())
+
+
+@pytest.fixture(scope="module")
+def first_sweep(tmp_path_factory) -> tuple[dict[str, Any], Path]:
+    """Three trials on a local Ray: the leaderboard and the runs folder."""
+    runs_dir = tmp_path_factory.mktemp("sweep_runs")
+    return _leaderboard(_sweep(runs_dir, "--trials", "3", "--json")), runs_dir
+
+
+def test_a_sweep_saves_every_trial_as_a_run_and_ranks_them(first_sweep):
+    board, runs_dir = first_sweep
+    assert len(board["trials"]) == 3
+    assert set(board["baseline"]) == {"name", "test_accuracy", "macro_f1", "balanced_accuracy"}
+    _assert_rows_are_the_runs(board, runs_dir, status="complete")
+
+
+def test_the_same_sweep_again_trains_nothing(first_sweep):
+    board, runs_dir = first_sweep
+    saved = {path: path.stat().st_mtime_ns for path in runs_dir.glob("*/run.json")}
+
+    again = _leaderboard(_sweep(runs_dir, "--trials", "3", "--json"))
+
+    assert [row["status"] for row in again["trials"]] == ["cached"] * 3
+    assert [row["run_id"] for row in again["trials"]] == [row["run_id"] for row in board["trials"]]
+    _assert_rows_are_the_runs(again, runs_dir, status="cached")
+    assert {path: path.stat().st_mtime_ns for path in runs_dir.glob("*/run.json")} == saved
+
+
+def test_a_sweep_runs_on_a_two_node_cluster(two_node_cluster, tmp_path):
+    board = _leaderboard(_sweep(tmp_path, "--trials", "2", "--json", "--address", two_node_cluster))
+    assert len(board["trials"]) == 2
+    _assert_rows_are_the_runs(board, tmp_path, status="complete")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--families", "ngram_bag,transformer"],
+            "error: Unknown model family 'transformer' in --families; choose among ngram_bag",
+        ),
+        (
+            ["--address", "127.0.0.1:1"],
+            "error: Nothing answers at the Ray address '127.0.0.1:1' (Connection refused)",
+        ),
+    ],
+    ids=["unknown family", "unreachable address"],
+)
+def test_bad_flags_get_one_line_and_status_2(tmp_path, flags, message):
+    done = _sweep(tmp_path, "--trials", "2", *flags)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), done.stderr[-2000:]
+    assert done.stdout == "" and not any(tmp_path.iterdir())
+
+
+def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_preset():
+    from pipeline.config import get_preset
+    from pipeline.settings import coerce
+    from pipeline.sweep_space import declaration, trial_config, tune_space
+
+    space = tune_space(["ngram_bag", "cnn"], fixed={"dropout"})
+    assert list(space) == ["family", "learning_rate", "ngram_dim", "embedding_dim", "weight_decay"]
+    for name, domain in space.items():
+        values = list(domain.sample(size=200, random_state=0))
+        assert all(coerce(name, declaration(name), value) == value for value in values)
+    rates = list(space["learning_rate"].sample(size=200, random_state=0))
+    assert min(rates) >= 3e-4 and max(rates) <= 3e-2
+    assert sum(rate < 3e-3 for rate in rates) > 60  # a log scale: a decade each side of 3e-3
+    assert set(space["family"].sample(size=50, random_state=0)) == {"ngram_bag", "cnn"}
+    # A CNN has no n-gram bag: its sampled width is dropped, so both trials are one run.
+    base = get_preset("fast")
+    one, other = (
+        trial_config(
+            base, {"family": "cnn", "ngram_dim": width, "weight_decay": 0.30000000000000004}
+        )
+        for width in (9, 100)
+    )
+    assert one == other
+    assert (one.model.ngram_dim, one.model.weight_decay) == (base.model.ngram_dim, 0.3)
+
+
+def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch):
+    """What Tune does when ASHA stops a trial after epoch 1: ``stop()`` on the trainable.
+    The run is saved, stopped, with epoch 1 whole and epoch 2 cut short."""
+    from pipeline.config import get_preset
+    from pipeline.data import fingerprint, load_dataset
+    from pipeline.registry import RunRegistry
+    from pipeline.sweep_trial import SweepTrial
+
+    # A trainable made outside Tune keeps a scratch folder under ~/ray_results: not here.
+    monkeypatch.setattr("ray.tune.trainable.trainable.DEFAULT_STORAGE_PATH", str(tmp_path / "tune"))
+    dataset = load_dataset(UCI_SMALL)
+    base = get_preset(
+        "fast", balance="cap", cap_per_class=120, epochs=20, patience=20, ngram_tokens=500
+    )
+
+    class Trial(SweepTrial):  # the keyword arguments tune.with_parameters would pass
+        def setup(self, config):
+            super().setup(
+                config,
+                dataset=dataset,
+                base=base,
+                data_fingerprint=fingerprint(dataset),
+                runs_dir=str(tmp_path / "runs"),
+            )
+
+    trial = Trial(config={"family": "ngram_bag", "learning_rate": 0.02, "ngram_dim": 8})
+    first = trial.train()  # epoch 1; the training now waits for Tune's decision
+    trial.stop()
+
+    saved = RunRegistry(tmp_path / "runs").get(first["run_id"])
+    assert saved.run.status == "stopped"
+    assert [(row["epoch"], bool(row.get("partial"))) for row in saved.history] == [
+        (1, False),
+        (2, True),
+    ]
+    assert (first["epoch"], first["val_loss"], first["cached"]) == (
+        1,
+        saved.history[0]["val_loss"],
+        False,
+    )
