@@ -113,9 +113,10 @@ def test_statistics_come_back_as_inspect_dataset_gives_them(data_file: Path) -> 
     again = stats_with_snapshot(data_file, 3)  # read back: word counts are ints again
     assert again == expected
     assert all(isinstance(k, int) for k in again["length_counts"])
-    assert stats_with_snapshot(data_file, 4)["duplicates"] == inspect_dataset(
-        load_dataset(data_file), top_n=4
-    )["duplicates"]
+    assert (
+        stats_with_snapshot(data_file, 4)["duplicates"]
+        == inspect_dataset(load_dataset(data_file), top_n=4)["duplicates"]
+    )
 
 
 def test_statistics_of_a_changed_file_are_computed_again(data_file: Path) -> None:
