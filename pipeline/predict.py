@@ -247,8 +247,8 @@ class Predictor:
         ]
         encoder = self._word_vocabulary()
         if encoder.words is not None:
-            for i, text in enumerate(texts):
-                if not notes[i] and not any(w in encoder.words for w in encoder.split(text)):
+            for i, words in enumerate(encoder.split_all(texts)):
+                if not notes[i] and not any(w in encoder.words for w in words):
                     notes[i] = NOTE_NO_KNOWN_WORD
         added = pd.DataFrame(
             {
@@ -346,10 +346,14 @@ class _EncoderWords:
 
     def split(self, text: str) -> list[str]:
         """``text``'s words as the encoder sees them (standardized, then split)."""
-        standardized = standardize([text], self.filters)[0]
+        return self.split_all([text])[0]
+
+    def split_all(self, texts: Sequence[str]) -> list[list[str]]:
+        """:meth:`split` of each text, standardized in one call (a batch's hot path)."""
+        standardized = standardize(texts, self.filters)
         if self.splits_on_spaces:
-            return [word for word in standardized.split(" ") if word]
-        return standardized.split()
+            return [[word for word in text.split(" ") if word] for text in standardized]
+        return [text.split() for text in standardized]
 
 
 def _encoder_words(model: keras.Model) -> _EncoderWords:
