@@ -366,8 +366,29 @@ class TrainingProcess:
             on_progress(item)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the running training and end the worker process (never start it again)."""
+        """Stop the running training and end the worker process (never start it again).
+
+        An idle worker is terminated at once: it holds no job, and waiting for it could
+        mean waiting seconds for its TensorFlow import to finish first.
+        """
         with self._start_lock:
             self._started = True
         self._stop.set()
+        if self._lock.acquire(blocking=False):  # no job runs, and none can start now
+            try:
+                _terminate_workers(self._pool)
+            finally:
+                self._lock.release()
         self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM ``pool``'s processes (Python 3.14's ``terminate_workers``, done by hand
+    before it)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((pool._processes or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()

@@ -42,7 +42,7 @@ START_TIMEOUT_MS = 180_000
 #: A Stop must end the job within this (the panel redraws every second).
 STOP_TIMEOUT_MS = 20_000
 #: The validation workload: every class capped, half the rest for validation.
-CAP_PER_CLASS = 2500
+CAP_PER_CLASS = 1500
 LSTM_SETTINGS = {"Sequence length": 300, "Recurrent units": 128}
 #: Phases in order, as the panel's trail names them, and as "Stopped while …" does.
 STOPPED_WHILE = {

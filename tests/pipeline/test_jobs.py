@@ -231,3 +231,18 @@ def test_jobs_belong_to_their_session_and_finished_ones_are_pruned(
     monkeypatch.setattr("pipeline.jobs.FINISHED_JOBS_KEPT_S", 0.0)
     manager.submit(uci_small, tiny_config(), session="carol")
     assert [job.session for job in manager.jobs()] == ["carol"]
+
+
+def test_shutting_down_an_idle_worker_ends_it_at_once_even_while_it_imports():
+    """Found: a server (or a test) releasing its job manager waited for the idle worker to
+    finish importing TensorFlow (about 4 s) before the worker could exit. An idle worker
+    holds nothing worth waiting for, so it is terminated."""
+    import signal
+
+    from pipeline.worker import TrainingProcess
+
+    trainer = TrainingProcess()
+    (process,) = trainer._pool._processes.values()  # started by __init__, importing now
+    trainer.shutdown()
+    process.join(timeout=30)
+    assert process.exitcode == -signal.SIGTERM  # ended, not left to finish its import
