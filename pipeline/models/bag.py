@@ -37,7 +37,7 @@ def bag_features(
 
 def build(config: ModelConfig, features: dict[str, FeatureShape], num_classes: int) -> keras.Model:
     """``ngrams`` ids -> :func:`bag_features` -> Dense -> softmax."""
-    ngrams = id_input("ngrams", features["ngrams"])
+    ngrams = id_input("ngrams", features["ngrams"], any_length=True)
     pooled = bag_features(ngrams, features["ngrams"].vocabulary, config)
     logits = layers.Dense(num_classes, name="logits")(pooled)
     return classifier_model({"ngrams": ngrams}, logits)

@@ -11,9 +11,11 @@ if TYPE_CHECKING:
     from pipeline.models import FeatureShape
 
 
-def id_input(name: str, shape: FeatureShape) -> keras.KerasTensor:
-    """An int64 input of ``shape.length`` ids named after the encoder output."""
-    return keras.Input(shape=(shape.length,), dtype="int64", name=name)
+def id_input(name: str, shape: FeatureShape, any_length: bool = False) -> keras.KerasTensor:
+    """An int64 input of ``shape.length`` ids named after the encoder output, or of any
+    number of ids with ``any_length`` (a bag, which training feeds batches cut to their
+    longest row: see ``pipeline.fit.training_batches``)."""
+    return keras.Input(shape=(None if any_length else shape.length,), dtype="int64", name=name)
 
 
 #: The id ``TextVectorization`` gives every token outside its vocabulary.

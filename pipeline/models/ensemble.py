@@ -36,8 +36,8 @@ def _bag_head(
 
 def build(config: ModelConfig, features: dict[str, FeatureShape], num_classes: int) -> keras.Model:
     """``ngrams`` and ``chars`` ids -> two bag heads -> the mean of their probabilities."""
-    ngrams = id_input("ngrams", features["ngrams"])
-    chars = id_input("chars", features["chars"])
+    ngrams = id_input("ngrams", features["ngrams"], any_length=True)
+    chars = id_input("chars", features["chars"], any_length=True)
     words_p = _bag_head(ngrams, features["ngrams"].vocabulary, config, "word", num_classes)
     chars_p = _bag_head(chars, features["chars"].vocabulary, config, "char", num_classes)
     probabilities = layers.Average(name="probabilities", dtype="float32")([words_p, chars_p])

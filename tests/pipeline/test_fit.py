@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.fit import EncodedSplit, training_batches
+from pipeline.fit import LENGTH_POOL_BATCHES, EncodedSplit, takes_any_length, training_batches
 
 pytestmark = pytest.mark.training
 
@@ -48,6 +48,88 @@ def test_unshuffled_batches_keep_the_rows_order_and_repeat_labels_per_output():
     (inputs, labels), *_ = _epoch(training_batches(encoded, 4, outputs=["word", "char"]))
     assert set(labels) == {"word", "char"}
     np.testing.assert_array_equal(labels["word"], encoded.y[:4])
+
+
+def _padded_split(rows: int = 300, width: int = 40, seed: int = 0) -> EncodedSplit:
+    """Rows of 1 to ``width`` ids (all >= 1, a row's number first), padded with 0 at
+    the end, as TextVectorization pads; a second, narrower input beside them."""
+    rng = np.random.default_rng(seed)
+    chars = np.zeros((rows, width), dtype=np.int32)
+    words = np.zeros((rows, 6), dtype=np.int32)
+    for row, n in enumerate(rng.integers(1, width + 1, rows)):
+        chars[row, :n] = rng.integers(1, 50, n)
+        chars[row, 0] = row + 1
+        words[row, : max(1, n // 8)] = row + 1
+    return EncodedSplit(
+        {"chars": chars, "words": words}, np.arange(rows) % 4, weights=np.ones(rows, "float32")
+    )
+
+
+@pytest.mark.parametrize("shuffle_seed", [None, 3])
+def test_batches_by_length_hold_every_row_once_with_only_padding_cut(shuffle_seed):
+    """The n-gram bags get batches of rows of similar length cut to their longest row:
+    each row comes exactly once per epoch, with its own label, every id it had, and
+    only padding columns removed."""
+    encoded = _padded_split()
+    data = training_batches(encoded, 8, shuffle_seed, by_length=True)
+    # known ahead, as for plain batches (else Keras warns "Your input ran out of data")
+    assert int(data.cardinality()) == len(_epoch(data)) == 38  # 300 rows: 37 x 8 + 4
+    for _ in range(2):  # two epochs
+        seen, widths = [], []
+        for inputs, labels, _weights in _epoch(data):
+            rows = inputs["chars"][:, 0] - 1
+            seen.extend(rows)
+            np.testing.assert_array_equal(labels, encoded.y[rows])
+            for name, full in encoded.inputs.items():
+                width = inputs[name].shape[1]
+                assert width % 8 == 0 or width == full.shape[1]
+                np.testing.assert_array_equal(inputs[name], full[rows, :width])
+                assert not full[rows, width:].any()  # nothing but padding was cut
+            widths.append(inputs["chars"].shape[1])
+        assert sorted(seen) == list(range(len(encoded)))
+        # sorted in pools, so most batches are far narrower than the widest row
+        assert np.mean(widths) < 0.75 * encoded.inputs["chars"].shape[1]
+    assert LENGTH_POOL_BATCHES > 1
+
+
+def test_only_the_bags_take_rows_of_any_length():
+    from pipeline.config import ModelConfig
+    from pipeline.models import FeatureShape, build_classifier
+
+    shapes = {
+        "ngrams": FeatureShape(20, 100),
+        "chars": FeatureShape(60, 100),
+        "words": FeatureShape(10, 100),
+    }
+    takes = {
+        family: takes_any_length(build_classifier(ModelConfig(family=family), shapes, 3))
+        for family in ("ngram_bag", "ngram_ensemble", "cnn", "lstm", "wide_deep")
+    }
+    assert takes == {
+        "ngram_bag": True,
+        "ngram_ensemble": True,
+        "cnn": False,
+        "lstm": False,
+        "wide_deep": False,
+    }
+
+
+def test_a_bag_scores_a_row_the_same_with_or_without_its_padding():
+    """Cutting padding changes no value: padding gets no weight in the bag's average."""
+    from pipeline.config import ModelConfig
+    from pipeline.models import FeatureShape, build_classifier
+
+    model = build_classifier(
+        ModelConfig(family="ngram_ensemble"),
+        {"ngrams": FeatureShape(12, 60), "chars": FeatureShape(40, 60)},
+        3,
+    )
+    encoded = _padded_split(rows=16, width=20)
+    ngrams, chars = (np.where(ids > 0, ids % 59 + 1, 0) for ids in encoded.inputs.values())
+    full = {"ngrams": np.pad(ngrams, ((0, 0), (0, 6))), "chars": np.pad(chars, ((0, 0), (0, 20)))}
+    cut = {"ngrams": ngrams, "chars": chars}
+    full, cut = (model.predict(inputs, verbose=0) for inputs in (full, cut))
+    np.testing.assert_array_equal(full, cut)
 
 
 def test_the_batches_have_no_autotuning_thread_that_would_hold_the_end_of_a_stopped_fit():

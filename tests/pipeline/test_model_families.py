@@ -80,13 +80,13 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     fed: list[tuple[np.ndarray, np.ndarray | None]] = []
     batches = fitting.training_batches
 
-    def recording(encoded, batch_size, shuffle_seed=None, outputs=None):
+    def recording(encoded, batch_size, shuffle_seed=None, outputs=None, by_length=False):
         if shuffle_seed is not None:  # the training split (validation is not shuffled)
             parts = list(batches(encoded, batch_size, None, outputs).as_numpy_iterator())
             labels = np.concatenate([part[1] for part in parts])
             weights = np.concatenate([part[2] for part in parts]) if len(parts[0]) == 3 else None
             fed.append((labels, weights))
-        return batches(encoded, batch_size, shuffle_seed, outputs)
+        return batches(encoded, batch_size, shuffle_seed, outputs, by_length)
 
     monkeypatch.setattr(fitting, "training_batches", recording)
     config = tiny_config(balance="class_weights", epochs=1)

@@ -74,3 +74,25 @@ def test_encoder_gives_each_family_its_inputs():
     for words in (text.split() for text in standardize(TEXTS)):
         grams.update(words, (" ".join(pair) for pair in pairwise(words)))
     assert shapes["ngrams"].vocabulary == len(grams) + 2 == 29
+
+
+def test_the_vocabularies_and_ids_are_keras_own_adapt_and_call():
+    """The encoder builds its vocabularies batch by batch (to report progress) and encodes
+    through a tf.function: the same vocabularies as ``TextVectorization.adapt`` and the
+    same ids as calling the encoder eagerly."""
+    import tensorflow as tf
+
+    from pipeline.features import build_encoder, encode
+    from tests.pipeline.data_support import uci_rows
+
+    texts = [row["TITLE"] for row in uci_rows()] + TEXTS  # some accented letters too
+    encoder = build_encoder(texts, get_preset("accurate").model, 12)
+    standardized = encoder.get_layer("standardize")(tf.constant([[t] for t in texts]))
+    for name in ("ngram_vectorizer", "char_vectorizer"):
+        ours = encoder.get_layer(name)
+        theirs = ours.__class__.from_config(ours.get_config())
+        theirs.adapt(standardized, batch_size=1000)
+        assert ours.get_vocabulary() == theirs.get_vocabulary()
+    eager = encoder(tf.constant([[t] for t in texts[:500]]))
+    for name, ids in encode(encoder, texts[:500]).items():
+        np.testing.assert_array_equal(ids, np.asarray(eager[name]))
