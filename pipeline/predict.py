@@ -167,6 +167,10 @@ class Predictor:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Float array ``(len(texts), len(classes))``; rows sum to 1."""
         texts = [_as_text(text) for text in texts]
+        return self._probabilities(texts, standardize(texts))
+
+    def _probabilities(self, texts: list[str], standardized: list[str]) -> np.ndarray:
+        """:meth:`probabilities` of ``texts`` given their :func:`standardize` forms."""
         if len(texts) > MAX_BATCH_ROWS:
             raise PredictionError(
                 f"{len(texts):,} rows is more than the {MAX_BATCH_ROWS:,} scored at once; "
@@ -176,7 +180,7 @@ class Predictor:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         # A text with no words would reach the LSTM as padding only, which the cuDNN
         # kernel rejects on a GPU; score a placeholder word instead (callers mask it).
-        texts = [t if s.split() else _PLACEHOLDER for t, s in zip(texts, standardize(texts))]
+        texts = [t if s.split() else _PLACEHOLDER for t, s in zip(texts, standardized)]
         chunks = [
             self._serve(tf.constant([[t] for t in texts[i : i + PREDICT_CHUNK]])).numpy()
             for i in range(0, len(texts), PREDICT_CHUNK)
@@ -190,8 +194,13 @@ class Predictor:
         NaN probabilities instead of a guess.
         """
         texts = [_as_text(text) for text in texts]
-        probabilities = self.probabilities(texts)
-        has_words = np.array([bool(s.split()) for s in standardize(texts)], dtype=bool)
+        return self._predict(texts, standardize(texts))
+
+    def _predict(self, texts: list[str], standardized: list[str]) -> pd.DataFrame:
+        """:meth:`predict` of ``texts`` given their :func:`standardize` forms (computed
+        once per batch: a big file's hot path)."""
+        probabilities = self._probabilities(texts, standardized)
+        has_words = np.array([bool(s.split()) for s in standardized], dtype=bool)
         top = probabilities.argmax(axis=1) if len(texts) else np.zeros(0, dtype=int)
         labels = [self.classes[i] if ok else "" for i, ok in zip(top, has_words)]
         frame = pd.DataFrame(
@@ -239,7 +248,8 @@ class Predictor:
                 "pick the column that holds the headlines."
             )
         texts = [_as_text(text) for text in frame[text_col].tolist()]
-        scored = self.predict(texts)
+        standardized = standardize(texts)
+        scored = self._predict(texts, standardized)
         names = self.scored_columns(frame.columns)
         notes = [
             NOTE_EMPTY if not text.strip() else (NOTE_NO_WORDS if not label else "")
@@ -247,8 +257,14 @@ class Predictor:
         ]
         encoder = self._word_vocabulary()
         if encoder.words is not None:
-            for i, words in enumerate(encoder.split_all(texts)):
-                if not notes[i] and not any(w in encoder.words for w in words):
+            words_of = (
+                encoder.split_standardized(standardized)
+                if encoder.filters == SEED_FILTERS
+                else encoder.split_all(texts)
+            )
+            known = encoder.words
+            for i, words in enumerate(words_of):
+                if not notes[i] and known.isdisjoint(words):
                     notes[i] = NOTE_NO_KNOWN_WORD
         added = pd.DataFrame(
             {
@@ -350,7 +366,10 @@ class _EncoderWords:
 
     def split_all(self, texts: Sequence[str]) -> list[list[str]]:
         """:meth:`split` of each text, standardized in one call (a batch's hot path)."""
-        standardized = standardize(texts, self.filters)
+        return self.split_standardized(standardize(texts, self.filters))
+
+    def split_standardized(self, standardized: Sequence[str]) -> list[list[str]]:
+        """The words of texts already standardized with :attr:`filters`."""
         if self.splits_on_spaces:
             return [[word for word in text.split(" ") if word] for text in standardized]
         return [text.split() for text in standardized]
