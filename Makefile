@@ -50,7 +50,7 @@ format: $(DEV_STAMP)
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI, memory, load
+bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, the app beside the CLI, memory, load, batch scoring
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/models.py --datasets random_balanced random story --models fast accurate --output models_uci
@@ -58,6 +58,7 @@ bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, the app beside t
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py
 	$(BIN)/python benchmarks/app_load.py
+	$(BIN)/python benchmarks/batch_scoring.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

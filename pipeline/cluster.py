@@ -100,6 +100,12 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         options["address"] = address
     try:
         ray.init(**options)
+    except ray.exceptions.AuthenticationError as exc:
+        raise ClusterError(
+            f"The Ray cluster at {address!r} wants a token this client does not have "
+            f"({exc.message[:200]}). Copy the cluster's token to ~/.ray/auth_token (or set "
+            "RAY_AUTH_TOKEN), as `ray get-auth-token` on the head node prints it."
+        ) from exc
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address!r}" if address else "a local Ray"
         raise ClusterError(

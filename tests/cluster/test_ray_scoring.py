@@ -116,3 +116,36 @@ def test_ray_engine_through_the_two_node_cluster(
     # One actor per CPU of the cluster, each needing one CPU: with one CPU on each node,
     # one actor ran on the head and one on the second node.
     assert summary["workers"] == 2
+
+
+def test_a_cluster_that_wants_a_token_this_client_lacks_is_one_line(
+    tiny_run, cluster_runs_dir, folder, tmp_path, two_node_cluster
+):
+    """Found: a client in Ray's token mode without the token was told "This is a bug in
+    Headline Lab" (Ray's AuthenticationError, unexpected). It is one line that names the
+    fix, and nothing is written."""
+    import subprocess
+    import sys
+
+    from scoring_support import ROOT
+
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": str(tmp_path / "no-token-here"),
+        "HOME": str(tmp_path),  # no ~/.ray/auth_token either
+    }
+    env.pop("RAY_AUTH_TOKEN", None)
+    output = tmp_path / "scored.parquet"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "predict", "--run", tiny_run, "--runs-dir",
+         str(cluster_runs_dir), "--file", str(folder), "--output", str(output),
+         "--engine", "ray", "--address", two_node_cluster],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "wants a token" in done.stderr and "auth_token" in done.stderr, done.stderr[-3000:]
+    assert "bug" not in done.stderr
+    assert not output.exists()
