@@ -1,0 +1,53 @@
+"""Ctrl-C during ``predict --file``: the job stops at once, says so in one line, and leaves
+nothing under the output's name (nor a partial file beside it), on both engines."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from scoring_support import ROOT, sample_csv_bytes
+
+pytestmark = pytest.mark.training
+#: Rows of the input: several seconds of scoring, so the interrupt lands part way through.
+ROWS = 240_000
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory):
+    lines = sample_csv_bytes().splitlines()
+    header, rows = lines[0], lines[1:]
+    numbered = [b"%d," % i + rows[i % len(rows)].split(b",", 1)[1] for i in range(ROWS)]
+    path = tmp_path_factory.mktemp("interrupt") / "archive.csv"
+    path.write_bytes(b"\n".join([header, *numbered]) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("engine", ["local", pytest.param("ray", marks=pytest.mark.ray)])
+def test_ctrl_c_stops_the_job_and_leaves_no_output(
+    engine, tiny_run, cluster_runs_dir, big_csv, tmp_path
+):
+    output = tmp_path / "scored.parquet"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "predict", "--run", tiny_run, "--runs-dir",
+         str(cluster_runs_dir), "--file", str(big_csv), "--output", str(output),
+         "--engine", engine],
+        cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    # the output's partial file appears once the scoring writes its first rows
+    while not list(tmp_path.glob(".scored.parquet.*.partial")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the scoring never started writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    assert "interrupted" in stderr.splitlines()[-1], stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output, no partial file
