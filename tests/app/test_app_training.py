@@ -408,7 +408,7 @@ while time.monotonic() < deadline and active() is None:
     at.run()
 assert not at.exception, [e.value for e in at.exception]
 print("RUN", active())
-print("TF" if "tensorflow" in sys.modules else "NO-TF")
+print("TF" if "tensorflow" in sys.modules else "NO-TF", "ray" in sys.modules)
 """
     env = {"HEADLINE_LAB_RUNS_DIR": str(runs_dir), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
@@ -418,7 +418,7 @@ print("TF" if "tensorflow" in sys.modules else "NO-TF")
     lines = result.stdout.strip().splitlines()
     assert lines[-2].startswith("RUN ") and lines[-2] != "RUN None", result.stderr[-3000:]
     assert RunRegistry(runs_dir).exists(lines[-2].split()[1])
-    assert lines[-1] == "NO-TF"
+    assert lines[-1] == "NO-TF False"  # nor Ray (an optional extra)
 
 
 def test_results_name_the_test_set_show_balanced_accuracy_and_warn_of_thin_classes(

@@ -178,14 +178,14 @@ at = AppTest.from_file({str(APP)!r}, default_timeout=60)
 at.session_state["dataset_source"] = path_source({small_source.path!r})
 at.switch_page("app_pages/{page}.py").run()
 assert not at.exception, [e.value for e in at.exception]
-print("TF" if "tensorflow" in sys.modules else "NO-TF")
+print("TF" if "tensorflow" in sys.modules else "NO-TF", "ray" in sys.modules)
 """
     env = {"HEADLINE_LAB_RUNS_DIR": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "NO-TF"
+    assert result.stdout.strip().splitlines()[-1] == "NO-TF False"  # nor Ray, an extra
 
 
 def test_dataset_source_can_be_set_through_session_state(runs_dir, small_source):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from scoring_support import (
     EMPTY_ROW,
     LATIN1_ROW,
     NO_WORDS_ROW,
+    ROOT,
     SAMPLE_ROWS,
     cli,
     sample_csv_bytes,
@@ -207,9 +210,18 @@ def test_cli_scores_a_file_and_prints_the_summary(tiny_run, cluster_runs_dir, sa
     out = tmp_path / "out.parquet"
     args = ["--run", tiny_run, "--runs-dir", str(cluster_runs_dir)]
 
-    done = cli("predict", *args, "--file", str(tmp_path / "in.csv"), "--output", str(out), "--json")
+    argv = ["predict", *args, "--file", str(tmp_path / "in.csv"), "--output", str(out), "--json"]
+    # the real CLI, then a look at what it imported: the local engine never loads Ray
+    probe = (
+        "import sys; from pipeline.__main__ import main; code = main(sys.argv[1:]); "
+        "print('ray' in sys.modules, file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
     assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False"  # Ray: an optional extra
     summary = json.loads(done.stdout)
     assert (summary["rows"], summary["scored"], summary["engine"]) == (300, 298, "local")
     assert summary["not_scored"] == {"empty text": 1, "no words": 1}
