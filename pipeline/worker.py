@@ -61,7 +61,8 @@ class _WorkerChannels:
 #: first, and the few percent of CPU they use costs the training little, while a page
 #: waiting behind TensorFlow costs its visitor seconds. A training alone on the machine
 #: runs as fast at any niceness. Measured with the method of benchmarks/app_speed.py, a
-#: new tab's Train page while a training ran: 1.6-1.85 s at 19, 1.86-2.17 s at 10.
+#: new tab's Train page while a training ran: 1.6-1.85 s at 19, 1.86-2.17 s at 10. On Linux
+#: the worker also runs under SCHED_IDLE (see ``_start_worker``).
 WORKER_NICENESS = 19
 
 
@@ -71,6 +72,11 @@ def _start_worker(events: Any, stop: Any) -> None:
     _WorkerChannels.events, _WorkerChannels.stop = events, stop
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):  # Linux only
+        # SCHED_IDLE: below even niceness 19 (CPU weight 3 against 15; a page at niceness 0
+        # weighs 1,024). Set before TensorFlow starts its threads, which inherit it, as do
+        # the processes the training starts (the baseline's).
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     from pipeline.memory import limit_malloc_arenas
 
     limit_malloc_arenas()
