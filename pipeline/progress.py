@@ -133,7 +133,8 @@ def describe_epoch_limit(epoch: int, epochs: int, patience: int | None = None) -
         return "Epoch: waiting for the data"
     if epoch >= epochs:
         return f"Epoch {epoch} of {epochs} (the last)"
-    rule = f"early stopping after {patience} epochs without progress" if patience else None
+    count = f"{patience} epoch" + ("" if patience == 1 else "s")
+    rule = f"early stopping after {count} without progress" if patience else None
     return f"Epoch {epoch} of at most {epochs:,} ({rule or 'early stopping decides'})"
 
 

@@ -154,5 +154,8 @@ def test_the_epoch_limit_is_described_as_a_limit():
     assert describe_epoch_limit(3, 100, patience=2) == (
         "Epoch 3 of at most 100 (early stopping after 2 epochs without progress)"
     )
+    assert describe_epoch_limit(3, 100, patience=1) == (
+        "Epoch 3 of at most 100 (early stopping after 1 epoch without progress)"
+    )
     assert describe_epoch_limit(5, 5) == "Epoch 5 of 5 (the last)"
     assert describe_epoch_limit(0, 0) == "Epoch: waiting for the data"
