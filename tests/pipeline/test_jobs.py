@@ -187,13 +187,20 @@ def test_a_dead_training_process_fails_its_job_and_the_next_job_runs(
     manager.shutdown()
 
 
-def test_the_training_process_never_runs_the_servers_main_script(tmp_path, monkeypatch):
+def test_the_training_process_never_runs_the_servers_main_script_and_yields_the_cpu(
+    tmp_path, monkeypatch
+):
     """Streamlit's ``__main__`` is a stand-in whose ``__file__`` is the app script; a
-    spawned worker must not run that script again (it would run the whole app)."""
+    spawned worker must not run that script again (it would run the whole app).
+
+    And every thread of the worker (TensorFlow's included, started after the set-up) runs
+    under SCHED_IDLE at niceness 19: a visitor's page and browser come first."""
+    import os
     import sys
     import types
+    from pathlib import Path
 
-    from pipeline.worker import TrainingProcess, _warm_up
+    from pipeline.worker import WORKER_NICENESS, TrainingProcess, _warm_up
 
     marker = tmp_path / "the script ran"
     script = tmp_path / "streamlit_app.py"
@@ -205,6 +212,13 @@ def test_the_training_process_never_runs_the_servers_main_script(tmp_path, monke
     try:
         trainer.start()  # as its timer, or a first job, would
         assert trainer._pool.submit(_warm_up).result(timeout=180)
+        (process,) = trainer._pool._processes.values()
+        tasks = list(Path(f"/proc/{process.pid}/task").iterdir())
+        assert len(tasks) > 2  # TensorFlow's threads are there
+        for task in tasks:
+            # /proc/PID/task/TID/stat: field 19 is the niceness, 41 the scheduling policy
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            assert (int(fields[16]), int(fields[38])) == (WORKER_NICENESS, os.SCHED_IDLE)
     finally:
         trainer.shutdown()
     assert sys.modules["__main__"] is stand_in
@@ -246,25 +260,3 @@ def test_shutting_down_an_idle_worker_ends_it_at_once_even_while_it_imports():
     trainer.shutdown()
     process.join(timeout=30)
     assert process.exitcode == -signal.SIGTERM  # ended, not left to finish its import
-
-
-def test_the_training_process_and_all_its_threads_yield_the_cpu_to_pages():
-    """Every thread of the worker (TensorFlow's included, started after the set-up) runs
-    under SCHED_IDLE at niceness 19: a visitor's page and browser come first."""
-    import os
-    from pathlib import Path
-
-    from pipeline.worker import WORKER_NICENESS, TrainingProcess, _warm_up
-
-    trainer = TrainingProcess()
-    try:
-        assert trainer._pool.submit(_warm_up).result(timeout=180)
-        (process,) = trainer._pool._processes.values()
-        tasks = list(Path(f"/proc/{process.pid}/task").iterdir())
-        assert len(tasks) > 2  # TensorFlow's threads are there
-        for task in tasks:
-            # /proc/PID/task/TID/stat: field 19 is the niceness, 41 the scheduling policy
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            assert (int(fields[16]), int(fields[38])) == (WORKER_NICENESS, os.SCHED_IDLE)
-    finally:
-        trainer.shutdown()
