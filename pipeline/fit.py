@@ -299,11 +299,10 @@ def training_batches(
     if encoded.weights is not None:
         columns = (*columns, encoded.weights)
     arrays = tf.nest.flatten(columns)
+    # the inputs come first in ``arrays``; labels and weights are never cut
+    inputs_count = len(tf.nest.flatten(encoded.inputs))
     widths = (
-        [
-            _row_lengths(array) if name_is_input else None
-            for array, name_is_input in zip(arrays, _input_flags(columns), strict=True)
-        ]
+        [_row_lengths(a) if i < inputs_count else None for i, a in enumerate(arrays)]
         if by_length
         else None
     )
@@ -311,7 +310,7 @@ def training_batches(
     if shuffle_seed is not None:
         rows = rows.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
     if by_length:
-        key = tf.constant(max((w for w in widths if w is not None), key=lambda w: w.sum()))
+        key = tf.constant(max(widths[:inputs_count], key=lambda lengths: lengths.sum()))
         pools = rows.batch(batch_size * LENGTH_POOL_BATCHES)
         sorted_pools = pools.map(
             lambda index: tf.gather(index, tf.argsort(tf.gather(key, index), stable=True))
@@ -359,12 +358,6 @@ def _pooled_batches(rows: int, batch_size: int) -> int:
     pool = batch_size * LENGTH_POOL_BATCHES
     full, rest = divmod(rows, pool)
     return full * LENGTH_POOL_BATCHES + math.ceil(rest / batch_size)
-
-
-def _input_flags(columns: tuple) -> list[bool]:
-    """For each array of ``tf.nest.flatten(columns)``: is it one of the inputs?"""
-    inputs, *targets = columns
-    return [True] * len(tf.nest.flatten(inputs)) + [False] * len(targets)
 
 
 def _row_lengths(ids: np.ndarray) -> np.ndarray:
