@@ -35,7 +35,7 @@ data_config = state.get_data_config()
 with st.container(border=True):
     st.subheader("Settings")
     hyperparameter_widgets()
-    st.markdown(f"Data: {describe_data_config(data_config)}.")
+    st.caption(f"Data: {describe_data_config(data_config)}")
     st.page_link(
         "app_pages/prepare.py", label="Change the data settings on Prepare", icon=":material/tune:"
     )

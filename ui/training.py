@@ -153,13 +153,13 @@ def config_from_widgets(data: DataConfig) -> ExperimentConfig:
 
 
 def describe_data_config(config: DataConfig) -> str:
-    """One line summarising a DataConfig for captions."""
-    balance = config.balance
-    if balance == "cap":
-        balance = f"cap {config.cap_per_class:,} per class"
-    return (
-        f"dedupe **{config.dedupe}**, balance **{balance}**, test **{config.test_size:.0%}**, "
-        f"validation **{config.val_size:.0%}**, split **{config.split}**, seed **{config.seed}**"
+    """The data settings in one line, each named and shown as its Prepare widget
+    shows it: "Duplicated texts **Drop every copy (as the notebook)** · Balancing
+    **…** · …" (the cap only when balancing caps). Declared text and numbers only."""
+    return " · ".join(
+        f"{spec.label} **{spec.label_of(getattr(config, name))}**"
+        for name, spec in declared(SECTIONS["data"])
+        if name != "cap_per_class" or config.balance == "cap"
     )
 
 

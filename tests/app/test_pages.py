@@ -90,7 +90,14 @@ def test_prepare_page_widgets_and_settings_reach_train(runs_dir, small_source):
     # the Train page shows (and will train with) these settings
     open_page(at, "train")
     assert_clean(at)
-    assert "cap 50 per class" in texts_of(at)
+    # by the names the Prepare page gives them, never their codes
+    data_line = next(text for text in texts_of(at).splitlines() if text.startswith("Data: "))
+    assert data_line == (
+        "Data: Duplicated texts **Drop every copy (as the notebook)** · Balancing **Cap rows "
+        "per class** · Cap per class **50** · Smallest class kept **10** · Test share **0.25** · "
+        "Validation share **0.2** · Test set **Stratified (the test share of every class)** · "
+        "Split **Grouped by story** · Data seed **42**"
+    )
     # and the Prepare widgets keep their values after the page switch
     open_page(at, "prepare")
     assert at.radio(key="keep.prepare.balance").value == "cap"

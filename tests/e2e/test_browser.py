@@ -125,7 +125,7 @@ def trained_run(
     ):
         set_number(page, label, value)
     main = main_area(page)
-    expect(main).to_contain_text(f"balance cap {CAP_PER_CLASS:,} per class")
+    expect(main).to_contain_text(f"Cap rows per class · Cap per class {CAP_PER_CLASS:,}")
     save_screenshot(page, e2e_output_dir, "train_settings")
 
     start = time.monotonic()
