@@ -20,6 +20,7 @@ data's ids. Outputs (see :mod:`pipeline.models`):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import keras
@@ -41,6 +42,12 @@ ENCODER_NAME = "encoder"
 CHAR_NGRAMS = (3, 4, 5)
 #: ``chars`` ids per row, per word of the sequence length (3 sizes x about 6 characters).
 CHARS_PER_WORD = 18
+#: Rows the character n-gram vocabulary is counted on, at most: beyond it, an even
+#: sample of the training rows. Counting is the slowest part of building the
+#: vocabularies (17 s for UCI's 281,567 training rows, 9 s for 150,000) and the sample
+#: finds the same frequent n-grams: 97 % of the 100,000 most frequent are the full
+#: count's; what differs is the rare tail of the 300,000 kept.
+CHAR_VOCABULARY_ROWS = 150_000
 _ADAPT_BATCH = 4096
 _ENCODE_BATCH = 8192
 
@@ -59,7 +66,9 @@ def build_encoder(
     """Adapt the vectorizers ``config.family`` needs on ``train_texts``.
 
     Returns a model: strings ``(batch, 1)`` -> dict of int64 ids per output name.
-    Only training texts are seen, so validation and test words stay unknown.
+    Only training texts are seen, so validation and test words stay unknown; the
+    character n-grams are counted on at most :data:`CHAR_VOCABULARY_ROWS` of them
+    (:func:`even_sample`).
     ``on_rows`` hears each vectorizer's progress through ``train_texts``
     ("Word vocabulary", "Word-pair vocabulary", "Character n-gram vocabulary").
     """
@@ -90,7 +99,12 @@ def build_encoder(
             output_sequence_length=CHARS_PER_WORD * sequence_length,
             name="char_vectorizer",
         )
-        _adapt(char_vectorizer, train_texts, "Character n-gram vocabulary", on_rows)
+        _adapt(
+            char_vectorizer,
+            even_sample(train_texts, CHAR_VOCABULARY_ROWS),
+            "Character n-gram vocabulary",
+            on_rows,
+        )
         outputs["chars"] = char_vectorizer(standardized)
     return keras.Model(text, outputs, name=ENCODER_NAME)
 
@@ -116,6 +130,15 @@ def _word_ids(
     _adapt(vectorizer, train_texts, "Word vocabulary", on_rows)
     ids = vectorizer(standardized)
     return LeftPad(name="left_pad")(ids) if config.padding == "pre" else ids
+
+
+def even_sample(texts: Sequence[str], limit: int) -> Sequence[str]:
+    """``texts`` when it holds at most ``limit`` rows, else every k-th row (k the
+    smallest step that keeps at most ``limit``): spread over the whole list whatever
+    its order, and the same rows every time."""
+    if len(texts) <= limit:
+        return texts
+    return texts[:: math.ceil(len(texts) / limit)]
 
 
 def _adapt(

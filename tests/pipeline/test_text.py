@@ -96,3 +96,28 @@ def test_the_vocabularies_and_ids_are_keras_own_adapt_and_call():
     eager = encoder(tf.constant([[t] for t in texts[:500]]))
     for name, ids in encode(encoder, texts[:500]).items():
         np.testing.assert_array_equal(ids, np.asarray(eager[name]))
+
+
+def test_the_character_vocabulary_counts_an_even_sample_beyond_its_row_limit(monkeypatch):
+    """Past ``CHAR_VOCABULARY_ROWS`` training rows the character n-grams are counted on
+    every k-th row (the same rows every time, spread over the whole list); the word and
+    word-pair vocabularies still count every row."""
+    import tensorflow as tf
+
+    from pipeline import features
+    from tests.pipeline.data_support import uci_rows
+
+    texts = [row["TITLE"] for row in uci_rows()]
+    assert features.even_sample(texts, len(texts)) is texts
+    sample = features.even_sample(texts, 1_000)
+    step = -(-len(texts) // 1_000)
+    assert sample == texts[::step] and len(sample) <= 1_000 < len(texts[:: step - 1])
+
+    monkeypatch.setattr(features, "CHAR_VOCABULARY_ROWS", 1_000)
+    encoder = features.build_encoder(texts, get_preset("accurate").model, 12)
+    standardize = encoder.get_layer("standardize")
+    for name, rows in (("char_vectorizer", sample), ("ngram_vectorizer", texts)):
+        ours = encoder.get_layer(name)
+        theirs = ours.__class__.from_config(ours.get_config())
+        theirs.adapt(standardize(tf.constant([[t] for t in rows])), batch_size=1000)
+        assert ours.get_vocabulary() == theirs.get_vocabulary()
