@@ -145,7 +145,7 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     for label, value in LSTM_SETTINGS.items():
         set_number(page, label, value)
     main = main_area(page)
-    expect(main).to_contain_text("validation **50%**".replace("**", ""))
+    expect(main).to_contain_text("Validation share 0.5 ·")
     main.get_by_role("button", name="Start training", exact=True).click()
 
     epoch_bar = main.get_by_test_id("stProgress").filter(
