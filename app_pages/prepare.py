@@ -47,7 +47,7 @@ with st.container(border=True):
     for kinds in ({"choice"}, {"int", "float", "bool"}):
         row = [(name, spec) for name, spec in SPECS.items() if spec.kind in kinds]
         for column, (name, spec) in zip(st.columns(len(row)), row, strict=True):
-            unused = name == "cap_per_class" and values.get("balance") != "cap"
+            unused = not DataConfig.uses(name, values.get("balance", ""))
             no_story = name == "split" and not has_story
             values[name] = settings_widgets.setting_widget(
                 column,
@@ -58,7 +58,7 @@ with st.container(border=True):
                 note=NO_STORY_NOTE if no_story else "",
             )
 
-if values["balance"] != "cap":
+if not DataConfig.uses("cap_per_class", values["balance"]):
     values["cap_per_class"] = None
 config = DataConfig(**values)
 with report_errors(keep_note="The Train page keeps the last settings that worked.") as outcome:

@@ -178,6 +178,12 @@ class DataConfig:
         minimum=0, maximum=2**31 - 1, step=1, example="42",
     )  # fmt: skip
 
+    @staticmethod
+    def uses(name: str, balance: str) -> bool:
+        """Whether setting ``name`` has any effect with balancing ``balance``: the cap
+        per class only when balancing caps (the one setting that depends on another)."""
+        return name != "cap_per_class" or balance == "cap"
+
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first bad value, if any."""
         validate_fields(self)

@@ -130,8 +130,13 @@ def _family_settings(section: str, family: str | None) -> list[tuple[str, Settin
 
 def _summary_item(section: str, name: str, spec: Setting) -> str:
     """ "Label **value**" for the settings summary, the value as its widget holds it."""
-    shown = spec.label_of(settings_widgets.read_value(widget_key(section, name), spec))
-    return f"{spec.label} **{shown}**"  # declared text and numbers, never a user's
+    return _labelled(spec, settings_widgets.read_value(widget_key(section, name), spec))
+
+
+def _labelled(spec: Setting, value: Any) -> str:
+    """ "Label **value**", the value as people read it: declared text and numbers only,
+    never a user's."""
+    return f"{spec.label} **{spec.label_of(value)}**"
 
 
 def setting_widget(container: Any, section: str, name: str, spec: Setting) -> None:
@@ -157,9 +162,9 @@ def describe_data_config(config: DataConfig) -> str:
     shows it: "Duplicated texts **Drop every copy (as the notebook)** · Balancing
     **…** · …" (the cap only when balancing caps). Declared text and numbers only."""
     return " · ".join(
-        f"{spec.label} **{spec.label_of(getattr(config, name))}**"
+        _labelled(spec, getattr(config, name))
         for name, spec in declared(SECTIONS["data"])
-        if name != "cap_per_class" or config.balance == "cap"
+        if DataConfig.uses(name, config.balance)
     )
 
 
