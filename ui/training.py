@@ -2,7 +2,8 @@
 
 The script never calls ``fit``. It submits an :class:`ExperimentConfig` to the
 process-wide ``JobManager`` (a background thread) and a fragment that reruns
-every second draws the job's latest ``JobSnapshot``. Switching pages or
+every :data:`POLL_SECONDS` draws the job's latest ``JobSnapshot`` (the curves, every
+:data:`CURVES_POLL_SECONDS`). Switching pages or
 clicking widgets reruns the script, never the training.
 """
 
@@ -32,8 +33,14 @@ from ui.text import escape_markdown
 if TYPE_CHECKING:
     from pipeline.jobs import JobManager, JobSnapshot
 
-#: Seconds between two refreshes of the progress panel while a job waits or runs.
-POLL_SECONDS = 1.0
+#: Seconds between two refreshes of the progress panel while a job waits or runs. Each
+#: refresh costs the watching browser about 0.09 s of CPU whatever it redraws (React
+#: renders the page again), time taken from the other visitors' pages: measured with
+#: benchmarks/app_speed.py's method, 0.17 CPU-s/s at one refresh a second, 0.08 at two
+#: seconds. The Stop button does not wait for it (a click reruns the panel at once).
+POLL_SECONDS = 2.0
+#: How often the live curves are drawn again: a new epoch's point shows within this.
+CURVES_POLL_SECONDS = 4.0
 CURVES_CACHE = "train.live_curves"
 PRESET_KEY = "keep.train.preset"
 #: The toggle that shows a field per setting instead of the one-line summary.
@@ -302,10 +309,15 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot, *, in_panel: bool = Fa
         st.info(f"{title}: cancelled before it started.")
     else:  # failed
         st.error(f"{title}: {escape_markdown(snap.message)}", icon=":material/error:")
-    if snap.history and (snap.run_id or snap.status == "failed"):
-        _curves(snap)
     if snap.run_id:
         st.page_link("app_pages/results.py", label="See the results", icon=":material/insights:")
+    if not in_panel and _has_final_curves(snap):
+        _curves(snap)
+
+
+def _has_final_curves(snap: JobSnapshot) -> bool:
+    """Whether a job that is over has curves worth keeping on the page."""
+    return bool(snap.history) and (bool(snap.run_id) or snap.status == "failed")
 
 
 #: The phases a person follows, in order, with their short names.
@@ -383,10 +395,17 @@ def live_panel(manager: JobManager, job_id: int) -> None:
                 args=(manager, job_id),
             )
         draw_snapshot(manager, snap, in_panel=True)
-        if snap.status == "running":
+
+    # The curves have a fragment of their own at a slower pace: they change once an epoch,
+    # and the panel's refreshes need not send two unchanged figures each time.
+    @st.fragment(run_every=CURVES_POLL_SECONDS)
+    def curves() -> None:
+        snap = manager.snapshot(job_id)
+        if snap is not None and (snap.status == "running" or _has_final_curves(snap)):
             _curves(snap)
 
     panel()
+    curves()
 
 
 def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 
 from ui import figures
@@ -19,23 +18,9 @@ HISTORY = [
 NAMES = {"b": "business", "e": "entertainment"}
 
 
-def test_class_distribution_uses_display_names_sorted_by_size():
-    fig = figures.class_distribution_bar({"b": 10, "e": 30}, NAMES)
-    assert isinstance(fig, go.Figure)
-    bars = list(zip(fig.data[0].y, fig.data[0].x, strict=True))  # horizontal bars
-    assert bars == [("entertainment", 30), ("business", 10)]
-
-
 def test_before_after_has_two_panels():
     fig = figures.class_distribution_before_after({"b": 10, "e": 30}, {"b": 10, "e": 10}, NAMES)
     assert {a.text for a in fig.layout.annotations} == {"before", "after"}
-
-
-def test_word_length_histogram_accepts_binned_counts_and_raw_lengths():
-    binned = figures.word_length_histogram({3: 2, 1: 5})
-    assert list(binned.data[0].x) == [1, 3]
-    raw = figures.word_length_histogram([1, 1, 3])
-    assert list(raw.data[0].y) == [2, 1]
 
 
 def test_best_epoch_is_lowest_validation_loss():
@@ -90,9 +75,7 @@ def test_metrics_vs_baseline_and_runs_metric_bars():
     assert sorted(trace.name for trace in bars.data) == ["a", "b"]
 
 
-def test_top_items_and_word_importance_bars():
-    fig = figures.top_items_bar([{"publisher": "Reuters", "count": 5}])
-    assert list(fig.data[0].y) == ["Reuters"]
+def test_word_importance_bars():
     fig = figures.word_importance_bar([("stocks", 0.4), ("fell", -0.1)])
     assert list(fig.data[0].x) == ["1. stocks", "2. fell"]
 
@@ -260,6 +243,67 @@ def test_the_live_panel_keeps_its_place_when_stop_is_pressed():
     assert running is not None and _path_of(at.main, "**Job 1") == running
 
 
+def _panel_charts_script() -> None:
+    """The live panel over a fixed snapshot (``session_state["status"]``), drawn
+    either whole or as its once-a-second part alone (``session_state["part"]``)."""
+    import streamlit as st
+
+    from pipeline.jobs import JobSnapshot
+    from ui.training import draw_snapshot, live_panel
+
+    history = (
+        {"epoch": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
+        {"epoch": 2, "loss": 0.7, "accuracy": 0.7, "val_loss": 0.75, "val_accuracy": 0.7},
+    )
+    status = st.session_state["status"]
+    snap = JobSnapshot(
+        job_id=1,
+        label="job",
+        status=status,
+        history=history,
+        epoch=2,
+        epochs=10,
+        phase="training",
+        started_at=0.0,
+        phase_started_at=0.0,
+        message="" if status == "running" else "out of memory",
+    )
+
+    class FixedSnapshot:  # the JobManager methods the panel reads
+        def get(self, job_id: int) -> None:
+            return None
+
+        def snapshot(self, job_id: int) -> JobSnapshot:
+            return snap
+
+        def ahead_of(self, job_id: int) -> int:
+            return 0
+
+    if st.session_state["part"] == "panel":
+        draw_snapshot(FixedSnapshot(), snap, in_panel=True)
+    else:
+        live_panel(FixedSnapshot(), 1)
+
+
+@pytest.mark.parametrize("status", ["running", "failed"])
+def test_the_once_a_second_panel_never_sends_the_curves_again(status, monkeypatch, tmp_path):
+    """Found: the panel's fragment sent both curve charts at every refresh, unchanged
+    for a whole epoch. The curves live in a fragment of their own, at a slower pace."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.training import CURVES_POLL_SECONDS, POLL_SECONDS
+
+    monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(tmp_path))
+    assert CURVES_POLL_SECONDS > POLL_SECONDS
+    for part, charts in (("panel", 0), ("whole", 2)):
+        at = AppTest.from_function(_panel_charts_script, default_timeout=30)
+        at.session_state["status"] = status
+        at.session_state["part"] = part
+        at.run()
+        assert not at.exception, at.exception
+        assert len(at.get("plotly_chart")) == charts, part
+
+
 MARKUP = [
     '<a href="https://example.com">Click</a>',
     "<b>bold</b>",
@@ -299,9 +343,7 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
     counts = {code: 10 + i for i, code in enumerate(names)}
     history = [{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}]
     figures_built = [
-        figures.class_distribution_bar(counts, names),
         figures.class_distribution_before_after(counts, counts, names),
-        figures.top_items_bar({label: 3 for label in MARKUP}),
         figures.compare_curves({label: history for label in MARKUP}),
         figures.metrics_vs_baseline({"accuracy": 0.9}, {"accuracy": 0.8}, family=MARKUP[0]),
         figures.confusion_matrix_heatmap(MARKUP, [[1] * 4] * 4),
@@ -313,7 +355,7 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
     for fig in figures_built:
         assert _markup_in(fig) == [], fig.layout.title.text
     # and the text still reads as typed, as entities plotly shows literally
-    bar = figures.class_distribution_bar({"c": 1}, {"c": "<b>bold</b>"})
+    bar = figures.class_distribution_before_after({"c": 1}, {"c": 1}, {"c": "<b>bold</b>"})
     assert "&lt;b&gt;bold&lt;/b&gt;" in _strings(json.loads(bar.to_json()))
 
 

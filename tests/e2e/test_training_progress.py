@@ -39,7 +39,7 @@ pytestmark = pytest.mark.e2e
 
 #: Loading and preparing the full bundled dataset, TensorFlow's import in the worker.
 START_TIMEOUT_MS = 180_000
-#: A Stop must end the job within this (the panel redraws every second).
+#: A Stop must end the job within this (the panel redraws every 2 seconds).
 STOP_TIMEOUT_MS = 20_000
 #: The validation workload: every class capped, half the rest for validation.
 CAP_PER_CLASS = 1500
@@ -161,7 +161,7 @@ def test_epochs_and_validation_are_shown_and_a_stop_in_epoch_2_keeps_epoch_1(
     save_screenshot(page, e2e_output_dir, "train_validating")
     # epoch 1 ends: its curves appear; then epoch 2 (its batches, then its validation)
     expect(main.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=START_TIMEOUT_MS)
-    # the panel redraws every second, so the step may be well under way when it is seen
+    # the panel redraws every 2 seconds, so the step may be well under way when it is seen
     step = r"Epoch 2 · batch \d" if stop_in == "batches" else r"Validating epoch 2 · "
     expect(main.get_by_test_id("stProgress").filter(has_text=re.compile(step))).to_be_visible(
         timeout=START_TIMEOUT_MS
