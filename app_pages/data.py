@@ -7,9 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import figures
+from ui import data_charts
 from ui.data import active_dataset, dataset_stats
 from ui.errors import report_errors
+from ui.numbers import format_share
 from ui.text import escape_markdown
 
 st.title("Data")
@@ -48,11 +49,18 @@ st.dataframe(preview, hide_index=True, height=280)
 
 left, right = st.columns(2)
 class_counts = {row["code"]: row["count"] for row in stats["class_counts"]}
-left.plotly_chart(
-    figures.class_distribution_bar(class_counts, dataset.label_names), key="class_distribution"
+# Vega-Lite, not plotly: see ui.data_charts (a new tab draws them about 0.7 s sooner).
+left.vega_lite_chart(
+    data_charts.class_distribution(class_counts, dataset.label_names),
+    key="class_distribution",
+    width="stretch",
 )
 lengths = stats["text_length_words"]
-right.plotly_chart(figures.word_length_histogram(stats["length_counts"]), key="length_histogram")
+right.vega_lite_chart(
+    data_charts.word_length_histogram(stats["length_counts"]),
+    key="length_histogram",
+    width="stretch",
+)
 right.caption(
     f"Words per text: median {lengths['p50']:g}, 99th percentile {lengths['p99']:g}, "
     f"99.9th {lengths['p99.9']:g}, longest {lengths['max']:,}."
@@ -94,7 +102,7 @@ with left:
         {"column": list(stats["missing"]), "empty cells": list(stats["missing"].values())}
     )
     missing["share"] = [
-        figures.format_share(n / max(stats["rows_read"], 1)) for n in missing["empty cells"]
+        format_share(n / max(stats["rows_read"], 1)) for n in missing["empty cells"]
     ]
     st.dataframe(
         missing,
@@ -104,9 +112,8 @@ with left:
 with right:
     if stats["top_publishers"]:
         st.subheader("Top publishers")
-        st.plotly_chart(
-            figures.top_items_bar(stats["top_publishers"], title=None),
-            key="publishers",
+        st.vega_lite_chart(
+            data_charts.top_items(stats["top_publishers"]), key="publishers", width="stretch"
         )
         st.caption(f"{stats['n_publishers']:,} publishers in all.")
     if stats.get("n_stories"):

@@ -189,7 +189,8 @@ def _data_page_ready(page, started: float | None = None, marks: dict | None = No
     if marks is not None and started is not None:
         marks["ready"] = time.perf_counter() - started
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= 3",
+        "document.querySelectorAll('[data-testid=stMain] [data-testid=stVegaLiteChart] svg.marks')"
+        ".length >= 3",
         timeout=120_000,
     )
 

@@ -18,51 +18,20 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, VAL_COLOR, color_map
+from ui.data_charts import unique_display_names
+from ui.numbers import count_phrase, format_count, format_share
 from ui.text import plotly_text
 
-#: One colour per class position, stable across every chart of the app.
-PALETTE: tuple[str, ...] = tuple(qualitative.Safe)
-#: Train vs validation colours in the curves.
-TRAIN_COLOR, VAL_COLOR = "#2e6bd6", "#e07b39"
-
 _LAYOUT: dict[str, Any] = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
-#: Pixels per bar of a horizontal bar chart (every class keeps its own labelled tick).
-BAR_PX = 24
 #: Pixels around the bars: title, axis, margins.
 BAR_CHROME_PX = 110
 #: Smallest height of a bar chart, whatever the number of bars.
 MIN_BAR_HEIGHT = 260
 #: Count axes read "1,000", never "1000" or "1k".
-COUNT_AXIS: dict[str, Any] = {"tickformat": ",d", "rangemode": "tozero"}
-
-
-def format_count(value: float) -> str:
-    """A count for people: thousands separators (``152828`` -> ``"152,828"``)."""
-    return f"{round(float(value)):,}"
-
-
-def count_phrase(count: float, noun: str) -> str:
-    """A count and its noun for people: ``"1 row"``, ``"1,234 rows"``."""
-    return f"{format_count(count)} {noun}{'' if round(float(count)) == 1 else 's'}"
-
-
-def format_share(share: float, digits: int = 1) -> str:
-    """A share for people: ``"12.3%"``; never ``"0%"`` for a tiny non-zero share.
-
-    A share that rounds to zero but is not zero reads ``"<0.1%"`` (``"<1%"`` with
-    ``digits=0``); one that rounds to 100 % but is not 1 reads ``">99.9%"``.
-    """
-    step = 10.0 ** -(digits + 2)  # the smallest share shown, as a fraction
-    if share <= 0:
-        return f"{0:.{digits}%}"
-    if share < step / 2:
-        return f"<{step:.{digits}%}"
-    if share < 1 and share > 1 - step / 2:
-        return f">{1 - step:.{digits}%}"
-    return f"{share:.{digits}%}"
+COUNT_AXIS: dict[str, Any] = {"tickformat": COUNT_FORMAT, "rangemode": "tozero"}
 
 
 def bar_chart_height(n_bars: int, *, per_bar: int = BAR_PX) -> int:
@@ -70,26 +39,11 @@ def bar_chart_height(n_bars: int, *, per_bar: int = BAR_PX) -> int:
     return max(MIN_BAR_HEIGHT, BAR_CHROME_PX + per_bar * max(n_bars, 1))
 
 
-def _display(label: str, label_names: Mapping[str, str] | None) -> str:
-    if label_names and label in label_names:
-        return plotly_text(label_names[label])
-    return plotly_text(label)
-
-
 def _display_names(codes: Sequence[str], label_names: Mapping[str, str] | None) -> dict[str, str]:
     """``{code: escaped display name}``, unique: a name two codes share gets its code."""
-    names = {code: _display(code, label_names) for code in codes}
-    seen: dict[str, int] = {}
-    for name in names.values():
-        seen[name] = seen.get(name, 0) + 1
     return {
-        code: name if seen[name] == 1 else f"{name} ({plotly_text(code)})"
-        for code, name in names.items()
+        code: plotly_text(name) for code, name in unique_display_names(codes, label_names).items()
     }
-
-
-def _color_map(names: Sequence[str]) -> dict[str, str]:
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
 def _every_category(names: Sequence[str], **extra: Any) -> dict[str, Any]:
@@ -104,56 +58,6 @@ def _every_category(names: Sequence[str], **extra: Any) -> dict[str, Any]:
         "automargin": True,
         **extra,
     }
-
-
-def class_distribution_bar(
-    counts: Mapping[str, int],
-    label_names: Mapping[str, str] | None = None,
-    *,
-    title: str = "Class distribution",
-) -> go.Figure:
-    """Horizontal bars of rows per class, biggest first, labelled with display names.
-
-    One bar per class, every class on its own labelled tick; the height grows with
-    the number of classes.
-
-    Parameters
-    ----------
-    counts : mapping of label code -> number of rows
-    label_names : mapping of label code -> display name (codes shown when missing)
-    """
-    names = _display_names(list(counts), label_names)
-    ordered = sorted(counts, key=lambda code: (-int(counts[code]), names[code]))
-    total = max(sum(int(n) for n in counts.values()), 1)
-    colors = _color_map(sorted(names.values()))
-    class_names = [names[code] for code in ordered]
-    rows = [int(counts[code]) for code in ordered]
-    fig = go.Figure(
-        go.Bar(
-            x=rows,
-            y=class_names,
-            orientation="h",
-            marker_color=[colors[name] for name in class_names],
-            text=[format_count(n) for n in rows],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[
-                [plotly_text(code), format_share(n / total)]
-                for code, n in zip(ordered, rows, strict=True)
-            ],
-            hovertemplate="%{y}<br>rows: %{text}<br>share: %{customdata[1]}"
-            "<br>code: %{customdata[0]}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=title,
-        showlegend=False,
-        height=bar_chart_height(len(ordered)),
-        xaxis={"title": "rows", **COUNT_AXIS, "range": [0, max(rows, default=1) * 1.18]},
-        yaxis=_every_category(class_names, autorange="reversed", title=None),
-        **_LAYOUT,
-    )
-    return fig
 
 
 def class_distribution_before_after(
@@ -172,7 +76,7 @@ def class_distribution_before_after(
     names = _display_names(codes, label_names)
     ordered = sorted(codes, key=lambda c: (-int(before.get(c, 0)), -int(after.get(c, 0)), names[c]))
     class_names = [names[c] for c in ordered]
-    colors = _color_map(sorted(class_names))
+    colors = color_map(sorted(class_names))
     largest = max([int(n) for n in (*before.values(), *after.values())] or [1])
     fig = make_subplots(
         rows=1,
@@ -220,100 +124,11 @@ def class_distribution_before_after(
 def split_sizes_bar(sizes: Mapping[str, int]) -> go.Figure:
     """Horizontal bar of rows per split (train / validation / test)."""
     frame = pd.DataFrame({"split": list(sizes), "rows": [int(v) for v in sizes.values()]})
-    import plotly.express as px  # not on the Data page's first draw
+    import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
 
     fig = px.bar(frame, x="rows", y="split", orientation="h", text="rows", title="Split sizes")
     fig.update_traces(texttemplate="%{text:,}", textposition="auto", marker_color=TRAIN_COLOR)
     fig.update_layout(yaxis={"autorange": "reversed", "title": None}, height=220, **_LAYOUT)
-    return fig
-
-
-def word_length_histogram(
-    word_counts: Sequence[int] | pd.Series | Mapping[int, int],
-    *,
-    title: str = "Headline length (words)",
-) -> go.Figure:
-    """Histogram of words per text.
-
-    ``word_counts`` is either one count per text, or an already binned mapping
-    ``{number of words: number of texts}``.
-    """
-    if isinstance(word_counts, Mapping):
-        frame = pd.DataFrame(
-            {
-                "words": [int(k) for k in word_counts],
-                "texts": [int(v) for v in word_counts.values()],
-            }
-        ).sort_values("words")
-    else:
-        series = pd.Series(word_counts, dtype="int64")
-        binned = series.value_counts().sort_index()
-        frame = pd.DataFrame({"words": binned.index.astype(int), "texts": binned.to_numpy()})
-    # graph_objects, not plotly.express: this chart is on the first page a visitor sees,
-    # and express's import and first figure cost a cold server about a quarter second.
-    fig = go.Figure(
-        go.Bar(
-            x=frame["words"].tolist(),
-            y=frame["texts"].tolist(),
-            marker_color=TRAIN_COLOR,
-            hovertemplate="words=%{x}<br>texts=%{y}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=title,
-        bargap=0.05,
-        xaxis_title="words per headline",
-        yaxis_title="headlines",
-        **_LAYOUT,
-    )
-    return fig
-
-
-def top_items_bar(
-    items: Sequence[Mapping[str, Any]] | Mapping[str, int],
-    *,
-    name_key: str = "publisher",
-    count_key: str = "count",
-    title: str | None = "Top publishers",
-    axis_title: str = "rows",
-) -> go.Figure:
-    """Horizontal bars of the most frequent values (publishers by default), biggest first.
-
-    ``items`` is a list of ``{name_key: ..., count_key: ...}`` dicts or a plain
-    ``{name: count}`` mapping. ``title=None`` leaves the title to the page (a subheader).
-    The counts axis and the bars read with thousands separators; every value has its
-    own labelled tick and the height grows with their number.
-    """
-    if isinstance(items, Mapping):
-        pairs = [(str(k), int(v)) for k, v in items.items()]
-    else:
-        pairs = [(str(item[name_key]), int(item[count_key])) for item in items]
-    escaped = _display_names([name for name, _ in pairs], None)
-    pairs = sorted(pairs, key=lambda pair: -pair[1])
-    names = [escaped[name] for name, _ in pairs]
-    counts = [count for _, count in pairs]
-    fig = go.Figure(
-        go.Bar(
-            x=counts,
-            y=names,
-            orientation="h",
-            text=[format_count(n) for n in counts],
-            textposition="outside",
-            cliponaxis=False,
-            marker_color=TRAIN_COLOR,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    layout = dict(_LAYOUT)
-    if not title:
-        layout["margin"] = {**_LAYOUT["margin"], "t": 10}
-    fig.update_layout(
-        title=title,
-        height=bar_chart_height(len(pairs)) - (0 if title else 40),
-        xaxis={"title": axis_title, **COUNT_AXIS, "range": [0, max(counts, default=1) * 1.18]},
-        yaxis=_every_category(names, autorange="reversed", title=None),
-        **layout,
-    )
     return fig
 
 
@@ -416,7 +231,7 @@ def compare_curves(
                 )
             )
     data = pd.concat(rows) if rows else pd.DataFrame({"epoch": [], metric: [], "run": []})
-    import plotly.express as px  # not on the Data page's first draw
+    import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
 
     fig = px.line(
         data, x="epoch", y=metric, color="run", markers=True, title=metric.replace("_", " ")
@@ -443,7 +258,7 @@ def metrics_vs_baseline(
             if value is not None:
                 rows.append({"model": who, "metric": metric.replace("_", " "), "value": value})
     frame = pd.DataFrame(rows, columns=["model", "metric", "value"])
-    import plotly.express as px  # not on the Data page's first draw
+    import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
 
     fig = px.bar(
         frame,
@@ -567,7 +382,7 @@ def runs_metric_bars(rows: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
     present = [m for m in metrics if m in rows]
     rows = rows.assign(run=[plotly_text(run) for run in rows["run"]])
     long = rows.melt(id_vars=["run"], value_vars=present, var_name="metric", value_name="value")
-    import plotly.express as px  # not on the Data page's first draw
+    import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
 
     fig = px.bar(
         long,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ui.figures import format_share
+from ui.numbers import format_share
 
 #: The smallest accuracy gap worth a warning, whatever the test set's size: 0.1 points.
 MIN_MEANINGFUL_GAP = 0.001

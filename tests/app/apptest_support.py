@@ -9,6 +9,7 @@ what makes the bundled dataset cheap after the first test that loads it.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sys
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -98,6 +100,15 @@ def run_until(
 def figure_of(chart) -> go.Figure:
     """The plotly figure an ``st.plotly_chart`` element carries."""
     return pio.from_json(chart.proto.spec)
+
+
+def vega_chart_of(chart) -> tuple[dict, pd.DataFrame]:
+    """The Vega-Lite spec and the rows an ``st.vega_lite_chart`` element carries (Streamlit
+    moves a spec's inline ``data.values`` into an Arrow table beside it)."""
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(chart.proto.data.data).read_all()
+    return json.loads(chart.proto.spec), table.to_pandas()
 
 
 def values(array) -> list:

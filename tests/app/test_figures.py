@@ -39,44 +39,12 @@ def _ticks(axis: go.layout.XAxis | go.layout.YAxis) -> list[str]:
     return list(axis.ticktext)
 
 
-@pytest.mark.parametrize("n", [2, 4, 27, 30, 100])
-def test_class_distribution_labels_every_class_biggest_first(n: int) -> None:
-    counts = _classes(n)
-    fig = figures.class_distribution_bar(counts, _names(counts))
-    (bar,) = fig.data
-    assert bar.orientation == "h"
-    names = [f"class {i} name" for i in range(n)]  # c0 is the biggest
-    assert list(bar.y) == names
-    assert _ticks(fig.layout.yaxis) == names
-    assert list(fig.layout.yaxis.categoryarray) == names
-    assert fig.layout.yaxis.autorange == "reversed"  # biggest on top
-    assert fig.layout.height >= figures.BAR_PX * n
-
-
 def test_bar_heights_grow_with_the_number_of_classes() -> None:
-    heights = [figures.class_distribution_bar(_classes(n)).layout.height for n in (2, 10, 30, 100)]
+    heights = [figures.bar_chart_height(n) for n in (2, 10, 30, 100)]
     assert heights == sorted(heights) and heights[0] < heights[-1]
     assert heights[0] >= figures.MIN_BAR_HEIGHT
     cm = [figures.confusion_matrix_height(n) for n in (2, 10, 27, 100)]
     assert cm == sorted(cm) and cm[2] >= 27 * 25  # no more 250 px for 27 classes
-
-
-def test_bar_numbers_and_axes_have_thousands_separators() -> None:
-    fig = figures.class_distribution_bar({"b": 152_828, "m": 1_000})
-    assert list(fig.data[0].text) == ["152,828", "1,000"]
-    assert fig.layout.xaxis.tickformat == ",d"
-    publishers = figures.top_items_bar([{"publisher": "Reuters", "count": 3904}], title=None)
-    assert list(publishers.data[0].text) == ["3,904"]
-    assert publishers.layout.xaxis.tickformat == ",d"  # the axis reads 1,000 like the bars
-    assert publishers.layout.title.text is None  # the page's subheader names it once
-
-
-@pytest.mark.parametrize("n", [2, 30, 100])
-def test_top_items_label_every_item_sorted(n: int) -> None:
-    items = [{"publisher": f"pub {i}", "count": i + 1} for i in range(n)]
-    fig = figures.top_items_bar(items)
-    expected = [f"pub {i}" for i in reversed(range(n))]
-    assert _ticks(fig.layout.yaxis) == expected
 
 
 @pytest.mark.parametrize("n", [2, 29, 100])
@@ -149,9 +117,7 @@ def test_epoch_axes_read_whole_epochs() -> None:
 def test_figures_escape_class_names_from_data() -> None:
     counts = {"<b>x</b>": 3, "a&b": 2}
     for fig in (
-        figures.class_distribution_bar(counts),
         figures.class_distribution_before_after(counts, counts),
-        figures.top_items_bar(counts),
         figures.confusion_matrix_heatmap(list(counts), [[1, 0], [0, 1]]),
     ):
         text = json.dumps(fig.to_plotly_json()["data"]) + json.dumps(fig.to_plotly_json()["layout"])

@@ -19,6 +19,7 @@ from apptest_support import (
     sidebar_text,
     texts_of,
     values,
+    vega_chart_of,
 )
 
 
@@ -51,11 +52,15 @@ def test_data_page_shows_statistics_of_bundled_dataset(runs_dir):
         "Duplicated rows": "29,070",
         "Classes": "4",
     }
-    # class distribution, length histogram, publishers
-    charts = at.get("plotly_chart")
-    assert len(charts) == 3
-    class_chart = figure_of(charts[0])
-    assert {y for trace in class_chart.data for y in values(trace.y)} == {
+    # class distribution, length histogram, publishers: Vega-Lite (see ui.data_charts)
+    assert not at.get("plotly_chart")
+    charts = [vega_chart_of(chart) for chart in at.get("vega_lite_chart")]
+    assert [spec.get("title") for spec, _ in charts] == [
+        "Class distribution",
+        "Headline length (words)",
+        None,  # publishers: titled by the page's subheader
+    ]
+    assert set(charts[0][1]["class"]) == {
         "business",
         "entertainment",
         "health",

@@ -84,6 +84,11 @@ def widget(page: Page, testid: str, label: str) -> Locator:
     )
 
 
+def vega_charts(page: Page) -> Locator:
+    """Vega-Lite charts in the page body that have drawn their SVG (the Data page's)."""
+    return main_area(page).get_by_test_id("stVegaLiteChart").filter(has=page.locator("svg.marks"))
+
+
 def plotly_charts(page: Page) -> Locator:
     """Plotly charts in the page body that have drawn their SVG."""
     return main_area(page).get_by_test_id("stPlotlyChart").filter(has=page.locator(".main-svg"))

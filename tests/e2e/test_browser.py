@@ -38,6 +38,7 @@ from browser_helpers import (
     save_screenshot,
     set_number,
     sidebar,
+    vega_charts,
     wait_for_app_idle,
     widget,
 )
@@ -80,7 +81,7 @@ def app_page(chromium_browser: Browser, app_server: AppServer, timings: Timings)
         expect(page_title(page)).to_have_text("Data", timeout=IDLE_TIMEOUT_MS)
         timings.record("first_page_rendered_s", time.monotonic() - app_server.started_at)
         wait_for_app_idle(page)
-        expect(plotly_charts(page).first).to_be_visible(timeout=IDLE_TIMEOUT_MS)
+        expect(vega_charts(page)).to_have_count(3, timeout=IDLE_TIMEOUT_MS)
         timings.record("first_page_complete_s", time.monotonic() - app_server.started_at)
         yield page
     finally:
@@ -190,7 +191,7 @@ def test_every_page_renders_through_the_navigation(
             goto_page(page, "Runs")
             timings.record("data_page_cached_s", goto_page(page, "Data"))
             expect(metric(page, "Rows").get_by_test_id("stMetricValue")).to_have_text("422,937")
-            expect(plotly_charts(page)).to_have_count(3)  # classes, lengths, publishers
+            expect(vega_charts(page)).to_have_count(3)  # classes, lengths, publishers
         else:
             goto_page(page, title)
         expect(_key_element(page, title).first).to_be_visible()

@@ -9,7 +9,8 @@ The test uploads ``tests/fixtures/uci_small.csv`` (4 classes) and
 ``tests/fixtures/make_many_classes.py``), opens Data and Prepare for each, trains one tiny
 run of each through the CLI into the server's runs folder, and opens Results for both.
 On every page every class name must be a tick label of the chart (plotly draws tick
-labels as SVG ``text`` inside ``g.xtick`` / ``g.ytick``); on Results, with the run's own
+labels as SVG ``text`` inside ``g.xtick`` / ``g.ytick``, Vega-Lite, on the Data page, inside
+its axis groups); on Results, with the run's own
 data active, the largest publishers of its test set are the ticks of the accuracy per
 publisher chart. Screenshots go to ``test-output/e2e/charts-*.png``.
 
@@ -41,6 +42,7 @@ from browser_helpers import (
     save_screenshot,
     set_number,
     sidebar,
+    vega_charts,
     wait_for_app_idle,
     widget,
 )
@@ -125,9 +127,21 @@ def _chart(page: Page, title: str) -> Locator:
     return chart
 
 
+def _vega_chart(page: Page, title: str) -> Locator:
+    """The drawn Vega-Lite chart (the Data page's) whose title starts with ``title``."""
+    chart = vega_charts(page).filter(has=page.locator(".role-title-text", has_text=title))
+    expect(chart).to_have_count(1, timeout=IDLE_TIMEOUT_MS)
+    chart.scroll_into_view_if_needed()
+    return chart
+
+
 def _ticks(chart: Locator, axis: str) -> list[str]:
-    """The tick labels plotly drew on ``axis`` ("x" or "y") of the chart's first panel."""
-    return [t.strip() for t in chart.locator(f"g.{axis}tick text").all_text_contents()]
+    """The tick labels drawn on ``axis`` ("x" or "y"): of a plotly chart's first panel, or
+    of a Vega-Lite chart (its axes are groups whose aria-label starts "X-axis"/"Y-axis")."""
+    labels = chart.locator(
+        f"g.{axis}tick text, g.role-axis[aria-label^='{axis.upper()}-axis'] g.role-axis-label text"
+    )
+    return [t.strip() for t in labels.all_text_contents()]
 
 
 def _assert_every_class_labelled(chart: Locator, axis: str, classes: list[str]) -> None:
@@ -158,7 +172,7 @@ def test_data_and_prepare_label_every_class(page: Page, name: str, e2e_output_di
     goto_page(page, "Data")
     _upload(page, name)
     expect(page_title(page)).to_have_text("Data")
-    chart = _chart(page, "Class distribution")
+    chart = _vega_chart(page, "Class distribution")
     _assert_every_class_labelled(chart, "y", classes)
     assert _box_height(chart) >= 20 * len(classes)
     # the publishers chart is titled once (by the page's subheader), if there is one

@@ -28,6 +28,7 @@ from browser_helpers import (
     new_session,
     set_number,
     sidebar,
+    vega_charts,
     wait_for_app_idle,
     widget,
 )
@@ -102,10 +103,15 @@ def test_labels_publishers_and_a_typed_headline_never_become_markup(page: Page) 
     )
     wait_for_app_idle(page)
     expect(side).to_contain_text("Active: markup.csv")
-    # the Data page's charts carry the labels and the publishers, shown as typed
-    charts = main_area(page).get_by_test_id("stPlotlyChart")
-    expect(charts.first).to_be_visible(timeout=120_000)
+    # the Data page's charts carry the labels and the publishers, shown as typed, in the
+    # axes and in a bar's tooltip
+    charts = vega_charts(page)
+    expect(charts).to_have_count(3, timeout=120_000)
     expect(charts.first).to_contain_text("<b>bold</b>")
+    expect(charts.last).to_contain_text("<b>bold</b>")  # the publishers
+    charts.first.locator("g.mark-rect path").first.hover()
+    tooltip = page.locator("#vg-tooltip-element")
+    expect(tooltip).to_contain_text("<")
     _assert_nothing_injected(page, "Data")
 
     goto_page(page, "Prepare")

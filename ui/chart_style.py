@@ -1,0 +1,31 @@
+"""The charts' shared look, declared once for the plotly figures (:mod:`ui.figures`) and
+the Vega-Lite charts (:mod:`ui.data_charts`): colours, bar size, count format."""
+
+from __future__ import annotations
+
+#: One colour per class position, stable across every chart of the app (Paul Tol's
+#: colour-blind-safe qualitative scheme, plotly's ``qualitative.Safe``).
+PALETTE: tuple[str, ...] = (
+    "rgb(136, 204, 238)",
+    "rgb(204, 102, 119)",
+    "rgb(221, 204, 119)",
+    "rgb(17, 119, 51)",
+    "rgb(51, 34, 136)",
+    "rgb(170, 68, 153)",
+    "rgb(68, 170, 153)",
+    "rgb(153, 153, 51)",
+    "rgb(136, 34, 85)",
+    "rgb(102, 17, 0)",
+    "rgb(136, 136, 136)",
+)
+#: Train vs validation colours in the curves; the Data page's single-colour bars use the first.
+TRAIN_COLOR, VAL_COLOR = "#2e6bd6", "#e07b39"
+#: Pixels per bar of a horizontal bar chart (every class keeps its own labelled tick).
+BAR_PX = 24
+#: Counts on axes read "1,000", never "1000" or "1k" (d3-format, read by both libraries).
+COUNT_FORMAT = ",d"
+
+
+def color_map(names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``{name: colour}`` for names in the order given (callers sort them for stability)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
