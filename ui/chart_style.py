@@ -1,7 +1,9 @@
 """The charts' shared look, declared once for the plotly figures (:mod:`ui.figures`) and
-the Vega-Lite charts (:mod:`ui.data_charts`): colours, bar size, count format."""
+the Vega-Lite charts (:mod:`ui.data_charts`): colours, bar size, count format, class names."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 #: One colour per class position, stable across every chart of the app (Paul Tol's
 #: colour-blind-safe qualitative scheme, plotly's ``qualitative.Safe``).
@@ -26,6 +28,17 @@ BAR_PX = 24
 COUNT_FORMAT = ",d"
 
 
-def color_map(names: list[str] | tuple[str, ...]) -> dict[str, str]:
+def color_map(names: Sequence[str]) -> dict[str, str]:
     """``{name: colour}`` for names in the order given (callers sort them for stability)."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def unique_display_names(
+    codes: Sequence[str], label_names: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``{code: display name}``, unique: a name two codes share gets its code."""
+    names = {code: (label_names or {}).get(code, code) for code in codes}
+    seen: dict[str, int] = {}
+    for name in names.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {code: name if seen[name] == 1 else f"{name} ({code})" for code, name in names.items()}

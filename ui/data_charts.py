@@ -18,19 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map
+from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map, unique_display_names
 from ui.numbers import format_count, format_share
-
-
-def unique_display_names(
-    codes: Sequence[str], label_names: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """``{code: display name}``, unique: a name two codes share gets its code."""
-    names = {code: (label_names or {}).get(code, code) for code in codes}
-    seen: dict[str, int] = {}
-    for name in names.values():
-        seen[name] = seen.get(name, 0) + 1
-    return {code: name if seen[name] == 1 else f"{name} ({code})" for code, name in names.items()}
 
 
 def _horizontal_bars(

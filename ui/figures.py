@@ -20,8 +20,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, VAL_COLOR, color_map
-from ui.data_charts import unique_display_names
+from ui.chart_style import (
+    BAR_PX,
+    COUNT_FORMAT,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    color_map,
+    unique_display_names,
+)
 from ui.numbers import count_phrase, format_count, format_share
 from ui.text import plotly_text
 
