@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -108,12 +109,35 @@ def score_on_ray(
         # Closed on the way out (Ctrl-C included), before Ray shuts down: closing the
         # iterator stops Ray Data's executor, whose threads would otherwise still use the
         # Ray worker after ray.shutdown() and make it end the process (status 1).
-        with closing(_scored_tables(scored, source)) as tables:
-            written = write_scored(tables, output, source, summary, started, None, on_progress)
+        try:
+            with closing(_scored_tables(scored, source)) as tables:
+                written = write_scored(tables, output, source, summary, started, None, on_progress)
+        finally:
+            wait_for_data_executors(EXECUTOR_EXIT_TIMEOUT_S)
         if not written:  # no rows: the empty file the local engine writes
             _write_empty(registry, run_id, source, output, fmt)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+#: Seconds to wait, before Ray shuts down, for Ray Data's executor threads to end.
+EXECUTOR_EXIT_TIMEOUT_S = 60.0
+
+
+def wait_for_data_executors(timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` seconds in all for Ray Data's executor threads to end.
+
+    Closing a dataset's iterator shuts its executor down but waits only 2 s for the
+    executor's thread; on a busy machine that thread can still be running when
+    ``ray.shutdown()`` comes, and a thread that uses the Ray worker after it ends the
+    process with status 1 (found: Ctrl-C during ``predict --engine ray`` in CI).
+    """
+    from ray.data._internal.execution.streaming_executor import StreamingExecutor
+
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if isinstance(thread, StreamingExecutor) and thread.is_alive():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class ScoringActor:

@@ -51,3 +51,54 @@ def test_ctrl_c_stops_the_job_and_leaves_no_output(
     assert "interrupted" in stderr.splitlines()[-1], stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output, no partial file
+
+
+@pytest.mark.ray
+def test_an_interrupt_waits_for_ray_datas_executor_before_ray_shuts_down(
+    tiny_run, cluster_runs_dir, big_csv, tmp_path, monkeypatch
+):
+    """Found in CI: Ctrl-C during ``predict --engine ray`` ended the process with status 1
+    ("The core worker has already been shutdown"): closing the dataset's iterator waits
+    2 s for Ray Data's executor thread, and on a busy machine that thread was still
+    running at ``ray.shutdown()``. Here its loop is made that slow on purpose: no executor
+    thread may be alive when Ray shuts down, and no file is left."""
+    import threading
+
+    import ray
+    from ray.data._internal.execution.streaming_executor import StreamingExecutor
+
+    from pipeline.ray_scoring import score_on_ray
+    from pipeline.registry import RunRegistry
+
+    step = StreamingExecutor._scheduling_loop_step
+    interrupted = threading.Event()
+
+    def slow_once_interrupted(self, topology):
+        result = step(self, topology)
+        if interrupted.is_set():
+            time.sleep(3.0)  # longer than the 2 s the executor's own shutdown waits
+        return result
+
+    monkeypatch.setattr(StreamingExecutor, "_scheduling_loop_step", slow_once_interrupted)
+    alive_at_shutdown: list[str] = []
+    shutdown = ray.shutdown
+
+    def recording_shutdown(*args, **kwargs):
+        alive_at_shutdown.extend(
+            t.name for t in threading.enumerate() if isinstance(t, StreamingExecutor)
+        )
+        return shutdown(*args, **kwargs)
+
+    monkeypatch.setattr(ray, "shutdown", recording_shutdown)
+
+    def interrupt(progress) -> None:  # Ctrl-C once the first rows are written
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    output = tmp_path / "scored.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        score_on_ray(
+            RunRegistry(cluster_runs_dir), tiny_run, big_csv, output, on_progress=interrupt
+        )
+    assert alive_at_shutdown == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
