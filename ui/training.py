@@ -370,9 +370,10 @@ def epoch_limit_text(snap: JobSnapshot) -> str:
 def live_panel(manager: JobManager, job_id: int) -> None:
     """The progress panel of a queued or running job, redrawn in place while it runs.
 
-    One fragment reruns every :data:`POLL_SECONDS`. It only reads the
-    job's snapshot: nothing trains in this process, and the curves' figures are
-    rebuilt only when an epoch has ended. The Stop button, the job's end and
+    One fragment reruns every :data:`POLL_SECONDS`, a second one below it (the
+    curves) every :data:`CURVES_POLL_SECONDS`. They only read the job's snapshot:
+    nothing trains in this process, and the curves' figures are rebuilt only when an
+    epoch has ended. The Stop button, the job's end and
     its final state are all drawn inside the fragment: the page is never rerun
     from the fragment's timer (that raced the timer's own ticks and could leave
     the browser's panel frozen on the last phase it showed).
