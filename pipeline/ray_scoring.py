@@ -113,30 +113,37 @@ def score_on_ray(
             with closing(_scored_tables(scored, source)) as tables:
                 written = write_scored(tables, output, source, summary, started, None, on_progress)
         finally:
-            wait_for_data_executors(EXECUTOR_EXIT_TIMEOUT_S)
+            wait_for_data_threads(DATA_THREADS_EXIT_TIMEOUT_S)
         if not written:  # no rows: the empty file the local engine writes
             _write_empty(registry, run_id, source, output, fmt)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-#: Seconds to wait, before Ray shuts down, for Ray Data's executor threads to end.
-EXECUTOR_EXIT_TIMEOUT_S = 60.0
+#: Seconds to wait, before Ray shuts down, for Ray Data's threads to end.
+DATA_THREADS_EXIT_TIMEOUT_S = 60.0
+#: The name Ray Data gives the threads that turn an iterator's blocks into batches.
+RAY_DATA_ITERATOR_THREAD = "iter_threaded"
 
 
-def wait_for_data_executors(timeout_s: float) -> None:
-    """Wait up to ``timeout_s`` seconds in all for Ray Data's executor threads to end.
+def wait_for_data_threads(timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` seconds in all for Ray Data's threads of a closed
+    dataset iterator to end: its executor's scheduling loop (a ``StreamingExecutor``
+    thread) and the workers that fetch its blocks as batches.
 
-    Closing a dataset's iterator shuts its executor down but waits only 2 s for the
-    executor's thread; on a busy machine that thread can still be running when
-    ``ray.shutdown()`` comes, and a thread that uses the Ray worker after it ends the
-    process with status 1 (found: Ctrl-C during ``predict --engine ray`` in CI).
+    Closing the iterator tells both to stop, but waits only 2 s for the executor and not
+    at all for the workers, whose block fetch under way finishes first. A thread that
+    uses the Ray worker after ``ray.shutdown()`` ends the process with status 1 (found:
+    Ctrl-C during ``predict --engine ray`` in CI, on a busy machine). Both kinds end
+    within bounded time once told to stop.
     """
     from ray.data._internal.execution.streaming_executor import StreamingExecutor
 
     deadline = time.monotonic() + timeout_s
     for thread in threading.enumerate():
-        if isinstance(thread, StreamingExecutor) and thread.is_alive():
+        if thread.is_alive() and (
+            isinstance(thread, StreamingExecutor) or thread.name == RAY_DATA_ITERATOR_THREAD
+        ):
             thread.join(max(0.0, deadline - time.monotonic()))
 
 

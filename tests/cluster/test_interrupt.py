@@ -3,6 +3,7 @@ nothing under the output's name (nor a partial file beside it), on both engines.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -53,52 +54,74 @@ def test_ctrl_c_stops_the_job_and_leaves_no_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output, no partial file
 
 
+#: Run in a process of its own: Ray started in the test process would leave its settings
+#: there (``ray.init`` sets ``RAY_AUTH_MODE=token`` in ``os.environ``), and every later
+#: ``ray start`` and CLI the tests run would inherit them.
+SLOW_EXECUTOR_SCRIPT = """
+import json, sys, threading, time
+import ray
+from ray.data._internal.execution.streaming_executor import StreamingExecutor
+from pipeline.ray_scoring import score_on_ray
+from pipeline.registry import RunRegistry
+
+from pathlib import Path
+
+run_id, runs_dir, source, output = sys.argv[1], *map(Path, sys.argv[2:])
+step = StreamingExecutor._scheduling_loop_step
+interrupted = threading.Event()
+
+def slow_once_interrupted(self, topology):
+    result = step(self, topology)
+    if interrupted.is_set():
+        time.sleep(3.0)  # longer than the 2 s the executor's own shutdown waits
+    return result
+
+StreamingExecutor._scheduling_loop_step = slow_once_interrupted
+alive_at_shutdown = []
+shutdown = ray.shutdown
+
+def recording_shutdown(*args, **kwargs):
+    alive_at_shutdown.extend(
+        t.name
+        for t in threading.enumerate()
+        if isinstance(t, StreamingExecutor) or t.name == "iter_threaded"
+    )
+    return shutdown(*args, **kwargs)
+
+ray.shutdown = recording_shutdown
+
+def interrupt(progress):  # Ctrl-C once the first rows are written
+    interrupted.set()
+    raise KeyboardInterrupt
+
+try:
+    score_on_ray(RunRegistry(runs_dir), run_id, source, output, on_progress=interrupt)
+    outcome = "finished"
+except KeyboardInterrupt:
+    outcome = "interrupted"
+print(json.dumps({"outcome": outcome, "alive_at_shutdown": alive_at_shutdown}))
+"""
+
+
 @pytest.mark.ray
 def test_an_interrupt_waits_for_ray_datas_executor_before_ray_shuts_down(
-    tiny_run, cluster_runs_dir, big_csv, tmp_path, monkeypatch
+    tiny_run, cluster_runs_dir, big_csv, tmp_path
 ):
     """Found in CI: Ctrl-C during ``predict --engine ray`` ended the process with status 1
     ("The core worker has already been shutdown"): closing the dataset's iterator waits
-    2 s for Ray Data's executor thread, and on a busy machine that thread was still
-    running at ``ray.shutdown()``. Here its loop is made that slow on purpose: no executor
-    thread may be alive when Ray shuts down, and no file is left."""
-    import threading
-
-    import ray
-    from ray.data._internal.execution.streaming_executor import StreamingExecutor
-
-    from pipeline.ray_scoring import score_on_ray
-    from pipeline.registry import RunRegistry
-
-    step = StreamingExecutor._scheduling_loop_step
-    interrupted = threading.Event()
-
-    def slow_once_interrupted(self, topology):
-        result = step(self, topology)
-        if interrupted.is_set():
-            time.sleep(3.0)  # longer than the 2 s the executor's own shutdown waits
-        return result
-
-    monkeypatch.setattr(StreamingExecutor, "_scheduling_loop_step", slow_once_interrupted)
-    alive_at_shutdown: list[str] = []
-    shutdown = ray.shutdown
-
-    def recording_shutdown(*args, **kwargs):
-        alive_at_shutdown.extend(
-            t.name for t in threading.enumerate() if isinstance(t, StreamingExecutor)
-        )
-        return shutdown(*args, **kwargs)
-
-    monkeypatch.setattr(ray, "shutdown", recording_shutdown)
-
-    def interrupt(progress) -> None:  # Ctrl-C once the first rows are written
-        interrupted.set()
-        raise KeyboardInterrupt
-
-    output = tmp_path / "scored.parquet"
-    with pytest.raises(KeyboardInterrupt):
-        score_on_ray(
-            RunRegistry(cluster_runs_dir), tiny_run, big_csv, output, on_progress=interrupt
-        )
-    assert alive_at_shutdown == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    2 s for Ray Data's executor thread and not at all for its batch workers, and on a
+    busy machine one of them was still fetching a block at ``ray.shutdown()``. Here the
+    executor's loop is made that slow on purpose: no such thread may be alive when Ray
+    shuts down, the process ends by itself, and no file is left."""
+    output = tmp_path / "out" / "scored.parquet"
+    output.parent.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", SLOW_EXECUTOR_SCRIPT, tiny_run, str(cluster_runs_dir),
+         str(big_csv), str(output)],
+        cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"outcome": "interrupted", "alive_at_shutdown": []}
+    assert sorted(p.name for p in output.parent.iterdir()) == []
