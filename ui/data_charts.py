@@ -15,11 +15,14 @@ read as markup.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map, unique_display_names
 from ui.numbers import format_count, format_share
+
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
 
 def _horizontal_bars(
@@ -34,7 +37,7 @@ def _horizontal_bars(
     """Horizontal bars in the rows' order (biggest first), every name on its own tick,
     the count written beside each bar; the height grows with the number of bars."""
     spec: dict[str, Any] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": VEGA_LITE_SCHEMA,
         "data": {"values": rows},
         "height": {"step": BAR_PX},
         "encoding": {
@@ -155,16 +158,13 @@ def word_length_histogram(
     one word count per text.
     """
     if not isinstance(length_counts, Mapping):
-        binned: dict[int, int] = {}
-        for words in length_counts:
-            binned[int(words)] = binned.get(int(words), 0) + 1
-        length_counts = binned
+        length_counts = Counter(int(words) for words in length_counts)
     rows = [
         {"words": int(words), "next": int(words) + 1, "texts": int(texts)}
         for words, texts in sorted(length_counts.items())
     ]
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": VEGA_LITE_SCHEMA,
         "title": title,
         "data": {"values": rows},
         "mark": {"type": "bar", "color": TRAIN_COLOR, "binSpacing": 1},
