@@ -403,6 +403,8 @@ def _headline_metrics(saved: SavedRun) -> dict[str, Any]:
         "test_set": saved.config.experiment.data.test_set,
         "test_rows": metrics.n_test,
         "baseline_accuracy": metrics.baseline.test_accuracy if metrics.baseline else None,
+        # model minus baseline on the same test rows, 95 % paired bootstrap intervals
+        "vs_baseline": metrics.vs_baseline.to_json() if metrics.vs_baseline else None,
         "epochs": len(saved.history),
         "best_epoch": saved.run.best_epoch,
         "duration_s": saved.run.duration_s,
@@ -421,6 +423,9 @@ def _print_metrics(saved: SavedRun) -> None:
         f"loss {loss}, macro F1 {head['macro_f1']:.4f} (baseline accuracy {baseline})"
     )
     print(f"test set: {head['test_set']}, {head['test_rows']:,} rows")
+    if saved.metrics.vs_baseline is not None:
+        for sentence in saved.metrics.vs_baseline.sentences():
+            print(sentence)
     thin = saved.metrics.thin_classes()
     if thin:
         listing = ", ".join(f"{saved.labels.name(code)} ({n})" for code, n in thin.items())

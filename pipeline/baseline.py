@@ -2,8 +2,10 @@
 
 If the neural model cannot beat a linear model on word n-grams, it is not earning
 its training time; the Results page shows both side by side. The baseline is
-fitted once per (data, data settings) and its score is kept in
-``<runs_dir>/.baselines/<key>.json``, so every run on that split reuses it; a
+fitted once per (data, data settings) and its score, with its prediction for every
+test row, is kept in ``<runs_dir>/.baselines/<key>.json``, so every run on that split
+reuses it (:func:`pair_with_baseline` turns those predictions into the run's paired
+interval against the baseline and a column of its ``test_predictions.json``); a
 training fits it in a process of its own beside ``fit`` (:class:`BaselineFit`),
 never after it. A thread would not do: TF-IDF's tokenizing is Python that holds
 the interpreter lock, and the training's own Python (vectorizing, the Keras loop,
@@ -22,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
@@ -29,14 +32,18 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from threadpoolctl import threadpool_limits
 
 from pipeline.config import config_hash
+from pipeline.paired import paired_bootstrap
 from pipeline.spawn import main_module_that_spawn_skips, spawn_context
 
 if TYPE_CHECKING:
     from pipeline.prepare import PreparedData
 
 BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
-#: Bump when the baseline changes, so cached scores of the old one are not reused.
-BASELINE_VERSION = 3
+#: Bump when the baseline changes, so cached scores of the old one are not reused
+#: (4: the score keeps every test row's prediction, :data:`ROW_PREDICTIONS`).
+BASELINE_VERSION = 4
+#: The score's key for the baseline's label code per test row, in the test frame's order.
+ROW_PREDICTIONS = "test_predicted"
 
 
 def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
@@ -79,7 +86,9 @@ def fit_and_score_baseline(
     ``class_weights`` balancing mode (``class_weight="balanced"``), so both learn
     from the same rows the same way. Returns ``{"name", "test_accuracy",
     "macro_f1", "seconds", "class_weighted"}``. The fitted model is not kept: it
-    is cheap to refit, and saving it would mean pickling. ``"balanced_accuracy"`` too.
+    is cheap to refit, and saving it would mean pickling. ``"balanced_accuracy"`` too,
+    and ``"test_predicted"`` (:data:`ROW_PREDICTIONS`): the predicted label code of
+    every test row, in ``test_texts``' order.
     """
     started = time.perf_counter()
     model = fit_baseline(baseline_pipeline(class_weighted), train_texts, train_labels)
@@ -91,6 +100,7 @@ def fit_and_score_baseline(
         "balanced_accuracy": float(balanced_accuracy_score(list(test_labels), predicted)),
         "seconds": round(time.perf_counter() - started, 2),
         "class_weighted": class_weighted,
+        ROW_PREDICTIONS: [str(code) for code in predicted],
     }
 
 
@@ -241,3 +251,56 @@ def wait_for_baseline(
         except TimeoutError:
             continue
     return baseline.result() if baseline.done() else None
+
+
+def pair_with_baseline(
+    score: dict[str, Any] | None,
+    predictions: dict[str, list] | None,
+    positions: np.ndarray | None,
+    classes: Sequence[str],
+) -> tuple[dict[str, Any] | None, dict[str, list] | None, dict[str, Any] | None]:
+    """The baseline's per-row predictions taken off its score and paired with the model's.
+
+    Parameters
+    ----------
+    score : dict or None
+        :func:`wait_for_baseline`'s answer; its :data:`ROW_PREDICTIONS` hold a label
+        code per row of the prepared test frame, in that frame's order.
+    predictions : dict or None
+        The model's per-row test predictions (:func:`pipeline.evaluate.row_predictions`:
+        ``true`` and ``predicted`` codes, one per scored test row).
+    positions : int array or None
+        Each scored test row's position in the prepared test frame
+        (:attr:`pipeline.fit.EncodedSplit.positions`): the model leaves out rows that
+        vectorize to nothing, so the baseline's rows are taken at these positions.
+    classes : sequence of str
+        Every class code, in the model's order: macro F1 averages over all of them.
+
+    Returns
+    -------
+    tuple
+        The score without its per-row predictions (for ``metrics.json``); the model's
+        predictions with a ``baseline`` column (the baseline's code for each of its
+        rows); and ``vs_baseline``, model minus baseline on those rows
+        (:meth:`pipeline.paired.PairedComparison.to_json`). The last two are
+        ``predictions`` as given and ``None`` when there is nothing to pair (no score,
+        a score cached without row predictions, rows that do not line up).
+    """
+    if score is None:
+        return None, predictions, None
+    row_codes = score.get(ROW_PREDICTIONS)
+    scores = {key: value for key, value in score.items() if key != ROW_PREDICTIONS}
+    if predictions is None or positions is None or not isinstance(row_codes, list):
+        return scores, predictions, None
+    positions = np.asarray(positions)
+    if len(positions) != len(predictions["true"]) or (
+        len(positions) and int(positions.max()) >= len(row_codes)
+    ):
+        return scores, predictions, None
+    baseline_codes = [row_codes[int(position)] for position in positions]
+    if len(baseline_codes) == 0 or not set(baseline_codes) <= set(classes):
+        return scores, predictions, None
+    paired = paired_bootstrap(
+        predictions["true"], baseline_codes, predictions["predicted"], labels=list(classes)
+    )
+    return scores, {**predictions, "baseline": baseline_codes}, paired.to_json()

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pipeline.config import ExperimentConfig
 from pipeline.errors import ConfigError, RunRecordError
+from pipeline.paired import PairedComparison
 
 #: The version :meth:`RunRecord.documents` writes into ``run.json``.
 SCHEMA_VERSION = 2
@@ -326,6 +327,9 @@ class Metrics:
     collapsed: str | None = None
     #: Mean recall over classes; ``None`` in runs saved before it was measured.
     balanced_accuracy: float | None = None
+    #: The model minus the baseline on the same test rows, with 95 % intervals
+    #: (:mod:`pipeline.paired`); ``None`` in runs saved before intervals existed.
+    vs_baseline: PairedComparison | None = None
     #: Keys this version does not know, kept as they were (written by a newer minor
     #: version, or added by a later feature): saved back unchanged.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -341,6 +345,7 @@ class Metrics:
         "baseline",
         "collapsed",
         "balanced_accuracy",
+        "vs_baseline",
     )
 
     def thin_classes(self) -> dict[str, int]:
@@ -411,6 +416,7 @@ class Metrics:
             balanced_accuracy=reader.share("balanced_accuracy")
             if reader.has("balanced_accuracy")
             else None,
+            vs_baseline=_paired(raw.get("vs_baseline"), "metrics.json: 'vs_baseline'"),
             extra={k: v for k, v in raw.items() if k not in cls._KNOWN},
         )
 
@@ -431,7 +437,18 @@ class Metrics:
             "baseline": vars(self.baseline) if self.baseline is not None else None,
             "collapsed": self.collapsed,
             "balanced_accuracy": self.balanced_accuracy,
+            **({"vs_baseline": self.vs_baseline.to_json()} if self.vs_baseline else {}),
         }
+
+
+def _paired(raw: Any, where: str) -> PairedComparison | None:
+    """A paired comparison document, or ``None`` for an absent one."""
+    if raw is None:
+        return None
+    try:
+        return PairedComparison.from_json(raw)
+    except ValueError as exc:
+        raise RunRecordError(f"{where}: {exc}.") from None
 
 
 @dataclass(frozen=True)
@@ -605,12 +622,16 @@ class RowPredictions:
         Label codes, each one of ``labels.json``'s classes.
     confidence : tuple of float
         The probability the model gave its predicted class, from 0 to 1.
+    baseline : tuple of str, optional
+        The TF-IDF baseline's label code for the same row (an optional fifth list,
+        ``"baseline"``; ``None`` in runs saved before it was kept).
     """
 
     row: tuple[int, ...]
     true: tuple[str, ...]
     predicted: tuple[str, ...]
     confidence: tuple[float, ...]
+    baseline: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.row)
@@ -620,12 +641,14 @@ class RowPredictions:
         """Parse and check ``raw`` against ``record``: one row per test row of its
         metrics, label codes among its classes; :class:`RunRecordError` otherwise."""
         reader = _Reader(raw, "test_predictions.json")
-        columns = {key: reader.items(key) for key in ("row", "true", "predicted", "confidence")}
+        keys = ["row", "true", "predicted", "confidence"]
+        keys += ["baseline"] if reader.has("baseline") else []  # optional: newer runs only
+        columns = {key: reader.items(key) for key in keys}
         lengths = {len(values) for values in columns.values()}
         if lengths != {record.metrics.n_test}:
             raise RunRecordError(
-                "test_predictions.json: 'row', 'true', 'predicted' and 'confidence' must "
-                f"each hold one item per test row ({record.metrics.n_test:,} in metrics.json)."
+                f"test_predictions.json: {', '.join(map(repr, columns))} must each hold one "
+                f"item per test row ({record.metrics.n_test:,} in metrics.json)."
             )
         rows = columns["row"]
         if not all(type(n) is int and n >= 0 for n in rows) or len(set(rows)) != len(rows):
@@ -634,7 +657,7 @@ class RowPredictions:
                 "at least 0)."
             )
         classes = set(record.labels.classes)
-        for key in ("true", "predicted"):
+        for key in [key for key in ("true", "predicted", "baseline") if key in columns]:
             if not all(isinstance(code, str) and code in classes for code in columns[key]):
                 raise RunRecordError(
                     f"test_predictions.json: {key!r} names a class that labels.json does not have."
@@ -652,6 +675,7 @@ class RowPredictions:
             tuple(columns["true"]),
             tuple(columns["predicted"]),
             tuple(float(p) for p in confidence),
+            tuple(columns["baseline"]) if "baseline" in columns else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -660,4 +684,5 @@ class RowPredictions:
             "true": list(self.true),
             "predicted": list(self.predicted),
             "confidence": list(self.confidence),
+            **({"baseline": list(self.baseline)} if self.baseline is not None else {}),
         }

@@ -28,7 +28,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipeline.baseline import BaselineFit, baseline_key, start_baseline, wait_for_baseline
+from pipeline.baseline import (
+    BaselineFit,
+    baseline_key,
+    pair_with_baseline,
+    start_baseline,
+    wait_for_baseline,
+)
 from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
@@ -280,6 +286,13 @@ class _TrainingSession:
             metrics["baseline"] = wait_for_baseline(
                 baseline, self.stop_event, on_wait=lambda: self.phase("baseline")
             )
+            # The baseline's per-row answers go to test_predictions.json (on the model's
+            # rows, in its order), and the paired interval to metrics.json.
+            metrics["baseline"], predictions, vs_baseline = pair_with_baseline(
+                metrics["baseline"], predictions, splits["test"].positions, prepared.classes
+            )
+            if vs_baseline is not None:
+                metrics["vs_baseline"] = vs_baseline
             stopped = stopped or self.stop_event.is_set()
         finally:
             if isinstance(baseline, BaselineFit):

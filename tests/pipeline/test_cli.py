@@ -157,3 +157,60 @@ def test_train_help_lists_every_setting_even_with_a_percent_sign_in_its_help():
     )
     assert result.returncode == 0, result.stderr[-1000:]
     assert "about 3 % of the training rows" in " ".join(result.stdout.split())
+
+
+@pytest.mark.training
+def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(tmp_path):
+    from pipeline.baseline import fit_and_score_baseline
+    from pipeline.paired import paired_bootstrap
+    from pipeline.prepare import prepare
+
+    done = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    trained = json.loads(done.stdout)
+    vs_baseline = trained["vs_baseline"]
+    assert set(vs_baseline) == {"accuracy", "macro_f1"}
+    for metric in vs_baseline.values():
+        assert set(metric) == {"difference", "ci95_low", "ci95_high"}
+        assert metric["ci95_low"] <= metric["difference"] <= metric["ci95_high"]
+
+    # The baseline's answer kept per test row is its answer for THAT row: refitted here
+    # on the same split and joined by the row's position in the dataset.
+    saved = RunRegistry(tmp_path).get(trained["run_id"])
+    rows = saved.test_predictions()
+    assert rows is not None and rows.baseline is not None
+    dataset = load_dataset(SMALL)
+    prepared = prepare(dataset, saved.config.experiment.data)
+    refit = fit_and_score_baseline(
+        prepared.train["text"],
+        prepared.train["label"],
+        prepared.test["text"],
+        prepared.test["label"],
+        class_weighted=prepared.class_weights is not None,
+    )
+    by_row = dict(zip(prepared.test_rows.tolist(), refit["test_predicted"], strict=True))
+    assert list(rows.baseline) == [by_row[row] for row in rows.row]
+    assert saved.metrics.baseline.test_accuracy == pytest.approx(refit["test_accuracy"])
+
+    # The differences are the model's minus the baseline's on those rows (sklearn), and
+    # the interval is the paired bootstrap's on them.
+    classes = list(saved.labels.classes)
+    assert vs_baseline["accuracy"]["difference"] == pytest.approx(
+        accuracy_score(rows.true, rows.predicted) - accuracy_score(rows.true, rows.baseline)
+    )
+    assert vs_baseline["macro_f1"]["difference"] == pytest.approx(
+        f1_score(rows.true, rows.predicted, labels=classes, average="macro", zero_division=0)
+        - f1_score(rows.true, rows.baseline, labels=classes, average="macro", zero_division=0)
+    )
+    again = paired_bootstrap(rows.true, rows.baseline, rows.predicted, labels=classes)
+    assert again.to_json() == vs_baseline
+    # metrics.json stays small: the per-row answers live in test_predictions.json only
+    metrics_json = json.loads((saved.path / "metrics.json").read_text(encoding="utf-8"))
+    assert "test_predicted" not in metrics_json["baseline"]
+    assert metrics_json["vs_baseline"] == vs_baseline
+
+    evaluated = cli("evaluate", trained["run_id"], "--json", runs_dir=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["vs_baseline"] == vs_baseline
+    words = cli("evaluate", trained["run_id"], runs_dir=tmp_path)
+    assert "Test accuracy: " in words.stdout and "95 % interval" in words.stdout
