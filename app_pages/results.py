@@ -13,7 +13,7 @@ import streamlit as st
 from pipeline.config import SPLIT_LABELS
 from pipeline.registry import SavedRun
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
-from ui import figures, results_views, slices_views, state
+from ui import figures, paired_views, results_views, slices_views, state
 from ui.errors import report_errors
 from ui.resources import get_registry
 from ui.runs import pick_run, run_label, runs_or_stop
@@ -88,6 +88,7 @@ st.caption(
     + ("every class's rows" if data_settings.test_set == "stratified" else "the balanced rows")
     + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
 )
+paired_views.draw_baseline_interval(metrics)
 shift_note = results_views.prior_shift_note(metrics.extra.get("prior_shift"))
 if shift_note:
     st.caption(shift_note)
@@ -242,6 +243,7 @@ if len(compare_ids) >= 1:
         ]
     )
     st.dataframe(table, hide_index=True)
+    paired_views.draw_run_pairs(run_id, compared, short)
     st.plotly_chart(
         figures.runs_metric_bars(table, ["test accuracy", "macro F1", "baseline accuracy"]),
         key="cmp_bars",

@@ -131,7 +131,9 @@ def compare_corrections(
         JSON-ready: ``test_rows``, ``train_rows`` (before), ``relabelled``, ``dropped``
         (training-side rows the decisions changed), ``ignored_test_rows`` (decisions on
         test rows, not applied), and ``before`` / ``after`` with ``test_accuracy`` and
-        ``macro_f1``.
+        ``macro_f1``, and ``vs_before``: after minus before on the same test rows with
+        paired bootstrap 95 % intervals
+        (:meth:`pipeline.paired.PairedComparison.to_json`).
 
     Raises
     ------
@@ -141,6 +143,7 @@ def compare_corrections(
     import numpy as np
     from sklearn.metrics import accuracy_score, f1_score
 
+    from pipeline.paired import paired_bootstrap
     from pipeline.prepare import prepare
     from pipeline.review import ReviewProgress, class_indices, fit_and_predict
 
@@ -175,7 +178,8 @@ def compare_corrections(
 
         return forward
 
-    scores = {}
+    scores: dict[str, Any] = {}
+    answers = []
     for step, (rows, row_labels) in enumerate(
         ((side, labels[side]), (after_side, corrected[after_side])), start=1
     ):
@@ -192,10 +196,13 @@ def compare_corrections(
             started=started,
         )
         predicted = probabilities.argmax(axis=1)
+        answers.append(predicted)
         scores["before" if step == 1 else "after"] = {
             "test_accuracy": float(accuracy_score(labels[test], predicted)),
             "macro_f1": float(f1_score(labels[test], predicted, average="macro")),
         }
+    # the classes the rows hold, as f1_score(average="macro") above counts them
+    scores["vs_before"] = paired_bootstrap(labels[test], answers[0], answers[1]).to_json()
     notify(ReviewProgress("done", 2, 2, "Done.", time.perf_counter() - started))
     named = set(actions)
     return {

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from pipeline.registry import SavedRun
 
 #: Resamples drawn unless told otherwise.
 RESAMPLES = 1000
@@ -37,6 +40,8 @@ _CHUNK_CELLS = 4_000_000
 #: The metrics a :class:`PairedComparison` holds, by their JSON keys.
 PAIRED_METRICS = ("accuracy", "macro_f1")
 METRIC_WORDS = {"accuracy": "Test accuracy", "macro_f1": "Macro F1"}
+#: Why two runs have no paired interval when their test rows are not the same.
+DIFFERENT_ROWS = "these runs were tested on different rows; their difference has no paired interval"
 
 
 @dataclass(frozen=True)
@@ -311,3 +316,56 @@ def paired_bootstrap(
 def _clean(value: float) -> float:
     """``value`` as a plain float rounded to 10 decimals (float noise and ``-0.0`` out)."""
     return float(round(float(value), 10)) + 0.0
+
+
+@dataclass(frozen=True)
+class RunPairing:
+    """Two saved runs compared on their common test rows, or why they cannot be.
+
+    Exactly one of ``comparison`` (``b`` minus ``a``) and ``reason`` (a sentence, no
+    capital, no full stop: :data:`DIFFERENT_ROWS` or a missing or damaged
+    ``test_predictions.json``) is set.
+    """
+
+    comparison: PairedComparison | None = None
+    reason: str | None = None
+
+
+def pair_runs(a: SavedRun, b: SavedRun) -> RunPairing:
+    """Run ``b`` minus run ``a`` on the same test rows, with paired 95 % intervals.
+
+    Both runs must have been tested on the same rows: the same data (``data.json``
+    fingerprint) and the same test row positions with the same true labels (their
+    ``test_predictions.json``, in whatever order). Reads both prediction files.
+    """
+    from pipeline.errors import RunRecordError
+
+    if a.data.fingerprint != b.data.fingerprint:
+        return RunPairing(reason=DIFFERENT_ROWS)
+    rows = {}
+    for saved in (a, b):
+        try:
+            predictions = saved.test_predictions()
+        except RunRecordError as exc:
+            return RunPairing(
+                reason=f"run {saved.run_id[:8]}'s test predictions are damaged ({exc})"
+            )
+        if predictions is None:
+            return RunPairing(
+                reason=f"run {saved.run_id[:8]} has no per-row test predictions (saved before "
+                "they were kept), so there is no paired interval"
+            )
+        rows[saved.run_id] = predictions
+    first, second = rows[a.run_id], rows.get(b.run_id, rows[a.run_id])
+    where = {row: i for i, row in enumerate(second.row)}
+    if len(first.row) != len(second.row) or any(row not in where for row in first.row):
+        return RunPairing(reason=DIFFERENT_ROWS)
+    order = [where[row] for row in first.row]
+    second_true = [second.true[i] for i in order]
+    if list(first.true) != second_true:
+        return RunPairing(reason=DIFFERENT_ROWS)
+    labels = sorted(set(a.labels.classes) | set(b.labels.classes))
+    comparison = paired_bootstrap(
+        first.true, first.predicted, [second.predicted[i] for i in order], labels=labels
+    )
+    return RunPairing(comparison=comparison)

@@ -169,7 +169,8 @@ class ReviewJob:
 
 class ComparisonJob(ReviewJob):
     """Training before and after a reviewer's decisions, scored on the same test rows
-    (:func:`pipeline.corrections.compare_corrections`); ``summary`` is its result."""
+    (:func:`pipeline.corrections.compare_corrections`); ``summary`` is its result, with
+    the paired 95 % interval of after minus before (``vs_before``)."""
 
     def __init__(
         self,

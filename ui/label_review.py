@@ -23,6 +23,7 @@ from pipeline.config import DataConfig, config_hash
 from pipeline.corrections import ACTIONS, corrected_table, rows_below
 from pipeline.data import Dataset, fingerprint
 from pipeline.jobs import JobManager
+from pipeline.paired import PairedComparison
 from pipeline.review import (
     PROBABILITY_PREFIX,
     LabelReview,
@@ -397,8 +398,25 @@ def _comparison_result(result: dict[str, Any]) -> None:
             help=f"Before: {before[name]:.4f}, the same model and test rows with the given labels.",
         )
     cols[2].metric("Test rows (untouched)", f"{result['test_rows']:,}")
+    for sentence in comparison_sentences(result):
+        st.caption(escape_markdown(sentence))
     st.caption(
         f"{result['relabelled']:,} training rows relabelled and {result['dropped']:,} dropped "
         f"of {result['train_rows']:,}; {result['ignored_test_rows']:,} decisions on test rows "
         "were not applied, so both models face the same test."
     )
+
+
+def comparison_sentences(result: dict[str, Any]) -> list[str]:
+    """After the corrections against before, in words, from a
+    :func:`pipeline.corrections.compare_corrections` result: a lead-in and one sentence
+    per metric with its paired 95 % interval (one sentence saying there is none for a
+    result made before intervals existed)."""
+    if result.get("vs_before") is None:
+        return ["No interval for this comparison (made before intervals existed)."]
+    comparison = PairedComparison.from_json(result["vs_before"])
+    return [
+        f"After the corrections against before, on the same {result['test_rows']:,} test "
+        "rows (paired bootstrap, 95 % intervals):",
+        *comparison.sentences("the given labels"),
+    ]

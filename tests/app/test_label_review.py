@@ -124,3 +124,10 @@ def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, sm
     gain = expected["after"]["test_accuracy"] - expected["before"]["test_accuracy"]
     delta = next(m for m in at.metric if m.label == "Test accuracy after the corrections").delta
     assert delta == f"{gain * 100:+.2f} points"
+    # ... and in words, with the paired interval of after minus before
+    from pipeline.paired import PairedComparison
+
+    interval = PairedComparison.from_json(expected["vs_before"])
+    words = f"Test accuracy: {interval.accuracy.describe('the given labels')}."
+    assert words in texts_of(at) and "(95 % interval " in words
+    assert f"Macro F1: {interval.macro_f1.describe('the given labels')}." in texts_of(at)

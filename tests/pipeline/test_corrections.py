@@ -70,3 +70,21 @@ def test_before_and_after_share_the_test_rows_and_never_correct_them(reviewed):
     same = compare_corrections(dataset, review, {}, DataConfig(), QUICK)
     assert same["after"] == same["before"] == result["before"]
     assert np.isclose(same["before"]["test_accuracy"], result["before"]["test_accuracy"])
+
+
+def test_the_comparison_carries_the_paired_interval_of_after_minus_before(reviewed):
+    _, dataset, review = reviewed
+    suspects = rows_below(review, 0.1)
+    result = compare_corrections(
+        dataset, review, dict.fromkeys(suspects, "relabel"), DataConfig(), QUICK
+    )
+    interval = result["vs_before"]
+    for name, key in (("accuracy", "test_accuracy"), ("macro_f1", "macro_f1")):
+        assert interval[name]["difference"] == pytest.approx(
+            result["after"][key] - result["before"][key]
+        )
+        assert interval[name]["ci95_low"] <= interval[name]["difference"]
+        assert interval[name]["difference"] <= interval[name]["ci95_high"]
+    # With no decision the two models answer alike: no difference, an empty interval.
+    same = compare_corrections(dataset, review, {}, DataConfig(), QUICK)
+    assert same["vs_before"]["accuracy"] == {"difference": 0.0, "ci95_low": 0.0, "ci95_high": 0.0}

@@ -236,3 +236,58 @@ def test_test_predictions_may_hold_the_baseline_column():
         RowPredictions.parse({**columns, "baseline": ["e", "zz"]}, record)
     with pytest.raises(RunRecordError, match="one item per test row"):
         RowPredictions.parse({**columns, "baseline": ["e"]}, record)
+
+
+def _run(run_id: str, fingerprint: str, rows: dict | None):
+    from types import SimpleNamespace
+
+    from pipeline.run_record import RowPredictions
+
+    predictions = None
+    if rows is not None:
+        predictions = RowPredictions(
+            tuple(rows["row"]),
+            tuple(rows["true"]),
+            tuple(rows["predicted"]),
+            tuple(0.5 for _ in rows["row"]),
+        )
+    return SimpleNamespace(
+        run_id=run_id,
+        data=SimpleNamespace(fingerprint=fingerprint),
+        labels=SimpleNamespace(classes=("b", "e")),
+        test_predictions=lambda: predictions,
+    )
+
+
+def test_two_runs_pair_on_the_same_rows_in_any_order_and_say_when_they_cannot():
+    from pipeline.paired import DIFFERENT_ROWS, pair_runs
+
+    true = ["b", "e"] * 100
+    a = _run("a" * 16, "data", {"row": list(range(200)), "true": true, "predicted": ["b"] * 200})
+    # b answers every row right, and lists its rows in reverse order
+    b = _run(
+        "b" * 16,
+        "data",
+        {"row": list(range(199, -1, -1)), "true": true[::-1], "predicted": true[::-1]},
+    )
+    pairing = pair_runs(a, b)
+    assert pairing.reason is None
+    assert pairing.comparison.accuracy.difference == pytest.approx(0.5)
+    assert pairing.comparison.accuracy.ci95_low > 0
+    assert pair_runs(a, a).comparison.accuracy.to_json() == {
+        "difference": 0.0,
+        "ci95_low": 0.0,
+        "ci95_high": 0.0,
+    }
+    other_data = _run("c" * 16, "other", {"row": list(range(200)), "true": true, "predicted": true})
+    assert pair_runs(a, other_data).reason == DIFFERENT_ROWS
+    other_rows = _run(
+        "d" * 16, "data", {"row": list(range(1, 201)), "true": true, "predicted": true}
+    )
+    assert pair_runs(a, other_rows).reason == DIFFERENT_ROWS
+    fewer = _run(
+        "e" * 16, "data", {"row": list(range(100)), "true": true[:100], "predicted": true[:100]}
+    )
+    assert pair_runs(a, fewer).reason == DIFFERENT_ROWS
+    old = _run("f" * 16, "data", None)
+    assert "no per-row test predictions" in pair_runs(a, old).reason
