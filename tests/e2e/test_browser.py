@@ -44,6 +44,8 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from pipeline.registry import RunRegistry
+
 if TYPE_CHECKING:
     from conftest import AppServer, Timings  # tests/e2e/conftest.py
 
@@ -216,9 +218,10 @@ def test_tiny_training_through_the_train_page(
 
 @pytest.mark.e2e
 def test_results_show_accuracy_and_charts(
-    app_page: Page, trained_run: TrainedRun, e2e_output_dir: Path
+    app_page: Page, trained_run: TrainedRun, app_server: AppServer, e2e_output_dir: Path
 ) -> None:
-    """Results of the trained run: test accuracy and the interactive plotly charts."""
+    """Results of the trained run: test accuracy, the interactive plotly charts, and the
+    difference from the baseline in words with its paired 95 % interval."""
     page = app_page
     goto_page(page, "Results")
     expect(metric(page, "Test accuracy").get_by_test_id("stMetricValue")).to_have_text(
@@ -233,6 +236,14 @@ def test_results_show_accuracy_and_charts(
     # curves x2, baseline, confusion matrix, accuracy per publisher and per week,
     # comparison curves x2, comparison bars
     expect(charts).to_have_count(9)
+    # the model against the baseline in words, with the paired 95 % interval the run saved
+    interval = RunRegistry(app_server.runs_dir).get(trained_run.run_id).metrics.vs_baseline
+    assert interval is not None
+    sentence = f"Test accuracy: {interval.accuracy.describe()}."
+    assert re.search(r"(ahead of|behind|no clear difference from) the baseline", sentence)
+    captions = main_area(page).get_by_test_id("stCaptionContainer")
+    expect(captions.filter(has_text=sentence)).to_be_visible()
+    expect(main_area(page)).to_contain_text(f"Macro F1: {interval.macro_f1.describe()}.")
     assert_no_exception(page)
     save_screenshot(page, e2e_output_dir, "results")
 
