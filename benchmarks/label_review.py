@@ -10,11 +10,14 @@ ranking orders the rows from most to least suspect; with k = the number of flips
 ``recall@2k``
     share of the flips found among the 2k most suspect rows.
 
-Rows of the table, all in one run on the same folds:
+Rows of the table, all in one run on the same folds (the review's:
+``pipeline.review_folds.assign_folds``, duplicated texts and the rows of one story held
+out together; the output names the scheme and its groups):
 
 ``anchor``
     5-fold TF-IDF + logistic regression (``pipeline.baseline.baseline_pipeline``,
-    ``cross_val_predict``), ranked by the probability of the given label;
+    ``cross_val_predict`` on the review's folds), ranked by the probability of the
+    given label;
 ``review``
     ``pipeline.review.review_labels`` with the default settings (or those given);
 ``variant``
@@ -33,11 +36,26 @@ by a few hundredths with the folds alone. Prints Markdown tables and writes
 
     python benchmarks/label_review.py                  # 3 seeds, both neural presets
     python benchmarks/label_review.py --neural-presets accurate --seeds 42
+
+``--before <results.json>`` adds a before/after table: the mean rows of an earlier run
+(e.g. of an older ``pipeline/review.py``, run from a ``git worktree`` of its commit,
+where this script also runs: without ``pipeline.review_folds`` it uses the stratified
+k-fold over rows of those reviews), side by side with this run's, matched by ranking
+name.
+
+``--flip-stories N`` measures another kind of error on the same file: the probe's flips
+are undone and instead every row of N stories (of 2 to 6 rows, drawn with a fixed
+seed) gets one random other class. That is how data labelled per story goes wrong (no
+story of the UCI data has two categories): a story mate in a training fold then vouches
+for the wrong label, and only folds that hold a story out whole can catch it::
+
+    python benchmarks/label_review.py --flip-stories 80 --output label_review_stories
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -47,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,8 +81,41 @@ from pipeline.review import (  # noqa: E402
     score_labels,
 )
 
+try:
+    from pipeline.review_folds import FOLD_SCHEMES, assign_folds, describe_groups, fold_groups
+except ImportError:  # a pipeline from before fold groups (REVIEW_VERSION 1): rows folds
+    FOLD_SCHEMES = {}
+
 RESULTS = ROOT / "benchmarks" / "results"
 PROBE = ROOT / "tests" / "fixtures" / "uci_flipped.csv"
+#: Seed of the stories ``--flip-stories`` flips, and their sizes.
+STORY_FLIP_SEED, STORY_FLIP_SIZES = 5, (2, 6)
+#: The column ``story_flipped`` keeps the true labels in (not a column the review reads).
+FLIPPED_FROM = "TRUE_CATEGORY"
+
+
+def story_flipped(frame: pd.DataFrame, flips: list[dict[str, str]], stories: int) -> pd.DataFrame:
+    """The probe ``frame`` (UCI columns, strings) with its ``flips`` (``{"ID",
+    "original", ...}``) undone and every row of ``stories`` stories of 2 to 6 rows
+    flipped to one random other class instead.
+
+    Returns a copy of ``frame``: ``CATEGORY`` as flipped, and the true labels in a
+    column :data:`FLIPPED_FROM` (the flipped rows are where the two differ).
+    """
+    frame = frame.copy()
+    original = {flip["ID"]: flip["original"] for flip in flips}
+    frame["CATEGORY"] = [original.get(i, c) for i, c in zip(frame["ID"], frame["CATEGORY"])]
+    frame[FLIPPED_FROM] = frame["CATEGORY"]
+    rng = np.random.default_rng(STORY_FLIP_SEED)
+    sizes = frame.loc[frame["STORY"] != "", "STORY"].value_counts()
+    smallest, largest = STORY_FLIP_SIZES
+    candidates = np.sort(sizes[(sizes >= smallest) & (sizes <= largest)].index.to_numpy())
+    classes = sorted(frame["CATEGORY"].unique())
+    for story in np.sort(rng.choice(candidates, stories, replace=False)):
+        rows = frame.index[frame["STORY"] == story]
+        given = frame.loc[rows[0], "CATEGORY"]
+        frame.loc[rows, "CATEGORY"] = rng.choice([c for c in classes if c != given])
+    return frame
 
 
 def ranking_metrics(quality: np.ndarray, is_flip: np.ndarray) -> dict[str, float]:
@@ -96,23 +148,38 @@ def row(
 
 
 def anchor(
-    texts: list[str], labels: np.ndarray, folds: int, seed: int
+    texts: list[str], labels: np.ndarray, groups: np.ndarray, folds: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """The anchor's self-confidence per row, its probabilities and its seconds."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    """The anchor's self-confidence per row, its probabilities and its seconds, on the
+    review's folds of ``groups`` (group ids per row)."""
+    from sklearn.model_selection import cross_val_predict
 
     from pipeline.baseline import baseline_pipeline
 
     started = time.perf_counter()
+    if groups is None:  # before fold groups
+        from sklearn.model_selection import StratifiedKFold
+
+        splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    else:
+        splits = _grouped_splits(labels, groups, folds, seed)
     probabilities = cross_val_predict(
-        baseline_pipeline(),
-        texts,
-        labels,
-        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-        method="predict_proba",
+        baseline_pipeline(), texts, labels, cv=splits, method="predict_proba"
     )
     seconds = time.perf_counter() - started
     return probabilities[np.arange(len(labels)), labels], probabilities, seconds
+
+
+def _grouped_splits(
+    labels: np.ndarray, groups: np.ndarray, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The review's folds as (training rows, held-out rows), empty folds left out."""
+    fold_of = assign_folds(labels, groups, folds, seed)
+    return [
+        (np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold))
+        for fold in range(folds)
+        if (fold_of == fold).any()
+    ]
 
 
 def review_rows(
@@ -185,6 +252,41 @@ def table(rows: list[dict[str, Any]], k: int) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def fold_line(described: dict[str, Any] | None) -> str:
+    """One sentence on how the folds were drawn (``describe_groups``; ``None``: a run
+    from before fold groups, stratified k-fold over rows)."""
+    if described is None:
+        return "Folds: stratified k-fold over rows (a run from before fold groups)."
+    line = f"Folds: {FOLD_SCHEMES[described['scheme']]}"
+    if described["scheme"] == "grouped":
+        line += (
+            f"; {described['groups']:,} groups, {described['grouped_rows']:,} rows in a "
+            f"group of two or more, the largest {described['largest_group']:,} rows"
+        )
+    return line + "."
+
+
+def before_after(before: dict[str, Any], after: list[dict[str, Any]], k: int) -> str:
+    """The Markdown table of the mean rows of ``before`` (a results JSON) and ``after``
+    side by side, for the rankings both have."""
+    earlier = {r["ranking"]: r for r in before["mean"]}
+    head = (
+        f"| ranking | precision@k (k={k}) before | after | recall@2k before | after "
+        "| out-of-sample accuracy before | after |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n"
+    )
+    lines = []
+    for r in after:
+        if r["ranking"] in earlier:
+            b = earlier[r["ranking"]]
+            lines.append(
+                f"| {r['ranking']} | {b['precision_at_k']:.3f} | {r['precision_at_k']:.3f} "
+                f"| {b['recall_at_2k']:.3f} | {r['recall_at_2k']:.3f} "
+                f"| {b['accuracy']:.4f} | {r['accuracy']:.4f} |"
+            )
+    return head + "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probe", type=Path, default=PROBE, help="CSV with a .flips.json")
@@ -202,20 +304,39 @@ def main() -> None:
     parser.add_argument("--quality-method", default=defaults.quality_method)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--output", default="label_review", help="file name under results/")
+    parser.add_argument(
+        "--before", type=Path, help="results JSON of an earlier run: adds a before/after table"
+    )
+    parser.add_argument(
+        "--flip-stories",
+        type=int,
+        default=0,
+        metavar="N",
+        help="undo the probe's flips and flip every row of N stories instead",
+    )
     args = parser.parse_args()
+    before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
 
     flips = json.loads(args.probe.with_suffix(".flips.json").read_text(encoding="utf-8"))
     raw = read_table(args.probe)
+    if args.flip_stories:
+        frame = story_flipped(raw.frame, flips["flips"], args.flip_stories)
+        is_flip = (frame["CATEGORY"] != frame[FLIPPED_FROM]).to_numpy()
+        raw = dataclasses.replace(raw, frame=frame.drop(columns=FLIPPED_FROM))
+    else:
+        is_flip = raw.frame["ID"].isin({flip["ID"] for flip in flips["flips"]}).to_numpy()
     dataset = load_dataset(raw)
     assert len(dataset.frame) == len(raw.frame), "every probe row needs a label"
-    is_flip = raw.frame["ID"].isin({flip["ID"] for flip in flips["flips"]}).to_numpy()
     labels = class_indices(dataset)
     k = int(is_flip.sum())
+    groups = fold_groups(dataset.frame) if FOLD_SCHEMES else None
+    folds_used = describe_groups(groups) if groups is not None else None
+    print(fold_line(folds_used), flush=True)
 
     rows = []
     for seed in args.seeds:
         quality, probabilities, seconds = anchor(
-            dataset.frame["text"].tolist(), labels, args.folds, seed
+            dataset.frame["text"].tolist(), labels, groups, args.folds, seed
         )
         name = f"anchor ({args.folds}-fold TF-IDF + LR, self-confidence)"
         measured = [row(name, quality, is_flip, labels, probabilities, seconds)]
@@ -240,12 +361,23 @@ def main() -> None:
             rows.append({"seed": seed, **one})
             print(json.dumps(rows[-1]), flush=True)
 
-    markdown = f"Mean over seeds {', '.join(map(str, args.seeds))}:\n\n" + table(mean_rows(rows), k)
+    markdown = f"{fold_line(folds_used)}\n\n"
+    if before is not None:
+        compared = before_after(before, mean_rows(rows), k)
+        markdown += (
+            f"Before ({fold_line(before.get('fold_groups'))} `{before['command']}`) and "
+            f"after (this run), means over the seeds:\n\n{compared}\n"
+        )
+    markdown += f"Mean over seeds {', '.join(map(str, args.seeds))}:\n\n" + table(
+        mean_rows(rows), k
+    )
     for seed in args.seeds:
         markdown += f"\nSeed {seed}:\n\n" + table([r for r in rows if r["seed"] == seed], k)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     command = " ".join(["python benchmarks/label_review.py", *sys.argv[1:]])
     probe = {"file": args.probe.name, "rows": len(raw.frame), "flipped": k}
+    if args.flip_stories:
+        probe["flipped_stories"] = args.flip_stories
     print(markdown)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.output}.json").write_text(
@@ -254,15 +386,22 @@ def main() -> None:
                 "machine": machine,
                 "command": command,
                 "probe": probe,
+                "fold_groups": folds_used,
+                "before": None
+                if before is None
+                else {key: before.get(key) for key in ("command", "fold_groups", "mean")},
                 "mean": mean_rows(rows),
                 "rows": rows,
             },
             indent=2,
         )
     )
+    flipped = f"{k} flipped" + (
+        f" (every row of {args.flip_stories} stories)" if args.flip_stories else ""
+    )
     (RESULTS / f"{args.output}.md").write_text(
         f"`{command}` on {machine}; probe {probe['file']}: {probe['rows']:,} rows, "
-        f"{k} flipped\n\n{markdown}"
+        f"{flipped}\n\n{markdown}"
     )
 
 

@@ -2,8 +2,10 @@
 
 Confident learning needs probabilities from models that never saw the row they
 score. :func:`review_labels` splits a dataset's labelled rows into k stratified
-folds; for each fold it trains on the other folds and predicts the held-out one,
-so every row gets out-of-sample class probabilities from
+folds that keep duplicated texts and the rows of one story together
+(:mod:`pipeline.review_folds`: a twin in a training fold would vouch for its held-out
+copy); for each fold it trains on the other folds and predicts the held-out one, so
+every row gets out-of-sample class probabilities from
 
 ``tfidf``
     the TF-IDF + logistic-regression baseline (:func:`pipeline.baseline.baseline_pipeline`),
@@ -85,8 +87,9 @@ QUALITY_METHODS: dict[str, str] = {
 }
 #: Share of a fold's training rows the neural model stops early on.
 EARLY_STOPPING_SHARE = 0.1
-#: Bump when the review changes, so cached reviews of the old one are not reused.
-REVIEW_VERSION = 1
+#: Bump when the review changes, so cached reviews of the old one are not reused
+#: (2: folds grouped by duplicate text and story, :mod:`pipeline.review_folds`).
+REVIEW_VERSION = 2
 REVIEWS_FOLDER = ".reviews"
 REVIEW_CSV, SUMMARY_JSON = "review.csv", "summary.json"
 PROBABILITY_PREFIX = "p_"
@@ -217,9 +220,10 @@ class LabelReview:
     summary : dict
         JSON-ready: ``rows``, ``folds``, ``issues``, ``classes``, ``label_names``,
         ``per_class`` (code -> ``name``, ``rows``, ``issues``, ``suggested``),
-        ``settings``, ``seconds``, ``part_seconds``, ``out_of_sample_accuracy``,
-        ``part_accuracy``, ``fingerprint``, ``key``, ``dataset``, ``version`` and
-        ``from_cache``.
+        ``settings``, ``fold_groups`` (how the folds were drawn:
+        :func:`pipeline.review_folds.describe_groups`), ``seconds``, ``part_seconds``,
+        ``out_of_sample_accuracy``, ``part_accuracy``, ``fingerprint``, ``key``,
+        ``dataset``, ``version`` and ``from_cache``.
     part_probabilities : dict of str to numpy.ndarray
         Each model part's out-of-sample probabilities ``(rows, classes)`` when the
         review was computed now; empty when it came from the cache.
@@ -265,6 +269,9 @@ def review_labels(
 ) -> LabelReview:
     """Review every labelled row of ``dataset`` by k-fold out-of-sample probabilities.
 
+    The folds hold duplicated texts and the rows of one story out together
+    (:func:`pipeline.review_folds.fold_groups`).
+
     Parameters
     ----------
     dataset : Dataset
@@ -288,23 +295,26 @@ def review_labels(
     Raises
     ------
     DatasetError
-        A class has fewer rows than folds.
+        A class has fewer rows than folds, or the rows make fewer groups than folds.
     ConfigError
         A setting is out of range.
     ReviewStopped
         A stop was asked for.
     """
     from pipeline.data import fingerprint
+    from pipeline.review_folds import describe_groups, fold_groups
 
     settings = (settings or ReviewSettings()).validate()
     started = time.perf_counter()
     labels = class_indices(dataset)
     _check_folds(dataset, labels, settings.folds)
+    groups = fold_groups(dataset.frame)
     found = out_of_sample_probabilities(
         dataset.frame["text"].tolist(),
         labels,
         len(dataset.classes),
         settings,
+        groups=groups,
         on_progress=on_progress,
         stop_event=stop_event,
         started=started,
@@ -317,6 +327,7 @@ def review_labels(
     frame = _review_frame(dataset, labels, probabilities, quality, issues)
     data_fingerprint = fingerprint(dataset)
     summary = _summary(dataset, settings, frame, labels, found, data_fingerprint)
+    summary["fold_groups"] = describe_groups(groups)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     notify(ReviewProgress("done", folds, folds, "Done.", _since(started)))
     return LabelReview(frame, summary, dict(found.probabilities))
@@ -328,6 +339,7 @@ def out_of_sample_probabilities(
     num_classes: int,
     settings: ReviewSettings,
     *,
+    groups: np.ndarray | None = None,
     on_progress: ReviewListener | None = None,
     stop_event: threading.Event | None = None,
     started: float | None = None,
@@ -345,6 +357,9 @@ def out_of_sample_probabilities(
         Number of classes: the probabilities' width.
     settings : ReviewSettings
         ``folds`` and ``seed`` decide the stratified folds, ``models`` the parts.
+    groups : numpy.ndarray, optional
+        Group ids ``(rows,)``: rows of one group are held out together
+        (:func:`pipeline.review_folds.assign_folds`); ``None``: every row alone.
     on_progress, stop_event
         As in :func:`review_labels`.
     started : float, optional
@@ -356,7 +371,8 @@ def out_of_sample_probabilities(
         One ``(rows, num_classes)`` array per part of ``settings.models``.
     """
     import numpy as np
-    from sklearn.model_selection import StratifiedKFold
+
+    from pipeline.review_folds import assign_folds
 
     started = time.perf_counter() if started is None else started
     stop_event = stop_event or threading.Event()
@@ -364,9 +380,13 @@ def out_of_sample_probabilities(
     parts = MODEL_PARTS[settings.models]
     probabilities = {part: np.zeros((len(texts), num_classes)) for part in parts}
     seconds = dict.fromkeys(parts, 0.0)
-    splitter = StratifiedKFold(settings.folds, shuffle=True, random_state=settings.seed)
+    fold_of = assign_folds(labels, groups, settings.folds, settings.seed)
     text_array = np.asarray(texts, dtype=object)
-    for fold, (train_rows, held_out) in enumerate(splitter.split(text_array, labels), start=1):
+    for fold in range(1, settings.folds + 1):
+        held_out = np.flatnonzero(fold_of == fold - 1)
+        if not len(held_out):  # a few big groups can leave a fold empty
+            continue
+        train_rows = np.flatnonzero(fold_of != fold - 1)
         fold_fit = _FoldFit(
             list(text_array[train_rows]),
             labels[train_rows],

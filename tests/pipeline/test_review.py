@@ -76,7 +76,9 @@ def test_the_default_review_puts_most_flips_in_the_top_2k(flipped_slice):
     assert flips_in_top(ranked, flipped, 2 * k) > 0.5, "most flips among the 2k most suspect"
     flagged = set(ids[frame["is_label_issue"].to_numpy()])
     assert len(flagged & flipped) > k / 2  # cleanlab flags most flips...
-    assert len(flagged) < 4 * k  # ...and not the whole file
+    # ...and not the whole file (folds that hold whole stories out score every row without
+    # its story mates, so cleanlab flags more than it did with folds over rows)
+    assert len(flagged) < len(frame) / 4
 
     summary = review.summary
     assert summary["rows"] == len(dataset.frame) and summary["folds"] == 3
@@ -84,6 +86,7 @@ def test_the_default_review_puts_most_flips_in_the_top_2k(flipped_slice):
     assert sum(row["rows"] for row in summary["per_class"].values()) == summary["rows"]
     assert summary["out_of_sample_accuracy"] > 0.6 and summary["from_cache"] is False
     assert summary["settings"]["models"] == "ensemble"
+    assert summary["fold_groups"]["scheme"] == "grouped"  # the slice has stories
     json.dumps(summary)  # JSON-ready
     phases = [(event.phase, event.fold) for event in events if event.phase != "neural"]
     assert phases == [("tfidf", 1), ("tfidf", 2), ("tfidf", 3), ("scoring", 3), ("done", 3)]
@@ -137,7 +140,9 @@ def test_cli_writes_every_row_with_its_columns_most_suspect_first(flipped_slice,
     assert 0 < summary["issues"] < summary["rows"] and summary["output"] == str(output)
     assert summary["out_of_sample_accuracy"] > 0.6
     assert [s["label_quality"] for s in summary["suspects"]] == sorted(quality.iloc[:10])
-    assert flips_in_top(reviewed["ID"], flipped, 2 * len(flipped)) > 0.5
+    # TF-IDF alone on 1,600 rows, each scored without its story mates: about half the
+    # flips in the top 2k (by chance: 2k / rows, 6 %)
+    assert flips_in_top(reviewed["ID"], flipped, 2 * len(flipped)) > 0.4
 
     again = cli(*args)  # the cache answers; the readable summary
     assert again.returncode == 0, again.stderr
