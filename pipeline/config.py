@@ -90,6 +90,10 @@ OPTIMIZER_LABELS = {
     "lazy_adamw": "AdamW, embedding rows updated only when their ids are in a batch",
     "adam": "Adam, every weight at every step (the seed's)",
 }
+BLEND_LABELS = {
+    "tuned": "Network + TF-IDF logistic regression, weight tuned on validation rows",
+    "off": "The network alone",
+}
 _FRACTION = {"minimum": 0.0, "maximum": 1.0, "exclusive_minimum": True, "exclusive_maximum": True}
 _DROPOUT = {"minimum": 0.0, "maximum": 0.95, "step": 0.05, "example": "0.2"}
 _SEQUENCE = ("lstm", "bigru", "cnn", "wide_deep")
@@ -298,6 +302,16 @@ class ModelConfig:
         minimum=0.0, maximum=10.0, step=0.1, example="0.6",
     )  # fmt: skip
 
+    blend: str = setting(
+        "tuned", "choice", "Linear blend",
+        "tuned: after training, fit a TF-IDF logistic regression on the same word 1-2 grams "
+        "inside the model and average its log-probabilities with the network's, the "
+        "network's share picked on the validation rows (it wins on small, many-class files; "
+        "the network carries it on large ones); off: the network alone.",
+        choices=tuple(BLEND_LABELS), choice_labels=BLEND_LABELS, example="tuned",
+        families=_NGRAM,
+    )  # fmt: skip
+
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first bad value, if any."""
         validate_fields(self)
@@ -406,6 +420,8 @@ class ExperimentConfig:
                 values["test_set"] = _legacy_test_set(values)
             if name == "model" and "optimizer" not in values:
                 values.update(_LEGACY_OPTIMIZER)
+            if name == "model" and "blend" not in values:
+                values["blend"] = "off"  # saved before the blend existed
             if name == "train" and "prior_shift" not in values:
                 values["prior_shift"] = "off"  # saved before the shift existed
             known = {f.name for f in dataclasses.fields(section)}
@@ -462,6 +478,7 @@ SEED_PRESET = ExperimentConfig(
         learning_rate=1e-3,
         optimizer="adam",
         weight_decay=0.0,
+        blend="off",
     ),
     train=TrainConfig(
         epochs=10,

@@ -26,6 +26,8 @@ import keras
 import numpy as np
 from sklearn.metrics import f1_score
 
+from pipeline.models.linear import LogBlend
+
 #: The shifts tried, in steps of 0.1.
 TAUS: tuple[float, ...] = tuple(round(t, 1) for t in np.linspace(-1.0, 1.0, 21))
 #: Smallest gain of validation macro F1 worth moving away from the trained scores.
@@ -131,10 +133,17 @@ def final_logit_layers(classifier: keras.Model) -> list[keras.layers.Dense]:
 
 def apply_prior_shift(classifier: keras.Model, shift: PriorShift) -> None:
     """Add ``shift.tau * shift.log_prior`` to the biases of
-    :func:`final_logit_layers` (in place; nothing happens when ``tau`` is 0)."""
+    :func:`final_logit_layers`, or to the offset of the classifier's
+    :class:`~pipeline.models.linear.LogBlend` when it has one (in place; nothing
+    happens when ``tau`` is 0)."""
     if shift.tau == 0.0:
         return
     offset = shift.tau * np.asarray(shift.log_prior)
+    blends = [layer for layer in classifier.layers if isinstance(layer, LogBlend)]
+    if blends:  # a blend's offset shifts both of its parts exactly
+        for layer in blends:
+            layer.offset.assign(keras.ops.convert_to_numpy(layer.offset) + offset.astype("float32"))
+        return
     for layer in final_logit_layers(classifier):
         bias = layer.bias
         bias.assign(keras.ops.convert_to_numpy(bias) + offset.astype(bias.dtype))

@@ -611,8 +611,10 @@ def load_model_file(path: Path) -> keras.Model:
     """Load a ``.keras`` file with ``safe_mode=True`` (custom layers registered)."""
     import keras
 
-    # Imported for their registered custom layers (the encoder's and the bags').
+    # Imported for their registered custom layers (the encoder's, the bags' and the
+    # linear blend's).
     import pipeline.models.common
+    import pipeline.models.linear
     import pipeline.text  # noqa: F401
 
     with warnings.catch_warnings():

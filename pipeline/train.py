@@ -35,6 +35,15 @@ from pipeline.baseline import (
     start_baseline,
     wait_for_baseline,
 )
+from pipeline.blend import (
+    LINEAR_INPUT,
+    Blend,
+    blend_probabilities,
+    blended_classifier,
+    choose_blend_weight,
+    fit_linear_part,
+    has_blend,
+)
 from pipeline.config import ExperimentConfig
 from pipeline.data import Dataset, fingerprint
 from pipeline.device import apply_precision_policy, training_strategy
@@ -279,8 +288,10 @@ class _TrainingSession:
                     "Stopped while training, before the first epoch ended; nothing was saved."
                 )
             self.phase("evaluating")
-            shift = self._tune_prior_shift(classifier, splits, prepared)
+            classifier, blend, shift = self._decision_rule(encoder, classifier, splits, prepared)
             metrics, predictions = self._evaluate(classifier, splits["test"], prepared)
+            if blend is not None:
+                metrics["blend"] = blend.to_json()
             if shift is not None:
                 metrics["prior_shift"] = shift.to_json()
             metrics["baseline"] = wait_for_baseline(
@@ -407,38 +418,77 @@ class _TrainingSession:
         self.batch_size = result.batch_size
         return result.history, result.stopped
 
-    def _tune_prior_shift(
-        self, classifier: keras.Model, splits: dict[str, EncodedSplit], prepared: PreparedData
-    ) -> PriorShift | None:
-        """With ``prior_shift="tuned"``, tune the shift on the validation rows and
-        apply it to ``classifier`` (:mod:`pipeline.prior_shift`); ``None`` when off."""
-        if self.config.train.prior_shift != "tuned":
-            return None
+    def _decision_rule(
+        self,
+        encoder: keras.Model,
+        classifier: keras.Model,
+        splits: dict[str, EncodedSplit],
+        prepared: PreparedData,
+    ) -> tuple[keras.Model, Blend | None, PriorShift | None]:
+        """The steps between the fit and the test set, both tuned on the validation rows:
+        the linear blend (``model.blend="tuned"``, :mod:`pipeline.blend`) and then the
+        class-prior shift (``train.prior_shift="tuned"``, :mod:`pipeline.prior_shift`).
+
+        Returns the classifier to evaluate and save (``classifier`` itself, or a new
+        model holding its layers and the linear part) and the records of both steps
+        (``None`` for a step that is off or does not apply).
+        """
+        blending = (
+            self.config.model.blend == "tuned"
+            and LINEAR_INPUT in classifier.input
+            and not has_blend(classifier)  # a continued run keeps its parent's linear part
+        )
+        shifting = self.config.train.prior_shift == "tuned"
+        if not (blending or shifting):
+            return classifier, None, None
         validation = splits["validation"]
-        rows = len(validation.y)
-        probabilities = classifier.predict(
-            validation.inputs,
+        probabilities = self._predict(classifier, validation, "Validation set")
+        blend = None
+        if blending:
+            train = splits["train"]
+            linear_part = fit_linear_part(
+                train.inputs[LINEAR_INPUT],
+                train.y,
+                len(prepared.classes),
+                feature_shapes(encoder, self.config.model)[LINEAR_INPUT].vocabulary,
+                sample_weight=train.weights,
+            )
+            linear = linear_part.probabilities(validation.inputs[LINEAR_INPUT])
+            blend = choose_blend_weight(
+                probabilities,
+                linear,
+                validation.y,
+                balanced_target=self.config.data.test_set == "balanced",
+                linear_part=linear_part,
+            )
+            classifier = blended_classifier(classifier, linear_part, blend.weight)
+            probabilities = blend_probabilities(probabilities, linear, blend.weight)
+        shift = None
+        if shifting:
+            shift = tune_prior_shift(
+                probabilities,
+                validation.y,
+                log_prior(splits["train"].y, len(prepared.classes)),
+                balanced_target=self.config.data.test_set == "balanced",
+            )
+            apply_prior_shift(classifier, shift)
+        return classifier, blend, shift
+
+    def _predict(self, classifier: keras.Model, split: EncodedSplit, step: str) -> np.ndarray:
+        """``classifier``'s probabilities on ``split``, reporting rows done as ``step``."""
+        rows = len(split.y)
+        return classifier.predict(
+            split.inputs,
             batch_size=PREDICT_BATCH,
             verbose=0,
             callbacks=[
                 RowsDone(
                     lambda batch: self.rows(
-                        "Validation set",
-                        min((batch + 1) * PREDICT_BATCH, rows),
-                        rows,
-                        stoppable=False,
+                        step, min((batch + 1) * PREDICT_BATCH, rows), rows, stoppable=False
                     )
                 )
             ],
         )
-        shift = tune_prior_shift(
-            probabilities,
-            validation.y,
-            log_prior(splits["train"].y, len(prepared.classes)),
-            balanced_target=self.config.data.test_set == "balanced",
-        )
-        apply_prior_shift(classifier, shift)
-        return shift
 
     def _evaluate(
         self, classifier: keras.Model, test: EncodedSplit, prepared: PreparedData
@@ -446,19 +496,7 @@ class _TrainingSession:
         """The test metrics (``metrics.json``) and every test row's prediction
         (``test_predictions.json``; ``None`` for data prepared by hand, whose rows are
         not known)."""
-        rows = len(test.y)
-        probabilities = classifier.predict(
-            test.inputs,
-            batch_size=PREDICT_BATCH,
-            verbose=0,
-            callbacks=[
-                RowsDone(
-                    lambda batch: self.rows(
-                        "Test set", min((batch + 1) * PREDICT_BATCH, rows), rows, stoppable=False
-                    )
-                )
-            ],
-        )
+        probabilities = self._predict(classifier, test, "Test set")
         metrics = evaluate_probabilities(
             test.y, probabilities, prepared.classes, prepared.label_names, test.texts
         )
