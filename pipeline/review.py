@@ -221,9 +221,10 @@ class LabelReview:
         JSON-ready: ``rows``, ``folds``, ``issues``, ``classes``, ``label_names``,
         ``per_class`` (code -> ``name``, ``rows``, ``issues``, ``suggested``),
         ``settings``, ``fold_groups`` (how the folds were drawn:
-        :func:`pipeline.review_folds.describe_groups`), ``seconds``, ``part_seconds``,
-        ``out_of_sample_accuracy``, ``part_accuracy``, ``fingerprint``, ``key``,
-        ``dataset``, ``version`` and ``from_cache``.
+        :func:`pipeline.review_folds.describe_groups`, and ``stories``, the
+        :func:`~pipeline.review_folds.story_digest` they were drawn with), ``seconds``,
+        ``part_seconds``, ``out_of_sample_accuracy``, ``part_accuracy``,
+        ``fingerprint``, ``key``, ``dataset``, ``version`` and ``from_cache``.
     part_probabilities : dict of str to numpy.ndarray
         Each model part's out-of-sample probabilities ``(rows, classes)`` when the
         review was computed now; empty when it came from the cache.
@@ -302,7 +303,7 @@ def review_labels(
         A stop was asked for.
     """
     from pipeline.data import fingerprint
-    from pipeline.review_folds import describe_groups, fold_groups
+    from pipeline.review_folds import describe_groups, fold_groups, story_digest
 
     settings = (settings or ReviewSettings()).validate()
     started = time.perf_counter()
@@ -327,7 +328,7 @@ def review_labels(
     frame = _review_frame(dataset, labels, probabilities, quality, issues)
     data_fingerprint = fingerprint(dataset)
     summary = _summary(dataset, settings, frame, labels, found, data_fingerprint)
-    summary["fold_groups"] = describe_groups(groups)
+    summary["fold_groups"] = {**describe_groups(groups), "stories": story_digest(dataset.frame)}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     notify(ReviewProgress("done", folds, folds, "Done.", _since(started)))
     return LabelReview(frame, summary, dict(found.probabilities))
@@ -930,13 +931,19 @@ def _read_review_csv(path: Path, summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def _matches(frame: pd.DataFrame, summary: dict[str, Any], dataset: Dataset) -> bool:
-    """Whether a saved review belongs to ``dataset`` row for row and is well formed."""
+    """Whether a saved review belongs to ``dataset`` row for row (its folds drawn with
+    the same stories) and is well formed."""
     import numpy as np
+
+    from pipeline.review_folds import story_digest
 
     quality = frame["label_quality"].to_numpy()
     given = frame["given_label"].to_numpy(dtype=object)
+    folds_drawn = summary.get("fold_groups")
     return (
-        summary.get("rows") == len(frame) == len(dataset.frame)
+        isinstance(folds_drawn, dict)
+        and folds_drawn.get("stories") == story_digest(dataset.frame)
+        and summary.get("rows") == len(frame) == len(dataset.frame)
         and list(frame.index) == list(dataset.frame.index)
         and bool((given == dataset.frame["label"].to_numpy(dtype=object)).all())
         and bool(np.isfinite(quality).all() and ((quality >= 0) & (quality <= 1)).all())

@@ -13,6 +13,10 @@ is judged by a model trained on the other copy. So the folds are grouped:
   split; a row without a story is a story of its own.
 
 Both join transitively (:func:`fold_groups`): a text written in two stories ties them.
+A review's cache key holds the data fingerprint (texts and labels) and
+``REVIEW_VERSION`` (bump it when :func:`duplicate_keys` or :func:`fold_groups` change);
+the stories are not in the fingerprint, so a saved review keeps their
+:func:`story_digest` and is reused only for the same stories.
 :func:`assign_folds` then splits the groups with scikit-learn's
 :class:`~sklearn.model_selection.StratifiedGroupKFold`, which keeps each class's share
 of rows close to even across the folds. When no group holds more than one row, it is
@@ -25,6 +29,7 @@ numpy, scipy and scikit-learn are imported by the functions that use them, Tenso
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -107,6 +112,18 @@ def fold_groups(frame: pd.DataFrame) -> np.ndarray:
     # Ids renumbered in order of first appearance, so they do not depend on the graph.
     groups, _ = pd.factorize(component[text_ids])
     return np.asarray(groups, dtype="int64")
+
+
+def story_digest(frame: pd.DataFrame) -> str | None:
+    """A 16-hex-digit digest of ``frame``'s ``story`` column (the rows' stories in
+    order); ``None`` when it has none."""
+    import pandas as pd
+
+    if "story" not in frame:
+        return None
+    stories = frame["story"].fillna("").astype(str)
+    hashes = pd.util.hash_pandas_object(stories, index=False).to_numpy(dtype="<u8")
+    return hashlib.sha256(hashes.tobytes()).hexdigest()[:16]
 
 
 def shares_groups(groups: np.ndarray) -> bool:

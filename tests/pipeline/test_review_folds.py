@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 import pipeline.baseline
 from pipeline.data import load_dataset
 from pipeline.errors import DatasetError
-from pipeline.review import ReviewSettings, review_labels
+from pipeline.review import ReviewSettings, cached_review, review_labels, run_review
 from pipeline.review_folds import (
     assign_folds,
     describe_groups,
@@ -106,6 +106,7 @@ def test_no_fold_trains_on_a_held_out_rows_duplicate_or_story(monkeypatch):
     described = review.summary["fold_groups"]
     assert described["scheme"] == "grouped"
     assert described["grouped_rows"] == 20 * 3 + 10 * 2
+    assert len(described["stories"]) == 16  # the story column's digest
 
 
 def test_duplicates_are_the_same_words_as_the_models_read_them():
@@ -198,3 +199,19 @@ def test_too_few_groups_for_the_folds_is_named():
     with pytest.raises(DatasetError, match=r"only 3 such group.*Lower the folds to at most 3"):
         assign_folds(labels, groups, 4, seed=0)
     assert set(assign_folds(labels, groups, 3, seed=0).tolist()) == {0, 1, 2}
+
+
+def test_a_cached_review_is_not_reused_for_the_same_rows_with_other_stories(tmp_path):
+    """The data fingerprint covers texts and labels only, and the stories decide the
+    folds: a review saved for one story column is not handed out for another."""
+    table = tiny_table()
+    settings = ReviewSettings(folds=3, models="tfidf")
+    first = run_review(as_dataset(table), settings, runs_dir=tmp_path)
+    assert cached_review(as_dataset(table), settings, tmp_path) is not None
+
+    regrouped = table.assign(STORY=table["STORY"].where(table["STORY"] == "", "one story"))
+    assert cached_review(as_dataset(regrouped), settings, tmp_path) is None
+    assert cached_review(as_dataset(table.drop(columns="STORY")), settings, tmp_path) is None
+    again = run_review(as_dataset(regrouped), settings, runs_dir=tmp_path)
+    assert not again.from_cache and again.summary["key"] == first.summary["key"]
+    assert again.summary["fold_groups"]["largest_group"] == 60
