@@ -89,9 +89,12 @@ st.caption(
     + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
 )
 paired_views.draw_baseline_interval(metrics)
-shift_note = results_views.prior_shift_note(metrics.extra.get("prior_shift"))
-if shift_note:
-    st.caption(shift_note)
+for note in (
+    results_views.blend_note(metrics.extra.get("blend")),
+    results_views.prior_shift_note(metrics.extra.get("prior_shift")),
+):
+    if note:
+        st.caption(note)
 thin = metrics.thin_classes()
 if thin:
     listing = ", ".join(f"{escape_markdown(_name(code))} ({n:,})" for code, n in thin.items())

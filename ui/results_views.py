@@ -189,6 +189,31 @@ def follow_picked_run(
     return current
 
 
+def blend_note(record: Any) -> str | None:
+    """The linear blend a run's ``metrics.json`` ``blend`` record describes, in words
+    (``None`` for runs without one: the network alone decides)."""
+    if not isinstance(record, dict) or not isinstance(record.get("network_weight"), (int, float)):
+        return None
+    weight = float(record["network_weight"])
+    validation = record.get("validation") if isinstance(record.get("validation"), dict) else {}
+    accuracies = {
+        part: scores.get("accuracy")
+        for part, scores in validation.items()
+        if isinstance(scores, dict) and isinstance(scores.get("accuracy"), (int, float))
+    }
+    scores = (
+        f" (validation accuracy: network {accuracies['network']:.1%}, linear "
+        f"{accuracies['linear']:.1%}, blend {accuracies['blend']:.1%})"
+        if {"network", "linear", "blend"} <= set(accuracies)
+        else ""
+    )
+    return (
+        f"Model: the network's log-probabilities blended with a TF-IDF logistic regression "
+        f"inside the model, the network's share {weight:.0%} picked on the validation "
+        f"rows{scores}."
+    )
+
+
 def prior_shift_note(record: Any) -> str | None:
     """The decision rule a run's ``metrics.json`` ``prior_shift`` record describes, in
     words (``None`` for runs saved without one: their trained scores decide)."""
@@ -200,13 +225,20 @@ def prior_shift_note(record: Any) -> str | None:
     if tau == 0.0:
         return (
             "Decision rule: the trained class scores; no class-prior shift did better on the "
-            "validation rows."
+            "validation rows by more than their noise."
         )
     gain = (
         f" (validation macro F1 {before:.3f} → {after:.3f})"
         if isinstance(before, (int, float)) and isinstance(after, (int, float))
         else ""
     )
+    accuracy_before = record.get("validation_accuracy_before")
+    accuracy_after = record.get("validation_accuracy_after")
+    if gain and isinstance(accuracy_before, float) and isinstance(accuracy_after, float):
+        gain = (
+            f" (validation accuracy {accuracy_before:.1%} → {accuracy_after:.1%}, "
+            f"macro F1 {before:.3f} → {after:.3f})"
+        )
     return (
         f"Decision rule: each class's score shifted by τ = {tau:+.1f} × the log of its share "
         f"of the training rows, tuned on the validation rows{gain}."

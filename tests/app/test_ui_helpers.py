@@ -369,3 +369,20 @@ def test_escaped_markdown_never_autolinks_a_url_or_an_email_address():
     assert plain.replace("\u2060", "") == (
         "href='https://example.com'>link</a> www.example.org me@example.com"
     )
+
+
+def test_the_blend_note_names_the_network_share_and_each_part_on_validation():
+    from ui.results_views import blend_note
+
+    record = {
+        "network_weight": 0.6,
+        "validation": {
+            "network": {"accuracy": 0.5},
+            "linear": {"accuracy": 0.45},
+            "blend": {"accuracy": 0.55},
+        },
+    }
+    note = blend_note(record)
+    assert "share 60%" in note
+    assert "network 50.0%, linear 45.0%, blend 55.0%" in note
+    assert blend_note(None) is None and blend_note({"network_weight": "x"}) is None

@@ -14,6 +14,7 @@ from pipeline.prior_shift import (
     apply_prior_shift,
     final_logit_layers,
     log_prior,
+    noise_margin,
     tune_prior_shift,
 )
 
@@ -97,3 +98,26 @@ def test_the_shift_is_tuned_by_default_off_for_the_seed_and_for_runs_saved_befor
     saved = get_preset("fast").to_dict()
     del saved["train"]["prior_shift"]
     assert ExperimentConfig.from_dict(saved).train.prior_shift == "off"
+
+
+def _a_few_rows_a_shift_would_fix(rows: int, fixable: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes, every row confidently right but ``fixable`` rows of class 1 that lean
+    to class 0 by a hair: any shift towards class 1 (the common one) fixes them."""
+    labels = np.arange(rows) % 2
+    probabilities = np.where(labels[:, None] == 1, [0.1, 0.9], [0.9, 0.1])
+    probabilities[np.flatnonzero(labels == 1)[:fixable]] = [0.52, 0.48]
+    return probabilities, labels
+
+
+def test_a_gain_within_the_noise_of_a_small_validation_set_keeps_tau_zero():
+    prior = np.log([0.2, 0.8])
+    small = tune_prior_shift(
+        *_a_few_rows_a_shift_would_fix(150, 3), prior, balanced_target=False
+    )  # gains 2 % of accuracy and of macro F1: less than 1 / sqrt(150) = 0.08
+    large = tune_prior_shift(
+        *_a_few_rows_a_shift_would_fix(15_000, 300), prior, balanced_target=False
+    )  # the same gain on 100 times the rows: beyond 1 / sqrt(15,000) = 0.008
+    assert small.tau == 0.0
+    assert large.tau > 0.0
+    assert large.validation_accuracy_after > large.validation_accuracy_before
+    assert noise_margin(150) == pytest.approx(1 / np.sqrt(150))
