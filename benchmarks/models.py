@@ -12,6 +12,13 @@ baseline's process beside it). Prints a markdown table and writes
     python benchmarks/models.py                       # every dataset and model (hours)
     python benchmarks/models.py --datasets random random_balanced --models fast accurate
     python benchmarks/models.py --speed               # seed vs fast, same rows, same epochs
+    python benchmarks/models.py --tasks               # users' files: every task, 3 split seeds
+
+``--tasks`` trains the default on every task of ``benchmarks/user_tasks.py`` (files
+like the ones users bring, cut from the bundled data, and the bundled data's random
+and story splits) on each of its split seeds, and prints per task and measure the
+mean and the smallest difference to the baseline over the seeds, with each seed's
+paired 95 % interval (``metrics.json``'s ``vs_baseline``).
 
 Datasets (all cut from the bundled UCI file; ``_balanced`` means ``--test-set
 balanced``, the seed notebook's test rows, for comparisons with it):
@@ -94,7 +101,13 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
-        dataset, overrides = _dataset(spec["dataset"], Path(workdir))
+        if spec.get("task"):
+            from user_tasks import load_task
+
+            dataset, overrides = load_task(spec["task"], Path(workdir))
+            overrides["data_seed"] = spec["seed"]
+        else:
+            dataset, overrides = _dataset(spec["dataset"], Path(workdir))
         model = spec["model"]
         preset = model if model in {"seed", "accurate"} else "fast"
         if model in FAMILIES:
@@ -121,6 +134,10 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
     return {
         "dataset": spec["dataset"],
+        "seed": config.data.seed,
+        "vs_baseline": metrics.vs_baseline.to_json() if metrics.vs_baseline else None,
+        "blend_weight": (metrics.extra.get("blend") or {}).get("network_weight"),
+        "prior_shift_tau": (metrics.extra.get("prior_shift") or {}).get("tau"),
         "model": model,
         "family": config.model.family,
         "test_set": config.data.test_set,
@@ -216,6 +233,42 @@ def _speedups(rows: list[dict[str, Any]]) -> str:
     return "".join(lines) + ("\n" if lines else "")
 
 
+def _task_table(rows: list[dict[str, Any]]) -> str:
+    """Per task and measure: each seed's difference to the baseline (points) with its
+    paired 95 % interval, then the mean and the smallest over the seeds."""
+    head = (
+        "| task | measure | model (mean) | baseline (mean) | difference per seed, points "
+        "(95 % interval) | mean difference | min difference | ahead on every seed |\n"
+        "|" + " --- |" * 8 + "\n"
+    )
+    lines = []
+    for task in dict.fromkeys(row["dataset"] for row in rows):
+        done = [r for r in rows if r["dataset"] == task and "error" not in r and r["vs_baseline"]]
+        if not done:
+            errors = [r.get("error") for r in rows if r["dataset"] == task]
+            lines.append(f"| {task} | error: {errors} |")
+            continue
+        for measure, model_key, baseline_key in (
+            ("accuracy", "test_accuracy", "baseline_accuracy"),
+            ("macro_f1", "macro_f1", "baseline_macro_f1"),
+        ):
+            differences = [100 * r["vs_baseline"][measure]["difference"] for r in done]
+            seeds = ", ".join(
+                f"{r['seed']}: {100 * r['vs_baseline'][measure]['difference']:+.2f} "
+                f"({100 * r['vs_baseline'][measure]['ci95_low']:+.2f} to "
+                f"{100 * r['vs_baseline'][measure]['ci95_high']:+.2f})"
+                for r in done
+            )
+            model_mean = sum(r[model_key] for r in done) / len(done)
+            baseline_mean = sum(r[baseline_key] for r in done) / len(done)
+            lines.append(
+                f"| {task} | {measure.replace('_', ' ')} | {model_mean:.4f} "
+                f"| {baseline_mean:.4f} | {seeds} | {sum(differences) / len(differences):+.2f} "
+                f"| {min(differences):+.2f} | {'yes' if min(differences) > 0 else 'no'} |"
+            )
+    return head + "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
@@ -227,15 +280,25 @@ def main() -> None:
         help="seed vs fast on 15,000 rows per class, the same number of epochs (the seed's 10), "
         "each baseline fitted before its training is timed",
     )
+    parser.add_argument(
+        "--tasks",
+        nargs="*",
+        help="the default on users' files (benchmarks/user_tasks.py; all when none are "
+        "named), on every split seed, with the paired intervals",
+    )
     parser.add_argument("--output", default="models", help="file name under results/")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         sys.path.insert(0, str(ROOT))
+        sys.path.insert(0, str(ROOT / "benchmarks"))
         from pipeline.memory import limit_malloc_arenas
 
         limit_malloc_arenas()  # as the CLI and the app's training process do
         print(json.dumps(run_one(json.loads(args.one))))
+        return
+    if args.tasks is not None:
+        _run_tasks(args.tasks, args.output)
         return
     if args.speed:
         args.datasets, args.models, args.epochs = ["cap15000"], ["seed", "fast"], 10
@@ -249,15 +312,32 @@ def main() -> None:
             row = _spawn(spec)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    table = _table(rows) + _speedups(rows)
+    _write(rows, _table(rows) + _speedups(rows), args.output)
+
+
+def _run_tasks(names: list[str], output: str) -> None:
+    """``--tasks``: every (task, split seed) in a process of its own, then the table."""
+    from user_tasks import SPLIT_SEEDS, TASKS
+
+    rows = []
+    for task in names or list(TASKS):
+        for seed in SPLIT_SEEDS:
+            row = _spawn({"dataset": task, "task": task, "seed": seed, "model": "fast"})
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    _write(rows, _task_table(rows), output)
+
+
+def _write(rows: list[dict[str, Any]], table: str, output: str) -> None:
+    """Print ``table``; write ``results/<output>.json`` (the rows) and ``.md``."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     command = "python benchmarks/models.py " + " ".join(sys.argv[1:])
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.output}.json").write_text(
+    (RESULTS / f"{output}.json").write_text(
         json.dumps({"machine": machine, "command": command, "rows": rows}, indent=2)
     )
-    (RESULTS / f"{args.output}.md").write_text(f"`{command}` on {machine}\n\n{table}")
+    (RESULTS / f"{output}.md").write_text(f"`{command}` on {machine}\n\n{table}")
 
 
 if __name__ == "__main__":
