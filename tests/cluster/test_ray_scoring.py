@@ -77,6 +77,19 @@ def _same_job(summary: dict, reference: dict) -> None:
     assert {k: summary[k] for k in keys} == {k: reference[k] for k in keys}
 
 
+def _same_file(scored: pd.DataFrame, reference: pd.DataFrame) -> None:
+    """The same rows, texts and labels, and the same probabilities up to float32 rounding.
+
+    TensorFlow's CPU kernels round ``exp``, ``log`` and a matrix product's sums by where a
+    row falls in its batch (vectorised packets, then a scalar tail), and Ray Data cuts the
+    batches elsewhere than the local engine: a few probabilities of a blended model differ
+    in their last bits (3 of 22,500 here), never a label.
+    """
+    pd.testing.assert_frame_equal(scored, reference, check_exact=False, rtol=1e-5, atol=1e-7)
+    text_columns = [name for name in reference if pd.api.types.is_string_dtype(reference[name])]
+    pd.testing.assert_frame_equal(scored[text_columns], reference[text_columns], check_exact=True)
+
+
 def test_ray_engine_on_a_local_ray_writes_the_local_engines_file(
     tiny_run, cluster_runs_dir, folder, local, tmp_path
 ):
@@ -85,7 +98,7 @@ def test_ray_engine_on_a_local_ray_writes_the_local_engines_file(
 
     summary = _score(tiny_run, cluster_runs_dir, folder, output, "--engine", "ray")
 
-    pd.testing.assert_frame_equal(pq.read_table(output).to_pandas(), frame, check_exact=True)
+    _same_file(pq.read_table(output).to_pandas(), frame)
     assert reference["rows"] == 22_500
     assert reference["not_scored"] == {"empty text": 75, "no words": 75}
     assert reference["noted"]["not UTF-8 (replaced)"] == 75
@@ -111,7 +124,7 @@ def test_ray_engine_through_the_two_node_cluster(
         two_node_cluster,
     )
 
-    pd.testing.assert_frame_equal(pq.read_table(output).to_pandas(), frame, check_exact=True)
+    _same_file(pq.read_table(output).to_pandas(), frame)
     _same_job(summary, reference)
     # One actor per CPU of the cluster, each needing one CPU: with one CPU on each node,
     # one actor ran on the head and one on the second node.
