@@ -207,6 +207,11 @@ def blend_note(record: Any) -> str | None:
         if {"network", "linear", "blend"} <= set(accuracies)
         else ""
     )
+    if weight >= 1.0:
+        return (
+            "Model: the network alone; a TF-IDF logistic regression was fitted beside it, and "
+            f"on the validation rows no blend with it did better{scores}."
+        )
     return (
         f"Model: the network's log-probabilities blended with a TF-IDF logistic regression "
         f"inside the model, the network's share {weight:.0%} picked on the validation "
