@@ -32,6 +32,15 @@ class RunImportError(HeadlineLabError):
     """An uploaded run archive is not a valid Headline Lab run."""
 
 
+class RunAccessError(HeadlineLabError):
+    """The run is visible to the one asking, who may not do this to it (see
+    :mod:`pipeline.access`); a run they may not see is a :class:`RunNotFoundError`."""
+
+
+class RunInUseError(RunAccessError):
+    """Another session has the run open as its active run, so it is not deleted."""
+
+
 class TrainingError(HeadlineLabError):
     """Training could not start or failed part way."""
 
