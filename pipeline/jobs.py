@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pipeline.access import ADMINISTRATOR, Principal
 from pipeline.config import ExperimentConfig
 from pipeline.errors import HeadlineLabError, TrainingStopped
 from pipeline.progress import PHASES, ProgressEvent, cached_event, describe_end, seconds_left
@@ -331,6 +332,7 @@ class JobManager:
         label: str = "",
         session: str | None = None,
         run_owner: str | None = None,
+        principal: Principal = ADMINISTRATOR,
     ) -> Job:
         """Queue a training of ``config`` on ``dataset``; returns the job at once.
 
@@ -338,12 +340,14 @@ class JobManager:
         job comes back finished with status ``"cached"``, even while another
         training is running (unless ``force``). A bad setting, an unknown parent
         run or a parent trained on other data (unless ``allow_other_data``) raises
-        here, before anything is queued. ``session`` owns the job; ``run_owner``
-        the run it saves (``None``: shared with every visitor).
+        here, before anything is queued. ``session`` owns the job; ``run_owner`` is the
+        data's owner (``None``: shared), and the run it saves is private if that or the
+        parent run is (:func:`pipeline.access.strictest_owner`). ``principal`` is who
+        asks: a parent run it may not continue is unknown to it.
         """
         from pipeline.run_ids import resolve_run  # pipeline.data, pandas: not at page open
 
-        registry = RunRegistry(self.runs_dir)
+        registry = RunRegistry(self.runs_dir, principal=principal)
         _, run_id = resolve_run(
             dataset,
             config,

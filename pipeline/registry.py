@@ -57,7 +57,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import RunImportError, RunNotFoundError, RunRecordError
+from pipeline.access import ADMINISTRATOR, Action, Principal, can
+from pipeline.errors import (
+    RunAccessError,
+    RunImportError,
+    RunInUseError,
+    RunNotFoundError,
+    RunRecordError,
+)
 from pipeline.run_record import (
     RUN_ID_PATTERN,
     DataRecord,
@@ -246,10 +253,24 @@ def damaged_summary(run_id: str, problem: str, owner: str | None = None) -> RunS
 
 
 class RunRegistry:
-    """The runs under one folder (created on first save)."""
+    """The runs under one folder (created on first save), as ``principal`` may see them.
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    Every call that reads or changes runs asks :func:`pipeline.access.can` for
+    ``principal`` (default: the administrator, which the CLI is): a run it may not see
+    answers exactly as a run that is not there (:class:`RunNotFoundError`, whose message
+    never names the server's folder); a run it may see but not change raises
+    :class:`RunAccessError`.
+    """
+
+    def __init__(
+        self, root: str | Path | None = None, *, principal: Principal = ADMINISTRATOR
+    ) -> None:
         self.root = Path(root) if root is not None else default_runs_dir()
+        self.principal = principal
+
+    def as_principal(self, principal: Principal) -> RunRegistry:
+        """The same runs folder, as ``principal`` sees it."""
+        return RunRegistry(self.root, principal=principal)
 
     def path_of(self, run_id: str) -> Path:
         """Folder of ``run_id`` (whether or not it exists)."""
@@ -336,7 +357,7 @@ class RunRegistry:
             except RunRecordError as exc:
                 damaged.append(damaged_summary(folder.name, str(exc), _owner_of(folder)))
             except RunNotFoundError:
-                continue  # deleted while we looked
+                continue  # deleted while we looked, or not this principal's to see
         good.sort(key=lambda run: run.created_at, reverse=True)
         return good + damaged
 
@@ -348,9 +369,7 @@ class RunRegistry:
         """
         folder = self.path_of(run_id)
         if not folder.is_dir():
-            raise RunNotFoundError(
-                f"No saved run {run_id} in {self.root}; pick one from the Runs list."
-            )
+            raise _not_found(run_id)
         try:
             problem = _folder_problem(folder)
             if problem is None:
@@ -360,6 +379,9 @@ class RunRegistry:
                     problem = f"run.json names run {record.run_id}, not {run_id}"
         except RunRecordError as exc:
             problem = str(exc)
+        owner = _owner_of(folder) if problem is not None else record.run.owner
+        if not can(self.principal, Action.SHOW, _Owned(owner)):
+            raise _not_found(run_id)
         if problem is not None:
             raise RunRecordError(
                 f"Run {run_id} is damaged ({problem.rstrip('.')}); delete it and train it again."
@@ -371,13 +393,18 @@ class RunRegistry:
         :class:`RunNotFoundError` or :class:`RunRecordError` as :meth:`get`."""
         path = self.path_of(run_id) / "run.json"
         if not path.is_file():
-            raise RunNotFoundError(f"No saved run {run_id} in {self.root}.")
+            raise _not_found(run_id)
         try:
-            return RunInfo.parse(_read_json(path))
+            info = RunInfo.parse(_read_json(path))
         except RunRecordError as exc:
+            if not can(self.principal, Action.SHOW, _Owned(_owner_of(path.parent))):
+                raise _not_found(run_id) from None
             raise RunRecordError(
                 f"Run {run_id} is damaged ({str(exc).rstrip('.')}); delete it and train it again."
             ) from exc
+        if not can(self.principal, Action.SHOW, info):
+            raise _not_found(run_id)
+        return info
 
     def find_complete(self, run_id: str) -> SavedRun | None:
         """The run if this server trained it to the end and it is sound, else ``None``.
@@ -392,10 +419,37 @@ class RunRegistry:
 
     def delete(self, run_id: str) -> None:
         """Remove a run's folder (a damaged one too): renamed away first, so a crash
-        part way never leaves half a run that looks like one."""
+        part way never leaves half a run that looks like one.
+
+        A visitor deletes only what :func:`~pipeline.access.can` allows it
+        (:class:`RunAccessError` otherwise), and never a run another session has open
+        as its active run (:class:`RunInUseError`); the administrator deletes any run,
+        and a session that had it open is told so the next time it looks.
+        """
         folder = self.path_of(run_id)
         if not folder.is_dir():
-            raise RunNotFoundError(f"No saved run {run_id} to delete.")
+            raise _not_found(run_id)
+        owner = _owner_of(folder)
+        if not can(self.principal, Action.SHOW, _Owned(owner)):
+            raise _not_found(run_id)
+        if not can(self.principal, Action.DELETE, _Owned(owner)):
+            raise RunAccessError(
+                f"Run {run_id} is shared: only the server's administrator deletes shared "
+                "runs (python -m pipeline runs delete), or anyone on a server in team mode. "
+                "You can delete the private runs you trained or imported."
+            )
+        if not self.principal.is_administrator:
+            from pipeline.sessions import SessionBook
+
+            others = SessionBook(self.root).sessions_using(
+                run_id, other_than=self.principal.session
+            )
+            if others:
+                raise RunInUseError(
+                    f"Run {run_id} is open in {others} other session"
+                    f"{'' if others == 1 else 's'} as the active run, so it was not deleted; "
+                    "try again once it is no longer in use."
+                )
         trash = self.root / f".deleted-{run_id}-{uuid.uuid4().hex[:8]}"
         os.replace(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
@@ -418,7 +472,10 @@ class RunRegistry:
         and ``logs/`` stay behind: an archive is for using and sharing the run, and the
         model in it holds no optimizer state.
         """
-        folder = self.get(run_id).path
+        saved = self.get(run_id)
+        if not can(self.principal, Action.EXPORT, saved.run):
+            raise _not_found(run_id)
+        folder = saved.path
         optional = [name for name in OPTIONAL_ARCHIVE_FILES if (folder / name).is_file()]
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -426,22 +483,43 @@ class RunRegistry:
                 archive.write(folder / name, arcname=name)
         return buffer.getvalue()
 
-    def import_zip(self, data: bytes, *, owner: str | None = None) -> str:
-        """Check a run archive made by :meth:`export_zip`, save it, return its id.
+    def import_zip(self, data: bytes) -> str:
+        """Check a run archive made by :meth:`export_zip`, save it, return its new id.
 
         The archive must hold exactly the run files at its top level (and, optionally,
         ``test_predictions.json``, checked against the documents), stay under
-        ``MAX_IMPORT_BYTES`` unpacked, carry documents that parse as a run and a
-        model that loads with ``safe_mode=True``. It never replaces a run: a run
-        with its id already here is a :class:`RunImportError`. The run is saved
-        as *imported*, so a training's cache look-up never returns it. Anything
-        wrong raises :class:`RunImportError` and leaves the runs folder as it was.
-        ``owner`` becomes the imported run's owner (see ``RunInfo.owner``).
+        ``MAX_IMPORT_BYTES`` unpacked, carry documents that parse as a run and a model
+        that loads with ``safe_mode=True`` and scores a headline into the run's classes,
+        checked in a process of its own (:mod:`pipeline.model_check`), never in this one.
+
+        The run's id is this server's (:func:`imported_run_id`: a hash of the archive's
+        documents and model, namespaced as imported, and of its new owner), never the
+        archive's, so an archive can claim no id. Its owner is the principal's
+        (``Principal.new_run_owner``: the importing session, or shared). It never
+        replaces a run: importing what this principal already has raises
+        :class:`RunImportError` naming that run; a clash with a run the principal may
+        not see (only a hash collision could make one) is refused without an id.
+        The run is saved as *imported*, so a training's cache look-up never returns it.
+        Anything wrong raises :class:`RunImportError` and leaves the runs folder as it was.
         """
+        from pipeline.model_check import check_in_separate_process
+
         members = _read_archive(data)
         try:
             documents = {name: _parse_json(members[name], name) for name in JSON_FILES}
             record = RunRecord.parse(documents)
+        except RunRecordError as exc:
+            raise RunImportError(
+                f"The archive is not a sound run ({str(exc).rstrip('.')}); export it again "
+                "from Headline Lab."
+            ) from exc
+        owner = self.principal.new_run_owner
+        run_id = imported_run_id(members, owner)
+        record = dataclasses.replace(
+            record,
+            run=dataclasses.replace(record.run, run_id=run_id, origin="imported", owner=owner),
+        )
+        try:
             predictions = (
                 RowPredictions.parse(
                     _parse_json(members[PREDICTIONS_FILE], PREDICTIONS_FILE), record
@@ -454,40 +532,43 @@ class RunRegistry:
                 f"The archive is not a sound run ({str(exc).rstrip('.')}); export it again "
                 "from Headline Lab."
             ) from exc
-        run_id = record.run_id
-        if self.exists(run_id):
-            raise RunImportError(
-                f"Run {run_id} is already here; an import never replaces a run. Delete the "
-                "run here first if the archive should take its place."
-            )
-        record = dataclasses.replace(
-            record, run=dataclasses.replace(record.run, origin="imported", owner=owner)
-        )
+        self._refuse_if_here(run_id)
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".import-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
         try:
             model = staging / MODEL_FILE
             model.write_bytes(members[MODEL_FILE])
-            problem = _model_problem(model)
-            if problem is None:
-                try:
-                    load_model_file(model)
-                except Exception as exc:  # any failure to load means the model is unusable
-                    problem = f"it does not load safely ({type(exc).__name__})"
+            problem = _model_problem(model) or check_in_separate_process(
+                model, len(record.labels.classes)
+            )
             if problem is not None:
                 raise RunImportError(
                     f"The archive's model.keras is not usable: {problem}; export it again "
                     "from Headline Lab."
                 )
-            if self.exists(run_id):  # imported by someone else meanwhile
-                raise RunImportError(
-                    f"Run {run_id} is already here; an import never replaces a run."
-                )
+            self._refuse_if_here(run_id)  # imported by someone else meanwhile
             self.save(record, lambda path: shutil.copyfile(model, path), predictions=predictions)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return run_id
+
+    def _refuse_if_here(self, run_id: str) -> None:
+        """:class:`RunImportError` if a run holds ``run_id``: naming it only if the
+        principal may see it."""
+        if not self.exists(run_id):
+            return
+        try:
+            self.run_info(run_id)
+        except RunNotFoundError:
+            raise RunImportError(
+                "The archive was not imported; the saved runs are unchanged."
+            ) from None
+        except RunRecordError:
+            pass  # damaged but visible: named below
+        raise RunImportError(
+            f"This archive's run is already here as run {run_id}; an import never replaces a run."
+        )
 
     def _recover_moved_aside(self) -> None:
         """Put back a run a crash left moved aside by the non-atomic replacement."""
@@ -507,18 +588,52 @@ class RunRegistry:
             return False
 
 
+def imported_run_id(members: dict[str, bytes], owner: str | None) -> str:
+    """The id of a run imported from an archive with ``members`` (file name -> bytes)
+    for ``owner``: a hash of every member and the owner, namespaced as imported. Two
+    sessions importing one archive get two private runs; in team mode they get one."""
+    digest = hashlib.sha256(b"headline-lab imported run\0")
+    digest.update(json.dumps(owner).encode())
+    for name in sorted(members):
+        digest.update(f"\0{name}\0{len(members[name])}\0".encode())
+        digest.update(members[name])
+    return digest.hexdigest()[:16]
+
+
 def sibling_run_id(run_id: str, created_at: str) -> str:
     """The id a stopped run gets when a complete run already holds ``run_id``."""
     return hashlib.sha256(f"{run_id}:{created_at}:stopped".encode()).hexdigest()[:16]
 
 
+#: The owner of a damaged run whose run.json cannot say: no session's (so only the
+#: administrator, or a session in team mode, sees it), never "shared".
+UNKNOWN_OWNER = "unknown"
+
+
 def _owner_of(folder: Path) -> str | None:
-    """The owner named in a damaged run's run.json, when it can still be read."""
+    """The owner named in a damaged run's run.json: ``None`` (shared), a session's id,
+    or :data:`UNKNOWN_OWNER` when run.json cannot be read."""
     try:
-        owner = json.loads((folder / "run.json").read_text("utf-8")).get("owner")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return owner if isinstance(owner, str) else None
+        raw = json.loads((folder / "run.json").read_text("utf-8"))
+        owner = raw.get("owner")
+    except (OSError, ValueError, TypeError, AttributeError):
+        return UNKNOWN_OWNER
+    if owner is None or isinstance(owner, str):
+        return owner
+    return UNKNOWN_OWNER
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """Just an owner, for :func:`pipeline.access.can` where no record could be read."""
+
+    owner: str | None
+
+
+def _not_found(run_id: str) -> RunNotFoundError:
+    """The one answer for a run that is not there and for one the principal may not
+    see: the two must read the same (and never name the server's folder)."""
+    return RunNotFoundError(f"No saved run {run_id} here; pick one from the Runs list.")
 
 
 def _folder_problem(folder: Path) -> str | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pipeline.access import Action, can, strictest_owner
 from pipeline.config import ExperimentConfig, config_hash
 from pipeline.data import Dataset, fingerprint
-from pipeline.errors import TrainingError
+from pipeline.errors import RunNotFoundError, TrainingError
 from pipeline.registry import RunRegistry
 
 
@@ -43,13 +44,18 @@ def resolve_run(
     Continuing a run keeps the parent's data and model settings and takes only
     ``config.train``, and only on the data the parent was trained on (same
     fingerprint) unless ``allow_other_data`` (the parent's vocabulary is kept
-    either way). Raises :class:`RunNotFoundError` for an unknown parent,
-    :class:`TrainingError` for other data and :class:`ConfigError` for a bad setting.
-    ``owner`` (a private run's owner, see :func:`make_run_id`) is part of the id.
+    either way). Raises :class:`RunNotFoundError` for an unknown parent (or one the
+    registry's principal may not continue), :class:`TrainingError` for other data and
+    :class:`ConfigError` for a bad setting. ``owner`` (the data's owner: a private
+    run's owner, see :func:`make_run_id`) is part of the id; continuing a private run
+    makes a run private to the parent's owner (:func:`pipeline.access.strictest_owner`).
     """
     data_fingerprint = fingerprint(dataset)
     if parent_run_id:
         parent = registry.get(parent_run_id)
+        if not can(registry.principal, Action.CONTINUE, parent.run):
+            raise RunNotFoundError(f"No saved run {parent_run_id} here to continue.")
+        owner = strictest_owner(parent.run.owner, owner)
         if parent.data.fingerprint != data_fingerprint and not allow_other_data:
             raise TrainingError(
                 f"Run {parent_run_id} was trained on {parent.data.dataset} (data fingerprint "

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pipeline.access import strictest_owner
 from pipeline.baseline import (
     BaselineFit,
     baseline_key,
@@ -149,6 +150,8 @@ def train_run(
         dataset, config, registry, parent_run_id, allow_other_data=allow_other_data, owner=owner
     )
     parent = registry.get(parent_run_id) if parent_run_id else None
+    # a run continued from a private run is private too, whatever the data
+    owner = strictest_owner(parent.run.owner if parent else None, owner)
 
     cached = None if force else registry.find_complete(run_id)
     if cached is not None:

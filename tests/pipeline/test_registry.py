@@ -6,14 +6,17 @@ import dataclasses
 import io
 import json
 import shutil
+import subprocess
+import sys
 import zipfile
 
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 from training_support import majority_share, predict_test_set, unzip_members, zip_members
 
+from pipeline.access import Principal
 from pipeline.errors import RunImportError, RunNotFoundError, RunRecordError
-from pipeline.registry import PREDICTIONS_FILE, RUN_FILES, RunRegistry
+from pipeline.registry import PREDICTIONS_FILE, RUN_FILES, RunRegistry, imported_run_id
 from pipeline.run_record import RunRecord
 
 pytestmark = pytest.mark.training
@@ -52,10 +55,11 @@ def test_export_import_round_trip(exported, tmp_path, trained_run):
     assert set(exported) == {*RUN_FILES, PREDICTIONS_FILE}
     registry = RunRegistry(tmp_path)
     run_id = registry.import_zip(zip_members(exported))
-    assert run_id == result.run_id
+    # the id is this server's, never the archive's
+    assert run_id != result.run_id and run_id == imported_run_id(exported, None)
     imported = registry.get(run_id)
     assert imported.complete and imported.run.origin == "imported"
-    original = RunRegistry(result.run_dir.parent).get(run_id).test_predictions()
+    original = RunRegistry(result.run_dir.parent).get(result.run_id).test_predictions()
     assert len(original) == imported.metrics.n_test
     assert imported.test_predictions() == original
     # an imported run is shown, never served as a training's cache
@@ -64,7 +68,8 @@ def test_export_import_round_trip(exported, tmp_path, trained_run):
 
 
 def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir):
-    """Found: an archive forged from a real run (metrics edited to 0.999) replaced it."""
+    """Found: an archive forged from a real run (metrics edited to 0.999) replaced it.
+    Then: the archive's run id was taken as it was, so an archive could claim any id."""
     result, _ = trained_run
     registry = RunRegistry(runs_dir)
     before = {
@@ -73,13 +78,36 @@ def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir):
     metrics = json.loads(exported["metrics.json"])
     metrics["test_accuracy"] = 0.999
     forged = {**exported, "metrics.json": json.dumps(metrics).encode()}
-    with pytest.raises(RunImportError, match="already here; an import never replaces"):
-        registry.import_zip(zip_members(forged))
+    forged_id = registry.import_zip(zip_members(forged))
+    assert forged_id != result.run_id  # saved beside the run it names, under an id of ours
     after = {
         p.name: p.read_bytes() for p in registry.path_of(result.run_id).iterdir() if p.is_file()
     }
     assert after == before
     assert registry.find_complete(result.run_id).metrics.test_accuracy != 0.999
+    with pytest.raises(RunImportError, match=f"already here as run {forged_id}"):
+        registry.import_zip(zip_members(forged))
+
+
+def test_imports_are_private_to_the_importing_session(exported, tmp_path, monkeypatch):
+    alice = RunRegistry(tmp_path, principal=Principal.visitor("a" * 16))
+    bob = RunRegistry(tmp_path, principal=Principal.visitor("b" * 16))
+    alices = alice.import_zip(zip_members(exported))
+    assert alice.get(alices).run.owner == "a" * 16
+    assert [run.run_id for run in bob.list_runs()] == []
+    with pytest.raises(RunNotFoundError):
+        bob.get(alices)
+    # the same archive imported by another session is another run, with no clash
+    bobs = bob.import_zip(zip_members(exported))
+    assert bobs != alices and [run.run_id for run in bob.list_runs()] == [bobs]
+    # a clash with a run the importer cannot see (only a hash collision could make one)
+    # reads as a plain refusal that names no id
+    monkeypatch.setattr("pipeline.registry.imported_run_id", lambda members, owner: alices)
+    with pytest.raises(RunImportError) as refused:
+        RunRegistry(tmp_path, principal=Principal.visitor("c" * 16)).import_zip(
+            zip_members(exported)
+        )
+    assert alices not in str(refused.value) and "already" not in str(refused.value)
 
 
 def test_a_forged_archive_is_never_served_from_the_cache(exported, tmp_path):
@@ -194,7 +222,7 @@ def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()  # under the real limit the same archive imports: the size refused it
     run_id = RunRegistry(tmp_path).import_zip(zip_members(exported))
-    assert run_id == json.loads(exported["run.json"])["run_id"]
+    assert RunRegistry(tmp_path).get(run_id).complete
 
 
 def _record(trained_run, runs_dir, **run_changes) -> RunRecord:
@@ -296,3 +324,40 @@ def test_runs_saved_before_the_schema_version_still_load(trained_run, runs_dir, 
     saved = registry.get(run_id)
     assert saved.run.schema_version == 1 and saved.run.origin == "trained"
     assert registry.find_complete(run_id).run.created_at == old["created_at"]
+
+
+def test_an_archives_model_is_loaded_in_another_process_only(exported, tmp_path):
+    """Found: an imported model.keras was deserialised in the server's own process."""
+    archive = tmp_path / "run.zip"
+    archive.write_bytes(zip_members(exported))
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pipeline.registry import RunRegistry\n"
+        f"run_id = RunRegistry(Path({str(tmp_path / 'runs')!r})).import_zip("
+        f"Path({str(archive)!r}).read_bytes())\n"
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+        "print(run_id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert RunRegistry(tmp_path / "runs").get(done.stdout.strip()).complete
+
+
+def test_a_model_that_does_not_load_is_refused(exported, tmp_path):
+    members = {
+        "config.json": b'{"class_name": "Functional", "config": {"layers": "nonsense"}}',
+        "model.weights.h5": b"not hdf5",
+        "metadata.json": b"{}",
+    }
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(RunImportError, match="does not load safely"):
+        RunRegistry(tmp_path).import_zip(
+            zip_members({**exported, "model.keras": broken.getvalue()})
+        )
+    assert list(tmp_path.iterdir()) == []
