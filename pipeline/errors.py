@@ -41,6 +41,10 @@ class RunInUseError(RunAccessError):
     """Another session has the run open as its active run, so it is not deleted."""
 
 
+class UploadSpaceError(HeadlineLabError):
+    """The server has no room to keep an uploaded file (see :mod:`pipeline.uploads`)."""
+
+
 class TrainingError(HeadlineLabError):
     """Training could not start or failed part way."""
 
