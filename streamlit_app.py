@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.runs import drop_missing_active_run
 from ui.session import remember_session, restore_session
 from ui.sidebar import render_sidebar
 from ui.state import restore_widget_values, save_widget_values
@@ -44,6 +45,7 @@ PAGES = {
 }
 
 restore_session()  # a reload gives back this session's dataset, settings and run
+drop_missing_active_run()  # ...unless that run was deleted meanwhile
 restore_widget_values()
 page = st.navigation(PAGES)
 render_sidebar()

@@ -1,7 +1,10 @@
-"""Runs: every saved run; download as zip, import a zip, delete, make active.
+"""Runs: every saved run this session may see; download as zip, import a zip, delete,
+make active.
 
-Listing reads JSON only. Importing checks the archive's model with Keras, so
-TensorFlow is imported then, and only then.
+What a session may do with a run is :func:`pipeline.access.can`'s answer, asked by
+the registry (:func:`ui.resources.get_registry`) on every call; the page only greys
+out what the registry would refuse. Listing reads JSON only. Importing checks the
+archive's model in a process of its own (:mod:`pipeline.model_check`), never here.
 """
 
 from __future__ import annotations
@@ -12,15 +15,20 @@ import streamlit as st
 
 from ui import state
 from ui.errors import report_errors
-from ui.resources import get_registry, runs_dir
+from ui.resources import get_registry
 from ui.runs import list_runs, run_label, show_runs_table
-from ui.session import import_owner
+from ui.session import can_delete, team_mode
 
 CONFIRM_DELETE = "runs.confirm_delete"
 FLASH = "runs.flash"
 
 st.title("Runs")
-st.caption(f"Saved under `{runs_dir()}`.")
+st.caption(
+    "Every run on this server: all team members' runs in team mode."
+    if team_mode()
+    else "Runs on the bundled data are shared with every visitor; runs on your uploads, "
+    "continued from them, or imported are yours alone."
+)
 registry = get_registry()
 runs = list_runs()
 flash = st.session_state.pop(FLASH, None)
@@ -35,7 +43,7 @@ if damaged:
     st.warning(
         f"{len(damaged)} run folder{' is' if len(damaged) == 1 else 's are'} damaged and "
         "cannot be shown or used (a file is missing or malformed); the table says why. "
-        "Pick one below to delete it.",
+        "Pick one below to delete it (shared ones: the server's administrator does).",
         icon=":material/report:",
     )
 if not runs:
@@ -55,7 +63,8 @@ else:
     if st.session_state["runs.selected"] not in ids:
         st.session_state["runs.selected"] = ids[0]
     chosen = st.selectbox("Run", ids, format_func=labels.__getitem__, key="runs.selected")
-    chosen_is_damaged = any(run.run_id == chosen and run.damaged for run in runs)
+    chosen_run = next(run for run in runs if run.run_id == chosen)
+    chosen_is_damaged = chosen_run.damaged
 
     cols = st.columns(3)
     if cols[0].button(
@@ -76,7 +85,16 @@ else:
         on_click="ignore",
         disabled=chosen_is_damaged,
     )
-    if cols[2].button("Delete…", key="runs.delete"):
+    deletable = can_delete(chosen_run)
+    if cols[2].button(
+        "Delete…",
+        key="runs.delete",
+        disabled=not deletable,
+        help=None
+        if deletable
+        else "A shared run: only the server's administrator deletes it "
+        "(`python -m pipeline runs delete RUN_ID`). You delete your own private runs.",
+    ):
         st.session_state[CONFIRM_DELETE] = chosen
 
     pending = st.session_state.get(CONFIRM_DELETE)
@@ -102,7 +120,7 @@ archive = st.file_uploader(
 )
 if archive is not None and st.button("Import", key="runs.import", type="primary"):
     with report_errors(keep_note="Nothing was imported; the saved runs are unchanged.") as outcome:
-        imported = registry.import_zip(archive.getvalue(), owner=import_owner())
+        imported = registry.import_zip(archive.getvalue())
     if outcome.ok:
         state.set_active_run_id(imported)
         st.session_state[FLASH] = (f"Imported run `{imported}`; it is now the active run.", True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from pipeline.registry import RunRegistry, default_runs_dir
+from ui.session import principal
 
 if TYPE_CHECKING:
     from pipeline.jobs import JobManager
@@ -26,8 +27,9 @@ def runs_dir() -> Path:
 
 
 def get_registry() -> RunRegistry:
-    """The registry over :func:`runs_dir` (cheap; it reads the disk on each call)."""
-    return RunRegistry(runs_dir())
+    """The registry over :func:`runs_dir` as this session may use it (cheap; it reads the
+    disk on each call): every call it answers asks :func:`pipeline.access.can`."""
+    return RunRegistry(runs_dir(), principal=principal())
 
 
 def _shut_down(manager: JobManager) -> None:

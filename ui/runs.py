@@ -14,7 +14,7 @@ import streamlit as st
 
 from pipeline.config import SECTIONS, DataConfig
 from pipeline.errors import ConfigError, RunNotFoundError, RunRecordError
-from pipeline.registry import MAX_JSON_BYTES, RunSummary
+from pipeline.registry import MAX_JSON_BYTES, RunRegistry, RunSummary
 from pipeline.run_record import RUN_ID_PATTERN, RunConfig
 from pipeline.settings import Setting, declared
 from ui import state
@@ -35,7 +35,9 @@ DATA_COLUMNS: dict[str, str] = {
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cached_runs(root: str, signature: tuple[tuple[str, int], ...]) -> list[RunSummary]:
-    return get_registry().list_runs()
+    # Every run, as the administrator lists them: this cache serves every session, and
+    # list_runs() filters what each may see (pipeline.access) after it.
+    return RunRegistry(Path(root)).list_runs()
 
 
 def _signature(root: Path) -> tuple[tuple[str, int], ...]:
@@ -92,6 +94,24 @@ def list_runs() -> list[RunSummary]:
     """
     root = get_registry().root
     return [run for run in _cached_runs(str(root), _signature(root)) if can_see(run)]
+
+
+def drop_missing_active_run() -> None:
+    """Forget an active run that is gone (deleted by its owner or the administrator) or
+    is no longer this session's to see, with a note that names no path (once)."""
+    run_id = state.get_active_run_id()
+    if run_id is None:
+        return
+    try:
+        get_registry().run_info(run_id)
+    except RunNotFoundError:
+        state.set_active_run_id(None)
+        st.session_state[state.DATASET_NOTICE] = (
+            f"The run you had open ({run_id[:8]}) is no longer available: it was deleted. "
+            "Pick another run on the Runs page."
+        )
+    except RunRecordError:
+        pass  # damaged: the pages that show it say so
 
 
 def usable_runs() -> list[RunSummary]:

@@ -1,19 +1,26 @@
 """Who this browser session is, what it may see, and what a reload gives back.
 
-Several people share one server. Each browser session gets a random key, kept
-in the page's address (``?session=...``) so that a reload, or the same link in
-another tab, is the same session. Only a hash of the key (:func:`session_id`)
-is ever stored with a job or a run. With it:
+Several people share one server. Each browser session gets a random key that the
+server issues (:class:`pipeline.sessions.SessionBook`), kept in the page's address
+(``?session=...``) so that a reload, or the same link in another tab, is the same
+session. A key in an address that this server never issued, or that expired (7 idle
+days), is not adopted: the visitor gets a new session and is told so, so a link
+cannot plant a session its author knows. Only hashes of keys are stored (on disk,
+so issued keys survive a restart); the hash (:func:`session_id`) names the session's
+jobs and private runs. With it:
 
 - a session sees and controls only its own training jobs (others' show only as
   a count, and as the number of trainings ahead of its own);
-- runs trained on an uploaded file, and imported runs, belong to the session
-  that made them; runs on the bundled data (or on a file on the server's disk)
-  are shared. With ``HEADLINE_LAB_TEAM_MODE=1`` every run is shared;
+- what a session may do with a run is :func:`pipeline.access.can`'s answer for
+  :func:`principal` (the registry of :func:`ui.resources.get_registry` asks it on
+  every call): runs trained on an uploaded file, runs continued from a private run
+  and imported runs are private to the session; runs on the bundled data are shared.
+  With ``HEADLINE_LAB_TEAM_MODE=1`` every run is shared;
 - a reload gives back the session's dataset, data settings, widget values,
   active run and job from a server-side store (:class:`SessionStore`), or says
   plainly that they were reset (the server restarted, or the session was
-  forgotten); it never switches to another session's run.
+  forgotten); it never switches to another session's run. An active run deleted
+  meanwhile is dropped with a note.
 
 The key works like a password for its session's private runs: whoever has the
 link has the session. Share the app's address without ``?session=``.
@@ -22,17 +29,16 @@ link has the session. Share the app's address without ``?session=``.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
-import re
-import secrets
 import threading
 from collections import OrderedDict
 from typing import Any
 
 import streamlit as st
 
-from pipeline.registry import RunSummary
+from pipeline.access import Action, OwnedRun, Principal, can
+from pipeline.registry import default_runs_dir
+from pipeline.sessions import SessionBook, hash_key
 from ui import state
 
 #: The address parameter that carries the session key.
@@ -43,7 +49,6 @@ TEAM_MODE_ENV = "HEADLINE_LAB_TEAM_MODE"
 MAX_REMEMBERED_SESSIONS = 32
 
 _KEY = "session_key"
-_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: Session-state keys a reload gives back.
 REMEMBERED_KEYS = (
     state.DATASET_SOURCE,
@@ -60,12 +65,31 @@ def team_mode() -> bool:
     return os.environ.get(TEAM_MODE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+UNKNOWN_LINK_NOTICE = (
+    "This link's session is unknown here (it expired, or this server never issued it); "
+    "a new session was started. Your dataset and settings start afresh."
+)
+
+
+def session_book() -> SessionBook:
+    """The book of keys this server issued (cheap: it reads the disk on each call)."""
+    return SessionBook(default_runs_dir().resolve())
+
+
 def session_key() -> str:
-    """This session's key (made, and put in the address, on the session's first run)."""
+    """This session's key, put in the address on the session's first run: the key the
+    address carries if this server issued it and it has not expired, else a new one."""
     key = st.session_state.get(_KEY)
     if key is None:
         given = st.query_params.get(SESSION_PARAM)
-        key = given if given and _KEY_PATTERN.match(given) else secrets.token_urlsafe(18)
+        book = session_book()
+        if book.is_issued(given):
+            key = given
+        else:
+            book.forget_expired()  # now and then: when a session starts
+            key = book.issue()
+            if given:
+                st.session_state[state.DATASET_NOTICE] = UNKNOWN_LINK_NOTICE
         st.session_state[_KEY] = key
     if st.query_params.get(SESSION_PARAM) != key:
         st.query_params[SESSION_PARAM] = key
@@ -77,27 +101,27 @@ def session_id() -> str:
     return hash_key(session_key())
 
 
-def hash_key(key: str) -> str:
-    """16 hex digits of the key's SHA-256."""
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+def principal() -> Principal:
+    """This session as :mod:`pipeline.access` knows it."""
+    return Principal.visitor(session_id(), team_mode=team_mode())
 
 
 def run_owner_for(source: state.DatasetSource) -> str | None:
-    """The owner a new run on ``source`` gets: this session for an uploaded file (unless
-    in team mode), nobody (shared) for the bundled data or a file on the server."""
-    if team_mode() or source.kind != "upload":
-        return None
-    return session_id()
+    """The data's owner for a new run on ``source``: this session for an uploaded file
+    (unless in team mode), nobody (shared) for the bundled data or a file on the server.
+    A run continued from a private run is private whatever this says
+    (:func:`pipeline.access.strictest_owner`)."""
+    return principal().new_run_owner if source.kind == "upload" else None
 
 
-def import_owner() -> str | None:
-    """The owner of a run this session imports: itself, unless in team mode."""
-    return None if team_mode() else session_id()
-
-
-def can_see(run: RunSummary) -> bool:
+def can_see(run: OwnedRun) -> bool:
     """Whether this session may list, show and use ``run``."""
-    return team_mode() or run.owner is None or run.owner == session_id()
+    return can(principal(), Action.LIST, run)
+
+
+def can_delete(run: OwnedRun) -> bool:
+    """Whether this session may delete ``run`` (its own private runs; any in team mode)."""
+    return can(principal(), Action.DELETE, run)
 
 
 class SessionStore:
@@ -155,6 +179,7 @@ def restore_session() -> None:
         st.session_state.setdefault(name, value)
 
 
+
 def remember_session() -> None:
     """At the end of every run: keep this session's state for a reload."""
     values = {
@@ -163,3 +188,4 @@ def remember_session() -> None:
         if name in st.session_state
     }
     session_store().remember(session_key(), values)
+    session_book().touch(session_id(), state.get_active_run_id())

@@ -27,7 +27,7 @@ from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
 from ui import settings_widgets, state
 from ui.data import active_dataset
-from ui.session import run_owner_for, session_id
+from ui.session import principal, run_owner_for, session_id
 from ui.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -196,6 +196,7 @@ def submit(
         label=label or config.preset,
         session=session_id(),
         run_owner=run_owner_for(state.get_dataset_source()),
+        principal=principal(),
     )
     st.session_state[state.TRAIN_JOB_ID] = job.job_id
     st.rerun()

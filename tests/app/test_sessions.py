@@ -8,7 +8,8 @@ from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_unti
 from test_app_training import job_status, start_tiny_training, tiny_data_config
 
 from pipeline.registry import RunRegistry
-from ui.session import RESET_NOTICE, SESSION_PARAM, TEAM_MODE_ENV, hash_key
+from pipeline.sessions import SessionBook, hash_key
+from ui.session import RESET_NOTICE, SESSION_PARAM, TEAM_MODE_ENV, UNKNOWN_LINK_NOTICE
 from ui.state import DatasetSource
 
 pytestmark = pytest.mark.training
@@ -89,8 +90,33 @@ def test_a_reload_gives_the_session_back_and_a_lost_one_says_so(runs_dir, upload
     assert reloaded.number_input(key="keep.train.train.epochs").value == 7
 
     lost = new_app()
-    lost.query_params[SESSION_PARAM] = "x" * 24  # a session the server never knew
+    # a key this server issued whose state it no longer holds (it restarted)
+    lost.query_params[SESSION_PARAM] = SessionBook(runs_dir).issue()
     open_page(lost, "data")
     shown = " ".join(texts_of(lost).split())
     assert " ".join(RESET_NOTICE.split()) in shown
     assert "Active run: none yet" in texts_of(lost)
+
+
+def test_a_link_with_a_key_this_server_never_issued_starts_a_new_session(runs_dir, upload):
+    """Found (session fixation): any well-formed key in a link was adopted, so a link's
+    author who made up the key read every private run the victim then trained."""
+    planted = "x" * 24
+    victim = new_app()
+    victim.query_params[SESSION_PARAM] = planted
+    open_page(victim, "data")
+    shown = " ".join(texts_of(victim).split())
+    assert " ".join(UNKNOWN_LINK_NOTICE.split()) in shown
+    assert victim.session_state["session_key"] != planted
+    assert victim.query_params[SESSION_PARAM] != [planted]
+    # the victim trains on a private file, in the session the server gave it
+    victim.session_state["dataset_source"] = upload
+    victim.session_state["data_config"] = tiny_data_config()
+    start_tiny_training(victim)
+    run_until(victim, lambda a: job_status(a) == "finished", timeout=120)
+    run_id = victim.session_state["active_run_id"]
+    # the link's author, with the key they made up, sees nothing of it
+    author = new_app()
+    author.query_params[SESSION_PARAM] = planted
+    open_page(author, "runs")
+    assert run_id not in texts_of(author) and "my\\_private" not in texts_of(author)

@@ -183,7 +183,7 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
 
     # it exports and imports as before
     elsewhere = RunRegistry(tmp_path / "imported")
-    assert elsewhere.import_zip(registry.export_zip(parent.run_id)) == parent.run_id
+    assert elsewhere.get(elsewhere.import_zip(registry.export_zip(parent.run_id))).complete
 
     # and continues, with a fresh optimizer, which the run records and a log line says
     with caplog.at_level(logging.WARNING, logger="pipeline.train"):
@@ -199,10 +199,10 @@ def test_an_imported_run_continues_with_a_fresh_optimizer(
 ):
     parent, _ = trained_run
     registry = RunRegistry(tmp_path / "runs")
-    registry.import_zip(RunRegistry(runs_dir).export_zip(parent.run_id))
-    imported = registry.get(parent.run_id)
+    imported_id = registry.import_zip(RunRegistry(runs_dir).export_zip(parent.run_id))
+    imported = registry.get(imported_id)
     assert not imported.training_state_path.exists() and not imported.logs_path.exists()
-    child = registry.get(continue_run(registry, parent.run_id, uci_small))
+    child = registry.get(continue_run(registry, imported_id, uci_small))
     assert child.config.resolved.optimizer_state == "fresh"
 
 
@@ -239,9 +239,9 @@ def test_a_training_writes_tensorboard_logs_inside_its_run(trained_run, runs_dir
     archive = registry.export_zip(result.run_id)
     assert set(unzip_members(archive)) == {*RUN_FILES, PREDICTIONS_FILE}
     other = RunRegistry(tmp_path)
-    assert other.import_zip(zip_members(unzip_members(archive))) == result.run_id
-    assert other.get(result.run_id).complete
-    other.delete(result.run_id)
+    imported_id = other.import_zip(zip_members(unzip_members(archive)))
+    assert other.get(imported_id).complete
+    other.delete(imported_id)
     assert other.list_runs() == []
 
 
