@@ -179,7 +179,6 @@ def restore_session() -> None:
         st.session_state.setdefault(name, value)
 
 
-
 def remember_session() -> None:
     """At the end of every run: keep this session's state for a reload."""
     values = {
