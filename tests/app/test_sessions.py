@@ -120,3 +120,41 @@ def test_a_link_with_a_key_this_server_never_issued_starts_a_new_session(runs_di
     author.query_params[SESSION_PARAM] = planted
     open_page(author, "runs")
     assert run_id not in texts_of(author) and "my\\_private" not in texts_of(author)
+
+
+def test_a_run_deleted_under_a_session_is_dropped_with_a_note_and_no_path(runs_dir, saved_run):
+    """Found: a visitor whose active run another deleted saw the server's path in an error."""
+    at = new_app()
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "results")
+    assert_clean(at)
+    RunRegistry(runs_dir).delete(saved_run)  # the administrator, from the CLI
+    for page in ("results", "playground"):
+        open_page(at, page)
+        assert not at.exception
+        assert str(runs_dir) not in texts_of(at)
+    assert at.session_state["active_run_id"] is None
+    open_page(at, "results")
+    assert "No saved runs yet" in texts_of(at)
+
+
+def test_a_shared_run_open_in_another_session_is_not_deleted_under_it(
+    runs_dir, saved_run, monkeypatch
+):
+    """Found: any visitor could delete any shared run, the one another visitor used too."""
+    user = new_app()
+    user.session_state["active_run_id"] = saved_run
+    open_page(user, "results")
+    other = new_app()
+    open_page(other, "runs")
+    assert other.button(key="runs.delete").disabled  # shared: not a visitor's to delete
+    monkeypatch.setenv(TEAM_MODE_ENV, "1")  # in team mode anyone may, but not under a user
+    open_page(other, "runs")
+    other.selectbox(key="runs.selected").set_value(saved_run).run()
+    other.button(key="runs.delete").click().run()
+    other.button(key="runs.delete_confirm").click().run()
+    assert "open in 1 other session" in " ".join(e.value for e in other.error)
+    assert RunRegistry(runs_dir).get(saved_run).complete
+    open_page(user, "results")
+    assert_clean(user)
+    assert user.session_state["active_run_id"] == saved_run
