@@ -39,7 +39,7 @@ _name = saved.labels.name
 # --- headline numbers --------------------------------------------------------------------
 family = saved.config.family
 st.caption(
-    f"Preset **{escape_markdown(saved.config.preset)}** · model **{family}** · "
+    f"Preset **{escape_markdown(saved.config.preset)}** · model **{escape_markdown(family)}** · "
     f"dataset **{escape_markdown(run_info.dataset)}** · "
     f"{len(saved.history)} epoch{'' if len(saved.history) == 1 else 's'} · "
     f"{run_info.duration_s:.0f} s on {escape_markdown(run_info.device)} · "
@@ -80,7 +80,10 @@ cols[3].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
 cols[4].metric(
     "TF-IDF baseline accuracy",
     f"{base_acc:.2%}" if base_acc is not None else "n/a",
-    help=baseline.name if baseline else "TF-IDF + logistic regression on the same split",
+    # an imported run's baseline name is whatever its archive says: shown as typed
+    help=escape_markdown(baseline.name)
+    if baseline
+    else "TF-IDF + logistic regression on the same split",
 )
 st.caption(
     f"Test set: **{data_settings.test_set}**, "

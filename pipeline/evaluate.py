@@ -20,10 +20,10 @@ import numpy as np
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
-    classification_report,
     confusion_matrix,
     f1_score,
     log_loss,
+    precision_recall_fscore_support,
 )
 
 #: Most misclassified rows kept in metrics.json (the most confident mistakes first).
@@ -55,31 +55,15 @@ def evaluate_probabilities(
     """
     indices = list(range(len(classes)))
     y_pred = probabilities.argmax(axis=1)
-    report = classification_report(
-        y_true,
-        y_pred,
-        labels=indices,
-        target_names=list(classes),
-        output_dict=True,
-        zero_division=0,
-    )
-    per_class = {
-        code: {
-            "name": label_names.get(code, code),
-            "precision": report[code]["precision"],
-            "recall": report[code]["recall"],
-            "f1": report[code]["f1-score"],
-            "support": int(report[code]["support"]),
-        }
-        for code in classes
-    }
     return {
         "n_test": len(y_true),
         "test_accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "test_loss": float(log_loss(y_true, probabilities, labels=indices)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=indices, average="macro")),
-        "per_class": per_class,
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=indices, average="macro", zero_division=0)
+        ),
+        "per_class": per_class_scores(y_true, y_pred, classes, label_names),
         "confusion_matrix": {
             "labels": list(classes),
             "names": [label_names.get(code, code) for code in classes],
@@ -88,6 +72,49 @@ def evaluate_probabilities(
         "misclassified": _misclassified(
             y_true, y_pred, probabilities, classes, texts, max_misclassified
         ),
+    }
+
+
+def per_class_scores(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    classes: Sequence[str],
+    label_names: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """Precision, recall, F1 and support of every class, found by position.
+
+    ``sklearn.metrics.classification_report(output_dict=True)`` is not used: it keys
+    classes and its summary rows (``accuracy``, ``macro avg``, ``weighted avg``, ...) in
+    one dict, so a class of that name crashed or took the summary's numbers. Labels are
+    data here: any string is a class.
+
+    Parameters
+    ----------
+    y_true, y_pred : int arrays, shape (n,)
+        Index into ``classes`` of each row's true and predicted label.
+    classes : sequence of str
+        Label codes in the model's output order.
+    label_names : dict
+        Display name of each code (the code itself when missing).
+
+    Returns
+    -------
+    dict
+        ``{code: {name, precision, recall, f1, support}}`` in the order of ``classes``;
+        a class without test rows or predictions scores 0, never an error.
+    """
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=list(range(len(classes))), zero_division=0
+    )
+    return {
+        code: {
+            "name": label_names.get(code, code),
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, code in enumerate(classes)
     }
 
 

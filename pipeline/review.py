@@ -593,7 +593,9 @@ def labelled_rows(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> n
     the review has another number of rows (a review of other data)."""
     import numpy as np
 
-    labels = raw[dataset.label_col].astype(str).str.strip()
+    from pipeline.data import label_values
+
+    labels = label_values(raw[dataset.label_col].astype(str))
     labelled = np.flatnonzero(labels.ne("").to_numpy())
     if len(labelled) != len(review.frame):
         raise HeadlineLabError(

@@ -19,7 +19,14 @@ Every problem a user can cause raises :class:`~pipeline.errors.DatasetError` wit
 that names the problem and the fix.
 """
 
-from pipeline.data.columns import LABEL_COLUMN_NAMES, TEXT_COLUMN_NAMES, guess_columns
+from pipeline.data.columns import (
+    BLANK_LABEL_WORDS,
+    LABEL_COLUMN_NAMES,
+    TEXT_COLUMN_NAMES,
+    guess_columns,
+    is_blank_label,
+    label_values,
+)
 from pipeline.data.dataset import (
     BLANK_CHARACTERS,
     DEFAULT_DATA_PATH,
@@ -35,6 +42,7 @@ from pipeline.data.stats import inspect_dataset, word_counts
 
 __all__ = [
     "BLANK_CHARACTERS",
+    "BLANK_LABEL_WORDS",
     "DEFAULT_DATA_PATH",
     "LABEL_COLUMN_NAMES",
     "MAX_UPLOAD_BYTES",
@@ -47,6 +55,8 @@ __all__ = [
     "fingerprint",
     "guess_columns",
     "inspect_dataset",
+    "is_blank_label",
+    "label_values",
     "load_dataset",
     "load_default_dataset",
     "read_table",

@@ -6,9 +6,17 @@ names; the helpers here resolve a user's choice (ignoring case), build the norma
 of the file's other columns, drop rows without a label and refuse a mapping that cannot
 train a classifier, each with a :class:`~pipeline.errors.DatasetError` that names the
 problem and the fix.
+
+Labels are data: any string with something visible in it is a class (``accuracy``,
+``macro avg``, ``__proto__``, ``<b>x</b>``...). :func:`is_blank_label` and
+:func:`label_values` are the one rule for what counts as no label at all, used wherever a
+file's label column is read (the app and the CLI both load through
+:func:`~pipeline.data.load_dataset`; a label review finds the same labelled rows).
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 import pandas as pd
 
@@ -17,6 +25,53 @@ from pipeline.errors import DatasetError
 
 TEXT_COLUMN_NAMES: tuple[str, ...] = ("title", "text", "headline", "sentence", "content")
 LABEL_COLUMN_NAMES: tuple[str, ...] = ("category", "label", "class", "target", "topic")
+
+#: Unicode categories of characters that show as nothing: control and format characters
+#: (zero-width space and joiners, byte-order mark, soft hyphen, word joiner...).
+INVISIBLE_CATEGORIES: frozenset[str] = frozenset({"Cc", "Cf"})
+#: How a file's label cell that is blank once trimmed is described to people.
+BLANK_LABEL_WORDS: str = "empty, or only spaces or invisible characters"
+
+
+def is_blank_label(label: str) -> bool:
+    """Whether a label cell holds no label: nothing once whitespace and invisible
+    characters are trimmed.
+
+    Parameters
+    ----------
+    label : str
+        A cell of the label column, as read.
+
+    Returns
+    -------
+    bool
+        ``True`` for ``""``, ``" "``, ``"\t"``, a no-break space, a zero-width space, a
+        byte-order mark, a soft hyphen or any mix of them, which would make a class that
+        shows as nothing; ``False`` for every string with a visible character in it,
+        whatever it says (``accuracy``, ``macro avg``, ``__proto__``, ``<b>x</b>``,
+        ``nan``).
+    """
+    return all(ch.isspace() or unicodedata.category(ch) in INVISIBLE_CATEGORIES for ch in label)
+
+
+def label_values(values: pd.Series) -> pd.Series:
+    """A label column's cells as labels: surrounding whitespace trimmed, and ``""`` for
+    every cell :func:`is_blank_label` finds blank.
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+        The label column as read (strings; a missing cell is ``""``).
+
+    Returns
+    -------
+    pandas.Series of str
+        Same index; ``""`` marks a row without a label. Other labels are only stripped
+        (``str.strip``), so a dataset's classes and fingerprint are what they always were.
+    """
+    labels = values.str.strip()
+    blank = [value for value in labels.unique() if value != "" and is_blank_label(value)]
+    return labels.mask(labels.isin(blank), "") if blank else labels
 
 
 def guess_columns(raw: RawTable) -> tuple[str | None, str | None]:
@@ -85,7 +140,7 @@ def _resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) ->
 def _normalise(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame:
     columns = [str(c) for c in raw.columns]
     frame = pd.DataFrame(
-        {"text": raw[text_col], "label": raw[label_col].str.strip()}, index=raw.index
+        {"text": raw[text_col], "label": label_values(raw[label_col])}, index=raw.index
     )
     for key in ("story", "publisher"):
         column = _find_column(columns, key)
@@ -121,8 +176,8 @@ def _drop_unlabelled(
 def _validate(frame: pd.DataFrame, name: str, text_col: str, label_col: str) -> None:
     if frame.empty:
         raise DatasetError(
-            f"The label column {label_col!r} of {name} is empty in every row; "
-            "choose the column that holds the classes."
+            f"The label column {label_col!r} of {name} is empty in every row "
+            f"({BLANK_LABEL_WORDS}); choose the column that holds the classes."
         )
     classes = frame["label"].unique()
     if len(classes) < 2:

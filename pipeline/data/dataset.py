@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.data.columns import (
+    BLANK_LABEL_WORDS,
     _drop_unlabelled,
     _missing_per_column,
     _normalise,
@@ -51,8 +52,9 @@ class Dataset:
     Attributes
     ----------
     frame : pandas.DataFrame
-        Columns ``text`` (str), ``label`` (str, stripped, never empty) and, when the file has
-        them, ``story`` and ``publisher``. Rows without a label are already dropped.
+        Columns ``text`` (str), ``label`` (str, stripped, never blank: see
+        :func:`~pipeline.data.columns.is_blank_label`) and, when the file has them,
+        ``story`` and ``publisher``. Rows without a label are already dropped.
     raw_columns : list of str
         The file's column names.
     text_col, label_col : str
@@ -144,7 +146,8 @@ def load_dataset(
     frame, others, dropped = _drop_unlabelled(frame, others)
     if dropped:
         notes.append(
-            f"{dropped:,} row(s) with an empty {label_col!r} were dropped: a row needs a label."
+            f"{dropped:,} row(s) with an empty {label_col!r} were dropped: a row needs a label "
+            f"({BLANK_LABEL_WORDS} count as none); give them one to train on them."
         )
     _validate(frame, name, text_col, label_col)
     is_uci = text_col.lower() == "title" and label_col.lower() == "category"
