@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.data import read_table
 from pipeline.review import ReviewSettings
 from ui import label_review
-from ui.data import active_dataset
+from ui.data import active_dataset, read_original
 from ui.errors import report_errors
 from ui.resources import get_job_manager
 from ui.state import get_data_config, get_dataset_source
@@ -67,8 +66,6 @@ st.subheader("Most suspect rows")
 label_review.suspects_editor(review, dataset)
 st.subheader("The corrected file")
 source = get_dataset_source()  # read here: the download's callable runs off the script thread
-label_review.corrected_download(
-    review, dataset, lambda: read_table(source.raw_source(), name=source.name).frame
-)
+label_review.corrected_download(review, dataset, lambda: read_original(source))
 st.subheader("Train on the corrected rows")
 label_review.comparison_section(manager, dataset, review, settings, get_data_config())

@@ -9,6 +9,11 @@ bundled dataset, 0.17 s for its splits, several times a page run). Callers treat
 them as read-only: pandas' copy-on-write keeps a derived frame's changes off them.
 Small results (statistics, a raw upload's table) stay ``st.cache_data`` copies.
 Nothing here imports TensorFlow.
+
+What they hold is bounded by their ``max_entries``, whatever the number of sessions:
+at most 4 raw tables and 4 loaded datasets (an upload's are each a few times its file's
+size in memory), 8 statistics and 8 prepared splits. An upload itself is read from its
+file on disk (:mod:`pipeline.uploads`), never from bytes kept in session state.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from pipeline.config import DataConfig
 from ui.state import DatasetSource, get_dataset_source
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipeline.data import Dataset, RawTable
     from pipeline.prepare import PreparedData
 
@@ -39,7 +46,7 @@ def _config_key(config: DataConfig) -> str:
 def _read_table(digest: str, name: str, _source: DatasetSource) -> RawTable:
     from pipeline.data import read_table
 
-    return read_table(_source.raw_source(), name=name)
+    return read_table(_source.raw_source(), name=name, uploaded=_source.is_upload)
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
@@ -82,6 +89,14 @@ def _prepare(
 def read_raw(source: DatasetSource) -> RawTable:
     """The file's table with its original columns (for the column picker)."""
     return _read_table(source.digest, source.name, source)
+
+
+def read_original(source: DatasetSource) -> pd.DataFrame:
+    """The file's rows with their original columns, read again (not cached: for a
+    download). An upload that is gone raises a ``DatasetError`` that says so."""
+    from pipeline.data import read_table
+
+    return read_table(source.raw_source(), name=source.name, uploaded=source.is_upload).frame
 
 
 def guess_source_columns(source: DatasetSource) -> tuple[list[str], str | None, str | None]:

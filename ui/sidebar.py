@@ -1,30 +1,47 @@
 """The sidebar every page shares: dataset choice, active run, device.
 
 The active dataset lives in ``st.session_state["dataset_source"]`` (see
-:mod:`ui.state`). An upload only replaces it once it has loaded without error;
-a bad file leaves the previous dataset active and says so, in the sidebar,
-for as long as that file stays in the uploader.
+:mod:`ui.state`). An uploaded file is first written into this session's folder on
+disk (:mod:`pipeline.uploads`); session state keeps a :class:`~ui.state.DatasetSource`
+naming that file, never its bytes. Streamlit's own copy is let go at once: the file is
+removed from its upload store and the uploader is drawn afresh (empty) under a new key.
+An upload only replaces the active dataset once it has loaded without error; a bad
+file leaves the previous dataset active and says so, in the sidebar, until the next
+upload or a switch to the bundled data. A session whose uploaded file is no longer on
+disk (it expired, or made room for others) is told so and falls back to the bundled
+data.
 
 Tests can skip the uploader: put a :class:`~ui.state.DatasetSource` in
 ``session_state["dataset_source"]`` to switch datasets, or in
-``session_state["pending_upload"]`` to have it checked like an upload.
+``session_state["pending_upload"]`` to have it checked like an upload (one made by
+``DatasetSource.from_upload`` is saved to disk first, in either place).
 """
 
 from __future__ import annotations
 
-import streamlit as st
+import logging
 
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from pipeline.uploads import UploadArea
 from ui import state
 from ui.data import guess_source_columns, load_source
 from ui.errors import message_for
-from ui.resources import describe_device
+from ui.resources import describe_device, runs_dir
 from ui.runs import list_runs, run_label
+from ui.session import session_id
 from ui.state import DatasetSource
 from ui.text import escape_markdown
 
+logger = logging.getLogger("headline_lab.ui")
+
 CHOICE_KEY = "sidebar.dataset_choice"
+#: The uploader's key is this plus a round number, bumped after every file it delivers.
 UPLOAD_KEY = "sidebar.upload"
-SEEN_UPLOAD_KEY = "sidebar.seen_upload_id"
+UPLOAD_ROUND_KEY = "sidebar.upload_round"
+LOADED_KEY = "sidebar.loaded_message"
 UPLOAD_ERROR_KEY = "sidebar.upload_error"
 COLUMN_PICK_KEY = "sidebar.column_pick"
 BUNDLED, UPLOAD = "bundled", "upload"
@@ -50,6 +67,8 @@ def render_sidebar() -> None:
 
 
 def _dataset_picker() -> None:
+    _fall_back_if_upload_is_gone()
+    _save_injected_dataset()
     # On a session's first run (a reload included) the picker starts where the active
     # dataset is, so it never says "bundled" beside an uploaded file given back.
     active_is_upload = state.get_dataset_source().kind == "upload"
@@ -69,16 +88,18 @@ def _dataset_picker() -> None:
         uploaded = st.file_uploader(
             "CSV (or a .gz or .zip of one) with a text column and a label column",
             type=UPLOAD_TYPES,
-            key=UPLOAD_KEY,
+            key=f"{UPLOAD_KEY}.{st.session_state.get(UPLOAD_ROUND_KEY, 0)}",
             help="Headlines (or any short texts) in one column, their category in another.",
         )
-        if uploaded is None:
-            st.session_state.pop(SEEN_UPLOAD_KEY, None)
-            st.session_state.pop(UPLOAD_ERROR_KEY, None)
-            st.session_state.pop(COLUMN_PICK_KEY, None)
-        elif st.session_state.get(SEEN_UPLOAD_KEY) != uploaded.file_id:
-            st.session_state[SEEN_UPLOAD_KEY] = uploaded.file_id
-            _try_activate_upload(DatasetSource.from_upload(uploaded.name, uploaded.getvalue()))
+        if uploaded is not None:
+            candidate = DatasetSource.from_upload(uploaded.name, uploaded.getvalue())
+            _let_go_of(uploaded)
+            _try_activate_upload(candidate)
+            del candidate  # the bytes: only the saved file is kept
+            st.rerun()  # draws the uploader afresh, empty; the outcome is shown below it
+    loaded = st.session_state.pop(LOADED_KEY, None)
+    if loaded:
+        st.toast(escape_markdown(loaded), icon=":material/check:")
     _column_picker()
     problem = st.session_state.get(UPLOAD_ERROR_KEY)
     if problem:
@@ -89,8 +110,71 @@ def _dataset_picker() -> None:
 def _on_choice_change() -> None:
     if st.session_state.get(CHOICE_KEY) == BUNDLED:
         state.set_dataset_source(DatasetSource.bundled())
-        for key in (UPLOAD_ERROR_KEY, COLUMN_PICK_KEY, SEEN_UPLOAD_KEY):
+        for key in (UPLOAD_ERROR_KEY, COLUMN_PICK_KEY):
             st.session_state.pop(key, None)
+
+
+def _upload_area() -> UploadArea:
+    return UploadArea(runs_dir())
+
+
+def _fall_back_if_upload_is_gone() -> None:
+    """An active upload whose file is gone gives way to the bundled data, with a note;
+    one still there is marked as in use (so others' uploads do not push it out)."""
+    source = state.get_dataset_source()
+    if not source.is_upload or source.payload is not None:
+        return
+    if source.upload_is_gone:
+        state.set_dataset_source(DatasetSource.bundled())
+        st.session_state.pop(COLUMN_PICK_KEY, None)
+        _add_notice(state.MISSING_UPLOAD_NOTICE)
+    elif source.path is not None:
+        _upload_area().touch(source.path)
+
+
+def _add_notice(text: str) -> None:
+    earlier = st.session_state.get(state.DATASET_NOTICE)
+    st.session_state[state.DATASET_NOTICE] = f"{earlier}\n\n{text}" if earlier else text
+
+
+def _save_injected_dataset() -> None:
+    """A dataset source holding bytes (put there by a test) is saved to disk first."""
+    source = state.get_dataset_source()
+    if source.payload is None:
+        return
+    try:
+        state.set_dataset_source(_saved(source))
+    except Exception as err:  # shown as a message; the bundled data is used
+        state.set_dataset_source(DatasetSource.bundled())
+        _remember_problem(err)
+
+
+def _saved(candidate: DatasetSource) -> DatasetSource:
+    """``candidate`` kept on disk in this session's upload folder (already saved: as is)."""
+    if candidate.payload is None:
+        return candidate
+    saved = _upload_area().save(session_id(), candidate.name, candidate.payload)
+    return DatasetSource.saved_upload(
+        candidate.name,
+        saved.digest,
+        saved.path,
+        text_col=candidate.text_col,
+        label_col=candidate.label_col,
+    )
+
+
+def _let_go_of(uploaded: UploadedFile) -> None:
+    """Drop Streamlit's in-memory copy of an uploaded file (its upload store keeps every
+    file a session's uploaders hold until the session ends) and give the uploader a
+    new key, so the next run draws it empty. Best effort: the file is saved already."""
+    st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    try:
+        ctx.uploaded_file_mgr.remove_file(ctx.session_id, uploaded.file_id)
+    except Exception:  # a Streamlit without it: the copy goes when the session ends
+        logger.warning("Could not drop Streamlit's copy of an upload", exc_info=True)
 
 
 def _keep_note() -> str:
@@ -98,10 +182,12 @@ def _keep_note() -> str:
 
 
 def _try_activate_upload(candidate: DatasetSource) -> None:
-    """Check an uploaded file; activate it, ask for its columns, or report the problem."""
+    """Save an uploaded file and check it; activate it, ask for its columns, or report
+    the problem (a full upload space included)."""
     st.session_state.pop(UPLOAD_ERROR_KEY, None)
     st.session_state.pop(COLUMN_PICK_KEY, None)
     try:
+        candidate = _saved(candidate)
         columns, text_guess, label_guess = guess_source_columns(candidate)
     except Exception as err:  # shown as a message; previous dataset kept
         _remember_problem(err)
@@ -122,10 +208,8 @@ def _activate(candidate: DatasetSource) -> bool:
         return False
     state.set_dataset_source(candidate)
     st.session_state.pop(UPLOAD_ERROR_KEY, None)
-    st.toast(
-        f"Loaded {escape_markdown(dataset.name)}: {len(dataset.frame):,} rows.",
-        icon=":material/check:",
-    )
+    message = f"Loaded {dataset.name}: {len(dataset.frame):,} rows."
+    st.session_state[LOADED_KEY] = message  # shown after the rerun that clears the uploader
     return True
 
 

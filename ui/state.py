@@ -6,6 +6,9 @@ Keys (all optional; the helpers below fill in defaults):
                      Tests may set it directly to switch datasets without the uploader.
 ``pending_upload``   :class:`DatasetSource` of an upload waiting to be checked by the sidebar
                      (a test can put bytes here; the sidebar treats it like the file uploader).
+
+An uploaded file's bytes are never kept here: the sidebar writes them into the session's
+folder on disk (:mod:`pipeline.uploads`) and keeps a :class:`DatasetSource` naming that file.
 ``dataset_notice``   a message the sidebar shows once (e.g. "this session was reset").
 ``data_config``      the :class:`~pipeline.config.DataConfig` chosen on the Prepare page.
 ``active_run_id``    the run the Results and Playground pages show.
@@ -34,6 +37,13 @@ HANDLED_JOBS = "handled_job_ids"
 SourceKind = Literal["bundled", "upload", "path"]
 
 
+#: What a session is told when its uploaded file was removed (it expired, or made room).
+MISSING_UPLOAD_NOTICE = (
+    "This session's uploaded file is no longer on the server; upload it again. "
+    "The bundled data is active meanwhile."
+)
+
+
 @dataclass(frozen=True)
 class DatasetSource:
     """Where the active dataset comes from, and how its columns map.
@@ -41,6 +51,11 @@ class DatasetSource:
     ``digest`` identifies the content (sha256 of uploaded bytes, or the path with
     its size and modification time) and is what the data caches key on, so the
     bytes themselves are never hashed on a rerun.
+
+    An upload kept on disk has ``kind="upload"``, its file's own ``name`` and
+    ``path`` (see :meth:`saved_upload`). ``payload`` holds an upload's bytes only
+    between the uploader (or a test, :meth:`from_upload`) and the sidebar, which
+    saves them and keeps the saved source instead.
     """
 
     kind: SourceKind
@@ -65,7 +80,8 @@ class DatasetSource:
         text_col: str | None = None,
         label_col: str | None = None,
     ) -> DatasetSource:
-        """An uploaded file's bytes."""
+        """An uploaded file's bytes, not yet saved: what the sidebar checks (tests put
+        one in ``session_state["pending_upload"]`` to upload without the uploader)."""
         digest = hashlib.sha256(data).hexdigest()
         return cls(
             kind="upload",
@@ -74,6 +90,26 @@ class DatasetSource:
             text_col=text_col,
             label_col=label_col,
             payload=data,
+        )
+
+    @classmethod
+    def saved_upload(
+        cls,
+        name: str,
+        digest: str,
+        path: str | Path,
+        *,
+        text_col: str | None = None,
+        label_col: str | None = None,
+    ) -> DatasetSource:
+        """An upload kept on disk at ``path`` (``digest``: its bytes' sha256)."""
+        return cls(
+            kind="upload",
+            name=name,
+            digest=digest,
+            text_col=text_col,
+            label_col=label_col,
+            path=str(path),
         )
 
     def with_columns(self, text_col: str | None, label_col: str | None) -> DatasetSource:
@@ -98,10 +134,28 @@ class DatasetSource:
         """The bundled file with its own columns (what ``load_default_dataset`` loads)."""
         return self.kind == "bundled" and self.text_col is None and self.label_col is None
 
+    @property
+    def is_upload(self) -> bool:
+        """A file a visitor uploaded (read with the upload limits)."""
+        return self.kind == "upload"
+
+    @property
+    def upload_is_gone(self) -> bool:
+        """An upload whose saved file is no longer on disk (it expired, or made room
+        for another session's); ``False`` for anything else."""
+        if not self.is_upload or self.payload is not None:
+            return False
+        return self.path is None or not Path(self.path).is_file()
+
     def raw_source(self) -> str | Path | bytes:
-        """What ``pipeline.data.read_table`` / ``load_dataset`` accept."""
-        if self.kind == "upload" and self.payload is not None:
-            return self.payload
+        """What ``pipeline.data.read_table`` / ``load_dataset`` accept: an upload's saved
+        file (its bytes while not yet saved), a file's path, or the bundled file."""
+        if self.kind == "upload":
+            if self.path is not None:
+                return Path(self.path)
+            if self.payload is not None:
+                return self.payload
+            return Path()  # nowhere: reading it says the upload is gone
         if self.kind == "path" and self.path is not None:
             return Path(self.path)
         from pipeline.data import DEFAULT_DATA_PATH

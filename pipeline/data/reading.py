@@ -73,8 +73,14 @@ class RawTable:
     layout: str = "csv"
 
 
-def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTable:
+def read_table(
+    source: str | Path | bytes, *, name: str | None = None, uploaded: bool = False
+) -> RawTable:
     """Read a CSV, a gzip-compressed CSV or the original ``newsCorpora.csv`` as strings.
+
+    Compression is recognised by the first bytes (gzip, ZIP), never by the file's name,
+    so an upload kept on disk under its digest (:mod:`pipeline.uploads`) reads the same
+    as its bytes.
 
     Parameters
     ----------
@@ -83,6 +89,10 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTab
         uncompressed).
     name : str, optional
         Name shown in messages; defaults to the file name (``"uploaded file"`` for bytes).
+    uploaded : bool
+        ``source`` is the path of a file a visitor uploaded: the upload limit applies as
+        for bytes, and a missing file is named by ``name`` alone (never its path on the
+        server) with "upload it again".
 
     Returns
     -------
@@ -94,7 +104,7 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTab
     DatasetError
         Missing file, too big, not text, not parseable, empty, or a header without rows.
     """
-    data, name, limit = _read_source(source, name)
+    data, name, limit = _read_source(source, name, uploaded)
     data = _gunzip_if_needed(data, name, limit)
     data, name = _unzip_if_one_csv(data, name, limit)
     _reject_binary_formats(data, name)
@@ -117,7 +127,9 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> RawTab
     return RawTable(frame=frame, name=name, encoding=encoding, notes=notes, layout=layout)
 
 
-def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str, int | None]:
+def _read_source(
+    source: str | Path | bytes, name: str | None, uploaded: bool
+) -> tuple[bytes, str, int | None]:
     """The file's bytes, its display name and the size limit that applies to it."""
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
@@ -125,11 +137,15 @@ def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, s
         _check_size(len(data), name)
         return data, name, MAX_UPLOAD_BYTES
     path = Path(source)
-    name = name or path.name
+    name = name or (path.name if not uploaded else "the uploaded file")
     if not path.is_file():
+        if uploaded:
+            raise DatasetError(f"{name} is no longer on the server; upload it again.")
         raise DatasetError(f"No file at {path}; check the path or upload the file instead.")
     try:
-        return path.read_bytes(), name, None
+        if uploaded:
+            _check_size(path.stat().st_size, name)
+        return path.read_bytes(), name, MAX_UPLOAD_BYTES if uploaded else None
     except OSError as exc:
         raise DatasetError(
             f"{name} could not be opened ({exc.strerror}); check its permissions."

@@ -175,3 +175,54 @@ def test_the_space_is_declared_and_can_be_set_in_megabytes(monkeypatch) -> None:
 def test_a_bad_session_id_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         area(tmp_path, Clock()).save("../../etc", "a.csv", blob("a"))
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+def _zip(data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("headlines.csv", data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("pack", [bytes, _gzip, _zip], ids=["csv", "gz", "zip"])
+def test_a_kept_upload_reads_like_its_bytes_whatever_it_was_called(tmp_path: Path, pack) -> None:
+    """Kept under its digest, without the name's extension: compression is recognised by
+    the first bytes, for a path as for bytes."""
+    from pipeline.data import read_table
+
+    csv = b"text,label\nStocks rise,b\nNew phone,t\n"
+    saved = area(tmp_path, Clock()).save(A, "upload.bin", pack(csv))
+    from_disk = read_table(saved.path, name="upload.bin", uploaded=True)
+    from_bytes = read_table(pack(csv), name="upload.bin")
+    assert from_disk.frame.equals(from_bytes.frame) and len(from_disk.frame) == 2
+
+
+def test_a_kept_upload_that_is_gone_is_named_without_its_path(tmp_path: Path) -> None:
+    from pipeline.data import read_table
+    from pipeline.errors import DatasetError
+
+    with pytest.raises(DatasetError) as gone:
+        read_table(tmp_path / ("0" * 64), name="mine.csv", uploaded=True)
+    assert str(gone.value) == "mine.csv is no longer on the server; upload it again."
+
+
+def test_a_kept_upload_keeps_the_upload_limit(tmp_path: Path, monkeypatch) -> None:
+    from pipeline.data import read_table, reading
+    from pipeline.errors import DatasetError
+
+    monkeypatch.setattr(reading, "MAX_UPLOAD_BYTES", 100)
+    bomb = _gzip(b"text,label\n" + b"a,b\n" * 1000)  # small on disk, big once unpacked
+    saved = area(tmp_path, Clock()).save(A, "bomb.csv.gz", bomb)
+    assert len(bomb) < 100
+    with pytest.raises(DatasetError, match="over the limit"):
+        read_table(saved.path, name="bomb.csv.gz", uploaded=True)
+    read_table(saved.path, name="bomb.csv.gz")  # a server's own file has no such limit
