@@ -73,7 +73,7 @@ def try_a_headline() -> None:
             with left:
                 st.metric(
                     "Predicted category",
-                    predicted,
+                    escape_markdown(predicted),  # a metric's value is drawn as Markdown
                     delta=f"{confidence:.1%} confident",
                     delta_color="off",
                     delta_arrow="off",

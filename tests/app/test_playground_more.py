@@ -7,6 +7,7 @@ Real tiny models on the ~2,800-row fixture capped to a few dozen rows per class.
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -171,3 +172,19 @@ def test_a_fresh_clone_trains_its_first_model_from_the_playground(runs_dir, smal
     at.text_input(key="keep.playground.text").set_value("Stocks rally as Fed holds rates").run()
     assert_clean(at)
     assert {m.label: m.value for m in at.metric}["Predicted category"]
+
+
+def test_a_class_name_from_a_run_is_shown_as_text(runs_dir, small_source, saved_run):
+    """Found: the predicted class's name (labels.json, from a file or an import) went
+    into st.metric's value, which Streamlit draws as Markdown."""
+    labels_path = RunRegistry(runs_dir).path_of(saved_run) / "labels.json"
+    labels = json.loads(labels_path.read_text())
+    labels["names"] = {code: f"**{code}** [x](http://e.com)" for code in labels["classes"]}
+    labels_path.write_text(json.dumps(labels))
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    at.text_input(key="keep.playground.text").set_value("Fed raises rates").run()
+    assert_clean(at)
+    value = {m.label: m.value for m in at.metric}["Predicted category"]
+    assert value.startswith(r"\*\*") and r"\[x\]" in value
