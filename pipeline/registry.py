@@ -422,8 +422,8 @@ class RunRegistry:
         part way never leaves half a run that looks like one.
 
         A visitor deletes only what :func:`~pipeline.access.can` allows it
-        (:class:`RunAccessError` otherwise), and never a run another session has open
-        as its active run (:class:`RunInUseError`); the administrator deletes any run,
+        (:class:`RunAccessError` otherwise), and never a sound run another session has
+        open as its active run (:class:`RunInUseError`); the administrator deletes any run,
         and a session that had it open is told so the next time it looks.
         """
         folder = self.path_of(run_id)
@@ -438,7 +438,8 @@ class RunRegistry:
                 "runs (python -m pipeline runs delete), or anyone on a server in team mode. "
                 "You can delete the private runs you trained or imported."
             )
-        if not self.principal.is_administrator:
+        if not self.principal.is_administrator and not self._is_damaged(run_id):
+            # (a damaged run is of no use to anyone: whoever may delete it, may)
             from pipeline.sessions import SessionBook
 
             others = SessionBook(self.root).sessions_using(
@@ -580,6 +581,15 @@ class RunRegistry:
                     os.replace(aside, target)
                 except OSError:
                     continue  # another process got there first
+
+    def _is_damaged(self, run_id: str) -> bool:
+        try:
+            self.get(run_id)
+        except RunRecordError:
+            return True
+        except RunNotFoundError:
+            return False
+        return False
 
     def _is_complete(self, run_id: str) -> bool:
         try:

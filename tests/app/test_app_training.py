@@ -33,6 +33,8 @@ from apptest_support import (
 
 from pipeline.predict import Predictor
 from pipeline.registry import RunRegistry
+from pipeline.sessions import hash_key
+from ui.session import TEAM_MODE_ENV
 
 pytestmark = pytest.mark.training
 
@@ -269,15 +271,8 @@ def test_runs_page_make_active_export_import_delete(runs_dir, small_source, save
     assert len(at.get("download_button")) == 1
     at.button(key="runs.make_active").click().run()
     assert at.session_state["active_run_id"] == saved_run
-
-    # delete asks first, then removes the run and clears the active run
-    at.button(key="runs.delete").click().run()
-    assert any("for good" in w.value for w in at.warning)
-    assert registry.exists(saved_run)
-    at.button(key="runs.delete_confirm").click().run()
-    assert_clean(at)
-    assert not registry.exists(saved_run)
-    assert at.session_state["active_run_id"] is None
+    # a shared run (the bundled data's, the CLI's) is not a visitor's to delete
+    assert at.button(key="runs.delete").disabled
 
     # a broken archive is refused with a message
     uploader = at.get("file_uploader")[0]
@@ -286,17 +281,28 @@ def test_runs_page_make_active_export_import_delete(runs_dir, small_source, save
     assert not at.exception
     assert any("not a zip archive" in e.value for e in at.error)
 
-    # the exported archive comes back, as the active run
+    # the exported archive comes back as this session's own run, the active run
     at.get("file_uploader")[0].set_value(("run.zip", archive, "application/zip")).run()
     at.button(key="runs.import").click().run()
     assert_clean(at)
-    assert registry.exists(saved_run)
-    assert at.session_state["active_run_id"] == saved_run
+    imported = at.session_state["active_run_id"]
+    assert imported != saved_run and registry.exists(imported)
+    assert registry.get(imported).run.owner == hash_key(at.session_state["session_key"])
     assert "Imported run" in texts_of(at)
+
+    # delete asks first, then removes the run and clears the active run
+    at.selectbox(key="runs.selected").set_value(imported).run()
+    at.button(key="runs.delete").click().run()
+    assert any("for good" in w.value for w in at.warning)
+    assert registry.exists(imported)
+    at.button(key="runs.delete_confirm").click().run()
+    assert_clean(at)
+    assert not registry.exists(imported) and registry.exists(saved_run)
+    assert at.session_state["active_run_id"] is None
 
 
 def test_a_damaged_run_breaks_no_page_and_can_be_deleted_from_the_app(
-    runs_dir, small_source, saved_run
+    runs_dir, small_source, saved_run, monkeypatch
 ):
     """Found: importing an archive whose config.json is [] replaced a good run; then the
     Runs, Results, Playground and Train pages raised AttributeError in every session,
@@ -330,6 +336,9 @@ def test_a_damaged_run_breaks_no_page_and_can_be_deleted_from_the_app(
     assert list(table["status"]) == ["damaged"] and "config.json" in table["problem"][0]
     assert any("damaged" in w.value for w in at.warning)
     at.selectbox(key="runs.selected").set_value(saved_run).run()
+    assert at.button(key="runs.delete").disabled  # a shared run: the administrator's
+    monkeypatch.setenv(TEAM_MODE_ENV, "1")  # ...or anyone's in team mode
+    at.run()
     at.button(key="runs.delete").click().run()
     at.button(key="runs.delete_confirm").click().run()
     assert not at.exception

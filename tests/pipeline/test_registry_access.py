@@ -126,3 +126,11 @@ def test_continuing_a_private_run_on_shared_data_makes_a_private_run(runs, tmp_p
 
     with pytest.raises(RunNotFoundError):
         resolve_run(uci_small, tiny_config(), as_(tmp_path, BOB), runs["alice's"])
+
+
+def test_a_damaged_run_is_deleted_even_while_a_session_has_it_open(runs, tmp_path):
+    book = SessionBook(tmp_path)
+    book.touch(hash_key(book.issue()), runs["shared"])
+    (tmp_path / runs["shared"] / "config.json").write_text("[]")
+    as_(tmp_path, BOB, team_mode=True).delete(runs["shared"])  # of no use to anyone
+    assert not (tmp_path / runs["shared"]).exists()
