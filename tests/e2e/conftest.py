@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,9 +170,12 @@ def timings(e2e_output_dir: Path) -> Iterator[Timings]:
 
 
 @contextlib.contextmanager
-def running_app(runs_dir: Path, log_path: Path) -> Iterator[AppServer]:
+def running_app(
+    runs_dir: Path, log_path: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[AppServer]:
     """``streamlit run streamlit_app.py`` on a free port with its runs in ``runs_dir``,
-    healthy, stopped on exit (its whole process group, also after a failed start)."""
+    healthy, stopped on exit (its whole process group, also after a failed start).
+    ``extra_env``: more environment variables for the server (e.g. team mode)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -180,6 +183,7 @@ def running_app(runs_dir: Path, log_path: Path) -> Iterator[AppServer]:
         "HEADLINE_LAB_RUNS_DIR": str(runs_dir),
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        **(extra_env or {}),
     }
     command = [
         sys.executable,
@@ -250,6 +254,13 @@ def fresh_app_server(e2e_output_dir: Path, tmp_path: Path) -> Iterator[AppServer
     session's shared server holds by then."""
     with running_app(tmp_path / "runs", e2e_output_dir / "fresh-server.log") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def app_launcher() -> Callable[..., contextlib.AbstractContextManager[AppServer]]:
+    """:func:`running_app` itself, for a test that starts a server of its own (e.g. with
+    ``extra_env``): ``with app_launcher(runs_dir, log_path, extra_env) as server: ...``."""
+    return running_app
 
 
 @pytest.fixture(scope="session")
