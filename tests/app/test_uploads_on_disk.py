@@ -5,13 +5,14 @@ says so plainly and leaves the app on the bundled data."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from apptest_support import FIXTURES, assert_clean, new_app, sidebar_text, texts_of
 
-from pipeline.sessions import session_folder
+from pipeline.sessions import sessions_root
 from ui.state import MISSING_UPLOAD_NOTICE, DatasetSource
 
 #: Anything in session state bigger than this is an uploaded file's bytes.
@@ -52,10 +53,11 @@ def session_state_bytes(at) -> list[str]:
 
 
 def uploads_of(at, runs_dir: Path) -> Path:
-    """The upload folder of the AppTest's session."""
-    from pipeline.sessions import hash_key
-
-    return session_folder(runs_dir, hash_key(at.session_state["session_key"])) / "uploads"
+    """The upload folder of the AppTest's session: ``.sessions/<its id>/uploads``."""
+    folder = Path(at.session_state["dataset_source"].path).parent
+    assert folder.name == "uploads" and folder.parent.parent == sessions_root(runs_dir)
+    assert re.fullmatch(r"[0-9a-f]{16}", folder.parent.name)
+    return folder
 
 
 def upload(at, name: str, data: bytes):
