@@ -11,6 +11,7 @@ from ui import data_charts
 from ui.data import active_dataset, dataset_stats
 from ui.errors import report_errors
 from ui.numbers import format_share
+from ui.session import stop_run
 from ui.text import escape_markdown
 
 st.title("Data")
@@ -19,7 +20,7 @@ with report_errors() as outcome:
     dataset = active_dataset()
     stats = dataset_stats(top_n=10)
 if not outcome.ok:
-    st.stop()
+    stop_run()
 
 st.caption(
     f"**{escape_markdown(stats['name'])}** · text column **{escape_markdown(stats['text_col'])}**"

@@ -12,6 +12,7 @@ from ui import label_review
 from ui.data import active_dataset, read_original
 from ui.errors import report_errors
 from ui.resources import get_job_manager
+from ui.session import stop_run
 from ui.state import get_data_config, get_dataset_source
 from ui.text import escape_markdown
 
@@ -59,7 +60,7 @@ if review is None:
             with report_errors(keep_note="Nothing was started."):
                 label_review.start(manager, dataset, settings)
                 st.rerun()
-    st.stop()
+    stop_run()
 
 label_review.summary_metrics(review, dataset)
 st.subheader("Most suspect rows")

@@ -26,6 +26,7 @@ from ui.playground import (
 )
 from ui.resources import get_predictor, get_registry
 from ui.runs import pick_run, usable_runs
+from ui.session import stop_run
 from ui.text import escape_markdown, highlight_words
 
 st.title("Playground")
@@ -41,7 +42,7 @@ with report_errors() as outcome:
     # n-grams, once per loaded model): here, not in the first answer's time.
     predictor.word_coverage("")
 if not outcome.ok:
-    st.stop()
+    stop_run()
 
 
 # --- one headline ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pipeline.settings import declared
 from ui import figures, settings_widgets, state
 from ui.data import active_dataset, prepared_data
 from ui.errors import report_errors
+from ui.session import stop_run
 from ui.text import escape_markdown
 
 #: Every data setting, as declared: one widget each, choices in the first row.
@@ -30,7 +31,7 @@ st.title("Prepare")
 with report_errors() as outcome:
     dataset = active_dataset()
 if not outcome.ok:
-    st.stop()
+    stop_run()
 
 current = state.get_data_config()
 for name, spec in SPECS.items():
@@ -64,7 +65,7 @@ config = DataConfig(**values)
 with report_errors(keep_note="The Train page keeps the last settings that worked.") as outcome:
     prepared = prepared_data(config)
 if not outcome.ok:
-    st.stop()
+    stop_run()
 state.set_data_config(config)
 
 summary = prepared.summary

@@ -17,6 +17,7 @@ from ui import figures, paired_views, results_views, slices_views, state
 from ui.errors import report_errors
 from ui.resources import get_registry
 from ui.runs import pick_run, run_label, runs_or_stop
+from ui.session import stop_run
 from ui.text import escape_markdown
 
 st.title("Results")
@@ -29,7 +30,7 @@ run_id = pick_run(runs, key="results.run", label="Run")
 with report_errors() as outcome:
     saved: SavedRun = get_registry().get(run_id)
 if not outcome.ok:
-    st.stop()
+    stop_run()
 
 metrics = saved.metrics
 run_info = saved.run

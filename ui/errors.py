@@ -62,7 +62,7 @@ def report_errors(*, keep_note: str | None = None) -> Iterator[Outcome]:
         with report_errors() as outcome:
             prepared = prepare(dataset, config)
         if not outcome.ok:
-            st.stop()
+            stop_run()
 
     Streamlit's own control flow (``st.rerun``, ``st.stop``, ``st.switch_page``)
     derives from ``BaseException`` and passes through untouched.

@@ -16,6 +16,7 @@ from ui.data import active_dataset
 from ui.errors import report_errors
 from ui.resources import get_job_manager
 from ui.runs import usable_runs
+from ui.session import stop_run
 from ui.text import escape_markdown
 from ui.training import (
     POLL_SECONDS,
@@ -186,7 +187,7 @@ def offer_first_run() -> NoReturn:
         )
         live_panel(manager, snap.job_id)
         _rerun_when_done(manager, snap.job_id)
-        st.stop()
+        stop_run()
     if manager is not None and snap is not None:
         _finish(manager, snap)
     preset = str(st.session_state.get(PRESET_KEY))
@@ -208,7 +209,7 @@ def offer_first_run() -> NoReturn:
             data = active_dataset()
             submit(get_job_manager(), data, config, label=f"{config.preset} on {data.name}")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
+    stop_run()
 
 
 def _finish(manager: JobManager, snap: JobSnapshot) -> None:

@@ -19,7 +19,7 @@ from pipeline.run_record import RUN_ID_PATTERN, RunConfig
 from pipeline.settings import Setting, declared
 from ui import state
 from ui.resources import get_registry
-from ui.session import can_see
+from ui.session import can_see, stop_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,7 +126,7 @@ def runs_or_stop(empty_message: str) -> list[RunSummary]:
     if not runs:
         st.info(empty_message)
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-        st.stop()
+        stop_run()
     return runs
 
 

@@ -32,7 +32,7 @@ import copy
 import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -177,6 +177,22 @@ def restore_session() -> None:
         return
     for name, value in remembered.items():
         st.session_state.setdefault(name, value)
+
+
+def end_run() -> None:
+    """What every script run does last: keep the ``keep.`` widget values for the next
+    page (:func:`ui.state.save_widget_values`) and remember the session for a reload."""
+    state.save_widget_values()
+    remember_session()
+
+
+def stop_run() -> NoReturn:
+    """``st.stop()``, after :func:`end_run`. Once a stop is requested Streamlit ends the
+    run at the next touch of session state, so bookkeeping in the entry point's
+    ``finally`` never happens after a plain ``st.stop()`` (a session first opened on a
+    page that stopped was never remembered, and its reload was reset)."""
+    end_run()
+    st.stop()
 
 
 def remember_session() -> None:

@@ -3,6 +3,9 @@ runs, and a reload gives its state back (real pages, real tiny trainings, AppTes
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
 from test_app_training import job_status, start_tiny_training, tiny_data_config
@@ -158,3 +161,23 @@ def test_a_shared_run_open_in_another_session_is_not_deleted_under_it(
     open_page(user, "results")
     assert_clean(user)
     assert user.session_state["active_run_id"] == saved_run
+
+
+def test_pages_stop_through_stop_run_only():
+    """Found: a page that ended with a plain st.stop() (Results with no run yet) skipped the
+    entry point's end-of-run bookkeeping, so the session was never remembered and its
+    reload was reset. ui.session.stop_run() does the bookkeeping first."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in [
+        root / "streamlit_app.py",
+        *(root / "ui").glob("*.py"),
+        *(root / "app_pages").glob("*.py"),
+    ]:
+        if path.name == "session.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            code = line.split("#")[0]
+            if re.search(r"(?<!`)\bst\.stop\(\)", code):  # not ``st.stop()`` in a docstring
+                offenders.append(f"{path.relative_to(root)}:{number}")
+    assert offenders == []
