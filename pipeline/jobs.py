@@ -87,6 +87,8 @@ class JobSnapshot:
     step_total: int = 0
     step_unit: str = ""
     step_started_at: float | None = None
+    #: How much of the step was done when it was first seen (the pace counts from there).
+    step_started_fraction: float = 0.0
     validating: bool = False
     patience: int = 0
 
@@ -192,19 +194,18 @@ class Job:
                 step_total=0,
                 step_unit="",
                 step_started_at=now,
+                step_started_fraction=0.0,
                 validating=False,
                 eta_s=None,
             )
         elif event.kind == "rows":
             if event.message != state.step or event.done < state.step_done:
-                changes["step_started_at"] = now
-            started = changes.get("step_started_at", state.step_started_at or now)
+                changes.update(step_started_at=now, step_started_fraction=event.step_fraction)
             changes.update(
                 step=event.message,
                 step_done=event.done,
                 step_total=event.total,
                 step_unit="rows",
-                eta_s=seconds_left(started, event.step_fraction, now),
             )
         elif event.kind == "end":
             changes.update(
@@ -223,8 +224,7 @@ class Job:
             validating = event.kind == "validation"
             step = f"Validating epoch {event.epoch}" if validating else f"Epoch {event.epoch}"
             if step != state.step:
-                changes["step_started_at"] = now
-            started = changes.get("step_started_at", state.step_started_at or now)
+                changes.update(step_started_at=now, step_started_fraction=event.step_fraction)
             changes.update(
                 epoch=event.epoch,
                 epochs=event.epochs,
@@ -238,7 +238,12 @@ class Job:
                 step_total=event.batches,
                 step_unit="batches",
                 validating=validating,
-                eta_s=seconds_left(started, event.step_fraction, now),
+            )
+        if event.kind not in {"phase", "end"}:  # a step with a count: its time left
+            started = changes.get("step_started_at", state.step_started_at or now)
+            since = changes.get("step_started_fraction", state.step_started_fraction)
+            changes["eta_s"] = seconds_left(
+                started, event.step_fraction, now, started_fraction=since
             )
         if event.kind in {"phase", "start"}:
             changes["message"] = event.message or PHASES.get(event.phase, "")

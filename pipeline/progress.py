@@ -8,7 +8,7 @@ A training goes through the :data:`PHASES` in order. Within ``vectorizing`` and
 reports batches (``"batch"``), each epoch's validation as a step of its own
 (``"validation"``) and the end of every epoch (``"epoch"``). How many epochs a
 run takes is decided by early stopping, so the only time left that can be known
-is the current epoch's (:func:`epoch_seconds_left`).
+is the current epoch's (:func:`seconds_left`).
 """
 
 from __future__ import annotations
@@ -118,13 +118,37 @@ class TrainResult:
     stopped: bool
 
 
-def seconds_left(started: float, fraction: float, now: float | None = None) -> float | None:
-    """Time left for a step ``fraction`` done since ``started`` (``time.perf_counter``),
-    at its pace so far; ``None`` before anything is done."""
+#: No time left is told before a step has run this long: its first batches or rows say
+#: little of its pace (and a step first seen at batch 1 has no time measured at all).
+ETA_MIN_SECONDS = 2.0
+
+
+def seconds_left(
+    started: float,
+    fraction: float,
+    now: float | None = None,
+    *,
+    started_fraction: float = 0.0,
+    min_seconds: float = ETA_MIN_SECONDS,
+) -> float | None:
+    """Time left for a step, at its pace since it was first seen.
+
+    ``started`` is when the step was first seen (``time.perf_counter``), at
+    ``started_fraction`` done; ``fraction`` is how much of it is done ``now``. The pace
+    is the work done in between over the time in between. ``None`` (nothing to tell)
+    before ``min_seconds`` have passed or before any work was done since; ``0.0`` once
+    the step is complete.
+    """
     if not 0.0 < fraction <= 1.0:
         return None
+    if fraction >= 1.0:
+        return 0.0
     now = time.perf_counter() if now is None else now
-    return max(now - started, 0.0) * (1.0 - fraction) / fraction
+    elapsed = now - started
+    done = fraction - started_fraction
+    if elapsed < min_seconds or done <= 0.0:
+        return None
+    return elapsed * (1.0 - fraction) / done
 
 
 def describe_epoch_limit(epoch: int, epochs: int, patience: int | None = None) -> str:
