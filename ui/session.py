@@ -56,6 +56,9 @@ REMEMBERED_KEYS = (
     state.ACTIVE_RUN_ID,
     state.TRAIN_JOB_ID,
     state.HANDLED_JOBS,
+    state.KEPT_ACTIVE_RUNS,
+    state.REVIEW_JOB_ID,
+    state.REVIEW_DECISIONS,
     state.SAVED_WIDGETS,
 )
 

@@ -33,6 +33,13 @@ DATA_CONFIG = "data_config"
 ACTIVE_RUN_ID = "active_run_id"
 TRAIN_JOB_ID = "train_job_id"
 HANDLED_JOBS = "handled_job_ids"
+#: Stopped jobs whose run did not become the active run, as it scored below the active
+#: run then: ``{job_id: the run kept active}``.
+KEPT_ACTIVE_RUNS = "kept_active_runs"
+#: The label review job this session follows, and its decisions per review key,
+#: ``{key: {position: action}}`` (``ui.label_review``).
+REVIEW_JOB_ID = "review_job_id"
+REVIEW_DECISIONS = "review_decisions"
 
 SourceKind = Literal["bundled", "upload", "path"]
 

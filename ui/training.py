@@ -23,11 +23,13 @@ from pipeline.config import (
     DataConfig,
     ExperimentConfig,
 )
+from pipeline.errors import RunNotFoundError, RunRecordError
 from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
 from ui import settings_widgets, state
 from ui.data import active_dataset
-from ui.session import principal, run_owner_for, session_id
+from ui.resources import get_registry
+from ui.session import principal, remember_session, run_owner_for, session_id
 from ui.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -246,10 +248,33 @@ def _adopt_result(snap: JobSnapshot, *, in_panel: bool) -> None:
     if snap.job_id in handled:
         return
     handled.add(snap.job_id)
-    if snap.run_id:
+    kept = better_active_run(snap.run_id) if snap.status == "stopped" and snap.run_id else None
+    if kept is not None:
+        st.session_state.setdefault(state.KEPT_ACTIVE_RUNS, {})[snap.job_id] = kept
+    elif snap.run_id:
         state.set_active_run_id(snap.run_id)
-        if not in_panel:
-            st.rerun()
+    # Inside the live panel's fragment no page run ends (and remembers the session) after
+    # this: a reload would bring the previous active run back, and the next Train page
+    # would adopt the job again over a run picked in between.
+    remember_session()
+    if snap.run_id and kept is None and not in_panel:
+        st.rerun()
+
+
+def better_active_run(stopped_run_id: str) -> str | None:
+    """The active run, if it should stay active over a stopped job's run: trained on
+    the same data and scoring higher on its test set. ``None`` otherwise."""
+    active = state.get_active_run_id()
+    if active is None or active == stopped_run_id:
+        return None
+    registry = get_registry()
+    try:
+        stopped, current = registry.get(stopped_run_id), registry.get(active)
+    except (RunNotFoundError, RunRecordError):
+        return None
+    same_data = stopped.data.fingerprint == current.data.fingerprint
+    higher = current.metrics.test_accuracy > stopped.metrics.test_accuracy
+    return active if same_data and higher else None
 
 
 def draw_snapshot(manager: JobManager, snap: JobSnapshot, *, in_panel: bool = False) -> None:
@@ -298,7 +323,21 @@ def draw_snapshot(manager: JobManager, snap: JobSnapshot, *, in_panel: bool = Fa
             icon=":material/check_circle:",
         )
     elif snap.status == "stopped":
-        if snap.run_id:
+        kept = st.session_state.get(state.KEPT_ACTIVE_RUNS, {}).get(snap.job_id)
+        if snap.run_id and kept is not None and state.get_active_run_id() == kept:
+            st.warning(
+                f"{title}: stopped. {escape_markdown(snap.message)} Saved as run "
+                f"`{snap.run_id}`. It scores below your active run `{kept}` on the same "
+                "data, which stays active.",
+                icon=":material/stop_circle:",
+            )
+            st.button(
+                "Make the stopped run active",
+                key=f"train.adopt.{snap.job_id}",
+                on_click=state.set_active_run_id,
+                args=(snap.run_id,),
+            )
+        elif snap.run_id:
             st.warning(
                 f"{title}: stopped. {escape_markdown(snap.message)} Saved as run "
                 f"`{snap.run_id}`, now the active run.",

@@ -4,6 +4,8 @@ a watched training's run stays the active run, label-review decisions come back.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
@@ -11,8 +13,11 @@ import pytest
 from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
+    choose_radio,
+    edit_every_setting,
     goto_page,
     main_area,
+    set_number,
     sidebar,
     wait_for_app_idle,
 )
@@ -22,6 +27,9 @@ if TYPE_CHECKING:
     from conftest import AppServer
 
 pytestmark = pytest.mark.e2e
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "uci_small.csv"
+TRAINING_TIMEOUT_MS = 300_000
 
 
 def session_in_address(page: Page) -> str | None:
@@ -57,5 +65,78 @@ def test_a_page_with_no_runs_keeps_the_session_in_the_address(
         assert_no_exception(page)
         assert session_in_address(page) == key
         expect(sidebar(page)).not_to_contain_text(re.compile("reset|unknown here"))
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def server_with_a_run(
+    app_launcher, e2e_output_dir: Path, tmp_path: Path
+) -> Iterator[tuple[AppServer, str]]:
+    """A server of its own whose runs folder holds one tiny shared run (trained here)."""
+    from pipeline.config import get_preset
+    from pipeline.data import load_dataset
+    from pipeline.train import train_run
+
+    runs_dir = tmp_path / "runs"
+    config = get_preset(
+        "fast", epochs=1, balance="cap", cap_per_class=40, batch_size=32, max_tokens=500,
+        embedding_dim=8, ngram_dim=8, ngram_tokens=500,
+    )  # fmt: skip
+    earlier = train_run(load_dataset(FIXTURE), config, runs_dir=runs_dir)
+    with app_launcher(runs_dir, e2e_output_dir / "survives-server.log") as server:
+        yield server, earlier.run_id
+
+
+def test_a_watched_trainings_run_stays_active_after_a_reload(
+    chromium_browser: Browser, server_with_a_run: tuple[AppServer, str]
+) -> None:
+    """Found: after a training watched to its end ("Run … is now the active run"), a
+    reload brought back the previous active run (the live panel's fragment adopted the
+    run, and only full page runs remembered the session), and the next visit to Train
+    adopted the job again, silently, over a run picked in between."""
+    server, earlier = server_with_a_run
+    context = chromium_browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"{server.url}/runs")
+        wait_for_app_idle(page)
+        main_area(page).get_by_role("button", name="Make active").click()
+        wait_for_app_idle(page)
+        expect(sidebar(page)).to_contain_text(f"{earlier[:8]}")
+        goto_page(page, "Prepare")
+        choose_radio(page, "Balancing", "Cap rows per class")
+        set_number(page, "Cap per class", 100)
+        goto_page(page, "Train")
+        edit_every_setting(page)
+        set_number(page, "Epochs (at most)", 2)
+        main_area(page).get_by_role("button", name="Start training", exact=True).click()
+        finished = (
+            main_area(page)
+            .get_by_test_id("stAlertContentSuccess")
+            .filter(has_text=re.compile(r": finished\. Run `?([0-9a-f]{16})"))
+        )
+        expect(finished).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+        trained = re.search(r"[0-9a-f]{16}", finished.inner_text()).group(0)
+        # another tab of the same session, on another page
+        key = session_in_address(page)
+        tab = context.new_page()
+        tab.goto(f"{server.url}/results?session={key}")
+        wait_for_app_idle(tab)
+        assert_no_exception(tab)
+        expect(sidebar(tab)).to_contain_text(trained[:8])
+        # pick the earlier run again there; Train must not switch back to the job's run
+        goto_page(tab, "Runs")
+        tab.get_by_test_id("stMain").get_by_test_id("stSelectbox").click()
+        tab.get_by_role("option").filter(has_text=earlier[:8]).click()
+        wait_for_app_idle(tab)
+        main_area(tab).get_by_role("button", name="Make active").click()
+        wait_for_app_idle(tab)
+        goto_page(tab, "Train")
+        tab.wait_for_timeout(1500)
+        goto_page(tab, "Results")
+        expect(sidebar(tab)).to_contain_text(earlier[:8])
+        expect(sidebar(tab)).not_to_contain_text(trained[:8])
     finally:
         context.close()
