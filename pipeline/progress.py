@@ -162,6 +162,13 @@ def describe_epoch_limit(epoch: int, epochs: int, patience: int | None = None) -
     return f"Epoch {epoch} of at most {epochs:,} ({rule or 'early stopping decides'})"
 
 
+def describe_fit_epoch(event: ProgressEvent) -> str:
+    """``"epoch 3 of at most 10"`` while epoch 3 runs, ``"epoch 3 of at most 10 done"``
+    at its ``"epoch"`` event: what a fit's batch or epoch event says of where it is."""
+    limit = f"epoch {event.epoch} of at most {event.epochs:,}"
+    return f"{limit} done" if event.kind == "epoch" else limit
+
+
 def describe_end(history: Sequence[dict[str, Any]], stopped: bool) -> str:
     """How a training ended, from its history: ``"Stopped part way through epoch 3;
     best epoch (2) kept."``, ``"Finished after 6 epoch(s); best epoch (4) kept."``."""

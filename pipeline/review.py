@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import PRESETS, ExperimentConfig, config_hash
 from pipeline.errors import ConfigError, DatasetError, HeadlineLabError
+from pipeline.progress import ProgressEvent, describe_fit_epoch
 from pipeline.settings import coerce, declared, setting, validate_fields
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pipeline.data import Dataset
-    from pipeline.progress import ProgressEvent
 
 #: Folds of the cross-validation, and its bounds.
 DEFAULT_FOLDS, MIN_FOLDS, MAX_FOLDS = 5, 2, 20
@@ -790,7 +790,7 @@ class _FoldFit:
                 "neural",
                 self.fold,
                 folds,
-                f"Fold {self.fold} of {folds}: {PART_NAMES['neural']}, epoch {event.epoch}…",
+                f"Fold {self.fold} of {folds}: {PART_NAMES['neural']}, {describe_fit_epoch(event)}",
                 _since(self.started),
                 # a batch event belongs to an epoch still running
                 epoch=event.epoch if event.kind == "epoch" else event.epoch - 1,

@@ -117,11 +117,8 @@ class ReviewJob:
         if state.done:
             return
         fraction = progress.fraction_done
-        step = progress.message
-        if progress.phase == "neural" and progress.epochs:
-            step = f"{progress.message} (epoch {progress.epoch + 1} of at most {progress.epochs})"
         self._update(
-            step=step,
+            step=progress.message,
             progress=fraction,
             elapsed_s=progress.elapsed_s,
             eta_s=seconds_left(state.started_at or time.perf_counter(), fraction)

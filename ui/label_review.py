@@ -34,6 +34,7 @@ from pipeline.review import (
 )
 from pipeline.review_jobs import ComparisonJob
 from pipeline.settings import declared
+from ui.numbers import format_count, format_points, format_share
 from ui.resources import runs_dir
 from ui.session import session_id
 from ui.settings_widgets import init_value, setting_widget
@@ -173,25 +174,59 @@ def summary_metrics(review: LabelReview, dataset: Dataset) -> None:
     accuracy = summary.get("out_of_sample_accuracy")
     cols[2].metric(
         "Out-of-sample accuracy",
-        f"{accuracy:.2%}" if isinstance(accuracy, (int, float)) else "n/a",
+        format_share(accuracy) if isinstance(accuracy, (int, float)) else "n/a",
         help="How often the models, each scoring rows it never trained on, agree with "
         "the given label.",
     )
     cols[3].metric("Folds", f"{summary['folds']}")
-    per_class = summary.get("per_class", {})
-    if per_class:
-        table = pd.DataFrame(
-            [
-                {
-                    "class": dataset.display(code),
-                    "rows": row.get("rows"),
-                    "flagged": row.get("issues"),
-                    "suggested for other rows": row.get("suggested"),
-                }
-                for code, row in per_class.items()
-            ]
-        )
-        st.dataframe(table, hide_index=True, width="stretch")
+    table = per_class_table(review, dataset)
+    count = st.column_config.NumberColumn(format="localized")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "rows": count,
+            "flagged": count,
+            OTHERS_SUGGESTED: st.column_config.NumberColumn(
+                format="localized",
+                help="Rows given another class whose suggested label is this one: what "
+                "relabelling every suggestion would move into it.",
+            ),
+            OWN_SUGGESTED_ELSEWHERE: st.column_config.NumberColumn(
+                format="localized",
+                help="Rows given this class whose suggested label is another one.",
+            ),
+        },
+    )
+
+
+#: The per-class table's columns of suggestions into and out of a class.
+OTHERS_SUGGESTED = "rows of other classes suggested for it"
+OWN_SUGGESTED_ELSEWHERE = "its rows suggested for another class"
+
+
+def per_class_table(review: LabelReview, dataset: Dataset) -> pd.DataFrame:
+    """One row per class of ``review``: its rows, how many are flagged, how many rows of
+    other classes are suggested for it and how many of its own rows are suggested for
+    another class (counted from the review's rows: the same for a review read from
+    the cache, whatever its summary holds)."""
+    given = review.frame["given_label"]
+    suggested = review.frame["suggested_label"]
+    flagged = review.frame["is_label_issue"].astype(bool)
+    moved = suggested != given
+    return pd.DataFrame(
+        [
+            {
+                "class": dataset.display(code),
+                "rows": int((given == code).sum()),
+                "flagged": int((flagged & (given == code)).sum()),
+                OTHERS_SUGGESTED: int((moved & (suggested == code)).sum()),
+                OWN_SUGGESTED_ELSEWHERE: int((moved & (given == code)).sum()),
+            }
+            for code in review.summary.get("classes", dataset.classes)
+        ]
+    )
 
 
 def suspects_editor(review: LabelReview, dataset: Dataset) -> None:
@@ -383,21 +418,28 @@ def comparison_section(
 
 
 def _comparison_result(result: dict[str, Any]) -> None:
+    """Both scores, before and after the corrections, and their difference: accuracy
+    as shares and points, macro F1 on its own 0-1 scale."""
     before, after = result["before"], result["after"]
     cols = st.columns(3)
-    for col, name, label in zip(
-        cols[:2], ("test_accuracy", "macro_f1"), ("Test accuracy", "Macro F1"), strict=True
-    ):
-        difference = after[name] - before[name]
-        col.metric(
-            f"{label} after the corrections",
-            f"{after[name]:.2%}" if name == "test_accuracy" else f"{after[name]:.3f}",
-            delta=f"{difference * 100:+.2f} points"
-            if name == "test_accuracy"
-            else f"{difference:+.3f}",
-            help=f"Before: {before[name]:.4f}, the same model and test rows with the given labels.",
-        )
-    cols[2].metric("Test rows (untouched)", f"{result['test_rows']:,}")
+    accuracy = after["test_accuracy"] - before["test_accuracy"]
+    cols[0].metric(
+        "Test accuracy before → after the corrections",
+        f"{format_share(before['test_accuracy'])} → {format_share(after['test_accuracy'])}",
+        delta=format_points(accuracy),
+        delta_color="normal" if round(accuracy, 3) else "off",
+        help="The same model and test rows, trained with the given labels (before) and "
+        "with your decisions (after).",
+    )
+    f1 = after["macro_f1"] - before["macro_f1"]
+    cols[1].metric(
+        "Macro F1 before → after the corrections",
+        f"{before['macro_f1']:.3f} → {after['macro_f1']:.3f}",
+        delta=f"{f1:+.3f}" if round(f1, 3) else "0.000",
+        delta_color="normal" if round(f1, 3) else "off",
+        help="F1 averaged over the classes, on a 0-1 scale, before and after.",
+    )
+    cols[2].metric("Test rows (untouched)", format_count(result["test_rows"]))
     for sentence in comparison_sentences(result):
         st.caption(escape_markdown(sentence))
     st.caption(

@@ -9,6 +9,7 @@ from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_unti
 
 from pipeline.data import load_dataset, read_table
 from pipeline.review import ReviewSettings, cached_review
+from ui.numbers import format_points
 
 #: A quick review: three folds of the TF-IDF model alone (no TensorFlow training).
 QUICK = {"keep.review.models": "tfidf", "keep.review.folds": 3}
@@ -116,14 +117,13 @@ def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, sm
     expected = compare_corrections(dataset, review, decisions, DataConfig(), settings)
     assert expected["relabelled"] > 0
     shown = {m.label: m.value for m in at.metric}
-    assert (
-        shown["Test accuracy after the corrections"] == f"{expected['after']['test_accuracy']:.2%}"
-    )
-    assert shown["Macro F1 after the corrections"] == f"{expected['after']['macro_f1']:.3f}"
+    before, after = expected["before"]["test_accuracy"], expected["after"]["test_accuracy"]
+    accuracy = next(m for m in at.metric if m.label.startswith("Test accuracy"))
+    assert accuracy.value == f"{before:.1%} → {after:.1%}"  # both, never one in a tooltip
+    assert accuracy.delta == format_points(after - before)
+    f1_before, f1_after = expected["before"]["macro_f1"], expected["after"]["macro_f1"]
+    assert shown["Macro F1 before → after the corrections"] == f"{f1_before:.3f} → {f1_after:.3f}"
     assert shown["Test rows (untouched)"] == f"{expected['test_rows']:,}"
-    gain = expected["after"]["test_accuracy"] - expected["before"]["test_accuracy"]
-    delta = next(m for m in at.metric if m.label == "Test accuracy after the corrections").delta
-    assert delta == f"{gain * 100:+.2f} points"
     # ... and in words, with the paired interval of after minus before
     from pipeline.paired import PairedComparison
 
