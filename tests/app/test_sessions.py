@@ -3,6 +3,7 @@ runs, and a reload gives its state back (real pages, real tiny trainings, AppTes
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -181,3 +182,42 @@ def test_pages_stop_through_stop_run_only():
             if re.search(r"(?<!`)\bst\.stop\(\)", code):  # not ``st.stop()`` in a docstring
                 offenders.append(f"{path.relative_to(root)}:{number}")
     assert offenders == []
+
+
+def test_label_review_decisions_survive_a_reload(runs_dir):
+    """Found: 210 relabelling decisions were gone after a reload or in a new tab."""
+    first = new_app()
+    open_page(first, "data")
+    first.session_state["review_decisions"] = {"review-key": {3: "drop", 17: "relabel:b"}}
+    open_page(first, "prepare")
+    again = new_app()
+    again.query_params[SESSION_PARAM] = first.session_state["session_key"]
+    open_page(again, "data")
+    assert again.session_state["review_decisions"] == {"review-key": {3: "drop", 17: "relabel:b"}}
+
+
+def test_a_stopped_run_below_the_active_one_does_not_replace_it(runs_dir, small_source, saved_run):
+    """Found: a stopped run that scored below the active run became the active run."""
+    metrics_path = runs_dir / saved_run / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["test_accuracy"] = 0.999  # the active run: better than any tiny stopped run
+    metrics_path.write_text(json.dumps(metrics))
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    at.session_state["data_config"] = tiny_data_config()
+    start_tiny_training(at, **{"keep.train.train.epochs": 1000, "keep.train.train.patience": 1000})
+
+    def has_epoch(a) -> bool:
+        return job_status(a) == "running" and len(a.get("plotly_chart")) == 2
+
+    run_until(at, has_epoch, timeout=120)
+    (stop,) = [b for b in at.button if b.label == "Stop"]
+    stop.click().run()
+    run_until(at, lambda a: job_status(a) == "stopped", timeout=60)
+    assert at.session_state["active_run_id"] == saved_run
+    assert "which stays active" in texts_of(at)
+    stopped = next(
+        run.run_id for run in RunRegistry(runs_dir).list_runs() if run.status == "stopped"
+    )
+    next(b for b in at.button if b.label == "Make the stopped run active").click().run()
+    assert at.session_state["active_run_id"] == stopped
