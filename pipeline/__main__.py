@@ -198,8 +198,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CSV",
         help="CSV to write: every row of the file with its own columns plus given_label, "
-        "suggested_label, label_quality, is_label_issue and p_<class> probabilities, lowest "
-        "label quality first (rows without a label last)",
+        "suggested_label, label_quality, is_label_issue and p_<label> probabilities, classes "
+        "named as in the file's label column; lowest label quality first (rows without a "
+        "label last)",
     )
     _review_options(review)
     review.add_argument("--runs-dir", type=Path, default=None, help="cache folder's parent")

@@ -621,9 +621,9 @@ def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> 
     Returns
     -------
     pandas.DataFrame
-        ``raw``'s columns, then ``given_label``, ``suggested_label``,
-        ``label_quality``, ``is_label_issue`` and ``p_<class display name>`` per
-        class (a column of the file with one of those names is replaced). Sorted by
+        ``raw``'s columns, then ``given_label``, ``suggested_label``, ``label_quality``,
+        ``is_label_issue`` and ``p_<label>`` per class, classes named as in the file's
+        label column (a column of the file with one of those names is replaced). Sorted by
         ``label_quality``, lowest first, ties in file order; rows without a label
         (not reviewed) last, their review columns empty. A fresh ``RangeIndex``.
 
@@ -642,8 +642,8 @@ def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> 
         "label_quality": "label_quality",
         "is_label_issue": "is_label_issue",
     }
-    for code in dataset.classes:
-        sources[PROBABILITY_PREFIX + dataset.display(code)] = PROBABILITY_PREFIX + code
+    for code in dataset.classes:  # the file's label values, as in given_label
+        sources[PROBABILITY_PREFIX + code] = PROBABILITY_PREFIX + code
     table = raw.drop(columns=[c for c in sources if c in raw.columns]).reset_index(drop=True)
     for name, source in sources.items():
         values = review.frame[source]
