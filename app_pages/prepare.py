@@ -4,6 +4,7 @@ are the ones the Train page trains with. No TensorFlow here.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import streamlit as st
@@ -110,7 +111,8 @@ with right:
     )
     st.download_button(
         "Download prepared CSV",
-        data=prepared.to_csv_bytes,
+        # every column of the file, each row's own, not only text and label
+        data=functools.partial(prepared.to_csv_bytes, dataset.other_columns),
         file_name="prepared.csv",
         mime="text/csv",
         key="prepare.download",

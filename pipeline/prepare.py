@@ -76,9 +76,29 @@ class PreparedData:
         """The ``"train"``, ``"validation"`` or ``"test"`` frame."""
         return {"train": self.train, "validation": self.validation, "test": self.test}[name]
 
-    def to_csv_bytes(self) -> bytes:
-        """Every row with a ``split`` column (train/validation/test), as UTF-8 CSV."""
-        parts = [self.split(name).assign(split=name) for name in SPLITS]
+    def to_csv_bytes(self, other_columns: pd.DataFrame | None = None) -> bytes:
+        """Every row with a ``split`` column (train/validation/test), as UTF-8 CSV.
+
+        ``other_columns`` (a dataset's :attr:`~pipeline.data.Dataset.other_columns`)
+        adds the file's other columns, each row's own, between ``label`` and ``split``;
+        a file column named ``text``, ``label`` or ``split`` gets `` (file)`` after its
+        name. Without it, or for data prepared by hand (no row positions), the columns
+        are ``text``, ``label``, ``story`` (when there is one) and ``split``.
+        """
+        positions = {"train": self.train_rows, "validation": self.validation_rows}
+        positions["test"] = self.test_rows
+        keep = other_columns is not None and len(other_columns.columns) > 0
+        keep = keep and all(rows is not None for rows in positions.values())
+        parts = []
+        for name in SPLITS:
+            part = self.split(name)
+            if keep:
+                extra = other_columns.iloc[positions[name]].reset_index(drop=True)
+                extra.columns = [
+                    f"{c} (file)" if c in {"text", "label", "split"} else c for c in extra.columns
+                ]
+                part = pd.concat([part[["text", "label"]].reset_index(drop=True), extra], axis=1)
+            parts.append(part.assign(split=name))
         return pd.concat(parts, ignore_index=True).to_csv(index=False).encode("utf-8")
 
 
