@@ -10,7 +10,7 @@ import streamlit as st
 from ui import data_charts
 from ui.data import active_dataset, dataset_stats
 from ui.errors import report_errors
-from ui.numbers import format_share
+from ui.numbers import format_count, format_number, format_share
 from ui.session import stop_run
 from ui.text import escape_markdown
 
@@ -56,6 +56,24 @@ left.vega_lite_chart(
     key="class_distribution",
     width="stretch",
 )
+if len(class_counts) > data_charts.MAX_CLASS_BARS:
+    # the chart shows the biggest classes and "others": every class is listed here
+    left.caption(f"Every class ({format_count(len(class_counts))}), biggest first:")
+    total = max(sum(class_counts.values()), 1)
+    left.dataframe(
+        pd.DataFrame(
+            {
+                "class": [dataset.display(code) for code in class_counts],
+                "code": list(class_counts),
+                "rows": list(class_counts.values()),
+                "share": [format_share(n / total, 2) for n in class_counts.values()],
+            }
+        ).sort_values("rows", ascending=False, kind="mergesort"),
+        hide_index=True,
+        height=320,
+        column_config={"rows": st.column_config.NumberColumn(format="localized")},
+        key="every_class",
+    )
 lengths = stats["text_length_words"]
 right.vega_lite_chart(
     data_charts.word_length_histogram(stats["length_counts"]),
@@ -63,8 +81,9 @@ right.vega_lite_chart(
     width="stretch",
 )
 right.caption(
-    f"Words per text: median {lengths['p50']:g}, 99th percentile {lengths['p99']:g}, "
-    f"99.9th {lengths['p99.9']:g}, longest {lengths['max']:,}."
+    f"Words per text: median {format_number(lengths['p50'])}, 99th percentile "
+    f"{format_number(lengths['p99'])}, 99.9th {format_number(lengths['p99.9'])}, longest "
+    f"{format_count(lengths['max'])}."
 )
 
 st.subheader("Duplicated texts")

@@ -11,15 +11,20 @@ import streamlit as st
 
 from pipeline.config import DataConfig
 from pipeline.settings import declared
-from ui import figures, settings_widgets, state
+from ui import data_charts, figures, settings_widgets, state
+from ui.class_sizes import per_class_split_table, show_thin_classes_warning
 from ui.data import active_dataset, prepared_data
 from ui.errors import report_errors
+from ui.numbers import format_count
 from ui.session import stop_run
 from ui.text import escape_markdown
 
 #: Every data setting, as declared: one widget each, choices in the first row.
 SPECS = dict(declared(DataConfig))
-NO_STORY_NOTE = "This dataset has no story column."
+NO_STORY_NOTE = (
+    "Greyed out: this dataset has no story column. Upload a file with a STORY column "
+    "(related headlines share a value) to split by story."
+)
 
 
 def prepare_key(name: str) -> str:
@@ -59,6 +64,8 @@ with st.container(border=True):
                 disabled=unused or no_story,
                 note=NO_STORY_NOTE if no_story else "",
             )
+            if no_story:  # greyed out: say why where it shows, not only in its help
+                column.caption(NO_STORY_NOTE)
 
 if not DataConfig.uses("cap_per_class", values["balance"]):
     values["cap_per_class"] = None
@@ -74,48 +81,55 @@ st.success(
     "These settings are used by the Train page.",
     icon=":material/check_circle:",
 )
+# before training: the rule Results warns by after it (pipeline.class_sizes)
+show_thin_classes_warning(summary["split_class_counts"]["test"], prepared.label_names)
 for note in summary.get("notes", []):
     st.warning(escape_markdown(note))
 
 cols = st.columns(5)
-cols[0].metric("Rows loaded", f"{summary['rows_loaded']:,}")
-cols[1].metric("Duplicates removed", f"{summary['duplicates_removed']:,}")
-cols[2].metric("Empty texts removed", f"{summary['empty_removed']:,}")
-cols[3].metric("Rows after balancing", f"{summary['rows_after_balance']:,}")
-cols[4].metric("Classes", len(prepared.classes))
+cols[0].metric("Rows loaded", format_count(summary["rows_loaded"]))
+cols[1].metric("Duplicates removed", format_count(summary["duplicates_removed"]))
+cols[2].metric("Empty texts removed", format_count(summary["empty_removed"]))
+cols[3].metric("Rows after balancing", format_count(summary["rows_after_balance"]))
+cols[4].metric("Classes", format_count(len(prepared.classes)))
 
+# the dataset's names: a class dropped for being too small has one there too; past 30
+# classes the biggest 29 and one bar for the others (every class is in the table below)
+(before, after), chart_names = data_charts.fold_classes(
+    [summary["class_counts_before"], summary["class_counts_after"]], dataset.label_names
+)
 st.plotly_chart(
-    figures.class_distribution_before_after(
-        # the dataset's names: a class dropped for being too small has one there too
-        summary["class_counts_before"],
-        summary["class_counts_after"],
-        dataset.label_names,
-    ),
-    key="before_after",
+    figures.class_distribution_before_after(before, after, chart_names), key="before_after"
 )
 
-left, right = st.columns([2, 1])
+left, right = st.columns([2, 1], vertical_alignment="center")
 left.plotly_chart(figures.split_sizes_bar(summary["split_sizes"]), key="split_sizes")
-with right:
-    st.markdown("**Rows per class and split**")
-    per_split = {
-        name: {prepared.label_names.get(c, c): n for c, n in counts.items()}
-        for name, counts in summary["split_class_counts"].items()
-    }
-    st.dataframe(
-        per_split,
-        column_config={
-            "_index": "class",
-            **{name: st.column_config.NumberColumn(format="localized") for name in per_split},
+right.download_button(
+    "Download prepared CSV",
+    # every column of the file, each row's own, not only text and label
+    data=functools.partial(prepared.to_csv_bytes, dataset.other_columns),
+    file_name="prepared.csv",
+    mime="text/csv",
+    key="prepare.download",
+    icon=":material/download:",
+    on_click="ignore",
+    help="Every prepared row with its split and every column of the file.",
+)
+
+# The page's full width: at 1280 px a third of it cut the test column off.
+st.markdown(f"**Rows per class and split** ({format_count(len(summary['class_counts_before']))})")
+per_class = per_class_split_table(summary, dataset.display)
+st.dataframe(
+    per_class,
+    hide_index=True,
+    width="stretch",
+    height=min(36 + 35 * len(per_class), 420),  # about ten rows, then it scrolls
+    column_config={
+        "class": st.column_config.TextColumn("class", width="medium"),
+        **{
+            name: st.column_config.NumberColumn(name, format="localized")
+            for name in per_class.columns
+            if name != "class"
         },
-    )
-    st.download_button(
-        "Download prepared CSV",
-        # every column of the file, each row's own, not only text and label
-        data=functools.partial(prepared.to_csv_bytes, dataset.other_columns),
-        file_name="prepared.csv",
-        mime="text/csv",
-        key="prepare.download",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    },
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
+from ui.class_sizes import warn_before_training
 from ui.data import active_dataset
 from ui.errors import report_errors
 from ui.resources import get_job_manager
@@ -36,6 +37,7 @@ with st.container(border=True):
     st.subheader("Settings")
     hyperparameter_widgets()
     st.caption(f"Data: {describe_data_config(data_config)}")
+    warn_before_training(data_config)  # classes too small to score, as on Prepare
     st.page_link(
         "app_pages/prepare.py", label="Change the data settings on Prepare", icon=":material/tune:"
     )

@@ -23,6 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# MIN_TEST_ROWS_PER_CLASS is re-exported: Results and the CLI read it from here.
+from pipeline.class_sizes import MIN_TEST_ROWS_PER_CLASS as MIN_TEST_ROWS_PER_CLASS
+from pipeline.class_sizes import thin_classes
 from pipeline.config import ExperimentConfig
 from pipeline.errors import ConfigError, RunRecordError
 from pipeline.paired import PairedComparison
@@ -274,10 +277,6 @@ def parse_history(raw: Any) -> tuple[dict[str, Any], ...]:
     return tuple(rows)
 
 
-#: Fewer test rows than this make a class's precision, recall and F1 too noisy to read.
-MIN_TEST_ROWS_PER_CLASS = 30
-
-
 @dataclass(frozen=True)
 class ClassScores:
     """One class's row of the test report."""
@@ -350,10 +349,9 @@ class Metrics:
 
     def thin_classes(self) -> dict[str, int]:
         """``{code: test rows}`` of the classes with fewer than
-        :data:`MIN_TEST_ROWS_PER_CLASS` test rows, fewest first."""
-        support = {code: scores.support for code, scores in self.per_class.items()}
-        thin = {code: n for code, n in support.items() if n < MIN_TEST_ROWS_PER_CLASS}
-        return dict(sorted(thin.items(), key=lambda item: item[1]))
+        :data:`~pipeline.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, fewest first
+        (:func:`pipeline.class_sizes.thin_classes`, the rule Prepare and Train warn by)."""
+        return thin_classes({code: scores.support for code, scores in self.per_class.items()})
 
     @classmethod
     def parse(cls, raw: Any) -> Metrics:

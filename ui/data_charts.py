@@ -23,6 +23,44 @@ from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map, unique_
 from ui.numbers import format_count, format_share
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+#: Most bars a class chart draws (30 bars are about 720 px): a file with more classes shows
+#: its biggest ``MAX_CLASS_BARS - 1`` and one bar for all the others, and the page lists
+#: every class in a scrollable table beside it.
+MAX_CLASS_BARS = 30
+#: The code of the "others" bar (no label a file supplies holds a NUL character).
+OTHERS_CODE = "\x00others"
+
+
+def fold_classes(
+    panels: Sequence[Mapping[str, int]],
+    label_names: Mapping[str, str] | None = None,
+    *,
+    max_bars: int = MAX_CLASS_BARS,
+) -> tuple[list[dict[str, int]], dict[str, str]]:
+    """Class counts cut to at most ``max_bars`` bars: the biggest classes (by the first
+    panel's counts, ties by code) and one :data:`OTHERS_CODE` bar summing the rest.
+
+    ``panels`` are ``{code: rows}`` mappings drawn side by side (e.g. before and after
+    preparing), folded alike; a panel where none of the others has a row gets no others
+    bar. Returns the folded panels and the display names with the others bar's
+    ("470 other classes"). With ``max_bars`` classes or fewer, both come back unchanged.
+    """
+    names = dict(label_names or {})
+    codes = list(dict.fromkeys(code for panel in panels for code in panel))
+    if len(codes) <= max_bars:
+        return [dict(panel) for panel in panels], names
+    first = panels[0] if panels else {}
+    ranked = sorted(codes, key=lambda code: (-int(first.get(code, 0)), code))
+    kept, rest = ranked[: max_bars - 1], ranked[max_bars - 1 :]
+    folded = []
+    for panel in panels:
+        part = {code: int(panel[code]) for code in kept if code in panel}
+        others = [int(panel[code]) for code in rest if code in panel]
+        if others:
+            part[OTHERS_CODE] = sum(others)
+        folded.append(part)
+    names[OTHERS_CODE] = f"{len(rest):,} other classes"
+    return folded, names
 
 
 def _horizontal_bars(
@@ -75,12 +113,17 @@ def class_distribution(
     title: str = "Class distribution",
 ) -> dict[str, Any]:
     """Vega-Lite spec: rows per class as horizontal bars, biggest first, named by display
-    name, each class in its stable colour; the tooltip adds its share and its code.
+    name, each class in its stable colour; the tooltip adds its share and its code. Past
+    :data:`MAX_CLASS_BARS` classes the smallest share one "others" bar, last
+    (:func:`fold_classes`).
 
     ``counts``: ``{label code: rows}``; ``label_names``: ``{code: display name}``.
     """
+    (counts,), label_names = fold_classes([counts], label_names)
     names = unique_display_names(list(counts), label_names)
-    ordered = sorted(counts, key=lambda code: (-int(counts[code]), names[code]))
+    ordered = sorted(
+        counts, key=lambda code: (code == OTHERS_CODE, -int(counts[code]), names[code])
+    )
     total = max(sum(int(n) for n in counts.values()), 1)
     colors = color_map(sorted(names.values()))
     rows = [
@@ -89,7 +132,7 @@ def class_distribution(
             "rows": int(counts[code]),
             "label": format_count(counts[code]),
             "share": format_share(int(counts[code]) / total),
-            "code": code,
+            "code": "" if code == OTHERS_CODE else code,
         }
         for code in ordered
     ]

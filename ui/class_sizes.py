@@ -1,0 +1,105 @@
+"""The warning, before training, that some classes would get too few test rows to score:
+on Prepare (from the splits it shows) and on Train (from the same prepared splits, cached).
+
+The rule is :func:`pipeline.class_sizes.thin_classes`, the one Results warns by after
+training; this module only words it, with the remedies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from pipeline.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
+from pipeline.config import DataConfig
+from pipeline.errors import HeadlineLabError
+from pipeline.settings import declared
+from ui.data import prepared_data
+from ui.numbers import format_count
+from ui.state import get_dataset_source
+from ui.text import escape_markdown
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Classes named in the warning; the rest are counted.
+NAMED_CLASSES = 5
+
+
+def thin_classes_warning(
+    test_rows: Mapping[str, int], label_names: Mapping[str, str] | None = None
+) -> str | None:
+    """Markdown: which classes of ``test_rows`` (``{code: rows in the test split}``) would
+    get fewer than :data:`~pipeline.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, and
+    what to do about it; ``None`` when every class gets enough. Names are escaped."""
+    thin = thin_classes(test_rows)
+    if not thin:
+        return None
+    names = label_names or {}
+    shown = [
+        f"{escape_markdown(names.get(code, code))} ({format_count(n)})"
+        for code, n in list(thin.items())[:NAMED_CLASSES]
+    ]
+    more = len(thin) - len(shown)
+    listing = ", ".join(shown) + (f" and {format_count(more)} more" if more else "")
+    smallest = dict(declared(DataConfig))["min_class_rows"].label
+    return (
+        f"**{format_count(len(thin))} of {format_count(len(test_rows))} "
+        f"class{'' if len(test_rows) == 1 else 'es'}** would get fewer than "
+        f"{MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall and F1 "
+        "would be too noisy to trust. Merge small classes into bigger ones, add more rows "
+        f"for them, or drop them (raise **{smallest}** on Prepare); a bigger test share "
+        "also helps."
+    )
+
+
+def show_thin_classes_warning(
+    test_rows: Mapping[str, int], label_names: Mapping[str, str] | None = None
+) -> None:
+    """Draw :func:`thin_classes_warning` as a warning box, if there is one."""
+    text = thin_classes_warning(test_rows, label_names)
+    if text:
+        st.warning(text, icon=":material/warning:")
+
+
+def warn_before_training(config: DataConfig) -> None:
+    """The Train page's warning for the active dataset prepared with ``config``: the
+    prepared splits are the Prepare page's (cached, shared). Nothing is loaded for the
+    default settings on the bundled data, where every class gets thousands of test rows
+    (the page's first draw on a cold server stays free of pandas). Settings that cannot
+    be prepared say nothing here: Start training reports them."""
+    if get_dataset_source().is_default and config == DataConfig():
+        return
+    try:
+        prepared = prepared_data(config)
+    except HeadlineLabError:
+        return
+    show_thin_classes_warning(prepared.summary["split_class_counts"]["test"], prepared.label_names)
+
+
+def per_class_split_table(
+    summary: Mapping[str, Any], display: Callable[[str], str]
+) -> pd.DataFrame:
+    """Prepare's table of every class: rows ``loaded``, rows ``kept`` after balancing
+    (0 for a class dropped as too small) and rows in ``train``, ``validation`` and
+    ``test``, biggest loaded first. ``summary`` is a prepared summary
+    (:func:`pipeline.prepare.prepare`); ``display`` names a label code."""
+    import pandas as pd
+
+    loaded = summary["class_counts_before"]
+    kept = summary["class_counts_after"]
+    splits = summary["split_class_counts"]
+    codes = sorted(loaded, key=lambda code: (-int(loaded[code]), code))
+    return pd.DataFrame(
+        {
+            "class": [display(code) for code in codes],
+            "loaded": [int(loaded[code]) for code in codes],
+            "kept": [int(kept.get(code, 0)) for code in codes],
+            **{
+                name: [int(splits.get(name, {}).get(code, 0)) for code in codes]
+                for name in ("train", "validation", "test")
+            },
+        }
+    )
