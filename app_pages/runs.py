@@ -115,11 +115,17 @@ else:
             st.rerun()
 
 st.subheader("Import a run")
+# Its error goes above the uploader: drawn below the Import button, at the page's end,
+# it sat below the fold at 1280x800.
+import_message = st.container()
 archive = st.file_uploader(
     "Run archive (.zip exported from Headline Lab)", type=["zip"], key="runs.import_file"
 )
 if archive is not None and st.button("Import", key="runs.import", type="primary"):
-    with report_errors(keep_note="Nothing was imported; the saved runs are unchanged.") as outcome:
+    with (
+        import_message,
+        report_errors(keep_note="Nothing was imported; the saved runs are unchanged.") as outcome,
+    ):
         imported = registry.import_zip(archive.getvalue())
     if outcome.ok:
         state.set_active_run_id(imported)

@@ -167,13 +167,13 @@ def runs_table(
                 "created": pd.to_datetime(run.created_at, utc=True, errors="coerce"),
                 "model family": run.family,
                 "dataset": run.dataset,
+                "accuracy": run.accuracy,
+                "macro F1": run.macro_f1,
+                "status": run.status,
                 **{
                     column: describe_data_setting(data, name) if data is not None else ""
                     for column, name in DATA_COLUMNS.items()
                 },
-                "accuracy": run.accuracy,
-                "macro F1": run.macro_f1,
-                "status": run.status,
                 "preset": run.preset,
                 "epochs": run.epochs,
                 "duration (s)": run.duration_s,
@@ -183,10 +183,12 @@ def runs_table(
                 "problem": run.problem or "",
             }
         )
+    # What tells runs apart and how they scored first: at 1280 px about seven columns
+    # show before the table scrolls sideways.
     columns = [
-        "active", "created", "model family", "dataset", *DATA_COLUMNS, "accuracy",
-        "macro F1", "status", "preset", "epochs", "duration (s)", "origin", "continues",
-        "run id", "problem",
+        "active", "created", "model family", "dataset", "accuracy", "macro F1", "status",
+        *DATA_COLUMNS, "preset", "epochs", "duration (s)", "origin", "continues", "run id",
+        "problem",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
@@ -209,23 +211,30 @@ def runs_column_config() -> dict[str, Any]:
     family = dict(declared(SECTIONS["model"]))["family"]
     config: dict[str, Any] = {
         "active": st.column_config.CheckboxColumn(
-            "Active", help="The active run: the one the Results and Playground pages show."
+            "Active",
+            width="small",
+            help="The active run: the one the Results and Playground pages show.",
         ),
         "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-        "dataset": st.column_config.TextColumn("Dataset"),
+        "dataset": st.column_config.TextColumn("Dataset", width="medium"),
         "model family": st.column_config.TextColumn(family.label),
         "preset": st.column_config.TextColumn("Preset"),
         "accuracy": st.column_config.NumberColumn(
-            "Accuracy", format="%.4f", help="On the run's own test set."
+            "Accuracy", format="percent", width="small", help="On the run's own test set."
         ),
         "macro F1": st.column_config.NumberColumn(
-            "Macro F1", format="%.4f", help="F1 averaged over the classes, on the test set."
+            "Macro F1",
+            format="%.3f",
+            width="small",
+            help="F1 averaged over the classes, on the test set (0 to 1).",
         ),
         "status": st.column_config.TextColumn(
-            "Status", help="complete, stopped (the best epoch before a Stop) or damaged."
+            "Status",
+            width="small",
+            help="complete, stopped (the best epoch before a Stop) or damaged.",
         ),
         "epochs": st.column_config.NumberColumn("Epochs", format="%d"),
-        "duration (s)": st.column_config.NumberColumn("Duration", format="%.1f s"),
+        "duration (s)": st.column_config.NumberColumn("Duration", format="%.0f s"),
         "origin": st.column_config.TextColumn("Origin", help="trained here or imported."),
         "continues": st.column_config.TextColumn(
             "Continues", help="The run this one continued training."

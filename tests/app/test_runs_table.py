@@ -129,7 +129,7 @@ def test_the_runs_table_has_readable_headers(runs_dir, small_source, three_runs)
     assert config["split"]["help"] == data["split"].help
     assert labels["model family"] == "Model family"
     assert labels["macro F1"] == "Macro F1"
-    assert config["accuracy"]["type_config"]["format"] == "%.4f"
+    assert config["accuracy"]["type_config"]["format"] == "percent"  # a share, as elsewhere
     assert config["created"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"
     assert config["active"]["type_config"]["type"] == "checkbox"
     # nothing is active yet in this session: no row is ticked
