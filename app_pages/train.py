@@ -10,6 +10,7 @@ from ui import state
 from ui.class_sizes import warn_before_training
 from ui.data import active_dataset
 from ui.errors import report_errors
+from ui.progress_section import progress_section, scroll_after_start
 from ui.resources import get_job_manager
 from ui.runs import run_label, usable_runs
 from ui.session import session_id
@@ -17,11 +18,9 @@ from ui.settings_widgets import number_setting
 from ui.training import (
     config_from_widgets,
     describe_data_config,
-    draw_snapshot,
     followed_job_id,
     hyperparameter_widgets,
     init_widgets,
-    live_panel,
     replace_train,
     submit,
 )
@@ -32,6 +31,10 @@ manager = get_job_manager()  # starts the training process; TensorFlow loads the
 
 init_widgets()
 data_config = state.get_data_config()
+job_id = followed_job_id(manager)
+if job_id is not None:
+    # at the top while this session follows a job: right after Start it is in view
+    progress_section(manager, job_id)
 
 with st.container(border=True):
     st.subheader("Settings")
@@ -45,6 +48,7 @@ with st.container(border=True):
         with report_errors(keep_note="Nothing was started.") as outcome:
             config = config_from_widgets(data_config)
             dataset = active_dataset()
+            scroll_after_start()
             submit(manager, dataset, config, label=f"{config.preset} on {dataset.name}")
 
 # Drawn only while open: its run picker is a select box, which costs a new tab about
@@ -79,6 +83,7 @@ if continue_section.open:
             if st.button("Continue training", key="train.continue", icon=":material/fast_forward:"):
                 with report_errors(keep_note="Nothing was started.") as outcome:
                     config = replace_train(config_from_widgets(data_config), epochs=int(more))
+                    scroll_after_start()
                     submit(
                         manager,
                         active_dataset(),
@@ -88,18 +93,8 @@ if continue_section.open:
                         label=f"continue {parent[:8]} +{int(more)} epochs",
                     )
 
-st.subheader("Progress")
-job_id = followed_job_id(manager)
-
-
 if job_id is None:
-    st.caption("No training yet in this session. Pick settings above and press Start training.")
-else:
-    snapshot = manager.snapshot(job_id)
-    if snapshot is not None and snapshot.done:
-        draw_snapshot(manager, snapshot)
-    else:
-        live_panel(manager, job_id)
+    progress_section(manager, None)
 
 jobs = manager.jobs_of(session_id())
 others = manager.others_busy(session_id())
