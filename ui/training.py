@@ -28,6 +28,7 @@ from pipeline.progress import describe_epoch_limit
 from pipeline.settings import Setting, declared
 from ui import settings_widgets, state
 from ui.data import active_dataset
+from ui.numbers import format_share
 from ui.resources import get_registry
 from ui.session import principal, remember_session, run_owner_for, session_id
 from ui.text import escape_markdown
@@ -464,7 +465,8 @@ def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     cols = st.columns(4)
     for col, name in zip(cols, ("loss", "accuracy", "val_loss", "val_accuracy"), strict=True):
         value = latest.get(name)
-        col.metric(name.replace("_", " "), f"{value:.4f}" if value is not None else "–")
+        shown = "–" if value is None else f"{value:.4f}" if "loss" in name else None
+        col.metric(name.replace("_", " "), shown or format_share(value, 2))  # ui.numbers
     if snap.stopping:
         st.warning(f"Stopping ({stop_effect(snap.phase)}).", icon=":material/stop_circle:")
 
