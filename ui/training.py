@@ -396,7 +396,8 @@ def step_text(snap: JobSnapshot) -> str:
         text = f"{snap.step} · {snap.step_done:,} of {snap.step_total:,} rows"
     if snap.eta_s is not None and snap.step_fraction < 1.0:
         where = "this epoch" if snap.step.startswith("Epoch") else "this step"
-        text += f" · about {_format_seconds(snap.eta_s)} left in {where}"
+        left = "under a second" if snap.eta_s < 1 else f"about {_format_seconds(snap.eta_s)}"
+        text += f" · {left} left in {where}"  # never "about 0:00 left"
     return text  # step names and counts come from pipeline.train, never from data
 
 

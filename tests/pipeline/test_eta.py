@@ -57,3 +57,14 @@ def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
         step_total=275, step_unit="batches", eta_s=None,
     )  # fmt: skip
     assert step_text(snap) == "Epoch 3 · batch 1 of 275"
+
+
+def test_a_last_moment_reads_under_a_second_never_0_00() -> None:
+    from pipeline.jobs import JobSnapshot
+    from ui.training import step_text
+
+    snap = JobSnapshot(
+        job_id=1, label="x", status="running", step="Epoch 3", step_done=274,
+        step_total=275, step_unit="batches", eta_s=0.3,
+    )  # fmt: skip
+    assert step_text(snap) == "Epoch 3 · batch 274 of 275 · under a second left in this epoch"
