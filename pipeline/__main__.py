@@ -11,6 +11,7 @@ import argparse
 import errno
 import json
 import os
+import shlex
 import sys
 import threading
 import time
@@ -167,12 +168,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.set_defaults(handler=_predict)
 
-    runs = commands.add_parser("runs", help="list, delete, export or import saved runs")
-    runs.add_argument(
-        "action", nargs="?", default="list", choices=["list", "delete", "export", "import"]
+    runs = commands.add_parser(
+        "runs", help="list, delete, export or import saved runs; open TensorBoard on them"
     )
-    runs.add_argument("target", nargs="?", help="run id (delete/export) or zip (import)")
+    runs.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "delete", "export", "import", "tensorboard"],
+    )
+    runs.add_argument(
+        "target",
+        nargs="?",
+        help="run id (delete/export; tensorboard: one run, default every run) or zip (import)",
+    )
     runs.add_argument("--output", type=Path, help="zip to write (export)")
+    runs.add_argument(
+        "--print", action="store_true", help="tensorboard: print the command, do not run it"
+    )
     runs.add_argument("--runs-dir", type=Path, default=None)
     runs.add_argument("--json", action="store_true")
     runs.set_defaults(handler=_runs)
@@ -660,6 +673,14 @@ def _runs(args: argparse.Namespace) -> int:
                 f"{run.duration_s:7.0f} s  {run.dataset}{origin}"
             )
         return 0
+    if args.action == "tensorboard":
+        from pipeline.tensorboard_runs import tensorboard_command
+
+        command = tensorboard_command(registry, [args.target] if args.target else [])
+        if args.print:
+            print(shlex.join(command))
+            return 0
+        os.execv(command[0], command)  # TensorBoard takes over this process
     if not args.target:
         raise HeadlineLabError(f"'runs {args.action}' needs a run id or a zip file.")
     if args.action == "delete":

@@ -34,6 +34,7 @@ from pipeline.review import (
 )
 from pipeline.review_jobs import ComparisonJob
 from pipeline.settings import declared
+from ui import state
 from ui.numbers import format_count, format_points, format_share
 from ui.resources import runs_dir
 from ui.session import session_id
@@ -42,10 +43,10 @@ from ui.text import escape_markdown
 
 #: Widget keys of the review settings (``keep.`` keys survive page switches).
 SETTING_KEY = "keep.review.{}"
-#: Session state: the review job this session follows.
-REVIEW_JOB_ID = "review_job_id"
-#: Session state: decisions per review key, ``{key: {position: action}}``.
-DECISIONS = "review_decisions"
+#: Session state: the review job this session follows (remembered for a reload).
+REVIEW_JOB_ID = state.REVIEW_JOB_ID
+#: Session state: decisions per review key, ``{key: {position: action}}`` (remembered).
+DECISIONS = state.REVIEW_DECISIONS
 #: Seconds between two redraws of the running review's panel.
 POLL_SECONDS = 1.0
 #: Suspects listed at first, and the most the table offers.
