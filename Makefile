@@ -1,5 +1,7 @@
 # Everyday commands. `make run` and `make test` set everything up on a fresh clone.
 PYTHON ?= python3
+#: The app's port: `make run PORT=8600`.
+PORT ?= 8501
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -23,7 +25,7 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-cluster.txt
 	touch $(DEV_STAMP)
 
 run: $(STAMP) $(SNAPSHOT)  ## the app on the bundled UCI dataset
-	$(BIN)/streamlit run streamlit_app.py
+	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT)
 
 # The bundled file loaded and inspected once, kept as Parquet + JSON (pipeline.data.snapshot),
 # so the app's first page on a cold server does not parse 422,937 rows.
@@ -31,7 +33,8 @@ $(SNAPSHOT): $(BUNDLED) $(STAMP)
 	$(BIN)/python -m pipeline inspect > /dev/null
 
 dev: $(STAMP)  ## the app, rerun whenever a source file is saved (watches the checkout)
-	$(BIN)/streamlit run streamlit_app.py --server.fileWatcherType auto --server.runOnSave true
+	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.fileWatcherType auto \
+		--server.runOnSave true
 
 test: $(DEV_STAMP)  ## lint + the whole test suite (unit, AppTest, browser)
 	$(BIN)/ruff check .
