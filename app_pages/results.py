@@ -13,8 +13,17 @@ import streamlit as st
 from pipeline.config import SPLIT_LABELS
 from pipeline.registry import SavedRun
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
-from ui import figures, paired_views, results_views, slices_views, state
+from ui import (
+    figures,
+    figures_confusion,
+    mistakes_views,
+    paired_views,
+    results_views,
+    slices_views,
+    state,
+)
 from ui.errors import report_errors
+from ui.numbers import SHARE_COLUMN, format_score, format_share
 from ui.resources import get_registry
 from ui.runs import pick_run, run_label, runs_or_stop
 from ui.session import stop_run
@@ -58,29 +67,37 @@ data_settings = saved.config.experiment.data
 verdict = results_views.compare_with_baseline(
     acc, base_acc, metrics.n_test, macro_f1=f1, baseline_f1=base_f1
 )
+class_weighted = results_views.uses_class_weights(data_settings)
 cols = st.columns(5)
 cols[0].metric(
     "Test accuracy",
-    f"{acc:.2%}" if acc is not None else "n/a",
+    format_share(acc) if acc is not None else "n/a",
     **results_views.metric_delta(acc, base_acc, verdict, percent=True),
+    help=results_views.DELTA_HELP,
 )
 cols[1].metric(
     "Balanced accuracy",
-    f"{balanced:.2%}" if balanced is not None else "n/a",
+    format_share(balanced) if balanced is not None else "n/a",
     **results_views.metric_delta(balanced, base_bal, verdict, percent=True),
     help="The mean of the classes' recalls: every class counts the same, however many "
     "test rows it has."
-    + ("" if balanced is not None else " Not measured when this run was saved."),
+    + ("" if balanced is not None else " Not measured when this run was saved.")
+    + f" {results_views.DELTA_HELP}",
 )
 cols[2].metric(
     "Macro F1",
-    f"{f1:.3f}" if f1 is not None else "n/a",
+    format_score(f1) if f1 is not None else "n/a",
     **results_views.metric_delta(f1, base_f1, verdict, percent=False),
+    help=results_views.DELTA_HELP,
 )
-cols[3].metric("Test loss", f"{loss:.3f}" if loss is not None else "n/a")
+cols[3].metric(
+    "Test loss",
+    format_score(loss) if loss is not None else "n/a",
+    help=results_views.test_loss_help(class_weighted),
+)
 cols[4].metric(
     "TF-IDF baseline accuracy",
-    f"{base_acc:.2%}" if base_acc is not None else "n/a",
+    format_share(base_acc) if base_acc is not None else "n/a",
     # an imported run's baseline name is whatever its archive says: shown as typed
     help=escape_markdown(baseline.name)
     if baseline
@@ -88,7 +105,7 @@ cols[4].metric(
 )
 st.caption(
     f"Test set: **{data_settings.test_set}**, "
-    f"{metrics.n_test:,} rows ({data_settings.test_size:.0%} of "
+    f"{metrics.n_test:,} rows ({format_share(data_settings.test_size, 0)} of "
     + ("every class's rows" if data_settings.test_set == "stratified" else "the balanced rows")
     + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
 )
@@ -117,7 +134,10 @@ if thin:
 if metrics.collapsed:
     st.error(escape_markdown(metrics.collapsed), icon=":material/warning:")
 warning = results_views.baseline_warning(
-    verdict, class_weighted=results_views.uses_class_weights(data_settings)
+    verdict,
+    results_views.baseline_advice(
+        saved.config.experiment, saved.history, stopped=run_info.status == "stopped"
+    ),
 )
 if warning:
     st.warning(warning, icon=":material/balance:")
@@ -128,9 +148,15 @@ for note in saved.data.notes:
 best = run_info.best_epoch
 left, right = st.columns(2)
 left.plotly_chart(figures.training_curves(saved.history, "accuracy", best=best), key="acc")
-right.plotly_chart(figures.training_curves(saved.history, "loss", best=best), key="loss")
+right.plotly_chart(
+    figures.training_curves(saved.history, "loss", best=best, class_weighted=class_weighted),
+    key="loss",
+)
+if class_weighted:
+    right.caption(results_views.WEIGHTED_LOSS_NOTE)
 
-left, right = st.columns(2)
+# the report needs more room than the bars: five columns, none cut at 1280 px
+left, right = st.columns([2, 3])
 left.plotly_chart(
     figures.metrics_vs_baseline(
         {"accuracy": acc, "balanced_accuracy": balanced, "macro_f1": f1},
@@ -163,10 +189,13 @@ with right:
             "support": st.column_config.NumberColumn("support", format="localized"),
             **{
                 name: st.column_config.ProgressColumn(
-                    name, min_value=0.0, max_value=1.0, format="%.3f", width="small"
+                    name, min_value=0.0, max_value=1.0, width="small", **SHARE_COLUMN
                 )
-                for name in ("precision", "recall", "f1")
+                for name in ("precision", "recall")
             },
+            "f1": st.column_config.ProgressColumn(
+                "f1", min_value=0.0, max_value=1.0, format="%.3f", width="small"
+            ),
         },
     )
 
@@ -182,22 +211,38 @@ if matrix.matrix:
     )
     labels = list(matrix.names) or [_name(code) for code in matrix.labels]
     grid = [list(row) for row in matrix.matrix]
-    heat, side = st.columns([3, 2] if len(labels) > 12 else [2, 1])
-    heat.plotly_chart(
-        figures.confusion_matrix_heatmap(labels, grid, normalize=mode == "normalised"),
-        key="cm",
+    heatmap = figures_confusion.confusion_matrix_heatmap(
+        labels, grid, normalize=mode == "normalised"
     )
-    with side:
-        st.markdown("**Top confusions**")
-        confusions = results_views.top_confusions(labels, grid)
+    # From about 10 classes the matrix needs the page's width; its table goes below it.
+    if figures_confusion.full_width(len(labels)):
+        st.plotly_chart(heatmap, key="cm")
+        pairs_place = st.container()
+    else:
+        heat, pairs_place = st.columns(2)
+        heat.plotly_chart(heatmap, key="cm")
+    with pairs_place:
+        st.markdown("**Most confused pairs**")
+        limit = results_views.confused_pairs_limit(len(labels))
+        confusions = results_views.top_confusions(labels, grid, limit=limit)
         if confusions.empty:
             st.caption("No test headline was misclassified.")
         else:
+            st.caption(
+                results_views.confused_pairs_caption(
+                    len(confusions), results_views.count_confused_pairs(grid)
+                )
+            )
             st.dataframe(
                 confusions,
                 hide_index=True,
+                width="stretch",
                 column_config={
-                    "count": st.column_config.NumberColumn("count", format="localized"),
+                    "rows": st.column_config.NumberColumn("rows", format="localized"),
+                    "share of true class": st.column_config.TextColumn(
+                        "share of true class",
+                        help="These rows' share of the true class's test rows.",
+                    ),
                 },
             )
 
@@ -207,7 +252,7 @@ if matrix.matrix:
 # dataset active in the sidebar; otherwise the section says why and the browser shows the
 # mistakes metrics.json keeps).
 run_slices = slices_views.draw_slices_section(saved)
-slices_views.draw_misclassified(saved, run_slices)
+mistakes_views.draw_misclassified(saved, run_slices)
 
 # --- comparison --------------------------------------------------------------------------
 st.subheader("Compare runs")
@@ -232,6 +277,13 @@ if len(compare_ids) >= 1:
     left, right = st.columns(2)
     left.plotly_chart(figures.compare_curves(histories, "val_accuracy"), key="cmp_acc")
     right.plotly_chart(figures.compare_curves(histories, "val_loss"), key="cmp_loss")
+    weighted = [
+        short[rid]
+        for rid, saved_run in compared.items()
+        if results_views.uses_class_weights(saved_run.config.experiment.data)
+    ]
+    if weighted:
+        right.caption(results_views.weighted_val_loss_note(weighted, len(compared)))
     table = pd.DataFrame(
         [
             {
@@ -249,7 +301,19 @@ if len(compare_ids) >= 1:
             for rid, saved_run in compared.items()
         ]
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "test accuracy": st.column_config.NumberColumn("test accuracy", **SHARE_COLUMN),
+            "baseline accuracy": st.column_config.NumberColumn("baseline accuracy", **SHARE_COLUMN),
+            "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
+            "test loss": st.column_config.NumberColumn(
+                "test loss", format="%.3f", help=results_views.test_loss_help(False)
+            ),
+            "duration (s)": st.column_config.NumberColumn("duration (s)", format="localized"),
+        },
+    )
     paired_views.draw_run_pairs(run_id, compared, short)
     st.plotly_chart(
         figures.runs_metric_bars(table, ["test accuracy", "macro F1", "baseline accuracy"]),

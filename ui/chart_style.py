@@ -22,6 +22,17 @@ PALETTE: tuple[str, ...] = (
 )
 #: Train vs validation colours in the curves; the Data page's single-colour bars use the first.
 TRAIN_COLOR, VAL_COLOR = "#2e6bd6", "#e07b39"
+#: One colour per compared run, in the comparison's order (the first two are the curves').
+RUN_COLORS: tuple[str, ...] = (
+    TRAIN_COLOR,
+    VAL_COLOR,
+    "#2a9d5b",
+    "#8e44ad",
+    "#c0392b",
+    "#16a5b8",
+    "#b8860b",
+    "#7f8c8d",
+)
 #: Pixels per bar of a horizontal bar chart (every class keeps its own labelled tick).
 BAR_PX = 24
 #: Counts on axes read "1,000", never "1000" or "1k" (d3-format, read by both libraries).
@@ -42,3 +53,28 @@ def unique_display_names(
     for name in names.values():
         seen[name] = seen.get(name, 0) + 1
     return {code: name if seen[name] == 1 else f"{name} ({code})" for code, name in names.items()}
+
+
+#: Margins around every plotly figure's plot area (plotly's ``automargin`` adds room for
+#: long tick labels on top of them).
+MARGINS: dict[str, int] = {"l": 10, "r": 10, "t": 50, "b": 10}
+#: Shares on plotly axes and colour bars: ``"80%"`` (d3-format); hover text says
+#: ``"80.0%"`` through :func:`ui.numbers.format_share`.
+SHARE_AXIS_FORMAT = ".0%"
+#: Shares on an axis that may span a few points only: ``"92%"``, ``"92.5%"``.
+FINE_SHARE_AXIS_FORMAT = ".1~%"
+
+
+def every_category(names: Sequence[str], **extra: object) -> dict[str, object]:
+    """Plotly axis settings that label every category of ``names``, in their order (no
+    skipped ticks); ``extra`` adds or overrides settings (title, font, angle...)."""
+    return {
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": list(names),
+        "tickmode": "array",
+        "tickvals": list(names),
+        "ticktext": list(names),
+        "automargin": True,
+        **extra,
+    }

@@ -12,7 +12,6 @@ family) goes through :func:`ui.text.plotly_text` here, and shows as typed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,15 +22,19 @@ from plotly.subplots import make_subplots
 from ui.chart_style import (
     BAR_PX,
     COUNT_FORMAT,
+    FINE_SHARE_AXIS_FORMAT,
+    MARGINS,
+    RUN_COLORS,
     TRAIN_COLOR,
     VAL_COLOR,
     color_map,
+    every_category,
     unique_display_names,
 )
-from ui.numbers import count_phrase, format_count, format_share
+from ui.numbers import format_count, format_score, format_share
 from ui.text import plotly_text
 
-_LAYOUT: dict[str, Any] = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
+_LAYOUT: dict[str, Any] = {"margin": MARGINS}
 #: Pixels around the bars: title, axis, margins.
 BAR_CHROME_PX = 110
 #: Smallest height of a bar chart, whatever the number of bars.
@@ -49,20 +52,6 @@ def _display_names(codes: Sequence[str], label_names: Mapping[str, str] | None) 
     """``{code: escaped display name}``, unique: a name two codes share gets its code."""
     return {
         code: plotly_text(name) for code, name in unique_display_names(codes, label_names).items()
-    }
-
-
-def _every_category(names: Sequence[str], **extra: Any) -> dict[str, Any]:
-    """Axis settings that label every category, in the given order (no skipped ticks)."""
-    return {
-        "type": "category",
-        "categoryorder": "array",
-        "categoryarray": list(names),
-        "tickmode": "array",
-        "tickvals": list(names),
-        "ticktext": list(names),
-        "automargin": True,
-        **extra,
     }
 
 
@@ -116,7 +105,7 @@ def class_distribution_before_after(
         )
     fig.update_xaxes(**COUNT_AXIS, range=[0, largest * 1.3], title=None)
     fig.update_xaxes(matches="x", row=1, col=2)
-    fig.update_yaxes(_every_category(class_names, autorange="reversed", title=None), row=1, col=1)
+    fig.update_yaxes(every_category(class_names, autorange="reversed", title=None), row=1, col=1)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
     fig.update_layout(
         title="Class distribution before and after preparation",
@@ -155,14 +144,108 @@ def history_frame(history: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def partial_epochs(frame: pd.DataFrame) -> pd.Series:
+    """Which rows of a :func:`history_frame` are epochs a stop cut short (``partial``:
+    trained on part of the epoch, validated on a batch or so): a boolean Series."""
+    if "partial" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["partial"].map(lambda flag: flag is True)
+
+
 def best_epoch(history: Sequence[Mapping[str, Any]], monitor: str = "val_loss") -> int | None:
-    """1-based epoch with the lowest ``monitor`` (highest for accuracies), or None."""
+    """1-based epoch with the lowest ``monitor`` (highest for accuracies), or None.
+
+    An epoch a stop cut short never counts: its validation saw a batch or so."""
     frame = history_frame(history)
+    frame = frame[~partial_epochs(frame)]
     if monitor not in frame or frame[monitor].dropna().empty:
         return None
     column = frame[monitor]
     index = column.idxmax() if "acc" in monitor else column.idxmin()
     return int(frame.loc[index, "epoch"])
+
+
+#: Legend name and hover note of an epoch a stop cut short (a hollow marker).
+PARTIAL_NAME = "partial epoch (stopped)"
+PARTIAL_NOTE = "stopped part way: measured on part of the epoch, validated on a batch or so"
+
+
+def _is_share(metric: str) -> bool:
+    return "acc" in metric
+
+
+def _value_format(metric: str) -> str:
+    """A hover template's value of ``metric``: a share (``"92.3%"``) or a loss (3 decimals)."""
+    return "%{y:.1%}" if _is_share(metric) else "%{y:.3f}"
+
+
+def _metric_axis(fig: go.Figure, metric: str, title: str) -> None:
+    """The y axis of ``metric``: shares in %, never past 100 %; losses from their data."""
+    if _is_share(metric):
+        fig.update_yaxes(
+            title=title,
+            tickformat=FINE_SHARE_AXIS_FORMAT,
+            autorangeoptions={"clipmin": 0, "clipmax": 1},
+        )
+    else:
+        fig.update_yaxes(title=title)
+
+
+def _add_line(
+    fig: go.Figure,
+    frame: pd.DataFrame,
+    key: str,
+    *,
+    name: str,
+    color: str,
+    partial_in_legend: bool,
+) -> bool:
+    """Add ``frame[key]`` per epoch as a line named ``name``; an epoch a stop cut short
+    is a hollow marker joined by a dotted segment (in the legend as :data:`PARTIAL_NAME`
+    when ``partial_in_legend``). Returns whether a partial epoch was drawn."""
+    cut = partial_epochs(frame)
+    whole, partial = frame[~cut], frame[cut]
+    value = _value_format(key)
+    fig.add_trace(
+        go.Scatter(
+            x=whole["epoch"],
+            y=whole[key],
+            mode="lines+markers",
+            name=name,
+            legendgroup=name,
+            line={"color": color},
+            cliponaxis=False,  # a point at 100 % keeps its whole marker
+            hovertemplate=f"{name}<br>epoch %{{x}}: {value}<extra></extra>",
+        )
+    )
+    if partial.empty:
+        return False
+    if not whole.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=[whole["epoch"].iloc[-1], partial["epoch"].iloc[0]],
+                y=[whole[key].iloc[-1], partial[key].iloc[0]],
+                mode="lines",
+                line={"color": color, "dash": "dot"},
+                legendgroup=name,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=partial["epoch"],
+            y=partial[key],
+            mode="markers",
+            name=PARTIAL_NAME,
+            legendgroup=PARTIAL_NAME,
+            showlegend=partial_in_legend,
+            marker={"symbol": "circle-open", "size": 11, "color": color, "line": {"width": 2}},
+            cliponaxis=False,
+            hovertemplate=f"{name}<br>epoch %{{x}}: {value}<br>{PARTIAL_NOTE}<extra></extra>",
+        )
+    )
+    return True
 
 
 def training_curves(
@@ -171,32 +254,35 @@ def training_curves(
     *,
     best: int | None = None,
     epochs: int | None = None,
+    class_weighted: bool = False,
 ) -> go.Figure:
     """Train vs validation curve of one metric per epoch, the best epoch marked.
 
     Parameters
     ----------
     history : list of per-epoch dicts with ``metric`` and ``val_<metric>`` keys
+        (``partial: True`` on an epoch a stop cut short: drawn as a hollow marker at the
+        end of a dotted segment, :data:`PARTIAL_NAME` in the legend, never the best)
     metric : "accuracy" or "loss" (any key present in the history works)
     best : 1-based epoch to mark; ``None`` marks the lowest ``val_loss``
     epochs : planned number of epochs, to fix the x range while training grows
+    class_weighted : the run weighted its loss by class: a loss chart says so in its
+        title (such a loss is not the test set's unweighted log loss)
+
+    Accuracies read in % (the axis never past 100 %), losses with 3 decimals.
     """
     frame = history_frame(history)
     fig = go.Figure()
+    partial_shown = False
     for key, name, color in (
         (metric, "train", TRAIN_COLOR),
         (f"val_{metric}", "validation", VAL_COLOR),
     ):
         if key in frame:
-            fig.add_trace(
-                go.Scatter(
-                    x=frame["epoch"],
-                    y=frame[key],
-                    mode="lines+markers",
-                    name=name,
-                    line={"color": color},
-                )
+            drawn = _add_line(
+                fig, frame, key, name=name, color=color, partial_in_legend=not partial_shown
             )
+            partial_shown = partial_shown or drawn
     if best is None:
         best = best_epoch(history)
     if best is not None and not frame.empty:
@@ -207,13 +293,16 @@ def training_curves(
             annotation_text=f"best epoch {best}",
             annotation_position="top left",
         )
+    title = metric.replace("_", " ").capitalize()
+    if class_weighted and not _is_share(metric):
+        title += " (weighted by class, as trained)"
     fig.update_layout(
-        title=metric.replace("_", " ").capitalize(),
+        title=title,
         xaxis_title="epoch",
-        yaxis_title=metric,
         legend={"orientation": "h", "y": -0.2},
         **_LAYOUT,
     )
+    _metric_axis(fig, metric, metric.replace("_", " "))
     if epochs:
         fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5])
         integer_epoch_axis(fig, epochs)
@@ -226,24 +315,53 @@ def compare_curves(
     histories: Mapping[str, Sequence[Mapping[str, Any]]],
     metric: str = "val_accuracy",
 ) -> go.Figure:
-    """One line per run of the same metric (e.g. ``val_accuracy``), overlaid."""
-    rows = []
-    for run_label, history in histories.items():
-        frame = history_frame(history)
-        if metric in frame:
-            rows.append(
-                pd.DataFrame(
-                    {"epoch": frame["epoch"], metric: frame[metric], "run": plotly_text(run_label)}
-                )
-            )
-    data = pd.concat(rows) if rows else pd.DataFrame({"epoch": [], metric: [], "run": []})
-    import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
+    """One line per run of the same metric (e.g. ``val_accuracy``), overlaid.
 
-    fig = px.line(
-        data, x="epoch", y=metric, color="run", markers=True, title=metric.replace("_", " ")
+    ``histories`` maps run labels (escaped here) to their per-epoch history; an epoch a
+    stop cut short is a hollow marker (see :func:`training_curves`).
+    """
+    fig = go.Figure()
+    last_epoch = 1
+    partial_shown = False
+    for index, (run_label, history) in enumerate(histories.items()):
+        frame = history_frame(history)
+        if metric not in frame or frame.empty:
+            continue
+        last_epoch = max(last_epoch, int(frame["epoch"].max()))
+        drawn = _add_line(
+            fig,
+            frame,
+            metric,
+            name=plotly_text(run_label),
+            color=RUN_COLORS[index % len(RUN_COLORS)],
+            partial_in_legend=not partial_shown,
+        )
+        partial_shown = partial_shown or drawn
+    fig.update_layout(
+        title=metric.replace("_", " "),
+        xaxis_title="epoch",
+        showlegend=True,  # the run's name, even with one run
+        legend={"orientation": "h", "y": -0.25},
+        **_LAYOUT,
     )
-    fig.update_layout(legend={"orientation": "h", "y": -0.25}, **_LAYOUT)
-    return integer_epoch_axis(fig, int(data["epoch"].max()) if len(data) else 1)
+    _metric_axis(fig, metric, metric.replace("_", " "))
+    return integer_epoch_axis(fig, last_epoch)
+
+
+def _score_text(metric: str, value: float) -> str:
+    """A bar's label: a share for accuracies (``"95.7%"``), a score otherwise (``"0.873"``)."""
+    return format_share(value) if "accuracy" in metric else format_score(value)
+
+
+#: Test metrics bars: no value axis (every bar carries its value in its own unit: shares
+#: in %, F1 as a score), room above the tallest bar for its label.
+_SCORE_BARS_AXIS: dict[str, Any] = {
+    "range": [0, 1.12],
+    "showticklabels": False,
+    "showgrid": False,
+    "zeroline": True,
+    "title": None,
+}
 
 
 def metrics_vs_baseline(
@@ -254,7 +372,8 @@ def metrics_vs_baseline(
     """Grouped bars: the model's test accuracy, balanced accuracy and macro F1 beside the
     TF-IDF baseline's (a metric missing on one side is left out there).
 
-    ``family`` names the model's bars (a model family name, e.g. ``ngram_bag``).
+    ``family`` names the model's bars (a model family name, e.g. ``ngram_bag``). Each
+    bar is labelled with its value: accuracies in % (``"95.7%"``), F1 as a score.
     """
     family = plotly_text(family)
     rows = []
@@ -262,8 +381,15 @@ def metrics_vs_baseline(
         for metric in ("accuracy", "balanced_accuracy", "macro_f1"):
             value = values.get(metric)
             if value is not None:
-                rows.append({"model": who, "metric": metric.replace("_", " "), "value": value})
-    frame = pd.DataFrame(rows, columns=["model", "metric", "value"])
+                rows.append(
+                    {
+                        "model": who,
+                        "metric": metric.replace("_", " "),
+                        "value": value,
+                        "label": _score_text(metric, value),
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=["model", "metric", "value", "label"])
     import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
 
     fig = px.bar(
@@ -272,89 +398,20 @@ def metrics_vs_baseline(
         y="value",
         color="model",
         barmode="group",
-        text="value",
+        text="label",
         color_discrete_map={family: TRAIN_COLOR, "TF-IDF baseline": "#9aa3b5"},
         title=f"Test set: {family} vs TF-IDF baseline",
     )
-    fig.update_traces(texttemplate="%{text:.3f}", textposition="outside", cliponaxis=False)
-    fig.update_layout(yaxis={"range": [0, 1.05], "title": None}, xaxis_title=None, **_LAYOUT)
-    return fig
-
-
-def confusion_matrix_height(n_classes: int) -> int:
-    """Height in pixels of a confusion matrix of ``n_classes``: about square cells."""
-    cell = 40 if n_classes <= 8 else 28 if n_classes <= 30 else 20
-    return max(360, 170 + cell * n_classes)
-
-
-def confusion_matrix_heatmap(
-    labels: Sequence[str],
-    matrix: Sequence[Sequence[float]],
-    *,
-    normalize: bool = False,
-) -> go.Figure:
-    """Heatmap of a confusion matrix: rows = true class, columns = predicted class.
-
-    ``labels`` are the classes' display names, in the matrix's order. With
-    ``normalize=True`` each row is divided by its total (recall per class). Every
-    class has its own labelled tick on both axes and the height follows the number of
-    classes; the cells show their value up to 30 classes (zeros left blank above 10),
-    the hover text always.
-    """
-    names = list(_display_names(list(labels), None).values())
-    counts = pd.DataFrame(matrix, dtype="float64")
-    totals = counts.sum(axis=1).replace(0, 1)
-    shares = counts.div(totals, axis=0)
-    values = shares if normalize else counts
-    n = len(names)
-    show_text = n <= 30
-    blank_zeros = n > 10
-    text = [
-        [
-            ""
-            if not show_text or (blank_zeros and counts.iat[i, j] == 0)
-            else format_share(shares.iat[i, j], 0)
-            if normalize
-            else format_count(counts.iat[i, j])
-            for j in range(n)
-        ]
-        for i in range(n)
-    ]
-    hover = [
-        [
-            f"{format_count(counts.iat[i, j])} rows, "
-            f"{format_share(shares.iat[i, j])} of the true class"
-            for j in range(n)
-        ]
-        for i in range(n)
-    ]
-    fig = go.Figure(
-        go.Heatmap(
-            z=values.to_numpy(),
-            x=names,
-            y=names,
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 12 if n <= 12 else 10},
-            customdata=hover,
-            hovertemplate="true: %{y}<br>predicted: %{x}<br>%{customdata}<extra></extra>",
-            colorscale="Blues",
-            colorbar={"title": {"text": "share" if normalize else "rows"}, "thickness": 12},
-        )
+    fig.update_traces(
+        texttemplate="%{text}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{x}: %{text}<extra></extra>",
     )
-    tick_font = {"size": 12 if n <= 20 else 10}
     fig.update_layout(
-        title="Confusion matrix" + (" (normalised by true class)" if normalize else " (counts)"),
-        height=confusion_matrix_height(n),
-        xaxis=_every_category(
-            names,
-            title="predicted",
-            side="bottom",
-            tickangle=-90 if n > 12 else -45 if n > 6 else 0,
-            tickfont=tick_font,
-            constrain="domain",
-        ),
-        yaxis=_every_category(names, title="true", autorange="reversed", tickfont=tick_font),
+        yaxis=_SCORE_BARS_AXIS,
+        xaxis_title=None,
+        legend={"orientation": "h", "y": -0.15, "title": None},
         **_LAYOUT,
     )
     return fig
@@ -383,11 +440,14 @@ def word_importance_bar(importance: Sequence[tuple[str, float]]) -> go.Figure:
 def runs_metric_bars(rows: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
     """Grouped bars comparing runs: one group per metric, one bar per run.
 
-    ``rows`` has a ``run`` column and one column per metric name.
+    ``rows`` has a ``run`` column (labels, escaped here) and one column per metric name;
+    each bar is labelled with its value, accuracies in % (``"95.7%"``), others as scores.
     """
     present = [m for m in metrics if m in rows]
     rows = rows.assign(run=[plotly_text(run) for run in rows["run"]])
     long = rows.melt(id_vars=["run"], value_vars=present, var_name="metric", value_name="value")
+    long = long.dropna(subset=["value"])
+    long["label"] = [_score_text(m, v) for m, v in zip(long["metric"], long["value"], strict=True)]
     import plotly.express as px  # lazily: its import costs a cold server ~0.25 s
 
     fig = px.bar(
@@ -396,290 +456,20 @@ def runs_metric_bars(rows: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
         y="value",
         color="run",
         barmode="group",
-        text="value",
+        text="label",
+        color_discrete_sequence=list(RUN_COLORS),
         title="Test metrics side by side",
     )
-    fig.update_traces(texttemplate="%{text:.3f}", textposition="outside", cliponaxis=False)
-    fig.update_layout(yaxis={"range": [0, 1.05], "title": None}, xaxis_title=None, **_LAYOUT)
-    return fig
-
-
-#: Bar colours of the slice charts: a slice, a slice with too few rows, the "other" slice.
-SLICE_COLOR, SMALL_SLICE_COLOR, OTHER_SLICE_COLOR = TRAIN_COLOR, "#a9bde6", "#9aa3b5"
-#: The confidence band around a line of accuracies over time.
-SLICE_BAND_COLOR = "rgba(46, 107, 214, 0.18)"
-#: Longest slice value drawn as a tick label; the hover text shows it whole.
-SLICE_LABEL_CHARS = 40
-
-
-def _slice_labels(slices: pd.DataFrame) -> list[str]:
-    """Escaped, unique tick labels of a slice table's rows: ``"other (1,304 values)"`` for
-    the folded slice, long values cut at :data:`SLICE_LABEL_CHARS` characters."""
-    labels = []
-    for value, other, values in zip(
-        slices["value"], _column(slices, "other", False), _column(slices, "values", 1), strict=True
-    ):
-        text = str(value)
-        if len(text) > SLICE_LABEL_CHARS:
-            text = text[: SLICE_LABEL_CHARS - 1] + "…"
-        if other:
-            text = f"{text} ({count_phrase(values, 'value')})"
-        labels.append(plotly_text(text))
-    seen: dict[str, int] = {}
-    unique = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return unique
-
-
-def _column(frame: pd.DataFrame, name: str, default: Any) -> list[Any]:
-    return list(frame[name]) if name in frame else [default] * len(frame)
-
-
-def _slice_hover(slices: pd.DataFrame, min_rows: int | None) -> list[list[str]]:
-    """Per slice: its escaped value, rows, accuracy with its interval, errors, and a note."""
-    hover = []
-    for value, rows, errors, accuracy, low, high, small, other, values in zip(
-        slices["value"],
-        slices["rows"],
-        slices["errors"],
-        slices["accuracy"],
-        slices["ci_low"],
-        slices["ci_high"],
-        _column(slices, "small", False),
-        _column(slices, "other", False),
-        _column(slices, "values", 1),
-        strict=True,
-    ):
-        note = ""
-        if other:
-            note = f"<br>{count_phrase(values, 'value')} not shown on their own"
-        elif small:
-            few = f"fewer than {min_rows:,}" if min_rows else "too few"
-            note = f"<br>{few} test rows: too few to trust"
-        hover.append(
-            [
-                plotly_text(value),
-                f"{format_share(accuracy)} (95% CI {format_share(low)} to {format_share(high)})",
-                f"{count_phrase(rows, 'row')}, {format_count(errors)} wrong",
-                note,
-            ]
-        )
-    return hover
-
-
-def slice_accuracy_bars(
-    slices: pd.DataFrame,
-    overall: float,
-    *,
-    column: str,
-    title: str | None = None,
-    min_rows: int | None = None,
-) -> go.Figure:
-    """Test accuracy per slice of a column: horizontal bars, the table's order top to bottom.
-
-    Parameters
-    ----------
-    slices : pandas.DataFrame
-        One row per slice, as ``pipeline.slices.SliceTable.to_frame`` gives it: ``value``,
-        ``rows``, ``errors``, ``accuracy``, ``ci_low``, ``ci_high`` and, optionally,
-        ``small``, ``other`` and ``values``. Categorical tables come worst first, so the
-        worst slice is the top bar; bins come in ascending order.
-    overall : float
-        Accuracy on every test row: a dotted vertical line.
-    column : str
-        The column's name (from the file), for the title.
-    title : str, optional
-        The title; ``"Test accuracy per <column>"`` by default (``column`` escaped here,
-        so pass a title without file text, or escape it first).
-    min_rows : int, optional
-        The table's smallest slice, named in the hover text of a small one.
-
-    Every value has its own labelled tick (escaped, cut at :data:`SLICE_LABEL_CHARS`
-    characters), the 95 % interval is an error bar, the rows of each slice read at the
-    right of the bars and in the hover text, and the height grows with the slices.
-    """
-    labels = _slice_labels(slices)
-    accuracy = [float(a) for a in slices["accuracy"]]
-    colors = [
-        OTHER_SLICE_COLOR if other else SMALL_SLICE_COLOR if small else SLICE_COLOR
-        for other, small in zip(
-            _column(slices, "other", False), _column(slices, "small", False), strict=True
-        )
-    ]
-    fig = go.Figure(
-        go.Bar(
-            x=accuracy,
-            y=labels,
-            orientation="h",
-            marker_color=colors,
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": [float(h) - a for h, a in zip(slices["ci_high"], accuracy, strict=True)],
-                "arrayminus": [
-                    a - float(lo) for lo, a in zip(slices["ci_low"], accuracy, strict=True)
-                ],
-                "color": "#444",
-                "thickness": 1.2,
-                "width": 3,
-            },
-            customdata=_slice_hover(slices, min_rows),
-            hovertemplate="%{customdata[0]}<br>accuracy %{customdata[1]}<br>%{customdata[2]}"
-            "%{customdata[3]}<extra></extra>",
-        )
-    )
-    # The rows of each slice, in a column of their own right of the 100 % line.
-    fig.add_trace(
-        go.Scatter(
-            x=[1.03] * len(labels),
-            y=labels,
-            mode="text",
-            text=[count_phrase(n, "row") for n in slices["rows"]],
-            textposition="middle right",
-            cliponaxis=False,
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
-    fig.add_vline(
-        x=float(overall),
-        line_dash="dot",
-        line_color="#666",
-        annotation_text=f"all test rows {format_share(overall)}",
-        annotation_position="top",
+    fig.update_traces(
+        texttemplate="%{text}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{x}: %{text}<extra></extra>",
     )
     fig.update_layout(
-        title=title or f"Test accuracy per {plotly_text(column)}",
-        showlegend=False,
-        height=bar_chart_height(len(labels)),
-        xaxis={
-            "title": "test accuracy (95% CI)",
-            "range": [0, 1.2],
-            "tickvals": [0, 0.25, 0.5, 0.75, 1],
-            "tickformat": ".0%",
-        },
-        yaxis=_every_category(labels, autorange="reversed", title=None),
-        **_LAYOUT,
-    )
-    return fig
-
-
-def slice_accuracy_over_time(
-    slices: pd.DataFrame,
-    overall: float,
-    *,
-    column: str,
-    period: str = "week",
-    min_rows: int | None = None,
-) -> go.Figure:
-    """Test accuracy per period of a time column, and the rows of each period below it.
-
-    Parameters
-    ----------
-    slices : pandas.DataFrame
-        One row per period, in order, as ``SliceTable.to_frame`` gives it, whose
-        ``value`` is the period's start (``"2014-03-10"``, ``"2014-03"``, ``"2014"``);
-        rows whose value is not a date (the slice of rows without one) are left out.
-    overall : float
-        Accuracy on every test row: a dotted horizontal line.
-    column : str
-        The column's name (from the file), for the title.
-    period : str
-        ``"week"``, ``"month"`` or ``"year"``: what one point stands for.
-    min_rows : int, optional
-        The table's smallest slice: periods with fewer rows are hollow markers.
-
-    The accuracy is a line with its 95 % interval as a band; the rows per period are bars
-    in a small panel sharing the time axis.
-    """
-    starts = pd.to_datetime(slices["value"].astype(str), errors="coerce", format="ISO8601")
-    dated = slices.assign(start=starts)[starts.notna().to_numpy()]
-    x = list(dated["start"])
-    small = _column(dated, "small", False)
-    hover = _slice_hover(dated, min_rows)
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=list(dated["ci_high"]),
-            mode="lines",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=list(dated["ci_low"]),
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=SLICE_BAND_COLOR,
-            name="95% CI",
-            hoverinfo="skip",
-            showlegend=False,
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=list(dated["accuracy"]),
-            mode="lines+markers",
-            line={"color": SLICE_COLOR},
-            marker={
-                "color": ["white" if s else SLICE_COLOR for s in small],
-                "line": {"color": SLICE_COLOR, "width": 1.5},
-                "size": 7,
-            },
-            name="accuracy",
-            customdata=hover,
-            hovertemplate=f"{period} of %{{customdata[0]}}<br>accuracy %{{customdata[1]}}"
-            "<br>%{customdata[2]}%{customdata[3]}<extra></extra>",
-            showlegend=False,
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=list(dated["rows"]),
-            marker_color=[SMALL_SLICE_COLOR if s else SLICE_COLOR for s in small],
-            customdata=hover,
-            hovertemplate=f"{period} of %{{customdata[0]}}<br>%{{customdata[2]}}<extra></extra>",
-            showlegend=False,
-        ),
-        row=2,
-        col=1,
-    )
-    fig.add_hline(
-        y=float(overall),
-        line_dash="dot",
-        line_color="#666",
-        annotation_text=f"all test rows {format_share(overall)}",
-        annotation_position="bottom left",
-        row=1,
-        col=1,
-    )
-    lows = [float(v) for v in dated["ci_low"]] or [0.0]
-    bottom = max(0.0, math.floor((min(min(lows), float(overall)) - 0.02) * 20) / 20)
-    fig.update_yaxes(title="test accuracy", tickformat=".0%", range=[bottom, 1.02], row=1, col=1)
-    fig.update_yaxes(title="rows", **COUNT_AXIS, row=2, col=1)
-    fig.update_xaxes(type="date", row=2, col=1)
-    fig.update_layout(
-        title=f"Test accuracy per {period} · {plotly_text(column)}",
-        showlegend=False,
-        height=420,
-        bargap=0.15,
+        yaxis=_SCORE_BARS_AXIS,
+        xaxis_title=None,
+        legend={"orientation": "h", "y": -0.15, "title": None},
         **_LAYOUT,
     )
     return fig

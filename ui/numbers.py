@@ -61,3 +61,16 @@ def format_range(low: float, high: float) -> str:
     """A bin or interval for people, both ends by :func:`format_number`: ``(3,
     83715.8)`` -> ``"3 – 83,716"``."""
     return f"{format_number(low)} – {format_number(high)}"
+
+
+def format_score(value: float, digits: int = 3) -> str:
+    """A score that is not a share (macro F1, a loss) for people: ``0.87312`` ->
+    ``"0.873"``."""
+    return f"{float(value):.{digits}f}"
+
+
+#: Keyword arguments of a ``st.column_config`` ``NumberColumn`` or ``ProgressColumn``
+#: whose cells hold shares (fractions from 0 to 1): they read ``"95.7%"`` as
+#: :func:`format_share` writes them (Streamlit's ``"percent"`` format, its decimals set
+#: by ``step``: 0.001 is one decimal of a percent).
+SHARE_COLUMN: dict[str, object] = {"format": "percent", "step": 0.001}

@@ -8,13 +8,15 @@ so it is unit-tested without Streamlit.
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
-from ui.numbers import format_share
+from pipeline.config import DEFAULT_PRESET, PRESETS, ExperimentConfig
+from pipeline.settings import declared
+from ui.numbers import format_points, format_score, format_share
 
 #: The smallest accuracy gap worth a warning, whatever the test set's size: 0.1 points.
 MIN_MEANINGFUL_GAP = 0.001
@@ -73,11 +75,74 @@ def compare_with_baseline(
     )
 
 
-def baseline_warning(verdict: BaselineVerdict | None, *, class_weighted: bool) -> str | None:
+def changed_settings(experiment: ExperimentConfig) -> list[str]:
+    """The labels of the model and training settings where ``experiment`` differs from
+    its own preset (the seed and the epoch limit aside: neither makes a model better)."""
+    preset = PRESETS.get(experiment.preset)
+    if preset is None:
+        return []
+    changed = []
+    for section in ("model", "train"):
+        mine, theirs = getattr(experiment, section), getattr(preset, section)
+        for name, spec in declared(mine):
+            if name not in {"seed", "epochs"} and getattr(mine, name) != getattr(theirs, name):
+                changed.append(spec.label)
+    return changed
+
+
+def baseline_advice(
+    experiment: ExperimentConfig,
+    history: Sequence[Mapping[str, Any]],
+    *,
+    stopped: bool = False,
+) -> list[str]:
+    """What might close a gap to the baseline, for this run: phrases to join.
+
+    Parameters
+    ----------
+    experiment : ExperimentConfig
+        The run's settings (``saved.config.experiment``).
+    history : sequence of dict
+        The run's per-epoch history (``best`` and ``partial`` flags).
+    stopped : bool
+        The run was stopped by hand.
+
+    The default preset is advised to a run of another preset, its own settings to a run
+    of it that changed them, the accurate preset to a run of the default one as it
+    comes; class weights to a run without them; more epochs to a run whose best epoch
+    was its last and that used every epoch it was allowed.
+    """
+    advice = []
+    if stopped:
+        advice.append("training it to the end (this run was stopped)")
+    changed = changed_settings(experiment)
+    if experiment.preset != DEFAULT_PRESET:
+        advice.append(f"the default preset ({DEFAULT_PRESET})")
+    elif changed:
+        shown = ", ".join(changed[:3]) + (" …" if len(changed) > 3 else "")
+        advice.append(f"the default preset's own settings (this run changed {shown})")
+    elif "accurate" in PRESETS:
+        advice.append("the accurate preset (slower, usually more accurate)")
+    if experiment.data.balance != "class_weights":
+        advice.append("class weights (Prepare)")
+    whole = [row for row in history if not row.get("partial")]
+    best = next((row["epoch"] for row in whole if row.get("best")), None)
+    if (
+        not stopped
+        and whole
+        and len(whole) >= experiment.train.epochs
+        and best in (None, whole[-1]["epoch"])
+    ):
+        advice.append("more epochs (the last one was still the best)")
+    return advice
+
+
+def baseline_warning(verdict: BaselineVerdict | None, advice: Sequence[str]) -> str | None:
     """The warning shown when the baseline beats the model by a meaningful gap, else ``None``.
 
-    The gaps read in points of accuracy and macro F1 (never ``-0.000``); the advice
-    leaves out class weights when the run already used them.
+    The gaps read in points of accuracy and macro F1 (never ``-0.000``); ``advice`` (see
+    :func:`baseline_advice`) is what this run might try; without any, the warning says
+    the baseline may suit this data better.
     """
     if verdict is None or not verdict.baseline_better:
         return None
@@ -85,17 +150,19 @@ def baseline_warning(verdict: BaselineVerdict | None, *, class_weighted: bool) -
     if verdict.accuracy_gap > 0:
         gaps.append(f"{verdict.accuracy_gap * 100:.1f} points of accuracy")
     if verdict.f1_gap is not None and verdict.f1_gap > 0:
-        gaps.append(f"{verdict.f1_gap:.3f} of macro F1")
-    advice = ["the default preset"]
-    if not class_weighted:
-        advice.append("class weights (Prepare)")
-    advice.append("more epochs")
-    return (
+        gaps.append(f"{format_score(verdict.f1_gap)} of macro F1")
+    said = (
         f"The TF-IDF baseline beats this model on this split by {' and '.join(gaps)} (the "
-        f"test set resolves about {verdict.threshold * 100:.1f} points). Try "
-        + (", ".join(advice[:-1]) + " or " + advice[-1])
-        + "."
+        f"test set resolves about {verdict.threshold * 100:.1f} points)."
     )
+    if not advice:
+        return (
+            f"{said} This run already uses the settings that usually do best: on this data "
+            "a linear model may simply suit better; keep it as the bar to beat, or add "
+            "training rows."
+        )
+    listed = advice[0] if len(advice) == 1 else ", ".join(advice[:-1]) + " or " + advice[-1]
+    return f"{said} Try {listed}."
 
 
 def delta_text(
@@ -114,8 +181,16 @@ def delta_text(
     scaled = round(difference * (100 if percent else 1), digits)
     unit = " points" if percent else ""
     if scaled == 0:
-        return f"±{0:.{digits}f}{unit} vs baseline", "off"
-    return f"{scaled:+.{digits}f}{unit} vs baseline", "normal" if meaningful else "off"
+        return f"±{0:.{digits}f}{unit}", "off"
+    text = format_points(difference, digits) if percent else f"{scaled:+.{digits}f}"
+    return text, "normal" if meaningful else "off"
+
+
+#: The help of a metric with a delta: what the arrow is set against.
+DELTA_HELP = (
+    "The arrow: the difference from the TF-IDF baseline on the same test rows (in "
+    "percentage points for accuracies); grey when the test set is too small to tell."
+)
 
 
 def metric_delta(
@@ -126,7 +201,9 @@ def metric_delta(
     percent: bool,
 ) -> dict[str, Any]:
     """``delta`` and ``delta_color`` keyword arguments of an ``st.metric`` against the
-    baseline: grey unless the difference is larger than the test set resolves."""
+    baseline: grey unless the difference is larger than the test set resolves; the delta
+    (``"-3.46 points"``) is short enough for a fifth of a 1280 px page (what it is set
+    against goes in the metric's help: :data:`DELTA_HELP`)."""
     diff = None if value is None or baseline is None else value - baseline
     meaningful = verdict is not None and diff is not None and abs(diff) > verdict.threshold
     text, color = delta_text(diff, percent=percent, meaningful=meaningful)
@@ -141,10 +218,12 @@ def uses_class_weights(data_settings: Any) -> bool:
 def top_confusions(
     names: Sequence[str], matrix: Sequence[Sequence[int]], limit: int = 10
 ) -> pd.DataFrame:
-    """The most frequent mistakes of a confusion matrix, most rows first.
+    """The most confused pairs of a confusion matrix, most rows first (at most ``limit``).
 
-    Columns: ``true class``, ``predicted as`` (display names), ``count`` (rows) and
-    ``share of true class`` (text such as ``"12.5%"`` or ``"<0.1%"``).
+    Columns: ``true class``, ``predicted as`` (display names), ``rows`` (test rows of
+    the true class predicted as the other) and ``share of true class`` (those rows'
+    share of the true class's test rows, as text such as ``"12.5%"`` or ``"<0.1%"``);
+    ties go to the larger share, then by name.
     """
     rows = []
     for i, row in enumerate(matrix):
@@ -155,14 +234,30 @@ def top_confusions(
                     {
                         "true class": names[i],
                         "predicted as": names[j],
-                        "count": int(count),
+                        "rows": int(count),
                         "share": int(count) / total if total else 0.0,
                     }
                 )
-    rows.sort(key=lambda r: (-r["count"], -r["share"], r["true class"], r["predicted as"]))
-    frame = pd.DataFrame(rows[:limit], columns=["true class", "predicted as", "count", "share"])
+    rows.sort(key=lambda r: (-r["rows"], -r["share"], r["true class"], r["predicted as"]))
+    frame = pd.DataFrame(rows[:limit], columns=["true class", "predicted as", "rows", "share"])
     frame["share of true class"] = [format_share(s) for s in frame["share"]]
     return frame.drop(columns="share")
+
+
+def confused_pairs_limit(n_classes: int) -> int:
+    """How many pairs the "most confused pairs" table lists: 10, or one per class up to 50."""
+    return max(10, min(int(n_classes), 50))
+
+
+def count_confused_pairs(matrix: Sequence[Sequence[int]]) -> int:
+    """How many (true, predicted) pairs of different classes have at least one test row."""
+    return sum(1 for i, row in enumerate(matrix) for j, count in enumerate(row) if i != j and count)
+
+
+def confused_pairs_caption(shown: int, pairs: int) -> str:
+    """The caption of the "most confused pairs" table listing ``shown`` of ``pairs``."""
+    said = "Test rows of a class predicted as another, most rows first"
+    return said + (f" (the {shown:,} largest of {pairs:,} pairs)." if pairs > shown else ".")
 
 
 def follow_picked_run(
@@ -247,4 +342,44 @@ def prior_shift_note(record: Any) -> str | None:
     return (
         f"Decision rule: each class's score shifted by τ = {tau:+.1f} × the log of its share "
         f"of the training rows, tuned on the validation rows{gain}."
+    )
+
+
+#: Under the loss curves of a run trained with class weights.
+WEIGHTED_LOSS_NOTE = (
+    "These losses are weighted by class, as the model was trained: rows of rarer classes "
+    "count more, so they read higher than the test loss above, which counts every test "
+    "row the same. Compare the curves with each other, not with the test loss."
+)
+
+
+def test_loss_help(class_weighted: bool) -> str:
+    """The help text of a run's test loss; for a run trained with class weights it says
+    why its (weighted) validation loss reads higher."""
+    said = (
+        "Log loss of the model's probabilities on the test rows, every row counting the "
+        "same (lower is better)."
+    )
+    if not class_weighted:
+        return said
+    return (
+        f"{said} This run weighted its loss by class (rows of rarer classes count more), "
+        "so its training and validation losses read higher than this one for the same "
+        "model: compare them with each other, not with this number."
+    )
+
+
+def weighted_val_loss_note(weighted: Sequence[str], compared: int) -> str:
+    """Under "Compare runs"' validation loss: which runs' losses are weighted by class
+    (``weighted``: their names, plain text) among ``compared`` runs."""
+    if len(weighted) == compared:
+        who = "Every run here was" if compared > 1 else "This run was"
+        return (
+            f"{who} trained with class weights: its validation loss is weighted by class "
+            "(rows of rarer classes count more), so it reads higher than the test loss."
+        )
+    return (
+        f"{', '.join(weighted)} weighted {'its' if len(weighted) == 1 else 'their'} loss "
+        "by class (rows of rarer classes count more): their validation loss reads higher "
+        "than an unweighted run's for the same fit, so compare it with like runs only."
     )

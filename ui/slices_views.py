@@ -1,16 +1,17 @@
-"""The Results page's "Where the model fails" section, and its misclassified browser.
+"""The Results page's "Where the model fails" section (its misclassified browser, which
+filters by the same slices, is :mod:`ui.mistakes_views`).
 
 A run saved with every test row's prediction (``test_predictions.json``) is joined with
 the active dataset's other columns (:func:`pipeline.slices.join_test_rows`) when that
 dataset is the run's own (same fingerprint). The section then shows the run's test
 accuracy per slice of the columns :func:`pipeline.slices.sliceable_columns` finds, no
 column name assumed: the publisher-like column and the first time column side by side
-(:func:`default_columns`), and any column with its table on request. The misclassified
-browser lists every mistake of the join and filters it by a slice.
+(:func:`default_columns`), and any column with its table on request; a numeric
+column's bins read as ranges ("3 – 83,716").
 
 Nothing slow runs twice: the sliceable columns per dataset (``st.cache_data``: about 2 s
-on the full UCI file), the join with its mistakes and each column's slice keys per run
-and dataset (``st.cache_resource``: read-only frames, never copied), and the slice tables
+on the full UCI file), the join with its mistakes per run and dataset
+(``st.cache_resource``: read-only frames, never copied), and the slice tables
 per run, dataset, column and smallest slice (``st.cache_data``). A run is keyed by its
 id, its creation time and its predictions file, so a run trained again under the same
 id is never served from an older one's cache.
@@ -40,34 +41,25 @@ from pipeline.slices import (
     SliceColumn,
     SliceTable,
     join_test_rows,
-    slice_keys,
     slice_metrics,
     sliceable_columns,
 )
-from ui import figures, state
+from ui import figures_slices, state
 from ui.data import load_source
 from ui.errors import report_errors, show_error
+from ui.figures_slices import readable_bin
+from ui.numbers import SHARE_COLUMN, count_phrase, format_share
 from ui.state import get_dataset_source
 from ui.text import escape_markdown, plotly_text
 
 if TYPE_CHECKING:
-    from streamlit.delta_generator import DeltaGenerator
-
     from pipeline.data import Dataset
     from pipeline.registry import SavedRun
 
 SECTION_TITLE = "Where the model fails"
-#: Widget keys of the section and of the misclassified browser's slice filter.
+#: Widget keys of the section.
 MIN_ROWS_KEY = "keep.results.slice_min_rows"
 SLICE_BY_KEY = "keep.results.slice_by"
-FILTER_COLUMN_KEY = "results.slice_filter_column"
-FILTER_VALUES_KEY = "results.slice_filter"  # + "." + the column's name
-#: The browser's class filters (the same keys with or without per-row predictions).
-TRUE_FILTER_KEY, PRED_FILTER_KEY = "results.true_filter", "results.pred_filter"
-#: Most mistakes the browser's table holds at once (the most confident first).
-MAX_SHOWN_MISTAKES = 5000
-#: The misclassified table's own columns; a slice column named like one is renamed.
-_MISTAKE_COLUMNS = ("text", "true class", "predicted class", "confidence")
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,12 +147,13 @@ def slice_table_frame(table: SliceTable) -> pd.DataFrame:
     """A slice table for people: ``value``, ``rows``, ``accuracy``, ``95% CI`` (text such
     as ``"88.1% to 93.4%"``), ``errors``, ``macro F1`` and ``note`` (a small slice, or the
     number of values folded into "other"), in the table's order."""
+    numeric = table.column.kind == "numeric"
     rows = []
     for row in table.slices:
         note = ""
         if row.other:
             note = (
-                f"{figures.count_phrase(row.values, 'value')} with fewer than "
+                f"{count_phrase(row.values, 'value')} with fewer than "
                 f"{table.min_rows:,} test rows each, or beyond the {table.top} largest"
             )
         elif row.small:
@@ -168,14 +161,15 @@ def slice_table_frame(table: SliceTable) -> pd.DataFrame:
         rows.append(
             {
                 "value": (
-                    f"{row.value} ({figures.count_phrase(row.values, 'value')})"
+                    f"{row.value} ({count_phrase(row.values, 'value')})"
                     if row.other
+                    else readable_bin(row.value)
+                    if numeric
                     else row.value
                 ),
                 "rows": row.rows,
                 "accuracy": row.accuracy,
-                "95% CI": f"{figures.format_share(row.ci_low)} to "
-                f"{figures.format_share(row.ci_high)}",
+                "95% CI": f"{format_share(row.ci_low)} to {format_share(row.ci_high)}",
                 "errors": row.errors,
                 "macro F1": row.macro_f1,
                 "note": note,
@@ -189,30 +183,21 @@ def slice_figure(table: SliceTable) -> go.Figure:
     """The chart of a slice table: accuracy over time for a time column, horizontal bars
     (worst first for a categorical column, bins in order for a numeric one) otherwise."""
     frame = table.to_frame()
+    if table.column.kind == "numeric":  # bins read "3 – 83,716", not "[3, 83715.8)"
+        frame["value"] = frame["value"].map(readable_bin)
     name = table.column.name
     overall = table.overall.accuracy
     if table.column.kind == "time":
-        return figures.slice_accuracy_over_time(
+        return figures_slices.slice_accuracy_over_time(
             frame, overall, column=name, period=table.bins, min_rows=table.min_rows
         )
     if table.column.kind == "categorical":
         title = f"Test accuracy per {plotly_text(name)}, worst first"
     else:
         title = f"Test accuracy per {plotly_text(name)} (bins of equal rows)"
-    return figures.slice_accuracy_bars(
+    return figures_slices.slice_accuracy_bars(
         frame, overall, column=name, title=title, min_rows=table.min_rows
     )
-
-
-def filter_options(keys: pd.Series) -> dict[str, int]:
-    """``{slice: mistakes}`` of the mistakes' slice keys, in the order a filter lists them:
-    most mistakes first for a categorical column's values, the bins' own order otherwise."""
-    if isinstance(keys.dtype, pd.CategoricalDtype):
-        counts = keys.value_counts(sort=False)
-        return {str(value): int(n) for value, n in counts.items() if n > 0}
-    counts = keys.astype(str).value_counts()
-    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-    return {str(value): int(n) for value, n in counts.items()}
 
 
 # --------------------------------------------------------------------------- caches
@@ -254,20 +239,10 @@ def _table(
     return slice_metrics(_rows, _column, top=TOP_VALUES, min_rows=min_rows)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _keys(key: str, name: str, _rows: pd.DataFrame, _column: SliceColumn) -> pd.Series:
-    return slice_keys(_rows[name], _column)[0]
-
-
 def slice_table(sliced: RunSlices, column: SliceColumn, min_rows: int) -> SliceTable:
     """:func:`pipeline.slices.slice_metrics` of ``column`` on the run's test rows (the
     :data:`~pipeline.slices.TOP_VALUES` largest values), cached."""
     return _table(sliced.key, column.name, int(min_rows), sliced.rows, column)
-
-
-def row_slices(sliced: RunSlices, column: SliceColumn) -> pd.Series:
-    """Each test row's slice of ``column`` (:func:`pipeline.slices.slice_keys`), cached."""
-    return _keys(sliced.key, column.name, sliced.rows, column)
 
 
 # --------------------------------------------------------------------------- drawing
@@ -336,9 +311,9 @@ def _explain_other_data(saved: SavedRun, active: str) -> None:
     )
 
 
-def _keep_valid(key: str, options: Sequence[str], default: str) -> None:
-    """Give a picker ``default`` unless it holds one of ``options`` (another dataset or run
-    may have left a value that is no longer offered)."""
+def keep_valid(key: str, options: Sequence[str], default: str) -> None:
+    """Give the picker of session key ``key`` ``default`` unless it holds one of
+    ``options`` (another dataset or run may have left a value no longer offered)."""
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
 
@@ -410,7 +385,7 @@ def draw_slices_section(saved: SavedRun) -> RunSlices | None:
 
     names = [column.name for column in sliced.columns]
     labels = {column.name: column_label(column) for column in sliced.columns}
-    _keep_valid(SLICE_BY_KEY, names, (categorical or sliced.columns[0]).name)
+    keep_valid(SLICE_BY_KEY, names, (categorical or sliced.columns[0]).name)
     picked = sliced.column(
         st.selectbox(
             "Slice by any column",
@@ -435,7 +410,7 @@ def draw_slices_section(saved: SavedRun) -> RunSlices | None:
             "value": st.column_config.TextColumn("value", width="medium"),
             "rows": st.column_config.NumberColumn("rows", format="localized"),
             "accuracy": st.column_config.ProgressColumn(
-                "accuracy", min_value=0.0, max_value=1.0, format="percent", width="small"
+                "accuracy", min_value=0.0, max_value=1.0, width="small", **SHARE_COLUMN
             ),
             "errors": st.column_config.NumberColumn("errors", format="localized"),
             "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
@@ -443,131 +418,9 @@ def draw_slices_section(saved: SavedRun) -> RunSlices | None:
         key=f"slices.table.{picked.name}",
     )
     st.caption(
-        f"All {overall.rows:,} test rows: accuracy {figures.format_share(overall.accuracy)} "
-        f"(95% CI {figures.format_share(overall.ci_low)} to "
-        f"{figures.format_share(overall.ci_high)}). A slice whose rows all have one true "
+        f"All {overall.rows:,} test rows: accuracy {format_share(overall.accuracy)} "
+        f"(95% CI {format_share(overall.ci_low)} to "
+        f"{format_share(overall.ci_high)}). A slice whose rows all have one true "
         "class has no macro F1 (None)."
     )
     return sliced
-
-
-def draw_misclassified(saved: SavedRun, sliced: RunSlices | None) -> None:
-    """The "Misclassified test headlines" browser: filters by true and predicted class and,
-    with the run's slices, by a slice of any column; without them, the mistakes saved in
-    ``metrics.json``, filtered by class."""
-    st.subheader("Misclassified test headlines")
-    if sliced is None:
-        _draw_saved_mistakes(saved)
-        return
-    wrong = sliced.mistakes
-    if wrong.empty:
-        st.caption("The model got every test row right.")
-        return
-    name_of = saved.labels.name
-    shown = pd.DataFrame(
-        {
-            "text": wrong["text"],
-            "true class": wrong["true"].map(name_of),
-            "predicted class": wrong["predicted"].map(name_of),
-            "confidence": wrong["confidence"],
-        }
-    )
-    classes = sorted(set(shown["true class"]) | set(shown["predicted class"]))
-    places = st.columns(4 if sliced.columns else 2)
-    true_pick = places[0].multiselect("True class", classes, key=TRUE_FILTER_KEY)
-    pred_pick = places[1].multiselect("Predicted class", classes, key=PRED_FILTER_KEY)
-    keep = np.ones(len(shown), dtype=bool)
-    if true_pick:
-        keep &= shown["true class"].isin(true_pick).to_numpy()
-    if pred_pick:
-        keep &= shown["predicted class"].isin(pred_pick).to_numpy()
-    if sliced.columns:
-        keep &= _slice_filter(sliced, shown, places[2], places[3])
-    kept = shown[keep]
-    st.caption(
-        f"{len(kept):,} of {len(wrong):,} mistakes on the test set, most confident first"
-        + (f"; the first {MAX_SHOWN_MISTAKES:,} shown." if len(kept) > MAX_SHOWN_MISTAKES else ".")
-    )
-    st.dataframe(
-        kept.head(MAX_SHOWN_MISTAKES),
-        hide_index=True,
-        column_config={
-            "text": st.column_config.TextColumn("headline", width="large"),
-            "confidence": st.column_config.NumberColumn(format="%.3f"),
-        },
-    )
-
-
-def _slice_filter(
-    sliced: RunSlices,
-    shown: pd.DataFrame,
-    column_place: DeltaGenerator,
-    values_place: DeltaGenerator,
-) -> np.ndarray:
-    """Draw the slice filter; add the picked column's slice to ``shown`` (in place) and
-    return which mistakes the picked slices keep (all of them when none is picked)."""
-    names = [column.name for column in sliced.columns]
-    categorical, _ = default_columns(sliced.columns)
-    _keep_valid(FILTER_COLUMN_KEY, names, (categorical or sliced.columns[0]).name)
-    with column_place:
-        name = st.selectbox(
-            "Slice column",
-            names,
-            key=FILTER_COLUMN_KEY,
-            help="The column whose slices the next filter lists (its kind is in the "
-            "“Slice by any column” picker above).",
-        )
-    column = sliced.column(name)
-    keys = row_slices(sliced, column).iloc[sliced.mistakes["position"].to_numpy()]
-    options = filter_options(keys)
-    values_key = f"{FILTER_VALUES_KEY}.{name}"
-    st.session_state[values_key] = [
-        value for value in st.session_state.get(values_key) or [] if value in options
-    ]
-    with values_place:
-        picked = st.multiselect(
-            "Slice",
-            list(options),
-            format_func=lambda value: (
-                f"{value} ({figures.count_phrase(options[value], 'mistake')})"
-            ),
-            key=values_key,
-            placeholder="Every slice",
-            help="Values of the slice column (weeks or bins for time and numeric columns), "
-            "with the mistakes in each.",
-        )
-    text_keys = keys.astype(str).to_numpy()
-    header = name if name not in _MISTAKE_COLUMNS else f"{name} (column)"
-    shown[header] = text_keys
-    if not picked:
-        return np.ones(len(shown), dtype=bool)
-    return np.isin(text_keys, picked)
-
-
-def _draw_saved_mistakes(saved: SavedRun) -> None:
-    """The mistakes ``metrics.json`` keeps (the most confident ones), filtered by class."""
-    wrong = pd.DataFrame(list(saved.metrics.misclassified))
-    if wrong.empty:
-        st.caption("No misclassified headlines were saved for this run.")
-        return
-    name_of = saved.labels.name
-    wrong["true class"] = wrong["true"].map(name_of)
-    wrong["predicted class"] = wrong["predicted"].map(name_of)
-    classes = sorted(set(wrong["true class"]) | set(wrong["predicted class"]))
-    left, right = st.columns(2)
-    true_pick = left.multiselect("True class", classes, key=TRUE_FILTER_KEY)
-    pred_pick = right.multiselect("Predicted class", classes, key=PRED_FILTER_KEY)
-    shown = wrong
-    if true_pick:
-        shown = shown[shown["true class"].isin(true_pick)]
-    if pred_pick:
-        shown = shown[shown["predicted class"].isin(pred_pick)]
-    st.caption(f"{len(shown):,} of {len(wrong):,} saved mistakes, most confident first.")
-    st.dataframe(
-        shown[["text", "true class", "predicted class", "confidence"]],
-        hide_index=True,
-        column_config={
-            "text": st.column_config.TextColumn("headline", width="large"),
-            "confidence": st.column_config.NumberColumn(format="%.3f"),
-        },
-    )

@@ -34,6 +34,7 @@ from apptest_support import (
 from pipeline.predict import Predictor
 from pipeline.registry import RunRegistry
 from pipeline.sessions import hash_key
+from ui.numbers import format_share
 from ui.session import TEAM_MODE_ENV
 
 pytestmark = pytest.mark.training
@@ -90,8 +91,8 @@ def test_training_from_train_page_to_results_and_runs(runs_dir, small_source):
     assert_clean(at)
     saved = RunRegistry(runs_dir).get(run_id).metrics
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Test accuracy"] == f"{saved.test_accuracy:.2%}"
-    assert metrics["TF-IDF baseline accuracy"] == f"{saved.baseline.test_accuracy:.2%}"
+    assert metrics["Test accuracy"] == format_share(saved.test_accuracy)
+    assert metrics["TF-IDF baseline accuracy"] == format_share(saved.baseline.test_accuracy)
     assert at.selectbox(key="results.run").value == run_id
 
     open_page(at, "runs")
@@ -443,7 +444,7 @@ def test_results_name_the_test_set_show_balanced_accuracy_and_warn_of_thin_class
     open_page(at, "results")
     assert_clean(at)
     metric = next(m for m in at.metric if m.label == "Balanced accuracy")
-    assert metric.value == f"{saved.metrics.balanced_accuracy:.2%}"
+    assert metric.value == format_share(saved.metrics.balanced_accuracy)
     assert saved.metrics.baseline.balanced_accuracy is not None
     assert {m.label for m in at.metric} >= {"Test accuracy", "Macro F1", "Balanced accuracy"}
     captions = " ".join(c.value for c in at.caption)

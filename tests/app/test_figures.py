@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from ui import figures, results_views
+from ui import figures, figures_confusion, results_views
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HISTORY = [
@@ -43,7 +43,7 @@ def test_bar_heights_grow_with_the_number_of_classes() -> None:
     heights = [figures.bar_chart_height(n) for n in (2, 10, 30, 100)]
     assert heights == sorted(heights) and heights[0] < heights[-1]
     assert heights[0] >= figures.MIN_BAR_HEIGHT
-    cm = [figures.confusion_matrix_height(n) for n in (2, 10, 27, 100)]
+    cm = [figures_confusion.confusion_matrix_height(n) for n in (2, 10, 27, 100)]
     assert cm == sorted(cm) and cm[2] >= 27 * 25  # no more 250 px for 27 classes
 
 
@@ -78,19 +78,21 @@ def test_confusion_matrix_labels_every_class_on_both_axes(n: int, normalize: boo
     matrix = [
         [10 if i == j else (1 if j == (i + 1) % n else 0) for j in range(n)] for i in range(n)
     ]
-    fig = figures.confusion_matrix_heatmap(names, matrix, normalize=normalize)
+    fig = figures_confusion.confusion_matrix_heatmap(names, matrix, normalize=normalize)
     assert _ticks(fig.layout.xaxis) == names
     assert _ticks(fig.layout.yaxis) == names
-    assert fig.layout.height == figures.confusion_matrix_height(n)
+    assert fig.layout.height == figures_confusion.confusion_matrix_height(n, len(names[-1]))
     assert len(fig.data[0].z) == n
 
 
 def test_confusion_matrix_shares_never_read_zero_when_not_zero() -> None:
-    fig = figures.confusion_matrix_heatmap(["a", "b"], [[9999, 1], [0, 5]], normalize=True)
+    fig = figures_confusion.confusion_matrix_heatmap(
+        ["a", "b"], [[9999, 1], [0, 5]], normalize=True
+    )
     assert fig.data[0].text[0][1] == "<1%"
     assert fig.data[0].text[1][0] == "0%"
     assert "<0.1% of the true class" in fig.data[0].customdata[0][1]
-    counts = figures.confusion_matrix_heatmap(["a", "b"], [[12345, 1], [0, 5]])
+    counts = figures_confusion.confusion_matrix_heatmap(["a", "b"], [[12345, 1], [0, 5]])
     assert counts.data[0].text[0][0] == "12,345"
 
 
@@ -118,7 +120,7 @@ def test_figures_escape_class_names_from_data() -> None:
     counts = {"<b>x</b>": 3, "a&b": 2}
     for fig in (
         figures.class_distribution_before_after(counts, counts),
-        figures.confusion_matrix_heatmap(list(counts), [[1, 0], [0, 1]]),
+        figures_confusion.confusion_matrix_heatmap(list(counts), [[1, 0], [0, 1]]),
     ):
         text = json.dumps(fig.to_plotly_json()["data"]) + json.dumps(fig.to_plotly_json()["layout"])
         assert "<b>x" not in text and "&lt;b&gt;x&lt;/b&gt;" in text
@@ -139,14 +141,12 @@ def test_baseline_warning_ignores_a_gap_the_test_set_cannot_resolve() -> None:
         0.9000, 0.9001, 42_000, macro_f1=0.89, baseline_f1=0.8901
     )
     assert tiny is not None and not tiny.baseline_better
-    assert results_views.baseline_warning(tiny, class_weighted=False) is None
+    assert results_views.baseline_warning(tiny, ["class weights (Prepare)"]) is None
     # two points on 40,000 rows is far beyond a standard error (0.15 points)
     real = results_views.compare_with_baseline(0.88, 0.90, 40_000, macro_f1=0.87, baseline_f1=0.89)
-    text = results_views.baseline_warning(real, class_weighted=False)
-    assert text is not None and "2.0 points of accuracy" in text and "class weights" in text
-    # a run that already used class weights is not told to try them
-    text = results_views.baseline_warning(real, class_weighted=True)
-    assert text is not None and "class weights" not in text
+    text = results_views.baseline_warning(real, ["class weights (Prepare)", "more epochs"])
+    assert text is not None and "2.0 points of accuracy" in text
+    assert "Try class weights (Prepare) or more epochs." in text
     # on a small test set one standard error is the bar: 1 point on 400 rows is noise
     small = results_views.compare_with_baseline(0.89, 0.90, 400)
     assert small is not None and not small.baseline_better
@@ -161,17 +161,18 @@ def test_baseline_threshold_is_at_least_a_tenth_of_a_point() -> None:
 def test_metric_deltas_never_read_minus_zero() -> None:
     # accuracies differ by percentage points: 0.85 against 0.90 is -5.00 points, not -5.00 %
     verdict = results_views.compare_with_baseline(0.9, 0.9001, 40_000)
+    # the delta is short (a fifth of a 1280 px page); the metric's help says against what
     assert results_views.metric_delta(0.8999, 0.9, verdict, percent=False) == {
-        "delta": "±0.000 vs baseline",
+        "delta": "±0.000",
         "delta_color": "off",
     }
     assert results_views.metric_delta(0.9, 0.90001, verdict, percent=True)["delta"] == (
-        "±0.00 points vs baseline"
+        "±0.00 points"
     )
     small = results_views.metric_delta(0.9, 0.9008, verdict, percent=True)
-    assert small == {"delta": "-0.08 points vs baseline", "delta_color": "off"}  # within the noise
+    assert small["delta"] == "-0.08 points" and small["delta_color"] == "off"  # within the noise
     big = results_views.metric_delta(0.85, 0.9, verdict, percent=True)
-    assert big == {"delta": "-5.00 points vs baseline", "delta_color": "normal"}
+    assert big["delta"] == "-5.00 points" and big["delta_color"] == "normal"
     assert results_views.metric_delta(None, 0.9, verdict, percent=True)["delta"] is None
 
 
@@ -186,24 +187,24 @@ def test_top_confusions_lists_mistakes_with_share_of_true_class() -> None:
     names = ["business", "health", "science"]
     matrix = [[100, 3, 0], [20, 80, 0], [1, 0, 9999]]
     table = results_views.top_confusions(names, matrix)
-    assert list(table.columns) == ["true class", "predicted as", "count", "share of true class"]
+    assert list(table.columns) == ["true class", "predicted as", "rows", "share of true class"]
     assert table.to_dict("records") == [
         {
             "true class": "health",
             "predicted as": "business",
-            "count": 20,
+            "rows": 20,
             "share of true class": "20.0%",
         },
         {
             "true class": "business",
             "predicted as": "health",
-            "count": 3,
+            "rows": 3,
             "share of true class": "2.9%",
         },
         {
             "true class": "science",
             "predicted as": "business",
-            "count": 1,
+            "rows": 1,
             "share of true class": "<0.1%",
         },
     ]

@@ -9,6 +9,8 @@ tables come from :func:`pipeline.slices.run_slices` on the same run and file.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from apptest_support import (
@@ -25,7 +27,8 @@ from apptest_support import (
 from pipeline.data import load_dataset
 from pipeline.registry import RunRegistry
 from pipeline.slices import MIN_SLICE_ROWS, join_test_rows, run_slices
-from ui import slices_views
+from ui import mistakes_views, slices_views
+from ui.figures_slices import readable_bin
 from ui.text import plotly_text
 
 SMALL = FIXTURES / "uci_small.csv"
@@ -119,7 +122,9 @@ def test_picking_another_column_shows_its_chart_and_table(
     assert_clean(at)
     expected = run_slices(saved, small_dataset, "ID")
     table = _slice_table(at)
-    assert list(table["value"]) == [row.value for row in expected.slices]
+    # numeric bins read as ranges with separators ("45,517 – 135,822"), not "[45517, 135822)"
+    assert list(table["value"]) == [readable_bin(row.value) for row in expected.slices]
+    assert all(re.fullmatch(r"[\d,]+ – [\d,]+", value) for value in table["value"])
     assert list(table["rows"]) == [row.rows for row in expected.slices]
     assert list(table["errors"]) == [row.errors for row in expected.slices]
     assert list(table["accuracy"]) == pytest.approx([row.accuracy for row in expected.slices])
@@ -127,7 +132,7 @@ def test_picking_another_column_shows_its_chart_and_table(
     # five bins of 8 rows: each marked small
     assert all(note.startswith("small: fewer than 30") for note in table["note"])
     chart = _chart(at, "per ID")
-    assert list(chart.data[0].y) == [row.value for row in expected.slices]
+    assert list(chart.data[0].y) == [readable_bin(row.value) for row in expected.slices]
 
     at.selectbox(key=slices_views.SLICE_BY_KEY).set_value("HOSTNAME").run()
     at.number_input(key=slices_views.MIN_ROWS_KEY).set_value(2).run()
@@ -148,9 +153,9 @@ def test_misclassified_filter_narrows_to_a_publisher(
     mistakes = _mistakes(at)
     assert len(mistakes) == len(wrong)  # every mistake of the test set, not only the saved ones
     assert list(mistakes["confidence"]) == sorted(mistakes["confidence"], reverse=True)
-    assert at.selectbox(key=slices_views.FILTER_COLUMN_KEY).value == "PUBLISHER"
+    assert at.selectbox(key=mistakes_views.FILTER_COLUMN_KEY).value == "PUBLISHER"
     publisher = wrong["PUBLISHER"].iloc[0]
-    box = at.multiselect(key=f"{slices_views.FILTER_VALUES_KEY}.PUBLISHER")
+    box = at.multiselect(key=f"{mistakes_views.FILTER_VALUES_KEY}.PUBLISHER")
     assert publisher in box.options or any(
         option.startswith(f"{publisher} (") for option in box.options
     )
@@ -164,8 +169,8 @@ def test_misclassified_filter_narrows_to_a_publisher(
     assert f"{len(expected)} of {len(wrong)} mistakes" in texts_of(at)
 
     # by week: the rows of the week with the most mistakes
-    at.selectbox(key=slices_views.FILTER_COLUMN_KEY).set_value("TIMESTAMP").run()
-    weeks = at.multiselect(key=f"{slices_views.FILTER_VALUES_KEY}.TIMESTAMP")
+    at.selectbox(key=mistakes_views.FILTER_COLUMN_KEY).set_value("TIMESTAMP").run()
+    weeks = at.multiselect(key=f"{mistakes_views.FILTER_VALUES_KEY}.TIMESTAMP")
     week = weeks.options[0].split(" (")[0]  # "2014-03-10 (3 mistakes)"
     weeks.set_value([week]).run()
     assert_clean(at)

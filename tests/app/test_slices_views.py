@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.slices import MIN_SLICE_ROWS, SliceColumn, slice_keys, slice_metrics
-from ui import figures, slices_views
+from ui import figures, figures_slices, mistakes_views, slices_views
 
 MARKUP = "<b>Pub</b>"
 ESCAPED = "&lt;b&gt;Pub&lt;/b&gt;"
@@ -105,7 +105,7 @@ def test_long_values_are_cut_on_the_axis_and_kept_whole_in_the_hover() -> None:
     )
     bar = slices_views.slice_figure(table).data[0]
     cut = [label for label in bar.y if label.startswith("A publisher")]
-    assert cut and len(cut[0]) == figures.SLICE_LABEL_CHARS and cut[0].endswith("…")
+    assert cut and len(cut[0]) == figures_slices.SLICE_LABEL_CHARS and cut[0].endswith("…")
     assert long_name in [row[0] for row in bar.customdata]
 
 
@@ -174,8 +174,8 @@ def test_slice_table_frame_marks_small_and_folded_slices() -> None:
 
 def test_filter_options_list_values_by_mistakes_and_bins_in_order() -> None:
     keys = pd.Series(["b", "a", "b", "c", "a", "b"])
-    assert slices_views.filter_options(keys) == {"b": 3, "a": 2, "c": 1}
+    assert mistakes_views.filter_options(keys) == {"b": 3, "a": 2, "c": 1}
     column = SliceColumn("TIMESTAMP", "time", 6, "epoch_ms")
     weeks, _ = slice_keys(_rows(["x"], n=24 * 7 * 3)["TIMESTAMP"], column)
-    options = slices_views.filter_options(weeks.iloc[::-1])
+    options = mistakes_views.filter_options(weeks.iloc[::-1])
     assert list(options) == sorted(options) and sum(options.values()) == len(weeks)

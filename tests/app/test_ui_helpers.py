@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from ui import figures
+from ui import figures, figures_confusion
 from ui.text import escape_markdown, highlight_words
 
 HISTORY = [
@@ -48,7 +48,9 @@ def test_compare_curves_one_line_per_run():
 
 @pytest.mark.parametrize("normalize", [False, True])
 def test_confusion_matrix_heatmap(normalize):
-    fig = figures.confusion_matrix_heatmap(["b", "e"], [[3, 1], [0, 4]], normalize=normalize)
+    fig = figures_confusion.confusion_matrix_heatmap(
+        ["b", "e"], [[3, 1], [0, 4]], normalize=normalize
+    )
     z = fig.data[0].z
     if normalize:
         assert z[0][0] == pytest.approx(0.75)
@@ -58,7 +60,7 @@ def test_confusion_matrix_heatmap(normalize):
 
 
 def test_confusion_matrix_with_an_empty_row_does_not_divide_by_zero():
-    fig = figures.confusion_matrix_heatmap(["b", "e"], [[0, 0], [1, 1]], normalize=True)
+    fig = figures_confusion.confusion_matrix_heatmap(["b", "e"], [[0, 0], [1, 1]], normalize=True)
     assert list(fig.data[0].z[0]) == [0.0, 0.0]
 
 
@@ -346,7 +348,7 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
         figures.class_distribution_before_after(counts, counts, names),
         figures.compare_curves({label: history for label in MARKUP}),
         figures.metrics_vs_baseline({"accuracy": 0.9}, {"accuracy": 0.8}, family=MARKUP[0]),
-        figures.confusion_matrix_heatmap(MARKUP, [[1] * 4] * 4),
+        figures_confusion.confusion_matrix_heatmap(MARKUP, [[1] * 4] * 4),
         figures.word_importance_bar([(label, 0.1) for label in MARKUP]),
         figures.runs_metric_bars(
             pd.DataFrame({"run": MARKUP, "test accuracy": [0.9] * 4}), ["test accuracy"]

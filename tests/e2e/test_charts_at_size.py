@@ -205,7 +205,7 @@ def test_results_label_every_class_and_compare_follows_the_picker(
     page: Page, trained_runs: dict[str, str], e2e_output_dir: Path
 ) -> None:
     """The confusion matrix labels every class on both axes and grows with them; the
-    top-confusions table sits beside it; "Compare runs" follows the picked run."""
+    most-confused-pairs table is drawn; "Compare runs" follows the picked run."""
     goto_page(page, "Results")
     heights = {}
     previous: str | None = None
@@ -216,7 +216,7 @@ def test_results_label_every_class_and_compare_follows_the_picker(
         _assert_every_class_labelled(chart, "x", classes)
         _assert_every_class_labelled(chart, "y", classes)
         heights[name] = _box_height(chart)
-        expect(main_area(page).get_by_text("Top confusions", exact=True)).to_be_visible()
+        expect(main_area(page).get_by_text("Most confused pairs", exact=True)).to_be_visible()
         compare = widget(page, "stMultiSelect", "Runs to compare")
         expect(compare).to_contain_text(run_id[:8])
         if previous is not None:  # the previous pick left the comparison with the picker
