@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.config import SPLIT_LABELS
-from pipeline.registry import SavedRun
+from pipeline.registry import LOGS_DIR, SavedRun
 from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
+from pipeline.tensorboard_runs import run_tensorboard_cli
 from ui import (
     figures,
     figures_confusion,
@@ -24,7 +25,7 @@ from ui import (
 )
 from ui.errors import report_errors
 from ui.numbers import SHARE_COLUMN, format_score, format_share
-from ui.resources import get_registry
+from ui.resources import get_registry, runs_dir
 from ui.runs import pick_run, run_label, runs_or_stop
 from ui.session import stop_run
 from ui.text import escape_markdown
@@ -154,6 +155,18 @@ right.plotly_chart(
 )
 if class_weighted:
     right.caption(results_views.WEIGHTED_LOSS_NOTE)
+with st.expander("Open these curves in TensorBoard"):
+    if (saved.path / LOGS_DIR).is_dir():
+        st.caption(
+            "Run this in the project's folder; TensorBoard lists the run as "
+            "family · dataset · date · id (leave out the id to list every saved run)."
+        )
+        st.code(run_tensorboard_cli(run_id, runs_dir()), language="bash")
+    else:
+        st.caption(
+            "This run has no TensorBoard logs (imported runs, and runs trained without "
+            "the tensorboard package, have none)."
+        )
 
 # the report needs more room than the bars: five columns, none cut at 1280 px
 left, right = st.columns([2, 3])

@@ -12,8 +12,10 @@ command for its run. No TensorFlow here.
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline.errors import HeadlineLabError
 from pipeline.registry import LOGS_DIR, RunRegistry, RunSummary
@@ -69,3 +71,13 @@ def tensorboard_command(registry: RunRegistry, run_ids: Sequence[str] = ()) -> l
         "--logdir_spec",
         logdir_spec(registry, run_ids),
     ]
+
+
+def run_tensorboard_cli(run_id: str, runs_dir: Path | None) -> str:
+    """The shell command, run from the project's folder, that opens TensorBoard on the
+    run ``run_id`` of ``runs_dir`` (``None``, or the project's ``./runs``: no
+    ``--runs-dir``), as the Results page shows it."""
+    words = ["python", "-m", "pipeline", "runs", "tensorboard", run_id]
+    if runs_dir is not None and Path(runs_dir).resolve() != Path("runs").resolve():
+        words += ["--runs-dir", str(runs_dir)]
+    return shlex.join(words)

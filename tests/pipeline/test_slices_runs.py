@@ -235,8 +235,9 @@ def test_a_run_saved_without_predictions_loads_and_says_to_retrain(
     archive = registry.export_zip(result.run_id)
     assert PREDICTIONS_FILE not in unzip_members(archive)
     other = RunRegistry(tmp_path / "other")
-    assert other.import_zip(archive) == result.run_id
-    assert other.get(result.run_id).test_predictions() is None
+    imported_id = other.import_zip(archive)  # the importing server's id, not the archive's
+    assert imported_id != result.run_id
+    assert other.get(imported_id).test_predictions() is None
 
 
 def test_a_damaged_predictions_file_is_named_and_refused(trained_run, runs_dir, tmp_path):
