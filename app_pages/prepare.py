@@ -9,8 +9,8 @@ from typing import Any
 
 import streamlit as st
 
-from pipeline.config import DataConfig
-from pipeline.settings import declared
+from pipeline.core.config import DataConfig
+from pipeline.core.settings import declared
 from ui import data_charts, figures, settings_widgets, state
 from ui.class_sizes import per_class_split_table, show_thin_classes_warning
 from ui.data import active_dataset, prepared_data
@@ -81,7 +81,7 @@ st.success(
     "These settings are used by the Train page.",
     icon=":material/check_circle:",
 )
-# before training: the rule Results warns by after it (pipeline.class_sizes)
+# before training: the rule Results warns by after it (pipeline.data.class_sizes)
 show_thin_classes_warning(summary["split_class_counts"]["test"], prepared.label_names)
 for note in summary.get("notes", []):
     st.warning(escape_markdown(note))

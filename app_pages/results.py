@@ -10,10 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pipeline.config import SPLIT_LABELS
-from pipeline.registry import LOGS_DIR, SavedRun
-from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS
-from pipeline.tensorboard_runs import run_tensorboard_cli
+from pipeline.core.config import SPLIT_LABELS
+from pipeline.runs.record import MIN_TEST_ROWS_PER_CLASS
+from pipeline.runs.registry import LOGS_DIR, SavedRun
+from pipeline.runs.tensorboard import run_tensorboard_cli
 from ui import (
     figures,
     figures_confusion,

@@ -1,10 +1,10 @@
 """Runs: every saved run this session may see; download as zip, import a zip, delete,
 make active.
 
-What a session may do with a run is :func:`pipeline.access.can`'s answer, asked by
+What a session may do with a run is :func:`pipeline.sessions.access.can`'s answer, asked by
 the registry (:func:`ui.resources.get_registry`) on every call; the page only greys
 out what the registry would refuse. Listing reads JSON only. Importing checks the
-archive's model in a process of its own (:mod:`pipeline.model_check`), never here.
+archive's model in a process of its own (:mod:`pipeline.runs.model_check`), never here.
 """
 
 from __future__ import annotations

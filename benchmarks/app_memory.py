@@ -1,7 +1,7 @@
 """Memory of a server that trains again and again: does it level off?
 
 Runs 20 small trainings one after another through the app's own
-``pipeline.jobs.JobManager`` in this process (what the Streamlit server holds:
+``pipeline.jobs.manager.JobManager`` in this process (what the Streamlit server holds:
 the job list, each job's dataset while it waits and runs), each on a fresh copy
 of the data as an upload would be, with its own settings so nothing comes from
 the cache. After each job it reads the resident memory (RSS) of this process
@@ -53,9 +53,9 @@ def main() -> None:
     parser.add_argument("--output", default="app_memory")
     args = parser.parse_args()
 
-    from pipeline.config import get_preset
+    from pipeline.core.config import get_preset
     from pipeline.data import load_dataset
-    from pipeline.jobs import JobManager
+    from pipeline.jobs.manager import JobManager
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="app-memory-") as tmp:

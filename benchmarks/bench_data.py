@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import DataConfig  # noqa: E402
+from pipeline.core.config import DataConfig  # noqa: E402
 from pipeline.data import fingerprint, inspect_dataset, load_default_dataset  # noqa: E402
-from pipeline.prepare import prepare  # noqa: E402
+from pipeline.data.prepare import prepare  # noqa: E402
 
 
 def _time(step: Callable[[], object], repeat: int) -> list[float]:

@@ -11,15 +11,15 @@ ranking orders the rows from most to least suspect; with k = the number of flips
     share of the flips found among the 2k most suspect rows.
 
 Rows of the table, all in one run on the same folds (the review's:
-``pipeline.review_folds.assign_folds``, duplicated texts and the rows of one story held
+``pipeline.review.folds.assign_folds``, duplicated texts and the rows of one story held
 out together; the output names the scheme and its groups):
 
 ``anchor``
-    5-fold TF-IDF + logistic regression (``pipeline.baseline.baseline_pipeline``,
+    5-fold TF-IDF + logistic regression (``pipeline.training.baseline.baseline_pipeline``,
     ``cross_val_predict`` on the review's folds), ranked by the probability of the
     given label;
 ``review``
-    ``pipeline.review.review_labels`` with the default settings (or those given);
+    ``pipeline.review.label_review.review_labels`` with the default settings (or those given);
 ``variant``
     the same with the other neural preset(s) (``--neural-presets``);
 ``part: <model>``
@@ -39,7 +39,7 @@ by a few hundredths with the folds alone. Prints Markdown tables and writes
 
 ``--before <results.json>`` adds a before/after table: the mean rows of an earlier run
 (e.g. of an older ``pipeline/review.py``, run from a ``git worktree`` of its commit,
-where this script also runs: without ``pipeline.review_folds`` it uses the stratified
+where this script also runs: without ``pipeline.review.folds`` it uses the stratified
 k-fold over rows of those reviews), side by side with this run's, matched by ranking
 name.
 
@@ -72,7 +72,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter
 
 from pipeline.data import load_dataset, read_table  # noqa: E402
-from pipeline.review import (  # noqa: E402
+from pipeline.review.label_review import (  # noqa: E402
     NEURAL_PRESETS,
     QUALITY_METHODS,
     ReviewSettings,
@@ -82,7 +82,7 @@ from pipeline.review import (  # noqa: E402
 )
 
 try:
-    from pipeline.review_folds import FOLD_SCHEMES, assign_folds, describe_groups, fold_groups
+    from pipeline.review.folds import FOLD_SCHEMES, assign_folds, describe_groups, fold_groups
 except ImportError:  # a pipeline from before fold groups (REVIEW_VERSION 1): rows folds
     FOLD_SCHEMES = {}
 
@@ -154,7 +154,7 @@ def anchor(
     review's folds of ``groups`` (group ids per row)."""
     from sklearn.model_selection import cross_val_predict
 
-    from pipeline.baseline import baseline_pipeline
+    from pipeline.training.baseline import baseline_pipeline
 
     started = time.perf_counter()
     if groups is None:  # before fold groups

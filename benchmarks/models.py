@@ -1,7 +1,7 @@
 """Every model family and the seed, on the datasets the default must win on, in one run.
 
 For each (dataset, model) pair a fresh subprocess trains one run through
-``pipeline.train.train_run`` (forced, in a temporary runs folder, so the TF-IDF
+``pipeline.training.train.train_run`` (forced, in a temporary runs folder, so the TF-IDF
 baseline is fitted too) and reports test accuracy, balanced accuracy and macro F1
 beside the baseline's on the same rows, the test set's definition and size,
 seconds per epoch, training samples per second, epochs run, whole-job wall time
@@ -95,9 +95,9 @@ def _dataset(name: str, workdir: Path) -> tuple[Any, dict[str, Any]]:
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     """Train one (dataset, model) pair in this process; the measured row."""
-    from pipeline.config import get_preset
-    from pipeline.registry import RunRegistry
-    from pipeline.train import train_run
+    from pipeline.core.config import get_preset
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.training.train import train_run
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
@@ -170,9 +170,9 @@ def _fit_baseline_first(dataset: Any, config: Any, runs: Path) -> None:
     import dataclasses
     import threading
 
-    from pipeline.baseline import baseline_key, start_baseline, wait_for_baseline
     from pipeline.data import fingerprint
-    from pipeline.prepare import prepare
+    from pipeline.data.prepare import prepare
+    from pipeline.training.baseline import baseline_key, start_baseline, wait_for_baseline
 
     key = baseline_key(fingerprint(dataset), dataclasses.asdict(config.data))
     fit = start_baseline(prepare(dataset, config.data), runs / ".baselines", key)
@@ -292,7 +292,7 @@ def main() -> None:
     if args.one:
         sys.path.insert(0, str(ROOT))
         sys.path.insert(0, str(ROOT / "benchmarks"))
-        from pipeline.memory import limit_malloc_arenas
+        from pipeline.core.memory import limit_malloc_arenas
 
         limit_malloc_arenas()  # as the CLI and the app's training process do
         print(json.dumps(run_one(json.loads(args.one))))

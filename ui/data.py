@@ -13,7 +13,7 @@ Nothing here imports TensorFlow.
 What they hold is bounded by their ``max_entries``, whatever the number of sessions:
 at most 4 raw tables and 4 loaded datasets (an upload's are each a few times its file's
 size in memory), 8 statistics and 8 prepared splits. An upload itself is read from its
-file on disk (:mod:`pipeline.uploads`), never from bytes kept in session state.
+file on disk (:mod:`pipeline.sessions.uploads`), never from bytes kept in session state.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from pipeline.config import DataConfig
+from pipeline.core.config import DataConfig
 from ui.state import DatasetSource, get_dataset_source
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from pipeline.data import Dataset, RawTable
-    from pipeline.prepare import PreparedData
+    from pipeline.data.prepare import PreparedData
 
 # pipeline.data (and pandas with it, a third of a second) is imported by the functions
 # that read data, not here: the Train page's first run on a cold server needs none.
@@ -79,9 +79,9 @@ def _inspect(cache_key: str, top_n: int, _source: DatasetSource) -> dict[str, An
 def _prepare(
     cache_key: str, config_key: str, _dataset: Dataset, _config: DataConfig
 ) -> PreparedData:
-    # Imported here: pipeline.prepare loads scikit-learn (over a second), which the
+    # Imported here: pipeline.data.prepare loads scikit-learn (over a second), which the
     # first page (Data) does not need.
-    from pipeline.prepare import prepare
+    from pipeline.data.prepare import prepare
 
     return prepare(_dataset, _config)
 
@@ -125,6 +125,6 @@ def dataset_stats(top_n: int = 10) -> dict[str, Any]:
 
 
 def prepared_data(config: DataConfig) -> PreparedData:
-    """``pipeline.prepare.prepare`` of the active dataset under ``config``, cached."""
+    """``pipeline.data.prepare.prepare`` of the active dataset under ``config``, cached."""
     source = get_dataset_source()
     return _prepare(source.cache_key, _config_key(config), load_source(source), config)

@@ -1,6 +1,6 @@
 """Turning exceptions into messages on the page, never into tracebacks.
 
-Every expected problem in the pipeline is a :class:`pipeline.errors.HeadlineLabError`
+Every expected problem in the pipeline is a :class:`pipeline.core.errors.HeadlineLabError`
 whose ``str()`` already names the problem and the fix, so it is shown as it is.
 Anything else is a bug: it is logged with its traceback on the server and the
 page shows one sentence instead.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pipeline.errors import HeadlineLabError
+from pipeline.core.errors import HeadlineLabError
 from ui.text import escape_markdown
 
 logger = logging.getLogger("headline_lab.ui")

@@ -1,11 +1,11 @@
 """The Label review page's parts: its settings, the background job and its panel, the
 ranked suspects with a decision per row, and the corrected file.
 
-The review itself is :mod:`pipeline.review`, run as a background job
-(:mod:`pipeline.review_jobs`) in the training process; a finished review is read from
+The review itself is :mod:`pipeline.review.label_review`, run as a background job
+(:mod:`pipeline.jobs.review_jobs`) in the training process; a finished review is read from
 its cache (``runs/.reviews``), once per server (``st.cache_resource``). Decisions
 (keep, relabel, drop) live in session state per review, so they survive page
-switches; :func:`pipeline.corrections.corrected_table` applies them to the file.
+switches; :func:`pipeline.review.corrections.corrected_table` applies them to the file.
 Every text shown comes from the file: it goes into data tables and plain captions,
 never Markdown.
 """
@@ -19,12 +19,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pipeline.config import DataConfig, config_hash
-from pipeline.corrections import ACTIONS, corrected_table, rows_below
+from pipeline.core.config import DataConfig, config_hash
+from pipeline.core.settings import declared
 from pipeline.data import Dataset, fingerprint
-from pipeline.jobs import JobManager
-from pipeline.paired import PairedComparison
-from pipeline.review import (
+from pipeline.evaluation.paired import PairedComparison
+from pipeline.jobs.manager import JobManager
+from pipeline.jobs.review_jobs import ComparisonJob
+from pipeline.review.corrections import ACTIONS, corrected_table, rows_below
+from pipeline.review.label_review import (
     PROBABILITY_PREFIX,
     LabelReview,
     ReviewSettings,
@@ -32,8 +34,6 @@ from pipeline.review import (
     review_key,
     reviews_dir,
 )
-from pipeline.review_jobs import ComparisonJob
-from pipeline.settings import declared
 from ui import state
 from ui.numbers import format_count, format_points, format_share
 from ui.resources import runs_dir
@@ -355,7 +355,7 @@ def probability_columns(review: LabelReview) -> list[str]:
 
 def describe_models(settings: ReviewSettings) -> str:
     """The models a review with ``settings`` trains per fold, in words."""
-    from pipeline.review import NEURAL_PRESETS, REVIEW_MODELS
+    from pipeline.review.label_review import NEURAL_PRESETS, REVIEW_MODELS
 
     text = REVIEW_MODELS[settings.models]
     if settings.models != "tfidf":
@@ -452,7 +452,7 @@ def _comparison_result(result: dict[str, Any]) -> None:
 
 def comparison_sentences(result: dict[str, Any]) -> list[str]:
     """After the corrections against before, in words, from a
-    :func:`pipeline.corrections.compare_corrections` result: a lead-in and one sentence
+    :func:`pipeline.review.corrections.compare_corrections` result: a lead-in and one sentence
     per metric with its paired 95 % interval (one sentence saying there is none for a
     result made before intervals existed)."""
     if result.get("vs_before") is None:

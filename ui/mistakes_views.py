@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pipeline.slices import SliceColumn, slice_keys
+from pipeline.evaluation.slices import SliceColumn, slice_keys
 from ui.figures_slices import readable_bin
 from ui.numbers import count_phrase
 from ui.slices_views import RunSlices, default_columns, keep_valid
@@ -26,7 +26,7 @@ from ui.slices_views import RunSlices, default_columns, keep_valid
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
-    from pipeline.registry import SavedRun
+    from pipeline.runs.registry import SavedRun
 
 #: Widget keys of the slice filter.
 FILTER_COLUMN_KEY = "results.slice_filter_column"
@@ -56,7 +56,8 @@ def _keys(key: str, name: str, _rows: pd.DataFrame, _column: SliceColumn) -> pd.
 
 
 def row_slices(sliced: RunSlices, column: SliceColumn) -> pd.Series:
-    """Each test row's slice of ``column`` (:func:`pipeline.slices.slice_keys`), cached."""
+    """Each test row's slice of ``column`` (:func:`pipeline.evaluation.slices.slice_keys`),
+    cached."""
     return _keys(sliced.key, column.name, sliced.rows, column)
 
 

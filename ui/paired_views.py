@@ -1,5 +1,5 @@
 """Paired intervals in words on the Results page: the model against the baseline, and
-the compared runs against the picked one (:mod:`pipeline.paired`).
+the compared runs against the picked one (:mod:`pipeline.evaluation.paired`).
 
 Every sentence goes out through :func:`ui.text.escape_markdown` in a caption: run
 names carry preset names from imported runs, and nothing from a file reaches Markdown
@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from pipeline.paired import PAIRED_METRICS, RunPairing, pair_runs
-from pipeline.registry import SavedRun
-from pipeline.run_record import Metrics
+from pipeline.evaluation.paired import PAIRED_METRICS, RunPairing, pair_runs
+from pipeline.runs.record import Metrics
+from pipeline.runs.registry import SavedRun
 from ui.slices_views import run_cache_key
 from ui.text import escape_markdown
 

@@ -30,8 +30,8 @@ from ui.training import (
 )
 
 if TYPE_CHECKING:
-    from pipeline.jobs import JobManager, JobSnapshot
-    from pipeline.predict import Predictor, ScoredColumns, WordCoverage, WordImportance
+    from pipeline.jobs.manager import JobManager, JobSnapshot
+    from pipeline.scoring.predictor import Predictor, ScoredColumns, WordCoverage, WordImportance
 
 #: The seed notebook's example sentences (the first three verbatim), one click away.
 EXAMPLES: tuple[str, ...] = (

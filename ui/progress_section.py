@@ -16,7 +16,7 @@ import streamlit as st
 from ui.training import draw_snapshot, live_panel
 
 if TYPE_CHECKING:
-    from pipeline.jobs import JobManager
+    from pipeline.jobs.manager import JobManager
 
 #: The Progress heading's anchor (its element id in the page).
 PROGRESS_ANCHOR = "progress"

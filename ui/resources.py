@@ -1,8 +1,8 @@
 """Long-lived objects shared by every session: registry, job manager, predictors.
 
 ``st.cache_resource`` keeps one object per argument value for the life of the
-server process. ``pipeline.predict`` imports TensorFlow,
-so it is imported inside the function that needs it; ``pipeline.jobs`` does not
+server process. ``pipeline.scoring.predictor`` imports TensorFlow,
+so it is imported inside the function that needs it; ``pipeline.jobs.manager`` does not
 (trainings run in a worker process), so the Train page opens without it.
 """
 
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pipeline.registry import RunRegistry, default_runs_dir
+from pipeline.runs.registry import RunRegistry, default_runs_dir
 from ui.session import principal
 
 if TYPE_CHECKING:
-    from pipeline.jobs import JobManager
-    from pipeline.predict import Predictor
+    from pipeline.jobs.manager import JobManager
+    from pipeline.scoring.predictor import Predictor
 
 
 def runs_dir() -> Path:
@@ -28,7 +28,7 @@ def runs_dir() -> Path:
 
 def get_registry() -> RunRegistry:
     """The registry over :func:`runs_dir` as this session may use it (cheap; it reads the
-    disk on each call): every call it answers asks :func:`pipeline.access.can`."""
+    disk on each call): every call it answers asks :func:`pipeline.sessions.access.can`."""
     return RunRegistry(runs_dir(), principal=principal())
 
 
@@ -39,7 +39,7 @@ def _shut_down(manager: JobManager) -> None:
 
 @st.cache_resource(show_spinner=False, on_release=_shut_down)
 def _job_manager(root: str) -> JobManager:
-    from pipeline.jobs import JobManager
+    from pipeline.jobs.manager import JobManager
 
     # Trainings run in the manager's worker process, which sets the devices up and
     # imports TensorFlow in the background: this server process does neither here.
@@ -47,7 +47,7 @@ def _job_manager(root: str) -> JobManager:
 
 
 def get_job_manager() -> JobManager:
-    """The process-wide :class:`~pipeline.jobs.JobManager` for :func:`runs_dir`.
+    """The process-wide :class:`~pipeline.jobs.manager.JobManager` for :func:`runs_dir`.
 
     One object per runs folder, shared by every browser session, so a training
     job outlives page switches and reruns.
@@ -57,8 +57,8 @@ def get_job_manager() -> JobManager:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def _predictor(root: str, run_id: str, created_at: str) -> Predictor:
-    from pipeline.device import configure_devices, use_serving_threads
-    from pipeline.predict import Predictor
+    from pipeline.core.device import configure_devices, use_serving_threads
+    from pipeline.scoring.predictor import Predictor
 
     use_serving_threads()  # this process only predicts; trainings run in their own
     configure_devices()  # GPU memory growth before the model loads
@@ -87,7 +87,7 @@ def _no_clear_session(*args: object, **kwargs: object) -> None:
 
 
 def get_predictor(run_id: str) -> Predictor:
-    """A loaded :class:`~pipeline.predict.Predictor` for ``run_id`` (cached).
+    """A loaded :class:`~pipeline.scoring.predictor.Predictor` for ``run_id`` (cached).
 
     The run's creation date is part of the cache key, so a run trained again
     (same id, new files) is loaded afresh.
@@ -98,7 +98,7 @@ def get_predictor(run_id: str) -> Predictor:
 
 @st.cache_data(show_spinner=False)
 def describe_device() -> str:
-    """``pipeline.device.describe_device()`` once per process (it runs nvidia-smi)."""
-    from pipeline.device import describe_device as describe
+    """``pipeline.core.device.describe_device()`` once per process (it runs nvidia-smi)."""
+    from pipeline.core.device import describe_device as describe
 
     return describe()

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from pipeline.config import DEFAULT_PRESET, PRESETS, ExperimentConfig
-from pipeline.settings import declared
+from pipeline.core.config import DEFAULT_PRESET, PRESETS, ExperimentConfig
+from pipeline.core.settings import declared
 from ui.numbers import format_points, format_score, format_share
 
 #: The smallest accuracy gap worth a warning, whatever the test set's size: 0.1 points.

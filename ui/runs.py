@@ -1,6 +1,6 @@
 """Saved runs as the pages show them: labels, tables and the run picker.
 
-Reads ``pipeline.registry`` only (JSON files), never TensorFlow.
+Reads ``pipeline.runs.registry`` only (JSON files), never TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from pipeline.config import SECTIONS, DataConfig
-from pipeline.errors import ConfigError, RunNotFoundError, RunRecordError
-from pipeline.registry import MAX_JSON_BYTES, RunRegistry, RunSummary
-from pipeline.run_record import RUN_ID_PATTERN, RunConfig
-from pipeline.settings import Setting, declared
+from pipeline.core.config import SECTIONS, DataConfig
+from pipeline.core.errors import ConfigError, RunNotFoundError, RunRecordError
+from pipeline.core.settings import Setting, declared
+from pipeline.runs.record import RUN_ID_PATTERN, RunConfig
+from pipeline.runs.registry import MAX_JSON_BYTES, RunRegistry, RunSummary
 from ui import state
 from ui.resources import get_registry
 from ui.session import can_see, stop_run
@@ -36,7 +36,7 @@ DATA_COLUMNS: dict[str, str] = {
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cached_runs(root: str, signature: tuple[tuple[str, int], ...]) -> list[RunSummary]:
     # Every run, as the administrator lists them: this cache serves every session, and
-    # list_runs() filters what each may see (pipeline.access) after it.
+    # list_runs() filters what each may see (pipeline.sessions.access) after it.
     return RunRegistry(Path(root)).list_runs()
 
 

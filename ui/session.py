@@ -1,7 +1,7 @@
 """Who this browser session is, what it may see, and what a reload gives back.
 
 Several people share one server. Each browser session gets a random key that the
-server issues (:class:`pipeline.sessions.SessionBook`), kept in the page's address
+server issues (:class:`pipeline.sessions.book.SessionBook`), kept in the page's address
 (``?session=...``) so that a reload, or the same link in another tab, is the same
 session. A key in an address that this server never issued, or that expired (7 idle
 days), is not adopted: the visitor gets a new session and is told so, so a link
@@ -11,7 +11,7 @@ jobs and private runs. With it:
 
 - a session sees and controls only its own training jobs (others' show only as
   a count, and as the number of trainings ahead of its own);
-- what a session may do with a run is :func:`pipeline.access.can`'s answer for
+- what a session may do with a run is :func:`pipeline.sessions.access.can`'s answer for
   :func:`principal` (the registry of :func:`ui.resources.get_registry` asks it on
   every call): runs trained on an uploaded file, runs continued from a private run
   and imported runs are private to the session; runs on the bundled data are shared.
@@ -36,9 +36,9 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
-from pipeline.access import Action, OwnedRun, Principal, can
-from pipeline.registry import default_runs_dir
-from pipeline.sessions import SessionBook, hash_key
+from pipeline.runs.registry import default_runs_dir
+from pipeline.sessions.access import Action, OwnedRun, Principal, can
+from pipeline.sessions.book import SessionBook, hash_key
 from ui import state
 
 #: The address parameter that carries the session key.
@@ -105,7 +105,7 @@ def session_id() -> str:
 
 
 def principal() -> Principal:
-    """This session as :mod:`pipeline.access` knows it."""
+    """This session as :mod:`pipeline.sessions.access` knows it."""
     return Principal.visitor(session_id(), team_mode=team_mode())
 
 
@@ -113,7 +113,7 @@ def run_owner_for(source: state.DatasetSource) -> str | None:
     """The data's owner for a new run on ``source``: this session for an uploaded file
     (unless in team mode), nobody (shared) for the bundled data or a file on the server.
     A run continued from a private run is private whatever this says
-    (:func:`pipeline.access.strictest_owner`)."""
+    (:func:`pipeline.sessions.access.strictest_owner`)."""
     return principal().new_run_owner if source.kind == "upload" else None
 
 

@@ -1,8 +1,8 @@
-"""One widget per declared setting (``pipeline.settings.Setting``), for every page.
+"""One widget per declared setting (``pipeline.core.settings.Setting``), for every page.
 
 The Prepare and Train pages draw their settings here and nowhere else, so a widget's
 label, range, step, help and the value it shows for an unset optional setting are
-exactly the declaration's in ``pipeline.config`` (as the command line's flags are):
+exactly the declaration's in ``pipeline.core.config`` (as the command line's flags are):
 
 * a ``choice`` is radio buttons (never a select box: its code costs a new browser tab
   about half a second on the first draw), options shown with ``choice_labels``;
@@ -24,8 +24,8 @@ from typing import Any
 
 import streamlit as st
 
-from pipeline.config import SECTIONS
-from pipeline.settings import Setting, declared
+from pipeline.core.config import SECTIONS
+from pipeline.core.settings import Setting, declared
 
 #: Added to a setting's widget key for its "auto" checkbox.
 AUTO_SUFFIX = ".auto"

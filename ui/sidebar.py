@@ -2,7 +2,7 @@
 
 The active dataset lives in ``st.session_state["dataset_source"]`` (see
 :mod:`ui.state`). An uploaded file is first written into this session's folder on
-disk (:mod:`pipeline.uploads`); session state keeps a :class:`~ui.state.DatasetSource`
+disk (:mod:`pipeline.sessions.uploads`); session state keeps a :class:`~ui.state.DatasetSource`
 naming that file, never its bytes. Streamlit's own copy is let go at once: the file is
 removed from its upload store and the uploader is drawn afresh (empty) under a new key.
 An upload only replaces the active dataset once it has loaded without error; a bad
@@ -25,7 +25,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from pipeline.uploads import UploadArea
+from pipeline.sessions.uploads import UploadArea
 from ui import state
 from ui.data import guess_source_columns, load_source
 from ui.errors import message_for

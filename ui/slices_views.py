@@ -2,9 +2,9 @@
 filters by the same slices, is :mod:`ui.mistakes_views`).
 
 A run saved with every test row's prediction (``test_predictions.json``) is joined with
-the active dataset's other columns (:func:`pipeline.slices.join_test_rows`) when that
+the active dataset's other columns (:func:`pipeline.evaluation.slices.join_test_rows`) when that
 dataset is the run's own (same fingerprint). The section then shows the run's test
-accuracy per slice of the columns :func:`pipeline.slices.sliceable_columns` finds, no
+accuracy per slice of the columns :func:`pipeline.evaluation.slices.sliceable_columns` finds, no
 column name assumed: the publisher-like column and the first time column side by side
 (:func:`default_columns`), and any column with its table on request; a numeric
 column's bins read as ranges ("3 – 83,716").
@@ -31,10 +31,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from pipeline.core.errors import DatasetError, HeadlineLabError, NoRowPredictionsError
 from pipeline.data.columns import _find_column
 from pipeline.data.dataset import DEFAULT_DATA_PATH, fingerprint
-from pipeline.errors import DatasetError, HeadlineLabError, NoRowPredictionsError
-from pipeline.slices import (
+from pipeline.evaluation.slices import (
     MIN_SLICE_ROWS,
     MISSING,
     TOP_VALUES,
@@ -54,7 +54,7 @@ from ui.text import escape_markdown, plotly_text
 
 if TYPE_CHECKING:
     from pipeline.data import Dataset
-    from pipeline.registry import SavedRun
+    from pipeline.runs.registry import SavedRun
 
 SECTION_TITLE = "Where the model fails"
 #: Widget keys of the section.
@@ -73,7 +73,7 @@ class RunSlices:
     dataset_name : str
         The dataset's name, for messages.
     rows : pandas.DataFrame
-        :func:`pipeline.slices.join_test_rows`: ``row``, ``true``, ``predicted``,
+        :func:`pipeline.evaluation.slices.join_test_rows`: ``row``, ``true``, ``predicted``,
         ``confidence`` and the file's other columns, one row per test row.
     mistakes : pandas.DataFrame
         The rows the model got wrong, most confident first: ``position`` (in ``rows``),
@@ -240,8 +240,8 @@ def _table(
 
 
 def slice_table(sliced: RunSlices, column: SliceColumn, min_rows: int) -> SliceTable:
-    """:func:`pipeline.slices.slice_metrics` of ``column`` on the run's test rows (the
-    :data:`~pipeline.slices.TOP_VALUES` largest values), cached."""
+    """:func:`pipeline.evaluation.slices.slice_metrics` of ``column`` on the run's test rows (the
+    :data:`~pipeline.evaluation.slices.TOP_VALUES` largest values), cached."""
     return _table(sliced.key, column.name, int(min_rows), sliced.rows, column)
 
 

@@ -8,9 +8,10 @@ Keys (all optional; the helpers below fill in defaults):
                      (a test can put bytes here; the sidebar treats it like the file uploader).
 
 An uploaded file's bytes are never kept here: the sidebar writes them into the session's
-folder on disk (:mod:`pipeline.uploads`) and keeps a :class:`DatasetSource` naming that file.
+folder on disk (:mod:`pipeline.sessions.uploads`) and keeps a :class:`DatasetSource` naming that
+file.
 ``dataset_notice``   a message the sidebar shows once (e.g. "this session was reset").
-``data_config``      the :class:`~pipeline.config.DataConfig` chosen on the Prepare page.
+``data_config``      the :class:`~pipeline.core.config.DataConfig` chosen on the Prepare page.
 ``active_run_id``    the run the Results and Playground pages show.
 ``train_job_id``     the last training job this session submitted.
 """
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from pipeline.config import DataConfig
+from pipeline.core.config import DataConfig
 
 DATASET_SOURCE = "dataset_source"
 PENDING_UPLOAD = "pending_upload"

@@ -72,7 +72,7 @@ def highlight_words(
     Parameters
     ----------
     importance : sequence of ``(word, importance)`` tuples or objects with
-        ``.word`` and ``.importance`` (``pipeline.predict.WordImportance``),
+        ``.word`` and ``.importance`` (``pipeline.scoring.predictor.WordImportance``),
         in text order.
     threshold : float
         Share of the largest absolute importance a word needs to be highlighted.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import streamlit as st
 
-from pipeline.config import (
+from pipeline.core.config import (
     DEFAULT_PRESET,
     MODEL_FAMILIES,
     PRESET_DESCRIPTIONS,
@@ -23,9 +23,9 @@ from pipeline.config import (
     DataConfig,
     ExperimentConfig,
 )
-from pipeline.errors import RunNotFoundError, RunRecordError
-from pipeline.progress import describe_epoch_limit
-from pipeline.settings import Setting, declared
+from pipeline.core.errors import RunNotFoundError, RunRecordError
+from pipeline.core.progress import describe_epoch_limit
+from pipeline.core.settings import Setting, declared
 from ui import settings_widgets, state
 from ui.data import active_dataset
 from ui.numbers import format_share
@@ -34,7 +34,7 @@ from ui.session import principal, remember_session, run_owner_for, session_id
 from ui.text import escape_markdown
 
 if TYPE_CHECKING:
-    from pipeline.jobs import JobManager, JobSnapshot
+    from pipeline.jobs.manager import JobManager, JobSnapshot
 
 #: Seconds between two refreshes of the progress panel while a job waits or runs. Each
 #: refresh costs the watching browser about 0.09 s of CPU whatever it redraws (React
@@ -51,7 +51,7 @@ EDIT_ALL_KEY = "keep.train.edit_all"
 
 
 #: The model and training settings the Train page edits, in order; every widget is
-#: generated from the setting's declaration in ``pipeline.config``.
+#: generated from the setting's declaration in ``pipeline.core.config``.
 EDITED_SECTIONS: tuple[str, ...] = ("model", "train")
 
 
@@ -398,7 +398,7 @@ def step_text(snap: JobSnapshot) -> str:
         where = "this epoch" if snap.step.startswith("Epoch") else "this step"
         left = "under a second" if snap.eta_s < 1 else f"about {_format_seconds(snap.eta_s)}"
         text += f" · {left} left in {where}"  # never "about 0:00 left"
-    return text  # step names and counts come from pipeline.train, never from data
+    return text  # step names and counts come from pipeline.training.train, never from data
 
 
 def epoch_limit_text(snap: JobSnapshot) -> str:

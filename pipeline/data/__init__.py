@@ -15,7 +15,7 @@ One module per job, each usable on its own; everything public is re-exported her
   bundled file loads in a third of a second).
 - :mod:`pipeline.data.stats`: :func:`inspect_dataset` and :func:`word_counts`.
 
-Every problem a user can cause raises :class:`~pipeline.errors.DatasetError` with a message
+Every problem a user can cause raises :class:`~pipeline.core.errors.DatasetError` with a message
 that names the problem and the fix.
 """
 

@@ -4,7 +4,7 @@
 names; the helpers here resolve a user's choice (ignoring case), build the normalised frame
 (``text``, ``label`` and, when the file has them, ``story`` and ``publisher``) and the frame
 of the file's other columns, drop rows without a label and refuse a mapping that cannot
-train a classifier, each with a :class:`~pipeline.errors.DatasetError` that names the
+train a classifier, each with a :class:`~pipeline.core.errors.DatasetError` that names the
 problem and the fix.
 
 Labels are data: any string with something visible in it is a class (``accuracy``,
@@ -20,8 +20,8 @@ import unicodedata
 
 import pandas as pd
 
+from pipeline.core.errors import DatasetError
 from pipeline.data.reading import RawTable
-from pipeline.errors import DatasetError
 
 TEXT_COLUMN_NAMES: tuple[str, ...] = ("title", "text", "headline", "sentence", "content")
 LABEL_COLUMN_NAMES: tuple[str, ...] = ("category", "label", "class", "target", "topic")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.errors import DatasetError
 from pipeline.data.columns import (
     BLANK_LABEL_WORDS,
     _drop_unlabelled,
@@ -29,7 +30,6 @@ from pipeline.data.columns import (
     guess_columns,
 )
 from pipeline.data.reading import RawTable, read_table
-from pipeline.errors import DatasetError
 
 UCI_LABEL_NAMES: dict[str, str] = {
     "b": "business",
@@ -71,8 +71,8 @@ class Dataset:
     other_columns : pandas.DataFrame
         Every raw column except the text and the label columns, under its file name and as
         read (strings), row for row with ``frame`` (same index), for slicing test results by
-        any column (:mod:`pipeline.slices`). ``frame``'s ``story``/``publisher`` are these
-        columns stripped, sharing their memory where stripping changed nothing. Empty (no
+        any column (:mod:`pipeline.evaluation.slices`). ``frame``'s ``story``/``publisher`` are
+        these columns stripped, sharing their memory where stripping changed nothing. Empty (no
         columns) for a dataset built by hand.
     """
 

@@ -7,7 +7,7 @@ original tab-separated ``newsCorpora.csv`` without a header; uploads are limited
 refused by name; UTF-8 (or UTF-16 with a BOM) is read first, then a Windows-1252 / Latin-1
 fallback; the delimiter is sniffed from the header line (``,``, tab, ``;`` or ``|``).
 
-Every problem a user can cause raises :class:`~pipeline.errors.DatasetError` with a message
+Every problem a user can cause raises :class:`~pipeline.core.errors.DatasetError` with a message
 that names the problem and the fix.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import DatasetError
+from pipeline.core.errors import DatasetError
 
 #: Largest upload accepted, measured on the uncompressed CSV.
 MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
@@ -79,7 +79,7 @@ def read_table(
     """Read a CSV, a gzip-compressed CSV or the original ``newsCorpora.csv`` as strings.
 
     Compression is recognised by the first bytes (gzip, ZIP), never by the file's name,
-    so an upload kept on disk under its digest (:mod:`pipeline.uploads`) reads the same
+    so an upload kept on disk under its digest (:mod:`pipeline.sessions.uploads`) reads the same
     as its bytes.
 
     Parameters

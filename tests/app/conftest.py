@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from apptest_support import FIXTURES, path_source
 
-from pipeline.registry import RunRegistry
+from pipeline.runs.registry import RunRegistry
 from ui.state import DatasetSource
 
 
@@ -42,9 +42,9 @@ def small_source() -> DatasetSource:
 def trained_runs(tmp_path_factory) -> Path:
     """A runs folder with one tiny run, trained once per test session with the pipeline
     (tests never change it: :func:`saved_run` and the others copy it)."""
-    from pipeline.config import get_preset
+    from pipeline.core.config import get_preset
     from pipeline.data import load_dataset
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     folder = tmp_path_factory.mktemp("trained") / "runs"
     config = get_preset(

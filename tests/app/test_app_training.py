@@ -31,9 +31,9 @@ from apptest_support import (
     values,
 )
 
-from pipeline.predict import Predictor
-from pipeline.registry import RunRegistry
-from pipeline.sessions import hash_key
+from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.predictor import Predictor
+from pipeline.sessions.book import hash_key
 from ui.numbers import format_share
 from ui.session import TEAM_MODE_ENV
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 def _script() -> None:
     import streamlit as st
 
-    from pipeline.config import DataConfig
+    from pipeline.core.config import DataConfig
     from ui.data import active_dataset, prepared_data
 
     first, second = active_dataset(), active_dataset()

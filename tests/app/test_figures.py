@@ -177,7 +177,7 @@ def test_metric_deltas_never_read_minus_zero() -> None:
 
 
 def test_uses_class_weights_reads_the_runs_data_settings() -> None:
-    from pipeline.config import DataConfig
+    from pipeline.core.config import DataConfig
 
     assert results_views.uses_class_weights(DataConfig(balance="class_weights"))
     assert not results_views.uses_class_weights(DataConfig(balance="cap", cap_per_class=5))

@@ -8,7 +8,7 @@ import io
 from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
 
 from pipeline.data import load_dataset, read_table
-from pipeline.review import ReviewSettings, cached_review
+from pipeline.review.label_review import ReviewSettings, cached_review
 from ui.numbers import format_points
 
 #: A quick review: three folds of the TF-IDF model alone (no TensorFlow training).
@@ -70,7 +70,7 @@ def test_drop_every_row_below_a_threshold_and_download_the_corrected_file(runs_d
     assert len(decisions) == below and set(decisions.values()) == {"drop"}
 
     # The file the button would send: every other row, every column, in file order.
-    from pipeline.corrections import corrected_table
+    from pipeline.review.corrections import corrected_table
 
     raw = read_table(FIXTURES / "uci_small.csv").frame
     corrected = corrected_table(raw, dataset, review, decisions)
@@ -100,8 +100,8 @@ def test_a_stop_ends_a_running_review_and_keeps_nothing(runs_dir, small_source):
 
 
 def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, small_source):
-    from pipeline.config import DataConfig
-    from pipeline.corrections import compare_corrections
+    from pipeline.core.config import DataConfig
+    from pipeline.review.corrections import compare_corrections
 
     at = _reviewed_app(small_source)
     assert at.button(key="review.compare").disabled  # no decision yet
@@ -125,7 +125,7 @@ def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, sm
     assert shown["Macro F1 before → after the corrections"] == f"{f1_before:.3f} → {f1_after:.3f}"
     assert shown["Test rows (untouched)"] == f"{expected['test_rows']:,}"
     # ... and in words, with the paired interval of after minus before
-    from pipeline.paired import PairedComparison
+    from pipeline.evaluation.paired import PairedComparison
 
     interval = PairedComparison.from_json(expected["vs_before"])
     words = f"Test accuracy: {interval.accuracy.describe('the given labels')}."

@@ -21,8 +21,8 @@ from apptest_support import (
     vega_chart_of,
 )
 
-from pipeline.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
-from pipeline.run_record import MIN_TEST_ROWS_PER_CLASS as RESULTS_MINIMUM
+from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
+from pipeline.runs.record import MIN_TEST_ROWS_PER_CLASS as RESULTS_MINIMUM
 from ui import data_charts
 
 N_CLASSES, ROWS_PER_CLASS = 500, 10

@@ -119,8 +119,8 @@ def test_prepare_page_reports_impossible_settings(runs_dir, small_source):
 
 
 def test_train_page_shows_the_settings_of_the_chosen_family(runs_dir, small_source):
-    from pipeline.config import SECTIONS
-    from pipeline.settings import declared
+    from pipeline.core.config import SECTIONS
+    from pipeline.core.settings import declared
 
     at = open_page(new_app(small_source), "train")
     assert_clean(at)

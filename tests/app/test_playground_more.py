@@ -22,8 +22,8 @@ from apptest_support import (
     tiny_data_config,
 )
 
-from pipeline.predict import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS, Predictor
-from pipeline.registry import RunRegistry
+from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.predictor import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS, Predictor
 
 pytestmark = pytest.mark.training
 

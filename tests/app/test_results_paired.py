@@ -1,5 +1,5 @@
 """Results: the model against the baseline, and runs against each other, with paired
-95 % intervals in words (pipeline.paired, ui.paired_views).
+95 % intervals in words (pipeline.evaluation.paired, ui.paired_views).
 
 The run is the session's tiny run on ``uci_small.csv``; other runs are copies of it
 with their answers or their data changed on disk.
@@ -12,8 +12,8 @@ import shutil
 
 from apptest_support import assert_clean, new_app, open_page, texts_of
 
-from pipeline.paired import DIFFERENT_ROWS, PairedComparison, PairedDifference
-from pipeline.registry import RunRegistry
+from pipeline.evaluation.paired import DIFFERENT_ROWS, PairedComparison, PairedDifference
+from pipeline.runs.registry import RunRegistry
 from ui.paired_views import NO_INTERVAL, baseline_sentences, pairing_sentence
 
 
@@ -90,7 +90,7 @@ def test_sentences_without_streamlit():
     Metrics.baseline = None
     assert baseline_sentences(Metrics) == []
 
-    from pipeline.paired import RunPairing
+    from pipeline.evaluation.paired import RunPairing
 
     assert pairing_sentence("b", "a", RunPairing(reason=DIFFERENT_ROWS)) == (
         f"b against a: {DIFFERENT_ROWS}."

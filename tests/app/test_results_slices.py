@@ -4,7 +4,7 @@ that cannot be sliced (saved before per-row predictions were kept, another datas
 active, no column to slice by).
 
 The run is the session's tiny run on ``uci_small.csv`` (40 test rows); the expected
-tables come from :func:`pipeline.slices.run_slices` on the same run and file.
+tables come from :func:`pipeline.evaluation.slices.run_slices` on the same run and file.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from apptest_support import (
 )
 
 from pipeline.data import load_dataset
-from pipeline.registry import RunRegistry
-from pipeline.slices import MIN_SLICE_ROWS, join_test_rows, run_slices
+from pipeline.evaluation.slices import MIN_SLICE_ROWS, join_test_rows, run_slices
+from pipeline.runs.registry import RunRegistry
 from ui import mistakes_views, slices_views
 from ui.figures_slices import readable_bin
 from ui.text import plotly_text

@@ -11,8 +11,8 @@ import shutil
 
 from apptest_support import assert_clean, new_app, open_page
 
-from pipeline.registry import LOGS_DIR, RunRegistry
-from pipeline.tensorboard_runs import run_tensorboard_cli
+from pipeline.runs.registry import LOGS_DIR, RunRegistry
+from pipeline.runs.tensorboard import run_tensorboard_cli
 
 
 def test_the_command_names_the_run_and_a_runs_folder_other_than_the_default(tmp_path) -> None:

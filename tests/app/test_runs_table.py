@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from apptest_support import FIXTURES, assert_clean, new_app, open_page
 
-from pipeline.config import SECTIONS
-from pipeline.registry import RunRegistry
-from pipeline.settings import declared
+from pipeline.core.config import SECTIONS
+from pipeline.core.settings import declared
+from pipeline.runs.registry import RunRegistry
 
 pytestmark = pytest.mark.training
 
@@ -29,9 +29,9 @@ DAMAGED_RUN = "0000cccc0000cccc"
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with one tiny run (class weights, random split), trained once."""
-    from pipeline.config import get_preset
+    from pipeline.core.config import get_preset
     from pipeline.data import load_dataset
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     folder = tmp_path_factory.mktemp("trained") / "runs"
     config = get_preset(

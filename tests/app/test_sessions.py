@@ -11,8 +11,8 @@ import pytest
 from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
 from test_app_training import job_status, start_tiny_training, tiny_data_config
 
-from pipeline.registry import RunRegistry
-from pipeline.sessions import SessionBook, hash_key
+from pipeline.runs.registry import RunRegistry
+from pipeline.sessions.book import SessionBook, hash_key
 from ui.session import RESET_NOTICE, SESSION_PARAM, TEAM_MODE_ENV, UNKNOWN_LINK_NOTICE
 from ui.state import DatasetSource
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.slices import MIN_SLICE_ROWS, SliceColumn, slice_keys, slice_metrics
+from pipeline.evaluation.slices import MIN_SLICE_ROWS, SliceColumn, slice_keys, slice_metrics
 from ui import figures, figures_slices, mistakes_views, slices_views
 
 MARKUP = "<b>Pub</b>"

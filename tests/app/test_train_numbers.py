@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 
 def _panel() -> None:
-    from pipeline.jobs import JobSnapshot
+    from pipeline.jobs.manager import JobSnapshot
     from ui.training import draw_snapshot
 
     snap = JobSnapshot(

@@ -109,7 +109,7 @@ def test_live_curves_span_the_epochs_run_not_the_epoch_limit():
 
 
 def _snapshot(**changes):
-    from pipeline.jobs import JobSnapshot
+    from pipeline.jobs.manager import JobSnapshot
 
     return JobSnapshot(job_id=1, label="job", status="running", **changes)
 
@@ -149,9 +149,9 @@ def test_the_step_text_says_rows_or_batches_and_time_left_in_this_step_only():
 
 
 def test_job_snapshots_fold_rows_validation_and_epoch_events():
-    from pipeline.config import get_preset
-    from pipeline.jobs import Job
-    from pipeline.progress import ProgressEvent
+    from pipeline.core.config import get_preset
+    from pipeline.core.progress import ProgressEvent
+    from pipeline.jobs.manager import Job
 
     job = Job(1, None, get_preset("fast", patience=3), False, None, "job")
     job._update(status="running", started_at=0.0, phase_started_at=0.0)
@@ -177,9 +177,9 @@ def test_job_snapshots_fold_rows_validation_and_epoch_events():
 
 
 def test_the_end_message_is_never_overwritten_by_a_late_event_or_a_late_stop():
-    from pipeline.config import get_preset
-    from pipeline.jobs import Job
-    from pipeline.progress import ProgressEvent
+    from pipeline.core.config import get_preset
+    from pipeline.core.progress import ProgressEvent
+    from pipeline.jobs.manager import Job
 
     job = Job(1, None, get_preset("fast"), False, None, "job")
     job._update(status="running", started_at=0.0, phase_started_at=0.0)
@@ -196,8 +196,8 @@ def _live_panel_script() -> None:
     """One running job's live panel; ``session_state["stopping"]`` presses its Stop."""
     import streamlit as st
 
-    from pipeline.config import get_preset
-    from pipeline.jobs import Job
+    from pipeline.core.config import get_preset
+    from pipeline.jobs.manager import Job
     from ui.training import live_panel
 
     class OneJob:  # the two JobManager methods the panel reads, over one real Job
@@ -250,7 +250,7 @@ def _panel_charts_script() -> None:
     either whole or as its once-a-second part alone (``session_state["part"]``)."""
     import streamlit as st
 
-    from pipeline.jobs import JobSnapshot
+    from pipeline.jobs.manager import JobSnapshot
     from ui.training import draw_snapshot, live_panel
 
     history = (

@@ -1,4 +1,4 @@
-"""Every setting's widget comes from its declaration in ``pipeline.config``.
+"""Every setting's widget comes from its declaration in ``pipeline.core.config``.
 
 The Prepare and Train pages draw each declared setting of the data, model and train
 sections through ``ui.settings_widgets``: the label, the range (exclusive bounds one
@@ -14,9 +14,9 @@ import pytest
 from apptest_support import assert_clean, new_app, open_page
 from streamlit.testing.v1 import AppTest
 
-from pipeline import config as config_module
-from pipeline.config import MODEL_FAMILIES, PRESETS, SECTIONS
-from pipeline.settings import Setting, declared
+from pipeline.core import config as config_module
+from pipeline.core.config import MODEL_FAMILIES, PRESETS, SECTIONS
+from pipeline.core.settings import Setting, declared
 
 NUMBER_KINDS = {"int", "float"}
 
@@ -77,7 +77,7 @@ def test_every_declaration_can_be_drawn(section: str, name: str, spec: Setting) 
 
 
 def _accepted(name: str, spec: Setting, value: Any) -> bool:
-    from pipeline.settings import coerce
+    from pipeline.core.settings import coerce
 
     return coerce(name, spec, value) == value
 
@@ -92,7 +92,8 @@ def test_exclusive_bounds_move_one_step_inward() -> None:
 
 def test_automatic_rules_are_declared_once() -> None:
     """The help texts quote the constants the rules use (the percentile, the bounds)."""
-    from pipeline import device, text
+    from pipeline.core import device
+    from pipeline.training import text
 
     specs = {**dict(declared(SECTIONS["model"])), **dict(declared(SECTIONS["train"]))}
     assert specs["mixed_precision"].choices is device.PRECISION_SETTINGS
@@ -100,7 +101,7 @@ def test_automatic_rules_are_declared_once() -> None:
     assert (config_module.AUTO_BATCH_MIN, config_module.AUTO_BATCH_MAX) == (32, 1024)
     assert "99.9th percentile" in specs["sequence_length"].help
     assert "from 8 to 256" in specs["sequence_length"].help
-    # pipeline.text's rule uses the declared percentile and bounds
+    # pipeline.training.text's rule uses the declared percentile and bounds
     assert text.AUTO_LENGTH_PERCENTILE == config_module.AUTO_LENGTH_PERCENTILE
     assert (text.AUTO_LENGTH_MIN, text.AUTO_LENGTH_MAX) == (
         config_module.AUTO_LENGTH_MIN,

@@ -205,7 +205,7 @@ def cluster_runs_dir(tmp_path_factory) -> Path:
 def tiny_run(cluster_runs_dir: Path) -> str:
     """One tiny real run (fast preset, 2 epochs) trained on ``uci_small.csv``; its id."""
     from pipeline.data import load_dataset
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     dataset = load_dataset(FIXTURES / "uci_small.csv")
     result = train_run(dataset, tiny_config(), runs_dir=cluster_runs_dir)

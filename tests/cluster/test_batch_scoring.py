@@ -1,4 +1,4 @@
-"""Single-process streaming scoring (pipeline.scoring) against the app's whole-table scoring.
+"""Single-process streaming scoring (pipeline.scoring.files) against the app's whole-table scoring.
 
 A sample of the UCI fixture with an empty title, a title of symbols only and a latin-1
 byte is scored in chunks of 64 rows (so chunk boundaries, and file boundaries in a
@@ -32,7 +32,7 @@ from scoring_support import (
     write_csv_parts,
 )
 
-from pipeline.errors import DatasetError, PredictionError
+from pipeline.core.errors import DatasetError, PredictionError
 
 pytestmark = pytest.mark.training
 CHUNK = 64
@@ -40,8 +40,8 @@ CHUNK = 64
 
 @pytest.fixture(scope="module")
 def predictor(tiny_run, cluster_runs_dir):
-    from pipeline.predict import Predictor
-    from pipeline.registry import RunRegistry
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.scoring.predictor import Predictor
 
     return Predictor.from_run(RunRegistry(cluster_runs_dir), tiny_run)
 
@@ -54,7 +54,7 @@ def sample() -> bytes:
 @pytest.fixture(scope="module")
 def expected(predictor, sample) -> pd.DataFrame:
     """The app's scoring of the whole sample, the latin-1 row noted as replaced."""
-    from pipeline.scoring import NOTE_NOT_UTF8
+    from pipeline.scoring.files import NOTE_NOT_UTF8
 
     scored = predictor.score_table(whole_table(sample), "TITLE")
     scored.loc[LATIN1_ROW, "note"] = NOTE_NOT_UTF8
@@ -77,7 +77,7 @@ def _as_written(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
 
 
 def _no_known_word(frame: pd.DataFrame) -> int:
-    from pipeline.predict import NOTE_NO_KNOWN_WORD
+    from pipeline.scoring.predictor import NOTE_NO_KNOWN_WORD
 
     return int((frame["note"] == NOTE_NO_KNOWN_WORD).sum())
 
@@ -91,7 +91,7 @@ def _no_known_word(frame: pd.DataFrame) -> int:
     ],
 )
 def test_csv_inputs_stream_to_the_app_scores(predictor, sample, expected, tmp_path, source, output):
-    from pipeline.scoring import score_file
+    from pipeline.scoring.files import score_file
 
     if source == "sample.csv":
         (tmp_path / source).write_bytes(sample)
@@ -125,8 +125,8 @@ def test_csv_inputs_stream_to_the_app_scores(predictor, sample, expected, tmp_pa
 
 
 def test_parquet_input_keeps_its_types_and_scores_a_null_text(predictor, sample, tmp_path):
-    from pipeline.predict import NOTE_EMPTY
-    from pipeline.scoring import score_file
+    from pipeline.scoring.files import score_file
+    from pipeline.scoring.predictor import NOTE_EMPTY
 
     frame = whole_table(sample)
     frame["ID"] = frame["ID"].astype("int64")
@@ -149,7 +149,7 @@ def test_parquet_input_keeps_its_types_and_scores_a_null_text(predictor, sample,
 
 
 def test_probabilities_are_the_models_float32_values(predictor, sample, tmp_path):
-    from pipeline.scoring import score_file
+    from pipeline.scoring.files import score_file
 
     (tmp_path / "in.csv").write_bytes(sample)
     score_file(predictor, tmp_path / "in.csv", tmp_path / "out.parquet", chunk_rows=CHUNK)
@@ -166,7 +166,7 @@ def test_probabilities_are_the_models_float32_values(predictor, sample, tmp_path
 
 
 def test_a_failed_job_leaves_the_old_output_alone(predictor, sample, tmp_path):
-    from pipeline.scoring import score_file
+    from pipeline.scoring.files import score_file
 
     # 9,300 good rows (about 1.3 MB: past the first read block) before a broken line, so
     # the job fails after it has written chunks.
@@ -190,7 +190,7 @@ def test_a_failed_job_leaves_the_old_output_alone(predictor, sample, tmp_path):
 
 
 def test_bad_names_are_refused_before_scoring(predictor, sample, tmp_path):
-    from pipeline.scoring import open_source, score_file
+    from pipeline.scoring.files import open_source, score_file
 
     (tmp_path / "in.csv").write_bytes(sample)
     with pytest.raises(PredictionError, match=r"must end in \.parquet, \.csv, \.csv\.gz"):
@@ -213,7 +213,7 @@ def test_cli_scores_a_file_and_prints_the_summary(tiny_run, cluster_runs_dir, sa
     argv = ["predict", *args, "--file", str(tmp_path / "in.csv"), "--output", str(out), "--json"]
     # the real CLI, then a look at what it imported: the local engine never loads Ray
     probe = (
-        "import sys; from pipeline.__main__ import main; code = main(sys.argv[1:]); "
+        "import sys; from pipeline.cli.main import main; code = main(sys.argv[1:]); "
         "print('ray' in sys.modules, file=sys.stderr); sys.exit(code)"
     )
     done = subprocess.run(

@@ -61,8 +61,8 @@ SLOW_EXECUTOR_SCRIPT = """
 import json, sys, threading, time
 import ray
 from ray.data._internal.execution.streaming_executor import StreamingExecutor
-from pipeline.ray_scoring import score_on_ray
-from pipeline.registry import RunRegistry
+from pipeline.scoring.ray_scoring import score_on_ray
+from pipeline.runs.registry import RunRegistry
 
 from pathlib import Path
 

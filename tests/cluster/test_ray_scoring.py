@@ -62,9 +62,9 @@ def local(tiny_run, cluster_runs_dir, folder, tmp_path_factory):
     Scored in this process by ``score_file``, which ``--engine local`` calls (its CLI is
     tested in test_batch_scoring): one CLI start fewer.
     """
-    from pipeline.predict import Predictor
-    from pipeline.registry import RunRegistry
-    from pipeline.scoring import score_file
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.scoring.files import score_file
+    from pipeline.scoring.predictor import Predictor
 
     output = tmp_path_factory.mktemp("local_output") / "scored.parquet"
     predictor = Predictor.from_run(RunRegistry(cluster_runs_dir), tiny_run)

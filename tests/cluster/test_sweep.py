@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.run_record import RUN_ID_PATTERN
+from pipeline.runs.record import RUN_ID_PATTERN
 
 pytestmark = [pytest.mark.ray, pytest.mark.training]
 
@@ -152,9 +152,9 @@ def test_bad_flags_get_one_line_and_status_2(tmp_path, flags, message):
 
 
 def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_preset():
-    from pipeline.config import get_preset
-    from pipeline.settings import coerce
-    from pipeline.sweep_space import declaration, trial_config, tune_space
+    from pipeline.core.config import get_preset
+    from pipeline.core.settings import coerce
+    from pipeline.sweep.space import declaration, trial_config, tune_space
 
     space = tune_space(["ngram_bag", "cnn"], fixed={"dropout"})
     assert list(space) == ["family", "learning_rate", "ngram_dim", "embedding_dim", "weight_decay"]
@@ -180,10 +180,10 @@ def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_
 def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch):
     """What Tune does when ASHA stops a trial after epoch 1: ``stop()`` on the trainable.
     The run is saved, stopped, with epoch 1 whole and epoch 2 cut short."""
-    from pipeline.config import get_preset
+    from pipeline.core.config import get_preset
     from pipeline.data import fingerprint, load_dataset
-    from pipeline.registry import RunRegistry
-    from pipeline.sweep_trial import SweepTrial
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.sweep.trial import SweepTrial
 
     # A trainable made outside Tune keeps a scratch folder under ~/ray_results: not here.
     monkeypatch.setattr("ray.tune.trainable.trainable.DEFAULT_STORAGE_PATH", str(tmp_path / "tune"))

@@ -39,7 +39,7 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Page, expect
 
-from pipeline.registry import RunRegistry
+from pipeline.runs.registry import RunRegistry
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -69,9 +69,9 @@ class TinyRuns:
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
     """Two tiny runs on ``uci_small.csv`` (40 rows per class, seconds each): one in a
     folder to copy into a server's runs folder, the other as a run archive."""
-    from pipeline.config import get_preset
+    from pipeline.core.config import get_preset
     from pipeline.data import load_dataset
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     dataset = load_dataset(FIXTURE)
     settings = {

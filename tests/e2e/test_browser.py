@@ -44,7 +44,7 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from pipeline.registry import RunRegistry
+from pipeline.runs.registry import RunRegistry
 
 if TYPE_CHECKING:
     from conftest import AppServer, Timings  # tests/e2e/conftest.py

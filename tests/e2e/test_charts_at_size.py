@@ -49,8 +49,8 @@ from browser_helpers import (
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from pipeline.data import load_dataset
-from pipeline.registry import RunRegistry
-from pipeline.slices import run_slices
+from pipeline.evaluation.slices import run_slices
+from pipeline.runs.registry import RunRegistry
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -239,7 +239,7 @@ def test_results_chart_accuracy_per_publisher_and_week(
     page: Page, trained_runs: dict[str, str], app_server: AppServer, e2e_output_dir: Path
 ) -> None:
     """ "Where the model fails": the publisher chart labels every publisher it shows (the
-    largest of the test set, as :func:`pipeline.slices.run_slices` finds them) and the
+    largest of the test set, as :func:`pipeline.evaluation.slices.run_slices` finds them) and the
     accuracy per week is drawn beside it."""
     run_id = trained_runs["uci_small.csv"]
     _upload(page, "uci_small.csv")  # the run's own data: its test rows get their columns

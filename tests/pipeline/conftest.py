@@ -26,7 +26,7 @@ def runs_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_run(uci_small, runs_dir):
     """One tiny fast-preset run, trained once and shared (read-only) by many tests."""
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     events = []
     result = train_run(uci_small, tiny_config(), runs_dir=runs_dir, on_progress=events.append)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline.access import ADMINISTRATOR, Action, Principal, can, strictest_owner
+from pipeline.sessions.access import ADMINISTRATOR, Action, Principal, can, strictest_owner
 
 OWNER = "a" * 16
 OTHER = "b" * 16

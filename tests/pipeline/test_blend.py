@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from pipeline.blend import (
+from pipeline.core.config import SEED_PRESET, ExperimentConfig, get_preset
+from pipeline.training.blend import (
     LinearPart,
     blend_probabilities,
     blended_classifier,
@@ -20,10 +21,9 @@ from pipeline.blend import (
     has_blend,
     tfidf_matrix,
 )
-from pipeline.config import SEED_PRESET, ExperimentConfig, get_preset
-from pipeline.models import FeatureShape, build_classifier
-from pipeline.models.linear import TfIdfLinear
-from pipeline.prior_shift import PriorShift, apply_prior_shift
+from pipeline.training.models import FeatureShape, build_classifier
+from pipeline.training.models.linear import TfIdfLinear
+from pipeline.training.prior_shift import PriorShift, apply_prior_shift
 
 VOCABULARY, CLASSES = 40, 3
 
@@ -177,8 +177,8 @@ def test_the_seed_preset_never_blends_and_runs_saved_before_the_blend_read_as_of
 
 @pytest.mark.parametrize("blend", ["tuned", "off"])
 def test_a_training_blends_exactly_when_the_setting_says(blend, small_dataset, tmp_path):
-    from pipeline.registry import RunRegistry
-    from pipeline.train import train_run
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.training.train import train_run
     from tests.pipeline.training_support import tiny_config
 
     config = tiny_config(blend=blend)

@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from training_support import majority_share, predict_test_set, unzip_members
 
 from pipeline.data import load_dataset
-from pipeline.registry import RunRegistry
+from pipeline.runs.registry import RunRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
@@ -95,7 +95,7 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     assert json.loads(again.stdout)["from_cache"] is True
     # The cache hit is answered without importing TensorFlow (seconds saved per call).
     probe = (
-        "import sys; from pipeline.__main__ import main; "
+        "import sys; from pipeline.cli.main import main; "
         f"code = main(['train', '--data', {str(SMALL)!r}, *{TINY!r}, '--json', "
         f"'--runs-dir', {str(tmp_path)!r}]); "
         "print('tensorflow' in sys.modules, file=sys.stderr); sys.exit(code)"
@@ -106,7 +106,7 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr.strip().splitlines()[-1] == "False"
 
-    from pipeline.predict import Predictor  # TensorFlow: only for this test
+    from pipeline.scoring.predictor import Predictor  # TensorFlow: only for this test
 
     headline = "Stocks fall as oil prices climb"
     predicted = cli("predict", headline, "--json", runs_dir=tmp_path)
@@ -161,9 +161,9 @@ def test_train_help_lists_every_setting_even_with_a_percent_sign_in_its_help():
 
 @pytest.mark.training
 def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(tmp_path):
-    from pipeline.baseline import fit_and_score_baseline
-    from pipeline.paired import paired_bootstrap
-    from pipeline.prepare import prepare
+    from pipeline.data.prepare import prepare
+    from pipeline.evaluation.paired import paired_bootstrap
+    from pipeline.training.baseline import fit_and_score_baseline
 
     done = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
     assert done.returncode == 0, done.stderr

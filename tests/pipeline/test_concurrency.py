@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from training_support import tiny_config
 
-from pipeline.predict import Predictor
-from pipeline.registry import RunRegistry
-from pipeline.train import train_run
+from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.predictor import Predictor
+from pipeline.training.train import train_run
 
 pytestmark = pytest.mark.training
 

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from pipeline.config import (
+from pipeline.core.config import (
     MODEL_FAMILIES,
     PRESETS,
     SECTIONS,
@@ -14,8 +14,8 @@ from pipeline.config import (
     config_hash,
     get_preset,
 )
-from pipeline.errors import ConfigError
-from pipeline.settings import declared
+from pipeline.core.errors import ConfigError
+from pipeline.core.settings import declared
 
 
 def test_seed_preset_keeps_the_notebook_settings():
@@ -50,7 +50,7 @@ def test_fast_preset_is_default_and_uses_every_row():
 
 def test_every_family_has_a_builder():
     pytest.importorskip("keras")
-    from pipeline.models import FAMILIES
+    from pipeline.training.models import FAMILIES
 
     assert list(FAMILIES) == list(MODEL_FAMILIES)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.config import DataConfig
-from pipeline.corrections import compare_corrections, corrected_table, rows_below
+from pipeline.core.config import DataConfig
+from pipeline.core.errors import HeadlineLabError
 from pipeline.data import load_dataset, read_table
-from pipeline.errors import HeadlineLabError
-from pipeline.prepare import prepare
-from pipeline.review import ReviewSettings, review_labels
+from pipeline.data.prepare import prepare
+from pipeline.review.corrections import compare_corrections, corrected_table, rows_below
+from pipeline.review.label_review import ReviewSettings, review_labels
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 QUICK = ReviewSettings(models="tfidf", folds=3)

@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
+from pipeline.core.errors import DatasetError
 from pipeline.data import guess_columns, load_dataset, read_table
-from pipeline.errors import DatasetError
 from tests.conftest import CUSTOM_CSV, ONE_CLASS_CSV, UCI_SMALL_CSV
 
 # --------------------------------------------------------------------------- columns

@@ -8,6 +8,7 @@ import re
 import pytest
 from data_support import UCI_HEADER, uci_rows, write
 
+from pipeline.core.errors import DatasetError
 from pipeline.data import (
     DEFAULT_DATA_PATH,
     UCI_LABEL_NAMES,
@@ -16,7 +17,6 @@ from pipeline.data import (
     load_dataset,
     load_default_dataset,
 )
-from pipeline.errors import DatasetError
 from tests.conftest import CUSTOM_CSV, NEWS_CORPORA_SMALL, UCI_SMALL_CSV
 
 # --------------------------------------------------------------------------- dataset

@@ -12,8 +12,8 @@ import pytest
 from data_support import UCI_HEADER, uci_rows, write
 
 from pipeline import data
+from pipeline.core.errors import DatasetError
 from pipeline.data import RawTable, load_dataset, read_table, reading
-from pipeline.errors import DatasetError
 from tests.conftest import (
     EMPTY_CSV,
     GARBAGE_BIN,
@@ -240,8 +240,8 @@ def test_a_zip_or_gzipped_zip_of_one_csv_is_read_and_named(uci_small_path):
 )
 def test_images_documents_workbooks_and_odd_archives_are_named(content, said):
     """Found: a PNG renamed .csv got the generic "isn't a readable text CSV"."""
+    from pipeline.core.errors import DatasetError
     from pipeline.data import read_table
-    from pipeline.errors import DatasetError
 
     with pytest.raises(DatasetError, match=re.escape(said)) as caught:
         read_table(content, name="just_uploaded.csv")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import device
+from pipeline.core import device
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,7 +59,7 @@ import json
 import numpy as np
 import tensorflow as tf
 import keras
-from pipeline.device import configure_devices, training_strategy
+from pipeline.core.device import configure_devices, training_strategy
 
 configure_devices()
 configure_devices()  # idempotent
@@ -134,7 +134,7 @@ def test_the_real_training_entry_point_runs_under_two_logical_devices(tmp_path):
     from training_support import majority_share, predict_test_set
 
     from pipeline.data import load_dataset
-    from pipeline.registry import RunRegistry
+    from pipeline.runs.registry import RunRegistry
 
     # the model trained on two devices scores, on one, what the run saved
     registry = RunRegistry(tmp_path)

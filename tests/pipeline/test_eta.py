@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from training_support import tiny_config
 
-from pipeline.progress import ETA_MIN_SECONDS, ProgressEvent, seconds_left
+from pipeline.core.progress import ETA_MIN_SECONDS, ProgressEvent, seconds_left
 
 
 def test_no_estimate_before_the_step_has_run_a_while() -> None:
@@ -30,7 +30,7 @@ def _event(kind: str, epoch: int, batch: int, batches: int = 275) -> ProgressEve
 
 
 def test_batch_1_of_epoch_3_has_no_estimate_then_a_correct_one(uci_small, monkeypatch) -> None:
-    import pipeline.jobs as jobs
+    import pipeline.jobs.manager as jobs
 
     clock = {"now": 1000.0}
     monkeypatch.setattr(jobs.time, "perf_counter", lambda: clock["now"])
@@ -49,7 +49,7 @@ def test_batch_1_of_epoch_3_has_no_estimate_then_a_correct_one(uci_small, monkey
 
 
 def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
-    from pipeline.jobs import JobSnapshot
+    from pipeline.jobs.manager import JobSnapshot
     from ui.training import step_text
 
     snap = JobSnapshot(
@@ -60,7 +60,7 @@ def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
 
 
 def test_a_last_moment_reads_under_a_second_never_0_00() -> None:
-    from pipeline.jobs import JobSnapshot
+    from pipeline.jobs.manager import JobSnapshot
     from ui.training import step_text
 
     snap = JobSnapshot(

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipeline.evaluate import evaluate_probabilities
+from pipeline.evaluation.metrics import evaluate_probabilities
 
 
 def test_metrics_confusion_and_misclassified():

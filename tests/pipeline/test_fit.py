@@ -1,11 +1,16 @@
-"""pipeline.fit: the tf.data batches fit reads, and what a stop leaves in the history."""
+"""pipeline.training.fit: the tf.data batches fit reads, and what a stop leaves in the history."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipeline.fit import LENGTH_POOL_BATCHES, EncodedSplit, takes_any_length, training_batches
+from pipeline.training.fit import (
+    LENGTH_POOL_BATCHES,
+    EncodedSplit,
+    takes_any_length,
+    training_batches,
+)
 
 pytestmark = pytest.mark.training
 
@@ -93,8 +98,8 @@ def test_batches_by_length_hold_every_row_once_with_only_padding_cut(shuffle_see
 
 
 def test_only_the_bags_take_rows_of_any_length():
-    from pipeline.config import ModelConfig
-    from pipeline.models import FeatureShape, build_classifier
+    from pipeline.core.config import ModelConfig
+    from pipeline.training.models import FeatureShape, build_classifier
 
     shapes = {
         "ngrams": FeatureShape(20, 100),
@@ -116,8 +121,8 @@ def test_only_the_bags_take_rows_of_any_length():
 
 def test_a_bag_scores_a_row_the_same_with_or_without_its_padding():
     """Cutting padding changes no value: padding gets no weight in the bag's average."""
-    from pipeline.config import ModelConfig
-    from pipeline.models import FeatureShape, build_classifier
+    from pipeline.core.config import ModelConfig
+    from pipeline.training.models import FeatureShape, build_classifier
 
     model = build_classifier(
         ModelConfig(family="ngram_ensemble"),
@@ -146,7 +151,7 @@ def _fit_with(callback_class, val_losses: list[float]):
     e + 1 and whose val_loss is val_losses[e]; returns (the callback, the final weight)."""
     import keras
 
-    from pipeline.fit import LeanEarlyStopping
+    from pipeline.training.fit import LeanEarlyStopping
 
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
     callback = callback_class(monitor="val_loss", patience=1, restore_best_weights=True)
@@ -171,7 +176,7 @@ def _fit_with(callback_class, val_losses: list[float]):
 def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_losses):
     import keras
 
-    from pipeline.fit import LeanEarlyStopping
+    from pipeline.training.fit import LeanEarlyStopping
 
     keras_way, keras_weight, _ = _fit_with(keras.callbacks.EarlyStopping, val_losses)
     lean, lean_weight, copies = _fit_with(LeanEarlyStopping, val_losses)
@@ -192,7 +197,7 @@ def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_
     [([0.9, 0.5, 0.6, 0.7, 0.4], 2), ([float("inf"), 0.5, 0.6, 0.7], 2), ([0.9, 0.8, 0.7], 3)],
 )
 def test_the_restored_epoch_is_flagged_best_in_the_history(val_losses, flagged):
-    from pipeline.fit import LeanEarlyStopping, _mark_best
+    from pipeline.training.fit import LeanEarlyStopping, _mark_best
 
     callback, weight, _ = _fit_with(LeanEarlyStopping, val_losses)
     history = [{"epoch": e + 1, "val_loss": loss} for e, loss in enumerate(val_losses)]

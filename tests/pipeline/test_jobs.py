@@ -7,9 +7,9 @@ import math
 import pytest
 from training_support import tiny_config
 
-from pipeline.errors import RunNotFoundError
-from pipeline.jobs import JobManager
-from pipeline.registry import RunRegistry
+from pipeline.core.errors import RunNotFoundError
+from pipeline.jobs.manager import JobManager
+from pipeline.runs.registry import RunRegistry
 
 pytestmark = pytest.mark.training
 
@@ -92,8 +92,8 @@ def test_a_job_that_cannot_start_is_refused_before_it_is_queued(uci_small, tmp_p
 
 
 def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):
-    from pipeline.jobs import Job
-    from pipeline.train import PHASES, ProgressEvent
+    from pipeline.jobs.manager import Job
+    from pipeline.training.train import PHASES, ProgressEvent
 
     job = Job(1, uci_small, tiny_config(), False, None, "job")
     job._update(status="running", started_at=100.0, phase_started_at=100.0)
@@ -200,7 +200,7 @@ def test_the_training_process_never_runs_the_servers_main_script_and_yields_the_
     import types
     from pathlib import Path
 
-    from pipeline.worker import WORKER_NICENESS, TrainingProcess, _warm_up
+    from pipeline.jobs.worker import WORKER_NICENESS, TrainingProcess, _warm_up
 
     marker = tmp_path / "the script ran"
     script = tmp_path / "streamlit_app.py"
@@ -234,7 +234,7 @@ def test_jobs_belong_to_their_session_and_finished_ones_are_pruned(
     first = manager.submit(uci_small, tiny_config(), session="alice")
     assert manager.wait(first.job_id, timeout=240).status == "finished"
     assert first.dataset is None  # a finished job releases its data
-    monkeypatch.setattr("pipeline.jobs.MAX_FINISHED_JOBS", 3)
+    monkeypatch.setattr("pipeline.jobs.manager.MAX_FINISHED_JOBS", 3)
     cached = [manager.submit(uci_small, tiny_config(), session="bob") for _ in range(5)]
     assert all(job.snapshot().status == "cached" and job.dataset is None for job in cached)
     # each submit first forgets all but the newest 3 finished jobs, then adds its own
@@ -242,7 +242,7 @@ def test_jobs_belong_to_their_session_and_finished_ones_are_pruned(
     assert manager.get(first.job_id) is None  # pruned: its run stays on disk
     assert {job.session for job in manager.jobs_of("bob")} == {"bob"}
     assert manager.jobs_of("alice") == [] and manager.others_busy("bob") == 0
-    monkeypatch.setattr("pipeline.jobs.FINISHED_JOBS_KEPT_S", 0.0)
+    monkeypatch.setattr("pipeline.jobs.manager.FINISHED_JOBS_KEPT_S", 0.0)
     manager.submit(uci_small, tiny_config(), session="carol")
     assert [job.session for job in manager.jobs()] == ["carol"]
 
@@ -253,7 +253,7 @@ def test_shutting_down_an_idle_worker_ends_it_at_once_even_while_it_imports():
     holds nothing worth waiting for, so it is terminated."""
     import signal
 
-    from pipeline.worker import TrainingProcess
+    from pipeline.jobs.worker import TrainingProcess
 
     trainer = TrainingProcess()
     (process,) = trainer._pool._processes.values()  # started by __init__, importing now

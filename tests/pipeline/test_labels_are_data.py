@@ -30,11 +30,11 @@ from sklearn.metrics import (
 )
 from training_support import predict_test_set, tiny_config
 
+from pipeline.core.errors import DatasetError
 from pipeline.data import is_blank_label, load_dataset
-from pipeline.errors import DatasetError
-from pipeline.evaluate import evaluate_probabilities
-from pipeline.registry import RunRegistry
-from pipeline.run_record import Metrics
+from pipeline.evaluation.metrics import evaluate_probabilities
+from pipeline.runs.record import Metrics
+from pipeline.runs.registry import RunRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "uci_small.csv"
@@ -181,7 +181,7 @@ def _relabelled_fixture() -> bytes:
 
 @pytest.mark.training
 def test_a_run_trains_and_reloads_on_labels_named_like_report_rows(tmp_path):
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     dataset = load_dataset(_relabelled_fixture(), name="tricky.csv")
     expected_classes = sorted(["accuracy", "macro avg", "weighted avg", "__proto__", "<b>x</b>"])

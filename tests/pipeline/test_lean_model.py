@@ -23,12 +23,9 @@ import pytest
 import tensorflow as tf
 from training_support import tiny_config, unzip_members, zip_members
 
-from pipeline.config import ModelConfig
-from pipeline.errors import TrainingStopped
-from pipeline.features import build_end_to_end_model, split_end_to_end_model
-from pipeline.models import compile_for_training
-from pipeline.predict import Predictor
-from pipeline.registry import (
+from pipeline.core.config import ModelConfig
+from pipeline.core.errors import TrainingStopped
+from pipeline.runs.registry import (
     LOGS_DIR,
     MODEL_FILE,
     PREDICTIONS_FILE,
@@ -36,7 +33,10 @@ from pipeline.registry import (
     TRAINING_STATE_FILE,
     RunRegistry,
 )
-from pipeline.train import train_run
+from pipeline.scoring.predictor import Predictor
+from pipeline.training.features import build_end_to_end_model, split_end_to_end_model
+from pipeline.training.models import compile_for_training
+from pipeline.training.train import train_run
 
 pytestmark = pytest.mark.training
 
@@ -186,7 +186,7 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
     assert elsewhere.get(elsewhere.import_zip(registry.export_zip(parent.run_id))).complete
 
     # and continues, with a fresh optimizer, which the run records and a log line says
-    with caplog.at_level(logging.WARNING, logger="pipeline.train"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.training.train"):
         child = registry.get(continue_run(registry, parent.run_id, uci_small))
     assert child.config.resolved.optimizer_state == "fresh"
     assert "with a fresh optimizer" in caplog.text and "no training_state.h5" in caplog.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pipeline.memory import limit_malloc_arenas, release_free_memory
+from pipeline.core.memory import limit_malloc_arenas, release_free_memory
 
 
 def test_the_arena_cap_is_set_on_glibc_and_the_release_runs():
@@ -18,7 +18,7 @@ def test_a_process_that_frees_a_big_heap_hands_it_back_after_the_release():
     # mapped until malloc_trim gives them back.
     script = (
         "import resource, sys\n"
-        "from pipeline.memory import release_free_memory\n"
+        "from pipeline.core.memory import release_free_memory\n"
         "def rss():\n"
         "    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize()\n"
         "blocks = [bytearray(512) for _ in range(400_000)]\n"

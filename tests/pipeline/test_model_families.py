@@ -17,11 +17,11 @@ import pytest
 import tensorflow as tf
 from training_support import tiny_config
 
-from pipeline.config import MODEL_FAMILIES
+from pipeline.core.config import MODEL_FAMILIES
 from pipeline.data import Dataset, load_dataset
-from pipeline.predict import Predictor
-from pipeline.registry import RunRegistry
-from pipeline.train import train_run
+from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.predictor import Predictor
+from pipeline.training.train import train_run
 
 pytestmark = pytest.mark.training
 
@@ -73,8 +73,8 @@ def _imbalanced(small_csv) -> Dataset:
 def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     """Every training row is fed to ``fit`` with its class's weight, and the weights change
     the loss: the same split and seed without them trains to another loss."""
-    import pipeline.fit as fitting
-    import pipeline.train as training
+    import pipeline.training.fit as fitting
+    import pipeline.training.train as training
 
     dataset = _imbalanced(FIXTURES / "uci_small.csv")
     fed: list[tuple[np.ndarray, np.ndarray | None]] = []
@@ -121,8 +121,8 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
 
 
 def test_a_model_that_predicts_one_class_is_flagged():
-    from pipeline.prepare import PreparedData
-    from pipeline.train import _collapse_note
+    from pipeline.data.prepare import PreparedData
+    from pipeline.training.train import _collapse_note
 
     prepared = PreparedData(
         train=None, validation=None, test=None, classes=["a", "b", "c"],
@@ -141,7 +141,7 @@ def test_a_model_that_predicts_one_class_is_flagged():
 def test_the_bag_s_weighted_average_ignores_padding_and_follows_its_scores():
     """Equal scores give the plain average of the real n-grams (padding gets no weight);
     a much higher score makes that n-gram's vector the result."""
-    from pipeline.models.common import WeightedAverage
+    from pipeline.training.models.common import WeightedAverage
 
     vectors = np.array([[[1.0, 0.0], [3.0, 2.0], [100.0, 100.0]]], dtype="float32")
     mask = np.array([[True, True, False]])

@@ -1,4 +1,5 @@
-"""Paired bootstrap intervals (pipeline.paired): known answers, sklearn's macro F1, words."""
+"""Paired bootstrap intervals (pipeline.evaluation.paired): known answers, sklearn's macro F1,
+words."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
-from pipeline.paired import (
+from pipeline.evaluation.paired import (
     PairedComparison,
     PairedDifference,
     class_counts,
@@ -156,7 +157,7 @@ def test_json_round_trip_and_bad_documents():
 
 
 def test_the_baseline_is_paired_on_the_rows_the_model_scored():
-    from pipeline.baseline import pair_with_baseline
+    from pipeline.training.baseline import pair_with_baseline
 
     score = {"name": "TF-IDF", "test_accuracy": 0.6, "test_predicted": ["b", "x", "e", "y", "b"]}
     # the model left out rows 1 and 3 of the test frame (they vectorized to nothing)
@@ -200,8 +201,8 @@ def _metrics_document(**extra) -> dict:
 
 
 def test_metrics_json_carries_the_interval_typed_and_old_runs_have_none():
-    from pipeline.errors import RunRecordError
-    from pipeline.run_record import Metrics
+    from pipeline.core.errors import RunRecordError
+    from pipeline.runs.record import Metrics
 
     assert Metrics.parse(_metrics_document()).vs_baseline is None  # trained before intervals
     assert "vs_baseline" not in Metrics.parse(_metrics_document()).to_json()
@@ -221,8 +222,8 @@ def test_metrics_json_carries_the_interval_typed_and_old_runs_have_none():
 def test_test_predictions_may_hold_the_baseline_column():
     from types import SimpleNamespace
 
-    from pipeline.errors import RunRecordError
-    from pipeline.run_record import RowPredictions
+    from pipeline.core.errors import RunRecordError
+    from pipeline.runs.record import RowPredictions
 
     record = SimpleNamespace(
         metrics=SimpleNamespace(n_test=2), labels=SimpleNamespace(classes=("b", "e"))
@@ -241,7 +242,7 @@ def test_test_predictions_may_hold_the_baseline_column():
 def _run(run_id: str, fingerprint: str, rows: dict | None):
     from types import SimpleNamespace
 
-    from pipeline.run_record import RowPredictions
+    from pipeline.runs.record import RowPredictions
 
     predictions = None
     if rows is not None:
@@ -260,7 +261,7 @@ def _run(run_id: str, fingerprint: str, rows: dict | None):
 
 
 def test_two_runs_pair_on_the_same_rows_in_any_order_and_say_when_they_cannot():
-    from pipeline.paired import DIFFERENT_ROWS, pair_runs
+    from pipeline.evaluation.paired import DIFFERENT_ROWS, pair_runs
 
     true = ["b", "e"] * 100
     a = _run("a" * 16, "data", {"row": list(range(200)), "true": true, "predicted": ["b"] * 200})

@@ -11,17 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.config import ModelConfig
-from pipeline.errors import PredictionError
-from pipeline.features import build_encoder
-from pipeline.predict import (
+from pipeline.core.config import ModelConfig
+from pipeline.core.errors import PredictionError
+from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.predictor import (
     NOTE_EMPTY,
     NOTE_NO_KNOWN_WORD,
     NOTE_NO_WORDS,
     Predictor,
     WordCoverage,
 )
-from pipeline.registry import RunRegistry
+from pipeline.training.features import build_encoder
 
 TRAIN_TEXTS = [
     "Stocks rally as the Fed holds rates",

@@ -1,4 +1,4 @@
-"""pipeline.prepare: dedupe, empty texts, balancing, splitting, on the real UCI fixture."""
+"""pipeline.data.prepare: dedupe, empty texts, balancing, splitting, on the real UCI fixture."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from pipeline.config import DataConfig
+from pipeline.core.config import DataConfig
+from pipeline.core.errors import ConfigError, DatasetError
 from pipeline.data import DEFAULT_DATA_PATH, load_dataset, load_default_dataset
-from pipeline.errors import ConfigError, DatasetError
-from pipeline.prepare import class_counts, prepare
+from pipeline.data.prepare import class_counts, prepare
 
 NO_BALANCE = DataConfig(balance="none")
 
@@ -373,7 +373,7 @@ def test_both_test_sets_are_the_same_rows_when_every_class_is_downsampled(small_
 
 
 def test_runs_saved_before_the_test_set_setting_keep_the_test_set_they_had():
-    from pipeline.config import ExperimentConfig
+    from pipeline.core.config import ExperimentConfig
 
     old = {"preset": "fast", "data": {"balance": "class_weights"}, "model": {}, "train": {}}
     assert ExperimentConfig.from_dict(old).data.test_set == "balanced"

@@ -8,9 +8,9 @@ import io
 import pandas as pd
 import pytest
 
-from pipeline.config import DataConfig
+from pipeline.core.config import DataConfig
 from pipeline.data import load_dataset
-from pipeline.prepare import prepare
+from pipeline.data.prepare import prepare
 
 FIXTURE = "tests/fixtures/uci_small.csv"
 

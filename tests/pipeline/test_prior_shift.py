@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from pipeline.config import SEED_PRESET, ExperimentConfig, get_preset
-from pipeline.models import FAMILIES, FeatureShape, build_classifier
-from pipeline.prior_shift import (
+from pipeline.core.config import SEED_PRESET, ExperimentConfig, get_preset
+from pipeline.training.models import FAMILIES, FeatureShape, build_classifier
+from pipeline.training.prior_shift import (
     PriorShift,
     apply_prior_shift,
     final_logit_layers,

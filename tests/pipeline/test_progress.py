@@ -9,10 +9,10 @@ import threading
 import pytest
 from training_support import tiny_config
 
-from pipeline.fit import PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH
-from pipeline.progress import ProgressEvent, describe_epoch_limit, seconds_left
-from pipeline.registry import RunRegistry
-from pipeline.train import TrainingStopped, train_run
+from pipeline.core.progress import ProgressEvent, describe_epoch_limit, seconds_left
+from pipeline.runs.registry import RunRegistry
+from pipeline.training.fit import PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH
+from pipeline.training.train import TrainingStopped, train_run
 
 pytestmark = pytest.mark.training
 

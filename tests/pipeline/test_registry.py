@@ -14,10 +14,10 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score
 from training_support import majority_share, predict_test_set, unzip_members, zip_members
 
-from pipeline.access import Principal
-from pipeline.errors import RunImportError, RunNotFoundError, RunRecordError
-from pipeline.registry import PREDICTIONS_FILE, RUN_FILES, RunRegistry, imported_run_id
-from pipeline.run_record import RunRecord
+from pipeline.core.errors import RunImportError, RunNotFoundError, RunRecordError
+from pipeline.runs.record import RunRecord
+from pipeline.runs.registry import PREDICTIONS_FILE, RUN_FILES, RunRegistry, imported_run_id
+from pipeline.sessions.access import Principal
 
 pytestmark = pytest.mark.training
 
@@ -102,7 +102,7 @@ def test_imports_are_private_to_the_importing_session(exported, tmp_path, monkey
     assert bobs != alices and [run.run_id for run in bob.list_runs()] == [bobs]
     # a clash with a run the importer cannot see (only a hash collision could make one)
     # reads as a plain refusal that names no id
-    monkeypatch.setattr("pipeline.registry.imported_run_id", lambda members, owner: alices)
+    monkeypatch.setattr("pipeline.runs.registry.imported_run_id", lambda members, owner: alices)
     with pytest.raises(RunImportError) as refused:
         RunRegistry(tmp_path, principal=Principal.visitor("c" * 16)).import_zip(
             zip_members(exported)
@@ -216,7 +216,7 @@ def test_every_malformed_archive_is_refused_with_a_message(exported, tmp_path, c
 
 
 def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch):
-    monkeypatch.setattr("pipeline.registry.MAX_IMPORT_BYTES", 1000)
+    monkeypatch.setattr("pipeline.runs.registry.MAX_IMPORT_BYTES", 1000)
     with pytest.raises(RunImportError, match="over the"):
         RunRegistry(tmp_path).import_zip(zip_members(exported))
     assert list(tmp_path.iterdir()) == []
@@ -333,7 +333,7 @@ def test_an_archives_model_is_loaded_in_another_process_only(exported, tmp_path)
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from pipeline.registry import RunRegistry\n"
+        "from pipeline.runs.registry import RunRegistry\n"
         f"run_id = RunRegistry(Path({str(tmp_path / 'runs')!r})).import_zip("
         f"Path({str(archive)!r}).read_bytes())\n"
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"

@@ -1,4 +1,4 @@
-"""The registry asks pipeline.access on every call: who sees, exports and deletes a run."""
+"""The registry asks pipeline.sessions.access on every call: who sees, exports and deletes a run."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.access import Principal
-from pipeline.errors import RunAccessError, RunInUseError, RunNotFoundError, RunRecordError
-from pipeline.registry import RunRegistry
-from pipeline.sessions import SessionBook, hash_key
+from pipeline.core.errors import RunAccessError, RunInUseError, RunNotFoundError, RunRecordError
+from pipeline.runs.registry import RunRegistry
+from pipeline.sessions.access import Principal
+from pipeline.sessions.book import SessionBook, hash_key
 
 pytestmark = pytest.mark.training
 
@@ -109,7 +109,7 @@ def test_continuing_a_private_run_on_shared_data_makes_a_private_run(runs, tmp_p
     """Found: the child of a private run, continued on the bundled data, was shared."""
     from training_support import tiny_config
 
-    from pipeline.train import train_run
+    from pipeline.training.train import train_run
 
     child = train_run(
         uci_small,
@@ -122,7 +122,7 @@ def test_continuing_a_private_run_on_shared_data_makes_a_private_run(runs, tmp_p
     assert RunRegistry(tmp_path).get(child.run_id).run.owner == ALICE
     assert child.run_id not in {run.run_id for run in as_(tmp_path, BOB).list_runs()}
     # and a session that cannot see a run cannot continue it
-    from pipeline.run_ids import resolve_run
+    from pipeline.runs.ids import resolve_run
 
     with pytest.raises(RunNotFoundError):
         resolve_run(uci_small, tiny_config(), as_(tmp_path, BOB), runs["alice's"])

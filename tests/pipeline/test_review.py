@@ -1,4 +1,4 @@
-"""Label review: ``pipeline.review`` and ``python -m pipeline review``, on real data.
+"""Label review: ``pipeline.review.label_review`` and ``python -m pipeline review``, on real data.
 
 The data is a slice of ``tests/fixtures/uci_flipped.csv`` (UCI headlines with labels
 flipped on purpose, the flipped IDs in ``uci_flipped.flips.json``); the models are real:
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.__main__ import main
+from pipeline.cli.main import main
+from pipeline.core.errors import ConfigError
 from pipeline.data import load_dataset
-from pipeline.errors import ConfigError
-from pipeline.review import (
+from pipeline.review.label_review import (
     REVIEWS_FOLDER,
     ReviewSettings,
     ReviewStopped,

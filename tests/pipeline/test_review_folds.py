@@ -1,4 +1,4 @@
-"""Label-review folds that cannot vouch for themselves (``pipeline.review_folds``).
+"""Label-review folds that cannot vouch for themselves (``pipeline.review.folds``).
 
 A row's duplicate (the same words once standardised as the models read them) or a
 headline of the same news story in a training fold would "vouch" for the held-out row:
@@ -17,17 +17,17 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-import pipeline.baseline
+import pipeline.training.baseline
+from pipeline.core.errors import DatasetError
 from pipeline.data import load_dataset
-from pipeline.errors import DatasetError
-from pipeline.review import ReviewSettings, cached_review, review_labels, run_review
-from pipeline.review_folds import (
+from pipeline.review.folds import (
     assign_folds,
     describe_groups,
     duplicate_keys,
     fold_groups,
     fold_units,
 )
+from pipeline.review.label_review import ReviewSettings, cached_review, review_labels, run_review
 
 CLASSES = ("b", "e", "m", "t")
 WORDS = {
@@ -82,13 +82,13 @@ def test_no_fold_trains_on_a_held_out_rows_duplicate_or_story(monkeypatch):
     table = tiny_table()
     dataset = as_dataset(table)
     fitted_on = []
-    fit = pipeline.baseline.fit_baseline
+    fit = pipeline.training.baseline.fit_baseline
 
     def recording_fit(model, texts, labels):
         fitted_on.append(list(texts))
         return fit(model, texts, labels)
 
-    monkeypatch.setattr(pipeline.baseline, "fit_baseline", recording_fit)
+    monkeypatch.setattr(pipeline.training.baseline, "fit_baseline", recording_fit)
     review = review_labels(dataset, ReviewSettings(folds=3, models="tfidf"))
 
     assert len(fitted_on) == 3 and len(review.frame) == len(table)

@@ -8,10 +8,10 @@ import threading
 import numpy as np
 import pytest
 
-from pipeline import review as review_module
-from pipeline.progress import ProgressEvent
-from pipeline.review import ReviewProgress, ReviewSettings
-from pipeline.review_jobs import ReviewJob
+from pipeline.core.progress import ProgressEvent
+from pipeline.jobs.review_jobs import ReviewJob
+from pipeline.review import label_review as review_module
+from pipeline.review.label_review import ReviewProgress, ReviewSettings
 
 
 def _fit_event(kind: str, epoch: int, batch: int, epochs: int = 10) -> ProgressEvent:

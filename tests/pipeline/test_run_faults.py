@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from training_support import zip_members
 
-from pipeline.__main__ import _parser, main
-from pipeline.registry import RunRegistry
+from pipeline.cli.main import _parser, main
+from pipeline.runs.registry import RunRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
@@ -37,11 +37,11 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 pytestmark = pytest.mark.training
 
-#: The real CLI, with one function of ``pipeline.registry`` wrapped so the process kills
+#: The real CLI, with one function of ``pipeline.runs.registry`` wrapped so the process kills
 #: itself with SIGKILL at a chosen point (argv: the point, then the CLI's arguments).
 KILLING_CLI = """
 import os, signal, sys
-import pipeline.registry as registry
+import pipeline.runs.registry as registry
 
 point = sys.argv.pop(1)
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
@@ -63,9 +63,9 @@ elif point == "replace":  # between the two renames of the non-atomic replacemen
             die()
     registry.os.replace = _replace
 elif point == "import":  # while the archive's model is being checked
-    import pipeline.model_check as model_check
+    import pipeline.runs.model_check as model_check
     model_check.check_in_separate_process = lambda *args, **kwargs: die()
-from pipeline.__main__ import main
+from pipeline.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pipeline.config import get_preset
-from pipeline.features import build_encoder, encode
-from pipeline.text import (
+from pipeline.core.config import get_preset
+from pipeline.training.features import build_encoder, encode
+from pipeline.training.text import (
     SEED_FILTERS,
     SeedSequence,
     StandardizeHeadline,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.sessions import (
+from pipeline.sessions.book import (
     ACTIVE_RUN_HOLD_SECONDS,
     SessionBook,
     hash_key,

@@ -1,4 +1,5 @@
-"""pipeline.slices, pure functions: which columns can be sliced and the metrics per slice.
+"""pipeline.evaluation.slices, pure functions: which columns can be sliced and the metrics per
+slice.
 
 Hand-built frames of strings, as a file is read; no model, no run (those are in
 ``test_slices_runs.py``).
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from pipeline.errors import ConfigError
-from pipeline.slices import (
+from pipeline.core.errors import ConfigError
+from pipeline.evaluation.slices import (
     MISSING,
     OTHER,
     SliceColumn,

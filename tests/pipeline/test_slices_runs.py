@@ -17,11 +17,11 @@ from scipy.stats import binomtest
 from test_cli import SMALL, cli
 from training_support import unzip_members, zip_members
 
+from pipeline.core.errors import DatasetError, NoRowPredictionsError, RunImportError, RunRecordError
 from pipeline.data import load_dataset
-from pipeline.errors import DatasetError, NoRowPredictionsError, RunImportError, RunRecordError
-from pipeline.prepare import prepare
-from pipeline.registry import PREDICTIONS_FILE, RunRegistry
-from pipeline.slices import MISSING, OTHER, run_slices
+from pipeline.data.prepare import prepare
+from pipeline.evaluation.slices import MISSING, OTHER, run_slices
+from pipeline.runs.registry import PREDICTIONS_FILE, RunRegistry
 from tests.conftest import NEWS_CORPORA_SMALL
 
 pytestmark = pytest.mark.training

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.registry import RunRegistry
-from pipeline.tensorboard_runs import readable_run_name, tensorboard_command
+from pipeline.runs.registry import RunRegistry
+from pipeline.runs.tensorboard import readable_run_name, tensorboard_command
 
 pytestmark = pytest.mark.training
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from training_support import tiny_config
 
-from pipeline.baseline import fit_and_score_baseline
+from pipeline.core.errors import TrainingError
 from pipeline.data import fingerprint
-from pipeline.errors import TrainingError
-from pipeline.predict import Predictor
-from pipeline.prepare import prepare
-from pipeline.registry import (
+from pipeline.data.prepare import prepare
+from pipeline.runs.ids import make_run_id
+from pipeline.runs.record import SCHEMA_VERSION
+from pipeline.runs.registry import (
     JSON_FILES,
     LOGS_DIR,
     MODEL_FILE,
@@ -24,10 +24,10 @@ from pipeline.registry import (
     TRAINING_STATE_FILE,
     RunRegistry,
 )
-from pipeline.run_ids import make_run_id
-from pipeline.run_record import SCHEMA_VERSION
-from pipeline.text import choose_sequence_length
-from pipeline.train import TrainingStopped, train_run
+from pipeline.scoring.predictor import Predictor
+from pipeline.training.baseline import fit_and_score_baseline
+from pipeline.training.text import choose_sequence_length
+from pipeline.training.train import TrainingStopped, train_run
 
 pytestmark = pytest.mark.training
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import UploadSpaceError
-from pipeline.sessions import session_folder
-from pipeline.uploads import (
+from pipeline.core.errors import UploadSpaceError
+from pipeline.sessions.book import session_folder
+from pipeline.sessions.uploads import (
     MAX_UPLOAD_BYTES_TOTAL,
     UPLOAD_SPACE_ENV,
     UploadArea,
@@ -207,8 +207,8 @@ def test_a_kept_upload_reads_like_its_bytes_whatever_it_was_called(tmp_path: Pat
 
 
 def test_a_kept_upload_that_is_gone_is_named_without_its_path(tmp_path: Path) -> None:
+    from pipeline.core.errors import DatasetError
     from pipeline.data import read_table
-    from pipeline.errors import DatasetError
 
     with pytest.raises(DatasetError) as gone:
         read_table(tmp_path / ("0" * 64), name="mine.csv", uploaded=True)
@@ -216,8 +216,8 @@ def test_a_kept_upload_that_is_gone_is_named_without_its_path(tmp_path: Path) ->
 
 
 def test_a_kept_upload_keeps_the_upload_limit(tmp_path: Path, monkeypatch) -> None:
+    from pipeline.core.errors import DatasetError
     from pipeline.data import read_table, reading
-    from pipeline.errors import DatasetError
 
     monkeypatch.setattr(reading, "MAX_UPLOAD_BYTES", 100)
     bomb = _gzip(b"text,label\n" + b"a,b\n" * 1000)  # small on disk, big once unpacked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.config import ExperimentConfig, get_preset
+from pipeline.core.config import ExperimentConfig, get_preset
 
 
 def tiny_config(preset: str = "fast", **overrides) -> ExperimentConfig:
@@ -33,7 +33,7 @@ def predict_test_set(dataset, registry, run_id: str) -> tuple[list[str], list[st
     import numpy as np
     import tensorflow as tf
 
-    from pipeline.prepare import prepare
+    from pipeline.data.prepare import prepare
 
     saved = registry.get(run_id)
     test = prepare(dataset, saved.config.experiment.data).test

@@ -1,0 +1,1 @@
+"""The command line, ``python -m pipeline COMMAND``: the parser and one module per command."""

@@ -1,0 +1,306 @@
+"""The yardstick: TF-IDF + logistic regression on the same split as the neural model.
+
+If the neural model cannot beat a linear model on word n-grams, it is not earning
+its training time; the Results page shows both side by side. The baseline is
+fitted once per (data, data settings) and its score, with its prediction for every
+test row, is kept in ``<runs_dir>/.baselines/<key>.json``, so every run on that split
+reuses it (:func:`pair_with_baseline` turns those predictions into the run's paired
+interval against the baseline and a column of its ``test_predictions.json``); a
+training fits it in a process of its own beside ``fit`` (:class:`BaselineFit`),
+never after it. A thread would not do: TF-IDF's tokenizing is Python that holds
+the interpreter lock, and the training's own Python (vectorizing, the Keras loop,
+reacting to Stop) would wait behind it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from threadpoolctl import threadpool_limits
+
+from pipeline.core.config import config_hash
+from pipeline.core.spawn import main_module_that_spawn_skips, spawn_context
+from pipeline.evaluation.paired import paired_bootstrap
+
+if TYPE_CHECKING:
+    from pipeline.data.prepare import PreparedData
+
+BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
+#: Bump when the baseline changes, so cached scores of the old one are not reused
+#: (4: the score keeps every test row's prediction, :data:`ROW_PREDICTIONS`).
+BASELINE_VERSION = 4
+#: The score's key for the baseline's label code per test row, in the test frame's order.
+ROW_PREDICTIONS = "test_predicted"
+
+
+def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
+    """The baseline, unfitted: TF-IDF over word 1-2 grams, then logistic regression.
+
+    ``class_weighted`` sets ``class_weight="balanced"``. Fit it on texts (a list of
+    str) and label codes; ``predict_proba`` gives ``(rows, len(classes_))``.
+    """
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000),
+        LogisticRegression(
+            max_iter=1000, C=10.0, class_weight="balanced" if class_weighted else None
+        ),
+    )
+
+
+def fit_baseline(model: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
+    """Fit ``model`` (a :func:`baseline_pipeline`) on ``texts`` and label codes, with the
+    BLAS library on one thread; returns ``model``, fitted.
+
+    The solver (L-BFGS) spends most of its time in small vector products that OpenBLAS
+    spreads over every core: beside a training that already uses them, its threads wait
+    for each other, and on the bundled data the fit took 67 s of CPU instead of 29 s
+    (the same 180-odd iterations, the same solution within the solver's tolerance).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return model.fit(list(texts), list(labels))
+
+
+def fit_and_score_baseline(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    test_texts: Sequence[str],
+    test_labels: Sequence[str],
+    class_weighted: bool = False,
+) -> dict[str, Any]:
+    """Fit the baseline on the training rows and score it on the test rows.
+
+    ``class_weighted`` weights the loss by class like the neural model does in the
+    ``class_weights`` balancing mode (``class_weight="balanced"``), so both learn
+    from the same rows the same way. Returns ``{"name", "test_accuracy",
+    "macro_f1", "seconds", "class_weighted"}``. The fitted model is not kept: it
+    is cheap to refit, and saving it would mean pickling. ``"balanced_accuracy"`` too,
+    and ``"test_predicted"`` (:data:`ROW_PREDICTIONS`): the predicted label code of
+    every test row, in ``test_texts``' order.
+    """
+    started = time.perf_counter()
+    model = fit_baseline(baseline_pipeline(class_weighted), train_texts, train_labels)
+    predicted = model.predict(list(test_texts))
+    return {
+        "name": BASELINE_NAME,
+        "test_accuracy": float(accuracy_score(list(test_labels), predicted)),
+        "macro_f1": float(f1_score(list(test_labels), predicted, average="macro")),
+        "balanced_accuracy": float(balanced_accuracy_score(list(test_labels), predicted)),
+        "seconds": round(time.perf_counter() - started, 2),
+        "class_weighted": class_weighted,
+        ROW_PREDICTIONS: [str(code) for code in predicted],
+    }
+
+
+def cached_baseline(cache_dir: Path, key: str) -> dict[str, Any] | None:
+    """The score saved under ``key``, or ``None`` (also for an unreadable file)."""
+    try:
+        score = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return score if isinstance(score, dict) and "test_accuracy" in score else None
+
+
+def save_baseline(cache_dir: Path, key: str, score: dict[str, Any]) -> None:
+    """Keep ``score`` under ``key`` (written to a temporary file, then renamed)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cache_dir / f".{key}.{os.getpid()}.tmp"
+    partial.write_text(json.dumps(score), encoding="utf-8")
+    partial.replace(cache_dir / f"{key}.json")
+
+
+class BaselineFit:
+    """:func:`fit_and_score_baseline` in a process of its own, its score cached.
+
+    Started at once; :meth:`result` waits for the score, :meth:`cancel` ends the
+    process (a stopped training does not wait for its yardstick). The texts and
+    labels are sent to the process as ``multiprocessing`` sends arguments.
+    """
+
+    def __init__(
+        self,
+        train_texts: Sequence[str],
+        train_labels: Sequence[str],
+        test_texts: Sequence[str],
+        test_labels: Sequence[str],
+        *,
+        class_weighted: bool,
+        cache_dir: Path,
+        key: str,
+    ) -> None:
+        context = spawn_context()
+        self._scores = context.SimpleQueue()
+        self._score: dict[str, Any] | None = None
+        self._process = context.Process(
+            target=_fit_and_cache,
+            args=(
+                list(train_texts),
+                list(train_labels),
+                list(test_texts),
+                list(test_labels),
+                class_weighted,
+                cache_dir,
+                key,
+                self._scores,
+            ),
+            name="baseline",
+            daemon=True,
+        )
+        with main_module_that_spawn_skips():
+            self._process.start()
+
+    def done(self) -> bool:
+        """Whether the score is in, or the process ended without one."""
+        return self._score is not None or not self._scores.empty() or not self._process.is_alive()
+
+    def result(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The score; ``None`` when the process ended without one (it was cancelled
+        or killed). Raises ``TimeoutError`` when ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._score is None:
+            if not self._scores.empty():
+                self._score = self._scores.get()
+            elif not self._process.is_alive() and self._scores.empty():
+                return None
+            elif deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("the baseline is still fitting")
+            else:
+                self._process.join(0.05)
+        self._process.join()
+        return self._score
+
+    def cancel(self) -> None:
+        """End the process now, whatever it is doing."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _fit_and_cache(
+    train_texts: list[str],
+    train_labels: list[str],
+    test_texts: list[str],
+    test_labels: list[str],
+    class_weighted: bool,
+    cache_dir: Path,
+    key: str,
+    scores: queue.Queue,
+) -> None:
+    """The baseline process: fit, score, cache the score, send it back."""
+    score = fit_and_score_baseline(
+        train_texts, train_labels, test_texts, test_labels, class_weighted=class_weighted
+    )
+    with contextlib.suppress(OSError):  # a read-only runs folder only costs a refit later
+        save_baseline(cache_dir, key, score)
+    scores.put(score)
+
+
+def baseline_key(data_fingerprint: str, data_settings: dict[str, Any]) -> str:
+    """The cache key of the baseline's score: the data, its cleaning and split, the
+    baseline's version."""
+    return config_hash(
+        {"data": data_fingerprint, "split": data_settings, "version": BASELINE_VERSION}
+    )
+
+
+def start_baseline(
+    prepared: PreparedData, cache_dir: Path, key: str
+) -> BaselineFit | dict[str, Any]:
+    """The score cached under ``key`` (with ``"cached": True``), or its fit started on
+    ``prepared``'s training and test rows in a process of its own."""
+    cached = cached_baseline(cache_dir, key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    return BaselineFit(
+        prepared.train["text"],
+        prepared.train["label"],
+        prepared.test["text"],
+        prepared.test["label"],
+        class_weighted=prepared.class_weights is not None,
+        cache_dir=cache_dir,
+        key=key,
+    )
+
+
+def wait_for_baseline(
+    baseline: BaselineFit | dict[str, Any],
+    stop_event: threading.Event,
+    on_wait: Callable[[], None] = lambda: None,
+) -> dict[str, Any] | None:
+    """The score :func:`start_baseline` gave or is fitting; ``None`` when a stop is
+    asked for while waiting. ``on_wait`` is called once if the fit is not done yet."""
+    if isinstance(baseline, dict):
+        return baseline
+    if not baseline.done():
+        on_wait()
+    while not stop_event.is_set():
+        try:
+            return baseline.result(timeout=0.2)
+        except TimeoutError:
+            continue
+    return baseline.result() if baseline.done() else None
+
+
+def pair_with_baseline(
+    score: dict[str, Any] | None,
+    predictions: dict[str, list] | None,
+    positions: np.ndarray | None,
+    classes: Sequence[str],
+) -> tuple[dict[str, Any] | None, dict[str, list] | None, dict[str, Any] | None]:
+    """The baseline's per-row predictions taken off its score and paired with the model's.
+
+    Parameters
+    ----------
+    score : dict or None
+        :func:`wait_for_baseline`'s answer; its :data:`ROW_PREDICTIONS` hold a label
+        code per row of the prepared test frame, in that frame's order.
+    predictions : dict or None
+        The model's per-row test predictions (:func:`pipeline.evaluation.metrics.row_predictions`:
+        ``true`` and ``predicted`` codes, one per scored test row).
+    positions : int array or None
+        Each scored test row's position in the prepared test frame
+        (:attr:`pipeline.training.fit.EncodedSplit.positions`): the model leaves out rows that
+        vectorize to nothing, so the baseline's rows are taken at these positions.
+    classes : sequence of str
+        Every class code, in the model's order: macro F1 averages over all of them.
+
+    Returns
+    -------
+    tuple
+        The score without its per-row predictions (for ``metrics.json``); the model's
+        predictions with a ``baseline`` column (the baseline's code for each of its
+        rows); and ``vs_baseline``, model minus baseline on those rows
+        (:meth:`pipeline.evaluation.paired.PairedComparison.to_json`). The last two are
+        ``predictions`` as given and ``None`` when there is nothing to pair (no score,
+        a score cached without row predictions, rows that do not line up).
+    """
+    if score is None:
+        return None, predictions, None
+    row_codes = score.get(ROW_PREDICTIONS)
+    scores = {key: value for key, value in score.items() if key != ROW_PREDICTIONS}
+    if predictions is None or positions is None or not isinstance(row_codes, list):
+        return scores, predictions, None
+    positions = np.asarray(positions)
+    if len(positions) != len(predictions["true"]) or (
+        len(positions) and int(positions.max()) >= len(row_codes)
+    ):
+        return scores, predictions, None
+    baseline_codes = [row_codes[int(position)] for position in positions]
+    if len(baseline_codes) == 0 or not set(baseline_codes) <= set(classes):
+        return scores, predictions, None
+    paired = paired_bootstrap(
+        predictions["true"], baseline_codes, predictions["predicted"], labels=list(classes)
+    )
+    return scores, {**predictions, "baseline": baseline_codes}, paired.to_json()

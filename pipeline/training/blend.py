@@ -1,0 +1,286 @@
+"""The blend after training: the network beside a TF-IDF logistic regression on the same
+n-gram ids, their log-probabilities averaged with a weight picked on validation rows.
+
+Why: an n-gram bag learns its embeddings from the training rows, and on the files users
+bring (a few thousand rows, tens of imbalanced classes) a linear model over TF-IDF
+features is often as strong or stronger. Their errors differ, and a weighted geometric
+mean of the two beats either one; on the bundled data the network carries the blend.
+Measured over three split seeds (``benchmarks/models.py --tasks``, the README's table).
+
+The steps, all after ``fit``:
+
+1. :func:`fit_linear_part`: IDF weights from the training rows' n-gram ids (n-grams in
+   fewer than :data:`MIN_DOCUMENT_FREQUENCY` rows get none, as the baseline's
+   ``min_df=2``), then ``LogisticRegression(C=LINEAR_C)`` on the L2-normalised TF-IDF
+   rows (:func:`tfidf_matrix`), class-weighted exactly when the network's loss is; on at
+   most :data:`LINEAR_ROWS` training rows (an even sample beyond, to bound its time on
+   large files where the network carries the blend);
+2. :func:`choose_blend_weight`: the network's share ``w`` in ``0, 0.1, .., 1`` with the
+   lowest validation log loss of ``softmax(w log p_network + (1 - w) log p_linear)``,
+   weighted to the test set's class mix;
+3. :func:`blended_classifier`: the classifier with
+:class:`~pipeline.training.models.linear.TfIdfLinear`
+   and :class:`~pipeline.training.models.linear.LogBlend` added, the weights set: one Keras model,
+   saved inside the run's single ``.keras`` file.
+
+The TF-IDF + logistic regression *baseline* shown beside a run is untouched: it is
+fitted on its own, with its own tokenizer, in its own process (:mod:`pipeline.training.baseline`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import scipy.sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+from threadpoolctl import threadpool_limits
+
+from pipeline.training.features import even_sample
+from pipeline.training.models.linear import LogBlend, TfIdfLinear
+
+#: The input the linear part reads (word 1-2 gram ids; see :mod:`pipeline.training.features`).
+LINEAR_INPUT = "ngrams"
+#: N-grams in fewer training rows than this get no weight (the baseline's ``min_df``).
+MIN_DOCUMENT_FREQUENCY = 2
+#: Inverse regularisation strength of the linear part (the baseline's).
+LINEAR_C = 10.0
+#: Most training rows the linear part is fitted on: an even sample beyond. Its solver's
+#: time grows with the rows, and where a file has this many the network carries the blend.
+LINEAR_ROWS = 50_000
+#: The network's shares tried.
+WEIGHTS: tuple[float, ...] = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
+
+
+@dataclass(frozen=True)
+class LinearPart:
+    """A fitted linear part: ``idf`` ``(vocabulary,)``, ``coef`` ``(classes,
+    vocabulary)`` and ``intercept`` ``(classes,)``, and the rows it was fitted on."""
+
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    rows: int
+    seconds: float
+
+    def probabilities(self, ids: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(rows, classes)`` of n-gram ids ``(rows, length)``."""
+        logits = tfidf_matrix(ids, self.idf) @ self.coef.T + self.intercept
+        return _softmax(np.asarray(logits, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class Blend:
+    """The chosen blend: the network's share ``weight`` and the validation scores of the
+    network alone, the linear part alone and the blend."""
+
+    weight: float
+    linear_rows: int
+    linear_seconds: float
+    validation: dict[str, dict[str, float]]
+
+    def to_json(self) -> dict[str, object]:
+        """The record kept in ``metrics.json`` under ``blend``."""
+        return {
+            "network_weight": self.weight,
+            "linear_rows": self.linear_rows,
+            "linear_seconds": round(self.linear_seconds, 2),
+            "validation": {
+                part: {name: round(value, 6) for name, value in scores.items()}
+                for part, scores in self.validation.items()
+            },
+        }
+
+
+def document_frequency_idf(ids: np.ndarray, vocabulary: int) -> np.ndarray:
+    """Smoothed IDF ``log((1 + n) / (1 + df)) + 1`` of every id (as scikit-learn's
+    ``TfidfVectorizer``), from the training rows' ids ``(rows, length)``; 0 for padding
+    (0), the unknown id (1) and ids in fewer than :data:`MIN_DOCUMENT_FREQUENCY` rows."""
+    rows = len(ids)
+    # A copy of the ids: scipy keeps the index array it is given and sorts it in place.
+    present = scipy.sparse.csr_matrix(
+        (np.ones(ids.size, dtype=np.float32), ids.ravel().copy(), _row_starts(ids)),
+        shape=(rows, vocabulary),
+    )
+    present.sum_duplicates()
+    present.data[:] = 1.0
+    df = np.asarray(present.sum(axis=0)).ravel()
+    idf = np.log((1.0 + rows) / (1.0 + df)) + 1.0
+    idf[df < MIN_DOCUMENT_FREQUENCY] = 0.0
+    idf[:2] = 0.0
+    return idf.astype(np.float32)
+
+
+def tfidf_matrix(ids: np.ndarray, idf: np.ndarray) -> scipy.sparse.csr_matrix:
+    """The linear part's features of ids ``(rows, length)``: ``(rows, vocabulary)``, each
+    occurrence of an id counting its ``idf``, each row divided by its Euclidean norm (the
+    same numbers :class:`~pipeline.training.models.linear.TfIdfLinear` computes in the model)."""
+    values = idf[ids].astype(np.float64)
+    norms = np.sqrt((values**2).sum(axis=1, keepdims=True))
+    values = values / np.maximum(norms, 1e-12)
+    matrix = scipy.sparse.csr_matrix(
+        (values.ravel(), ids.ravel().copy(), _row_starts(ids)), shape=(len(ids), len(idf))
+    )
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    return matrix
+
+
+def fit_linear_part(
+    ids: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    vocabulary: int,
+    sample_weight: np.ndarray | None = None,
+) -> LinearPart:
+    """Fit the linear part on training rows.
+
+    Parameters
+    ----------
+    ids : int array, shape (rows, length)
+        The training rows' n-gram ids.
+    labels : int array, shape (rows,)
+        Their class indices.
+    num_classes, vocabulary : int
+        Classes of the model; n-gram ids of the encoder.
+    sample_weight : float array, shape (rows,), optional
+        Each row's loss weight (the network's class weights).
+
+    Returns
+    -------
+    LinearPart
+    """
+    started = time.perf_counter()
+    positions = np.asarray(even_sample(np.arange(len(labels)), LINEAR_ROWS))
+    ids, labels = ids[positions], labels[positions]
+    weights = None if sample_weight is None else sample_weight[positions]
+    idf = document_frequency_idf(ids, vocabulary)
+    # Only the n-grams with a weight are the regression's features: on a small file
+    # most of the vocabulary is in one row only.
+    columns = np.flatnonzero(idf)
+    features = tfidf_matrix(ids, idf)[:, columns]
+    coef = np.zeros((num_classes, vocabulary), dtype=np.float32)
+    intercept = np.full(num_classes, -30.0, dtype=np.float32)  # a class it never saw
+    present = np.unique(labels)
+    if len(present) == 1:
+        intercept[present[0]] = 0.0
+    else:
+        model = LogisticRegression(C=LINEAR_C, max_iter=1000)
+        # One BLAS thread: the solver's small products only wait for each other on more
+        # (publishers, 7,500 rows: 3.1 s on one thread, 18 s on two beside a busy core).
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(features, labels, sample_weight=weights)
+        rows = model.coef_ if len(present) > 2 else _binary(model.coef_)
+        coef[np.ix_(model.classes_, columns)] = rows
+        intercept[model.classes_] = (
+            model.intercept_ if len(present) > 2 else _binary(model.intercept_)
+        )
+    return LinearPart(idf, coef, intercept, len(labels), time.perf_counter() - started)
+
+
+def _binary(values: np.ndarray) -> np.ndarray:
+    """Scikit-learn's one row of a two-class model as two rows of logits."""
+    return np.concatenate([-values / 2.0, values / 2.0])
+
+
+def blend_probabilities(network: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
+    """``softmax(weight * log network + (1 - weight) * log linear)``, row by row."""
+    scores = weight * np.log(np.clip(network, 1e-12, None)) + (1.0 - weight) * np.log(
+        np.clip(linear, 1e-12, None)
+    )
+    return _softmax(scores)
+
+
+def choose_blend_weight(
+    network: np.ndarray,
+    linear: np.ndarray,
+    labels: np.ndarray,
+    *,
+    balanced_target: bool,
+    linear_part: LinearPart,
+    weights: tuple[float, ...] = WEIGHTS,
+) -> Blend:
+    """The network's share with the lowest validation log loss.
+
+    Parameters
+    ----------
+    network, linear : float arrays, shape (rows, classes)
+        The validation rows' probabilities from each part.
+    labels : int array, shape (rows,)
+        The validation rows' class indices.
+    balanced_target : bool
+        Weigh every class equally (a balanced test set) instead of the rows' own mix.
+    linear_part : LinearPart
+        The fitted part (its size and time are recorded).
+    weights : tuple of float
+        The shares tried; ties go to the larger share.
+    """
+    classes = network.shape[1]
+    row_weights = None
+    if balanced_target:
+        counts = np.maximum(np.bincount(labels, minlength=classes), 1)
+        row_weights = (len(labels) / (classes * counts))[labels]
+
+    def loss(weight: float) -> float:
+        blended = blend_probabilities(network, linear, weight)
+        return float(
+            log_loss(labels, blended, labels=list(range(classes)), sample_weight=row_weights)
+        )
+
+    losses = {weight: loss(weight) for weight in weights}
+    best = min(sorted(weights, reverse=True), key=lambda weight: losses[weight])
+
+    def scores(probabilities: np.ndarray) -> dict[str, float]:
+        predicted = probabilities.argmax(axis=1)
+        return {
+            "accuracy": float(accuracy_score(labels, predicted, sample_weight=row_weights)),
+            "macro_f1": float(
+                f1_score(labels, predicted, average="macro", sample_weight=row_weights)
+            ),
+        }
+
+    validation = {
+        "network": {**scores(network), "log_loss": losses[1.0] if 1.0 in losses else loss(1.0)},
+        "linear": {**scores(linear), "log_loss": losses[0.0] if 0.0 in losses else loss(0.0)},
+        "blend": {**scores(blend_probabilities(network, linear, best)), "log_loss": losses[best]},
+    }
+    return Blend(best, linear_part.rows, linear_part.seconds, validation)
+
+
+def blended_classifier(
+    classifier: keras.Model, linear_part: LinearPart, weight: float
+) -> keras.Model:
+    """``classifier`` with the linear part beside it and the two blended: a new model on
+    the same inputs and layers, whose output is :class:`LogBlend` of both parts."""
+    num_classes = linear_part.coef.shape[0]
+    ids = classifier.input[LINEAR_INPUT]
+    linear_layer = TfIdfLinear(len(linear_part.idf), num_classes, name="linear_logits")
+    linear_logits = linear_layer(ids)
+    linear = keras.layers.Activation("softmax", dtype="float32", name="linear_probabilities")(
+        linear_logits
+    )
+    blend_layer = LogBlend(num_classes, name="blend")
+    blended = blend_layer([classifier.output, linear])
+    linear_layer.set_weights([linear_part.idf, linear_part.coef.T, linear_part.intercept])
+    blend_layer.set_weights([np.float32(weight), np.zeros(num_classes, dtype=np.float32)])
+    return keras.Model(classifier.input, blended, name="classifier")
+
+
+def has_blend(classifier: keras.Model) -> bool:
+    """Whether ``classifier`` already holds a linear part (a run continued from a
+    blended one: its parent's part and weight stay)."""
+    return any(isinstance(layer, LogBlend) for layer in classifier.layers)
+
+
+def _row_starts(ids: np.ndarray) -> np.ndarray:
+    """CSR row pointers of a dense ``(rows, length)`` id matrix: every row ``length`` long."""
+    return np.arange(0, ids.size + 1, max(ids.shape[1], 1))[: len(ids) + 1]
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    return exp / exp.sum(axis=1, keepdims=True)

@@ -1,0 +1,93 @@
+"""Model families: each one a function ``build(config, features, num_classes) -> keras.Model``.
+
+A family reads one or both of the inputs the text encoder (:mod:`pipeline.training.features`)
+produces from raw strings:
+
+``words``
+    word ids ``(batch, sequence_length)``, padded (0) on the right or the left;
+``ngrams``
+    word 1-2 gram ids ``(batch, 2 * sequence_length)``, padded (0) on the right;
+``chars``
+    character 3-5 gram ids ``(batch, 18 * sequence_length)``, padded (0) on the right.
+
+Every builder returns the trainable *classifier*: a ``keras.Model`` whose inputs
+are a dict of those int tensors and whose output is class probabilities
+``(batch, num_classes)`` in float32 (also under mixed precision). The names and
+one-line descriptions live in :data:`pipeline.core.config.MODEL_FAMILIES`, so pages
+can list them without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+
+from pipeline.core.config import MODEL_FAMILIES, ModelConfig
+from pipeline.training.models import bag, convolutional, ensemble, recurrent, wide_deep
+from pipeline.training.models.optimizers import build_optimizer
+
+
+@dataclass(frozen=True)
+class FeatureShape:
+    """One encoder output: ids per row (``length``) and distinct ids (``vocabulary``)."""
+
+    length: int
+    vocabulary: int
+
+
+Builder = Callable[[ModelConfig, dict[str, FeatureShape], int], keras.Model]
+
+#: Family name -> (the encoder outputs it reads, its builder).
+FAMILIES: dict[str, tuple[tuple[str, ...], Builder]] = {
+    "ngram_bag": (("ngrams",), bag.build),
+    "ngram_ensemble": (("ngrams", "chars"), ensemble.build),
+    "wide_deep": (("words", "ngrams"), wide_deep.build),
+    "cnn": (("words",), convolutional.build),
+    "bigru": (("words",), recurrent.build_bigru),
+    "lstm": (("words",), recurrent.build_lstm),
+}
+assert list(FAMILIES) == list(MODEL_FAMILIES), "pipeline.core.config.MODEL_FAMILIES is out of step"
+
+
+def family_inputs(family: str) -> tuple[str, ...]:
+    """The encoder outputs family ``family`` reads, e.g. ``("words", "ngrams")``."""
+    return FAMILIES[family][0]
+
+
+def build_classifier(
+    config: ModelConfig, features: dict[str, FeatureShape], num_classes: int
+) -> keras.Model:
+    """The trainable model of ``config.family``: dict of int ids -> probabilities."""
+    return FAMILIES[config.family][1](config, features, num_classes)
+
+
+def compile_for_training(classifier: keras.Model, config: ModelConfig) -> keras.Model:
+    """Compile the model ``fit`` trains, and return it.
+
+    The optimizer ``config`` names (:func:`~pipeline.training.models.optimizers.build_optimizer`)
+    and sparse categorical cross-entropy on integer labels, accuracy as metric.
+    For most families that is the classifier itself. The ensemble trains a model
+    with one output per head, each head on its own loss (weights summing to 1) and
+    the averaged probabilities scored for accuracy; it shares every layer with the
+    classifier, so the classifier is trained too.
+    """
+    optimizer = build_optimizer(config)
+    layer_names = {layer.name for layer in classifier.layers}
+    if layer_names.issuperset(ensemble.HEADS):
+        trainer = ensemble.training_model(classifier)
+        share = 1.0 / len(ensemble.HEADS)
+        trainer.compile(
+            optimizer=optimizer,
+            loss={name: "sparse_categorical_crossentropy" for name in trainer.output},
+            loss_weights={
+                name: share if name in ensemble.HEADS else 0.0 for name in trainer.output
+            },
+            metrics={"probabilities": ["accuracy"]},
+        )
+        return trainer
+    classifier.compile(
+        optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    return classifier

@@ -1,0 +1,595 @@
+"""Training a run: prepare, vectorize, fit, evaluate, save — or find it in the cache.
+
+:func:`train_run` is the one entry point the CLI, the background jobs and the
+tests call. It reports every phase and progress through a plain callable (see
+:class:`ProgressEvent`), stops within one batch when ``stop_event`` is set, and
+always keeps the weights of the best validation epoch. The TF-IDF baseline is
+fitted once per (data, data settings), on a worker thread beside ``fit``.
+
+What a run keeps: ``model.keras`` without optimizer state (for predictions and
+archives), ``training_state.h5`` with the optimizer's state (only continuing the run
+reads it; see :mod:`pipeline.training.state`), and TensorBoard logs under ``logs/``,
+written while training into a hidden folder that the registry's atomic save moves in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import shutil
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pipeline.core.config import ExperimentConfig
+from pipeline.core.device import apply_precision_policy, training_strategy
+from pipeline.core.errors import TrainingError, TrainingStopped
+from pipeline.core.memory import release_free_memory
+from pipeline.core.progress import (
+    EVENT_INTERVAL_S,
+    PHASE_GERUNDS,
+    PHASES,
+    EventKind,
+    Phase,
+    ProgressEvent,
+    ProgressListener,
+    TrainResult,
+    cached_event,
+    describe_end,
+    end_event,
+)
+from pipeline.data import Dataset, fingerprint
+from pipeline.data.prepare import PreparedData, prepare
+from pipeline.evaluation.metrics import evaluate_probabilities, row_predictions
+from pipeline.runs.ids import resolve_run
+from pipeline.runs.record import SCHEMA_VERSION, OptimizerState, RowPredictions, RunRecord
+from pipeline.runs.registry import RunRegistry, SavedRun
+from pipeline.sessions.access import strictest_owner
+from pipeline.training.baseline import (
+    BaselineFit,
+    baseline_key,
+    pair_with_baseline,
+    start_baseline,
+    wait_for_baseline,
+)
+from pipeline.training.blend import (
+    LINEAR_INPUT,
+    Blend,
+    blend_probabilities,
+    blended_classifier,
+    choose_blend_weight,
+    fit_linear_part,
+    has_blend,
+)
+from pipeline.training.features import (
+    build_encoder,
+    encode,
+    feature_shapes,
+    split_end_to_end_model,
+)
+from pipeline.training.fit import (
+    PREDICT_BATCH,
+    EncodedSplit,
+    RowsDone,
+    encode_split,
+    fit_classifier,
+    tensorboard_available,
+)
+from pipeline.training.models import build_classifier, compile_for_training
+from pipeline.training.prior_shift import PriorShift, apply_prior_shift, log_prior, tune_prior_shift
+from pipeline.training.state import (
+    has_optimizer_state,
+    inference_model,
+    restore_optimizer_state,
+    save_optimizer_state,
+)
+from pipeline.training.text import choose_sequence_length
+
+__all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
+
+# One training at a time per process: Keras' global seed and the device are shared.
+_TRAINING_LOCK = threading.Lock()
+_LOG = logging.getLogger(__name__)
+
+
+def train_run(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    *,
+    runs_dir: str | Path | None = None,
+    on_progress: ProgressListener | None = None,
+    stop_event: threading.Event | None = None,
+    force: bool = False,
+    parent_run_id: str | None = None,
+    allow_other_data: bool = False,
+    owner: str | None = None,
+) -> TrainResult:
+    """Train ``config`` on ``dataset`` and save the run, or return the cached run.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Loaded data (``pipeline.data.load_dataset``).
+    config : ExperimentConfig
+        Every setting; with ``parent_run_id`` only ``train`` is used and the data
+        and model settings are the parent's.
+    runs_dir : path, optional
+        Where runs live (default ``pipeline.runs.registry.default_runs_dir()``).
+    on_progress : callable, optional
+        Receives :class:`ProgressEvent` at start, after every batch and epoch, and
+        at the end. It runs on the training thread: keep it quick.
+    stop_event : threading.Event, optional
+        When set, training ends after the current batch; the best epoch so far is
+        kept and the run is saved with status ``"stopped"``.
+    force : bool
+        Train even if a complete run with the same id exists (it is replaced).
+    parent_run_id : str, optional
+        Continue this saved run for ``config.train.epochs`` more epochs, on the
+        data it was trained on (:class:`TrainingError` otherwise)...
+    allow_other_data : bool
+        ...unless this is set: then any data with the parent's classes will do,
+        and the parent's vocabulary is kept.
+    owner : str, optional
+        A private run's owner (``RunInfo.owner``); it is part of the run id, so the
+        cache only ever answers with the owner's own runs (or shared ones).
+
+    Returns
+    -------
+    TrainResult
+    """
+    registry = RunRegistry(runs_dir)
+    notify = on_progress or (lambda event: None)
+    config, run_id = resolve_run(
+        dataset, config, registry, parent_run_id, allow_other_data=allow_other_data, owner=owner
+    )
+    parent = registry.get(parent_run_id) if parent_run_id else None
+    # a run continued from a private run is private too, whatever the data
+    owner = strictest_owner(parent.run.owner if parent else None, owner)
+
+    cached = None if force else registry.find_complete(run_id)
+    if cached is not None:
+        notify(cached_event(cached))
+        return TrainResult(run_id, cached.path, from_cache=True, stopped=False)
+
+    with _TRAINING_LOCK:
+        session = _TrainingSession(
+            dataset, config, registry, run_id, parent, notify, stop_event, owner
+        )
+        return session.run()
+
+
+class _TrainingSession:
+    """The steps of one training, sharing the prepared data and the model."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        config: ExperimentConfig,
+        registry: RunRegistry,
+        run_id: str,
+        parent: SavedRun | None,
+        notify: ProgressListener,
+        stop_event: threading.Event | None,
+        owner: str | None = None,
+    ) -> None:
+        self.owner = owner
+        self.dataset = dataset
+        self.config = config
+        self.registry = registry
+        self.run_id = run_id
+        self.parent = parent
+        self.notify = notify
+        self.stop_event = stop_event or threading.Event()
+        self.started = time.perf_counter()
+        self.data_fingerprint = fingerprint(dataset)
+        self.replicas = 1
+        self.batch_size = config.train.batch_size or 0
+        self.current_phase: Phase = "preparing"
+        self.last_rows_event = 0.0
+        self.optimizer_state: OptimizerState | None = None
+        self.log_dir: Path | None = None
+
+    def phase(self, phase: Phase) -> None:
+        """Announce that ``phase`` begins."""
+        self.current_phase = phase
+        self._notify_outside_fit("phase", PHASES[phase], time.perf_counter())
+
+    def _notify_outside_fit(self, kind: EventKind, message: str, now: float, **counts: int) -> None:
+        """A ``phase`` or ``rows`` event: no epoch or batch counts, the parent's history."""
+        self.notify(
+            ProgressEvent(
+                kind=kind,
+                epoch=0,
+                epochs=0,
+                batch=0,
+                batches=0,
+                logs={},
+                elapsed_s=now - self.started,
+                history=tuple(self._parent_history()),
+                message=message,
+                phase=self.current_phase,
+                **counts,
+            )
+        )
+
+    def rows(self, step: str, done: int, total: int, *, stoppable: bool = True) -> None:
+        """Report ``done`` of ``total`` rows of ``step`` (throttled, the last one always).
+
+        When ``stoppable``, raise :class:`TrainingStopped` once a stop was asked for;
+        the test set of a run that will be kept is always scored to the end.
+        """
+        if stoppable:
+            self.check_stop()
+        now = time.perf_counter()
+        if done < total and now - self.last_rows_event < EVENT_INTERVAL_S:
+            return
+        self.last_rows_event = now
+        self._notify_outside_fit("rows", step, now, done=done, total=total)
+
+    def check_stop(self) -> None:
+        """Raise :class:`TrainingStopped` when a stop was asked for before any epoch ended."""
+        if self.stop_event.is_set():
+            raise TrainingStopped(
+                f"Stopped while {PHASE_GERUNDS[self.current_phase]}, before the first epoch "
+                "ended; nothing was saved."
+            )
+
+    def run(self) -> TrainResult:
+        if tensorboard_available():
+            self.log_dir = self.registry.new_logs_folder(self.run_id)
+        else:
+            _LOG.warning(
+                "No TensorBoard logs for run %s: the tensorboard package is not installed "
+                "(pip install tensorboard).",
+                self.run_id,
+            )
+        try:
+            return self._run()
+        finally:
+            if self.log_dir is not None:  # moved into the run when it was saved
+                shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def _run(self) -> TrainResult:
+        self.phase("preparing")
+        prepared = prepare(self.dataset, self.config.data)
+        self.check_stop()
+        baseline = start_baseline(
+            prepared,
+            self.registry.root / ".baselines",
+            baseline_key(self.data_fingerprint, dataclasses.asdict(self.config.data)),
+        )
+        try:
+            keras.utils.set_random_seed(self.config.train.seed)
+            strategy, device = training_strategy()
+            self.replicas = strategy.num_replicas_in_sync
+            self.phase("vectorizing")
+            policy = apply_precision_policy(self.config.train.mixed_precision)
+            try:
+                with strategy.scope():
+                    encoder, classifier = self._model(prepared)
+                    fit_model = compile_for_training(classifier, self.config.model)
+                    if self.parent is not None:
+                        self.optimizer_state = self._restore_optimizer(fit_model)
+            finally:
+                apply_precision_policy("off")
+            splits = self._encode_splits(encoder, prepared)
+            # The vocabulary's counting and the encoding leave freed memory in the heap;
+            # handed back now, the optimizer's moments (allocated by the first step)
+            # do not stack on it: the fit is the job's memory peak.
+            release_free_memory()
+            history, stopped = self._fit(fit_model, splits["train"], splits["validation"])
+            new_epochs = history[len(self._parent_history()) :]
+            if stopped and not any(not row.get("partial") for row in new_epochs):
+                raise TrainingStopped(
+                    "Stopped while training, before the first epoch ended; nothing was saved."
+                )
+            self.phase("evaluating")
+            classifier, blend, shift = self._decision_rule(encoder, classifier, splits, prepared)
+            metrics, predictions = self._evaluate(classifier, splits["test"], prepared)
+            if blend is not None:
+                metrics["blend"] = blend.to_json()
+            if shift is not None:
+                metrics["prior_shift"] = shift.to_json()
+            metrics["baseline"] = wait_for_baseline(
+                baseline, self.stop_event, on_wait=lambda: self.phase("baseline")
+            )
+            # The baseline's per-row answers go to test_predictions.json (on the model's
+            # rows, in its order), and the paired interval to metrics.json.
+            metrics["baseline"], predictions, vs_baseline = pair_with_baseline(
+                metrics["baseline"], predictions, splits["test"].positions, prepared.classes
+            )
+            if vs_baseline is not None:
+                metrics["vs_baseline"] = vs_baseline
+            stopped = stopped or self.stop_event.is_set()
+        finally:
+            if isinstance(baseline, BaselineFit):
+                baseline.cancel()  # a no-op once it is done; a stopped training ends it
+        metrics["collapsed"] = _collapse_note(metrics, prepared)
+        self.phase("saving")
+        del splits  # the encoded rows: freed before the save, the job's memory peak
+        release_free_memory()
+        end_to_end = inference_model(encoder, classifier)
+        duration = time.perf_counter() - self.started
+        record = self._record(
+            prepared, encoder, history, metrics, stopped, device, duration, policy
+        )
+        # A stopped retraining never replaces a complete run: it may come back under
+        # an id of its own.
+        saved = self.registry.save(
+            record,
+            end_to_end.save,
+            write_training_state=(lambda path: save_optimizer_state(fit_model, path))
+            if has_optimizer_state(fit_model)
+            else None,
+            logs=self.log_dir,
+            predictions=None if predictions is None else RowPredictions.parse(predictions, record),
+        )
+        self.notify(end_event(saved, describe_end(history, stopped)))
+        return TrainResult(saved.run_id, saved.path, from_cache=False, stopped=stopped)
+
+    def _encode_splits(
+        self, encoder: keras.Model, prepared: PreparedData
+    ) -> dict[str, EncodedSplit]:
+        """Every split through ``encoder``, reporting rows done over all three."""
+        frames = {name: prepared.split(name) for name in ("train", "validation", "test")}
+        total = sum(len(frame) for frame in frames.values())
+        encoded: dict[str, EncodedSplit] = {}
+        offset = 0
+        for name, frame in frames.items():
+            start = offset
+            encoded[name] = encode_split(
+                frame,
+                lambda texts, start=start: encode(
+                    encoder,
+                    texts,
+                    on_rows=lambda done: self.rows("Vectorizing", start + done, total),
+                ),
+                prepared.classes,
+                prepared.class_weights,
+            )
+            offset += len(frame)
+        return encoded
+
+    def _model(self, prepared: PreparedData) -> tuple[keras.Model, keras.Model]:
+        if self.parent is None:
+            texts = prepared.train["text"].tolist()
+            length = self.config.model.sequence_length or choose_sequence_length(texts)
+            encoder = build_encoder(texts, self.config.model, length, on_rows=self.rows)
+            shapes = feature_shapes(encoder, self.config.model)
+            classifier = build_classifier(self.config.model, shapes, len(prepared.classes))
+            return encoder, classifier
+        if list(self.parent.labels.classes) != list(prepared.classes):
+            raise TrainingError(
+                f"Run {self.parent.run_id} was trained on classes "
+                f"{', '.join(self.parent.labels.classes)} but this data has "
+                f"{', '.join(prepared.classes)}; continue it on data with the same classes."
+            )
+        return split_end_to_end_model(self.registry.load_model(self.parent.run_id))
+
+    def _restore_optimizer(self, fit_model: keras.Model) -> OptimizerState:
+        """Load the parent's optimizer state into ``fit_model``'s optimizer (in the
+        strategy's scope); ``"fresh"``, with a log line saying why, when it cannot."""
+        assert self.parent is not None
+        path = self.parent.training_state_path
+        if not path.is_file():
+            problem = (
+                "it has no training_state.h5 (saved before optimizer states were kept, or imported)"
+            )
+        else:
+            problem = restore_optimizer_state(fit_model, path)
+        if problem is None:
+            return "restored"
+        _LOG.warning(
+            "Run %s continues run %s with a fresh optimizer: %s.",
+            self.run_id,
+            self.parent.run_id,
+            problem,
+        )
+        return "fresh"
+
+    def _parent_history(self) -> list[dict[str, Any]]:
+        return list(self.parent.history) if self.parent is not None else []
+
+    def _fit(
+        self, fit_model: keras.Model, train: EncodedSplit, validation: EncodedSplit
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Fit ``fit_model`` (the classifier, or the ensemble's training model sharing
+        its layers); the history with the best epoch marked, and whether it stopped."""
+        outputs = list(fit_model.output) if isinstance(fit_model.output, dict) else None
+        self.phase("training")
+        self.check_stop()  # before fit traces its step function (seconds, not interruptible)
+        result = fit_classifier(
+            fit_model,
+            train,
+            validation,
+            self.config.train,
+            notify=self.notify,
+            stop_event=self.stop_event,
+            started=self.started,
+            history=self._parent_history(),
+            replicas=self.replicas,
+            outputs=outputs,
+            log_dir=self.log_dir,
+        )
+        self.batch_size = result.batch_size
+        return result.history, result.stopped
+
+    def _decision_rule(
+        self,
+        encoder: keras.Model,
+        classifier: keras.Model,
+        splits: dict[str, EncodedSplit],
+        prepared: PreparedData,
+    ) -> tuple[keras.Model, Blend | None, PriorShift | None]:
+        """The steps between the fit and the test set, both tuned on the validation rows:
+        the linear blend (``model.blend="tuned"``, :mod:`pipeline.training.blend`) and then the
+        class-prior shift (``train.prior_shift="tuned"``, :mod:`pipeline.training.prior_shift`).
+
+        Returns the classifier to evaluate and save (``classifier`` itself, or a new
+        model holding its layers and the linear part) and the records of both steps
+        (``None`` for a step that is off or does not apply).
+        """
+        blending = (
+            self.config.model.blend == "tuned"
+            and LINEAR_INPUT in classifier.input
+            and not has_blend(classifier)  # a continued run keeps its parent's linear part
+        )
+        shifting = self.config.train.prior_shift == "tuned"
+        if not (blending or shifting):
+            return classifier, None, None
+        validation = splits["validation"]
+        probabilities = self._predict(classifier, validation, "Validation set")
+        blend = None
+        if blending:
+            train = splits["train"]
+            linear_part = fit_linear_part(
+                train.inputs[LINEAR_INPUT],
+                train.y,
+                len(prepared.classes),
+                feature_shapes(encoder, self.config.model)[LINEAR_INPUT].vocabulary,
+                sample_weight=train.weights,
+            )
+            linear = linear_part.probabilities(validation.inputs[LINEAR_INPUT])
+            blend = choose_blend_weight(
+                probabilities,
+                linear,
+                validation.y,
+                balanced_target=self.config.data.test_set == "balanced",
+                linear_part=linear_part,
+            )
+            classifier = blended_classifier(classifier, linear_part, blend.weight)
+            probabilities = blend_probabilities(probabilities, linear, blend.weight)
+        shift = None
+        if shifting:
+            shift = tune_prior_shift(
+                probabilities,
+                validation.y,
+                log_prior(splits["train"].y, len(prepared.classes)),
+                balanced_target=self.config.data.test_set == "balanced",
+            )
+            apply_prior_shift(classifier, shift)
+        return classifier, blend, shift
+
+    def _predict(self, classifier: keras.Model, split: EncodedSplit, step: str) -> np.ndarray:
+        """``classifier``'s probabilities on ``split``, reporting rows done as ``step``."""
+        rows = len(split.y)
+        return classifier.predict(
+            split.inputs,
+            batch_size=PREDICT_BATCH,
+            verbose=0,
+            callbacks=[
+                RowsDone(
+                    lambda batch: self.rows(
+                        step, min((batch + 1) * PREDICT_BATCH, rows), rows, stoppable=False
+                    )
+                )
+            ],
+        )
+
+    def _evaluate(
+        self, classifier: keras.Model, test: EncodedSplit, prepared: PreparedData
+    ) -> tuple[dict[str, Any], dict[str, list] | None]:
+        """The test metrics (``metrics.json``) and every test row's prediction
+        (``test_predictions.json``; ``None`` for data prepared by hand, whose rows are
+        not known)."""
+        probabilities = self._predict(classifier, test, "Test set")
+        metrics = evaluate_probabilities(
+            test.y, probabilities, prepared.classes, prepared.label_names, test.texts
+        )
+        if prepared.test_rows is None or test.positions is None:
+            return metrics, None
+        dataset_rows = prepared.test_rows[test.positions]
+        return metrics, row_predictions(dataset_rows, test.y, probabilities, prepared.classes)
+
+    def _record(
+        self,
+        prepared: PreparedData,
+        encoder: keras.Model,
+        history: list[dict[str, Any]],
+        metrics: dict[str, Any],
+        stopped: bool,
+        device: str,
+        duration: float,
+        precision: str,
+    ) -> RunRecord:
+        """The run's documents, checked by :class:`RunRecord` before anything is written."""
+        shapes = feature_shapes(encoder, self.config.model)
+        sequence_length = (
+            shapes["words"].length if "words" in shapes else shapes["ngrams"].length // 2
+        )
+        best = next((row for row in history if row.get("best")), None)
+        if best is None and history:
+            best = min(history, key=lambda row: row.get("val_loss", math.inf))
+        train_rows = len(prepared.train)
+        fit_seconds = sum(row.get("seconds", 0.0) for row in history[len(self._parent_history()) :])
+        new_epochs = len(history) - len(self._parent_history())
+        documents = {
+            "config.json": {
+                **self.config.to_dict(),
+                "parent_run_id": self.parent.run_id if self.parent else None,
+                "resolved": {
+                    "sequence_length": sequence_length,
+                    "vocabulary_size": shapes["words"].vocabulary if "words" in shapes else None,
+                    "ngram_vocabulary_size": shapes["ngrams"].vocabulary
+                    if "ngrams" in shapes
+                    else None,
+                    "precision": precision,
+                    "batch_size": self.batch_size,
+                    "optimizer_state": self.optimizer_state,
+                },
+            },
+            "labels.json": {
+                "classes": list(prepared.classes),
+                "names": {c: prepared.label_names.get(c, c) for c in prepared.classes},
+            },
+            "history.json": history,
+            "metrics.json": metrics,
+            "data.json": {
+                "fingerprint": self.data_fingerprint,
+                "dataset": self.dataset.name,
+                "text_col": self.dataset.text_col,
+                "label_col": self.dataset.label_col,
+                **prepared.summary,
+            },
+            "run.json": {
+                "schema_version": SCHEMA_VERSION,
+                "run_id": self.run_id,
+                "status": "stopped" if stopped else "complete",
+                "origin": "trained",
+                "owner": self.owner,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "duration_s": round(duration, 2),
+                "device": device,
+                "dataset": self.dataset.name,
+                "best_epoch": best.get("epoch") if best else None,
+                "samples_per_second": round(train_rows * new_epochs / fit_seconds, 1)
+                if fit_seconds > 0
+                else None,
+                "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+            },
+        }
+        return RunRecord.parse(documents)
+
+
+def _collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | None:
+    """A warning when the model predicts (almost) one class for every test row."""
+    matrix = np.asarray(metrics.get("confusion_matrix", {}).get("matrix", []), dtype=float)
+    if matrix.size == 0 or matrix.sum() == 0 or len(prepared.classes) < 2:
+        return None
+    predicted = matrix.sum(axis=0)
+    top = int(predicted.argmax())
+    share = predicted[top] / predicted.sum()
+    if share < 0.9 or (matrix.sum(axis=1)[top] / matrix.sum()) >= 0.9:
+        return None
+    name = prepared.label_names.get(prepared.classes[top], prepared.classes[top])
+    return (
+        f"The model predicts {name!r} for {share:.0%} of the test rows: it has collapsed to "
+        "one class. Use class weights (balancing), more epochs or a higher learning rate."
+    )
