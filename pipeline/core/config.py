@@ -21,7 +21,7 @@ Three presets exist:
 ``fast`` (the default)
     The model family chosen by ``benchmarks/models.py`` on this CPU, trained on
     every deduplicated row with class weights (a stratified test set) by lazy
-    AdamW (``pipeline.training.models.optimizers``), up to 100 epochs, stopped after the first
+    AdamW (``pipeline.models.optimizers``), up to 100 epochs, stopped after the first
     epoch without a better validation loss (the best epoch's weights kept).
 ``accurate``
     ``fast`` with the ``ngram_ensemble`` family: word and character n-gram bags, each
@@ -49,12 +49,12 @@ AUTO_BATCH_MIN, AUTO_BATCH_MAX = 32, 1024
 AUTO_BATCH_SHARE = 0.03
 #: Percentile of the training texts' token counts that the automatic sequence length
 #: (``ModelConfig.sequence_length=None``) covers in full, and its bounds; used by
-#: ``pipeline.training.text.choose_sequence_length``.
+#: ``pipeline.models.text.choose_sequence_length``.
 AUTO_LENGTH_PERCENTILE = 99.9
 AUTO_LENGTH_MIN, AUTO_LENGTH_MAX = 8, 256
 
 #: Model families, in the order the Train page and the CLI list them, with one line each.
-#: ``pipeline.training.models`` holds a builder for every name (a test checks they match).
+#: ``pipeline.models`` holds a builder for every name (a test checks they match).
 MODEL_FAMILIES: dict[str, str] = {
     "ngram_bag": "Bag of n-grams (fastText-like): word 1-2 gram embeddings averaged. "
     "The fastest; the default.",

@@ -6,7 +6,7 @@ with its label, and the "out-of-sample" probability is not: a flipped label on o
 is judged by a model trained on the other copy. So the folds are grouped:
 
 * **duplicates**: texts the models read as the same words (:func:`duplicate_keys`: the
-  pipeline's standardisation, :func:`pipeline.training.text.standardize`, then whitespace runs
+  pipeline's standardisation, :func:`pipeline.models.text.standardize`, then whitespace runs
   as one) always share a fold;
 * **stories**: on data with a story column (the UCI ``STORY`` id), rows of one story
   share a fold, as the story split of :mod:`pipeline.data.prepare` keeps a story in one
@@ -63,11 +63,11 @@ def duplicate_keys(texts: Sequence[str]) -> list[str]:
     Returns
     -------
     list of str
-        One key per text: :func:`pipeline.training.text.standardize` (lower case, the punctuation
+        One key per text: :func:`pipeline.models.text.standardize` (lower case, the punctuation
         filter turned into spaces), its whitespace runs joined by one space. Texts that
         differ only by case, punctuation or spacing get the same key.
     """
-    from pipeline.training.text import standardize
+    from pipeline.models.text import standardize
 
     return [" ".join(text.split()) for text in standardize([str(t) for t in texts])]
 

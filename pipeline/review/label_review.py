@@ -11,7 +11,7 @@ every row gets out-of-sample class probabilities from
     the TF-IDF + logistic-regression baseline
     (:func:`pipeline.training.baseline.baseline_pipeline`),
 ``neural``
-    a preset's neural model (:mod:`pipeline.training.models`), trained as a run is
+    a preset's neural model (:mod:`pipeline.models`), trained as a run is
     (:func:`pipeline.training.fit.fit_classifier`) on a short epoch budget, stopping early
     on a tenth of the fold's training rows,
 
@@ -712,10 +712,10 @@ class _FoldFit:
         import keras
         import numpy as np
 
-        from pipeline.training.features import build_encoder, encode, feature_shapes
+        from pipeline.models import build_classifier, compile_for_training
+        from pipeline.models.features import build_encoder, encode, feature_shapes
+        from pipeline.models.text import choose_sequence_length
         from pipeline.training.fit import PREDICT_BATCH, fit_classifier
-        from pipeline.training.models import build_classifier, compile_for_training
-        from pipeline.training.text import choose_sequence_length
 
         config = neural_config(self.settings)
         fit_texts, fit_labels, early_texts, early_labels = self._early_stopping_split()
@@ -756,7 +756,7 @@ class _FoldFit:
         the rows that vectorize to nothing (they would train on padding alone)."""
         import pandas as pd
 
-        from pipeline.training.features import encode
+        from pipeline.models.features import encode
         from pipeline.training.fit import encode_split
 
         return encode_split(

@@ -738,9 +738,9 @@ def load_model_file(path: Path) -> keras.Model:
 
     # Imported for their registered custom layers (the encoder's, the bags' and the
     # linear blend's).
-    import pipeline.training.models.common
-    import pipeline.training.models.linear
-    import pipeline.training.text  # noqa: F401
+    import pipeline.models.common
+    import pipeline.models.linear
+    import pipeline.models.text  # noqa: F401
 
     with warnings.catch_warnings():
         # Runs saved before model.keras was made lean hold the nested classifier's

@@ -18,8 +18,8 @@ import pandas as pd
 import tensorflow as tf
 
 from pipeline.core.errors import PredictionError
+from pipeline.models.text import SEED_FILTERS, standardize
 from pipeline.runs.registry import RunRegistry
-from pipeline.training.text import SEED_FILTERS, standardize
 
 #: Rows per call of the model when scoring a batch.
 PREDICT_CHUNK = 2048

@@ -19,8 +19,8 @@ The steps, all after ``fit``:
    lowest validation log loss of ``softmax(w log p_network + (1 - w) log p_linear)``,
    weighted to the test set's class mix;
 3. :func:`blended_classifier`: the classifier with
-:class:`~pipeline.training.models.linear.TfIdfLinear`
-   and :class:`~pipeline.training.models.linear.LogBlend` added, the weights set: one Keras model,
+:class:`~pipeline.models.linear.TfIdfLinear`
+   and :class:`~pipeline.models.linear.LogBlend` added, the weights set: one Keras model,
    saved inside the run's single ``.keras`` file.
 
 The TF-IDF + logistic regression *baseline* shown beside a run is untouched: it is
@@ -39,10 +39,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 from threadpoolctl import threadpool_limits
 
-from pipeline.training.features import even_sample
-from pipeline.training.models.linear import LogBlend, TfIdfLinear
+from pipeline.models.features import even_sample
+from pipeline.models.linear import LogBlend, TfIdfLinear
 
-#: The input the linear part reads (word 1-2 gram ids; see :mod:`pipeline.training.features`).
+#: The input the linear part reads (word 1-2 gram ids; see :mod:`pipeline.models.features`).
 LINEAR_INPUT = "ngrams"
 #: N-grams in fewer training rows than this get no weight (the baseline's ``min_df``).
 MIN_DOCUMENT_FREQUENCY = 2
@@ -117,7 +117,7 @@ def document_frequency_idf(ids: np.ndarray, vocabulary: int) -> np.ndarray:
 def tfidf_matrix(ids: np.ndarray, idf: np.ndarray) -> scipy.sparse.csr_matrix:
     """The linear part's features of ids ``(rows, length)``: ``(rows, vocabulary)``, each
     occurrence of an id counting its ``idf``, each row divided by its Euclidean norm (the
-    same numbers :class:`~pipeline.training.models.linear.TfIdfLinear` computes in the model)."""
+    same numbers :class:`~pipeline.models.linear.TfIdfLinear` computes in the model)."""
     values = idf[ids].astype(np.float64)
     norms = np.sqrt((values**2).sum(axis=1, keepdims=True))
     values = values / np.maximum(norms, 1e-12)

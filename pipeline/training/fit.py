@@ -342,7 +342,7 @@ def training_batches(
         for part, array, width in zip(parts, arrays, widths or [None] * len(arrays), strict=True):
             part.set_shape((None, *array.shape[1:]) if width is None else (None, None))
         inputs, *targets = tf.nest.pack_sequence_as(columns, parts)
-        # ids are stored as int32 (see pipeline.training.features.encode); the inputs are int64
+        # ids are stored as int32 (see pipeline.models.features.encode); the inputs are int64
         inputs = {name: tf.cast(ids, tf.int64) for name, ids in inputs.items()}
         if outputs:
             return (inputs, *({name: target for name in outputs} for target in targets))

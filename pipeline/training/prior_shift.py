@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from pipeline.training.models.linear import LogBlend
+from pipeline.models.linear import LogBlend
 
 #: The shifts tried, in steps of 0.1.
 TAUS: tuple[float, ...] = tuple(round(t, 1) for t in np.linspace(-1.0, 1.0, 21))
@@ -183,7 +183,7 @@ def final_logit_layers(classifier: keras.Model) -> list[keras.layers.Dense]:
 def apply_prior_shift(classifier: keras.Model, shift: PriorShift) -> None:
     """Add ``shift.tau * shift.log_prior`` to the biases of
     :func:`final_logit_layers`, or to the offset of the classifier's
-    :class:`~pipeline.training.models.linear.LogBlend` when it has one (in place; nothing
+    :class:`~pipeline.models.linear.LogBlend` when it has one (in place; nothing
     happens when ``tau`` is 0)."""
     if shift.tau == 0.0:
         return

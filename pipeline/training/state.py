@@ -37,7 +37,7 @@ import h5py
 import keras
 import numpy as np
 
-from pipeline.training.features import build_end_to_end_model
+from pipeline.models.features import build_end_to_end_model
 
 #: Marks a file written by :func:`save_optimizer_state` (an HDF5 attribute).
 STATE_FORMAT = "headline-lab-optimizer-state"
@@ -50,7 +50,7 @@ def inference_model(encoder: keras.Model, classifier: keras.Model) -> keras.Mode
 
     ``classifier`` (compiled for training, or sharing layers with the model that
     was) is wrapped afresh as an uncompiled functional model of the same name and
-    layers, so ``pipeline.training.features.split_end_to_end_model`` finds it as before.
+    layers, so ``pipeline.models.features.split_end_to_end_model`` finds it as before.
     Returns raw strings ``(batch, 1)`` -> class probabilities.
     """
     lean = keras.Model(classifier.input, classifier.output, name=classifier.name)

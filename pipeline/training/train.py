@@ -48,6 +48,14 @@ from pipeline.core.progress import (
 from pipeline.data import Dataset, fingerprint
 from pipeline.data.prepare import PreparedData, prepare
 from pipeline.evaluation.metrics import evaluate_probabilities, row_predictions
+from pipeline.models import build_classifier, compile_for_training
+from pipeline.models.features import (
+    build_encoder,
+    encode,
+    feature_shapes,
+    split_end_to_end_model,
+)
+from pipeline.models.text import choose_sequence_length
 from pipeline.runs.ids import resolve_run
 from pipeline.runs.record import SCHEMA_VERSION, OptimizerState, RowPredictions, RunRecord
 from pipeline.runs.registry import RunRegistry, SavedRun
@@ -68,12 +76,6 @@ from pipeline.training.blend import (
     fit_linear_part,
     has_blend,
 )
-from pipeline.training.features import (
-    build_encoder,
-    encode,
-    feature_shapes,
-    split_end_to_end_model,
-)
 from pipeline.training.fit import (
     PREDICT_BATCH,
     EncodedSplit,
@@ -82,7 +84,6 @@ from pipeline.training.fit import (
     fit_classifier,
     tensorboard_available,
 )
-from pipeline.training.models import build_classifier, compile_for_training
 from pipeline.training.prior_shift import PriorShift, apply_prior_shift, log_prior, tune_prior_shift
 from pipeline.training.state import (
     has_optimizer_state,
@@ -90,7 +91,6 @@ from pipeline.training.state import (
     restore_optimizer_state,
     save_optimizer_state,
 )
-from pipeline.training.text import choose_sequence_length
 
 __all__ = ["TrainResult", "TrainingStopped", "cached_event", "train_run"]
 

@@ -93,7 +93,7 @@ def test_exclusive_bounds_move_one_step_inward() -> None:
 def test_automatic_rules_are_declared_once() -> None:
     """The help texts quote the constants the rules use (the percentile, the bounds)."""
     from pipeline.core import device
-    from pipeline.training import text
+    from pipeline.models import text
 
     specs = {**dict(declared(SECTIONS["model"])), **dict(declared(SECTIONS["train"]))}
     assert specs["mixed_precision"].choices is device.PRECISION_SETTINGS
@@ -101,7 +101,7 @@ def test_automatic_rules_are_declared_once() -> None:
     assert (config_module.AUTO_BATCH_MIN, config_module.AUTO_BATCH_MAX) == (32, 1024)
     assert "99.9th percentile" in specs["sequence_length"].help
     assert "from 8 to 256" in specs["sequence_length"].help
-    # pipeline.training.text's rule uses the declared percentile and bounds
+    # pipeline.models.text's rule uses the declared percentile and bounds
     assert text.AUTO_LENGTH_PERCENTILE == config_module.AUTO_LENGTH_PERCENTILE
     assert (text.AUTO_LENGTH_MIN, text.AUTO_LENGTH_MAX) == (
         config_module.AUTO_LENGTH_MIN,

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from pipeline.core.config import SEED_PRESET, ExperimentConfig, get_preset
+from pipeline.models import FeatureShape, build_classifier
+from pipeline.models.linear import TfIdfLinear
 from pipeline.training.blend import (
     LinearPart,
     blend_probabilities,
@@ -21,8 +23,6 @@ from pipeline.training.blend import (
     has_blend,
     tfidf_matrix,
 )
-from pipeline.training.models import FeatureShape, build_classifier
-from pipeline.training.models.linear import TfIdfLinear
 from pipeline.training.prior_shift import PriorShift, apply_prior_shift
 
 VOCABULARY, CLASSES = 40, 3

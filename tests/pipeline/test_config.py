@@ -50,7 +50,7 @@ def test_fast_preset_is_default_and_uses_every_row():
 
 def test_every_family_has_a_builder():
     pytest.importorskip("keras")
-    from pipeline.training.models import FAMILIES
+    from pipeline.models import FAMILIES
 
     assert list(FAMILIES) == list(MODEL_FAMILIES)
 

@@ -99,7 +99,7 @@ def test_batches_by_length_hold_every_row_once_with_only_padding_cut(shuffle_see
 
 def test_only_the_bags_take_rows_of_any_length():
     from pipeline.core.config import ModelConfig
-    from pipeline.training.models import FeatureShape, build_classifier
+    from pipeline.models import FeatureShape, build_classifier
 
     shapes = {
         "ngrams": FeatureShape(20, 100),
@@ -122,7 +122,7 @@ def test_only_the_bags_take_rows_of_any_length():
 def test_a_bag_scores_a_row_the_same_with_or_without_its_padding():
     """Cutting padding changes no value: padding gets no weight in the bag's average."""
     from pipeline.core.config import ModelConfig
-    from pipeline.training.models import FeatureShape, build_classifier
+    from pipeline.models import FeatureShape, build_classifier
 
     model = build_classifier(
         ModelConfig(family="ngram_ensemble"),

@@ -25,6 +25,8 @@ from training_support import tiny_config, unzip_members, zip_members
 
 from pipeline.core.config import ModelConfig
 from pipeline.core.errors import TrainingStopped
+from pipeline.models import compile_for_training
+from pipeline.models.features import build_end_to_end_model, split_end_to_end_model
 from pipeline.runs.registry import (
     LOGS_DIR,
     MODEL_FILE,
@@ -34,8 +36,6 @@ from pipeline.runs.registry import (
     RunRegistry,
 )
 from pipeline.scoring.predictor import Predictor
-from pipeline.training.features import build_end_to_end_model, split_end_to_end_model
-from pipeline.training.models import compile_for_training
 from pipeline.training.train import train_run
 
 pytestmark = pytest.mark.training

@@ -141,7 +141,7 @@ def test_a_model_that_predicts_one_class_is_flagged():
 def test_the_bag_s_weighted_average_ignores_padding_and_follows_its_scores():
     """Equal scores give the plain average of the real n-grams (padding gets no weight);
     a much higher score makes that n-gram's vector the result."""
-    from pipeline.training.models.common import WeightedAverage
+    from pipeline.models.common import WeightedAverage
 
     vectors = np.array([[[1.0, 0.0], [3.0, 2.0], [100.0, 100.0]]], dtype="float32")
     mask = np.array([[True, True, False]])

@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 from pipeline.core.config import ExperimentConfig, ModelConfig, get_preset
-from pipeline.training.models.common import UNKNOWN_ID, UnknownAsPadding, WeightedAverage
-from pipeline.training.models.optimizers import LazyAdamW, build_optimizer
+from pipeline.models.common import UNKNOWN_ID, UnknownAsPadding, WeightedAverage
+from pipeline.models.optimizers import LazyAdamW, build_optimizer
 
 
 def _embedding_model(seed: int = 3) -> keras.Model:

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.core.config import ModelConfig
 from pipeline.core.errors import PredictionError
+from pipeline.models.features import build_encoder
 from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import (
     NOTE_EMPTY,
@@ -21,7 +22,6 @@ from pipeline.scoring.predictor import (
     Predictor,
     WordCoverage,
 )
-from pipeline.training.features import build_encoder
 
 TRAIN_TEXTS = [
     "Stocks rally as the Fed holds rates",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.core.config import SEED_PRESET, ExperimentConfig, get_preset
-from pipeline.training.models import FAMILIES, FeatureShape, build_classifier
+from pipeline.models import FAMILIES, FeatureShape, build_classifier
 from pipeline.training.prior_shift import (
     PriorShift,
     apply_prior_shift,

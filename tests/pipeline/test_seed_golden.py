@@ -19,8 +19,8 @@ import pytest
 import tensorflow as tf
 
 from pipeline.core.config import get_preset
-from pipeline.training.features import build_encoder, encode
-from pipeline.training.text import (
+from pipeline.models.features import build_encoder, encode
+from pipeline.models.text import (
     SEED_FILTERS,
     SeedSequence,
     StandardizeHeadline,

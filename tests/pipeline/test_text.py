@@ -5,7 +5,7 @@ from itertools import pairwise
 import numpy as np
 
 from pipeline.core.config import get_preset
-from pipeline.training.text import (
+from pipeline.models.text import (
     AUTO_LENGTH_MIN,
     LeftPad,
     StandardizeHeadline,
@@ -45,7 +45,7 @@ def test_left_pad_moves_padding_to_the_front():
 
 
 def test_encoder_pads_right_or_left_and_maps_unknown_words_to_one():
-    from pipeline.training.features import build_encoder, encode
+    from pipeline.models.features import build_encoder, encode
 
     post_config = get_preset("fast", family="cnn", max_tokens=20).model
     pre_config = get_preset("fast", family="cnn", max_tokens=20, padding="pre").model
@@ -58,7 +58,7 @@ def test_encoder_pads_right_or_left_and_maps_unknown_words_to_one():
 
 
 def test_encoder_gives_each_family_its_inputs():
-    from pipeline.training.features import build_encoder, encode, feature_shapes
+    from pipeline.models.features import build_encoder, encode, feature_shapes
 
     config = get_preset("fast", family="ngram_ensemble").model
     encoder = build_encoder(TEXTS, config, 8)
@@ -82,7 +82,7 @@ def test_the_vocabularies_and_ids_are_keras_own_adapt_and_call():
     same ids as calling the encoder eagerly."""
     import tensorflow as tf
 
-    from pipeline.training.features import build_encoder, encode
+    from pipeline.models.features import build_encoder, encode
     from tests.pipeline.data_support import uci_rows
 
     texts = [row["TITLE"] for row in uci_rows()] + TEXTS  # some accented letters too
@@ -104,7 +104,7 @@ def test_the_character_vocabulary_counts_an_even_sample_beyond_its_row_limit(mon
     word-pair vocabularies still count every row."""
     import tensorflow as tf
 
-    from pipeline.training import features
+    from pipeline.models import features
     from tests.pipeline.data_support import uci_rows
 
     texts = [row["TITLE"] for row in uci_rows()]

@@ -14,6 +14,7 @@ from training_support import tiny_config
 from pipeline.core.errors import TrainingError
 from pipeline.data import fingerprint
 from pipeline.data.prepare import prepare
+from pipeline.models.text import choose_sequence_length
 from pipeline.runs.ids import make_run_id
 from pipeline.runs.record import SCHEMA_VERSION
 from pipeline.runs.registry import (
@@ -26,7 +27,6 @@ from pipeline.runs.registry import (
 )
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.baseline import fit_and_score_baseline
-from pipeline.training.text import choose_sequence_length
 from pipeline.training.train import TrainingStopped, train_run
 
 pytestmark = pytest.mark.training

@@ -14,10 +14,10 @@ import keras
 from keras import layers
 
 from pipeline.core.config import ModelConfig
-from pipeline.training.models.common import classifier_model, id_input
+from pipeline.models.common import classifier_model, id_input
 
 if TYPE_CHECKING:
-    from pipeline.training.models import FeatureShape
+    from pipeline.models import FeatureShape
 
 
 def _embedded_words(

@@ -14,12 +14,12 @@ import keras
 from keras import layers
 
 from pipeline.core.config import ModelConfig
-from pipeline.training.models.bag import bag_features
-from pipeline.training.models.common import classifier_model, id_input
-from pipeline.training.models.convolutional import cnn_features
+from pipeline.models.bag import bag_features
+from pipeline.models.common import classifier_model, id_input
+from pipeline.models.convolutional import cnn_features
 
 if TYPE_CHECKING:
-    from pipeline.training.models import FeatureShape
+    from pipeline.models import FeatureShape
 
 
 def build(config: ModelConfig, features: dict[str, FeatureShape], num_classes: int) -> keras.Model:

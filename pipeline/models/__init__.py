@@ -1,6 +1,6 @@
 """Model families: each one a function ``build(config, features, num_classes) -> keras.Model``.
 
-A family reads one or both of the inputs the text encoder (:mod:`pipeline.training.features`)
+A family reads one or both of the inputs the text encoder (:mod:`pipeline.models.features`)
 produces from raw strings:
 
 ``words``
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import keras
 
 from pipeline.core.config import MODEL_FAMILIES, ModelConfig
-from pipeline.training.models import bag, convolutional, ensemble, recurrent, wide_deep
-from pipeline.training.models.optimizers import build_optimizer
+from pipeline.models import bag, convolutional, ensemble, recurrent, wide_deep
+from pipeline.models.optimizers import build_optimizer
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def build_classifier(
 def compile_for_training(classifier: keras.Model, config: ModelConfig) -> keras.Model:
     """Compile the model ``fit`` trains, and return it.
 
-    The optimizer ``config`` names (:func:`~pipeline.training.models.optimizers.build_optimizer`)
+    The optimizer ``config`` names (:func:`~pipeline.models.optimizers.build_optimizer`)
     and sparse categorical cross-entropy on integer labels, accuracy as metric.
     For most families that is the classifier itself. The ensemble trains a model
     with one output per head, each head on its own loss (weights summing to 1) and

@@ -4,12 +4,12 @@ One small Keras model, :func:`build_encoder`, does all the text processing. It
 vectorizes the training data once before ``fit`` (:func:`encode`), and the very
 same layers sit in front of the classifier inside the saved end-to-end model,
 so a saved run takes raw headlines and can never disagree with its training
-data's ids. Outputs (see :mod:`pipeline.training.models`):
+data's ids. Outputs (see :mod:`pipeline.models`):
 
 ``words``
     ``TextVectorization`` word ids, cut or padded to ``sequence_length``; or with
     ``tokenizer="keras2"`` the seed notebook's ``Tokenizer`` + ``pad_sequences``
-    ids exactly (:class:`pipeline.training.text.SeedSequence`).
+    ids exactly (:class:`pipeline.models.text.SeedSequence`).
 ``ngrams``
     word 1-2 gram ids (``TextVectorization(ngrams=2)``), ``2 * sequence_length``
     per row, padded on the right.
@@ -29,8 +29,8 @@ import tensorflow as tf
 from keras import layers
 
 from pipeline.core.config import ModelConfig
-from pipeline.training.models import FeatureShape, family_inputs
-from pipeline.training.text import (
+from pipeline.models import FeatureShape, family_inputs
+from pipeline.models.text import (
     LeftPad,
     SeedSequence,
     StandardizeHeadline,

@@ -7,7 +7,7 @@ of the ``headline_lab`` package; no ``Lambda``).
 
 Two paths exist.
 
-**The default path** (built by :func:`pipeline.training.features.build_encoder`):
+**The default path** (built by :func:`pipeline.models.features.build_encoder`):
 
 * :class:`StandardizeHeadline` lower-cases and turns the punctuation filter
   into spaces (what ``Tokenizer(lower=True)`` did);
@@ -17,7 +17,7 @@ Two paths exist.
 * :class:`LeftPad` moves the padding to the left (``padding="pre"``).
 
 **The seed-faithful path** (:func:`build_seed_vectorizer` and :class:`SeedSequence`,
-put together by :func:`pipeline.training.features.build_encoder` for ``tokenizer="keras2"``)
+put together by :func:`pipeline.models.features.build_encoder` for ``tokenizer="keras2"``)
 reproduces, id for id, the 2019 notebook's Keras 2.2 code::
 
     tokenizer = Tokenizer(num_words=N, filters=SEED_FILTERS, lower=True)

@@ -2,7 +2,7 @@
 
 No word order beyond bigrams, no recurrence: the fastest family by far. The average
 is weighted by a learned score per n-gram
-(:class:`~pipeline.training.models.common.WeightedAverage`).
+(:class:`~pipeline.models.common.WeightedAverage`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from pipeline.core.config import ModelConfig
-from pipeline.training.models.common import (
+from pipeline.models.common import (
     UnknownAsPadding,
     WeightedAverage,
     classifier_model,
@@ -21,7 +21,7 @@ from pipeline.training.models.common import (
 )
 
 if TYPE_CHECKING:
-    from pipeline.training.models import FeatureShape
+    from pipeline.models import FeatureShape
 
 
 def bag_features(

@@ -8,7 +8,7 @@ import keras
 from keras import layers
 
 if TYPE_CHECKING:
-    from pipeline.training.models import FeatureShape
+    from pipeline.models import FeatureShape
 
 
 def id_input(name: str, shape: FeatureShape, any_length: bool = False) -> keras.KerasTensor:

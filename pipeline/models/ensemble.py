@@ -16,11 +16,11 @@ import keras
 from keras import layers
 
 from pipeline.core.config import ModelConfig
-from pipeline.training.models.bag import bag_features
-from pipeline.training.models.common import id_input
+from pipeline.models.bag import bag_features
+from pipeline.models.common import id_input
 
 if TYPE_CHECKING:
-    from pipeline.training.models import FeatureShape
+    from pipeline.models import FeatureShape
 
 #: The heads, each trained on its own loss: output name -> encoder input it reads.
 HEADS: dict[str, str] = {"word_probabilities": "ngrams", "char_probabilities": "chars"}
