@@ -1,1 +1,3 @@
-"""TODO package docstring."""
+"""Sweeping settings with Ray Tune: the search space, one trial, the leaderboard and the
+sweep that runs them.
+"""
