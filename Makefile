@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 BUNDLED := data/uci-news-aggregator.csv.gz
 SNAPSHOT := data/.cache/uci-news-aggregator.csv.gz/meta.json
 
-.PHONY: run dev test test-fast lint format train bench clean
+.PHONY: run dev test test-fast lint format docs train bench clean
 
 # The app's own requirements: all `make run` installs.
 $(STAMP): requirements.txt
@@ -47,6 +47,9 @@ test-fast: $(DEV_STAMP)  ## everything but the browser tests
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+docs: $(DEV_STAMP)  ## the API reference, from the docstrings, into docs/api/ (open docs/api/index.html)
+	$(BIN)/python -m pdoc --docformat restructuredtext --output-directory docs/api pipeline
+
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
@@ -65,4 +68,4 @@ bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 
 	$(BIN)/python benchmarks/batch_scoring.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-output
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output docs/api

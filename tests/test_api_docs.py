@@ -1,0 +1,43 @@
+"""``make docs`` builds the API reference from the docstrings: one page per module of
+``pipeline``, every module importable by the tool. Built here, so it cannot go stale."""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _make_docs_command() -> list[str]:
+    """The Makefile's ``docs`` recipe, as this test runs it (this Python, another folder)."""
+    recipe = re.search(r"^docs:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert recipe, "the Makefile has no docs target"
+    words = recipe.group(1).split()
+    assert words[:3] == ["$(BIN)/python", "-m", "pdoc"], words
+    return [sys.executable, *words[1:]]
+
+
+def test_make_docs_writes_a_page_for_every_module(tmp_path: Path) -> None:
+    command = _make_docs_command()
+    command[command.index("docs/api")] = str(tmp_path)
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Error importing" not in done.stderr, done.stderr[-3000:]
+    modules = [info.name for info in pkgutil.walk_packages(pipeline.__path__, "pipeline.")]
+    pages = {
+        ".".join(page.relative_to(tmp_path).with_suffix("").parts)
+        for page in tmp_path.rglob("*.html")
+    }
+    assert {"pipeline", *modules} - pages == set()
+    registry = (tmp_path / "pipeline" / "runs" / "registry.html").read_text()
+    assert "RunRegistry" in registry and "import_zip" in registry
