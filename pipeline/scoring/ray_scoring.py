@@ -7,7 +7,8 @@ order and with the same ``pyarrow`` options as the local engine), scores it with
 writes the same single file as ``--engine local``: same columns, same values, same row
 order (``preserve_order``). The scored batches stream back to this process in order and
 go through the local engine's writer, so the output's format, its temporary name and the
-counts of bad rows are declared once, in :mod:`pipeline.scoring.files`.
+counts of bad rows are declared once, in :mod:`pipeline.scoring.output` and
+:mod:`pipeline.scoring.summary`.
 
 The model travels through Ray's object store (the ``.keras`` file's bytes, ``ray.put``
 once), and each actor loads it from a temporary file with ``safe_mode=True``: the runs
@@ -16,7 +17,7 @@ folder need not be on shared storage, so any cluster works. What a worker needs 
 
 Without ``--address`` a local Ray starts in this process, sized to this machine; with it
 the job joins that cluster. One actor per CPU of the cluster scores batches of
-:data:`~pipeline.scoring.files.DEFAULT_CHUNK_ROWS` rows. On one 2-core machine the local engine
+:data:`~pipeline.scoring.chunks.DEFAULT_CHUNK_ROWS` rows. On one 2-core machine the local engine
 is faster (every actor pays TensorFlow's start-up and the rows cross processes): Ray
 earns its place on a cluster. Ray Data's own progress bars show on stderr; Ctrl-C stops
 the job, shuts Ray down and leaves no file under the output's name.
@@ -37,19 +38,11 @@ import pyarrow as pa
 
 from pipeline.core.cluster import ray_session
 from pipeline.core.errors import DatasetError, HeadlineLabError
-from pipeline.scoring.files import (
-    DEFAULT_CHUNK_ROWS,
-    ProgressCallback,
-    ScoringSource,
-    ScoringSummary,
-    TableScorer,
-    csv_read_options,
-    open_output,
-    open_source,
-    output_format,
-    short_error,
-    write_scored,
-)
+from pipeline.scoring.chunks import DEFAULT_CHUNK_ROWS, csv_read_options
+from pipeline.scoring.files import TableScorer
+from pipeline.scoring.output import open_output, output_format, write_scored
+from pipeline.scoring.source import ScoringSource, open_source, short_error
+from pipeline.scoring.summary import ProgressCallback, ScoringSummary
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -74,7 +67,7 @@ def score_on_ray(
     ``address`` joins a cluster (``auto``, ``host:port``, ``ray://host:10001``); ``None``
     starts a local Ray with ``num_cpus`` (default: this machine's cores). The input and
     the output name are checked before Ray starts. Returns the
-    :class:`~pipeline.scoring.files.ScoringSummary` (``workers``: the actors). Raises
+    :class:`~pipeline.scoring.summary.ScoringSummary` (``workers``: the actors). Raises
     :class:`~pipeline.core.cluster.ClusterError` when Ray is missing or unreachable, and
     :class:`DatasetError` when a file cannot be read.
     """
@@ -165,7 +158,7 @@ class ScoringActor:
     ) -> None:
         import ray
 
-        from pipeline.runs.registry import load_model_file
+        from pipeline.runs.model_file import load_model_file
         from pipeline.scoring.predictor import Predictor
 
         with tempfile.TemporaryDirectory(prefix="headline-lab-") as folder:

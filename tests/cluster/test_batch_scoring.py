@@ -54,7 +54,7 @@ def sample() -> bytes:
 @pytest.fixture(scope="module")
 def expected(predictor, sample) -> pd.DataFrame:
     """The app's scoring of the whole sample, the latin-1 row noted as replaced."""
-    from pipeline.scoring.files import NOTE_NOT_UTF8
+    from pipeline.scoring.summary import NOTE_NOT_UTF8
 
     scored = predictor.score_table(whole_table(sample), "TITLE")
     scored.loc[LATIN1_ROW, "note"] = NOTE_NOT_UTF8
@@ -190,7 +190,8 @@ def test_a_failed_job_leaves_the_old_output_alone(predictor, sample, tmp_path):
 
 
 def test_bad_names_are_refused_before_scoring(predictor, sample, tmp_path):
-    from pipeline.scoring.files import open_source, score_file
+    from pipeline.scoring.files import score_file
+    from pipeline.scoring.source import open_source
 
     (tmp_path / "in.csv").write_bytes(sample)
     with pytest.raises(PredictionError, match=r"must end in \.parquet, \.csv, \.csv\.gz"):
