@@ -15,10 +15,10 @@ from ui.resources import get_job_manager
 from ui.runs import run_label, usable_runs
 from ui.session import session_id
 from ui.settings_widgets import number_setting
-from ui.training import (
+from ui.train_progress import followed_job_id
+from ui.train_settings import (
     config_from_widgets,
     describe_data_config,
-    followed_job_id,
     hyperparameter_widgets,
     init_widgets,
     replace_train,

@@ -18,19 +18,12 @@ from ui.resources import get_job_manager
 from ui.runs import usable_runs
 from ui.session import stop_run
 from ui.text import escape_markdown
-from ui.training import (
-    POLL_SECONDS,
-    PRESET_KEY,
-    config_from_widgets,
-    draw_snapshot,
-    followed_job_id,
-    init_widgets,
-    live_panel,
-    submit,
-)
+from ui.train_progress import POLL_SECONDS, draw_snapshot, followed_job_id, live_panel
+from ui.train_settings import PRESET_KEY, config_from_widgets, init_widgets, submit
 
 if TYPE_CHECKING:
-    from pipeline.jobs.manager import JobManager, JobSnapshot
+    from pipeline.jobs.job import JobSnapshot
+    from pipeline.jobs.manager import JobManager
     from pipeline.scoring.predictor import Predictor, ScoredColumns, WordCoverage, WordImportance
 
 #: The seed notebook's example sentences (the first three verbatim), one click away.

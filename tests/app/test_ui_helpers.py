@@ -109,13 +109,13 @@ def test_live_curves_span_the_epochs_run_not_the_epoch_limit():
 
 
 def _snapshot(**changes):
-    from pipeline.jobs.manager import JobSnapshot
+    from pipeline.jobs.job import JobSnapshot
 
     return JobSnapshot(job_id=1, label="job", status="running", **changes)
 
 
 def test_the_phase_trail_marks_done_current_and_shows_the_baseline_only_when_waited_for():
-    from ui.training import phase_trail
+    from ui.train_progress import phase_trail
 
     assert phase_trail("training") == (
         "✓ Preparing · ✓ Vectorizing · ▶ Training · Evaluating · Saving"
@@ -125,7 +125,7 @@ def test_the_phase_trail_marks_done_current_and_shows_the_baseline_only_when_wai
 
 
 def test_the_step_text_says_rows_or_batches_and_time_left_in_this_step_only():
-    from ui.training import epoch_limit_text, step_text, stop_effect
+    from ui.train_progress import epoch_limit_text, step_text, stop_effect
 
     rows = _snapshot(step="Vectorizing", step_done=200_000, step_total=393_867, step_unit="rows")
     assert step_text(rows) == "Vectorizing · 200,000 of 393,867 rows"
@@ -149,9 +149,9 @@ def test_the_step_text_says_rows_or_batches_and_time_left_in_this_step_only():
 
 
 def test_job_snapshots_fold_rows_validation_and_epoch_events():
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.core.progress import ProgressEvent
-    from pipeline.jobs.manager import Job
+    from pipeline.jobs.job import Job
 
     job = Job(1, None, get_preset("fast", patience=3), False, None, "job")
     job._update(status="running", started_at=0.0, phase_started_at=0.0)
@@ -177,9 +177,9 @@ def test_job_snapshots_fold_rows_validation_and_epoch_events():
 
 
 def test_the_end_message_is_never_overwritten_by_a_late_event_or_a_late_stop():
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.core.progress import ProgressEvent
-    from pipeline.jobs.manager import Job
+    from pipeline.jobs.job import Job
 
     job = Job(1, None, get_preset("fast"), False, None, "job")
     job._update(status="running", started_at=0.0, phase_started_at=0.0)
@@ -196,9 +196,9 @@ def _live_panel_script() -> None:
     """One running job's live panel; ``session_state["stopping"]`` presses its Stop."""
     import streamlit as st
 
-    from pipeline.core.config import get_preset
-    from pipeline.jobs.manager import Job
-    from ui.training import live_panel
+    from pipeline.core.presets import get_preset
+    from pipeline.jobs.job import Job
+    from ui.train_progress import live_panel
 
     class OneJob:  # the two JobManager methods the panel reads, over one real Job
         def __init__(self, job: Job) -> None:
@@ -250,8 +250,8 @@ def _panel_charts_script() -> None:
     either whole or as its once-a-second part alone (``session_state["part"]``)."""
     import streamlit as st
 
-    from pipeline.jobs.manager import JobSnapshot
-    from ui.training import draw_snapshot, live_panel
+    from pipeline.jobs.job import JobSnapshot
+    from ui.train_progress import draw_snapshot, live_panel
 
     history = (
         {"epoch": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
@@ -293,7 +293,7 @@ def test_the_once_a_second_panel_never_sends_the_curves_again(status, monkeypatc
     for a whole epoch. The curves live in a fragment of their own, at a slower pace."""
     from streamlit.testing.v1 import AppTest
 
-    from ui.training import CURVES_POLL_SECONDS, POLL_SECONDS
+    from ui.train_progress import CURVES_POLL_SECONDS, POLL_SECONDS
 
     monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(tmp_path))
     assert CURVES_POLL_SECONDS > POLL_SECONDS

@@ -30,7 +30,7 @@ def _event(kind: str, epoch: int, batch: int, batches: int = 275) -> ProgressEve
 
 
 def test_batch_1_of_epoch_3_has_no_estimate_then_a_correct_one(uci_small, monkeypatch) -> None:
-    import pipeline.jobs.manager as jobs
+    import pipeline.jobs.job as jobs
 
     clock = {"now": 1000.0}
     monkeypatch.setattr(jobs.time, "perf_counter", lambda: clock["now"])
@@ -49,8 +49,8 @@ def test_batch_1_of_epoch_3_has_no_estimate_then_a_correct_one(uci_small, monkey
 
 
 def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
-    from pipeline.jobs.manager import JobSnapshot
-    from ui.training import step_text
+    from pipeline.jobs.job import JobSnapshot
+    from ui.train_progress import step_text
 
     snap = JobSnapshot(
         job_id=1, label="x", status="running", step="Epoch 3", step_done=1,
@@ -60,8 +60,8 @@ def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
 
 
 def test_a_last_moment_reads_under_a_second_never_0_00() -> None:
-    from pipeline.jobs.manager import JobSnapshot
-    from ui.training import step_text
+    from pipeline.jobs.job import JobSnapshot
+    from ui.train_progress import step_text
 
     snap = JobSnapshot(
         job_id=1, label="x", status="running", step="Epoch 3", step_done=274,
