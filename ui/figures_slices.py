@@ -1,7 +1,7 @@
 """Plotly figures of the Results page's "Where the model fails": test accuracy per slice
 of a column (bars, worst first) and per period of a time column (a line with its band).
 
-Pure: slice tables (``pipeline.evaluation.slices.SliceTable.to_frame``) in, a
+Pure: slice tables (``pipeline.evaluation.slice_scores.SliceTable.to_frame``) in, a
 ``plotly.graph_objects.Figure`` out. Every slice value comes from a user's file and goes
 through :func:`ui.text.plotly_text`. Accuracies read as shares (``"91.3%"``), rows as
 counts with separators (:mod:`ui.numbers`); no accuracy axis goes past 100 %.
@@ -23,7 +23,8 @@ from ui.numbers import count_phrase, format_count, format_range, format_share
 from ui.text import plotly_text
 
 _LAYOUT: dict[str, Any] = {"margin": MARGINS}
-#: A numeric bin as :mod:`pipeline.evaluation.slices` labels it: ``"[3, 83715.8)"``, ``"[7, 9]"``.
+#: A numeric bin as :mod:`pipeline.evaluation.slice_columns` labels it: ``"[3, 83715.8)"``,
+#: ``"[7, 9]"``.
 _BIN = re.compile(r"^\[(?P<low>[^,]+), (?P<high>[^,]+)[)\]]$")
 
 
@@ -118,7 +119,7 @@ def slice_accuracy_bars(
     Parameters
     ----------
     slices : pandas.DataFrame
-        One row per slice, as ``pipeline.evaluation.slices.SliceTable.to_frame`` gives it:
+        One row per slice, as ``pipeline.evaluation.slice_scores.SliceTable.to_frame`` gives it:
         ``value``, ``rows``, ``errors``, ``accuracy``, ``ci_low``, ``ci_high`` and, optionally,
         ``small``, ``other`` and ``values``. Categorical tables come worst first, so the
         worst slice is the top bar; bins come in ascending order.

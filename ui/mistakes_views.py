@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pipeline.evaluation.slices import SliceColumn, slice_keys
+from pipeline.evaluation.slice_columns import SliceColumn, slice_keys
 from ui.figures_slices import readable_bin
 from ui.numbers import count_phrase
 from ui.slices_views import RunSlices, default_columns, keep_valid
@@ -56,7 +56,7 @@ def _keys(key: str, name: str, _rows: pd.DataFrame, _column: SliceColumn) -> pd.
 
 
 def row_slices(sliced: RunSlices, column: SliceColumn) -> pd.Series:
-    """Each test row's slice of ``column`` (:func:`pipeline.evaluation.slices.slice_keys`),
+    """Each test row's slice of ``column`` (:func:`pipeline.evaluation.slice_columns.slice_keys`),
     cached."""
     return _keys(sliced.key, column.name, sliced.rows, column)
 

@@ -4,10 +4,11 @@ filters by the same slices, is :mod:`ui.mistakes_views`).
 A run saved with every test row's prediction (``test_predictions.json``) is joined with
 the active dataset's other columns (:func:`pipeline.evaluation.slices.join_test_rows`) when that
 dataset is the run's own (same fingerprint). The section then shows the run's test
-accuracy per slice of the columns :func:`pipeline.evaluation.slices.sliceable_columns` finds, no
-column name assumed: the publisher-like column and the first time column side by side
-(:func:`default_columns`), and any column with its table on request; a numeric
-column's bins read as ranges ("3 – 83,716").
+accuracy per slice of the columns
+:func:`pipeline.evaluation.slice_columns.sliceable_columns` finds, no column name assumed:
+the publisher-like column and the first time column side by side (:func:`default_columns`),
+and any column with its table on request; a numeric column's bins read as ranges
+("3 – 83,716").
 
 Nothing slow runs twice: the sliceable columns per dataset (``st.cache_data``: about 2 s
 on the full UCI file), the join with its mistakes per run and dataset
@@ -32,18 +33,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pipeline.core.errors import DatasetError, HeadlineLabError, NoRowPredictionsError
-from pipeline.data.columns import _find_column
-from pipeline.data.dataset import DEFAULT_DATA_PATH, fingerprint
-from pipeline.evaluation.slices import (
-    MIN_SLICE_ROWS,
-    MISSING,
-    TOP_VALUES,
-    SliceColumn,
-    SliceTable,
-    join_test_rows,
-    slice_metrics,
-    sliceable_columns,
-)
+from pipeline.data.bundled import DEFAULT_DATA_PATH
+from pipeline.data.columns import find_column
+from pipeline.data.dataset import fingerprint
+from pipeline.evaluation.slice_columns import MISSING, SliceColumn, sliceable_columns
+from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES, SliceTable, slice_metrics
+from pipeline.evaluation.slices import join_test_rows
 from ui import figures_slices, state
 from ui.data import load_source
 from ui.errors import report_errors, show_error
@@ -128,7 +123,7 @@ def default_columns(
     categorical column; the time one is the first time column. ``None`` where there is none.
     """
     categorical = [column for column in columns if column.kind == "categorical"]
-    publisher = _find_column([column.name for column in categorical], "publisher")
+    publisher = find_column([column.name for column in categorical], "publisher")
     first_categorical = next(
         (column for column in categorical if column.name == publisher),
         categorical[0] if categorical else None,
@@ -240,8 +235,8 @@ def _table(
 
 
 def slice_table(sliced: RunSlices, column: SliceColumn, min_rows: int) -> SliceTable:
-    """:func:`pipeline.evaluation.slices.slice_metrics` of ``column`` on the run's test rows (the
-    :data:`~pipeline.evaluation.slices.TOP_VALUES` largest values), cached."""
+    """:func:`pipeline.evaluation.slice_scores.slice_metrics` of ``column`` on the run's test
+    rows (the :data:`~pipeline.evaluation.slice_scores.TOP_VALUES` largest values), cached."""
     return _table(sliced.key, column.name, int(min_rows), sliced.rows, column)
 
 

@@ -504,7 +504,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate_slices(args: argparse.Namespace, saved: SavedRun) -> int:
     """``evaluate --by COLUMN``: the run's test results per slice of a column of its data."""
-    from pipeline.evaluation.slices import MIN_SLICE_ROWS, TOP_VALUES, run_slices
+    from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES
+    from pipeline.evaluation.slices import run_slices
 
     table = run_slices(
         saved,
@@ -546,7 +547,7 @@ _SLICE_BINS = {
 
 def _print_slice(row: Any, min_rows: int) -> None:
     """One line of the ``evaluate --by`` table (``row``: a
-    ``pipeline.evaluation.slices.SliceRow``)."""
+    ``pipeline.evaluation.slice_scores.SliceRow``)."""
     value = f"{row.value} ({row.values:,} values)" if row.other else row.value
     value = (value if len(value) <= 27 else value[:26] + "…") + (" *" if row.small else "")
     f1 = "-" if row.macro_f1 is None else f"{row.macro_f1:.3f}"

@@ -8,17 +8,19 @@ One module per job, each usable on its own; everything public is re-exported her
   parsing).
 - :mod:`pipeline.data.columns`: guessing, resolving and validating the text and label
   columns; the normalised frame.
-- :mod:`pipeline.data.dataset`: :class:`Dataset`, :func:`load_dataset`,
-  :func:`load_default_dataset` (the bundled UCI file) and :func:`default_dataset_stats`,
+- :mod:`pipeline.data.dataset`: :class:`Dataset`, :func:`load_dataset` and
   :func:`fingerprint`.
 - :mod:`pipeline.data.snapshot`: a disk snapshot of a dataset and its statistics (how the
   bundled file loads in a third of a second).
+- :mod:`pipeline.data.bundled`: the bundled UCI file (:data:`DEFAULT_DATA_PATH`),
+  :func:`load_default_dataset` and :func:`default_dataset_stats`, through its snapshot.
 - :mod:`pipeline.data.stats`: :func:`inspect_dataset` and :func:`word_counts`.
 
 Every problem a user can cause raises :class:`~pipeline.core.errors.DatasetError` with a message
 that names the problem and the fix.
 """
 
+from pipeline.data.bundled import DEFAULT_DATA_PATH, default_dataset_stats, load_default_dataset
 from pipeline.data.columns import (
     BLANK_LABEL_WORDS,
     LABEL_COLUMN_NAMES,
@@ -29,13 +31,10 @@ from pipeline.data.columns import (
 )
 from pipeline.data.dataset import (
     BLANK_CHARACTERS,
-    DEFAULT_DATA_PATH,
     UCI_LABEL_NAMES,
     Dataset,
-    default_dataset_stats,
     fingerprint,
     load_dataset,
-    load_default_dataset,
 )
 from pipeline.data.reading import MAX_UPLOAD_BYTES, NEWS_CORPORA_COLUMNS, RawTable, read_table
 from pipeline.data.stats import inspect_dataset, word_counts

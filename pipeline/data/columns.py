@@ -110,15 +110,53 @@ def _match_name(columns: list[str], names: tuple[str, ...], exclude: str | None)
     return None
 
 
-def _find_column(columns: list[str], wanted: str) -> str | None:
-    """``wanted`` itself, else the single column equal to it ignoring case."""
+def find_column(columns: list[str], wanted: str) -> str | None:
+    """Find the column a user means by ``wanted``, ignoring case.
+
+    Parameters
+    ----------
+    columns : list of str
+        The column names to choose from.
+    wanted : str
+        The name asked for.
+
+    Returns
+    -------
+    str or None
+        ``wanted`` itself, else the single column equal to it ignoring case (and
+        surrounding whitespace); ``None`` when none, or more than one, is.
+    """
     if wanted in columns:
         return wanted
     matches = [c for c in columns if c.strip().lower() == wanted.strip().lower()]
     return matches[0] if len(matches) == 1 else None
 
 
-def _resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) -> str:
+def resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) -> str:
+    """The column of ``raw`` that holds the ``role`` (``"text"`` or ``"label"``).
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table read.
+    wanted : str or None
+        The column the user chose (matched with :func:`find_column`), or ``None``.
+    guess : str or None
+        The column :func:`guess_columns` found for the role, used when ``wanted`` is
+        ``None``.
+    role : str
+        ``"text"`` or ``"label"``, as the messages name it.
+
+    Returns
+    -------
+    str
+        The column's name as in the file.
+
+    Raises
+    ------
+    DatasetError
+        Nothing chosen and nothing guessed, or no column named ``wanted``.
+    """
     columns = [str(c) for c in raw.frame.columns]
     listing = ", ".join(columns)
     if wanted is None:
@@ -128,7 +166,7 @@ def _resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) ->
                 f"{listing}. Choose the {role} column."
             )
         return guess
-    found = _find_column(columns, wanted)
+    found = find_column(columns, wanted)
     if found is None:
         raise DatasetError(
             f"{raw.name} has no column {wanted!r} for the {role}; its columns are {listing}. "
@@ -137,13 +175,29 @@ def _resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) ->
     return found
 
 
-def _normalise(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame:
+def normalise(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame:
+    """The normalised frame of a file's rows.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The file's columns, as read (strings).
+    text_col, label_col : str
+        The columns holding the text and the label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; ``text`` (as read), ``label`` (:func:`label_values`: ``""`` for no
+        label) and, when the file has such a column other than those two (found with
+        :func:`find_column`), ``story`` and ``publisher``, stripped.
+    """
     columns = [str(c) for c in raw.columns]
     frame = pd.DataFrame(
         {"text": raw[text_col], "label": label_values(raw[label_col])}, index=raw.index
     )
     for key in ("story", "publisher"):
-        column = _find_column(columns, key)
+        column = find_column(columns, key)
         if column is not None and column not in (text_col, label_col):
             frame[key] = _stripped(raw[column])
     return frame
@@ -156,16 +210,42 @@ def _stripped(values: pd.Series) -> pd.Series:
     return values if stripped.equals(values) else stripped
 
 
-def _other_columns(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame:
-    """The raw columns other than the text and the label, under their own names."""
+def other_columns(raw: pd.DataFrame, text_col: str, label_col: str) -> pd.DataFrame:
+    """The raw columns other than the text and the label, under their own names.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The file's columns, as read.
+    text_col, label_col : str
+        The columns holding the text and the label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``raw`` without those two columns (same index, values as read).
+    """
     return raw[[c for c in raw.columns if str(c) not in (text_col, label_col)]]
 
 
-def _drop_unlabelled(
+def drop_unlabelled(
     frame: pd.DataFrame, others: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """``frame`` and ``others`` (row for row) without the rows that have no label, both
-    with a fresh ``RangeIndex``, and how many rows were dropped."""
+    with a fresh ``RangeIndex``, and how many rows were dropped.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The normalised frame (:func:`normalise`); ``label`` ``""`` marks no label.
+    others : pandas.DataFrame
+        The file's other columns (:func:`other_columns`), same index as ``frame``.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame, int)
+        ``frame`` and ``others`` without the unlabelled rows, and how many were dropped.
+    """
     unlabelled = frame["label"] == ""
     dropped = int(unlabelled.sum())
     if dropped:
@@ -173,7 +253,23 @@ def _drop_unlabelled(
     return frame.reset_index(drop=True), others.reset_index(drop=True), dropped
 
 
-def _validate(frame: pd.DataFrame, name: str, text_col: str, label_col: str) -> None:
+def validate(frame: pd.DataFrame, name: str, text_col: str, label_col: str) -> None:
+    """Refuse a mapping that cannot train a classifier.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The normalised frame, unlabelled rows already dropped (:func:`drop_unlabelled`).
+    name : str
+        The dataset's name, as the messages give it.
+    text_col, label_col : str
+        The file's columns that became ``text`` and ``label``.
+
+    Raises
+    ------
+    DatasetError
+        No labelled row, a single class, or no text in any row.
+    """
     if frame.empty:
         raise DatasetError(
             f"The label column {label_col!r} of {name} is empty in every row "
@@ -193,5 +289,7 @@ def _validate(frame: pd.DataFrame, name: str, text_col: str, label_col: str) -> 
         )
 
 
-def _missing_per_column(raw: pd.DataFrame) -> dict[str, int]:
+def missing_per_column(raw: pd.DataFrame) -> dict[str, int]:
+    """Per column of ``raw`` (strings as read), how many cells are empty or whitespace
+    only: ``{column name: cells}``."""
     return {str(c): int((raw[c].str.strip() == "").sum()) for c in raw.columns}

@@ -1,12 +1,13 @@
-"""A loaded dataset: :class:`Dataset`, :func:`load_dataset` and the bundled UCI file.
+"""A loaded dataset: :class:`Dataset`, :func:`load_dataset` and :func:`fingerprint`.
 
 :func:`load_dataset` reads a file (:mod:`pipeline.data.reading`), maps its text and label
 columns (:mod:`pipeline.data.columns`) and returns a :class:`Dataset` whose ``frame`` has
 the normalised columns ``text``, ``label`` and, when the file has them, ``story`` and
 ``publisher``, and whose ``other_columns`` keeps the file's other columns row for row.
 The reference dataset is the UCI News Aggregator CSV (``TITLE`` text,
-``CATEGORY`` label ``b``/``t``/``e``/``m``), bundled at ``DEFAULT_DATA_PATH``;
-:func:`fingerprint` identifies a dataset by its contents.
+``CATEGORY`` label ``b``/``t``/``e``/``m``, named by :data:`UCI_LABEL_NAMES`), bundled at
+:data:`~pipeline.data.bundled.DEFAULT_DATA_PATH`; :func:`fingerprint` identifies a dataset
+by its contents.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ import pandas as pd
 from pipeline.core.errors import DatasetError
 from pipeline.data.columns import (
     BLANK_LABEL_WORDS,
-    _drop_unlabelled,
-    _missing_per_column,
-    _normalise,
-    _other_columns,
-    _resolve,
-    _validate,
+    drop_unlabelled,
     guess_columns,
+    missing_per_column,
+    normalise,
+    other_columns,
+    resolve,
+    validate,
 )
 from pipeline.data.reading import RawTable, read_table
 
@@ -37,9 +38,6 @@ UCI_LABEL_NAMES: dict[str, str] = {
     "e": "entertainment",
     "m": "health",
 }
-DEFAULT_DATA_PATH: Path = (
-    Path(__file__).resolve().parents[2] / "data" / "uci-news-aggregator.csv.gz"
-)
 
 #: Characters a text may consist of and still vectorise to nothing.
 BLANK_CHARACTERS: str = string.whitespace + string.punctuation
@@ -133,23 +131,23 @@ def load_dataset(
     raw = source if isinstance(source, RawTable) else read_table(source, name=name)
     name = name or raw.name
     guess_text, guess_label = guess_columns(raw)
-    text_col = _resolve(raw, text_col, guess_text, "text")
-    label_col = _resolve(raw, label_col, guess_label, "label")
+    text_col = resolve(raw, text_col, guess_text, "text")
+    label_col = resolve(raw, label_col, guess_label, "label")
     if text_col == label_col:
         raise DatasetError(
             f"The text and the label are both mapped to column {text_col!r}; "
             "choose two different columns."
         )
     notes = list(raw.notes)
-    frame = _normalise(raw.frame, text_col, label_col)
-    others = _other_columns(raw.frame, text_col, label_col)
-    frame, others, dropped = _drop_unlabelled(frame, others)
+    frame = normalise(raw.frame, text_col, label_col)
+    others = other_columns(raw.frame, text_col, label_col)
+    frame, others, dropped = drop_unlabelled(frame, others)
     if dropped:
         notes.append(
             f"{dropped:,} row(s) with an empty {label_col!r} were dropped: a row needs a label "
             f"({BLANK_LABEL_WORDS} count as none); give them one to train on them."
         )
-    _validate(frame, name, text_col, label_col)
+    validate(frame, name, text_col, label_col)
     is_uci = text_col.lower() == "title" and label_col.lower() == "category"
     classes = sorted(frame["label"].unique().tolist())
     label_names = {c: UCI_LABEL_NAMES.get(c, c) if is_uci else c for c in classes}
@@ -162,46 +160,10 @@ def load_dataset(
         name=name,
         encoding=raw.encoding,
         notes=notes,
-        missing=_missing_per_column(raw.frame),
+        missing=missing_per_column(raw.frame),
         rows_read=len(raw.frame),
         other_columns=others,
     )
-
-
-def load_default_dataset() -> Dataset:
-    """Load the bundled UCI News Aggregator dataset (``DEFAULT_DATA_PATH``).
-
-    Read through its disk snapshot (:mod:`pipeline.data.snapshot`): the same dataset, a
-    third of the time, once a process has loaded it before.
-
-    Returns
-    -------
-    Dataset
-        422,937 rows with ``text``, ``label`` (b/t/e/m), ``story`` and ``publisher``.
-
-    Raises
-    ------
-    DatasetError
-        When the bundled file is missing.
-    """
-    if not DEFAULT_DATA_PATH.is_file():
-        raise DatasetError(
-            f"The bundled dataset is missing ({DEFAULT_DATA_PATH}); restore it with "
-            "`git checkout -- data/` or upload a CSV instead."
-        )
-    # Imported here: the snapshot module builds on this one.
-    from pipeline.data.snapshot import load_with_snapshot
-
-    return load_with_snapshot(DEFAULT_DATA_PATH)
-
-
-def default_dataset_stats(top_n: int = 10, dataset: Dataset | None = None) -> dict:
-    """``inspect_dataset(load_default_dataset(), top_n)``, from the snapshot when current
-    (milliseconds instead of loading and inspecting 422,937 rows); ``dataset`` is the
-    bundled dataset when the caller has it loaded already."""
-    from pipeline.data.snapshot import stats_with_snapshot
-
-    return stats_with_snapshot(DEFAULT_DATA_PATH, top_n, dataset=dataset)
 
 
 def fingerprint(ds: Dataset) -> str:

@@ -25,7 +25,8 @@ from apptest_support import (
 )
 
 from pipeline.data import load_dataset
-from pipeline.evaluation.slices import MIN_SLICE_ROWS, join_test_rows, run_slices
+from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS
+from pipeline.evaluation.slices import join_test_rows, run_slices
 from pipeline.runs.registry import RunRegistry
 from ui import mistakes_views, slices_views
 from ui.figures_slices import readable_bin

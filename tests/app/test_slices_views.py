@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluation.slices import MIN_SLICE_ROWS, SliceColumn, slice_keys, slice_metrics
+from pipeline.evaluation.slice_columns import SliceColumn, slice_keys
+from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, slice_metrics
 from ui import figures, figures_slices, mistakes_views, slices_views
 
 MARKUP = "<b>Pub</b>"

@@ -1,4 +1,5 @@
-"""pipeline.data.dataset: the loaded dataset, the bundled UCI file and the fingerprint."""
+"""pipeline.data.dataset and pipeline.data.bundled: the loaded dataset, the bundled UCI file and
+the fingerprint."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pipeline.core.errors import DatasetError
 from pipeline.data import (
     DEFAULT_DATA_PATH,
     UCI_LABEL_NAMES,
-    dataset,
+    bundled,
     fingerprint,
     load_dataset,
     load_default_dataset,
@@ -102,6 +103,6 @@ def test_fingerprints_never_change():
 
 
 def test_missing_default_dataset_is_a_dataset_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(dataset, "DEFAULT_DATA_PATH", tmp_path / "gone.csv.gz")
+    monkeypatch.setattr(bundled, "DEFAULT_DATA_PATH", tmp_path / "gone.csv.gz")
     with pytest.raises(DatasetError, match=r"bundled dataset is missing.*upload a CSV"):
         load_default_dataset()

@@ -1,5 +1,5 @@
-"""pipeline.evaluation.slices, pure functions: which columns can be sliced and the metrics per
-slice.
+"""pipeline.evaluation.slice_columns and slice_scores, pure functions: which columns can be
+sliced and the metrics per slice.
 
 Hand-built frames of strings, as a file is read; no model, no run (those are in
 ``test_slices_runs.py``).
@@ -12,16 +12,8 @@ import pytest
 from sklearn.metrics import f1_score
 
 from pipeline.core.errors import ConfigError
-from pipeline.evaluation.slices import (
-    MISSING,
-    OTHER,
-    SliceColumn,
-    detect_column,
-    macro_f1,
-    slice_metrics,
-    sliceable_columns,
-    wilson_interval,
-)
+from pipeline.evaluation.slice_columns import MISSING, SliceColumn, detect_column, sliceable_columns
+from pipeline.evaluation.slice_scores import OTHER, macro_f1, slice_metrics, wilson_interval
 
 DAY_MS = 86_400_000
 #: Monday 2014-03-10 00:00 UTC, in epoch milliseconds.

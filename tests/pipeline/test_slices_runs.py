@@ -20,7 +20,9 @@ from training_support import unzip_members, zip_members
 from pipeline.core.errors import DatasetError, NoRowPredictionsError, RunImportError, RunRecordError
 from pipeline.data import load_dataset
 from pipeline.data.prepare import prepare
-from pipeline.evaluation.slices import MISSING, OTHER, run_slices
+from pipeline.evaluation.slice_columns import MISSING
+from pipeline.evaluation.slice_scores import OTHER
+from pipeline.evaluation.slices import run_slices
 from pipeline.runs.registry import PREDICTIONS_FILE, RunRegistry
 from tests.conftest import NEWS_CORPORA_SMALL
 

@@ -1,0 +1,286 @@
+"""Which columns of a dataset can be sliced, and each test row's slice of one.
+
+:func:`sliceable_columns` tells which columns can be sliced, and how, from their values
+alone (no column name is known in advance):
+
+- ``categorical``: strings, or numbers with at most :data:`MAX_CATEGORICAL_NUMBERS`
+  distinct values; sliced by value (the scores keep the most frequent values and fold the
+  rest into "other", see :mod:`pipeline.evaluation.slice_scores`);
+- ``numeric``: other numbers; sliced into :data:`NUMERIC_BINS` quantile bins;
+- ``time``: date strings, or whole numbers that read as epoch milliseconds or seconds
+  between 1973 and 2100; sliced by week (by month or year when there would be more than
+  :data:`MAX_TIME_BINS` weeks).
+
+Columns whose values are mostly distinct (titles, URLs, ids kept as text), columns with a
+single value and empty columns are not sliceable. :func:`detect_column` says how one
+column can be sliced or why it cannot, and :func:`slice_keys` gives each row's slice
+(its value, bin or period). No TensorFlow, scikit-learn or Streamlit here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+SliceKind = Literal["categorical", "numeric", "time"]
+#: How a time column's values are written: epoch milliseconds, epoch seconds, date text.
+TimeFormat = Literal["epoch_ms", "epoch_s", "date"]
+#: How a table's slices were made: one per value, quantile bins, or calendar periods.
+Bins = Literal["values", "quantiles", "week", "month", "year"]
+
+#: Quantile bins of a numeric column.
+NUMERIC_BINS: int = 5
+#: Numbers with at most this many distinct values are categories (ratings, years).
+MAX_CATEGORICAL_NUMBERS: int = 12
+#: A column whose distinct values exceed this share of its non-empty rows reads as text.
+TEXT_LIKE_SHARE: float = 0.9
+#: Most calendar bins of a time column: weeks, else months, else years.
+MAX_TIME_BINS: int = 60
+#: The columns :func:`~pipeline.evaluation.slices.join_test_rows` adds; a dataset column
+#: named like one is left out.
+PREDICTION_COLUMNS: tuple[str, ...] = ("row", "true", "predicted", "confidence")
+#: The slice of rows without a value (an empty cell, or one that does not parse).
+MISSING: str = "(missing)"
+
+# Epoch values from 1973-03-03 to 2100-01-01: ids and counts are far smaller.
+_EPOCH_RANGES: dict[TimeFormat, tuple[float, float]] = {
+    "epoch_ms": (1e11, 4.1025e12),
+    "epoch_s": (1e8, 4.1025e9),
+}
+_SAMPLE = 1000
+_PERIOD_FORMATS: dict[str, str] = {"week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+@dataclass(frozen=True)
+class SliceColumn:
+    """A column that can be sliced, and how.
+
+    Attributes
+    ----------
+    name : str
+        The column's name, as in the file.
+    kind : {"categorical", "numeric", "time"}
+        How its values are grouped (see the module docstring).
+    distinct : int
+        Distinct non-empty values in the frame it was detected on.
+    time_format : {"epoch_ms", "epoch_s", "date"} or None
+        How a time column's values are written; ``None`` for the other kinds.
+    """
+
+    name: str
+    kind: SliceKind
+    distinct: int
+    time_format: TimeFormat | None = None
+
+    def describe(self) -> str:
+        """In words: ``"categorical, 1,325 values"``, ``"time, epoch milliseconds"``."""
+        if self.kind == "categorical":
+            return f"categorical, {self.distinct:,} values"
+        if self.kind == "time":
+            words = {"epoch_ms": "epoch milliseconds", "epoch_s": "epoch seconds"}
+            return f"time, {words.get(self.time_format or '', 'dates')}"
+        return "numeric"
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def sliceable_columns(
+    frame: pd.DataFrame, exclude: Collection[str] = ("text", "label")
+) -> list[SliceColumn]:
+    """The columns of ``frame`` that can be sliced, and how, in ``frame``'s order.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns of strings as read from a file (``Dataset.other_columns``), or of numbers.
+    exclude : collection of str
+        Columns never sliced (the normalised text and label); the names of
+        :data:`PREDICTION_COLUMNS` are never sliced either.
+
+    Returns
+    -------
+    list of SliceColumn
+        Text-like columns (most values distinct), one-value and empty columns left out.
+    """
+    found = []
+    for name in frame.columns:
+        if str(name) in exclude:
+            continue
+        detected = detect_column(frame[name])
+        if isinstance(detected, SliceColumn):
+            found.append(detected)
+    return found
+
+
+def detect_column(values: pd.Series) -> SliceColumn | str:
+    """How ``values`` (named by ``values.name``) can be sliced, or why it cannot.
+
+    Returns
+    -------
+    SliceColumn or str
+        The column's :class:`SliceColumn`, or a reason in words (``"most of its values
+        are distinct"``) that fits after "it cannot be sliced: ".
+    """
+    name = str(values.name)
+    if name in PREDICTION_COLUMNS:
+        return f"its name is taken by the run's own columns ({', '.join(PREDICTION_COLUMNS)})"
+    present = _present(values)
+    if present.empty:
+        return "it is empty in every row"
+    distinct = int(present.nunique())
+    if distinct < 2:
+        return "it holds a single value"
+    numbers = _numbers(present)
+    if numbers is not None:
+        return _numeric_column(name, numbers, distinct)
+    if _looks_like_dates(present):
+        return SliceColumn(name, "time", distinct, "date")
+    if distinct > TEXT_LIKE_SHARE * len(present):
+        return "most of its values are distinct, so it reads as text or ids"
+    return SliceColumn(name, "categorical", distinct)
+
+
+def _present(values: pd.Series) -> pd.Series:
+    """The non-empty values (strings stripped)."""
+    values = values.dropna()
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values
+    stripped = values.astype(str).str.strip()
+    return stripped[stripped != ""]
+
+
+def _numbers(present: pd.Series) -> pd.Series | None:
+    """``present`` as finite floats, or ``None`` when any value is not a number."""
+    # A sample answers "no" for most text columns without parsing every row.
+    for values in (_sample(present), present):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        if not bool(np.isfinite(numbers.to_numpy()).all()):
+            return None
+    return numbers
+
+
+def _sample(present: pd.Series) -> pd.Series:
+    """About :data:`_SAMPLE` values spread evenly over ``present``."""
+    return present.iloc[:: max(1, len(present) // _SAMPLE)]
+
+
+def _numeric_column(name: str, numbers: pd.Series, distinct: int) -> SliceColumn:
+    whole = bool((numbers == np.round(numbers)).all())
+    low, high = float(numbers.min()), float(numbers.max())
+    for time_format, (start, end) in _EPOCH_RANGES.items():
+        if whole and start <= low and high <= end:
+            return SliceColumn(name, "time", distinct, time_format)
+    if distinct <= MAX_CATEGORICAL_NUMBERS:
+        return SliceColumn(name, "categorical", distinct)
+    return SliceColumn(name, "numeric", distinct)
+
+
+def _looks_like_dates(present: pd.Series) -> bool:
+    """Every value of an evenly spread sample holds a digit and parses as a date."""
+    if pd.api.types.is_numeric_dtype(present.dtype):  # numbers with an infinity
+        return False
+    sample = _sample(present)
+    if not bool(sample.str.contains(r"\d", regex=True).all()):
+        return False
+    return bool(_parse_dates(sample).notna().all())
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    """Date strings as UTC timestamps (``NaT`` where a value does not parse)."""
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    if parsed.notna().all():
+        return parsed
+    # Slower, value by value: any layout dateutil reads ("10 Mar 2014", "3/10/2014").
+    return pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+
+
+def slice_keys(values: pd.Series, column: SliceColumn) -> tuple[pd.Series, Bins]:
+    """Each row's slice, as :class:`~pipeline.evaluation.slice_scores.SliceRow` names it, and
+    how the slices were made.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column's values on the test rows.
+    column : SliceColumn
+        How to slice it.
+
+    Returns
+    -------
+    (pandas.Series, str)
+        Same index as ``values``. Categorical: the stripped values as strings. Numeric
+        and time: an ordered categorical whose categories are the bins in order, then
+        :data:`MISSING`. Numeric bins hold equal test rows, labelled ``"[low, high)"``
+        (the last ``"[low, high]"``); time bins are labelled by their start:
+        ``YYYY-MM-DD`` (a week's Monday, UTC), ``YYYY-MM`` or ``YYYY``. Empty or
+        unparseable values are :data:`MISSING`. Then the :data:`Bins` used.
+    """
+    present = _present(values)
+    if column.kind == "categorical":
+        return present.astype(str).reindex(values.index, fill_value=MISSING), "values"
+    if column.kind == "numeric":
+        numbers = pd.to_numeric(present, errors="coerce").astype("float64").dropna()
+        labels, order = _quantile_bins(numbers)
+        bins: Bins = "quantiles"
+    else:
+        times = _timestamps(present, column.time_format).dropna()
+        bins = _period(times)
+        labels = _period_starts(times, bins).dt.strftime(_PERIOD_FORMATS[bins])
+        order = sorted(set(labels))  # ISO dates sort chronologically as text
+    keys = labels.astype(object).reindex(values.index, fill_value=MISSING)
+    return keys.astype(pd.CategoricalDtype([*order, MISSING], ordered=True)), bins
+
+
+def _timestamps(present: pd.Series, time_format: TimeFormat | None) -> pd.Series:
+    if time_format == "date":
+        return _parse_dates(present)
+    numbers = pd.to_numeric(present, errors="coerce")
+    unit = "ms" if time_format == "epoch_ms" else "s"
+    return pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
+
+
+def _period(times: pd.Series) -> Literal["week", "month", "year"]:
+    """The finest of week, month, year that gives at most :data:`MAX_TIME_BINS` bins."""
+    if times.empty:
+        return "week"
+    first, last = times.min(), times.max()
+    weeks = (last - first).days // 7 + 2  # a span of n weeks may touch n + 1 of them
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if weeks <= MAX_TIME_BINS:
+        return "week"
+    return "month" if months <= MAX_TIME_BINS else "year"
+
+
+def _period_starts(times: pd.Series, period: str) -> pd.Series:
+    day = times.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    if period == "week":
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")  # Monday
+    if period == "month":
+        return day.dt.to_period("M").dt.start_time
+    return day.dt.to_period("Y").dt.start_time
+
+
+def _quantile_bins(numbers: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Each number's quantile bin label, and the labels in ascending order."""
+    if numbers.empty:
+        return numbers.astype(object), []
+    edges = np.unique(np.quantile(numbers.to_numpy(), np.linspace(0, 1, NUMERIC_BINS + 1)))
+    if len(edges) == 1:
+        edges = np.repeat(edges, 2)  # one value: the bin [v, v]
+    last = len(edges) - 2
+    order = [
+        f"[{_number(low)}, {_number(high)}{']' if i == last else ')'}"
+        for i, (low, high) in enumerate(pairwise(edges))
+    ]
+    codes = np.searchsorted(edges[1:-1], numbers.to_numpy(), side="right")
+    return pd.Series(np.asarray(order, dtype=object)[codes], index=numbers.index), order
+
+
+def _number(value: float) -> str:
+    return format(float(value), ".6g")
