@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--output", default="app_memory")
     args = parser.parse_args()
 
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.jobs.manager import JobManager
 

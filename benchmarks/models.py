@@ -95,7 +95,7 @@ def _dataset(name: str, workdir: Path) -> tuple[Any, dict[str, Any]]:
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     """Train one (dataset, model) pair in this process; the measured row."""
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.runs.registry import RunRegistry
     from pipeline.training.train import train_run
 

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from pipeline.core.config import DEFAULT_PRESET, PRESETS, ExperimentConfig
+from pipeline.core.config import ExperimentConfig
+from pipeline.core.presets import DEFAULT_PRESET, PRESETS
 from pipeline.core.settings import declared
 from ui.numbers import format_points, format_score, format_share
 

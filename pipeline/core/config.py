@@ -8,24 +8,8 @@ Every field is declared once with :func:`pipeline.core.settings.setting` (type, 
 label, help text); validation, the command-line flags and the app's widgets are
 all generated from those declarations.
 
-Three presets exist:
-
-``seed``
-    The 2019 notebook's exact settings: every copy of a duplicated title dropped,
-    every class downsampled to the smallest one, 25 % test and 20 % of the rest
-    for validation, ``Tokenizer(num_words=8000)`` rebuilt exactly (rarer words
-    dropped, the notebook's filter), sequences of 130 tokens padded and truncated
-    on the left, Embedding 128 -> SpatialDropout1D 0.7 -> LSTM 64 (dropout 0.7,
-    recurrent dropout 0.7, hard-sigmoid gates as in Keras 2.2) -> Dense softmax,
-    Adam, batch 256, 10 epochs.
-``fast`` (the default)
-    The model family chosen by ``benchmarks/models.py`` on this CPU, trained on
-    every deduplicated row with class weights (a stratified test set) by lazy
-    AdamW (``pipeline.models.optimizers``), up to 100 epochs, stopped after the first
-    epoch without a better validation loss (the best epoch's weights kept).
-``accurate``
-    ``fast`` with the ``ngram_ensemble`` family: word and character n-gram bags, each
-    trained on its own loss, probabilities averaged.
+The presets are in :mod:`pipeline.core.presets`; older runs' configurations are
+read with :mod:`pipeline.core.config_legacy`.
 """
 
 from __future__ import annotations
@@ -36,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.core.config_legacy import RENAMED_SETTINGS, upgrade_saved_settings
 from pipeline.core.device import PRECISION_SETTINGS
 from pipeline.core.errors import ConfigError
 from pipeline.core.settings import coerce, declared, setting, validate_fields
@@ -377,8 +362,6 @@ class TrainConfig:
 
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-#: Settings renamed since runs were first saved: old name -> new name.
-_RENAMED = {"lstm_units": "units"}
 
 
 @dataclass(frozen=True)
@@ -415,15 +398,7 @@ class ExperimentConfig:
             values = raw.get(name, {})
             if not isinstance(values, dict):
                 raise ConfigError(f"The saved {name} settings must be a JSON object.")
-            values = {_RENAMED.get(key, key): value for key, value in values.items()}
-            if name == "data" and "test_set" not in values:
-                values["test_set"] = _legacy_test_set(values)
-            if name == "model" and "optimizer" not in values:
-                values.update(_LEGACY_OPTIMIZER)
-            if name == "model" and "blend" not in values:
-                values["blend"] = "off"  # saved before the blend existed
-            if name == "train" and "prior_shift" not in values:
-                values["prior_shift"] = "off"  # saved before the shift existed
+            values = upgrade_saved_settings(name, values)
             known = {f.name for f in dataclasses.fields(section)}
             unknown = sorted(set(values) - known)
             if unknown:
@@ -446,7 +421,7 @@ class ExperimentConfig:
         current = {"data": self.data, "model": self.model, "train": self.train}
         changes: dict[str, dict[str, Any]] = {name: {} for name in current}
         for key, value in overrides.items():
-            section_name, field_name = _locate_field(_RENAMED.get(key, key))
+            section_name, field_name = _locate_field(RENAMED_SETTINGS.get(key, key))
             spec = dict(declared(SECTIONS[section_name]))[field_name]
             if value is None and not spec.optional:
                 continue
@@ -458,64 +433,6 @@ class ExperimentConfig:
                 for name, section in current.items()
             },
         )
-
-
-SEED_PRESET = ExperimentConfig(
-    preset="seed",
-    data=DataConfig(balance="downsample"),
-    model=ModelConfig(
-        family="lstm",
-        max_tokens=8000,
-        sequence_length=130,
-        padding="pre",
-        tokenizer="keras2",
-        embedding_dim=128,
-        spatial_dropout=0.7,
-        units=64,
-        dropout=0.7,
-        recurrent_dropout=0.7,
-        recurrent_activation="hard_sigmoid",
-        learning_rate=1e-3,
-        optimizer="adam",
-        weight_decay=0.0,
-        blend="off",
-    ),
-    train=TrainConfig(
-        epochs=10,
-        batch_size=256,
-        patience=7,
-        lr_schedule="constant",
-        mixed_precision="off",
-        prior_shift="off",
-    ),
-)
-
-#: Dropout 0.5 before the bag's output: on the split grouped by story (no near-duplicate
-#: headlines shared between training and test) 0.2 let the weighted bag overfit after one
-#: epoch (0.8861 test accuracy against 0.8922 with 0.5; on the random split 0.9542 / 0.9541).
-#: Patience 1: over every run of benchmarks/models.py (12 runs of both presets, six
-#: datasets) the two epochs after the best never improved on it, the halved learning rate
-#: included, so the second one only cost time (an accurate epoch on the bundled data: 21 s).
-FAST_PRESET = ExperimentConfig(
-    preset="fast", model=ModelConfig(dropout=0.5), train=TrainConfig(patience=1)
-)
-ACCURATE_PRESET = ExperimentConfig(
-    preset="accurate", model=ModelConfig(family="ngram_ensemble"), train=TrainConfig(patience=1)
-)
-
-PRESETS: dict[str, ExperimentConfig] = {
-    "fast": FAST_PRESET,
-    "accurate": ACCURATE_PRESET,
-    "seed": SEED_PRESET,
-}
-DEFAULT_PRESET = "fast"
-PRESET_DESCRIPTIONS: dict[str, str] = {
-    "fast": "The default: the best model family on this CPU, every row used with class "
-    "weights, early stopping, batch size and sequence length chosen from the data.",
-    "accurate": "The fast preset with the n-gram ensemble (word and character bags): the "
-    "most accurate, a few times slower.",
-    "seed": "The 2019 notebook exactly: LSTM, 8,000 words, 130 steps, batch 256, 10 epochs.",
-}
 
 
 def resolve_batch_size(setting_value: int | None, train_rows: int) -> int:
@@ -532,28 +449,10 @@ def resolve_batch_size(setting_value: int | None, train_rows: int) -> int:
     return 1 << (target.bit_length() - 1)
 
 
-def get_preset(name: str = DEFAULT_PRESET, **overrides: Any) -> ExperimentConfig:
-    """Return preset ``name`` with ``overrides`` applied (see ``with_overrides``)."""
-    if name not in PRESETS:
-        raise ConfigError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
-    config = PRESETS[name].with_overrides(**overrides)
-    return config.validate()
-
-
 def config_hash(payload: dict[str, Any]) -> str:
     """A stable short hash of a JSON-ready dict (key order does not matter)."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-#: The optimizer of a run saved before ``optimizer`` existed: Adam, no weight decay.
-_LEGACY_OPTIMIZER = {"optimizer": "adam", "weight_decay": 0.0}
-
-
-def _legacy_test_set(data_settings: dict[str, Any]) -> str:
-    """The test set of a run saved before ``test_set`` existed: class weights held out
-    the seed's balanced test set then; every other balancing tested on its own rows."""
-    return "balanced" if data_settings.get("balance") == "class_weights" else "stratified"
 
 
 def _locate_field(key: str) -> tuple[str, str]:

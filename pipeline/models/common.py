@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def id_input(name: str, shape: FeatureShape, any_length: bool = False) -> keras.KerasTensor:
     """An int64 input of ``shape.length`` ids named after the encoder output, or of any
     number of ids with ``any_length`` (a bag, which training feeds batches cut to their
-    longest row: see ``pipeline.training.fit.training_batches``)."""
+    longest row: see ``pipeline.training.batches.training_batches``)."""
     return keras.Input(shape=(None if any_length else shape.length,), dtype="int64", name=name)
 
 

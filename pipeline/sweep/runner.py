@@ -65,8 +65,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.config import ExperimentConfig, get_preset
+from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import ConfigError
+from pipeline.core.presets import get_preset
 from pipeline.sweep.leaderboard import Leaderboard, TrialRow, baseline_scores, ranked, trial_row
 from pipeline.sweep.space import SEARCHED, declaration, family_choices, searched_names
 

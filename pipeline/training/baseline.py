@@ -271,7 +271,7 @@ def pair_with_baseline(
         ``true`` and ``predicted`` codes, one per scored test row).
     positions : int array or None
         Each scored test row's position in the prepared test frame
-        (:attr:`pipeline.training.fit.EncodedSplit.positions`): the model leaves out rows that
+        (:attr:`pipeline.training.batches.EncodedSplit.positions`): the model leaves out rows that
         vectorize to nothing, so the baseline's rows are taken at these positions.
     classes : sequence of str
         Every class code, in the model's order: macro F1 averages over all of them.

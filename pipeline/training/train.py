@@ -1,5 +1,9 @@
 """Training a run: prepare, vectorize, fit, evaluate, save — or find it in the cache.
 
+The orchestration: the fit is :mod:`pipeline.training.fit`'s, the evaluation
+:mod:`pipeline.training.evaluate`'s and the saved documents
+:mod:`pipeline.training.run_documents`'.
+
 :func:`train_run` is the one entry point the CLI, the background jobs and the
 tests call. It reports every phase and progress through a plain callable (see
 :class:`ProgressEvent`), stops within one batch when ``stop_event`` is set, and
@@ -16,17 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import shutil
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
-import tensorflow as tf
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.device import apply_precision_policy, training_strategy
@@ -47,7 +47,6 @@ from pipeline.core.progress import (
 )
 from pipeline.data import Dataset, fingerprint
 from pipeline.data.prepare import PreparedData, prepare
-from pipeline.evaluation.metrics import evaluate_probabilities, row_predictions
 from pipeline.models import build_classifier, compile_for_training
 from pipeline.models.features import (
     build_encoder,
@@ -57,8 +56,10 @@ from pipeline.models.features import (
 )
 from pipeline.models.text import choose_sequence_length
 from pipeline.runs.ids import resolve_run
-from pipeline.runs.record import SCHEMA_VERSION, OptimizerState, RowPredictions, RunRecord
-from pipeline.runs.registry import RunRegistry, SavedRun
+from pipeline.runs.record import OptimizerState
+from pipeline.runs.registry import RunRegistry
+from pipeline.runs.results import RowPredictions
+from pipeline.runs.summary import SavedRun
 from pipeline.sessions.access import strictest_owner
 from pipeline.training.baseline import (
     BaselineFit,
@@ -67,24 +68,11 @@ from pipeline.training.baseline import (
     start_baseline,
     wait_for_baseline,
 )
-from pipeline.training.blend import (
-    LINEAR_INPUT,
-    Blend,
-    blend_probabilities,
-    blended_classifier,
-    choose_blend_weight,
-    fit_linear_part,
-    has_blend,
-)
-from pipeline.training.fit import (
-    PREDICT_BATCH,
-    EncodedSplit,
-    RowsDone,
-    encode_split,
-    fit_classifier,
-    tensorboard_available,
-)
-from pipeline.training.prior_shift import PriorShift, apply_prior_shift, log_prior, tune_prior_shift
+from pipeline.training.batches import EncodedSplit, encode_split
+from pipeline.training.callbacks import tensorboard_available
+from pipeline.training.evaluate import collapse_note, decision_rule, evaluate_test_set
+from pipeline.training.fit import fit_classifier
+from pipeline.training.run_documents import run_record
 from pipeline.training.state import (
     has_optimizer_state,
     inference_model,
@@ -291,8 +279,12 @@ class _TrainingSession:
                     "Stopped while training, before the first epoch ended; nothing was saved."
                 )
             self.phase("evaluating")
-            classifier, blend, shift = self._decision_rule(encoder, classifier, splits, prepared)
-            metrics, predictions = self._evaluate(classifier, splits["test"], prepared)
+            classifier, blend, shift = decision_rule(
+                encoder, classifier, splits, prepared, self.config, self.rows
+            )
+            metrics, predictions = evaluate_test_set(
+                classifier, splits["test"], prepared, self.rows
+            )
             if blend is not None:
                 metrics["blend"] = blend.to_json()
             if shift is not None:
@@ -311,14 +303,29 @@ class _TrainingSession:
         finally:
             if isinstance(baseline, BaselineFit):
                 baseline.cancel()  # a no-op once it is done; a stopped training ends it
-        metrics["collapsed"] = _collapse_note(metrics, prepared)
+        metrics["collapsed"] = collapse_note(metrics, prepared)
         self.phase("saving")
         del splits  # the encoded rows: freed before the save, the job's memory peak
         release_free_memory()
         end_to_end = inference_model(encoder, classifier)
         duration = time.perf_counter() - self.started
-        record = self._record(
-            prepared, encoder, history, metrics, stopped, device, duration, policy
+        record = run_record(
+            run_id=self.run_id,
+            config=self.config,
+            parent=self.parent,
+            owner=self.owner,
+            dataset=self.dataset,
+            data_fingerprint=self.data_fingerprint,
+            prepared=prepared,
+            encoder=encoder,
+            history=history,
+            metrics=metrics,
+            stopped=stopped,
+            device=device,
+            duration=duration,
+            precision=policy,
+            batch_size=self.batch_size,
+            optimizer_state=self.optimizer_state,
         )
         # A stopped retraining never replaces a complete run: it may come back under
         # an id of its own.
@@ -420,176 +427,3 @@ class _TrainingSession:
         )
         self.batch_size = result.batch_size
         return result.history, result.stopped
-
-    def _decision_rule(
-        self,
-        encoder: keras.Model,
-        classifier: keras.Model,
-        splits: dict[str, EncodedSplit],
-        prepared: PreparedData,
-    ) -> tuple[keras.Model, Blend | None, PriorShift | None]:
-        """The steps between the fit and the test set, both tuned on the validation rows:
-        the linear blend (``model.blend="tuned"``, :mod:`pipeline.training.blend`) and then the
-        class-prior shift (``train.prior_shift="tuned"``, :mod:`pipeline.training.prior_shift`).
-
-        Returns the classifier to evaluate and save (``classifier`` itself, or a new
-        model holding its layers and the linear part) and the records of both steps
-        (``None`` for a step that is off or does not apply).
-        """
-        blending = (
-            self.config.model.blend == "tuned"
-            and LINEAR_INPUT in classifier.input
-            and not has_blend(classifier)  # a continued run keeps its parent's linear part
-        )
-        shifting = self.config.train.prior_shift == "tuned"
-        if not (blending or shifting):
-            return classifier, None, None
-        validation = splits["validation"]
-        probabilities = self._predict(classifier, validation, "Validation set")
-        blend = None
-        if blending:
-            train = splits["train"]
-            linear_part = fit_linear_part(
-                train.inputs[LINEAR_INPUT],
-                train.y,
-                len(prepared.classes),
-                feature_shapes(encoder, self.config.model)[LINEAR_INPUT].vocabulary,
-                sample_weight=train.weights,
-            )
-            linear = linear_part.probabilities(validation.inputs[LINEAR_INPUT])
-            blend = choose_blend_weight(
-                probabilities,
-                linear,
-                validation.y,
-                balanced_target=self.config.data.test_set == "balanced",
-                linear_part=linear_part,
-            )
-            classifier = blended_classifier(classifier, linear_part, blend.weight)
-            probabilities = blend_probabilities(probabilities, linear, blend.weight)
-        shift = None
-        if shifting:
-            shift = tune_prior_shift(
-                probabilities,
-                validation.y,
-                log_prior(splits["train"].y, len(prepared.classes)),
-                balanced_target=self.config.data.test_set == "balanced",
-            )
-            apply_prior_shift(classifier, shift)
-        return classifier, blend, shift
-
-    def _predict(self, classifier: keras.Model, split: EncodedSplit, step: str) -> np.ndarray:
-        """``classifier``'s probabilities on ``split``, reporting rows done as ``step``."""
-        rows = len(split.y)
-        return classifier.predict(
-            split.inputs,
-            batch_size=PREDICT_BATCH,
-            verbose=0,
-            callbacks=[
-                RowsDone(
-                    lambda batch: self.rows(
-                        step, min((batch + 1) * PREDICT_BATCH, rows), rows, stoppable=False
-                    )
-                )
-            ],
-        )
-
-    def _evaluate(
-        self, classifier: keras.Model, test: EncodedSplit, prepared: PreparedData
-    ) -> tuple[dict[str, Any], dict[str, list] | None]:
-        """The test metrics (``metrics.json``) and every test row's prediction
-        (``test_predictions.json``; ``None`` for data prepared by hand, whose rows are
-        not known)."""
-        probabilities = self._predict(classifier, test, "Test set")
-        metrics = evaluate_probabilities(
-            test.y, probabilities, prepared.classes, prepared.label_names, test.texts
-        )
-        if prepared.test_rows is None or test.positions is None:
-            return metrics, None
-        dataset_rows = prepared.test_rows[test.positions]
-        return metrics, row_predictions(dataset_rows, test.y, probabilities, prepared.classes)
-
-    def _record(
-        self,
-        prepared: PreparedData,
-        encoder: keras.Model,
-        history: list[dict[str, Any]],
-        metrics: dict[str, Any],
-        stopped: bool,
-        device: str,
-        duration: float,
-        precision: str,
-    ) -> RunRecord:
-        """The run's documents, checked by :class:`RunRecord` before anything is written."""
-        shapes = feature_shapes(encoder, self.config.model)
-        sequence_length = (
-            shapes["words"].length if "words" in shapes else shapes["ngrams"].length // 2
-        )
-        best = next((row for row in history if row.get("best")), None)
-        if best is None and history:
-            best = min(history, key=lambda row: row.get("val_loss", math.inf))
-        train_rows = len(prepared.train)
-        fit_seconds = sum(row.get("seconds", 0.0) for row in history[len(self._parent_history()) :])
-        new_epochs = len(history) - len(self._parent_history())
-        documents = {
-            "config.json": {
-                **self.config.to_dict(),
-                "parent_run_id": self.parent.run_id if self.parent else None,
-                "resolved": {
-                    "sequence_length": sequence_length,
-                    "vocabulary_size": shapes["words"].vocabulary if "words" in shapes else None,
-                    "ngram_vocabulary_size": shapes["ngrams"].vocabulary
-                    if "ngrams" in shapes
-                    else None,
-                    "precision": precision,
-                    "batch_size": self.batch_size,
-                    "optimizer_state": self.optimizer_state,
-                },
-            },
-            "labels.json": {
-                "classes": list(prepared.classes),
-                "names": {c: prepared.label_names.get(c, c) for c in prepared.classes},
-            },
-            "history.json": history,
-            "metrics.json": metrics,
-            "data.json": {
-                "fingerprint": self.data_fingerprint,
-                "dataset": self.dataset.name,
-                "text_col": self.dataset.text_col,
-                "label_col": self.dataset.label_col,
-                **prepared.summary,
-            },
-            "run.json": {
-                "schema_version": SCHEMA_VERSION,
-                "run_id": self.run_id,
-                "status": "stopped" if stopped else "complete",
-                "origin": "trained",
-                "owner": self.owner,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "duration_s": round(duration, 2),
-                "device": device,
-                "dataset": self.dataset.name,
-                "best_epoch": best.get("epoch") if best else None,
-                "samples_per_second": round(train_rows * new_epochs / fit_seconds, 1)
-                if fit_seconds > 0
-                else None,
-                "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
-            },
-        }
-        return RunRecord.parse(documents)
-
-
-def _collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | None:
-    """A warning when the model predicts (almost) one class for every test row."""
-    matrix = np.asarray(metrics.get("confusion_matrix", {}).get("matrix", []), dtype=float)
-    if matrix.size == 0 or matrix.sum() == 0 or len(prepared.classes) < 2:
-        return None
-    predicted = matrix.sum(axis=0)
-    top = int(predicted.argmax())
-    share = predicted[top] / predicted.sum()
-    if share < 0.9 or (matrix.sum(axis=1)[top] / matrix.sum()) >= 0.9:
-        return None
-    name = prepared.label_names.get(prepared.classes[top], prepared.classes[top])
-    return (
-        f"The model predicts {name!r} for {share:.0%} of the test rows: it has collapsed to "
-        "one class. Use class weights (balancing), more epochs or a higher learning rate."
-    )

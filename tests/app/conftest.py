@@ -42,7 +42,7 @@ def small_source() -> DatasetSource:
 def trained_runs(tmp_path_factory) -> Path:
     """A runs folder with one tiny run, trained once per test session with the pipeline
     (tests never change it: :func:`saved_run` and the others copy it)."""
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from apptest_support import assert_clean, figure_of, new_app, open_page, texts_of, values
 
-from pipeline.core.config import DEFAULT_PRESET, get_preset
+from pipeline.core.presets import DEFAULT_PRESET, get_preset
 from ui import figures, figures_confusion, figures_slices, results_views
 
 # --------------------------------------------------------------------------- helpers

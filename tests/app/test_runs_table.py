@@ -29,7 +29,7 @@ DAMAGED_RUN = "0000cccc0000cccc"
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with one tiny run (class weights, random split), trained once."""
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 

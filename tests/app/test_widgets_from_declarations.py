@@ -15,7 +15,8 @@ from apptest_support import assert_clean, new_app, open_page
 from streamlit.testing.v1 import AppTest
 
 from pipeline.core import config as config_module
-from pipeline.core.config import MODEL_FAMILIES, PRESETS, SECTIONS
+from pipeline.core.config import MODEL_FAMILIES, SECTIONS
+from pipeline.core.presets import PRESETS
 from pipeline.core.settings import Setting, declared
 
 NUMBER_KINDS = {"int", "float"}

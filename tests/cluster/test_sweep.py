@@ -152,7 +152,7 @@ def test_bad_flags_get_one_line_and_status_2(tmp_path, flags, message):
 
 
 def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_preset():
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.core.settings import coerce
     from pipeline.sweep.space import declaration, trial_config, tune_space
 
@@ -180,7 +180,7 @@ def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_
 def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch):
     """What Tune does when ASHA stops a trial after epoch 1: ``stop()`` on the trainable.
     The run is saved, stopped, with epoch 1 whole and epoch 2 cut short."""
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.data import fingerprint, load_dataset
     from pipeline.runs.registry import RunRegistry
     from pipeline.sweep.trial import SweepTrial

@@ -69,7 +69,7 @@ class TinyRuns:
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
     """Two tiny runs on ``uci_small.csv`` (40 rows per class, seconds each): one in a
     folder to copy into a server's runs folder, the other as a run archive."""
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 

@@ -74,7 +74,7 @@ def server_with_a_run(
     app_launcher, e2e_output_dir: Path, tmp_path: Path
 ) -> Iterator[tuple[AppServer, str]]:
     """A server of its own whose runs folder holds one tiny shared run (trained here)."""
-    from pipeline.core.config import get_preset
+    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 

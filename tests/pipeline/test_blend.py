@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from pipeline.core.config import SEED_PRESET, ExperimentConfig, get_preset
+from pipeline.core.config import ExperimentConfig
+from pipeline.core.presets import SEED_PRESET, get_preset
 from pipeline.models import FeatureShape, build_classifier
 from pipeline.models.linear import TfIdfLinear
 from pipeline.training.blend import (

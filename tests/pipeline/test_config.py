@@ -6,15 +6,14 @@ import pytest
 
 from pipeline.core.config import (
     MODEL_FAMILIES,
-    PRESETS,
     SECTIONS,
     ExperimentConfig,
     ModelConfig,
     TrainConfig,
     config_hash,
-    get_preset,
 )
 from pipeline.core.errors import ConfigError
+from pipeline.core.presets import PRESETS, get_preset
 from pipeline.core.settings import declared
 
 

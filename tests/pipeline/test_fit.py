@@ -1,11 +1,12 @@
-"""pipeline.training.fit: the tf.data batches fit reads, and what a stop leaves in the history."""
+"""pipeline.training.batches, callbacks and fit: the tf.data batches fit reads, and what a
+stop leaves in the history."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipeline.training.fit import (
+from pipeline.training.batches import (
     LENGTH_POOL_BATCHES,
     EncodedSplit,
     takes_any_length,
@@ -151,7 +152,7 @@ def _fit_with(callback_class, val_losses: list[float]):
     e + 1 and whose val_loss is val_losses[e]; returns (the callback, the final weight)."""
     import keras
 
-    from pipeline.training.fit import LeanEarlyStopping
+    from pipeline.training.callbacks import LeanEarlyStopping
 
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
     callback = callback_class(monitor="val_loss", patience=1, restore_best_weights=True)
@@ -176,7 +177,7 @@ def _fit_with(callback_class, val_losses: list[float]):
 def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_losses):
     import keras
 
-    from pipeline.training.fit import LeanEarlyStopping
+    from pipeline.training.callbacks import LeanEarlyStopping
 
     keras_way, keras_weight, _ = _fit_with(keras.callbacks.EarlyStopping, val_losses)
     lean, lean_weight, copies = _fit_with(LeanEarlyStopping, val_losses)
@@ -197,7 +198,8 @@ def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_
     [([0.9, 0.5, 0.6, 0.7, 0.4], 2), ([float("inf"), 0.5, 0.6, 0.7], 2), ([0.9, 0.8, 0.7], 3)],
 )
 def test_the_restored_epoch_is_flagged_best_in_the_history(val_losses, flagged):
-    from pipeline.training.fit import LeanEarlyStopping, _mark_best
+    from pipeline.training.callbacks import LeanEarlyStopping
+    from pipeline.training.fit import _mark_best
 
     callback, weight, _ = _fit_with(LeanEarlyStopping, val_losses)
     history = [{"epoch": e + 1, "val_loss": loss} for e, loss in enumerate(val_losses)]

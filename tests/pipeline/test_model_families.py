@@ -73,12 +73,13 @@ def _imbalanced(small_csv) -> Dataset:
 def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     """Every training row is fed to ``fit`` with its class's weight, and the weights change
     the loss: the same split and seed without them trains to another loss."""
+    import pipeline.training.batches as batching
     import pipeline.training.fit as fitting
     import pipeline.training.train as training
 
     dataset = _imbalanced(FIXTURES / "uci_small.csv")
     fed: list[tuple[np.ndarray, np.ndarray | None]] = []
-    batches = fitting.training_batches
+    batches = batching.training_batches
 
     def recording(encoded, batch_size, shuffle_seed=None, outputs=None, by_length=False):
         if shuffle_seed is not None:  # the training split (validation is not shuffled)
@@ -122,20 +123,20 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
 
 def test_a_model_that_predicts_one_class_is_flagged():
     from pipeline.data.prepare import PreparedData
-    from pipeline.training.train import _collapse_note
+    from pipeline.training.evaluate import collapse_note
 
     prepared = PreparedData(
         train=None, validation=None, test=None, classes=["a", "b", "c"],
         label_names={"a": "sports", "b": "news", "c": "music"},
     )  # fmt: skip
     collapsed = {"confusion_matrix": {"matrix": [[10, 0, 0], [9, 1, 0], [10, 0, 0]]}}
-    note = _collapse_note(collapsed, prepared)
+    note = collapse_note(collapsed, prepared)
     assert note and "'sports' for 97% of the test rows" in note
     healthy = {"confusion_matrix": {"matrix": [[8, 1, 1], [1, 8, 1], [2, 0, 8]]}}
-    assert _collapse_note(healthy, prepared) is None
+    assert collapse_note(healthy, prepared) is None
     # a test set that really is (almost) one class is not a collapse
     one_class = {"confusion_matrix": {"matrix": [[95, 0, 0], [2, 1, 0], [2, 0, 0]]}}
-    assert _collapse_note(one_class, prepared) is None
+    assert collapse_note(one_class, prepared) is None
 
 
 def test_the_bag_s_weighted_average_ignores_padding_and_follows_its_scores():

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pipeline.core.config import ExperimentConfig, ModelConfig, get_preset
+from pipeline.core.config import ExperimentConfig, ModelConfig
+from pipeline.core.presets import get_preset
 from pipeline.models.common import UNKNOWN_ID, UnknownAsPadding, WeightedAverage
 from pipeline.models.optimizers import LazyAdamW, build_optimizer
 

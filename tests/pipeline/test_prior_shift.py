@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from pipeline.core.config import SEED_PRESET, ExperimentConfig, get_preset
+from pipeline.core.config import ExperimentConfig
+from pipeline.core.presets import SEED_PRESET, get_preset
 from pipeline.models import FAMILIES, FeatureShape, build_classifier
 from pipeline.training.prior_shift import (
     PriorShift,

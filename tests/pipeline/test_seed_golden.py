@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pipeline.core.config import get_preset
+from pipeline.core.presets import get_preset
 from pipeline.models.features import build_encoder, encode
 from pipeline.models.text import (
     SEED_FILTERS,

@@ -4,7 +4,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from pipeline.core.config import get_preset
+from pipeline.core.presets import get_preset
 from pipeline.models.text import (
     AUTO_LENGTH_MIN,
     LeftPad,

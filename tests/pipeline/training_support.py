@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.core.config import ExperimentConfig, get_preset
+from pipeline.core.config import ExperimentConfig
+from pipeline.core.presets import get_preset
 
 
 def tiny_config(preset: str = "fast", **overrides) -> ExperimentConfig:
