@@ -350,9 +350,14 @@ def _seed_test_split(
 
 
 def _balanced_weights(labels: pd.Series) -> dict[str, float]:
-    counts = labels.value_counts()
-    total, n_classes = float(len(labels)), len(counts)
-    return {str(c): round(total / (n_classes * int(n)), 6) for c, n in counts.sort_index().items()}
+    """scikit-learn's balanced class weights, ``n / (k * n_class)``, rounded, by label."""
+    # Imported here: scikit-learn takes over a second to import, and the app's first
+    # page imports this module without splitting anything.
+    from sklearn.utils.class_weight import compute_class_weight
+
+    classes = np.unique(labels.to_numpy())
+    weights = compute_class_weight("balanced", classes=classes, y=labels.to_numpy())
+    return {str(c): round(float(w), 6) for c, w in zip(classes, weights, strict=True)}
 
 
 def _stratified(

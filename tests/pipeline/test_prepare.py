@@ -350,6 +350,18 @@ def test_the_default_test_set_holds_the_test_share_of_every_class(balance):
     assert class_counts(prepared.test)["b"] == 300  # not the 3 rows of the smallest class
 
 
+def test_class_weights_are_rows_over_classes_times_class_rows_rounded_by_label():
+    ds = _imbalanced_news()
+    prepared = prepare(ds, DataConfig(balance="class_weights"))
+    counts = class_counts(prepared.train)
+    total = sum(counts.values())
+    expected = {label: round(total / (len(counts) * n), 6) for label, n in counts.items()}
+    assert prepared.class_weights == expected
+    assert list(prepared.class_weights) == sorted(counts)  # label order, as saved
+    assert all(type(weight) is float for weight in prepared.class_weights.values())
+    assert prepared.summary["class_weights"] == expected
+
+
 def test_the_balanced_test_set_is_sized_by_the_smallest_class_on_request():
     ds = _imbalanced_news()
     prepared = prepare(ds, DataConfig(balance="class_weights", test_set="balanced"))
