@@ -6,7 +6,7 @@ says which columns can be sliced and gives each row's slice) as a :class:`SliceT
 :class:`SliceRow`: categorical values with the :data:`TOP_VALUES` most test rows on their
 own and the rest folded into "other", numeric and time bins in order, each flagged
 ``small`` below :data:`MIN_SLICE_ROWS`. :func:`wilson_interval` and :func:`macro_f1` are
-the interval and the score. No TensorFlow, scikit-learn or Streamlit here.
+the interval (scipy's) and the score. No TensorFlow, scikit-learn or Streamlit here.
 """
 
 from __future__ import annotations
@@ -137,6 +137,9 @@ class SliceTable:
 def wilson_interval(correct: int, rows: int, z: float = Z_95) -> tuple[float, float]:
     """Wilson score interval of a proportion ``correct / rows``.
 
+    scipy's ``binomtest(correct, rows).proportion_ci(method="wilson")`` at the two-sided
+    confidence level of ``z``, ``erf(z / sqrt(2))`` (0.95 for :data:`Z_95`).
+
     Parameters
     ----------
     correct, rows : int
@@ -151,14 +154,13 @@ def wilson_interval(correct: int, rows: int, z: float = Z_95) -> tuple[float, fl
     """
     if rows <= 0:
         return 0.0, 1.0
-    share = correct / rows
-    z2 = z * z
-    centre = (share + z2 / (2 * rows)) / (1 + z2 / rows)
-    half = z / (1 + z2 / rows) * math.sqrt(share * (1 - share) / rows + z2 / (4 * rows * rows))
-    # At 0 or rows correct the bound is exactly 0 or 1; the formula is off by a rounding.
-    low = 0.0 if correct == 0 else max(0.0, centre - half)
-    high = 1.0 if correct == rows else min(1.0, centre + half)
-    return low, high
+    # Imported here: scipy.stats takes seconds to import, and the app's slice page imports
+    # this module.
+    from scipy.stats import binomtest
+
+    level = math.erf(z / math.sqrt(2))
+    interval = binomtest(correct, rows).proportion_ci(confidence_level=level, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def macro_f1(true: np.ndarray, predicted: np.ndarray) -> float | None:

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
 from pipeline.core.errors import ConfigError
 from pipeline.evaluation.slice_columns import MISSING, SliceColumn, detect_column, sliceable_columns
-from pipeline.evaluation.slice_scores import OTHER, macro_f1, slice_metrics, wilson_interval
+from pipeline.evaluation.slice_scores import (
+    OTHER,
+    Z_95,
+    macro_f1,
+    slice_metrics,
+    wilson_interval,
+)
 
 DAY_MS = 86_400_000
 #: Monday 2014-03-10 00:00 UTC, in epoch milliseconds.
@@ -111,6 +118,19 @@ def test_sliceable_columns_skips_the_text_the_label_and_what_cannot_be_sliced():
 )
 def test_wilson_interval_matches_known_values(correct, rows, low, high):
     assert wilson_interval(correct, rows) == pytest.approx((low, high), abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("correct", "rows", "z", "level"),
+    [(0, 7, 1.0, 0.6826894921370859), (3, 7, 2.5758293035489004, 0.99), (40, 40, Z_95, 0.95)],
+)
+def test_wilson_interval_s_z_is_the_normal_quantile_of_its_confidence_level(
+    correct, rows, z, level
+):
+    interval = binomtest(correct, rows).proportion_ci(confidence_level=level, method="wilson")
+    assert wilson_interval(correct, rows, z) == pytest.approx(
+        (interval.low, interval.high), abs=1e-9
+    )
 
 
 def test_wilson_interval_of_no_rows_says_nothing():
