@@ -310,6 +310,8 @@ def _looks_like_news_corpora(data: bytes) -> bool:
 
 def _sniff_delimiter(data: bytes) -> str:
     """The delimiter that occurs most in the header line; a comma on a tie."""
+    # Not csv.Sniffer: on one line it takes a comma whenever there is one, so a tab- or
+    # semicolon-separated file with a comma in a column name would be read as a CSV.
     header = _first_line(data).decode("utf-8", errors="replace")
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))

@@ -116,6 +116,21 @@ def test_other_delimiters_are_sniffed(sep):
     assert raw.frame["text"][0] == "hello, world"
 
 
+@pytest.mark.parametrize(
+    ("body", "columns"),
+    [
+        (b"id\ttitle, short\tlabel\n1\tStocks fall, again\tb\n", ["id", "title, short", "label"]),
+        (b"text;label;price, EUR\nhello;a;1,50\n", ["text", "label", "price, EUR"]),
+    ],
+)
+def test_the_delimiter_is_the_one_the_header_holds_most(body, columns):
+    """A comma inside a column name does not make a tab- or semicolon-separated file a CSV
+    (csv.Sniffer prefers a comma whenever the header holds one)."""
+    raw = read_table(body)
+    assert list(raw.frame.columns) == columns
+    assert len(raw.frame) == 1
+
+
 def test_quoted_fields_with_commas_and_newlines():
     raw = read_table(b'text,label\n"one, two",a\n"line\nbreak",b\n')
     assert raw.frame["text"].tolist() == ["one, two", "line\nbreak"]
