@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.review.label_review import ReviewSettings
+from pipeline.review.settings import ReviewSettings
 from ui import label_review
 from ui.data import active_dataset, read_original
 from ui.errors import report_errors

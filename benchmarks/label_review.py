@@ -19,7 +19,7 @@ out together; the output names the scheme and its groups):
     ``cross_val_predict`` on the review's folds), ranked by the probability of the
     given label;
 ``review``
-    ``pipeline.review.label_review.review_labels`` with the default settings (or those given);
+    ``pipeline.review.run.review_labels`` with the default settings (or those given);
 ``variant``
     the same with the other neural preset(s) (``--neural-presets``);
 ``part: <model>``
@@ -72,14 +72,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter
 
 from pipeline.data import load_dataset, read_table  # noqa: E402
-from pipeline.review.label_review import (  # noqa: E402
-    NEURAL_PRESETS,
-    QUALITY_METHODS,
-    ReviewSettings,
-    class_indices,
-    review_labels,
-    score_labels,
-)
+from pipeline.review.ranking import class_indices, score_labels  # noqa: E402
+from pipeline.review.run import review_labels  # noqa: E402
+from pipeline.review.settings import NEURAL_PRESETS, QUALITY_METHODS, ReviewSettings  # noqa: E402
 
 try:
     from pipeline.review.folds import FOLD_SCHEMES, assign_folds, describe_groups, fold_groups

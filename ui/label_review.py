@@ -1,7 +1,7 @@
 """The Label review page's parts: its settings, the background job and its panel, the
 ranked suspects with a decision per row, and the corrected file.
 
-The review itself is :mod:`pipeline.review.label_review`, run as a background job
+The review itself is :mod:`pipeline.review.run`, run as a background job
 (:mod:`pipeline.jobs.review_jobs`) in the training process; a finished review is read from
 its cache (``runs/.reviews``), once per server (``st.cache_resource``). Decisions
 (keep, relabel, drop) live in session state per review, so they survive page
@@ -25,15 +25,10 @@ from pipeline.data import Dataset, fingerprint
 from pipeline.evaluation.paired import PairedComparison
 from pipeline.jobs.manager import JobManager
 from pipeline.jobs.review_jobs import ComparisonJob
+from pipeline.review.cache import cached_review, review_key, reviews_dir
 from pipeline.review.corrections import ACTIONS, corrected_table, rows_below
-from pipeline.review.label_review import (
-    PROBABILITY_PREFIX,
-    LabelReview,
-    ReviewSettings,
-    cached_review,
-    review_key,
-    reviews_dir,
-)
+from pipeline.review.result import PROBABILITY_PREFIX, LabelReview
+from pipeline.review.settings import ReviewSettings
 from ui import state
 from ui.numbers import format_count, format_points, format_share
 from ui.resources import runs_dir
@@ -355,7 +350,7 @@ def probability_columns(review: LabelReview) -> list[str]:
 
 def describe_models(settings: ReviewSettings) -> str:
     """The models a review with ``settings`` trains per fold, in words."""
-    from pipeline.review.label_review import NEURAL_PRESETS, REVIEW_MODELS
+    from pipeline.review.settings import NEURAL_PRESETS, REVIEW_MODELS
 
     text = REVIEW_MODELS[settings.models]
     if settings.models != "tfidf":

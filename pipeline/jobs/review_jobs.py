@@ -1,9 +1,9 @@
 """Label reviews as background jobs: queued with the trainings, run in the training process.
 
-A review trains k folds of models (:mod:`pipeline.review.label_review`): minutes on a big file, so
+A review trains k folds of models (:mod:`pipeline.review.run`): minutes on a big file, so
 the app runs it as it runs a training, in the :class:`~pipeline.jobs.worker.TrainingProcess`,
 one job at a time behind the trainings queued before it. The worker saves the review
-in its cache; the page reads it back with :func:`pipeline.review.label_review.cached_review`. Each
+in its cache; the page reads it back with :func:`pipeline.review.cache.cached_review`. Each
 job belongs to the browser session that started it and exposes an immutable
 :class:`ReviewSnapshot` for the page to poll.
 """
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from pipeline.core.config import DataConfig
     from pipeline.data import Dataset
     from pipeline.jobs.worker import TrainingProcess
-    from pipeline.review.label_review import LabelReview, ReviewProgress, ReviewSettings
+    from pipeline.review.progress import ReviewProgress
+    from pipeline.review.result import LabelReview
+    from pipeline.review.settings import ReviewSettings
 
 ReviewStatus = Literal["queued", "running", "finished", "cached", "stopped", "cancelled", "failed"]
 REVIEW_FINAL_STATUSES: frozenset[str] = frozenset(
@@ -40,7 +42,7 @@ class ReviewSnapshot:
     ``progress`` is the share of the folds done (the running fold's epochs counted);
     ``step`` says what runs now ("Fold 2 of 5: neural model, epoch 3"); ``eta_s`` is
     the time left at the pace so far (``None`` until it can be told); ``summary`` is
-    the finished review's (:attr:`pipeline.review.label_review.LabelReview.summary`).
+    the finished review's (:attr:`pipeline.review.result.LabelReview.summary`).
     """
 
     job_id: int
@@ -139,7 +141,7 @@ class ReviewJob:
         )
 
     def _run(self, runs_dir: Path | None, trainer: TrainingProcess) -> None:
-        from pipeline.review.label_review import ReviewStopped
+        from pipeline.review.progress import ReviewStopped
 
         if self._stop.is_set():
             self._end("cancelled", "Cancelled before it started.")

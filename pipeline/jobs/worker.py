@@ -43,7 +43,9 @@ from pipeline.core.spawn import main_module_that_spawn_skips, spawn_context
 if TYPE_CHECKING:
     from pipeline.core.config import DataConfig
     from pipeline.data import Dataset  # pandas: imported where data is read
-    from pipeline.review.label_review import LabelReview, ReviewProgress, ReviewSettings
+    from pipeline.review.progress import ReviewProgress
+    from pipeline.review.result import LabelReview
+    from pipeline.review.settings import ReviewSettings
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
@@ -145,9 +147,9 @@ def _train_in_worker(
 def _review_in_worker(
     job_id: int, dataset: Dataset, settings: ReviewSettings, runs_dir: Path | None
 ) -> dict[str, Any]:
-    """Run :func:`pipeline.review.label_review.run_review` in the worker, forwarding its progress;
+    """Run :func:`pipeline.review.run.run_review` in the worker, forwarding its progress;
     the review is saved in its cache and only its summary goes back."""
-    from pipeline.review.label_review import run_review
+    from pipeline.review.run import run_review
 
     return _with_outcome(
         job_id,
@@ -280,7 +282,7 @@ class TrainingProcess:
         on_progress: Callable[[ReviewProgress], None],
         stop_requested: threading.Event,
     ) -> dict[str, Any]:
-        """Run :func:`pipeline.review.label_review.run_review` in the worker (saved in its cache, so
+        """Run :func:`pipeline.review.run.run_review` in the worker (saved in its cache, so
         the caller reads it back with ``cached_review``); returns the review's summary.
         Progress and stop as :meth:`train`; raises what ``run_review`` raises."""
         return self._run_job(

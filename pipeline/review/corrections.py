@@ -1,7 +1,7 @@
 """A reviewer's decisions on suspect labels: applied to the file they came from, and
 measured.
 
-After a label review (:mod:`pipeline.review.label_review`), each reviewed row may be kept as it is,
+After a label review (:mod:`pipeline.review.run`), each reviewed row may be kept as it is,
 relabelled with the review's suggested label, or dropped. :func:`corrected_table`
 applies those decisions to the file as read (every row, every column, in file
 order), so the corrected CSV can be downloaded and loaded again like the original.
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
     from pipeline.core.config import DataConfig
     from pipeline.data import Dataset
-    from pipeline.review.label_review import LabelReview, ReviewProgress, ReviewSettings
+    from pipeline.review.progress import ReviewProgress
+    from pipeline.review.result import LabelReview
+    from pipeline.review.settings import ReviewSettings
 
 Action = Literal["keep", "relabel", "drop"]
 #: What a reviewer can do with a row, and how the page words it.
@@ -76,7 +78,7 @@ def corrected_table(
     """
     import numpy as np
 
-    from pipeline.review.label_review import labelled_rows
+    from pipeline.review.table import labelled_rows
 
     labelled = labelled_rows(raw, dataset, review)
     unknown = sorted({a for a in actions.values() if a not in ACTIONS})
@@ -122,7 +124,7 @@ def compare_corrections(
     with the suggested label, a dropped row does not train; the test rows keep their
     given labels and are never dropped, so both models are judged on exactly the same
     rows. Each model is the review's (``settings.models``, trained as one fold of a
-    review, :func:`pipeline.review.label_review.fit_and_predict`), so the two scores differ by the
+    review, :func:`pipeline.review.out_of_fold.fit_and_predict`), so the two scores differ by the
     corrections alone.
 
     Returns
@@ -145,7 +147,9 @@ def compare_corrections(
 
     from pipeline.data.prepare import prepare
     from pipeline.evaluation.paired import paired_bootstrap
-    from pipeline.review.label_review import ReviewProgress, class_indices, fit_and_predict
+    from pipeline.review.out_of_fold import fit_and_predict
+    from pipeline.review.progress import ReviewProgress
+    from pipeline.review.ranking import class_indices
 
     if len(review.frame) != len(dataset.frame):
         raise HeadlineLabError(

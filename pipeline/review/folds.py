@@ -1,6 +1,6 @@
 """The folds of a label review: rows that would vouch for each other are held out together.
 
-A label review (:mod:`pipeline.review.label_review`) scores each row with models trained on the
+A label review (:mod:`pipeline.review.run`) scores each row with models trained on the
 other folds. If a copy of the row sat in a training fold, the model has seen that very text
 with its label, and the "out-of-sample" probability is not: a flipped label on one copy
 is judged by a model trained on the other copy. So the folds are grouped:

@@ -8,7 +8,8 @@ import io
 from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
 
 from pipeline.data import load_dataset, read_table
-from pipeline.review.label_review import ReviewSettings, cached_review
+from pipeline.review.cache import cached_review
+from pipeline.review.settings import ReviewSettings
 from ui.numbers import format_points
 
 #: A quick review: three folds of the TF-IDF model alone (no TensorFlow training).

@@ -7,7 +7,8 @@ from __future__ import annotations
 from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until
 
 from pipeline.data import load_dataset
-from pipeline.review.label_review import ReviewSettings, cached_review
+from pipeline.review.cache import cached_review
+from pipeline.review.settings import ReviewSettings
 from ui.numbers import format_points, format_share
 
 #: A quick review: three folds of the TF-IDF model alone (no TensorFlow training).

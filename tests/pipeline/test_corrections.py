@@ -13,7 +13,8 @@ from pipeline.core.errors import HeadlineLabError
 from pipeline.data import load_dataset, read_table
 from pipeline.data.prepare import prepare
 from pipeline.review.corrections import compare_corrections, corrected_table, rows_below
-from pipeline.review.label_review import ReviewSettings, review_labels
+from pipeline.review.run import review_labels
+from pipeline.review.settings import ReviewSettings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 QUICK = ReviewSettings(models="tfidf", folds=3)

@@ -92,7 +92,7 @@ def test_a_job_that_cannot_start_is_refused_before_it_is_queued(uci_small, tmp_p
 
 
 def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):
-    from pipeline.jobs.manager import Job
+    from pipeline.jobs.job import Job
     from pipeline.training.train import PHASES, ProgressEvent
 
     job = Job(1, uci_small, tiny_config(), False, None, "job")

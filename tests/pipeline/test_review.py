@@ -1,4 +1,4 @@
-"""Label review: ``pipeline.review.label_review`` and ``python -m pipeline review``, on real data.
+"""Label review: ``pipeline.review.run`` and ``python -m pipeline review``, on real data.
 
 The data is a slice of ``tests/fixtures/uci_flipped.csv`` (UCI headlines with labels
 flipped on purpose, the flipped IDs in ``uci_flipped.flips.json``); the models are real:
@@ -21,14 +21,10 @@ import pytest
 from pipeline.cli.main import main
 from pipeline.core.errors import ConfigError
 from pipeline.data import load_dataset
-from pipeline.review.label_review import (
-    REVIEWS_FOLDER,
-    ReviewSettings,
-    ReviewStopped,
-    cached_review,
-    review_labels,
-    run_review,
-)
+from pipeline.review.cache import REVIEWS_FOLDER, cached_review
+from pipeline.review.progress import ReviewStopped
+from pipeline.review.run import review_labels, run_review
+from pipeline.review.settings import ReviewSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -20,6 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 import pipeline.training.baseline
 from pipeline.core.errors import DatasetError
 from pipeline.data import load_dataset
+from pipeline.review.cache import cached_review
 from pipeline.review.folds import (
     assign_folds,
     describe_groups,
@@ -27,7 +28,8 @@ from pipeline.review.folds import (
     fold_groups,
     fold_units,
 )
-from pipeline.review.label_review import ReviewSettings, cached_review, review_labels, run_review
+from pipeline.review.run import review_labels, run_review
+from pipeline.review.settings import ReviewSettings
 
 CLASSES = ("b", "e", "m", "t")
 WORDS = {

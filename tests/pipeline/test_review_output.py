@@ -9,7 +9,8 @@ import io
 import pandas as pd
 
 from pipeline.data import load_dataset, read_table
-from pipeline.review.label_review import PROBABILITY_PREFIX, LabelReview, reviewed_table
+from pipeline.review.result import PROBABILITY_PREFIX, LabelReview
+from pipeline.review.table import reviewed_table
 
 CSV = (
     "ID,TITLE,CATEGORY\n"

@@ -10,8 +10,9 @@ import pytest
 
 from pipeline.core.progress import ProgressEvent
 from pipeline.jobs.review_jobs import ReviewJob
-from pipeline.review import label_review as review_module
-from pipeline.review.label_review import ReviewProgress, ReviewSettings
+from pipeline.review.fold_fit import FoldFit
+from pipeline.review.progress import ReviewProgress
+from pipeline.review.settings import ReviewSettings
 
 
 def _fit_event(kind: str, epoch: int, batch: int, epochs: int = 10) -> ProgressEvent:
@@ -26,9 +27,7 @@ def _steps(uci_small, events: list[ProgressEvent]) -> list[str]:
     job = ReviewJob(1, uci_small, settings)
     job._update(status="running", started_at=0.0)
     seen: list[ReviewProgress] = []
-    fold = review_module._FoldFit(
-        [], np.zeros(0), [], 4, settings, 2, seen.append, threading.Event(), 0.0
-    )
+    fold = FoldFit([], np.zeros(0), [], 4, settings, 2, seen.append, threading.Event(), 0.0)
     steps = []
     for event in events:
         fold._on_fit_event(event)
@@ -54,8 +53,6 @@ def test_each_epoch_is_counted_once_and_never_past_the_limit(uci_small) -> None:
 def test_the_share_done_counts_finished_epochs(uci_small, epoch: int, epochs: int) -> None:
     seen: list[ReviewProgress] = []
     settings = ReviewSettings(models="neural", folds=5)
-    fold = review_module._FoldFit(
-        [], np.zeros(0), [], 4, settings, 1, seen.append, threading.Event(), 0.0
-    )
+    fold = FoldFit([], np.zeros(0), [], 4, settings, 1, seen.append, threading.Event(), 0.0)
     fold._on_fit_event(_fit_event("epoch", epoch, 20, epochs))
     assert seen[-1].fraction_done == pytest.approx(epoch / epochs / 5)

@@ -1,0 +1,54 @@
+"""A finished label review: :class:`LabelReview` and the columns of its frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+PROBABILITY_PREFIX = "p_"
+#: The columns of :attr:`LabelReview.frame` before the probabilities.
+REVIEW_COLUMNS = ("text", "given_label", "suggested_label", "label_quality", "is_label_issue")
+
+
+@dataclass
+class LabelReview:
+    """A finished label review.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per dataset row, in the dataset's order with its index: ``text``,
+        ``given_label`` and ``suggested_label`` (label codes), ``label_quality``
+        (float in [0, 1], low = suspect), ``is_label_issue`` (bool, cleanlab's flag)
+        and ``p_<code>`` per class (out-of-sample probabilities, rows summing to 1).
+    summary : dict
+        JSON-ready: ``rows``, ``folds``, ``issues``, ``classes``, ``label_names``,
+        ``per_class`` (code -> ``name``, ``rows``, ``issues``, ``suggested``),
+        ``settings``, ``fold_groups`` (how the folds were drawn:
+        :func:`pipeline.review.folds.describe_groups`, and ``stories``, the
+        :func:`~pipeline.review.folds.story_digest` they were drawn with), ``seconds``,
+        ``part_seconds``, ``out_of_sample_accuracy``, ``part_accuracy``,
+        ``fingerprint``, ``key``, ``dataset``, ``version`` and ``from_cache``.
+    part_probabilities : dict of str to numpy.ndarray
+        Each model part's out-of-sample probabilities ``(rows, classes)`` when the
+        review was computed now; empty when it came from the cache.
+    """
+
+    frame: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+    part_probabilities: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether this review was read from the cache rather than computed."""
+        return bool(self.summary.get("from_cache"))
+
+    def suspects(self, top: int | None = None) -> pd.DataFrame:
+        """The rows, lowest label quality first (ties in dataset order); the first
+        ``top`` only when given."""
+        ranked = self.frame.sort_values("label_quality", kind="mergesort")
+        return ranked if top is None else ranked.head(top)
