@@ -1,0 +1,98 @@
+"""``python -m pipeline review``: rows whose label is probably wrong, by k-fold scoring."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.cli.output import ReviewProgressLine
+from pipeline.core.errors import HeadlineLabError
+
+
+def review_command(args: argparse.Namespace) -> int:
+    """``review``: find the rows whose label is probably wrong, write the reviewed file
+    with ``--output`` and print a summary (JSON with ``--json``); returns 0."""
+    from pipeline.review.settings import ReviewSettings
+
+    settings = ReviewSettings.from_dict(
+        {
+            key.removeprefix("review_"): value
+            for key, value in vars(args).items()
+            if key.startswith("review_")
+        }
+    )
+    if args.output is not None and not args.output.parent.is_dir():
+        raise HeadlineLabError(
+            f"The folder of --output ({args.output.parent}) does not exist; create it or "
+            "write the review elsewhere."
+        )
+    from pipeline.data import DEFAULT_DATA_PATH, load_dataset, read_table
+
+    raw = read_table(Path(args.data) if args.data else DEFAULT_DATA_PATH)
+    dataset = load_dataset(raw, text_col=args.text_col, label_col=args.label_col)
+    from pipeline.review.run import run_review
+    from pipeline.review.table import reviewed_table
+
+    progress = ReviewProgressLine(enabled=not args.json)
+    review = run_review(
+        dataset, settings, runs_dir=args.runs_dir, on_progress=progress.update, force=args.force
+    )
+    progress.close()
+    table = reviewed_table(raw.frame, dataset, review)
+    if args.output is not None:
+        table.to_csv(args.output, index=False)
+    summary = {
+        **review.summary,
+        "rows": len(table),
+        "reviewed_rows": review.summary["rows"],
+        "unreviewed_rows": len(table) - review.summary["rows"],
+        "output": None if args.output is None else str(args.output),
+    }
+    suspects = table.head(max(0, min(args.top, review.summary["rows"])))
+    text_col = dataset.text_col
+    if args.json:
+        summary["suspects"] = [
+            {
+                "text": row[text_col],
+                "given_label": row["given_label"],
+                "suggested_label": row["suggested_label"],
+                "label_quality": float(row["label_quality"]),
+            }
+            for _, row in suspects.iterrows()
+        ]
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return 0
+    _print_review(summary, suspects, text_col)
+    return 0
+
+
+def _print_review(summary: dict[str, Any], suspects: Any, text_col: str) -> None:
+    names = summary["label_names"]
+    how = "loaded from cache" if summary["from_cache"] else f"{summary['seconds']:.0f} s"
+    settings = summary["settings"]
+    neural = f" ({settings['neural_preset']} neural)" if settings["models"] != "tfidf" else ""
+    print(
+        f"{summary['dataset']}: {summary['rows']:,} rows, {summary['reviewed_rows']:,} reviewed "
+        f"by {summary['folds']}-fold {settings['models']}{neural} ({how})"
+    )
+    share = summary["issues"] / max(summary["reviewed_rows"], 1)
+    print(
+        f"out-of-sample accuracy {summary['out_of_sample_accuracy']:.4f}; "
+        f"{summary['issues']:,} rows flagged as label issues ({share:.1%})"
+    )
+    for row in summary["per_class"].values():
+        print(f"  {row['name'][:18]:<18} {row['rows']:>8,} rows {row['issues']:>7,} flagged")
+    print(f"top {len(suspects)} suspects (lowest label quality first):")
+    for _, row in suspects.iterrows():
+        given = names.get(row["given_label"], row["given_label"])
+        suggested = names.get(row["suggested_label"], row["suggested_label"])
+        print(f"  {row['label_quality']:.4f}  {given} -> {suggested}: {str(row[text_col])[:80]}")
+    if summary["unreviewed_rows"]:
+        print(
+            f"note: {summary['unreviewed_rows']:,} rows without a label were not reviewed; "
+            "they come last, their label quality empty"
+        )
+    if summary["output"]:
+        print(f"wrote {summary['output']} ({summary['rows']:,} rows, most suspect first)")
