@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.core.config import SPLIT_LABELS
-from pipeline.runs.record import MIN_TEST_ROWS_PER_CLASS
-from pipeline.runs.registry import LOGS_DIR, SavedRun
+from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS
+from pipeline.runs.files import LOGS_DIR
+from pipeline.runs.summary import SavedRun
 from pipeline.runs.tensorboard import run_tensorboard_cli
 from ui import (
     figures,

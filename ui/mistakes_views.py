@@ -26,7 +26,7 @@ from ui.slices_views import RunSlices, default_columns, keep_valid
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
-    from pipeline.runs.registry import SavedRun
+    from pipeline.runs.summary import SavedRun
 
 #: Widget keys of the slice filter.
 FILTER_COLUMN_KEY = "results.slice_filter_column"

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import streamlit as st
 
 from pipeline.evaluation.paired import PAIRED_METRICS, RunPairing, pair_runs
-from pipeline.runs.record import Metrics
-from pipeline.runs.registry import SavedRun
+from pipeline.runs.results import Metrics
+from pipeline.runs.summary import SavedRun
 from ui.slices_views import run_cache_key
 from ui.text import escape_markdown
 

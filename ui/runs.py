@@ -15,8 +15,10 @@ import streamlit as st
 from pipeline.core.config import SECTIONS, DataConfig
 from pipeline.core.errors import ConfigError, RunNotFoundError, RunRecordError
 from pipeline.core.settings import Setting, declared
+from pipeline.runs.files import MAX_JSON_BYTES
 from pipeline.runs.record import RUN_ID_PATTERN, RunConfig
-from pipeline.runs.registry import MAX_JSON_BYTES, RunRegistry, RunSummary
+from pipeline.runs.registry import RunRegistry
+from pipeline.runs.summary import RunSummary
 from ui import state
 from ui.resources import get_registry
 from ui.session import can_see, stop_run

@@ -49,7 +49,7 @@ from ui.text import escape_markdown, plotly_text
 
 if TYPE_CHECKING:
     from pipeline.data import Dataset
-    from pipeline.runs.registry import SavedRun
+    from pipeline.runs.summary import SavedRun
 
 SECTION_TITLE = "Where the model fails"
 #: Widget keys of the section.

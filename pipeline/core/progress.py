@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from pipeline.runs.registry import SavedRun
+    from pipeline.runs.summary import SavedRun
 
 EventKind = Literal["phase", "rows", "start", "batch", "validation", "epoch", "end"]
 Phase = Literal["preparing", "vectorizing", "training", "evaluating", "baseline", "saving", "done"]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from pipeline.runs.registry import SavedRun
+    from pipeline.runs.summary import SavedRun
 
 #: Resamples drawn unless told otherwise.
 RESAMPLES = 1000

@@ -2,7 +2,7 @@
 any column where the model fails.
 
 A run keeps every test row's prediction with the row's position in the dataset it was
-trained on (``test_predictions.json``, see :class:`~pipeline.runs.record.RowPredictions`).
+trained on (``test_predictions.json``, see :class:`~pipeline.runs.results.RowPredictions`).
 :func:`join_test_rows` joins them with that dataset's other columns
 (``Dataset.other_columns``) once the dataset's fingerprint matches the run's.
 :func:`find_slice_column` finds the column to slice by (which columns can be sliced, and
@@ -35,7 +35,7 @@ from pipeline.evaluation.slice_columns import (
 from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES, SliceTable, slice_metrics
 
 if TYPE_CHECKING:
-    from pipeline.runs.registry import SavedRun
+    from pipeline.runs.summary import SavedRun
 
 
 def check_same_data(saved: SavedRun, dataset: Dataset) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.sessions.access import Action, can, strictest_owner
 from pipeline.core.config import ExperimentConfig, config_hash
-from pipeline.data import Dataset, fingerprint
 from pipeline.core.errors import RunNotFoundError, TrainingError
+from pipeline.data import Dataset, fingerprint
 from pipeline.runs.registry import RunRegistry
+from pipeline.sessions.access import Action, can, strictest_owner
 
 
 def make_run_id(

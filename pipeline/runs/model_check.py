@@ -19,7 +19,7 @@ from pathlib import Path
 
 #: Seconds the checking process may take (it imports TensorFlow: several seconds).
 CHECK_TIMEOUT_SECONDS = 300
-_PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def model_problem(path: Path, class_count: int) -> str | None:
@@ -29,7 +29,7 @@ def model_problem(path: Path, class_count: int) -> str | None:
     import numpy as np
     import tensorflow as tf
 
-    from pipeline.runs.registry import load_model_file
+    from pipeline.runs.model_file import load_model_file
 
     try:
         model = load_model_file(path)

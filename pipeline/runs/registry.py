@@ -1,19 +1,7 @@
 """Saved runs on disk: atomic save, list, load, delete, export and import.
 
-A run lives in ``<runs_dir>/<run_id>/``::
-
-    model.keras    end-to-end model: raw strings in, class probabilities out
-    config.json    ExperimentConfig.to_dict() + parent_run_id + resolved settings
-    labels.json    {"classes": [code, ...] in output order, "names": {code: name}}
-    history.json   [{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}]
-    metrics.json   test metrics, per-class report, confusion matrix, baseline
-    data.json      data fingerprint, row counts through cleaning, split sizes
-    run.json       schema version, status ("complete" | "stopped"), origin
-                   ("trained" | "imported"), dates, duration, device, versions
-    test_predictions.json   optional: every test row's position in the dataset, true and
-                   predicted label, confidence (:class:`~pipeline.runs.record.RowPredictions`)
-    training_state.h5   optional: the optimizer's state, read only to continue the run
-    logs/          optional: TensorBoard event files (``logs/train``, ``logs/validation``)
+A run lives in ``<runs_dir>/<run_id>/``: ``model.keras``, six JSON documents and optional
+files (the list, their names and JSON reading and writing: :mod:`pipeline.runs.files`).
 
 ``model.keras`` holds no optimizer state (runs saved before that still load; see
 :mod:`pipeline.training.state` for the design): it is all that predictions, the
@@ -23,13 +11,14 @@ required, never make a run damaged, and never travel in an archive
 stay lean; an imported run has neither, and continuing it starts a fresh optimizer.
 ``tensorboard --logdir runs`` shows every run's curves by run id.
 ``test_predictions.json`` is optional too (runs saved before it was kept have none, and
-load as they are): it is read only on demand (:meth:`SavedRun.test_predictions`, for test
-results per slice of the data, see :mod:`pipeline.evaluation.slices`), and it travels in an archive
-when the run has it.
+load as they are): it is read only on demand
+(:meth:`~pipeline.runs.summary.SavedRun.test_predictions`, for test results per slice of
+the data, see :mod:`pipeline.evaluation.slices`), and it travels in an archive when the
+run has it (:mod:`pipeline.runs.archive`).
 
 Every JSON document is parsed and checked by :mod:`pipeline.runs.record` on save,
 on load and on import. A run is written into a hidden temporary folder and
-swapped into place with one atomic rename, so a crash never leaves a
+swapped into place with one atomic rename (:mod:`pipeline.runs.atomic`), so a crash never leaves a
 half-written folder that looks like a run, and never loses the run it replaces.
 A folder named like a run whose files are missing, malformed or whose model is
 not a Keras archive is listed as *damaged*, with the reason, and can be deleted.
@@ -40,24 +29,17 @@ model check in :meth:`RunRegistry.import_zip`. Nothing is pickled: JSON and ``.k
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import dataclasses
-import errno
 import hashlib
-import io
 import json
 import os
 import shutil
 import uuid
-import warnings
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pipeline.sessions.access import ADMINISTRATOR, Action, Principal, can
 from pipeline.core.errors import (
     RunAccessError,
     RunImportError,
@@ -65,191 +47,40 @@ from pipeline.core.errors import (
     RunNotFoundError,
     RunRecordError,
 )
-from pipeline.runs.record import (
-    RUN_ID_PATTERN,
-    DataRecord,
-    Labels,
-    Metrics,
-    RowPredictions,
-    RunConfig,
-    RunInfo,
-    RunRecord,
+from pipeline.runs.archive import (
+    archive_predictions,
+    archive_record,
+    imported_run_id,
+    read_archive,
+    write_archive,
 )
+from pipeline.runs.atomic import fsync_folder, swap_into_place
+from pipeline.runs.files import (
+    JSON_FILES,
+    LOGS_DIR,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    RUN_FILES,
+    TRAINING_STATE_FILE,
+    read_json,
+    write_compact_json,
+    write_json,
+)
+from pipeline.runs.model_file import keras_archive_problem, load_model_file
+from pipeline.runs.record import RUN_ID_PATTERN, RunInfo, RunRecord
+from pipeline.runs.results import RowPredictions
+from pipeline.runs.summary import RunSummary, SavedRun, damaged_summary
+from pipeline.sessions.access import ADMINISTRATOR, Action, Principal, can
 
 if TYPE_CHECKING:
     import keras
 
 RUNS_DIR_ENV = "HEADLINE_LAB_RUNS_DIR"
-MODEL_FILE = "model.keras"
-JSON_FILES = ("config.json", "labels.json", "history.json", "metrics.json", "data.json", "run.json")
-RUN_FILES = (MODEL_FILE, *JSON_FILES)
-#: Optional: every test row's prediction (runs saved before it have none).
-PREDICTIONS_FILE = "test_predictions.json"
-#: What a run archive may hold besides ``RUN_FILES``.
-OPTIONAL_ARCHIVE_FILES = (PREDICTIONS_FILE,)
-#: Optional: the optimizer's state, for continuing the run (never exported).
-TRAINING_STATE_FILE = "training_state.h5"
-#: Optional folder of TensorBoard event files (never exported).
-LOGS_DIR = "logs"
-#: Largest run archive accepted by :meth:`RunRegistry.import_zip` (uncompressed).
-MAX_IMPORT_BYTES = 300 * 1024 * 1024
-#: Largest JSON document read from a run folder or an archive.
-MAX_JSON_BYTES = 50 * 1024 * 1024
-#: What a ``.keras`` archive must hold to be worth loading (checked without TensorFlow).
-_KERAS_MEMBERS = ("config.json", "model.weights.h5")
 
 
 def default_runs_dir() -> Path:
     """``$HEADLINE_LAB_RUNS_DIR`` if set, else ``./runs``."""
     return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One row of the runs table; a damaged run has ``problem`` set and little else."""
-
-    run_id: str
-    created_at: str
-    preset: str
-    family: str
-    dataset: str
-    accuracy: float | None
-    macro_f1: float | None
-    epochs: int
-    duration_s: float
-    status: str
-    origin: str
-    parent_run_id: str | None
-    problem: str | None = None
-    owner: str | None = None
-
-    @property
-    def damaged(self) -> bool:
-        return self.problem is not None
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
-class SavedRun:
-    """Everything a saved run holds except the model itself (see ``load_model``)."""
-
-    path: Path
-    record: RunRecord
-
-    @property
-    def run_id(self) -> str:
-        return self.record.run_id
-
-    @property
-    def config(self) -> RunConfig:
-        return self.record.config
-
-    @property
-    def labels(self) -> Labels:
-        return self.record.labels
-
-    @property
-    def history(self) -> tuple[dict[str, Any], ...]:
-        return self.record.history
-
-    @property
-    def metrics(self) -> Metrics:
-        return self.record.metrics
-
-    @property
-    def data(self) -> DataRecord:
-        return self.record.data
-
-    @property
-    def run(self) -> RunInfo:
-        return self.record.run
-
-    @property
-    def model_path(self) -> Path:
-        return self.path / MODEL_FILE
-
-    @property
-    def training_state_path(self) -> Path:
-        """The optimizer state continuing the run reads (it may not exist: older and
-        imported runs have none)."""
-        return self.path / TRAINING_STATE_FILE
-
-    @property
-    def logs_path(self) -> Path:
-        """The run's TensorBoard logs folder (it may not exist)."""
-        return self.path / LOGS_DIR
-
-    @property
-    def predictions_path(self) -> Path:
-        """The run's per-row test predictions (it may not exist: older runs have none)."""
-        return self.path / PREDICTIONS_FILE
-
-    def test_predictions(self) -> RowPredictions | None:
-        """The run's per-row test predictions, read and checked now.
-
-        Returns
-        -------
-        RowPredictions or None
-            ``None`` when the run has none (saved before they were kept).
-
-        Raises
-        ------
-        RunRecordError
-            The file is unreadable, or malformed, or disagrees with the run's documents.
-        """
-        if not self.predictions_path.is_file():
-            return None
-        try:
-            return RowPredictions.parse(_read_json(self.predictions_path), self.record)
-        except RunRecordError as exc:
-            raise RunRecordError(
-                f"Run {self.run_id}'s {PREDICTIONS_FILE} is damaged ({str(exc).rstrip('.')}); "
-                "train the run again to score its test rows afresh."
-            ) from exc
-
-    @property
-    def complete(self) -> bool:
-        return self.run.status == "complete"
-
-    def summary(self) -> RunSummary:
-        """The :class:`RunSummary` of this run."""
-        return RunSummary(
-            run_id=self.run_id,
-            created_at=self.run.created_at,
-            preset=self.config.preset,
-            family=self.config.family,
-            dataset=self.run.dataset,
-            accuracy=self.metrics.test_accuracy,
-            macro_f1=self.metrics.macro_f1,
-            epochs=len(self.history),
-            duration_s=self.run.duration_s,
-            status=self.run.status,
-            origin=self.run.origin,
-            parent_run_id=self.config.parent_run_id,
-            owner=self.run.owner,
-        )
-
-
-def damaged_summary(run_id: str, problem: str, owner: str | None = None) -> RunSummary:
-    """The runs-table row of a run folder that cannot be read."""
-    return RunSummary(
-        run_id=run_id,
-        created_at="",
-        preset="",
-        family="",
-        dataset="",
-        accuracy=None,
-        macro_f1=None,
-        epochs=0,
-        duration_s=0.0,
-        status="damaged",
-        origin="",
-        parent_run_id=None,
-        problem=problem,
-        owner=owner,
-    )
 
 
 class RunRegistry:
@@ -324,11 +155,11 @@ class RunRegistry:
             if logs is not None and logs.is_dir():
                 os.replace(logs, staging / LOGS_DIR)
             for name, payload in record.documents().items():
-                _write_json(staging / name, payload)
+                write_json(staging / name, payload)
             if predictions is not None:
-                _write_compact_json(staging / PREDICTIONS_FILE, predictions.to_json())
-            _fsync_folder(staging)
-            _swap_into_place(staging, target)
+                write_compact_json(staging / PREDICTIONS_FILE, predictions.to_json())
+            fsync_folder(staging)
+            swap_into_place(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return SavedRun(target, record)
@@ -373,7 +204,7 @@ class RunRegistry:
         try:
             problem = _folder_problem(folder)
             if problem is None:
-                documents = {name: _read_json(folder / name) for name in JSON_FILES}
+                documents = {name: read_json(folder / name) for name in JSON_FILES}
                 record = RunRecord.parse(documents)
                 if record.run_id != run_id:
                     problem = f"run.json names run {record.run_id}, not {run_id}"
@@ -395,7 +226,7 @@ class RunRegistry:
         if not path.is_file():
             raise _not_found(run_id)
         try:
-            info = RunInfo.parse(_read_json(path))
+            info = RunInfo.parse(read_json(path))
         except RunRecordError as exc:
             if not can(self.principal, Action.SHOW, _Owned(_owner_of(path.parent))):
                 raise _not_found(run_id) from None
@@ -476,13 +307,7 @@ class RunRegistry:
         saved = self.get(run_id)
         if not can(self.principal, Action.EXPORT, saved.run):
             raise _not_found(run_id)
-        folder = saved.path
-        optional = [name for name in OPTIONAL_ARCHIVE_FILES if (folder / name).is_file()]
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in (*RUN_FILES, *optional):
-                archive.write(folder / name, arcname=name)
-        return buffer.getvalue()
+        return write_archive(saved.path)
 
     def import_zip(self, data: bytes) -> str:
         """Check a run archive made by :meth:`export_zip`, save it, return its new id.
@@ -505,34 +330,15 @@ class RunRegistry:
         """
         from pipeline.runs.model_check import check_in_separate_process
 
-        members = _read_archive(data)
-        try:
-            documents = {name: _parse_json(members[name], name) for name in JSON_FILES}
-            record = RunRecord.parse(documents)
-        except RunRecordError as exc:
-            raise RunImportError(
-                f"The archive is not a sound run ({str(exc).rstrip('.')}); export it again "
-                "from Headline Lab."
-            ) from exc
+        members = read_archive(data)
+        record = archive_record(members)
         owner = self.principal.new_run_owner
         run_id = imported_run_id(members, owner)
         record = dataclasses.replace(
             record,
             run=dataclasses.replace(record.run, run_id=run_id, origin="imported", owner=owner),
         )
-        try:
-            predictions = (
-                RowPredictions.parse(
-                    _parse_json(members[PREDICTIONS_FILE], PREDICTIONS_FILE), record
-                )
-                if PREDICTIONS_FILE in members
-                else None
-            )
-        except RunRecordError as exc:
-            raise RunImportError(
-                f"The archive is not a sound run ({str(exc).rstrip('.')}); export it again "
-                "from Headline Lab."
-            ) from exc
+        predictions = archive_predictions(members, record)
         self._refuse_if_here(run_id)
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".import-{uuid.uuid4().hex[:8]}"
@@ -540,7 +346,7 @@ class RunRegistry:
         try:
             model = staging / MODEL_FILE
             model.write_bytes(members[MODEL_FILE])
-            problem = _model_problem(model) or check_in_separate_process(
+            problem = keras_archive_problem(model) or check_in_separate_process(
                 model, len(record.labels.classes)
             )
             if problem is not None:
@@ -598,18 +404,6 @@ class RunRegistry:
             return False
 
 
-def imported_run_id(members: dict[str, bytes], owner: str | None) -> str:
-    """The id of a run imported from an archive with ``members`` (file name -> bytes)
-    for ``owner``: a hash of every member and the owner, namespaced as imported. Two
-    sessions importing one archive get two private runs; in team mode they get one."""
-    digest = hashlib.sha256(b"headline-lab imported run\0")
-    digest.update(json.dumps(owner).encode())
-    for name in sorted(members):
-        digest.update(f"\0{name}\0{len(members[name])}\0".encode())
-        digest.update(members[name])
-    return digest.hexdigest()[:16]
-
-
 def sibling_run_id(run_id: str, created_at: str) -> str:
     """The id a stopped run gets when a complete run already holds ``run_id``."""
     return hashlib.sha256(f"{run_id}:{created_at}:stopped".encode()).hexdigest()[:16]
@@ -651,146 +445,4 @@ def _folder_problem(folder: Path) -> str | None:
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing:
         return f"{', '.join(missing)} missing"
-    return _model_problem(folder / MODEL_FILE)
-
-
-def _model_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be a Keras model archive (checked without TensorFlow)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        return f"model.keras is not a Keras archive ({type(exc).__name__})"
-    lacking = [name for name in _KERAS_MEMBERS if name not in names]
-    if lacking:
-        return f"model.keras lacks {', '.join(lacking)}"
-    return None
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            raise RunRecordError(f"{path.name} is over {MAX_JSON_BYTES // 2**20} MB")
-        return _parse_json(path.read_bytes(), path.name)
-    except OSError as exc:
-        raise RunRecordError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
-
-
-def _parse_json(raw: bytes, name: str) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise RunRecordError(f"{name} is not valid JSON ({exc})") from exc
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Flush a folder's files (those in its sub-folders too) to disk, so the rename
-    that publishes them publishes data."""
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with path.open("rb+") as handle:
-                os.fsync(handle.fileno())
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``);
-    ``False`` where the system or the file system cannot."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(
-        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
-    )
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}:
-        return False
-    raise OSError(code, os.strerror(code), str(second))
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Make ``staging`` the folder ``target`` in one step; the old folder, if any, ends in
-    ``staging`` (removed by the caller). Where no atomic exchange exists, the old folder
-    is moved aside first, and :meth:`RunRegistry.get` never sees a half state as a run."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    if _exchange(staging, target):
-        return
-    aside = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:8]}")
-    os.replace(target, aside)
-    os.replace(staging, target)
-    os.replace(aside, staging)  # so the caller's clean-up removes it
-
-
-def load_model_file(path: Path) -> keras.Model:
-    """Load a ``.keras`` file with ``safe_mode=True`` (custom layers registered)."""
-    import keras
-
-    # Imported for their registered custom layers (the encoder's, the bags' and the
-    # linear blend's).
-    import pipeline.models.common
-    import pipeline.models.linear
-    import pipeline.models.text  # noqa: F401
-
-    with warnings.catch_warnings():
-        # Runs saved before model.keras was made lean hold the nested classifier's
-        # optimizer state; it is not needed to predict and Keras warns that it skips it.
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-
-
-def _read_archive(data: bytes) -> dict[str, bytes]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise RunImportError(
-            "The file is not a zip archive; upload a run exported from the Runs page."
-        ) from exc
-    with archive:
-        infos = archive.infolist()
-        names = [info.filename for info in infos]
-        if len(names) != len(set(names)):
-            raise RunImportError(
-                "The archive holds the same file twice; export the run again from Headline Lab."
-            )
-        unexpected = sorted(set(names) - set(RUN_FILES) - set(OPTIONAL_ARCHIVE_FILES))
-        if unexpected:
-            raise RunImportError(
-                f"The archive holds unexpected files ({', '.join(unexpected[:5])}); a run "
-                f"archive holds only {', '.join(RUN_FILES + OPTIONAL_ARCHIVE_FILES)}."
-            )
-        missing = sorted(set(RUN_FILES) - set(names))
-        if missing:
-            raise RunImportError(
-                f"The archive lacks {', '.join(missing)}; export the run again from Headline Lab."
-            )
-        total = sum(info.file_size for info in infos)
-        if total > MAX_IMPORT_BYTES:
-            raise RunImportError(
-                f"The archive unpacks to {total / 2**20:.0f} MB, over the "
-                f"{MAX_IMPORT_BYTES / 2**20:.0f} MB limit for a run."
-            )
-        try:
-            return {info.filename: archive.read(info) for info in infos}
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise RunImportError(f"The archive is damaged ({exc}); export it again.") from exc
-
-
-def _write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _write_compact_json(path: Path, payload: Any) -> None:
-    """``payload`` as JSON on one line: indented, long lists would take a line per item."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    path.write_text(text + "\n", encoding="utf-8")
+    return keras_archive_problem(folder / MODEL_FILE)

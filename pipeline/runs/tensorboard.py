@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.core.errors import HeadlineLabError
-from pipeline.runs.registry import LOGS_DIR, RunRegistry, RunSummary
+from pipeline.runs.files import LOGS_DIR
+from pipeline.runs.registry import RunRegistry
+from pipeline.runs.summary import RunSummary
 
 #: ``--logdir_spec`` splits on commas and on the first colon of each part.
 _SPEC_SEPARATORS = re.compile(r"[,:]+")

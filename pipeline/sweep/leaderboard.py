@@ -16,7 +16,8 @@ from typing import Any
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import RunNotFoundError, RunRecordError
-from pipeline.runs.registry import RunRegistry, SavedRun
+from pipeline.runs.registry import RunRegistry
+from pipeline.runs.summary import SavedRun
 from pipeline.sweep.space import applied_settings
 
 #: What a trial whose run was not saved, and that gave no reason, went through.

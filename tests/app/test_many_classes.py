@@ -22,7 +22,6 @@ from apptest_support import (
 )
 
 from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
-from pipeline.runs.record import MIN_TEST_ROWS_PER_CLASS as RESULTS_MINIMUM
 from ui import data_charts
 
 N_CLASSES, ROWS_PER_CLASS = 500, 10
@@ -45,7 +44,7 @@ def _thin_warning(at) -> str | None:
 
 
 def test_the_rule_lives_in_one_place() -> None:
-    assert MIN_TEST_ROWS_PER_CLASS == RESULTS_MINIMUM == 30  # Results reads the same rule
+    assert MIN_TEST_ROWS_PER_CLASS == 30  # Results and the CLI import it from class_sizes
     assert thin_classes({"a": 29, "b": 30, "c": 2}) == {"c": 2, "a": 29}  # fewest first
 
 

@@ -11,7 +11,8 @@ import shutil
 
 from apptest_support import assert_clean, new_app, open_page
 
-from pipeline.runs.registry import LOGS_DIR, RunRegistry
+from pipeline.runs.files import LOGS_DIR
+from pipeline.runs.registry import RunRegistry
 from pipeline.runs.tensorboard import run_tensorboard_cli
 
 

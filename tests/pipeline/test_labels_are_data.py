@@ -33,8 +33,8 @@ from training_support import predict_test_set, tiny_config
 from pipeline.core.errors import DatasetError
 from pipeline.data import is_blank_label, load_dataset
 from pipeline.evaluation.metrics import evaluate_probabilities
-from pipeline.runs.record import Metrics
 from pipeline.runs.registry import RunRegistry
+from pipeline.runs.results import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "uci_small.csv"

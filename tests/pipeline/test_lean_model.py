@@ -27,14 +27,14 @@ from pipeline.core.config import ModelConfig
 from pipeline.core.errors import TrainingStopped
 from pipeline.models import compile_for_training
 from pipeline.models.features import build_end_to_end_model, split_end_to_end_model
-from pipeline.runs.registry import (
+from pipeline.runs.files import (
     LOGS_DIR,
     MODEL_FILE,
     PREDICTIONS_FILE,
     RUN_FILES,
     TRAINING_STATE_FILE,
-    RunRegistry,
 )
+from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.train import train_run
 

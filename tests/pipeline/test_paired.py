@@ -202,7 +202,7 @@ def _metrics_document(**extra) -> dict:
 
 def test_metrics_json_carries_the_interval_typed_and_old_runs_have_none():
     from pipeline.core.errors import RunRecordError
-    from pipeline.runs.record import Metrics
+    from pipeline.runs.results import Metrics
 
     assert Metrics.parse(_metrics_document()).vs_baseline is None  # trained before intervals
     assert "vs_baseline" not in Metrics.parse(_metrics_document()).to_json()
@@ -223,7 +223,7 @@ def test_test_predictions_may_hold_the_baseline_column():
     from types import SimpleNamespace
 
     from pipeline.core.errors import RunRecordError
-    from pipeline.runs.record import RowPredictions
+    from pipeline.runs.results import RowPredictions
 
     record = SimpleNamespace(
         metrics=SimpleNamespace(n_test=2), labels=SimpleNamespace(classes=("b", "e"))
@@ -242,7 +242,7 @@ def test_test_predictions_may_hold_the_baseline_column():
 def _run(run_id: str, fingerprint: str, rows: dict | None):
     from types import SimpleNamespace
 
-    from pipeline.runs.record import RowPredictions
+    from pipeline.runs.results import RowPredictions
 
     predictions = None
     if rows is not None:

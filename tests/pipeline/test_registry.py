@@ -15,8 +15,10 @@ from sklearn.metrics import accuracy_score, f1_score
 from training_support import majority_share, predict_test_set, unzip_members, zip_members
 
 from pipeline.core.errors import RunImportError, RunNotFoundError, RunRecordError
+from pipeline.runs.archive import imported_run_id
+from pipeline.runs.files import PREDICTIONS_FILE, RUN_FILES
 from pipeline.runs.record import RunRecord
-from pipeline.runs.registry import PREDICTIONS_FILE, RUN_FILES, RunRegistry, imported_run_id
+from pipeline.runs.registry import RunRegistry
 from pipeline.sessions.access import Principal
 
 pytestmark = pytest.mark.training
@@ -216,7 +218,7 @@ def test_every_malformed_archive_is_refused_with_a_message(exported, tmp_path, c
 
 
 def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch):
-    monkeypatch.setattr("pipeline.runs.registry.MAX_IMPORT_BYTES", 1000)
+    monkeypatch.setattr("pipeline.runs.archive.MAX_IMPORT_BYTES", 1000)
     with pytest.raises(RunImportError, match="over the"):
         RunRegistry(tmp_path).import_zip(zip_members(exported))
     assert list(tmp_path.iterdir()) == []

@@ -38,31 +38,33 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 pytestmark = pytest.mark.training
 
-#: The real CLI, with one function of ``pipeline.runs.registry`` wrapped so the process kills
-#: itself with SIGKILL at a chosen point (argv: the point, then the CLI's arguments).
+#: The real CLI, with one function of ``pipeline.runs.registry`` or ``pipeline.runs.atomic``
+#: wrapped so the process kills itself with SIGKILL at a chosen point (argv: the point, then
+#: the CLI's arguments).
 KILLING_CLI = """
 import os, signal, sys
+import pipeline.runs.atomic as atomic
 import pipeline.runs.registry as registry
 
 point = sys.argv.pop(1)
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 if point == "save":  # after three of the six JSON documents are written
     written = []
-    write_json = registry._write_json
+    write_json = registry.write_json
     def _write_json(path, payload):
         write_json(path, payload)
         written.append(path)
         if len(written) == 3:
             die()
-    registry._write_json = _write_json
+    registry.write_json = _write_json
 elif point == "replace":  # between the two renames of the non-atomic replacement
-    registry._exchange = lambda first, second: False
+    atomic._exchange = lambda first, second: False
     rename = os.replace
     def _replace(source, target):
         rename(source, target)
         if ".old-" in str(target):
             die()
-    registry.os.replace = _replace
+    atomic.os.replace = _replace
 elif point == "import":  # while the archive's model is being checked
     import pipeline.runs.model_check as model_check
     model_check.check_in_separate_process = lambda *args, **kwargs: die()

@@ -23,7 +23,8 @@ from pipeline.data.prepare import prepare
 from pipeline.evaluation.slice_columns import MISSING
 from pipeline.evaluation.slice_scores import OTHER
 from pipeline.evaluation.slices import run_slices
-from pipeline.runs.registry import PREDICTIONS_FILE, RunRegistry
+from pipeline.runs.files import PREDICTIONS_FILE
+from pipeline.runs.registry import RunRegistry
 from tests.conftest import NEWS_CORPORA_SMALL
 
 pytestmark = pytest.mark.training

@@ -15,16 +15,16 @@ from pipeline.core.errors import TrainingError
 from pipeline.data import fingerprint
 from pipeline.data.prepare import prepare
 from pipeline.models.text import choose_sequence_length
-from pipeline.runs.ids import make_run_id
-from pipeline.runs.record import SCHEMA_VERSION
-from pipeline.runs.registry import (
+from pipeline.runs.files import (
     JSON_FILES,
     LOGS_DIR,
     MODEL_FILE,
     PREDICTIONS_FILE,
     TRAINING_STATE_FILE,
-    RunRegistry,
 )
+from pipeline.runs.ids import make_run_id
+from pipeline.runs.record import SCHEMA_VERSION
+from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.baseline import fit_and_score_baseline
 from pipeline.training.train import TrainingStopped, train_run

@@ -1,0 +1,73 @@
+"""A run folder's files: their names, the size limit of a document, and JSON read and written.
+
+A run lives in ``<runs_dir>/<run_id>/`` (see :mod:`pipeline.runs.registry`)::
+
+    model.keras    end-to-end model: raw strings in, class probabilities out
+    config.json    ExperimentConfig.to_dict() + parent_run_id + resolved settings
+    labels.json    {"classes": [code, ...] in output order, "names": {code: name}}
+    history.json   [{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}]
+    metrics.json   test metrics, per-class report, confusion matrix, baseline
+    data.json      data fingerprint, row counts through cleaning, split sizes
+    run.json       schema version, status ("complete" | "stopped"), origin
+                   ("trained" | "imported"), dates, duration, device, versions
+    test_predictions.json   optional: every test row's position in the dataset, true and
+                   predicted label, confidence (:class:`~pipeline.runs.results.RowPredictions`)
+    training_state.h5   optional: the optimizer's state, read only to continue the run
+    logs/          optional: TensorBoard event files (``logs/train``, ``logs/validation``)
+
+The JSON documents are read here as plain JSON (:func:`read_json`, :func:`parse_json`,
+:class:`~pipeline.core.errors.RunRecordError` when unreadable) and written here
+(:func:`write_json`, :func:`write_compact_json`); :mod:`pipeline.runs.record` checks
+what they hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import RunRecordError
+
+MODEL_FILE = "model.keras"
+JSON_FILES = ("config.json", "labels.json", "history.json", "metrics.json", "data.json", "run.json")
+RUN_FILES = (MODEL_FILE, *JSON_FILES)
+#: Optional: every test row's prediction (runs saved before it have none).
+PREDICTIONS_FILE = "test_predictions.json"
+#: Optional: the optimizer's state, for continuing the run (never exported).
+TRAINING_STATE_FILE = "training_state.h5"
+#: Optional folder of TensorBoard event files (never exported).
+LOGS_DIR = "logs"
+#: Largest JSON document read from a run folder or an archive.
+MAX_JSON_BYTES = 50 * 1024 * 1024
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document at ``path``; :class:`RunRecordError` if it cannot be read, is over
+    :data:`MAX_JSON_BYTES` or is not JSON."""
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise RunRecordError(f"{path.name} is over {MAX_JSON_BYTES // 2**20} MB")
+        return parse_json(path.read_bytes(), path.name)
+    except OSError as exc:
+        raise RunRecordError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+
+
+def parse_json(raw: bytes, name: str) -> Any:
+    """The JSON document ``raw`` (UTF-8) of the file ``name``; :class:`RunRecordError`
+    naming the file if it is not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise RunRecordError(f"{name} is not valid JSON ({exc})") from exc
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """``payload`` as indented JSON (UTF-8, a newline at the end) at ``path``."""
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_compact_json(path: Path, payload: Any) -> None:
+    """``payload`` as JSON on one line: indented, long lists would take a line per item."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text + "\n", encoding="utf-8")
