@@ -48,7 +48,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 docs: $(DEV_STAMP)  ## the API reference, from the docstrings, into docs/api/ (open docs/api/index.html)
-	$(BIN)/python -m pdoc --docformat restructuredtext --output-directory docs/api pipeline
+	$(BIN)/python scripts/build_api_docs.py --output docs/api
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

@@ -81,7 +81,7 @@ st.success(
     "These settings are used by the Train page.",
     icon=":material/check_circle:",
 )
-# before training: the rule Results warns by after it (pipeline.data.class_sizes)
+# before training: the rule Results warns by after it (pipeline.core.class_sizes)
 show_thin_classes_warning(summary["split_class_counts"]["test"], prepared.label_names)
 for note in summary.get("notes", []):
     st.warning(escape_markdown(note))

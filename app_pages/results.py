@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS
 from pipeline.core.config import SPLIT_LABELS
-from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS
 from pipeline.runs.files import LOGS_DIR
 from pipeline.runs.summary import SavedRun
 from pipeline.runs.tensorboard import run_tensorboard_cli

@@ -1,7 +1,7 @@
 """The warning, before training, that some classes would get too few test rows to score:
 on Prepare (from the splits it shows) and on Train (from the same prepared splits, cached).
 
-The rule is :func:`pipeline.data.class_sizes.thin_classes`, the one Results warns by after
+The rule is :func:`pipeline.core.class_sizes.thin_classes`, the one Results warns by after
 training; this module only words it, with the remedies.
 """
 
@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
 from pipeline.core.config import DataConfig
 from pipeline.core.errors import HeadlineLabError
 from pipeline.core.settings import declared
-from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
 from ui.data import prepared_data
 from ui.numbers import format_count
 from ui.state import get_dataset_source
@@ -32,7 +32,7 @@ def thin_classes_warning(
     test_rows: Mapping[str, int], label_names: Mapping[str, str] | None = None
 ) -> str | None:
     """Markdown: which classes of ``test_rows`` (``{code: rows in the test split}``) would
-    get fewer than :data:`~pipeline.data.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, and
+    get fewer than :data:`~pipeline.core.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, and
     what to do about it; ``None`` when every class gets enough. Names are escaped."""
     thin = thin_classes(test_rows)
     if not thin:

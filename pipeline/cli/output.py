@@ -8,8 +8,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS
 from pipeline.core.progress import describe_epoch_limit, seconds_left
-from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS
 
 if TYPE_CHECKING:
     from pipeline.runs.summary import SavedRun

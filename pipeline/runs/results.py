@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import RunRecordError
-from pipeline.data.class_sizes import thin_classes
+from pipeline.core.class_sizes import thin_classes
 from pipeline.evaluation.paired import PairedComparison
 from pipeline.runs.fields import FieldReader, kind_of, number_at
 
@@ -117,8 +117,8 @@ class Metrics:
 
     def thin_classes(self) -> dict[str, int]:
         """``{code: test rows}`` of the classes with fewer than
-        :data:`~pipeline.data.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, fewest first
-        (:func:`pipeline.data.class_sizes.thin_classes`, the rule Prepare and Train warn by)."""
+        :data:`~pipeline.core.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, fewest first
+        (:func:`pipeline.core.class_sizes.thin_classes`, the rule Prepare and Train warn by)."""
         return thin_classes({code: scores.support for code, scores in self.per_class.items()})
 
     @classmethod

@@ -21,7 +21,7 @@ from apptest_support import (
     vega_chart_of,
 )
 
-from pipeline.data.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
+from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
 from ui import data_charts
 
 N_CLASSES, ROWS_PER_CLASS = 500, 10
