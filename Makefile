@@ -67,5 +67,9 @@ bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 
 	$(BIN)/python benchmarks/app_load.py
 	$(BIN)/python benchmarks/batch_scoring.py
 
+.PHONY: screenshots
+screenshots: $(DEV_STAMP) $(SNAPSHOT)  ## every page of the app at 1280x800 into docs/screenshots/ (scripts/take_screenshots.py; needs /usr/bin/chromium)
+	$(BIN)/python scripts/take_screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output docs/api
