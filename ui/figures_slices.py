@@ -167,13 +167,15 @@ def slice_accuracy_bars(
             "%{customdata[3]}<extra></extra>",
         )
     )
-    # The rows of each slice, in a column of their own right of the 100 % line.
+    # The rows of each slice, in a column of their own right of the plot area, in a right
+    # margin as wide as the longest count (plotly's 12 px font: about 7 px a character).
+    counts = [count_phrase(n, "row") for n in slices["rows"]]
     fig.add_trace(
         go.Scatter(
             x=[1.03] * len(labels),
             y=labels,
             mode="text",
-            text=[count_phrase(n, "row") for n in slices["rows"]],
+            text=counts,
             textposition="middle right",
             cliponaxis=False,
             hoverinfo="skip",
@@ -193,12 +195,12 @@ def slice_accuracy_bars(
         height=bar_chart_height(len(labels)),
         xaxis={
             "title": "test accuracy (95% CI)",
-            "range": [0, 1.2],
+            "range": [0, 1.02],
             "tickvals": [0, 0.25, 0.5, 0.75, 1],
             "tickformat": SHARE_AXIS_FORMAT,
         },
         yaxis=every_category(labels, autorange="reversed", title=None),
-        **_LAYOUT,
+        margin={**MARGINS, "r": 7 * max(map(len, counts), default=0) + 16},
     )
     return fig
 

@@ -20,6 +20,7 @@ from pipeline.runs.record import RUN_ID_PATTERN, RunConfig
 from pipeline.runs.registry import RunRegistry
 from pipeline.runs.summary import RunSummary
 from ui import state
+from ui.numbers import SHARE_COLUMN
 from ui.resources import get_registry
 from ui.session import can_see, stop_run
 
@@ -222,7 +223,7 @@ def runs_column_config() -> dict[str, Any]:
         "model family": st.column_config.TextColumn(family.label),
         "preset": st.column_config.TextColumn("Preset"),
         "accuracy": st.column_config.NumberColumn(
-            "Accuracy", format="percent", width="small", help="On the run's own test set."
+            "Accuracy", width="small", help="On the run's own test set.", **SHARE_COLUMN
         ),
         "macro F1": st.column_config.NumberColumn(
             "Macro F1",

@@ -92,7 +92,7 @@ def test_training_from_train_page_to_results_and_runs(runs_dir, small_source):
     saved = RunRegistry(runs_dir).get(run_id).metrics
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"] == format_share(saved.test_accuracy)
-    assert metrics["TF-IDF baseline accuracy"] == format_share(saved.baseline.test_accuracy)
+    assert metrics["Baseline accuracy"] == format_share(saved.baseline.test_accuracy)
     assert at.selectbox(key="results.run").value == run_id
 
     open_page(at, "runs")

@@ -44,7 +44,7 @@ def test_an_imported_run_s_strings_show_as_typed(runs_dir, small_source, saved_r
     at = open_page(new_app(small_source), "results")
     assert_clean(at)
 
-    (baseline,) = [m for m in at.metric if m.label == "TF-IDF baseline accuracy"]
+    (baseline,) = [m for m in at.metric if m.label == "Baseline accuracy"]
     help_text = baseline.proto.help
     assert help_text == escape_markdown(MARKUP)
     assert UNESCAPED.search(help_text) is None, help_text

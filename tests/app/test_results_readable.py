@@ -314,7 +314,7 @@ def test_a_default_preset_run_is_not_told_to_try_the_default_preset(
 def test_results_numbers_read_one_way(runs_dir, small_source, saved_run) -> None:
     at = open_page(new_app(small_source), "results")
     assert_clean(at)
-    for label in ("Test accuracy", "Balanced accuracy", "TF-IDF baseline accuracy"):
+    for label in ("Test accuracy", "Balanced accuracy", "Baseline accuracy"):
         assert re.fullmatch(r"[<>]?\d{1,3}\.\d%", _metric(at, label).value), label
     assert re.fullmatch(r"\d\.\d{3}", _metric(at, "Macro F1").value)
     delta = _metric(at, "Test accuracy").proto.delta
@@ -361,3 +361,26 @@ def test_numeric_bins_read_as_ranges() -> None:
     assert figures_slices.readable_bin("[338000, 422937]") == "338,000 – 422,937"
     assert figures_slices.readable_bin("(missing)") == "(missing)"
     assert figures_slices.readable_bin("Reuters") == "Reuters"
+
+
+def test_a_slice_s_row_count_has_room_right_of_the_bars() -> None:
+    """ "89,398 rows" of the publishers' "other" slice read "89,398 ro" at 1280 px: the
+    figure's right margin must hold the longest count (plotly's 12 px font, ~7 px a
+    character), as the counts sit right of the plot area."""
+    slices = pd.DataFrame(
+        {
+            "value": ["Reuters", "other"],
+            "rows": [1_234, 89_398],
+            "errors": [40, 3_000],
+            "accuracy": [0.97, 0.966],
+            "ci_low": [0.96, 0.965],
+            "ci_high": [0.98, 0.967],
+            "other": [False, True],
+            "values": [1, 7_494],
+        }
+    )
+    fig = figures_slices.slice_accuracy_bars(slices, 0.96, column="PUBLISHER")
+    (counts,) = [trace for trace in fig.data if getattr(trace, "mode", None) == "text"]
+    longest = max(len(text) for text in counts.text)
+    assert fig.layout.xaxis.range[1] <= 1.05  # the counts are outside the plot area
+    assert fig.layout.margin.r >= 7 * longest + 10

@@ -18,6 +18,7 @@ from apptest_support import FIXTURES, assert_clean, new_app, open_page
 from pipeline.core.config import SECTIONS
 from pipeline.core.settings import declared
 from pipeline.runs.registry import RunRegistry
+from ui.numbers import SHARE_COLUMN
 
 pytestmark = pytest.mark.training
 
@@ -129,7 +130,9 @@ def test_the_runs_table_has_readable_headers(runs_dir, small_source, three_runs)
     assert config["split"]["help"] == data["split"].help
     assert labels["model family"] == "Model family"
     assert labels["macro F1"] == "Macro F1"
-    assert config["accuracy"]["type_config"]["format"] == "percent"  # a share, as elsewhere
+    # a share with one decimal, as on every page (ui.numbers.SHARE_COLUMN), not "95.74%"
+    assert config["accuracy"]["type_config"]["format"] == "percent"
+    assert config["accuracy"]["type_config"]["step"] == SHARE_COLUMN["step"]
     assert config["created"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"
     assert config["active"]["type_config"]["type"] == "checkbox"
     # nothing is active yet in this session: no row is ticked

@@ -227,7 +227,7 @@ def test_results_show_accuracy_and_charts(
     expect(metric(page, "Test accuracy").get_by_test_id("stMetricValue")).to_have_text(
         re.compile(r"^\d{1,3}\.\d%$")  # one decimal, as everywhere (ui.numbers)
     )
-    expect(metric(page, "TF-IDF baseline accuracy")).to_be_visible()
+    expect(metric(page, "Baseline accuracy")).to_be_visible()
     expect(widget(page, "stSelectbox", "Run").get_by_role("combobox")).to_have_value(
         re.compile(re.escape(trained_run.run_id[:8]))
     )
