@@ -14,7 +14,7 @@ Layout, in a cache folder next to the file (``data/.cache/<file name>/``)::
 
 The identity is the file's name, size and modification time, the snapshot's schema
 version and the pandas version: any change rebuilds the snapshot. Every file is written
-under a temporary name and renamed, ``meta.json`` last, so a reader never sees half a
+atomically (:mod:`pipeline.core.atomic`), ``meta.json`` last, so a reader never sees half a
 snapshot; a snapshot that cannot be read is rebuilt, and a cache folder that cannot be
 written is skipped (the data is then read from the file each time, as before).
 """
@@ -22,13 +22,12 @@ written is skipped (the data is then read from the file each time, as before).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from pipeline.core.atomic import atomic_path, write_json_atomically
 from pipeline.data.dataset import Dataset, load_dataset
 from pipeline.data.stats import inspect_dataset, report_from_json
 
@@ -142,13 +141,8 @@ def _write_snapshot(folder: Path, identity: dict[str, Any], dataset: Dataset) ->
         folder.mkdir(parents=True, exist_ok=True)
         (folder / META_FILE).unlink(missing_ok=True)
         for name, table in frames.items():
-            descriptor, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            os.close(descriptor)
-            try:
+            with atomic_path(folder / f"{name}.parquet") as temporary:
                 table.to_parquet(temporary)
-                os.replace(temporary, folder / f"{name}.parquet")
-            finally:
-                Path(temporary).unlink(missing_ok=True)
     except (OSError, ValueError, ImportError):
         return  # a read-only folder, a full disk: the data is read from its file instead
     meta = {
@@ -163,10 +157,6 @@ def _write_snapshot(folder: Path, identity: dict[str, Any], dataset: Dataset) ->
 def _write_json(target: Path, content: dict[str, Any]) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=target.parent, suffix=".tmp", delete=False, encoding="utf-8"
-        ) as handle:
-            json.dump(content, handle, ensure_ascii=False)
-        os.replace(handle.name, target)
+        write_json_atomically(target, content, indent=None, final_newline=False)
     except OSError:
         pass

@@ -2,19 +2,19 @@
 
 A review is cached per (data fingerprint, review settings) under
 ``<runs_dir>/.reviews/<key>/`` as ``review.csv`` and ``summary.json``, written into
-a staging folder renamed into place; :func:`cached_review` reads it back and checks
-it against the dataset.
+a staging folder flushed and swapped into place (:mod:`pipeline.core.atomic`);
+:func:`cached_review` reads it back and checks it against the dataset.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.core.atomic import fsync_folder, swap_into_place, write_json_atomically
 from pipeline.core.config import config_hash
 from pipeline.review.result import PROBABILITY_PREFIX, REVIEW_COLUMNS, LabelReview
 
@@ -71,9 +71,9 @@ def cached_review(
 def save_review(review: LabelReview, runs_dir: str | Path | None = None) -> Path:
     """Write ``review`` under its key in ``reviews_dir(runs_dir)``; returns its folder.
 
-    The files go into a staging folder that is renamed into place, so a reader never
-    finds a half-written review. The texts are not saved (the dataset holds them);
-    nothing is pickled.
+    The files go into a staging folder that is flushed and swapped into place, so a
+    reader never finds a half-written review. The texts are not saved (the dataset holds
+    them); nothing is pickled.
     """
     root = reviews_dir(runs_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -83,8 +83,11 @@ def save_review(review: LabelReview, runs_dir: str | Path | None = None) -> Path
     try:
         review.frame.drop(columns="text").to_csv(staging / REVIEW_CSV, index=True)
         summary = {**review.summary, "from_cache": False}
-        (staging / SUMMARY_JSON).write_text(json.dumps(summary, indent=1), encoding="utf-8")
-        _move_into_place(staging, root / key)
+        write_json_atomically(
+            staging / SUMMARY_JSON, summary, indent=1, ensure_ascii=True, final_newline=False
+        )
+        fsync_folder(staging)
+        swap_into_place(staging, root / key)  # an older review under the key ends in staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return root / key
@@ -127,14 +130,3 @@ def _matches(frame: pd.DataFrame, summary: dict[str, Any], dataset: Dataset) -> 
         and bool((given == dataset.frame["label"].to_numpy(dtype=object)).all())
         and bool(np.isfinite(quality).all() and ((quality >= 0) & (quality <= 1)).all())
     )
-
-
-def _move_into_place(staging: Path, final: Path) -> None:
-    """Rename ``staging`` to ``final``, replacing an older review under the same key."""
-    if not final.exists():
-        os.replace(staging, final)
-        return
-    aside = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
-    os.replace(final, aside)
-    os.replace(staging, final)
-    shutil.rmtree(aside, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""A run folder's files: their names, the size limit of a document, and JSON read and written.
+"""A run folder's files: their names, the size limit of a document, and JSON read.
 
 A run lives in ``<runs_dir>/<run_id>/`` (see :mod:`pipeline.runs.registry`)::
 
@@ -16,9 +16,11 @@ A run lives in ``<runs_dir>/<run_id>/`` (see :mod:`pipeline.runs.registry`)::
     logs/          optional: TensorBoard event files (``logs/train``, ``logs/validation``)
 
 The JSON documents are read here as plain JSON (:func:`read_json`, :func:`parse_json`,
-:class:`~pipeline.core.errors.RunRecordError` when unreadable) and written here
-(:func:`write_json`, :func:`write_compact_json`); :mod:`pipeline.runs.record` checks
-what they hold.
+:class:`~pipeline.core.errors.RunRecordError` when unreadable) and written by
+:meth:`~pipeline.runs.registry.RunRegistry.save` with
+:func:`~pipeline.core.atomic.write_json_atomically` (indented, UTF-8, a newline at the end;
+``test_predictions.json`` compact, on one line: indented, its long lists would take a line
+per item); :mod:`pipeline.runs.record` checks what they hold.
 """
 
 from __future__ import annotations
@@ -61,13 +63,3 @@ def parse_json(raw: bytes, name: str) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise RunRecordError(f"{name} is not valid JSON ({exc})") from exc
 
-
-def write_json(path: Path, payload: Any) -> None:
-    """``payload`` as indented JSON (UTF-8, a newline at the end) at ``path``."""
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def write_compact_json(path: Path, payload: Any) -> None:
-    """``payload`` as JSON on one line: indented, long lists would take a line per item."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    path.write_text(text + "\n", encoding="utf-8")

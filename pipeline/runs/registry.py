@@ -18,7 +18,7 @@ run has it (:mod:`pipeline.runs.archive`).
 
 Every JSON document is parsed and checked by :mod:`pipeline.runs.record` on save,
 on load and on import. A run is written into a hidden temporary folder and
-swapped into place with one atomic rename (:mod:`pipeline.runs.atomic`), so a crash never leaves a
+swapped into place with one atomic rename (:mod:`pipeline.core.atomic`), so a crash never leaves a
 half-written folder that looks like a run, and never loses the run it replaces.
 A folder named like a run whose files are missing, malformed or whose model is
 not a Keras archive is listed as *damaged*, with the reason, and can be deleted.
@@ -40,6 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.core.atomic import (
+    fsync_folder,
+    restore_moved_aside,
+    swap_into_place,
+    write_json_atomically,
+)
 from pipeline.core.errors import (
     RunAccessError,
     RunImportError,
@@ -54,7 +60,6 @@ from pipeline.runs.archive import (
     read_archive,
     write_archive,
 )
-from pipeline.runs.atomic import fsync_folder, swap_into_place
 from pipeline.runs.files import (
     JSON_FILES,
     LOGS_DIR,
@@ -63,8 +68,6 @@ from pipeline.runs.files import (
     RUN_FILES,
     TRAINING_STATE_FILE,
     read_json,
-    write_compact_json,
-    write_json,
 )
 from pipeline.runs.model_file import keras_archive_problem, load_model_file
 from pipeline.runs.record import RUN_ID_PATTERN, RunInfo, RunRecord
@@ -155,9 +158,11 @@ class RunRegistry:
             if logs is not None and logs.is_dir():
                 os.replace(logs, staging / LOGS_DIR)
             for name, payload in record.documents().items():
-                write_json(staging / name, payload)
+                write_json_atomically(staging / name, payload)
             if predictions is not None:
-                write_compact_json(staging / PREDICTIONS_FILE, predictions.to_json())
+                write_json_atomically(
+                    staging / PREDICTIONS_FILE, predictions.to_json(), compact=True
+                )
             fsync_folder(staging)
             swap_into_place(staging, target)
         finally:
@@ -178,7 +183,8 @@ class RunRegistry:
         for a bad folder: a folder not named like a run is not one and is skipped."""
         if not self.root.is_dir():
             return []
-        self._recover_moved_aside()
+        # a run a crash left moved aside by swap_into_place's two-rename fallback
+        restore_moved_aside(self.root, RUN_ID_PATTERN.match)
         good, damaged = [], []
         for folder in sorted(self.root.iterdir()):
             if not RUN_ID_PATTERN.match(folder.name) or not folder.is_dir():
@@ -376,17 +382,6 @@ class RunRegistry:
         raise RunImportError(
             f"This archive's run is already here as run {run_id}; an import never replaces a run."
         )
-
-    def _recover_moved_aside(self) -> None:
-        """Put back a run a crash left moved aside by the non-atomic replacement."""
-        for aside in self.root.glob(".old-*"):
-            run_id = aside.name.split("-")[1]
-            target = self.root / run_id
-            if RUN_ID_PATTERN.match(run_id) and not target.exists():
-                try:
-                    os.replace(aside, target)
-                except OSError:
-                    continue  # another process got there first
 
     def _is_damaged(self, run_id: str) -> bool:
         try:

@@ -1,13 +1,12 @@
 """Writing a scoring job's output: Parquet or CSV by the output's extension
 (:data:`OUTPUT_SUFFIXES`), chunk by chunk, to a temporary name beside it that is renamed
-at the end: a job that fails or is interrupted leaves no half file under the output's
-name. Both engines write through :func:`write_scored`.
+at the end (:func:`pipeline.core.atomic.atomic_path`): a job that fails or is interrupted
+leaves no half file under the output's name. Both engines write through :func:`write_scored`.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,6 +16,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.core.atomic import atomic_path
 from pipeline.core.errors import PredictionError
 from pipeline.scoring.source import ScoringSource, file_suffix
 from pipeline.scoring.summary import ProgressCallback, ScoringProgress, ScoringSummary
@@ -71,18 +71,13 @@ def write_scored(
 def open_output(path: Path, fmt: str, schema: pa.Schema) -> Iterator[Callable[[pa.Table], None]]:
     """A writer of ``schema`` tables into ``path`` as ``fmt`` (see :func:`output_format`).
 
-    Yields ``write(table)``; the file grows under a temporary name beside ``path`` and
-    replaces ``path`` only when the ``with`` block ends without an error. An empty job
-    still writes the header (CSV) or the schema (Parquet).
+    Yields ``write(table)``; the file grows under a temporary name beside ``path``
+    (``.<name>.<random>.partial``), is flushed to disk and replaces ``path`` only when the
+    ``with`` block ends without an error. An empty job still writes the header (CSV) or
+    the schema (Parquet).
     """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with _format_writer(temporary, fmt, schema) as write:
-            yield write
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_path(path) as temporary, _format_writer(temporary, fmt, schema) as write:
+        yield write
 
 
 @contextmanager

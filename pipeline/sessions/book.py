@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.atomic import write_json_atomically
+
 #: The hidden folder under the runs folder that holds the sessions' folders.
 SESSIONS_DIR = ".sessions"
 RECORD_FILE = "session.json"
@@ -213,9 +215,13 @@ class SessionBook:
     def _write(self, session_id: str, record: SessionRecord) -> None:
         folder = session_folder(self.runs_dir, session_id)
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{RECORD_FILE}.{uuid.uuid4().hex[:8]}"
-        partial.write_text(json.dumps(record.to_json()))
-        os.replace(partial, folder / RECORD_FILE)
+        write_json_atomically(
+            folder / RECORD_FILE,
+            record.to_json(),
+            indent=None,
+            ensure_ascii=True,
+            final_newline=False,
+        )
 
 
 def _mtime(path: Path) -> float:

@@ -36,15 +36,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.atomic import is_temporary, write_bytes_atomically, write_json_atomically
 from pipeline.core.errors import UploadSpaceError
 from pipeline.sessions.book import session_folder, sessions_root
 
@@ -63,8 +62,8 @@ IN_USE_SECONDS: float = 3600.0
 TOUCH_INTERVAL_SECONDS: float = 60.0
 UPLOADS_DIR = "uploads"
 _LOCK_FILE = ".uploads.lock"
-_PARTIAL_PREFIX = ".partial-"
-#: A partial file this old is left over from a crash and is removed.
+#: A temporary file (:func:`~pipeline.core.atomic.is_temporary`) this old is left over
+#: from a crash and is removed.
 _STALE_PARTIAL_SECONDS = 3600.0
 _THREAD_LOCK = threading.Lock()
 
@@ -158,7 +157,7 @@ class UploadArea:
             for item in [*own_drop, *others_drop]:
                 _remove(item.path)
             folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, data)
+            write_bytes_atomically(target, data)
             self._mark_used(target)
             _write_note(target, name, size, self.clock())
         return SavedUpload(target, digest, name, size)
@@ -252,7 +251,7 @@ class UploadArea:
                 info = path.stat()
             except OSError:
                 continue
-            if path.name.startswith(_PARTIAL_PREFIX):
+            if is_temporary(path):
                 if self.clock() - info.st_mtime > _STALE_PARTIAL_SECONDS:
                     _remove(path)
                 continue
@@ -277,35 +276,16 @@ class UploadArea:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """``data`` into ``target``: a temporary name in the same folder, fsync, rename."""
-    partial = target.parent / f"{_PARTIAL_PREFIX}{uuid.uuid4().hex}"
-    try:
-        with partial.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        _remove(partial)
-        raise
-    with contextlib.suppress(OSError):  # the rename itself on disk (not every filesystem)
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-
 def _write_note(target: Path, name: str, size: int, now: float) -> None:
     """The small JSON beside a kept file: its own name, size and when it was saved."""
-    note = target.with_name(f"{target.name}.json")
-    partial = target.parent / f"{_PARTIAL_PREFIX}{uuid.uuid4().hex}.json"
-    try:
-        partial.write_text(json.dumps({"name": name, "size": size, "saved_at": now}))
-        os.replace(partial, note)
-    except OSError:
-        _remove(partial)  # the note only helps whoever looks at the folder
+    with contextlib.suppress(OSError):  # the note only helps whoever looks at the folder
+        write_json_atomically(
+            target.with_name(f"{target.name}.json"),
+            {"name": name, "size": size, "saved_at": now},
+            indent=None,
+            ensure_ascii=True,
+            final_newline=False,
+        )
 
 
 def _remove(path: Path) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import threading
 import time
@@ -31,6 +30,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from threadpoolctl import threadpool_limits
 
+from pipeline.core.atomic import write_json_atomically
 from pipeline.core.config import config_hash
 from pipeline.core.spawn import main_module_that_spawn_skips, spawn_context
 from pipeline.evaluation.paired import paired_bootstrap
@@ -114,11 +114,11 @@ def cached_baseline(cache_dir: Path, key: str) -> dict[str, Any] | None:
 
 
 def save_baseline(cache_dir: Path, key: str, score: dict[str, Any]) -> None:
-    """Keep ``score`` under ``key`` (written to a temporary file, then renamed)."""
+    """Keep ``score`` under ``key`` (written atomically: :mod:`pipeline.core.atomic`)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cache_dir / f".{key}.{os.getpid()}.tmp"
-    partial.write_text(json.dumps(score), encoding="utf-8")
-    partial.replace(cache_dir / f"{key}.json")
+    write_json_atomically(
+        cache_dir / f"{key}.json", score, indent=None, ensure_ascii=True, final_newline=False
+    )
 
 
 class BaselineFit:

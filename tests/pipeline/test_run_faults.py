@@ -27,36 +27,42 @@ from training_support import zip_members
 from pipeline.cli.main import main
 from pipeline.cli.parser import build_parser
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import PRESET_SEQUENCE_SIZES, tiny_cli_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
+#: Ends in ``--json``: ``TINY[:-1]`` is the same training without it.
 TINY = [
-    "--data", str(SMALL), "--balance", "cap", "--cap-per-class", "60", "--epochs", "1",
-    "--batch-size", "32", "--ngram-tokens", "2000", "--ngram-dim", "8", "--json",
-]  # fmt: skip
+    "--data",
+    str(SMALL),
+    *tiny_cli_flags(
+        cap_per_class=60, epochs=1, **PRESET_SEQUENCE_SIZES, ngram_tokens=2000, ngram_dim=8
+    ),
+    "--json",
+]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 pytestmark = pytest.mark.training
 
-#: The real CLI, with one function of ``pipeline.runs.registry`` or ``pipeline.runs.atomic``
+#: The real CLI, with one function of ``pipeline.runs.registry`` or ``pipeline.core.atomic``
 #: wrapped so the process kills itself with SIGKILL at a chosen point (argv: the point, then
 #: the CLI's arguments).
 KILLING_CLI = """
 import os, signal, sys
-import pipeline.runs.atomic as atomic
+import pipeline.core.atomic as atomic
 import pipeline.runs.registry as registry
 
 point = sys.argv.pop(1)
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 if point == "save":  # after three of the six JSON documents are written
     written = []
-    write_json = registry.write_json
-    def _write_json(path, payload):
-        write_json(path, payload)
+    write_json = registry.write_json_atomically
+    def _write_json(path, payload, **options):
+        write_json(path, payload, **options)
         written.append(path)
         if len(written) == 3:
             die()
-    registry.write_json = _write_json
+    registry.write_json_atomically = _write_json
 elif point == "replace":  # between the two renames of the non-atomic replacement
     atomic._exchange = lambda first, second: False
     rename = os.replace
