@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.runs import drop_missing_active_run
-from ui.session import end_run, restore_session
-from ui.sidebar import render_sidebar
-from ui.state import restore_widget_values
+from ui.core.runs import drop_missing_active_run
+from ui.core.session import end_run, restore_session
+from ui.core.sidebar import render_sidebar
+from ui.core.state import restore_widget_values
 
 st.set_page_config(
     page_title="Headline Lab",
@@ -51,5 +51,5 @@ page = st.navigation(PAGES)
 render_sidebar()
 try:
     page.run()
-finally:  # also after st.rerun() inside the page; a page stops with ui.session.stop_run()
+finally:  # also after st.rerun() inside the page; a page stops with ui.core.session.stop_run()
     end_run()

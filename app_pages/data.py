@@ -7,12 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data_charts
-from ui.data import active_dataset, dataset_stats
-from ui.errors import report_errors
-from ui.numbers import format_count, format_number, format_share
-from ui.session import stop_run
-from ui.text import escape_markdown
+from ui.core.data import active_dataset, dataset_stats
+from ui.core.errors import report_errors
+from ui.core.numbers import format_count, format_number, format_share
+from ui.core.session import stop_run
+from ui.core.text import escape_markdown
+from ui.figures.data import MAX_CLASS_BARS, class_distribution, top_items, word_length_histogram
 
 st.title("Data")
 
@@ -50,13 +50,13 @@ st.dataframe(preview, hide_index=True, height=280)
 
 left, right = st.columns(2)
 class_counts = {row["code"]: row["count"] for row in stats["class_counts"]}
-# Vega-Lite, not plotly: see ui.data_charts (a new tab draws them about 0.7 s sooner).
+# Vega-Lite, not plotly: see ui.figures.data (a new tab draws them about 0.7 s sooner).
 left.vega_lite_chart(
-    data_charts.class_distribution(class_counts, dataset.label_names),
+    class_distribution(class_counts, dataset.label_names),
     key="class_distribution",
     width="stretch",
 )
-if len(class_counts) > data_charts.MAX_CLASS_BARS:
+if len(class_counts) > MAX_CLASS_BARS:
     # the chart shows the biggest classes and "others": every class is listed here
     left.caption(f"Every class ({format_count(len(class_counts))}), biggest first:")
     total = max(sum(class_counts.values()), 1)
@@ -76,7 +76,7 @@ if len(class_counts) > data_charts.MAX_CLASS_BARS:
     )
 lengths = stats["text_length_words"]
 right.vega_lite_chart(
-    data_charts.word_length_histogram(stats["length_counts"]),
+    word_length_histogram(stats["length_counts"]),
     key="length_histogram",
     width="stretch",
 )
@@ -132,9 +132,7 @@ with left:
 with right:
     if stats["top_publishers"]:
         st.subheader("Top publishers")
-        st.vega_lite_chart(
-            data_charts.top_items(stats["top_publishers"]), key="publishers", width="stretch"
-        )
+        st.vega_lite_chart(top_items(stats["top_publishers"]), key="publishers", width="stretch")
         st.caption(f"{stats['n_publishers']:,} publishers in all.")
     if stats.get("n_stories"):
         st.caption(f"{stats['n_stories']:,} news stories (STORY clusters).")

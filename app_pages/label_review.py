@@ -8,13 +8,13 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.review.settings import ReviewSettings
-from ui import label_review
-from ui.data import active_dataset, read_original
-from ui.errors import report_errors
-from ui.resources import get_job_manager
-from ui.session import stop_run
-from ui.state import get_data_config, get_dataset_source
-from ui.text import escape_markdown
+from ui.core.data import active_dataset, read_original
+from ui.core.errors import report_errors
+from ui.core.resources import get_job_manager
+from ui.core.session import stop_run
+from ui.core.state import get_data_config, get_dataset_source
+from ui.core.text import escape_markdown
+from ui.views import label_review
 
 st.title("Label review")
 st.caption(

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import figures
-from ui.errors import report_errors
-from ui.playground import (
+from ui.core.errors import report_errors
+from ui.core.resources import get_predictor, get_registry
+from ui.core.runs import pick_run, usable_runs
+from ui.core.session import stop_run
+from ui.core.text import escape_markdown, highlight_words
+from ui.figures.playground import word_importance_bar
+from ui.views.playground import (
     BATCH_RESULT,
     EXAMPLES,
     TEXT_KEY,
@@ -24,10 +28,6 @@ from ui.playground import (
     set_example,
     show_coverage_note,
 )
-from ui.resources import get_predictor, get_registry
-from ui.runs import pick_run, usable_runs
-from ui.session import stop_run
-from ui.text import escape_markdown, highlight_words
 
 st.title("Playground")
 
@@ -94,7 +94,7 @@ def try_a_headline() -> None:
             # A toggle, not an expander: the chart is built and drawn only when asked for.
             if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
                 pairs = [(word.word, word.importance) for word in importance]
-                st.plotly_chart(figures.word_importance_bar(pairs), key="importance")
+                st.plotly_chart(word_importance_bar(pairs), key="importance")
     else:
         st.caption("The prediction appears as soon as you press Enter.")
 

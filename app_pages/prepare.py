@@ -11,13 +11,15 @@ import streamlit as st
 
 from pipeline.core.config import DataConfig
 from pipeline.core.settings import declared
-from ui import data_charts, figures, settings_widgets, state
-from ui.class_sizes import per_class_split_table, show_thin_classes_warning
-from ui.data import active_dataset, prepared_data
-from ui.errors import report_errors
-from ui.numbers import format_count
-from ui.session import stop_run
-from ui.text import escape_markdown
+from ui.core import settings_widgets, state
+from ui.core.data import active_dataset, prepared_data
+from ui.core.errors import report_errors
+from ui.core.numbers import format_count
+from ui.core.session import stop_run
+from ui.core.text import escape_markdown
+from ui.figures.data import fold_classes
+from ui.figures.prepare import class_distribution_before_after, split_sizes_bar
+from ui.views.class_sizes import per_class_split_table, show_thin_classes_warning
 
 #: Every data setting, as declared: one widget each, choices in the first row.
 SPECS = dict(declared(DataConfig))
@@ -95,15 +97,13 @@ cols[4].metric("Classes", format_count(len(prepared.classes)))
 
 # the dataset's names: a class dropped for being too small has one there too; past 30
 # classes the biggest 29 and one bar for the others (every class is in the table below)
-(before, after), chart_names = data_charts.fold_classes(
+(before, after), chart_names = fold_classes(
     [summary["class_counts_before"], summary["class_counts_after"]], dataset.label_names
 )
-st.plotly_chart(
-    figures.class_distribution_before_after(before, after, chart_names), key="before_after"
-)
+st.plotly_chart(class_distribution_before_after(before, after, chart_names), key="before_after")
 
 left, right = st.columns([2, 1], vertical_alignment="center")
-left.plotly_chart(figures.split_sizes_bar(summary["split_sizes"]), key="split_sizes")
+left.plotly_chart(split_sizes_bar(summary["split_sizes"]), key="split_sizes")
 right.download_button(
     "Download prepared CSV",
     # every column of the file, each row's own, not only text and label

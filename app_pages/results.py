@@ -15,21 +15,17 @@ from pipeline.core.config import SPLIT_LABELS
 from pipeline.runs.files import LOGS_DIR
 from pipeline.runs.summary import SavedRun
 from pipeline.runs.tensorboard import run_tensorboard_cli
-from ui import (
-    figures,
-    figures_confusion,
-    mistakes_views,
-    paired_views,
-    results_views,
-    slices_views,
-    state,
-)
-from ui.errors import report_errors
-from ui.numbers import SHARE_COLUMN, format_score, format_share
-from ui.resources import get_registry, runs_dir
-from ui.runs import pick_run, run_label, runs_or_stop
-from ui.session import stop_run
-from ui.text import escape_markdown
+from ui.core import state
+from ui.core.errors import report_errors
+from ui.core.numbers import SHARE_COLUMN, format_score, format_share
+from ui.core.resources import get_registry, runs_dir
+from ui.core.runs import pick_run, run_label, runs_or_stop
+from ui.core.session import stop_run
+from ui.core.text import escape_markdown
+from ui.figures.confusion import confusion_matrix_heatmap, full_width
+from ui.figures.curves import compare_curves, training_curves
+from ui.figures.scores import metrics_vs_baseline, runs_metric_bars
+from ui.views import mistakes, paired, results, slices
 
 st.title("Results")
 
@@ -66,36 +62,36 @@ base_bal = baseline.balanced_accuracy if baseline else None
 acc, f1, loss = metrics.test_accuracy, metrics.macro_f1, metrics.test_loss
 balanced = metrics.balanced_accuracy
 data_settings = saved.config.experiment.data
-verdict = results_views.compare_with_baseline(
+verdict = results.compare_with_baseline(
     acc, base_acc, metrics.n_test, macro_f1=f1, baseline_f1=base_f1
 )
-class_weighted = results_views.uses_class_weights(data_settings)
+class_weighted = results.uses_class_weights(data_settings)
 cols = st.columns(5)
 cols[0].metric(
     "Test accuracy",
     format_share(acc) if acc is not None else "n/a",
-    **results_views.metric_delta(acc, base_acc, verdict, percent=True),
-    help=results_views.DELTA_HELP,
+    **results.metric_delta(acc, base_acc, verdict, percent=True),
+    help=results.DELTA_HELP,
 )
 cols[1].metric(
     "Balanced accuracy",
     format_share(balanced) if balanced is not None else "n/a",
-    **results_views.metric_delta(balanced, base_bal, verdict, percent=True),
+    **results.metric_delta(balanced, base_bal, verdict, percent=True),
     help="The mean of the classes' recalls: every class counts the same, however many "
     "test rows it has."
     + ("" if balanced is not None else " Not measured when this run was saved.")
-    + f" {results_views.DELTA_HELP}",
+    + f" {results.DELTA_HELP}",
 )
 cols[2].metric(
     "Macro F1",
     format_score(f1) if f1 is not None else "n/a",
-    **results_views.metric_delta(f1, base_f1, verdict, percent=False),
-    help=results_views.DELTA_HELP,
+    **results.metric_delta(f1, base_f1, verdict, percent=False),
+    help=results.DELTA_HELP,
 )
 cols[3].metric(
     "Test loss",
     format_score(loss) if loss is not None else "n/a",
-    help=results_views.test_loss_help(class_weighted),
+    help=results.test_loss_help(class_weighted),
 )
 cols[4].metric(
     # short enough for a fifth of 1280 px; the help names the baseline
@@ -112,10 +108,10 @@ st.caption(
     + ("every class's rows" if data_settings.test_set == "stratified" else "the balanced rows")
     + f"), split **{SPLIT_LABELS[data_settings.split].lower()}**."
 )
-paired_views.draw_baseline_interval(metrics)
+paired.draw_baseline_interval(metrics)
 for note in (
-    results_views.blend_note(metrics.extra.get("blend")),
-    results_views.prior_shift_note(metrics.extra.get("prior_shift")),
+    results.blend_note(metrics.extra.get("blend")),
+    results.prior_shift_note(metrics.extra.get("prior_shift")),
 ):
     if note:
         st.caption(note)
@@ -136,9 +132,9 @@ if thin:
 
 if metrics.collapsed:
     st.error(escape_markdown(metrics.collapsed), icon=":material/warning:")
-warning = results_views.baseline_warning(
+warning = results.baseline_warning(
     verdict,
-    results_views.baseline_advice(
+    results.baseline_advice(
         saved.config.experiment, saved.history, stopped=run_info.status == "stopped"
     ),
 )
@@ -150,13 +146,13 @@ for note in saved.data.notes:
 # --- curves ------------------------------------------------------------------------------
 best = run_info.best_epoch
 left, right = st.columns(2)
-left.plotly_chart(figures.training_curves(saved.history, "accuracy", best=best), key="acc")
+left.plotly_chart(training_curves(saved.history, "accuracy", best=best), key="acc")
 right.plotly_chart(
-    figures.training_curves(saved.history, "loss", best=best, class_weighted=class_weighted),
+    training_curves(saved.history, "loss", best=best, class_weighted=class_weighted),
     key="loss",
 )
 if class_weighted:
-    right.caption(results_views.WEIGHTED_LOSS_NOTE)
+    right.caption(results.WEIGHTED_LOSS_NOTE)
 with st.expander("Open these curves in TensorBoard"):
     if (saved.path / LOGS_DIR).is_dir():
         st.caption(
@@ -173,7 +169,7 @@ with st.expander("Open these curves in TensorBoard"):
 # the report needs more room than the bars: five columns, none cut at 1280 px
 left, right = st.columns([2, 3])
 left.plotly_chart(
-    figures.metrics_vs_baseline(
+    metrics_vs_baseline(
         {"accuracy": acc, "balanced_accuracy": balanced, "macro_f1": f1},
         {"accuracy": base_acc, "balanced_accuracy": base_bal, "macro_f1": base_f1},
         family=family,
@@ -226,11 +222,9 @@ if matrix.matrix:
     )
     labels = list(matrix.names) or [_name(code) for code in matrix.labels]
     grid = [list(row) for row in matrix.matrix]
-    heatmap = figures_confusion.confusion_matrix_heatmap(
-        labels, grid, normalize=mode == "normalised"
-    )
+    heatmap = confusion_matrix_heatmap(labels, grid, normalize=mode == "normalised")
     # From about 10 classes the matrix needs the page's width; its table goes below it.
-    if figures_confusion.full_width(len(labels)):
+    if full_width(len(labels)):
         st.plotly_chart(heatmap, key="cm")
         pairs_place = st.container()
     else:
@@ -238,15 +232,13 @@ if matrix.matrix:
         heat.plotly_chart(heatmap, key="cm")
     with pairs_place:
         st.markdown("**Most confused pairs**")
-        limit = results_views.confused_pairs_limit(len(labels))
-        confusions = results_views.top_confusions(labels, grid, limit=limit)
+        limit = results.confused_pairs_limit(len(labels))
+        confusions = results.top_confusions(labels, grid, limit=limit)
         if confusions.empty:
             st.caption("No test headline was misclassified.")
         else:
             st.caption(
-                results_views.confused_pairs_caption(
-                    len(confusions), results_views.count_confused_pairs(grid)
-                )
+                results.confused_pairs_caption(len(confusions), results.count_confused_pairs(grid))
             )
             st.dataframe(
                 confusions,
@@ -266,15 +258,15 @@ if matrix.matrix:
 # browser below filters by those slices (both need the run's per-row predictions and its
 # dataset active in the sidebar; otherwise the section says why and the browser shows the
 # mistakes metrics.json keeps).
-run_slices = slices_views.draw_slices_section(saved)
-mistakes_views.draw_misclassified(saved, run_slices)
+run_slices = slices.draw_slices_section(saved)
+mistakes.draw_misclassified(saved, run_slices)
 
 # --- comparison --------------------------------------------------------------------------
 st.subheader("Compare runs")
 labels_by_id = {run.run_id: run_label(run) for run in runs}
 # The selection follows the run picked above: the widget's own state would keep the
 # previous run (its default is read once), so it is set through session state.
-results_views.follow_picked_run(st.session_state, "results.compare", run_id, list(labels_by_id))
+results.follow_picked_run(st.session_state, "results.compare", run_id, list(labels_by_id))
 compare_ids = st.multiselect(
     "Runs to compare",
     list(labels_by_id),
@@ -290,15 +282,15 @@ if len(compare_ids) >= 1:
     short = {rid: f"{rid[:8]} · {saved_run.config.preset}" for rid, saved_run in compared.items()}
     histories = {short[rid]: saved_run.history for rid, saved_run in compared.items()}
     left, right = st.columns(2)
-    left.plotly_chart(figures.compare_curves(histories, "val_accuracy"), key="cmp_acc")
-    right.plotly_chart(figures.compare_curves(histories, "val_loss"), key="cmp_loss")
+    left.plotly_chart(compare_curves(histories, "val_accuracy"), key="cmp_acc")
+    right.plotly_chart(compare_curves(histories, "val_loss"), key="cmp_loss")
     weighted = [
         short[rid]
         for rid, saved_run in compared.items()
-        if results_views.uses_class_weights(saved_run.config.experiment.data)
+        if results.uses_class_weights(saved_run.config.experiment.data)
     ]
     if weighted:
-        right.caption(results_views.weighted_val_loss_note(weighted, len(compared)))
+        right.caption(results.weighted_val_loss_note(weighted, len(compared)))
     table = pd.DataFrame(
         [
             {
@@ -324,13 +316,13 @@ if len(compare_ids) >= 1:
             "baseline accuracy": st.column_config.NumberColumn("baseline accuracy", **SHARE_COLUMN),
             "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
             "test loss": st.column_config.NumberColumn(
-                "test loss", format="%.3f", help=results_views.test_loss_help(False)
+                "test loss", format="%.3f", help=results.test_loss_help(False)
             ),
             "duration (s)": st.column_config.NumberColumn("duration (s)", format="localized"),
         },
     )
-    paired_views.draw_run_pairs(run_id, compared, short)
+    paired.draw_run_pairs(run_id, compared, short)
     st.plotly_chart(
-        figures.runs_metric_bars(table, ["test accuracy", "macro F1", "baseline accuracy"]),
+        runs_metric_bars(table, ["test accuracy", "macro F1", "baseline accuracy"]),
         key="cmp_bars",
     )

@@ -2,7 +2,7 @@
 make active.
 
 What a session may do with a run is :func:`pipeline.sessions.access.can`'s answer, asked by
-the registry (:func:`ui.resources.get_registry`) on every call; the page only greys
+the registry (:func:`ui.core.resources.get_registry`) on every call; the page only greys
 out what the registry would refuse. Listing reads JSON only. Importing checks the
 archive's model in a process of its own (:mod:`pipeline.runs.model_check`), never here.
 """
@@ -13,11 +13,11 @@ import functools
 
 import streamlit as st
 
-from ui import state
-from ui.errors import report_errors
-from ui.resources import get_registry
-from ui.runs import list_runs, run_label, show_runs_table
-from ui.session import can_delete, team_mode
+from ui.core import state
+from ui.core.errors import report_errors
+from ui.core.resources import get_registry
+from ui.core.runs import list_runs, run_label, show_runs_table
+from ui.core.session import can_delete, team_mode
 
 CONFIRM_DELETE = "runs.confirm_delete"
 FLASH = "runs.flash"

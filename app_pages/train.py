@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
-from ui.class_sizes import warn_before_training
-from ui.data import active_dataset
-from ui.errors import report_errors
-from ui.progress_section import progress_section, scroll_after_start
-from ui.resources import get_job_manager
-from ui.runs import run_label, usable_runs
-from ui.session import session_id
-from ui.settings_widgets import number_setting
-from ui.train_progress import followed_job_id
-from ui.train_settings import (
+from ui.core import state
+from ui.core.data import active_dataset
+from ui.core.errors import report_errors
+from ui.core.resources import get_job_manager
+from ui.core.runs import run_label, usable_runs
+from ui.core.session import session_id
+from ui.core.settings_widgets import number_setting
+from ui.views.class_sizes import warn_before_training
+from ui.views.progress_section import progress_section, scroll_after_start
+from ui.views.train_progress import followed_job_id
+from ui.views.train_settings import (
     config_from_widgets,
     describe_data_config,
     hyperparameter_widgets,

@@ -48,7 +48,7 @@ from report import RESULTS, write_rows
 
 #: The declared bound on the server's peak resident memory (MB) over 32 sessions each
 #: uploading a 50 MB file. What it holds then: the process with the bundled data loaded
-#: (about 0.9 GB) and the data caches' few uploaded tables and datasets (``ui.data``: at
+#: (about 0.9 GB) and the data caches' few uploaded tables and datasets (``ui.core.data``: at
 #: most 4 of each, whatever the number of sessions). Uploads themselves are on disk
 #: (``pipeline.sessions.uploads``) and Streamlit's copy is dropped once saved, so the figure does
 #: not grow with the sessions: measured 2,025 MB (4,725 MB before, growing by 100 MB a

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE_FOLDERS = ("pipeline", "ui", "app_pages")
 MAX_MODULE_LINES = 500
 TABLE_ROW = re.compile(r"^\| `pipeline/(\w+)/` \| [^|]+ \| ([^|]*) \|$")
+UI_TABLE_ROW = re.compile(r"^\| `ui/(\w+)/` \| [^|]+ \| ([^|]*) \|$")
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,55 @@ def test_pipeline_never_imports_the_app() -> None:
         and found.module.split(".")[0] in {"streamlit", "ui", "app_pages"}
     ]
     assert not upward
+
+
+def _ui_package(module: str) -> str | None:
+    """``ui.views.results`` -> ``views``; None outside a ``ui`` package."""
+    parts = module.split(".")
+    if parts[0] != "ui" or len(parts) < 2:
+        return None
+    return parts[1] if (ROOT / "ui" / parts[1]).is_dir() else None
+
+
+def _documented_ui_packages() -> dict[str, set[str]]:
+    """The ``ui/`` table of ``docs/architecture.md``: package -> the ui packages it may import."""
+    table = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    allowed = {}
+    for line in table.splitlines():
+        match = UI_TABLE_ROW.match(line.strip())
+        if match:
+            package, imports = match.groups()
+            allowed[package] = {word for word in re.findall(r"\w+", imports) if word != "nothing"}
+    return allowed
+
+
+def test_the_documented_ui_packages_are_the_tree() -> None:
+    tree = {path.parent.name for path in (ROOT / "ui").glob("*/__init__.py")}
+    assert set(_documented_ui_packages()) == tree
+    assert not sorted((ROOT / "ui").glob("*.py")), "every ui module lives in a package"
+
+
+def test_every_import_between_ui_packages_is_one_the_table_allows() -> None:
+    allowed = _documented_ui_packages()
+    wrong = defaultdict(list)
+    for found in _imports():
+        source, target = _ui_package(found.importer), _target_module(found)
+        target_package = _ui_package(target) if target else None
+        crosses = source and target_package and target_package != source
+        if crosses and target_package not in allowed[source]:
+            wrong[f"{source} -> {target_package}"].append(f"{found.importer}:{found.line}")
+    assert not wrong, dict(wrong)
+
+
+def test_ui_package_files_import_nothing() -> None:
+    """A ``ui`` package's ``__init__`` stays empty: importing ``ui.figures.data`` (the Data
+    page) must not load plotly, nor ``ui.views.train_progress`` (the Train page) pandas."""
+    importing = [
+        f"{found.importer}:{found.line}"
+        for found in _imports()
+        if _ui_package(found.importer) and found.importer.count(".") == 1
+    ]
+    assert not importing
 
 
 @pytest.mark.parametrize("folder", SOURCE_FOLDERS)

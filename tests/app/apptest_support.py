@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from pipeline.core.config import DataConfig  # noqa: E402
-from ui.state import DatasetSource  # noqa: E402
+from ui.core.state import DatasetSource  # noqa: E402
 
 #: Seconds one script run may take (the first load of the bundled dataset takes ~7 s).
 RUN_TIMEOUT = 90

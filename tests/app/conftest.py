@@ -14,7 +14,7 @@ import pytest
 from apptest_support import FIXTURES, path_source
 
 from pipeline.runs.registry import RunRegistry
-from ui.state import DatasetSource
+from ui.core.state import DatasetSource
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "runs"
     monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(folder))
     yield folder
-    from ui.resources import _job_manager
+    from ui.core.resources import _job_manager
 
     _job_manager.clear()
 

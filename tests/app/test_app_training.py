@@ -34,8 +34,8 @@ from apptest_support import (
 from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.sessions.book import hash_key
-from ui.numbers import format_share
-from ui.session import TEAM_MODE_ENV
+from ui.core.numbers import format_share
+from ui.core.session import TEAM_MODE_ENV
 
 pytestmark = pytest.mark.training
 

@@ -14,7 +14,7 @@ def _script() -> None:
     import streamlit as st
 
     from pipeline.core.config import DataConfig
-    from ui.data import active_dataset, prepared_data
+    from ui.core.data import active_dataset, prepared_data
 
     first, second = active_dataset(), active_dataset()
     config = DataConfig(dedupe="none", balance="none", test_size=0.2, val_size=0.2)

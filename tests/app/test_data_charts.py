@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from ui import data_charts
-from ui.chart_style import BAR_PX, COUNT_FORMAT
+from ui.figures import data as data_charts
+from ui.figures.style import BAR_PX, COUNT_FORMAT
 
 
 def _classes(n: int) -> dict[str, int]:

@@ -15,7 +15,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from ui import figures, figures_confusion, results_views
+from ui.core.numbers import format_count, format_share
+from ui.figures import confusion as figures_confusion
+from ui.figures.curves import compare_curves, training_curves
+from ui.figures.prepare import class_distribution_before_after
+from ui.figures.style import BAR_PX, MIN_BAR_HEIGHT, bar_chart_height
+from ui.views import results as results_views
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HISTORY = [
@@ -40,9 +45,9 @@ def _ticks(axis: go.layout.XAxis | go.layout.YAxis) -> list[str]:
 
 
 def test_bar_heights_grow_with_the_number_of_classes() -> None:
-    heights = [figures.bar_chart_height(n) for n in (2, 10, 30, 100)]
+    heights = [bar_chart_height(n) for n in (2, 10, 30, 100)]
     assert heights == sorted(heights) and heights[0] < heights[-1]
-    assert heights[0] >= figures.MIN_BAR_HEIGHT
+    assert heights[0] >= MIN_BAR_HEIGHT
     cm = [figures_confusion.confusion_matrix_height(n) for n in (2, 10, 27, 100)]
     assert cm == sorted(cm) and cm[2] >= 27 * 25  # no more 250 px for 27 classes
 
@@ -51,7 +56,7 @@ def test_bar_heights_grow_with_the_number_of_classes() -> None:
 def test_before_after_shares_both_axes_and_labels_every_class(n: int) -> None:
     before = _classes(n)
     after = {code: min(rows, 40) for code, rows in before.items()}
-    fig = figures.class_distribution_before_after(before, after, _names(before))
+    fig = class_distribution_before_after(before, after, _names(before))
     assert {a.text for a in fig.layout.annotations} == {"before", "after"}
     assert fig.layout.xaxis2.matches == "x"  # one rows scale: capped rows look capped
     assert fig.layout.yaxis2.matches == "y"  # one class axis, labelled once on the left
@@ -59,11 +64,11 @@ def test_before_after_shares_both_axes_and_labels_every_class(n: int) -> None:
     names = [f"class {i} name" for i in range(n)]
     assert _ticks(fig.layout.yaxis) == names
     assert list(fig.data[0].y) == names and list(fig.data[1].y) == names
-    assert fig.layout.height >= figures.BAR_PX * n
+    assert fig.layout.height >= BAR_PX * n
 
 
 def test_before_after_marks_a_dropped_class_with_its_display_name() -> None:
-    fig = figures.class_distribution_before_after(
+    fig = class_distribution_before_after(
         {"b": 43_633, "m": 5}, {"b": 1_000}, {"b": "business", "m": "health"}
     )
     assert list(fig.data[1].y) == ["business", "health"]
@@ -97,29 +102,29 @@ def test_confusion_matrix_shares_never_read_zero_when_not_zero() -> None:
 
 
 def test_format_share_and_count() -> None:
-    assert figures.format_share(2 / 422_937) == "<0.1%"
-    assert figures.format_share(0) == "0.0%"
-    assert figures.format_share(0.123) == "12.3%"
-    assert figures.format_share(0.99999) == ">99.9%"
-    assert figures.format_share(1.0) == "100.0%"
-    assert figures.format_share(0.004, 0) == "<1%"
-    assert figures.format_count(78134) == "78,134"
+    assert format_share(2 / 422_937) == "<0.1%"
+    assert format_share(0) == "0.0%"
+    assert format_share(0.123) == "12.3%"
+    assert format_share(0.99999) == ">99.9%"
+    assert format_share(1.0) == "100.0%"
+    assert format_share(0.004, 0) == "<1%"
+    assert format_count(78134) == "78,134"
 
 
 def test_epoch_axes_read_whole_epochs() -> None:
-    compare = figures.compare_curves({"a": HISTORY, "b": HISTORY[:1]}, "val_accuracy")
+    compare = compare_curves({"a": HISTORY, "b": HISTORY[:1]}, "val_accuracy")
     assert compare.layout.xaxis.dtick == 1 and compare.layout.xaxis.tickformat == "d"
-    curves = figures.training_curves(HISTORY, "loss")
+    curves = training_curves(HISTORY, "loss")
     assert curves.layout.xaxis.dtick == 1 and curves.layout.xaxis.tickformat == "d"
     long = [{"epoch": i, "val_accuracy": 0.5} for i in range(1, 41)]
-    axis = figures.compare_curves({"a": long}).layout.xaxis
+    axis = compare_curves({"a": long}).layout.xaxis
     assert axis.tickformat == "d" and float(axis.dtick).is_integer()
 
 
 def test_figures_escape_class_names_from_data() -> None:
     counts = {"<b>x</b>": 3, "a&b": 2}
     for fig in (
-        figures.class_distribution_before_after(counts, counts),
+        class_distribution_before_after(counts, counts),
         figures_confusion.confusion_matrix_heatmap(list(counts), [[1, 0], [0, 1]]),
     ):
         text = json.dumps(fig.to_plotly_json()["data"]) + json.dumps(fig.to_plotly_json()["layout"])

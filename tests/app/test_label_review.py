@@ -10,7 +10,7 @@ from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_unti
 from pipeline.data import load_dataset, read_table
 from pipeline.review.cache import cached_review
 from pipeline.review.settings import ReviewSettings
-from ui.numbers import format_points
+from ui.core.numbers import format_points
 
 #: A quick review: three folds of the TF-IDF model alone (no TensorFlow training).
 QUICK = {"keep.review.models": "tfidf", "keep.review.folds": 3}

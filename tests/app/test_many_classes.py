@@ -22,7 +22,7 @@ from apptest_support import (
 )
 
 from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
-from ui import data_charts
+from ui.figures import data as data_charts
 
 N_CLASSES, ROWS_PER_CLASS = 500, 10
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.numbers import format_count, format_number, format_points, format_range, format_share
+from ui.core.numbers import format_count, format_number, format_points, format_range, format_share
 
 
 @pytest.mark.parametrize(

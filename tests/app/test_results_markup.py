@@ -13,7 +13,7 @@ import re
 
 from apptest_support import assert_clean, new_app, open_page, texts_of, unescape
 
-from ui.text import escape_markdown
+from ui.core.text import escape_markdown
 
 MARKUP = "**bold** [x](http://e.com) <b>x</b>"
 #: A Markdown character that no backslash escapes: what would make markup of the text.

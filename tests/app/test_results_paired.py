@@ -14,7 +14,7 @@ from apptest_support import assert_clean, new_app, open_page, texts_of
 
 from pipeline.evaluation.paired import DIFFERENT_ROWS, PairedComparison, PairedDifference
 from pipeline.runs.registry import RunRegistry
-from ui.paired_views import NO_INTERVAL, baseline_sentences, pairing_sentence
+from ui.views.paired import NO_INTERVAL, baseline_sentences, pairing_sentence
 
 
 def _edit(path, change) -> None:

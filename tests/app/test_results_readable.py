@@ -23,7 +23,17 @@ import pytest
 from apptest_support import assert_clean, figure_of, new_app, open_page, texts_of, values
 
 from pipeline.core.presets import DEFAULT_PRESET, get_preset
-from ui import figures, figures_confusion, figures_slices, results_views
+from ui.figures import confusion as figures_confusion
+from ui.figures import slices as figures_slices
+from ui.figures.curves import (
+    PARTIAL_NAME,
+    PARTIAL_NOTE,
+    best_epoch,
+    compare_curves,
+    training_curves,
+)
+from ui.figures.scores import metrics_vs_baseline
+from ui.views import results as results_views
 
 # --------------------------------------------------------------------------- helpers
 
@@ -204,26 +214,26 @@ STOPPED = [
 
 
 def test_a_partial_last_epoch_is_a_hollow_marker_not_a_point_of_the_line() -> None:
-    fig = figures.training_curves(STOPPED, "accuracy")
+    fig = training_curves(STOPPED, "accuracy")
     lines = {trace.name: trace for trace in fig.data if trace.mode == "lines+markers"}
     assert list(lines["validation"].x) == [1, 2]  # the line stops at the last whole epoch
     assert list(lines["validation"].y) == [0.9, 0.923]
     (marked,) = [t for t in fig.data if t.showlegend is not False and t.mode == "markers"]
-    assert marked.name == figures.PARTIAL_NAME
-    hollow = [t for t in fig.data if t.name == figures.PARTIAL_NAME]
+    assert marked.name == PARTIAL_NAME
+    hollow = [t for t in fig.data if t.name == PARTIAL_NAME]
     assert len(hollow) == 2  # train and validation
     assert all(t.marker.symbol == "circle-open" and list(t.x) == [3] for t in hollow)
-    assert all(figures.PARTIAL_NOTE in t.hovertemplate for t in hollow)
+    assert all(PARTIAL_NOTE in t.hovertemplate for t in hollow)
     # the cut epoch's one-batch validation loss is never "the best epoch"
-    assert figures.best_epoch(STOPPED) == 2
+    assert best_epoch(STOPPED) == 2
 
 
 def test_compare_runs_marks_a_partial_epoch_too() -> None:
-    fig = figures.compare_curves({"a · fast": STOPPED, "b · fast": STOPPED[:2]}, "val_accuracy")
+    fig = compare_curves({"a · fast": STOPPED, "b · fast": STOPPED[:2]}, "val_accuracy")
     whole = [t for t in fig.data if t.mode == "lines+markers"]
     assert [t.name for t in whole] == ["a · fast", "b · fast"]
     assert [list(t.x) for t in whole] == [[1, 2], [1, 2]]
-    (hollow,) = [t for t in fig.data if t.name == figures.PARTIAL_NAME]
+    (hollow,) = [t for t in fig.data if t.name == PARTIAL_NAME]
     assert list(hollow.x) == [3] and hollow.marker.symbol == "circle-open"
     assert hollow.marker.color == whole[0].line.color  # the run's own colour
     assert fig.layout.showlegend is True  # the run names, even for one run
@@ -237,7 +247,7 @@ def test_results_marks_a_stopped_run_s_partial_epoch(runs_dir, small_source, sav
     assert_clean(at)
     for title in ("Accuracy", "val accuracy", "val loss"):
         fig = _chart(at, title)
-        (legend,) = [t for t in fig.data if t.name == figures.PARTIAL_NAME and t.showlegend]
+        (legend,) = [t for t in fig.data if t.name == PARTIAL_NAME and t.showlegend]
         assert legend.marker.symbol == "circle-open", title
 
 
@@ -336,7 +346,7 @@ def test_results_numbers_read_one_way(runs_dir, small_source, saved_run) -> None
 
 
 def test_figures_say_shares_in_percent_and_stop_at_100() -> None:
-    fig = figures.metrics_vs_baseline(
+    fig = metrics_vs_baseline(
         {"accuracy": 0.9573, "macro_f1": 0.88}, {"accuracy": 0.95, "macro_f1": 0.87}
     )
     assert [list(trace.text) for trace in fig.data] == [["95.7%", "0.880"], ["95.0%", "0.870"]]

@@ -28,9 +28,10 @@ from pipeline.data import load_dataset
 from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS
 from pipeline.evaluation.slices import join_test_rows, run_slices
 from pipeline.runs.registry import RunRegistry
-from ui import mistakes_views, slices_views
-from ui.figures_slices import readable_bin
-from ui.text import plotly_text
+from ui.core.text import plotly_text
+from ui.figures.slices import readable_bin
+from ui.views import mistakes as mistakes_views
+from ui.views import slices as slices_views
 
 SMALL = FIXTURES / "uci_small.csv"
 

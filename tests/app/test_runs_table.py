@@ -18,7 +18,7 @@ from apptest_support import FIXTURES, assert_clean, new_app, open_page
 from pipeline.core.config import SECTIONS
 from pipeline.core.settings import declared
 from pipeline.runs.registry import RunRegistry
-from ui.numbers import SHARE_COLUMN
+from ui.core.numbers import SHARE_COLUMN
 
 pytestmark = pytest.mark.training
 

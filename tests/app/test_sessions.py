@@ -13,8 +13,8 @@ from test_app_training import job_status, start_tiny_training, tiny_data_config
 
 from pipeline.runs.registry import RunRegistry
 from pipeline.sessions.book import SessionBook, hash_key
-from ui.session import RESET_NOTICE, SESSION_PARAM, TEAM_MODE_ENV, UNKNOWN_LINK_NOTICE
-from ui.state import DatasetSource
+from ui.core.session import RESET_NOTICE, SESSION_PARAM, TEAM_MODE_ENV, UNKNOWN_LINK_NOTICE
+from ui.core.state import DatasetSource
 
 pytestmark = pytest.mark.training
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from apptest_support import FIXTURES, assert_clean, new_app, sidebar_text, unescape
 
-from ui.state import DatasetSource
+from ui.core.state import DatasetSource
 
 
 def rows_shown(at) -> str:

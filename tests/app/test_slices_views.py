@@ -12,7 +12,10 @@ import pytest
 
 from pipeline.evaluation.slice_columns import SliceColumn, slice_keys
 from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, slice_metrics
-from ui import figures, figures_slices, mistakes_views, slices_views
+from ui.figures import slices as figures_slices
+from ui.figures.style import BAR_PX
+from ui.views import mistakes as mistakes_views
+from ui.views import slices as slices_views
 
 MARKUP = "<b>Pub</b>"
 ESCAPED = "&lt;b&gt;Pub&lt;/b&gt;"
@@ -90,7 +93,7 @@ def test_slice_bars_label_every_value_worst_on_top(n: int) -> None:
     assert fig.layout.yaxis.autorange == "reversed"  # the table's first (worst) row on top
     assert list(bar.x) == sorted(bar.x)  # worst first
     assert list(counts.text) == ["40 rows"] * n
-    assert fig.layout.height >= figures.BAR_PX * n
+    assert fig.layout.height >= BAR_PX * n
     assert list(bar.error_x.array) == pytest.approx(
         [row.ci_high - row.accuracy for row in table.slices]
     )

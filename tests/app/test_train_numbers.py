@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 def _panel() -> None:
     from pipeline.jobs.job import JobSnapshot
-    from ui.train_progress import draw_snapshot
+    from ui.views.train_progress import draw_snapshot
 
     snap = JobSnapshot(
         job_id=1, label="default", status="running", phase="training", step="Epoch 3",

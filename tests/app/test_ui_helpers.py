@@ -7,8 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from ui import figures, figures_confusion
-from ui.text import escape_markdown, highlight_words
+from ui.core.text import escape_markdown, highlight_words
+from ui.figures import confusion as figures_confusion
+from ui.figures.curves import best_epoch, compare_curves, training_curves
+from ui.figures.playground import word_importance_bar
+from ui.figures.prepare import class_distribution_before_after
+from ui.figures.scores import metrics_vs_baseline, runs_metric_bars
 
 HISTORY = [
     {"epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.6},
@@ -19,17 +23,17 @@ NAMES = {"b": "business", "e": "entertainment"}
 
 
 def test_before_after_has_two_panels():
-    fig = figures.class_distribution_before_after({"b": 10, "e": 30}, {"b": 10, "e": 10}, NAMES)
+    fig = class_distribution_before_after({"b": 10, "e": 30}, {"b": 10, "e": 10}, NAMES)
     assert {a.text for a in fig.layout.annotations} == {"before", "after"}
 
 
 def test_best_epoch_is_lowest_validation_loss():
-    assert figures.best_epoch(HISTORY) == 2
-    assert figures.best_epoch([]) is None
+    assert best_epoch(HISTORY) == 2
+    assert best_epoch([]) is None
 
 
 def test_training_curves_train_and_validation_with_best_epoch_marked():
-    fig = figures.training_curves(HISTORY, "accuracy", epochs=10)
+    fig = training_curves(HISTORY, "accuracy", epochs=10)
     assert [trace.name for trace in fig.data] == ["train", "validation"]
     assert list(fig.data[1].y) == [0.6, 0.72, 0.71]
     assert any(shape.x0 == 2 for shape in fig.layout.shapes)
@@ -37,12 +41,12 @@ def test_training_curves_train_and_validation_with_best_epoch_marked():
 
 
 def test_training_curves_without_history_is_an_empty_figure():
-    fig = figures.training_curves([], "loss")
+    fig = training_curves([], "loss")
     assert len(fig.data) == 0
 
 
 def test_compare_curves_one_line_per_run():
-    fig = figures.compare_curves({"run a": HISTORY, "run b": HISTORY[:2]}, "val_accuracy")
+    fig = compare_curves({"run a": HISTORY, "run b": HISTORY[:2]}, "val_accuracy")
     assert sorted(trace.name for trace in fig.data) == ["run a", "run b"]
 
 
@@ -65,7 +69,7 @@ def test_confusion_matrix_with_an_empty_row_does_not_divide_by_zero():
 
 
 def test_metrics_vs_baseline_and_runs_metric_bars():
-    fig = figures.metrics_vs_baseline(
+    fig = metrics_vs_baseline(
         {"accuracy": 0.9, "macro_f1": 0.88}, {"accuracy": 0.85, "macro_f1": None}, "ngram_bag"
     )
     assert sorted(trace.name for trace in fig.data) == ["TF-IDF baseline", "ngram_bag"]
@@ -73,12 +77,12 @@ def test_metrics_vs_baseline_and_runs_metric_bars():
     import pandas as pd
 
     table = pd.DataFrame({"run": ["a", "b"], "test accuracy": [0.8, 0.9], "macro F1": [0.7, 0.8]})
-    bars = figures.runs_metric_bars(table, ["test accuracy", "macro F1", "missing"])
+    bars = runs_metric_bars(table, ["test accuracy", "macro F1", "missing"])
     assert sorted(trace.name for trace in bars.data) == ["a", "b"]
 
 
 def test_word_importance_bars():
-    fig = figures.word_importance_bar([("stocks", 0.4), ("fell", -0.1)])
+    fig = word_importance_bar([("stocks", 0.4), ("fell", -0.1)])
     assert list(fig.data[0].x) == ["1. stocks", "2. fell"]
 
 
@@ -103,7 +107,7 @@ def test_highlight_words_escapes_words():
 
 
 def test_live_curves_span_the_epochs_run_not_the_epoch_limit():
-    fig = figures.training_curves(HISTORY[:2], "accuracy")
+    fig = training_curves(HISTORY[:2], "accuracy")
     assert fig.layout.xaxis.range is None  # autoscaled to epochs 1-2, not 1-100
     assert list(fig.data[0].x) == [1, 2]
 
@@ -115,7 +119,7 @@ def _snapshot(**changes):
 
 
 def test_the_phase_trail_marks_done_current_and_shows_the_baseline_only_when_waited_for():
-    from ui.train_progress import phase_trail
+    from ui.views.train_progress import phase_trail
 
     assert phase_trail("training") == (
         "✓ Preparing · ✓ Vectorizing · ▶ Training · Evaluating · Saving"
@@ -125,7 +129,7 @@ def test_the_phase_trail_marks_done_current_and_shows_the_baseline_only_when_wai
 
 
 def test_the_step_text_says_rows_or_batches_and_time_left_in_this_step_only():
-    from ui.train_progress import epoch_limit_text, step_text, stop_effect
+    from ui.views.train_progress import epoch_limit_text, step_text, stop_effect
 
     rows = _snapshot(step="Vectorizing", step_done=200_000, step_total=393_867, step_unit="rows")
     assert step_text(rows) == "Vectorizing · 200,000 of 393,867 rows"
@@ -198,7 +202,7 @@ def _live_panel_script() -> None:
 
     from pipeline.core.presets import get_preset
     from pipeline.jobs.job import Job
-    from ui.train_progress import live_panel
+    from ui.views.train_progress import live_panel
 
     class OneJob:  # the two JobManager methods the panel reads, over one real Job
         def __init__(self, job: Job) -> None:
@@ -251,7 +255,7 @@ def _panel_charts_script() -> None:
     import streamlit as st
 
     from pipeline.jobs.job import JobSnapshot
-    from ui.train_progress import draw_snapshot, live_panel
+    from ui.views.train_progress import draw_snapshot, live_panel
 
     history = (
         {"epoch": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
@@ -293,7 +297,7 @@ def test_the_once_a_second_panel_never_sends_the_curves_again(status, monkeypatc
     for a whole epoch. The curves live in a fragment of their own, at a slower pace."""
     from streamlit.testing.v1 import AppTest
 
-    from ui.train_progress import CURVES_POLL_SECONDS, POLL_SECONDS
+    from ui.views.train_progress import CURVES_POLL_SECONDS, POLL_SECONDS
 
     monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(tmp_path))
     assert CURVES_POLL_SECONDS > POLL_SECONDS
@@ -345,19 +349,19 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
     counts = {code: 10 + i for i, code in enumerate(names)}
     history = [{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}]
     figures_built = [
-        figures.class_distribution_before_after(counts, counts, names),
-        figures.compare_curves({label: history for label in MARKUP}),
-        figures.metrics_vs_baseline({"accuracy": 0.9}, {"accuracy": 0.8}, family=MARKUP[0]),
+        class_distribution_before_after(counts, counts, names),
+        compare_curves({label: history for label in MARKUP}),
+        metrics_vs_baseline({"accuracy": 0.9}, {"accuracy": 0.8}, family=MARKUP[0]),
         figures_confusion.confusion_matrix_heatmap(MARKUP, [[1] * 4] * 4),
-        figures.word_importance_bar([(label, 0.1) for label in MARKUP]),
-        figures.runs_metric_bars(
+        word_importance_bar([(label, 0.1) for label in MARKUP]),
+        runs_metric_bars(
             pd.DataFrame({"run": MARKUP, "test accuracy": [0.9] * 4}), ["test accuracy"]
         ),
     ]
     for fig in figures_built:
         assert _markup_in(fig) == [], fig.layout.title.text
     # and the text still reads as typed, as entities plotly shows literally
-    bar = figures.class_distribution_before_after({"c": 1}, {"c": 1}, {"c": "<b>bold</b>"})
+    bar = class_distribution_before_after({"c": 1}, {"c": 1}, {"c": "<b>bold</b>"})
     assert "&lt;b&gt;bold&lt;/b&gt;" in _strings(json.loads(bar.to_json()))
 
 
@@ -374,7 +378,7 @@ def test_escaped_markdown_never_autolinks_a_url_or_an_email_address():
 
 
 def test_the_blend_note_names_the_network_share_and_each_part_on_validation():
-    from ui.results_views import blend_note
+    from ui.views.results import blend_note
 
     record = {
         "network_weight": 0.6,

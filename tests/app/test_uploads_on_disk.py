@@ -13,7 +13,7 @@ from typing import Any
 from apptest_support import FIXTURES, assert_clean, new_app, sidebar_text, texts_of
 
 from pipeline.sessions.book import sessions_root
-from ui.state import MISSING_UPLOAD_NOTICE, DatasetSource
+from ui.core.state import MISSING_UPLOAD_NOTICE, DatasetSource
 
 #: Anything in session state bigger than this is an uploaded file's bytes.
 BIG_BYTES = 4096

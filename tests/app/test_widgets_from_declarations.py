@@ -177,7 +177,7 @@ def test_an_unticked_auto_shows_the_declared_example(runs_dir, small_source) -> 
 def _more_epochs_script() -> None:
     import streamlit as st
 
-    from ui.settings_widgets import number_setting
+    from ui.core.settings_widgets import number_setting
 
     more = number_setting(
         "train", "epochs", key="keep.train.more_epochs", label="More epochs", initial=3

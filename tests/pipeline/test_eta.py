@@ -50,7 +50,7 @@ def test_batch_1_of_epoch_3_has_no_estimate_then_a_correct_one(uci_small, monkey
 
 def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
     from pipeline.jobs.job import JobSnapshot
-    from ui.train_progress import step_text
+    from ui.views.train_progress import step_text
 
     snap = JobSnapshot(
         job_id=1, label="x", status="running", step="Epoch 3", step_done=1,
@@ -61,7 +61,7 @@ def test_the_train_page_says_nothing_of_time_left_without_an_estimate() -> None:
 
 def test_a_last_moment_reads_under_a_second_never_0_00() -> None:
     from pipeline.jobs.job import JobSnapshot
-    from ui.train_progress import step_text
+    from ui.views.train_progress import step_text
 
     snap = JobSnapshot(
         job_id=1, label="x", status="running", step="Epoch 3", step_done=274,

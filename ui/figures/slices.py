@@ -3,8 +3,8 @@ of a column (bars, worst first) and per period of a time column (a line with its
 
 Pure: slice tables (``pipeline.evaluation.slice_scores.SliceTable.to_frame``) in, a
 ``plotly.graph_objects.Figure`` out. Every slice value comes from a user's file and goes
-through :func:`ui.text.plotly_text`. Accuracies read as shares (``"91.3%"``), rows as
-counts with separators (:mod:`ui.numbers`); no accuracy axis goes past 100 %.
+through :func:`ui.core.text.plotly_text`. Accuracies read as shares (``"91.3%"``), rows as
+counts with separators (:mod:`ui.core.numbers`); no accuracy axis goes past 100 %.
 """
 
 from __future__ import annotations
@@ -17,10 +17,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.chart_style import MARGINS, SHARE_AXIS_FORMAT, TRAIN_COLOR, every_category
-from ui.figures import COUNT_AXIS, bar_chart_height
-from ui.numbers import count_phrase, format_count, format_range, format_share
-from ui.text import plotly_text
+from ui.core.numbers import count_phrase, format_count, format_range, format_share
+from ui.core.text import plotly_text
+from ui.figures.style import (
+    COUNT_AXIS,
+    MARGINS,
+    SHARE_AXIS_FORMAT,
+    TRAIN_COLOR,
+    bar_chart_height,
+    every_category,
+)
 
 _LAYOUT: dict[str, Any] = {"margin": MARGINS}
 #: A numeric bin as :mod:`pipeline.evaluation.slice_columns` labels it: ``"[3, 83715.8)"``,
@@ -30,7 +36,7 @@ _BIN = re.compile(r"^\[(?P<low>[^,]+), (?P<high>[^,]+)[)\]]$")
 
 def readable_bin(value: object) -> str:
     """A numeric bin for people: ``"[3, 83715.8)"`` reads ``"3 – 83,716"``
-    (:func:`ui.numbers.format_range`); any other value (the "missing" slice) as it is."""
+    (:func:`ui.core.numbers.format_range`); any other value (the "missing" slice) as it is."""
     text = str(value)
     match = _BIN.match(text)
     if match is None:

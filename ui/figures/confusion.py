@@ -14,7 +14,7 @@ How it stays legible, whatever the number of classes:
   in the title, and every cell's hover text always has its rows and share;
 - the colour bar reads in the cells' unit: rows for counts, 0-100 % for shares.
 
-Class names come from files: every one goes through :func:`ui.text.plotly_text`.
+Class names come from files: every one goes through :func:`ui.core.text.plotly_text`.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.chart_style import (
+from ui.core.numbers import format_count, format_share
+from ui.core.text import plotly_text
+from ui.figures.style import (
     COUNT_FORMAT,
     MARGINS,
     SHARE_AXIS_FORMAT,
     every_category,
     unique_display_names,
 )
-from ui.numbers import format_count, format_share
-from ui.text import plotly_text
 
 #: From this many classes the matrix takes the page's whole width (its table goes below).
 FULL_WIDTH_FROM = 10

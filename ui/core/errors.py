@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from pipeline.core.errors import HeadlineLabError
-from ui.text import escape_markdown
+from ui.core.text import escape_markdown
 
 logger = logging.getLogger("headline_lab.ui")
 

@@ -38,7 +38,7 @@ HANDLED_JOBS = "handled_job_ids"
 #: run then: ``{job_id: the run kept active}``.
 KEPT_ACTIVE_RUNS = "kept_active_runs"
 #: The label review job this session follows, and its decisions per review key,
-#: ``{key: {position: action}}`` (``ui.label_review``).
+#: ``{key: {position: action}}`` (``ui.views.label_review``).
 REVIEW_JOB_ID = "review_job_id"
 REVIEW_DECISIONS = "review_decisions"
 

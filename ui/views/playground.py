@@ -11,15 +11,15 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.data import guess_columns, read_table
-from ui import state
-from ui.data import active_dataset
-from ui.errors import report_errors
-from ui.resources import get_job_manager
-from ui.runs import usable_runs
-from ui.session import stop_run
-from ui.text import escape_markdown
-from ui.train_progress import POLL_SECONDS, draw_snapshot, followed_job_id, live_panel
-from ui.train_settings import PRESET_KEY, config_from_widgets, init_widgets, submit
+from ui.core import state
+from ui.core.data import active_dataset
+from ui.core.errors import report_errors
+from ui.core.resources import get_job_manager
+from ui.core.runs import usable_runs
+from ui.core.session import stop_run
+from ui.core.text import escape_markdown
+from ui.views.train_progress import POLL_SECONDS, draw_snapshot, followed_job_id, live_panel
+from ui.views.train_settings import PRESET_KEY, config_from_widgets, init_widgets, submit
 
 if TYPE_CHECKING:
     from pipeline.jobs.job import JobSnapshot

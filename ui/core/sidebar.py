@@ -1,8 +1,8 @@
 """The sidebar every page shares: dataset choice, active run, device.
 
 The active dataset lives in ``st.session_state["dataset_source"]`` (see
-:mod:`ui.state`). An uploaded file is first written into this session's folder on
-disk (:mod:`pipeline.sessions.uploads`); session state keeps a :class:`~ui.state.DatasetSource`
+:mod:`ui.core.state`). An uploaded file is first written into this session's folder on
+disk (:mod:`pipeline.sessions.uploads`); session state keeps a :class:`~ui.core.state.DatasetSource`
 naming that file, never its bytes. Streamlit's own copy is let go at once: the file is
 removed from its upload store and the uploader is drawn afresh (empty) under a new key.
 An upload only replaces the active dataset once it has loaded without error; a bad
@@ -11,7 +11,7 @@ upload or a switch to the bundled data. A session whose uploaded file is no long
 disk (it expired, or made room for others) is told so and falls back to the bundled
 data.
 
-Tests can skip the uploader: put a :class:`~ui.state.DatasetSource` in
+Tests can skip the uploader: put a :class:`~ui.core.state.DatasetSource` in
 ``session_state["dataset_source"]`` to switch datasets, or in
 ``session_state["pending_upload"]`` to have it checked like an upload (one made by
 ``DatasetSource.from_upload`` is saved to disk first, in either place).
@@ -26,14 +26,14 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pipeline.sessions.uploads import UploadArea
-from ui import state
-from ui.data import guess_source_columns, load_source
-from ui.errors import message_for
-from ui.resources import describe_device, runs_dir
-from ui.runs import list_runs, run_label
-from ui.session import session_id
-from ui.state import DatasetSource
-from ui.text import escape_markdown
+from ui.core import state
+from ui.core.data import guess_source_columns, load_source
+from ui.core.errors import message_for
+from ui.core.resources import describe_device, runs_dir
+from ui.core.runs import list_runs, run_label
+from ui.core.session import session_id
+from ui.core.state import DatasetSource
+from ui.core.text import escape_markdown
 
 logger = logging.getLogger("headline_lab.ui")
 

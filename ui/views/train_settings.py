@@ -2,7 +2,7 @@
 :class:`ExperimentConfig` they describe, and starting a job with it.
 
 The script never calls ``fit``. It submits an :class:`ExperimentConfig` to the
-process-wide ``JobManager`` (a background thread); :mod:`ui.train_progress` draws the
+process-wide ``JobManager`` (a background thread); :mod:`ui.views.train_progress` draws the
 job's progress. Switching pages or clicking widgets reruns the script, never the
 training.
 """
@@ -17,8 +17,8 @@ import streamlit as st
 from pipeline.core.config import MODEL_FAMILIES, SECTIONS, DataConfig, ExperimentConfig
 from pipeline.core.presets import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS
 from pipeline.core.settings import Setting, declared
-from ui import settings_widgets, state
-from ui.session import principal, run_owner_for, session_id
+from ui.core import settings_widgets, state
+from ui.core.session import principal, run_owner_for, session_id
 
 if TYPE_CHECKING:
     from pipeline.jobs.manager import JobManager
@@ -129,7 +129,7 @@ def _labelled(spec: Setting, value: Any) -> str:
 def setting_widget(container: Any, section: str, name: str, spec: Setting) -> None:
     """One widget for one declared setting: a number box (with an "auto" checkbox when
     optional), radio buttons or a checkbox, all from the declaration (see
-    ``ui.settings_widgets``)."""
+    ``ui.core.settings_widgets``)."""
     settings_widgets.setting_widget(container, spec, key=widget_key(section, name))
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.presets import DEFAULT_PRESET, PRESETS
 from pipeline.core.settings import declared
-from ui.numbers import format_points, format_score, format_share
+from ui.core.numbers import format_points, format_score, format_share
 
 #: The smallest accuracy gap worth a warning, whatever the test set's size: 0.1 points.
 MIN_MEANINGFUL_GAP = 0.001

@@ -12,7 +12,7 @@ jobs and private runs. With it:
 - a session sees and controls only its own training jobs (others' show only as
   a count, and as the number of trainings ahead of its own);
 - what a session may do with a run is :func:`pipeline.sessions.access.can`'s answer for
-  :func:`principal` (the registry of :func:`ui.resources.get_registry` asks it on
+  :func:`principal` (the registry of :func:`ui.core.resources.get_registry` asks it on
   every call): runs trained on an uploaded file, runs continued from a private run
   and imported runs are private to the session; runs on the bundled data are shared.
   With ``HEADLINE_LAB_TEAM_MODE=1`` every run is shared;
@@ -39,7 +39,7 @@ import streamlit as st
 from pipeline.runs.registry import default_runs_dir
 from pipeline.sessions.access import Action, OwnedRun, Principal, can
 from pipeline.sessions.book import SessionBook, hash_key
-from ui import state
+from ui.core import state
 
 #: The address parameter that carries the session key.
 SESSION_PARAM = "session"
@@ -184,7 +184,7 @@ def restore_session() -> None:
 
 def end_run() -> None:
     """What every script run does last: keep the ``keep.`` widget values for the next
-    page (:func:`ui.state.save_widget_values`) and remember the session for a reload."""
+    page (:func:`ui.core.state.save_widget_values`) and remember the session for a reload."""
     state.save_widget_values()
     remember_session()
 

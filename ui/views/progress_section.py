@@ -4,8 +4,8 @@ At 1280x800 the live panel drawn below the settings sat under the fold: nothing 
 screen showed that a training had started. While this session follows a job the section
 is drawn at the top of the page, right under the title; on the first page run after a
 Start it is also scrolled into view (for a visitor who had scrolled down to the button).
-The panel itself is :func:`ui.train_progress.live_panel` /
-:func:`ui.train_progress.draw_snapshot`.
+The panel itself is :func:`ui.views.train_progress.live_panel` /
+:func:`ui.views.train_progress.draw_snapshot`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from ui.train_progress import draw_snapshot, live_panel
+from ui.views.train_progress import draw_snapshot, live_panel
 
 if TYPE_CHECKING:
     from pipeline.jobs.manager import JobManager

@@ -13,13 +13,13 @@ import streamlit as st
 
 from pipeline.core.errors import RunNotFoundError, RunRecordError
 from pipeline.core.progress import describe_epoch_limit
-from ui import state
-from ui.data import active_dataset
-from ui.numbers import format_share
-from ui.resources import get_registry
-from ui.session import remember_session, session_id
-from ui.text import escape_markdown
-from ui.train_settings import submit
+from ui.core import state
+from ui.core.data import active_dataset
+from ui.core.numbers import format_share
+from ui.core.resources import get_registry
+from ui.core.session import remember_session, session_id
+from ui.core.text import escape_markdown
+from ui.views.train_settings import submit
 
 if TYPE_CHECKING:
     from pipeline.jobs.job import JobSnapshot
@@ -38,7 +38,7 @@ CURVES_CACHE = "train.live_curves"
 
 def followed_job_id(manager: JobManager) -> int | None:
     """This session's job: the one it started last, else its newest unfinished one.
-    Other sessions' jobs are never followed (see ``ui.session``)."""
+    Other sessions' jobs are never followed (see ``ui.core.session``)."""
     mine = manager.jobs_of(session_id())
     job_id = st.session_state.get(state.TRAIN_JOB_ID)
     if any(job.job_id == job_id for job in mine):
@@ -74,7 +74,7 @@ def _adopt_result(snap: JobSnapshot, *, in_panel: bool) -> None:
     reruns once to show the new active run there. Inside the live panel's
     fragment it does not (a rerun from that timer raced its ticks and could
     freeze the panel): the sidebar's active-run line redraws itself while a job
-    of this session is unfinished (see ``ui.sidebar``).
+    of this session is unfinished (see ``ui.core.sidebar``).
     """
     handled: set[int] = st.session_state.setdefault(state.HANDLED_JOBS, set())
     if snap.job_id in handled:
@@ -298,7 +298,7 @@ def _draw_running(manager: JobManager, snap: JobSnapshot, title: str) -> None:
     for col, name in zip(cols, ("loss", "accuracy", "val_loss", "val_accuracy"), strict=True):
         value = latest.get(name)
         shown = "–" if value is None else f"{value:.4f}" if "loss" in name else None
-        col.metric(name.replace("_", " "), shown or format_share(value, 2))  # ui.numbers
+        col.metric(name.replace("_", " "), shown or format_share(value, 2))  # ui.core.numbers
     if snap.stopping:
         st.warning(f"Stopping ({stop_effect(snap.phase)}).", icon=":material/stop_circle:")
 
@@ -323,12 +323,12 @@ def _curves(snap: JobSnapshot) -> None:
     cache_key = f"{CURVES_CACHE}.{snap.job_id}"
     cached = st.session_state.get(cache_key)
     if cached is None or cached[0] != len(history):
-        from ui import figures  # plotly (and pandas): not needed before the first epoch
+        from ui.figures import curves  # plotly (and pandas): not needed before the first epoch
 
         cached = (
             len(history),
-            figures.training_curves(history, "accuracy"),
-            figures.training_curves(history, "loss"),
+            curves.training_curves(history, "accuracy"),
+            curves.training_curves(history, "loss"),
         )
         st.session_state[cache_key] = cached
     left, right = st.columns(2)

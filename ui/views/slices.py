@@ -1,5 +1,5 @@
 """The Results page's "Where the model fails" section (its misclassified browser, which
-filters by the same slices, is :mod:`ui.mistakes_views`).
+filters by the same slices, is :mod:`ui.views.mistakes`).
 
 A run saved with every test row's prediction (``test_predictions.json``) is joined with
 the active dataset's other columns (:func:`pipeline.evaluation.slices.join_test_rows`) when that
@@ -17,7 +17,7 @@ per run, dataset, column and smallest slice (``st.cache_data``). A run is keyed 
 id, its creation time and its predictions file, so a run trained again under the same
 id is never served from an older one's cache.
 
-Every value comes from a user's file: charts escape it (:mod:`ui.figures`), messages
+Every value comes from a user's file: charts escape it (:mod:`ui.figures.slices`), messages
 Markdown-escape it, and tables show it as plain cells.
 """
 
@@ -39,13 +39,13 @@ from pipeline.data.dataset import fingerprint
 from pipeline.evaluation.slice_columns import MISSING, SliceColumn, sliceable_columns
 from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES, SliceTable, slice_metrics
 from pipeline.evaluation.slices import join_test_rows
-from ui import figures_slices, state
-from ui.data import load_source
-from ui.errors import report_errors, show_error
-from ui.figures_slices import readable_bin
-from ui.numbers import SHARE_COLUMN, count_phrase, format_share
-from ui.state import get_dataset_source
-from ui.text import escape_markdown, plotly_text
+from ui.core import state
+from ui.core.data import load_source
+from ui.core.errors import report_errors, show_error
+from ui.core.numbers import SHARE_COLUMN, count_phrase, format_share
+from ui.core.state import get_dataset_source
+from ui.core.text import escape_markdown, plotly_text
+from ui.figures.slices import readable_bin, slice_accuracy_bars, slice_accuracy_over_time
 
 if TYPE_CHECKING:
     from pipeline.data import Dataset
@@ -183,16 +183,14 @@ def slice_figure(table: SliceTable) -> go.Figure:
     name = table.column.name
     overall = table.overall.accuracy
     if table.column.kind == "time":
-        return figures_slices.slice_accuracy_over_time(
+        return slice_accuracy_over_time(
             frame, overall, column=name, period=table.bins, min_rows=table.min_rows
         )
     if table.column.kind == "categorical":
         title = f"Test accuracy per {plotly_text(name)}, worst first"
     else:
         title = f"Test accuracy per {plotly_text(name)} (bins of equal rows)"
-    return figures_slices.slice_accuracy_bars(
-        frame, overall, column=name, title=title, min_rows=table.min_rows
-    )
+    return slice_accuracy_bars(frame, overall, column=name, title=title, min_rows=table.min_rows)
 
 
 # --------------------------------------------------------------------------- caches

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from pipeline.runs.registry import RunRegistry, default_runs_dir
-from ui.session import principal
+from ui.core.session import principal
 
 if TYPE_CHECKING:
     from pipeline.jobs.manager import JobManager

@@ -5,8 +5,8 @@ page a visitor opens, and these are plain bar charts: Streamlit draws Vega-Lite 
 0.8 MB bundle where plotly's is 4.7 MB, which a new tab takes about 0.7 s to evaluate
 before its first plotly chart shows (measured in Chromium on two cores: the same three
 bar charts drawn 1.3 s after navigation with Vega-Lite, 2.1-2.4 s with plotly). The
-other pages' figures, which need plotly's subplots, heatmaps and hover, stay in
-:mod:`ui.figures`.
+other pages' figures, which need plotly's subplots, heatmaps and hover, are the other
+modules of :mod:`ui.figures`.
 
 Names from the data go into the specs' data values only, never into a format string:
 Vega draws them as SVG text and its tooltips escape them, so nothing a file supplies is
@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ui.chart_style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map, unique_display_names
-from ui.numbers import format_count, format_share
+from ui.core.numbers import format_count, format_share
+from ui.figures.style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map, unique_display_names
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 #: Most bars a class chart draws (30 bars are about 720 px): a file with more classes shows

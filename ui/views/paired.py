@@ -1,7 +1,7 @@
 """Paired intervals in words on the Results page: the model against the baseline, and
 the compared runs against the picked one (:mod:`pipeline.evaluation.paired`).
 
-Every sentence goes out through :func:`ui.text.escape_markdown` in a caption: run
+Every sentence goes out through :func:`ui.core.text.escape_markdown` in a caption: run
 names carry preset names from imported runs, and nothing from a file reaches Markdown
 as markup. The pure helpers (:func:`baseline_sentences`, :func:`pairing_sentence`)
 are unit-tested without Streamlit.
@@ -16,8 +16,8 @@ import streamlit as st
 from pipeline.evaluation.paired import PAIRED_METRICS, RunPairing, pair_runs
 from pipeline.runs.results import Metrics
 from pipeline.runs.summary import SavedRun
-from ui.slices_views import run_cache_key
-from ui.text import escape_markdown
+from ui.core.text import escape_markdown
+from ui.views.slices import run_cache_key
 
 #: What a run saved before intervals existed says instead of them.
 NO_INTERVAL = "No interval available for this run (trained before intervals existed)."

@@ -29,12 +29,12 @@ from pipeline.review.cache import cached_review, review_key, reviews_dir
 from pipeline.review.corrections import ACTIONS, corrected_table, rows_below
 from pipeline.review.result import PROBABILITY_PREFIX, LabelReview
 from pipeline.review.settings import ReviewSettings
-from ui import state
-from ui.numbers import format_count, format_points, format_share
-from ui.resources import runs_dir
-from ui.session import session_id
-from ui.settings_widgets import init_value, setting_widget
-from ui.text import escape_markdown
+from ui.core import state
+from ui.core.numbers import format_count, format_points, format_share
+from ui.core.resources import runs_dir
+from ui.core.session import session_id
+from ui.core.settings_widgets import init_value, setting_widget
+from ui.core.text import escape_markdown
 
 #: Widget keys of the review settings (``keep.`` keys survive page switches).
 SETTING_KEY = "keep.review.{}"

@@ -19,10 +19,10 @@ from pipeline.runs.files import MAX_JSON_BYTES
 from pipeline.runs.record import RUN_ID_PATTERN, RunConfig
 from pipeline.runs.registry import RunRegistry
 from pipeline.runs.summary import RunSummary
-from ui import state
-from ui.numbers import SHARE_COLUMN
-from ui.resources import get_registry
-from ui.session import can_see, stop_run
+from ui.core import state
+from ui.core.numbers import SHARE_COLUMN
+from ui.core.resources import get_registry
+from ui.core.session import can_see, stop_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +88,7 @@ def run_data_settings() -> dict[str, DataConfig]:
 
 
 def list_runs() -> list[RunSummary]:
-    """Every run this session may see (``ui.session.can_see``), newest first, damaged
+    """Every run this session may see (``ui.core.session.can_see``), newest first, damaged
     ones (``problem`` set) last.
 
     The listing is cached on the runs folder's listing and modification times, so a

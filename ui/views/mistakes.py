@@ -1,6 +1,6 @@
 """The Results page's "Misclassified test headlines" browser.
 
-With the run's slices (:class:`ui.slices_views.RunSlices`: its test rows joined with the
+With the run's slices (:class:`ui.views.slices.RunSlices`: its test rows joined with the
 active dataset), it lists every mistake, the most confident first, filtered by true and
 predicted class and by a slice of any column (a numeric column's bins read as ranges,
 "3 – 83,716"); without them, the mistakes ``metrics.json`` keeps, filtered by class.
@@ -19,9 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.evaluation.slice_columns import SliceColumn, slice_keys
-from ui.figures_slices import readable_bin
-from ui.numbers import count_phrase
-from ui.slices_views import RunSlices, default_columns, keep_valid
+from ui.core.numbers import count_phrase
+from ui.figures.slices import readable_bin
+from ui.views.slices import RunSlices, default_columns, keep_valid
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator

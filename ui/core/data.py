@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from pipeline.core.config import DataConfig
-from ui.state import DatasetSource, get_dataset_source
+from ui.core.state import DatasetSource, get_dataset_source
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,9 +1,11 @@
-"""The charts' shared look, declared once for the plotly figures (:mod:`ui.figures`) and
-the Vega-Lite charts (:mod:`ui.data_charts`): colours, bar size, count format, class names."""
+"""The charts' shared look, declared once for the plotly figures (the other modules of
+:mod:`ui.figures`) and the Vega-Lite charts (:mod:`ui.figures.data`): colours, bar size and a
+bar chart's height, count format, margins, class names. Imports neither plotly nor pandas."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 #: One colour per class position, stable across every chart of the app (Paul Tol's
 #: colour-blind-safe qualitative scheme, plotly's ``qualitative.Safe``).
@@ -59,7 +61,7 @@ def unique_display_names(
 #: long tick labels on top of them).
 MARGINS: dict[str, int] = {"l": 10, "r": 10, "t": 50, "b": 10}
 #: Shares on plotly axes and colour bars: ``"80%"`` (d3-format); hover text says
-#: ``"80.0%"`` through :func:`ui.numbers.format_share`.
+#: ``"80.0%"`` through :func:`ui.core.numbers.format_share`.
 SHARE_AXIS_FORMAT = ".0%"
 #: Shares on an axis that may span a few points only: ``"92%"``, ``"92.5%"``.
 FINE_SHARE_AXIS_FORMAT = ".1~%"
@@ -78,3 +80,18 @@ def every_category(names: Sequence[str], **extra: object) -> dict[str, object]:
         "automargin": True,
         **extra,
     }
+
+
+#: What every plotly figure's layout shares (``fig.update_layout(**LAYOUT)``): the margins.
+LAYOUT: dict[str, Any] = {"margin": MARGINS}
+#: Pixels around the bars: title, axis, margins.
+BAR_CHROME_PX = 110
+#: Smallest height of a bar chart, whatever the number of bars.
+MIN_BAR_HEIGHT = 260
+#: Count axes read "1,000", never "1000" or "1k".
+COUNT_AXIS: dict[str, Any] = {"tickformat": COUNT_FORMAT, "rangemode": "tozero"}
+
+
+def bar_chart_height(n_bars: int, *, per_bar: int = BAR_PX) -> int:
+    """Height in pixels of a horizontal bar chart with ``n_bars`` bars: grows with them."""
+    return max(MIN_BAR_HEIGHT, BAR_CHROME_PX + per_bar * max(n_bars, 1))

@@ -13,7 +13,7 @@ exactly the declaration's in ``pipeline.core.config`` (as the command line's fla
   then shows :meth:`Setting.example_value` until a value is typed in.
 
 Widget values live in session state under the caller's key (``keep.…`` keys survive
-page switches, see ``ui.state``); the "auto" checkbox's key is the key plus
+page switches, see ``ui.core.state``); the "auto" checkbox's key is the key plus
 :data:`AUTO_SUFFIX`. Every text drawn comes from the declarations, never from data.
 """
 

@@ -16,10 +16,10 @@ from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
 from pipeline.core.config import DataConfig
 from pipeline.core.errors import HeadlineLabError
 from pipeline.core.settings import declared
-from ui.data import prepared_data
-from ui.numbers import format_count
-from ui.state import get_dataset_source
-from ui.text import escape_markdown
+from ui.core.data import prepared_data
+from ui.core.numbers import format_count
+from ui.core.state import get_dataset_source
+from ui.core.text import escape_markdown
 
 if TYPE_CHECKING:
     import pandas as pd
