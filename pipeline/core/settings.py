@@ -7,7 +7,7 @@ declaration drives three things:
 * validation (:func:`coerce` and :func:`validate_fields`): a wrong type and a wrong
   value get the same message, naming the setting, the allowed values and an example;
 * the command line (``pipeline.cli`` makes one ``--flag`` per setting);
-* the Train and Prepare pages (``ui.settings_widgets`` draws one widget per setting:
+* the Train and Prepare pages (``ui.core.settings_widgets`` draws one widget per setting:
   its label, range (:meth:`Setting.bounds`), step, help, and for an optional setting
   the value shown when "auto" is unticked (:meth:`Setting.example_value`)).
 
