@@ -32,15 +32,21 @@ if str(ROOT) not in sys.path:
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from pipeline.core.config import DataConfig  # noqa: E402
+from tests.tiny_training import APP_RUN, tiny_config  # noqa: E402
 from ui.core.state import DatasetSource  # noqa: E402
 
 #: Seconds one script run may take (the first load of the bundled dataset takes ~7 s).
 RUN_TIMEOUT = 90
 
 
-def tiny_data_config(cap: int = 40) -> DataConfig:
+#: The app tests' tiny run: :data:`~tests.tiny_training.APP_RUN` for 3 epochs at a learning
+#: rate of 0.02 (``trained_runs`` in conftest.py trains it; :data:`TINY_MODEL` types it in).
+APP_TINY = {**APP_RUN, "epochs": 3, "learning_rate": 0.02}
+
+
+def tiny_data_config(cap: int = APP_TINY["cap_per_class"]) -> DataConfig:
     """A few dozen rows per class: enough to split three ways, seconds to train."""
-    return DataConfig(balance="cap", cap_per_class=cap)
+    return tiny_config(**{**APP_TINY, "cap_per_class": cap}).data
 
 
 def path_source(path: str | Path) -> DatasetSource:
@@ -140,10 +146,14 @@ def sidebar_text(at: AppTest) -> str:
     return unescape("\n".join(parts))
 
 
-#: The Train page fields of a tiny n-gram bag (seconds to train on the small fixture).
+#: The Train page fields of a tiny n-gram bag (seconds to train on the small fixture):
+#: :data:`APP_TINY`'s epochs, learning rate and n-gram sizes.
 TINY_MODEL = {
-    "keep.train.train.epochs": 3,
-    "keep.train.model.learning_rate": 0.02,
-    "keep.train.model.ngram_dim": 8,
-    "keep.train.model.ngram_tokens": 500,
+    f"keep.train.{section}.{name}": APP_TINY[name]
+    for section, name in (
+        ("train", "epochs"),
+        ("model", "learning_rate"),
+        ("model", "ngram_dim"),
+        ("model", "ngram_tokens"),
+    )
 }

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apptest_support import FIXTURES, path_source
+from apptest_support import APP_TINY, FIXTURES, path_source
 
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import tiny_config
 from ui.core.state import DatasetSource
 
 
@@ -42,23 +43,11 @@ def small_source() -> DatasetSource:
 def trained_runs(tmp_path_factory) -> Path:
     """A runs folder with one tiny run, trained once per test session with the pipeline
     (tests never change it: :func:`saved_run` and the others copy it)."""
-    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 
     folder = tmp_path_factory.mktemp("trained") / "runs"
-    config = get_preset(
-        "fast",
-        balance="cap",
-        cap_per_class=40,
-        epochs=3,
-        learning_rate=0.02,
-        batch_size=32,
-        max_tokens=500,
-        embedding_dim=8,
-        ngram_dim=8,
-        ngram_tokens=500,
-    )
+    config = tiny_config(**APP_TINY)
     train_run(load_dataset(FIXTURES / "uci_small.csv"), config, runs_dir=folder)
     return folder
 

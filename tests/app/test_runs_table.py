@@ -18,6 +18,7 @@ from apptest_support import FIXTURES, assert_clean, new_app, open_page
 from pipeline.core.config import SECTIONS
 from pipeline.core.settings import declared
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import EVERY_ROW, PRESET_SEQUENCE_SIZES, tiny_config
 from ui.core.numbers import SHARE_COLUMN
 
 pytestmark = pytest.mark.training
@@ -30,13 +31,16 @@ DAMAGED_RUN = "0000cccc0000cccc"
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with one tiny run (class weights, random split), trained once."""
-    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 
     folder = tmp_path_factory.mktemp("trained") / "runs"
-    config = get_preset(
-        "fast", epochs=2, batch_size=32, learning_rate=0.02, ngram_dim=8, ngram_tokens=500
+    config = tiny_config(
+        **EVERY_ROW,
+        **PRESET_SEQUENCE_SIZES,
+        learning_rate=0.02,
+        ngram_dim=8,
+        ngram_tokens=500,
     )
     dataset = load_dataset(FIXTURES / "uci_small.csv")
     train_run(dataset, config, runs_dir=folder)

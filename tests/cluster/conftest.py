@@ -31,11 +31,7 @@ from pathlib import Path
 
 import pytest
 
-PIPELINE_TESTS = Path(__file__).resolve().parent.parent / "pipeline"
-if str(PIPELINE_TESTS) not in sys.path:
-    sys.path.insert(0, str(PIPELINE_TESTS))
-
-from training_support import tiny_config  # noqa: E402
+from tests.tiny_training import tiny_config
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RAY_CLI = Path(sys.executable).with_name("ray")

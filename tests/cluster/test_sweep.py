@@ -17,30 +17,29 @@ from typing import Any
 import pytest
 
 from pipeline.runs.record import RUN_ID_PATTERN
+from tests.tiny_training import PRESET_SEQUENCE_SIZES, tiny_cli_flags, tiny_config
 
 pytestmark = [pytest.mark.ray, pytest.mark.training]
 
 ROOT = Path(__file__).resolve().parents[2]
 UCI_SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
-#: Tiny trials: 120 rows per class, 2 epochs, a 500-gram vocabulary, n-gram bags only.
-TINY = {
-    "--data": str(UCI_SMALL),
-    "--balance": "cap",
-    "--cap-per-class": "120",
-    "--epochs": "2",
-    "--batch-size": "32",
-    "--ngram-tokens": "500",
-    "--families": "ngram_bag",
-}
+#: Tiny trials: 120 rows per class, 2 epochs, a 500-gram vocabulary, n-gram bags only;
+#: the n-gram width is not passed (a setting passed is not searched).
+TINY = [
+    "--data",
+    str(UCI_SMALL),
+    *tiny_cli_flags(**PRESET_SEQUENCE_SIZES, ngram_tokens=500, ngram_dim=None),
+    "--families",
+    "ngram_bag",
+]
 #: What a sweep over n-gram bags samples (no word-embedding width: no bag uses one).
 SEARCHED = ["family", "learning_rate", "ngram_dim", "dropout", "weight_decay"]
 
 
 def _sweep(runs_dir: Path, *args: str) -> subprocess.CompletedProcess:
     """``python -m pipeline sweep`` with the tiny settings, ``args`` and ``runs_dir``."""
-    flags = [part for pair in TINY.items() for part in pair]
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", "sweep", *flags, "--runs-dir", str(runs_dir), *args],
+        [sys.executable, "-m", "pipeline", "sweep", *TINY, "--runs-dir", str(runs_dir), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -180,7 +179,6 @@ def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_
 def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch):
     """What Tune does when ASHA stops a trial after epoch 1: ``stop()`` on the trainable.
     The run is saved, stopped, with epoch 1 whole and epoch 2 cut short."""
-    from pipeline.core.presets import get_preset
     from pipeline.data import fingerprint, load_dataset
     from pipeline.runs.registry import RunRegistry
     from pipeline.sweep.trial import SweepTrial
@@ -188,8 +186,13 @@ def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch)
     # A trainable made outside Tune keeps a scratch folder under ~/ray_results: not here.
     monkeypatch.setattr("ray.tune.trainable.trainable.DEFAULT_STORAGE_PATH", str(tmp_path / "tune"))
     dataset = load_dataset(UCI_SMALL)
-    base = get_preset(
-        "fast", balance="cap", cap_per_class=120, epochs=20, patience=20, ngram_tokens=500
+    base = tiny_config(
+        epochs=20,
+        patience=20,
+        batch_size=None,
+        **PRESET_SEQUENCE_SIZES,
+        ngram_tokens=500,
+        ngram_dim=None,
     )
 
     class Trial(SweepTrial):  # the keyword arguments tune.with_parameters would pass

@@ -40,6 +40,7 @@ from browser_helpers import (
 from playwright.sync_api import Browser, Page, expect
 
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import APP_RUN, tiny_config
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -69,23 +70,13 @@ class TinyRuns:
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
     """Two tiny runs on ``uci_small.csv`` (40 rows per class, seconds each): one in a
     folder to copy into a server's runs folder, the other as a run archive."""
-    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 
     dataset = load_dataset(FIXTURE)
-    settings = {
-        "balance": "cap",
-        "cap_per_class": 40,
-        "batch_size": 32,
-        "max_tokens": 500,
-        "embedding_dim": 8,
-        "ngram_dim": 8,
-        "ngram_tokens": 500,
-    }
     base = tmp_path_factory.mktemp("access-runs")
-    shared = train_run(dataset, get_preset("fast", epochs=1, **settings), runs_dir=base / "shared")
-    other = train_run(dataset, get_preset("fast", epochs=2, **settings), runs_dir=base / "other")
+    shared = train_run(dataset, tiny_config(**APP_RUN, epochs=1), runs_dir=base / "shared")
+    other = train_run(dataset, tiny_config(**APP_RUN, epochs=2), runs_dir=base / "other")
     assert shared.run_id != other.run_id
     return TinyRuns(
         shared_folder=base / "shared",

@@ -51,6 +51,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from pipeline.data import load_dataset
 from pipeline.evaluation.slices import run_slices
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import EVERY_ROW, PRESET_SEQUENCE_SIZES, tiny_cli_flags
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -64,8 +65,10 @@ DATASETS = {
         pd.read_csv(FIXTURES / "many_classes.csv")["CATEGORY"].astype(str).unique()
     ),
 }
-#: A tiny run: seconds on two cores.
-TINY_RUN = ["--epochs", "2", "--ngram-tokens", "2000", "--ngram-dim", "8"]
+#: A tiny run: seconds on two cores (every row: the preset's class weights and batch size).
+TINY_RUN = tiny_cli_flags(
+    **EVERY_ROW, batch_size=None, **PRESET_SEQUENCE_SIZES, ngram_tokens=2000, ngram_dim=8
+)
 CHART_TIMEOUT_S = 30.0
 
 

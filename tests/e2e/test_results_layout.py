@@ -43,6 +43,8 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.tiny_training import EVERY_ROW, PRESET_SEQUENCE_SIZES, tiny_cli_flags
+
 if TYPE_CHECKING:
     from conftest import AppServer
 
@@ -50,8 +52,10 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 #: The window the issue was found in.
 SMALL_VIEWPORT = {"width": 1280, "height": 800}
-#: A tiny run: seconds on two cores.
-TINY_RUN = ["--epochs", "2", "--ngram-tokens", "2000", "--ngram-dim", "8"]
+#: A tiny run: seconds on two cores (every row: the preset's class weights and batch size).
+TINY_RUN = tiny_cli_flags(
+    **EVERY_ROW, batch_size=None, **PRESET_SEQUENCE_SIZES, ngram_tokens=2000, ngram_dim=8
+)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,8 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Page, expect
 
+from tests.tiny_training import APP_RUN, tiny_config
+
 if TYPE_CHECKING:
     from conftest import AppServer
 
@@ -74,15 +76,11 @@ def server_with_a_run(
     app_launcher, e2e_output_dir: Path, tmp_path: Path
 ) -> Iterator[tuple[AppServer, str]]:
     """A server of its own whose runs folder holds one tiny shared run (trained here)."""
-    from pipeline.core.presets import get_preset
     from pipeline.data import load_dataset
     from pipeline.training.train import train_run
 
     runs_dir = tmp_path / "runs"
-    config = get_preset(
-        "fast", epochs=1, balance="cap", cap_per_class=40, batch_size=32, max_tokens=500,
-        embedding_dim=8, ngram_dim=8, ngram_tokens=500,
-    )  # fmt: skip
+    config = tiny_config(**APP_RUN, epochs=1)
     earlier = train_run(load_dataset(FIXTURE), config, runs_dir=runs_dir)
     with app_launcher(runs_dir, e2e_output_dir / "survives-server.log") as server:
         yield server, earlier.run_id

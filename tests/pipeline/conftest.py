@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from training_support import tiny_config
+
+from tests.tiny_training import tiny_config
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

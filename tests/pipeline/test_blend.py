@@ -180,7 +180,7 @@ def test_the_seed_preset_never_blends_and_runs_saved_before_the_blend_read_as_of
 def test_a_training_blends_exactly_when_the_setting_says(blend, small_dataset, tmp_path):
     from pipeline.runs.registry import RunRegistry
     from pipeline.training.train import train_run
-    from tests.pipeline.training_support import tiny_config
+    from tests.tiny_training import tiny_config
 
     config = tiny_config(blend=blend)
     result = train_run(small_dataset, config, runs_dir=tmp_path)

@@ -15,27 +15,20 @@ from training_support import majority_share, predict_test_set, unzip_members
 
 from pipeline.data import load_dataset
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import tiny_cli_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "uci_small.csv"
-TINY = [
-    "--balance",
-    "cap",
-    "--cap-per-class",
-    "80",
-    "--epochs",
-    "1",
-    "--batch-size",
-    "32",
-    "--max-tokens",
-    "1500",
-    "--embedding-dim",
-    "8",
-    "--ngram-tokens",
-    "3000",
-    "--ngram-dim",
-    "8",
-]
+TINY = tiny_cli_flags(
+    cap_per_class=80,
+    epochs=1,
+    max_tokens=1500,
+    embedding_dim=8,
+    units=None,
+    ngram_tokens=3000,
+    ngram_dim=8,
+    filters=None,
+)
 
 
 def cli(*args: str, runs_dir: Path | None = None) -> subprocess.CompletedProcess:

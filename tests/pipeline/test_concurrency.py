@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from training_support import tiny_config
 
 from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.train import train_run
+from tests.tiny_training import tiny_config
 
 pytestmark = pytest.mark.training
 

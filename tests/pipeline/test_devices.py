@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core import device
+from tests.tiny_training import PRESET_SEQUENCE_SIZES, tiny_cli_flags
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,10 +121,17 @@ def test_the_real_training_entry_point_runs_under_two_logical_devices(tmp_path):
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "CUDA_VISIBLE_DEVICES": "-1",
     }
+    flags = tiny_cli_flags(
+        cap_per_class=150,
+        epochs=2,
+        batch_size=None,
+        **PRESET_SEQUENCE_SIZES,
+        ngram_tokens=3000,
+        ngram_dim=None,
+    )
     done = subprocess.run(
         [sys.executable, "-m", "pipeline", "train", "--data", "tests/fixtures/uci_small.csv",
-         "--balance", "cap", "--cap-per-class", "150", "--epochs", "2",
-         "--ngram-tokens", "3000", "--runs-dir", str(tmp_path), "--json"],
+         *flags, "--runs-dir", str(tmp_path), "--json"],
         cwd=root, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

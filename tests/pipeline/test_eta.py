@@ -4,9 +4,9 @@ measured since the step was first seen (issue: "about 0:00 left" at batch 1 of e
 from __future__ import annotations
 
 import pytest
-from training_support import tiny_config
 
 from pipeline.core.progress import ETA_MIN_SECONDS, ProgressEvent, seconds_left
+from tests.tiny_training import tiny_config
 
 
 def test_no_estimate_before_the_step_has_run_a_while() -> None:

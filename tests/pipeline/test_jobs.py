@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from training_support import tiny_config
 
 from pipeline.core.errors import RunNotFoundError
 from pipeline.jobs.manager import JobManager
 from pipeline.runs.registry import RunRegistry
+from tests.tiny_training import tiny_config
 
 pytestmark = pytest.mark.training
 

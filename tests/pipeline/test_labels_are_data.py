@@ -28,13 +28,14 @@ from sklearn.metrics import (
     f1_score,
     precision_recall_fscore_support,
 )
-from training_support import predict_test_set, tiny_config
+from training_support import predict_test_set
 
 from pipeline.core.errors import DatasetError
 from pipeline.data import is_blank_label, load_dataset
 from pipeline.evaluation.metrics import evaluate_probabilities
 from pipeline.runs.registry import RunRegistry
 from pipeline.runs.results import Metrics
+from tests.tiny_training import tiny_config
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "uci_small.csv"

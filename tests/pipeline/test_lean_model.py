@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
-from training_support import tiny_config, unzip_members, zip_members
+from training_support import unzip_members, zip_members
 
 from pipeline.core.config import ModelConfig
 from pipeline.core.errors import TrainingStopped
@@ -37,6 +37,7 @@ from pipeline.runs.files import (
 from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.train import train_run
+from tests.tiny_training import tiny_config
 
 pytestmark = pytest.mark.training
 

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-from training_support import tiny_config
 
 from pipeline.core.config import MODEL_FAMILIES
 from pipeline.data import Dataset, load_dataset
 from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.train import train_run
+from tests.tiny_training import tiny_config
 
 pytestmark = pytest.mark.training
 

@@ -7,12 +7,12 @@ import math
 import threading
 
 import pytest
-from training_support import tiny_config
 
 from pipeline.core.progress import ProgressEvent, describe_epoch_limit, seconds_left
 from pipeline.runs.registry import RunRegistry
 from pipeline.training.fit import PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH
 from pipeline.training.train import TrainingStopped, train_run
+from tests.tiny_training import tiny_config
 
 pytestmark = pytest.mark.training
 

@@ -107,9 +107,8 @@ def test_a_damaged_run_whose_owner_cannot_be_read_is_the_administrators(runs, tm
 
 def test_continuing_a_private_run_on_shared_data_makes_a_private_run(runs, tmp_path, uci_small):
     """Found: the child of a private run, continued on the bundled data, was shared."""
-    from training_support import tiny_config
-
     from pipeline.training.train import train_run
+    from tests.tiny_training import tiny_config
 
     child = train_run(
         uci_small,

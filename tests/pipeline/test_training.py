@@ -9,7 +9,6 @@ import time
 
 import numpy as np
 import pytest
-from training_support import tiny_config
 
 from pipeline.core.errors import TrainingError
 from pipeline.data import fingerprint
@@ -28,6 +27,7 @@ from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.predictor import Predictor
 from pipeline.training.baseline import fit_and_score_baseline
 from pipeline.training.train import TrainingStopped, train_run
+from tests.tiny_training import tiny_config
 
 pytestmark = pytest.mark.training
 
