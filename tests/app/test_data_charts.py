@@ -1,7 +1,7 @@
 """The Data page's Vega-Lite charts: every class labelled, biggest first, numbers for
 people, names shown as given (Vega draws text, not markup), and specs Vega-Lite accepts.
 
-Why Vega-Lite there: see ``ui.data_charts`` (plotly's bundle costs a new tab ~0.7 s).
+Why Vega-Lite there: see ``ui.figures.data`` (plotly's bundle costs a new tab ~0.7 s).
 """
 
 from __future__ import annotations

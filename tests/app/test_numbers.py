@@ -1,4 +1,4 @@
-"""One way per kind of number (ui.numbers): shares, differences in points, counts,
+"""One way per kind of number (ui.core.numbers): shares, differences in points, counts,
 measured quantities and ranges."""
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def test_data_page_shows_statistics_of_bundled_dataset(runs_dir):
         "Duplicated rows": "29,070",
         "Classes": "4",
     }
-    # class distribution, length histogram, publishers: Vega-Lite (see ui.data_charts)
+    # class distribution, length histogram, publishers: Vega-Lite (see ui.figures.data)
     assert not at.get("plotly_chart")
     charts = [vega_chart_of(chart) for chart in at.get("vega_lite_chart")]
     assert [spec.get("title") for spec, _ in charts] == [

@@ -1,5 +1,5 @@
 """Results: the model against the baseline, and runs against each other, with paired
-95 % intervals in words (pipeline.evaluation.paired, ui.paired_views).
+95 % intervals in words (pipeline.evaluation.paired, ui.views.paired).
 
 The run is the session's tiny run on ``uci_small.csv``; other runs are copies of it
 with their answers or their data changed on disk.

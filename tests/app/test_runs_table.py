@@ -134,7 +134,7 @@ def test_the_runs_table_has_readable_headers(runs_dir, small_source, three_runs)
     assert config["split"]["help"] == data["split"].help
     assert labels["model family"] == "Model family"
     assert labels["macro F1"] == "Macro F1"
-    # a share with one decimal, as on every page (ui.numbers.SHARE_COLUMN), not "95.74%"
+    # a share with one decimal, as on every page (ui.core.numbers.SHARE_COLUMN), not "95.74%"
     assert config["accuracy"]["type_config"]["format"] == "percent"
     assert config["accuracy"]["type_config"]["step"] == SHARE_COLUMN["step"]
     assert config["created"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"

@@ -167,7 +167,7 @@ def test_a_shared_run_open_in_another_session_is_not_deleted_under_it(
 def test_pages_stop_through_stop_run_only():
     """Found: a page that ended with a plain st.stop() (Results with no run yet) skipped the
     entry point's end-of-run bookkeeping, so the session was never remembered and its
-    reload was reset. ui.session.stop_run() does the bookkeeping first."""
+    reload was reset. ui.core.session.stop_run() does the bookkeeping first."""
     root = Path(__file__).resolve().parents[2]
     offenders = []
     for path in [

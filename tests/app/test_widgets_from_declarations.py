@@ -1,7 +1,7 @@
 """Every setting's widget comes from its declaration in ``pipeline.core.config``.
 
 The Prepare and Train pages draw each declared setting of the data, model and train
-sections through ``ui.settings_widgets``: the label, the range (exclusive bounds one
+sections through ``ui.core.settings_widgets``: the label, the range (exclusive bounds one
 step inward), the help and the choices a person sees are the declaration's, as the
 command line's flags are.
 """
@@ -44,7 +44,7 @@ def assert_drawn_as_declared(at: AppTest, key: str, spec: Setting) -> None:
             assert widget.step == pytest.approx(spec.step), key
         assert widget.type == ("slider" if spec.slider else "number_input"), key
     elif spec.kind == "choice":
-        assert widget.type == "radio", key  # never a select box (see ui.settings_widgets)
+        assert widget.type == "radio", key  # never a select box (see ui.core.settings_widgets)
         assert widget.options == [spec.label_of(choice) for choice in spec.choices], key
     if spec.optional and key.startswith("keep.train."):
         auto = widget_by_key(at, key + ".auto")

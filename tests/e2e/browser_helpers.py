@@ -19,7 +19,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 #: One Streamlit script run (the first load of the full bundled dataset takes ~7 s on 2 cores).
 IDLE_TIMEOUT_MS = 90_000
 #: The nav title and a URL path pattern of every page, in sidebar order.
-#: Each page's address, with or without its query (``?session=...``, see ``ui.session``).
+#: Each page's address, with or without its query (``?session=...``, see ``ui.core.session``).
 PAGES: dict[str, str] = {
     "Data": r"/(\?.*)?$",
     "Prepare": r"/prepare(\?.*)?$",

@@ -225,7 +225,7 @@ def test_results_show_accuracy_and_charts(
     page = app_page
     goto_page(page, "Results")
     expect(metric(page, "Test accuracy").get_by_test_id("stMetricValue")).to_have_text(
-        re.compile(r"^\d{1,3}\.\d%$")  # one decimal, as everywhere (ui.numbers)
+        re.compile(r"^\d{1,3}\.\d%$")  # one decimal, as everywhere (ui.core.numbers)
     )
     expect(metric(page, "Baseline accuracy")).to_be_visible()
     expect(widget(page, "stSelectbox", "Run").get_by_role("combobox")).to_have_value(
