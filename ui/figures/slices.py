@@ -173,21 +173,16 @@ def slice_accuracy_bars(
             "%{customdata[3]}<extra></extra>",
         )
     )
-    # The rows of each slice, in a column of their own right of the plot area, in a right
-    # margin as wide as the longest count (plotly's 12 px font: about 7 px a character).
+    # The rows of each slice, in a column of their own right of the plot area: annotations
+    # anchored to its right edge, in a margin as wide as the longest count (plotly's 12 px
+    # font: about 7 px a character). A text trace would vanish: plotly draws no point at
+    # an x outside the axis range.
     counts = [count_phrase(n, "row") for n in slices["rows"]]
-    fig.add_trace(
-        go.Scatter(
-            x=[1.03] * len(labels),
-            y=labels,
-            mode="text",
-            text=counts,
-            textposition="middle right",
-            cliponaxis=False,
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+    for label, count in zip(labels, counts, strict=True):
+        fig.add_annotation(
+            xref="paper", x=1, xanchor="left", xshift=4, yref="y", y=label,
+            text=count, showarrow=False, font={"color": "#555"},
+        )  # fmt: skip
     fig.add_vline(
         x=float(overall),
         line_dash="dot",
