@@ -22,6 +22,9 @@ out together; the output names the scheme and its groups):
     ``pipeline.review.run.review_labels`` with the default settings (or those given);
 ``variant``
     the same with the other neural preset(s) (``--neural-presets``);
+``<review> without group agreement``
+    its probabilities ranked by cleanlab alone, without weighing the group mates'
+    labels (``pipeline.review.agreement``; for information);
 ``part: <model>``
     each model of the review alone, scored the same way (for information);
 ``quality: <method>``
@@ -201,15 +204,28 @@ def review_rows(
             frame["is_label_issue"].to_numpy(),
         )
     ]
+    if "group_mates" in frame:  # reviews since REVIEW_VERSION 3 weigh the group mates
+        from pipeline.review.agreement import GroupAgreement
+
+        agreement = GroupAgreement(
+            frame["group_mates"].to_numpy(), frame["agreeing_mates"].to_numpy()
+        )
+        quality, issues = score_labels(labels, probabilities, settings.quality_method)
+        name = f"{tag} without group agreement"
+        rows.append(row(name, quality, is_flip, labels, probabilities, None, issues))
+    else:
+        agreement = None
     if len(review.part_probabilities) > 1:
         for part, part_probabilities in review.part_probabilities.items():
-            quality, issues = score_labels(labels, part_probabilities, settings.quality_method)
+            quality, issues = score_labels(
+                labels, part_probabilities, settings.quality_method, agreement
+            )
             seconds = summary["part_seconds"][part]
             name = f"part: {part}" + (f" ({settings.neural_preset})" if part == "neural" else "")
             rows.append(row(name, quality, is_flip, labels, part_probabilities, seconds, issues))
     for method in QUALITY_METHODS:
         if method != settings.quality_method:
-            quality, _ = score_labels(labels, probabilities, method)
+            quality, _ = score_labels(labels, probabilities, method, agreement)
             name = f"quality: {method} ({settings.models}{neural})"
             rows.append(row(name, quality, is_flip, labels, probabilities, None))
     return rows

@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CSV",
         help="CSV to write: every row of the file with its own columns plus given_label, "
-        "suggested_label, label_quality, is_label_issue and p_<label> probabilities, classes "
+        "suggested_label, label_quality, is_label_issue, group_mates, agreeing_mates and "
+        "p_<label> probabilities, classes "
         "named as in the file's label column; lowest label quality first (rows without a "
         "label last)",
     )

@@ -59,6 +59,8 @@ def review_command(args: argparse.Namespace) -> int:
                 "given_label": row["given_label"],
                 "suggested_label": row["suggested_label"],
                 "label_quality": float(row["label_quality"]),
+                "group_mates": int(row["group_mates"]),
+                "agreeing_mates": int(row["agreeing_mates"]),
             }
             for _, row in suspects.iterrows()
         ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.atomic import fsync_folder, swap_into_place, write_json_atomically
 from pipeline.core.config import config_hash
-from pipeline.review.result import PROBABILITY_PREFIX, REVIEW_COLUMNS, LabelReview
+from pipeline.review.result import COUNT_COLUMNS, PROBABILITY_PREFIX, REVIEW_COLUMNS, LabelReview
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from pipeline.review.settings import ReviewSettings
 
 #: Bump when the review changes, so cached reviews of the old one are not reused
-#: (2: folds grouped by duplicate text and story, :mod:`pipeline.review.folds`).
-REVIEW_VERSION = 2
+#: (2: folds grouped by duplicate text and story, :mod:`pipeline.review.folds`;
+#: 3: quality and flags weigh the group mates' labels, :mod:`pipeline.review.agreement`).
+REVIEW_VERSION = 3
 REVIEWS_FOLDER = ".reviews"
 REVIEW_CSV, SUMMARY_JSON = "review.csv", "summary.json"
 
@@ -109,6 +110,7 @@ def _read_review_csv(path: Path, summary: dict[str, Any]) -> pd.DataFrame:
     frame["is_label_issue"] = flags.astype(bool)
     numbers = ["label_quality", *probability_columns]
     frame[numbers] = frame[numbers].astype(float)
+    frame[list(COUNT_COLUMNS)] = frame[list(COUNT_COLUMNS)].astype("int64")
     return frame
 
 

@@ -1,5 +1,6 @@
 """cleanlab's ranking of a review's labels: each row's class index, label quality and
-issue flag, from out-of-sample probabilities."""
+issue flag, from out-of-sample probabilities and the row's agreement with its group
+mates (:mod:`pipeline.review.agreement`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ if TYPE_CHECKING:
     import numpy as np
 
     from pipeline.data import Dataset
+    from pipeline.review.agreement import GroupAgreement
 
 
 def score_labels(
-    labels: np.ndarray, probabilities: np.ndarray, method: str = "self_confidence"
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    method: str = "self_confidence",
+    agreement: GroupAgreement | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Label quality and cleanlab's issue flag for every row.
+    """Label quality and issue flag for every row.
 
     Parameters
     ----------
@@ -25,13 +30,18 @@ def score_labels(
     method : str
         A :data:`~pipeline.review.settings.QUALITY_METHODS` name for
         ``cleanlab.rank.get_label_quality_scores``.
+    agreement : GroupAgreement, optional
+        Each row's group mates and those with its label
+        (:func:`pipeline.review.agreement.group_agreement`); ``None``: rows alone.
 
     Returns
     -------
     quality : numpy.ndarray
-        Floats in [0, 1] ``(rows,)``; low means the label is probably wrong.
+        Floats in [0, 1] ``(rows,)``; low means the label is probably wrong: cleanlab's
+        score times :meth:`GroupAgreement.factor`.
     issues : numpy.ndarray
-        Booleans ``(rows,)`` from ``cleanlab.filter.find_label_issues``.
+        Booleans ``(rows,)``: ``cleanlab.filter.find_label_issues``, or a label that most
+        of the row's mates and the model's most probable class both contradict.
     """
     import numpy as np
     from cleanlab.filter import find_label_issues
@@ -40,8 +50,12 @@ def score_labels(
     probabilities = _normalised(probabilities)
     quality = get_label_quality_scores(labels, probabilities, method=method)
     # n_jobs=1: cleanlab's multiprocessing would fork a process that may hold TensorFlow.
-    issues = find_label_issues(labels, probabilities, n_jobs=1)
-    return np.asarray(quality, dtype=float), np.asarray(issues, dtype=bool)
+    issues = np.asarray(find_label_issues(labels, probabilities, n_jobs=1), dtype=bool)
+    quality = np.asarray(quality, dtype=float)
+    if agreement is not None:
+        quality = quality * agreement.factor()
+        issues |= agreement.outvoted() & (probabilities.argmax(axis=1) != labels)
+    return quality, issues
 
 
 def class_indices(dataset: Dataset) -> np.ndarray:

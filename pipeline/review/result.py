@@ -11,7 +11,17 @@ if TYPE_CHECKING:
 
 PROBABILITY_PREFIX = "p_"
 #: The columns of :attr:`LabelReview.frame` before the probabilities.
-REVIEW_COLUMNS = ("text", "given_label", "suggested_label", "label_quality", "is_label_issue")
+REVIEW_COLUMNS = (
+    "text",
+    "given_label",
+    "suggested_label",
+    "label_quality",
+    "is_label_issue",
+    "group_mates",
+    "agreeing_mates",
+)
+#: The integer columns of :attr:`LabelReview.frame`.
+COUNT_COLUMNS = ("group_mates", "agreeing_mates")
 
 
 @dataclass
@@ -23,7 +33,10 @@ class LabelReview:
     frame : pandas.DataFrame
         One row per dataset row, in the dataset's order with its index: ``text``,
         ``given_label`` and ``suggested_label`` (label codes), ``label_quality``
-        (float in [0, 1], low = suspect), ``is_label_issue`` (bool, cleanlab's flag)
+        (float in [0, 1], low = suspect), ``is_label_issue`` (bool: cleanlab's flag, or a
+        label its group mates and the model both contradict), ``group_mates`` and
+        ``agreeing_mates`` (ints: the other rows held out with it, duplicates and story
+        mates, and those of them with its label; :mod:`pipeline.review.agreement`)
         and ``p_<code>`` per class (out-of-sample probabilities, rows summing to 1).
     summary : dict
         JSON-ready: ``rows``, ``folds``, ``issues``, ``classes``, ``label_names``,

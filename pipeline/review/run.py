@@ -18,8 +18,10 @@ every row gets out-of-sample class probabilities from
 
 or their average (``ensemble``). ``cleanlab`` turns the probabilities into a label
 quality per row (:func:`cleanlab.rank.get_label_quality_scores`) and a flag per row
-(:func:`cleanlab.filter.find_label_issues`); the suggested label is the most
-probable class (:mod:`pipeline.review.ranking`). :func:`run_review` keeps reviews in
+(:func:`cleanlab.filter.find_label_issues`); a row whose label its duplicates and story
+mates do not share gets a lower quality, and a flag when the model sides with them
+(:mod:`pipeline.review.agreement`); the suggested label is the most probable class
+(:mod:`pipeline.review.ranking`). :func:`run_review` keeps reviews in
 their cache (:mod:`pipeline.review.cache`). The defaults are in
 :mod:`pipeline.review.settings`. numpy, pandas, scikit-learn, cleanlab and
 TensorFlow are imported by the functions that use them.
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import DatasetError
+from pipeline.review.agreement import GroupAgreement, group_agreement
 from pipeline.review.cache import REVIEW_VERSION, cached_review, review_key, save_review
 from pipeline.review.out_of_fold import OutOfSample, out_of_sample_probabilities
 from pipeline.review.progress import ReviewListener, ReviewProgress, seconds_since
@@ -114,8 +117,9 @@ def review_labels(
     folds = settings.folds
     notify(ReviewProgress("scoring", folds, folds, "Scoring the labels…", seconds_since(started)))
     probabilities = found.combined()
-    quality, issues = score_labels(labels, probabilities, settings.quality_method)
-    frame = _review_frame(dataset, labels, probabilities, quality, issues)
+    agreement = group_agreement(labels, groups)
+    quality, issues = score_labels(labels, probabilities, settings.quality_method, agreement)
+    frame = _review_frame(dataset, labels, probabilities, quality, issues, agreement)
     data_fingerprint = fingerprint(dataset)
     summary = _summary(dataset, settings, frame, labels, found, data_fingerprint)
     summary["fold_groups"] = {**describe_groups(groups), "stories": story_digest(dataset.frame)}
@@ -172,6 +176,7 @@ def _review_frame(
     probabilities: np.ndarray,
     quality: np.ndarray,
     issues: np.ndarray,
+    agreement: GroupAgreement,
 ) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
@@ -184,6 +189,8 @@ def _review_frame(
             "suggested_label": codes[probabilities.argmax(axis=1)],
             "label_quality": quality,
             "is_label_issue": issues,
+            "group_mates": agreement.mates,
+            "agreeing_mates": agreement.agreeing,
         },
         index=dataset.frame.index,
     )

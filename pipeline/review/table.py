@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipeline.core.errors import HeadlineLabError
-from pipeline.review.result import PROBABILITY_PREFIX
+from pipeline.review.result import COUNT_COLUMNS, PROBABILITY_PREFIX
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,8 +51,9 @@ def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> 
     -------
     pandas.DataFrame
         ``raw``'s columns, then ``given_label``, ``suggested_label``, ``label_quality``,
-        ``is_label_issue`` and ``p_<label>`` per class, classes named as in the file's
-        label column (a column of the file with one of those names is replaced). Sorted by
+        ``is_label_issue``, ``group_mates``, ``agreeing_mates`` and ``p_<label>`` per
+        class, classes named as in the file's label column (a column of the file with one
+        of those names is replaced). Sorted by
         ``label_quality``, lowest first, ties in file order; rows without a label
         (not reviewed) last, their review columns empty. A fresh ``RangeIndex``.
 
@@ -70,6 +71,8 @@ def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> 
         "suggested_label": "suggested_label",
         "label_quality": "label_quality",
         "is_label_issue": "is_label_issue",
+        "group_mates": "group_mates",
+        "agreeing_mates": "agreeing_mates",
     }
     for code in dataset.classes:  # the file's label values, as in given_label
         sources[PROBABILITY_PREFIX + code] = PROBABILITY_PREFIX + code
@@ -80,6 +83,8 @@ def reviewed_table(raw: pd.DataFrame, dataset: Dataset, review: LabelReview) -> 
             column = pd.Series(pd.NA, index=table.index, dtype="boolean")
         elif name in {"given_label", "suggested_label"}:
             column = pd.Series("", index=table.index, dtype=object)
+        elif name in COUNT_COLUMNS:
+            column = pd.Series(pd.NA, index=table.index, dtype="Int64")
         else:
             column = pd.Series(np.nan, index=table.index, dtype=float)
         column.iloc[labelled] = values.to_numpy()

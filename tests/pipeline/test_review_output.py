@@ -28,6 +28,8 @@ def _review(dataset) -> LabelReview:
         suggested_label=["b", "t", "m", "m"],
         label_quality=[0.9, 0.8, 0.1, 0.7],
         is_label_issue=[False, False, True, False],
+        group_mates=[0, 1, 1, 0],
+        agreeing_mates=[0, 0, 0, 0],
     )
     for code in dataset.classes:
         frame[PROBABILITY_PREFIX + code] = [0.25] * len(frame)

@@ -25,6 +25,7 @@ from pipeline.data import Dataset, fingerprint
 from pipeline.evaluation.paired import PairedComparison
 from pipeline.jobs.manager import JobManager
 from pipeline.jobs.review_jobs import ComparisonJob
+from pipeline.review.agreement import describe_agreement
 from pipeline.review.cache import cached_review, review_key, reviews_dir
 from pipeline.review.corrections import ACTIONS, corrected_table, rows_below
 from pipeline.review.result import PROBABILITY_PREFIX, LabelReview
@@ -247,6 +248,12 @@ def suspects_editor(review: LabelReview, dataset: Dataset) -> None:
             "suggested": [dataset.display(c) for c in suspects["suggested_label"]],
             "label quality": suspects["label_quality"].round(4).to_numpy(),
             "flagged": suspects["is_label_issue"].to_numpy(),
+            "duplicates and story mates agreeing": [
+                describe_agreement(int(agreeing), int(mates))
+                for agreeing, mates in zip(
+                    suspects["agreeing_mates"], suspects["group_mates"], strict=True
+                )
+            ],
         }
     )
     others = (
