@@ -6,11 +6,13 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score, f1_score
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.presets import SEED_PRESET, get_preset
 from pipeline.models import FAMILIES, FeatureShape, build_classifier
 from pipeline.training.prior_shift import (
+    TAUS,
     PriorShift,
     apply_prior_shift,
     final_logit_layers,
@@ -121,4 +123,35 @@ def test_a_gain_within_the_noise_of_a_small_validation_set_keeps_tau_zero():
     assert small.tau == 0.0
     assert large.tau > 0.0
     assert large.validation_accuracy_after > large.validation_accuracy_before
-    assert noise_margin(4, 150) == pytest.approx(4 * 2 / 150)
+    changed = np.arange(150) < 4
+    assert noise_margin(changed, np.ones(150)) == pytest.approx(4 * 2 / 150)
+    # Weighted rows (a balanced target): the paired error of a weighted mean.
+    weights = np.where(np.arange(150) < 75, 2.0, 0.5)
+    assert noise_margin(changed, weights) == pytest.approx(4 * np.sqrt(4 * 4.0) / 187.5)
+
+
+def _two_shifts_that_fix_rows(*groups: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Validation rows of two classes from ``(rows, label, margin)`` groups: each row's
+    log-odds of class 1 is its group's margin."""
+    margins = np.concatenate([np.full(rows, margin) for rows, _, margin in groups])
+    labels = np.concatenate([np.full(rows, label) for rows, label, _ in groups])
+    logits = np.stack([np.zeros(len(margins)), margins], axis=1)
+    return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True), labels
+
+
+def test_once_a_shift_clears_the_noise_the_best_shift_is_taken():
+    """The margin decides whether to shift; the validation scores decide how far. A shift
+    of 0.1 fixes 20 rows; one of 0.5 fixes 30 more and breaks 25: the best scores, and
+    the old rule (each shift less its own margin) stopped at 0.1."""
+    probabilities, labels = _two_shifts_that_fix_rows(
+        (1700, 0, -3.0), (225, 1, 3.0), (20, 0, 0.1), (30, 0, 0.6), (25, 1, 0.6)
+    )
+    prior = np.log([0.8, 0.2])
+    shift = tune_prior_shift(probabilities, labels, prior, balanced_target=False)
+
+    def score(tau: float) -> float:
+        predicted = np.argmax(np.log(probabilities) + tau * prior, axis=1)
+        return accuracy_score(labels, predicted) + f1_score(labels, predicted, average="macro")
+
+    assert shift.tau == max(sorted(TAUS, key=abs), key=score) == 0.5
+    assert score(0.5) > score(0.1) > score(0.0)
