@@ -15,7 +15,11 @@ data's ids. Outputs (see :mod:`pipeline.models`):
     per row, padded on the right.
 ``chars``
     character 3-5 gram ids (``TextVectorization(split="character")``),
-    ``18 * sequence_length`` per row, padded on the right.
+    ``18 * sequence_length`` per row, padded on the right;
+``linear_chars``
+    the same, from a smaller vocabulary of their own, read by the linear part of a
+    blend on a small file alone (:mod:`pipeline.training.blend`, added after the fit
+    with :func:`with_output`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,12 @@ CHARS_PER_WORD = 18
 #: finds the same frequent n-grams: 97 % of the 100,000 most frequent are the full
 #: count's; what differs is the rare tail of the 300,000 kept.
 CHAR_VOCABULARY_ROWS = 150_000
+#: The vectorizer layer behind each encoder output but ``words``.
+VECTORIZERS = {
+    "ngrams": "ngram_vectorizer",
+    "chars": "char_vectorizer",
+    "linear_chars": "linear_char_vectorizer",
+}
 _ADAPT_BATCH = 4096
 _ENCODE_BATCH = 8192
 
@@ -90,23 +100,47 @@ def build_encoder(
         _adapt(ngram_vectorizer, train_texts, "Word-pair vocabulary", on_rows)
         outputs["ngrams"] = ngram_vectorizer(standardized)
     if "chars" in wanted:
-        char_vectorizer = layers.TextVectorization(
-            max_tokens=config.char_tokens,
-            standardize=None,
-            split="character",
-            ngrams=CHAR_NGRAMS,
-            output_mode="int",
-            output_sequence_length=CHARS_PER_WORD * sequence_length,
-            name="char_vectorizer",
-        )
-        _adapt(
-            char_vectorizer,
-            even_sample(train_texts, CHAR_VOCABULARY_ROWS),
-            "Character n-gram vocabulary",
-            on_rows,
+        char_vectorizer = char_ngram_vectorizer(
+            train_texts, config.char_tokens, sequence_length, "char_vectorizer", on_rows
         )
         outputs["chars"] = char_vectorizer(standardized)
     return keras.Model(text, outputs, name=ENCODER_NAME)
+
+
+def char_ngram_vectorizer(
+    train_texts: Sequence[str],
+    max_tokens: int,
+    sequence_length: int,
+    name: str,
+    on_rows: RowsListener | None = None,
+) -> layers.TextVectorization:
+    """A character 3-5 gram ``TextVectorization`` named ``name``, adapted on at most
+    :data:`CHAR_VOCABULARY_ROWS` of ``train_texts`` (:func:`even_sample`): standardized
+    strings -> ``CHARS_PER_WORD * sequence_length`` ids per row, padded on the right."""
+    vectorizer = layers.TextVectorization(
+        max_tokens=max_tokens,
+        standardize=None,
+        split="character",
+        ngrams=CHAR_NGRAMS,
+        output_mode="int",
+        output_sequence_length=CHARS_PER_WORD * sequence_length,
+        name=name,
+    )
+    _adapt(
+        vectorizer,
+        even_sample(train_texts, CHAR_VOCABULARY_ROWS),
+        "Character n-gram vocabulary",
+        on_rows,
+    )
+    return vectorizer
+
+
+def with_output(encoder: keras.Model, name: str, vectorizer: layers.Layer) -> keras.Model:
+    """``encoder`` with one more output, ``name``: ``vectorizer`` applied to the encoder's
+    standardized text. The same layers (and vocabularies) as ``encoder``, a new model."""
+    standardized = encoder.get_layer("standardize").output
+    outputs = {**encoder.output, name: vectorizer(standardized)}
+    return keras.Model(encoder.input, outputs, name=ENCODER_NAME)
 
 
 def _word_ids(
@@ -184,8 +218,7 @@ def feature_shapes(encoder: keras.Model, config: ModelConfig) -> dict[str, Featu
             # The keras2 ids drop padding and OOV and count words from 1.
             vocabulary = size - 1 if config.tokenizer == "keras2" else size
         else:
-            layer = "ngram_vectorizer" if name == "ngrams" else "char_vectorizer"
-            vocabulary = encoder.get_layer(layer).vocabulary_size()
+            vocabulary = encoder.get_layer(VECTORIZERS[name]).vocabulary_size()
         shapes[name] = FeatureShape(length=int(tensor.shape[1]), vocabulary=int(vocabulary))
     return shapes
 

@@ -28,8 +28,9 @@ MAX_BATCH_ROWS = 200_000
 _PLACEHOLDER = "unk"
 #: Encoder layers whose vocabulary holds whole words (the n-gram one holds word pairs too).
 _WORD_VECTORIZERS = ("word_vectorizer", "ngram_vectorizer")
-#: The encoder layer that reads character n-grams (its model sees an unknown word's spelling).
-_CHAR_VECTORIZER = "char_vectorizer"
+#: The encoder layers that read character n-grams (the model sees an unknown word's
+#: spelling): a family's own, or a blend's linear part's on a small file.
+_CHAR_VECTORIZERS = ("char_vectorizer", "linear_char_vectorizer")
 
 #: :meth:`Predictor.score_table`'s ``note`` for a row whose text is empty or missing.
 NOTE_EMPTY = "empty text: not scored"
@@ -396,7 +397,7 @@ def _encoder_words(model: keras.Model) -> _EncoderWords:
     standardizer = layers.get("standardize")
     return _EncoderWords(
         words=frozenset(words) if found else None,
-        reads_characters=_CHAR_VECTORIZER in layers,
+        reads_characters=any(name in layers for name in _CHAR_VECTORIZERS),
         filters=str(getattr(standardizer, "filters", SEED_FILTERS)),
         splits_on_spaces=on_spaces,
     )

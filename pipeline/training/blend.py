@@ -39,11 +39,27 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 from threadpoolctl import threadpool_limits
 
-from pipeline.models.features import even_sample
+from pipeline.models.features import (
+    VECTORIZERS,
+    char_ngram_vectorizer,
+    even_sample,
+    with_output,
+)
 from pipeline.models.linear import LogBlend, TfIdfLinear
 
-#: The input the linear part reads (word 1-2 gram ids; see :mod:`pipeline.models.features`).
-LINEAR_INPUT = "ngrams"
+#: The input the linear part always reads (word 1-2 gram ids; see
+#: :mod:`pipeline.models.features`), and the character n-grams it reads on small files.
+LINEAR_INPUT, LINEAR_CHARS = "ngrams", "linear_chars"
+#: Most training rows at which the linear part reads character 3-5 grams too. On small
+#: files they carry what the few words cannot (a word seen once, its stem seen often);
+#: measured over three split seeds, TF-IDF + logistic regression on words and characters
+#: against words alone: +2.8 to +5.1 points of accuracy on 1,000-row files, +1.5 to
+#: +3.6 on 3,000 rows, +2.7 to +3.0 on 10,000 rows of 40 publishers. On large files
+#: the network carries the blend and counting characters would cost the job seconds.
+LINEAR_CHAR_ROWS = 20_000
+#: Vocabulary of the linear part's character n-grams: its kernel is ``(vocabulary,
+#: classes)`` floats in the saved model. 10,000 to 30,000 and all of them scored the same.
+LINEAR_CHAR_TOKENS = 30_000
 #: N-grams in fewer training rows than this get no weight (the baseline's ``min_df``).
 MIN_DOCUMENT_FREQUENCY = 2
 #: Inverse regularisation strength of the linear part (the baseline's).
@@ -57,19 +73,48 @@ WEIGHTS: tuple[float, ...] = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11
 
 @dataclass(frozen=True)
 class LinearPart:
-    """A fitted linear part: ``idf`` ``(vocabulary,)``, ``coef`` ``(classes,
-    vocabulary)`` and ``intercept`` ``(classes,)``, and the rows it was fitted on."""
+    """A fitted linear part: per input it reads, ``idf`` ``(vocabulary,)`` and ``coef``
+    ``(classes, vocabulary)``; one ``intercept`` ``(classes,)``; the rows it was fitted
+    on. Each input's TF-IDF rows are normalised on their own and the logits summed: a
+    regression on the inputs' features side by side."""
 
-    idf: np.ndarray
-    coef: np.ndarray
+    idf: dict[str, np.ndarray]
+    coef: dict[str, np.ndarray]
     intercept: np.ndarray
     rows: int
     seconds: float
 
-    def probabilities(self, ids: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(rows, classes)`` of n-gram ids ``(rows, length)``."""
-        logits = tfidf_matrix(ids, self.idf) @ self.coef.T + self.intercept
-        return _softmax(np.asarray(logits, dtype=np.float64))
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The encoder outputs it reads, e.g. ``("ngrams", "linear_chars")``."""
+        return tuple(self.idf)
+
+    def logits(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Class logits ``(rows, classes)`` of id arrays ``(rows, length)`` by input name."""
+        logits = sum(
+            tfidf_matrix(inputs[name], self.idf[name]) @ self.coef[name].T for name in self.idf
+        )
+        return np.asarray(logits + self.intercept, dtype=np.float64)
+
+    def probabilities(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Class probabilities ``(rows, classes)`` of id arrays by input name."""
+        return _softmax(self.logits(inputs))
+
+
+def linear_inputs(train_rows: int) -> tuple[str, ...]:
+    """The inputs the linear part reads on a training set of ``train_rows`` rows."""
+    return (LINEAR_INPUT, LINEAR_CHARS) if train_rows <= LINEAR_CHAR_ROWS else (LINEAR_INPUT,)
+
+
+def with_linear_chars(encoder: keras.Model, train_texts: list[str]) -> keras.Model:
+    """``encoder`` with a :data:`LINEAR_CHARS` output: character 3-5 grams of a
+    :data:`LINEAR_CHAR_TOKENS` vocabulary counted on ``train_texts``, as many ids per
+    row as the encoder's own character output would have."""
+    sequence_length = int(encoder.output[LINEAR_INPUT].shape[1]) // 2
+    vectorizer = char_ngram_vectorizer(
+        train_texts, LINEAR_CHAR_TOKENS, sequence_length, VECTORIZERS[LINEAR_CHARS]
+    )
+    return with_output(encoder, LINEAR_CHARS, vectorizer)
 
 
 @dataclass(frozen=True)
@@ -81,12 +126,14 @@ class Blend:
     linear_rows: int
     linear_seconds: float
     validation: dict[str, dict[str, float]]
+    linear_inputs: tuple[str, ...] = (LINEAR_INPUT,)
 
     def to_json(self) -> dict[str, object]:
         """The record kept in ``metrics.json`` under ``blend``."""
         return {
             "network_weight": self.weight,
             "linear_rows": self.linear_rows,
+            "linear_inputs": list(self.linear_inputs),
             "linear_seconds": round(self.linear_seconds, 2),
             "validation": {
                 part: {name: round(value, 6) for name, value in scores.items()}
@@ -130,22 +177,24 @@ def tfidf_matrix(ids: np.ndarray, idf: np.ndarray) -> scipy.sparse.csr_matrix:
 
 
 def fit_linear_part(
-    ids: np.ndarray,
+    inputs: dict[str, np.ndarray],
     labels: np.ndarray,
     num_classes: int,
-    vocabulary: int,
+    vocabularies: dict[str, int],
     sample_weight: np.ndarray | None = None,
 ) -> LinearPart:
     """Fit the linear part on training rows.
 
     Parameters
     ----------
-    ids : int array, shape (rows, length)
-        The training rows' n-gram ids.
+    inputs : dict of str to int array, shape (rows, length)
+        The training rows' ids of each input the part reads (:func:`linear_inputs`).
     labels : int array, shape (rows,)
         Their class indices.
-    num_classes, vocabulary : int
-        Classes of the model; n-gram ids of the encoder.
+    num_classes : int
+        Classes of the model.
+    vocabularies : dict of str to int
+        Distinct ids of each input.
     sample_weight : float array, shape (rows,), optional
         Each row's loss weight (the network's class weights).
 
@@ -155,14 +204,18 @@ def fit_linear_part(
     """
     started = time.perf_counter()
     positions = np.asarray(even_sample(np.arange(len(labels)), LINEAR_ROWS))
-    ids, labels = ids[positions], labels[positions]
+    labels = labels[positions]
     weights = None if sample_weight is None else sample_weight[positions]
-    idf = document_frequency_idf(ids, vocabulary)
-    # Only the n-grams with a weight are the regression's features: on a small file
-    # most of the vocabulary is in one row only.
-    columns = np.flatnonzero(idf)
-    features = tfidf_matrix(ids, idf)[:, columns]
-    coef = np.zeros((num_classes, vocabulary), dtype=np.float32)
+    idf, columns, blocks = {}, {}, []
+    for name, ids in inputs.items():
+        ids = ids[positions]
+        idf[name] = document_frequency_idf(ids, vocabularies[name])
+        # Only the n-grams with a weight are the regression's features: on a small file
+        # most of the vocabulary is in one row only.
+        columns[name] = np.flatnonzero(idf[name])
+        blocks.append(tfidf_matrix(ids, idf[name])[:, columns[name]])
+    features = scipy.sparse.hstack(blocks, format="csr")
+    coef = {name: np.zeros((num_classes, vocabularies[name]), dtype=np.float32) for name in inputs}
     intercept = np.full(num_classes, -30.0, dtype=np.float32)  # a class it never saw
     present = np.unique(labels)
     if len(present) == 1:
@@ -174,7 +227,11 @@ def fit_linear_part(
         with threadpool_limits(limits=1, user_api="blas"):
             model.fit(features, labels, sample_weight=weights)
         rows = model.coef_ if len(present) > 2 else _binary(model.coef_)
-        coef[np.ix_(model.classes_, columns)] = rows
+        start = 0
+        for name in inputs:
+            width = len(columns[name])
+            coef[name][np.ix_(model.classes_, columns[name])] = rows[:, start : start + width]
+            start += width
         intercept[model.classes_] = (
             model.intercept_ if len(present) > 2 else _binary(model.intercept_)
         )
@@ -247,26 +304,35 @@ def choose_blend_weight(
         "linear": {**scores(linear), "log_loss": losses[0.0] if 0.0 in losses else loss(0.0)},
         "blend": {**scores(blend_probabilities(network, linear, best)), "log_loss": losses[best]},
     }
-    return Blend(best, linear_part.rows, linear_part.seconds, validation)
+    return Blend(best, linear_part.rows, linear_part.seconds, validation, linear_part.inputs)
 
 
 def blended_classifier(
     classifier: keras.Model, linear_part: LinearPart, weight: float
 ) -> keras.Model:
     """``classifier`` with the linear part beside it and the two blended: a new model on
-    the same inputs and layers, whose output is :class:`LogBlend` of both parts."""
-    num_classes = linear_part.coef.shape[0]
-    ids = classifier.input[LINEAR_INPUT]
-    linear_layer = TfIdfLinear(len(linear_part.idf), num_classes, name="linear_logits")
-    linear_logits = linear_layer(ids)
+    the same inputs and layers (and an input of its own for each input only the linear
+    part reads), whose output is :class:`LogBlend` of both parts."""
+    num_classes = len(linear_part.intercept)
+    inputs = dict(classifier.input)
+    logits = []
+    for name in linear_part.inputs:
+        if name not in inputs:
+            inputs[name] = keras.Input(shape=(None,), dtype="int64", name=name)
+        # The word part keeps the layer name runs saved before character parts had.
+        layer_name = "linear_logits" if name == LINEAR_INPUT else f"linear_logits_{name}"
+        layer = TfIdfLinear(len(linear_part.idf[name]), num_classes, name=layer_name)
+        logits.append(layer(inputs[name]))
+        bias = linear_part.intercept if name == LINEAR_INPUT else np.zeros(num_classes, "float32")
+        layer.set_weights([linear_part.idf[name], linear_part.coef[name].T, bias])
+    summed = logits[0] if len(logits) == 1 else keras.layers.Add(name="linear_sum")(logits)
     linear = keras.layers.Activation("softmax", dtype="float32", name="linear_probabilities")(
-        linear_logits
+        summed
     )
     blend_layer = LogBlend(num_classes, name="blend")
     blended = blend_layer([classifier.output, linear])
-    linear_layer.set_weights([linear_part.idf, linear_part.coef.T, linear_part.intercept])
     blend_layer.set_weights([np.float32(weight), np.zeros(num_classes, dtype=np.float32)])
-    return keras.Model(classifier.input, blended, name="classifier")
+    return keras.Model(inputs, blended, name="classifier")
 
 
 def has_blend(classifier: keras.Model) -> bool:

@@ -10,7 +10,9 @@ scores the test set (``metrics.json``, ``test_predictions.json``) and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -19,9 +21,10 @@ import numpy as np
 from pipeline.core.config import ExperimentConfig
 from pipeline.data.prepare import PreparedData
 from pipeline.evaluation.metrics import evaluate_probabilities, row_predictions
-from pipeline.models.features import feature_shapes
+from pipeline.models.features import encode, feature_shapes
 from pipeline.training.batches import EncodedSplit
 from pipeline.training.blend import (
+    LINEAR_CHARS,
     LINEAR_INPUT,
     Blend,
     blend_probabilities,
@@ -29,6 +32,8 @@ from pipeline.training.blend import (
     choose_blend_weight,
     fit_linear_part,
     has_blend,
+    linear_inputs,
+    with_linear_chars,
 )
 from pipeline.training.callbacks import RowsDone
 from pipeline.training.fit import PREDICT_BATCH
@@ -39,6 +44,20 @@ from pipeline.training.prior_shift import PriorShift, apply_prior_shift, log_pri
 RowsListener = Callable[..., None]
 
 
+@dataclass(frozen=True)
+class DecisionRule:
+    """What :func:`decision_rule` settled: the classifier to evaluate and save, the
+    encoder in front of it and the splits as it reads them (both with the linear part's
+    character n-grams on a small file), and the records of the blend and the shift
+    (``None`` for a step that is off or does not apply)."""
+
+    classifier: keras.Model
+    encoder: keras.Model
+    splits: dict[str, EncodedSplit]
+    blend: Blend | None
+    shift: PriorShift | None
+
+
 def decision_rule(
     encoder: keras.Model,
     classifier: keras.Model,
@@ -46,15 +65,15 @@ def decision_rule(
     prepared: PreparedData,
     config: ExperimentConfig,
     on_rows: RowsListener,
-) -> tuple[keras.Model, Blend | None, PriorShift | None]:
+) -> DecisionRule:
     """The steps between the fit and the test set, both tuned on the validation rows:
     the linear blend (``model.blend="tuned"``, :mod:`pipeline.training.blend`) and then the
     class-prior shift (``train.prior_shift="tuned"``, :mod:`pipeline.training.prior_shift`).
 
-    Returns the classifier to evaluate and save (``classifier`` itself, or a new
-    model holding its layers and the linear part) and the records of both steps
-    (``None`` for a step that is off or does not apply). ``config`` is the run's;
-    ``on_rows`` gets the validation rows scored (see :func:`predict_split`).
+    ``config`` is the run's; ``on_rows`` gets the validation rows scored (see
+    :func:`predict_split`). On a small training set the linear part reads character
+    n-grams the network does not: the encoder gains that output
+    (:func:`~pipeline.training.blend.with_linear_chars`) and every split its ids.
     """
     blending = (
         config.model.blend == "tuned"
@@ -63,20 +82,27 @@ def decision_rule(
     )
     shifting = config.train.prior_shift == "tuned"
     if not (blending or shifting):
-        return classifier, None, None
+        return DecisionRule(classifier, encoder, splits, None, None)
     validation = splits["validation"]
     probabilities = predict_split(classifier, validation, "Validation set", on_rows)
     blend = None
     if blending:
+        reads = linear_inputs(len(splits["train"]))
+        if LINEAR_CHARS in reads:
+            encoder = with_linear_chars(encoder, prepared.train["text"].tolist())
+            splits = {name: _with_linear_chars(encoder, split) for name, split in splits.items()}
+            validation = splits["validation"]
         train = splits["train"]
+        shapes = feature_shapes(encoder, config.model)
+        vocabularies = {name: shape.vocabulary for name, shape in shapes.items()}
         linear_part = fit_linear_part(
-            train.inputs[LINEAR_INPUT],
+            {name: train.inputs[name] for name in reads},
             train.y,
             len(prepared.classes),
-            feature_shapes(encoder, config.model)[LINEAR_INPUT].vocabulary,
+            vocabularies,
             sample_weight=train.weights,
         )
-        linear = linear_part.probabilities(validation.inputs[LINEAR_INPUT])
+        linear = linear_part.probabilities(validation.inputs)
         blend = choose_blend_weight(
             probabilities,
             linear,
@@ -95,7 +121,18 @@ def decision_rule(
             balanced_target=config.data.test_set == "balanced",
         )
         apply_prior_shift(classifier, shift)
-    return classifier, blend, shift
+    return DecisionRule(classifier, encoder, splits, blend, shift)
+
+
+def _with_linear_chars(encoder: keras.Model, split: EncodedSplit) -> EncodedSplit:
+    """``split`` with the :data:`LINEAR_CHARS` ids of its texts (its rows, in order)."""
+    chars = encode(_output_only(encoder, LINEAR_CHARS), split.texts)[LINEAR_CHARS]
+    return dataclasses.replace(split, inputs={**split.inputs, LINEAR_CHARS: chars})
+
+
+def _output_only(encoder: keras.Model, name: str) -> keras.Model:
+    """``encoder`` cut to its output ``name`` (the other outputs are not computed)."""
+    return keras.Model(encoder.input, {name: encoder.output[name]})
 
 
 def predict_split(

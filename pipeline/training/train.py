@@ -279,9 +279,9 @@ class _TrainingSession:
                     "Stopped while training, before the first epoch ended; nothing was saved."
                 )
             self.phase("evaluating")
-            classifier, blend, shift = decision_rule(
-                encoder, classifier, splits, prepared, self.config, self.rows
-            )
+            decided = decision_rule(encoder, classifier, splits, prepared, self.config, self.rows)
+            classifier, encoder, splits = decided.classifier, decided.encoder, decided.splits
+            blend, shift = decided.blend, decided.shift
             metrics, predictions = evaluate_test_set(
                 classifier, splits["test"], prepared, self.rows
             )

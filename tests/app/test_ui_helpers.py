@@ -391,4 +391,7 @@ def test_the_blend_note_names_the_network_share_and_each_part_on_validation():
     note = blend_note(record)
     assert "share 60%" in note
     assert "network 50.0%, linear 45.0%, blend 55.0%" in note
+    assert "TF-IDF logistic regression over word pairs inside" in note
+    chars = blend_note({**record, "linear_inputs": ["ngrams", "linear_chars"]})
+    assert "regression over word pairs and character n-grams inside" in chars
     assert blend_note(None) is None and blend_note({"network_weight": "x"}) is None

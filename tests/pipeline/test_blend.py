@@ -9,12 +9,15 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.presets import SEED_PRESET, get_preset
 from pipeline.models import FeatureShape, build_classifier
 from pipeline.models.linear import TfIdfLinear
 from pipeline.training.blend import (
+    LINEAR_CHAR_ROWS,
+    LINEAR_CHAR_TOKENS,
     LinearPart,
     blend_probabilities,
     blended_classifier,
@@ -22,6 +25,7 @@ from pipeline.training.blend import (
     document_frequency_idf,
     fit_linear_part,
     has_blend,
+    linear_inputs,
     tfidf_matrix,
 )
 from pipeline.training.prior_shift import PriorShift, apply_prior_shift
@@ -55,28 +59,29 @@ def test_idf_ignores_padding_unknown_and_ids_in_a_single_row():
 
 def test_the_model_layer_computes_the_features_the_regression_was_fitted_on():
     ids, labels = _ids(300)
-    part = fit_linear_part(ids, labels, CLASSES, VOCABULARY)
+    part = fit_linear_part({"ngrams": ids}, labels, CLASSES, {"ngrams": VOCABULARY})
+    idf, coef = part.idf["ngrams"], part.coef["ngrams"]
     layer = TfIdfLinear(VOCABULARY, CLASSES)
     layer.build((None, 8))
-    layer.set_weights([part.idf, part.coef.T, part.intercept])
+    layer.set_weights([idf, coef.T, part.intercept])
     logits = keras.ops.convert_to_numpy(layer(ids))
-    expected = tfidf_matrix(ids, part.idf) @ part.coef.T + part.intercept
+    expected = tfidf_matrix(ids, idf) @ coef.T + part.intercept
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)
-    rows = tfidf_matrix(ids, part.idf)
+    rows = tfidf_matrix(ids, idf)
     once = np.array([len(set(row[row > 1])) == (row > 1).sum() for row in ids])
-    weighted = (part.idf[ids] > 0).any(axis=1)
+    weighted = (idf[ids] > 0).any(axis=1)
     norms = np.sqrt(rows.multiply(rows).sum(axis=1)).A1
     np.testing.assert_allclose(norms[once & weighted], 1.0, rtol=1e-6)  # unit rows...
     assert (norms[~once & weighted] >= 1.0 - 1e-6).all()  # ...a repeated n-gram counts twice
     held_out, held_labels = _ids(200, seed=1)
-    assert (part.probabilities(held_out).argmax(axis=1) == held_labels).mean() > 0.9
+    assert (part.probabilities({"ngrams": held_out}).argmax(axis=1) == held_labels).mean() > 0.9
 
 
 def test_two_classes_and_a_class_without_training_rows_get_logits_of_every_class():
     ids, labels = _ids(300)
     two = labels != 2
-    part = fit_linear_part(ids[two], labels[two], CLASSES, VOCABULARY)
-    probabilities = part.probabilities(ids[two])
+    part = fit_linear_part({"ngrams": ids[two]}, labels[two], CLASSES, {"ngrams": VOCABULARY})
+    probabilities = part.probabilities({"ngrams": ids[two]})
     assert probabilities.shape == (two.sum(), CLASSES)
     assert probabilities[:, 2].max() < 1e-6
     assert (probabilities.argmax(axis=1) == labels[two]).mean() > 0.9
@@ -85,8 +90,8 @@ def test_two_classes_and_a_class_without_training_rows_get_logits_of_every_class
 def _part(idf: np.ndarray | None = None) -> LinearPart:
     coef = np.zeros((CLASSES, VOCABULARY), dtype=np.float32)
     return LinearPart(
-        idf if idf is not None else np.ones(VOCABULARY, dtype=np.float32),
-        coef,
+        {"ngrams": idf if idf is not None else np.ones(VOCABULARY, dtype=np.float32)},
+        {"ngrams": coef},
         np.zeros(CLASSES, dtype=np.float32),
         rows=10,
         seconds=0.0,
@@ -137,7 +142,7 @@ def _blended(tmp_path) -> tuple[keras.Model, np.ndarray, np.ndarray, LinearPart]
     classifier = build_classifier(
         config.model, {"ngrams": FeatureShape(length=8, vocabulary=VOCABULARY)}, CLASSES
     )
-    part = fit_linear_part(ids, labels, CLASSES, VOCABULARY)
+    part = fit_linear_part({"ngrams": ids}, labels, CLASSES, {"ngrams": VOCABULARY})
     return blended_classifier(classifier, part, 0.3), ids, labels, part
 
 
@@ -146,7 +151,7 @@ def test_the_blended_model_is_the_blend_of_its_parts_and_reloads_under_safe_mode
     assert has_blend(model)
     network = keras.Model(model.input, model.get_layer("probabilities").output)
     expected = blend_probabilities(
-        network.predict({"ngrams": ids}, verbose=0), part.probabilities(ids), 0.3
+        network.predict({"ngrams": ids}, verbose=0), part.probabilities({"ngrams": ids}), 0.3
     )
     got = model.predict({"ngrams": ids}, verbose=0)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
@@ -195,3 +200,48 @@ def test_a_training_blends_exactly_when_the_setting_says(blend, small_dataset, t
     assert 0.0 <= record["network_weight"] <= 1.0
     assert record["linear_rows"] == saved.data.summary["split_sizes"]["train"]
     assert has_blend(model.get_layer("classifier"))
+    # A small file: the linear part reads character n-grams too, from the saved encoder.
+    assert record["linear_inputs"] == ["ngrams", "linear_chars"]
+    encoder = model.get_layer("encoder")
+    assert encoder.get_layer("linear_char_vectorizer").vocabulary_size() <= LINEAR_CHAR_TOKENS
+    texts = small_dataset.frame["text"].head(5).tolist()
+    probabilities = keras.ops.convert_to_numpy(model(tf.constant([[text] for text in texts])))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_the_linear_part_reads_character_n_grams_on_small_files_only():
+    assert linear_inputs(LINEAR_CHAR_ROWS) == ("ngrams", "linear_chars")
+    assert linear_inputs(LINEAR_CHAR_ROWS + 1) == ("ngrams",)
+
+
+def test_a_part_on_words_and_characters_is_the_sum_of_both_and_reloads(tmp_path):
+    """Two inputs: each normalised on its own, the logits summed, as one regression on
+    both feature sets side by side; the character input is the model's own."""
+    ids, labels = _ids(300)
+    chars = (ids * 3 + 2) % 60  # another view of the same rows
+    chars[ids == 0] = 0
+    part = fit_linear_part(
+        {"ngrams": ids, "linear_chars": chars},
+        labels,
+        CLASSES,
+        {"ngrams": VOCABULARY, "linear_chars": 60},
+    )
+    expected_logits = (
+        tfidf_matrix(ids, part.idf["ngrams"]) @ part.coef["ngrams"].T
+        + tfidf_matrix(chars, part.idf["linear_chars"]) @ part.coef["linear_chars"].T
+        + part.intercept
+    )
+    inputs = {"ngrams": ids, "linear_chars": chars}
+    np.testing.assert_allclose(part.logits(inputs), expected_logits, rtol=1e-6)
+    config = get_preset("fast", ngram_dim=8)
+    classifier = build_classifier(
+        config.model, {"ngrams": FeatureShape(length=8, vocabulary=VOCABULARY)}, CLASSES
+    )
+    model = blended_classifier(classifier, part, 0.0)  # the linear part alone
+    assert set(model.input) == {"ngrams", "linear_chars"}
+    got = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(got, part.probabilities(inputs), rtol=1e-4, atol=1e-5)
+    path = tmp_path / "two_inputs.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(reloaded.predict(inputs, verbose=0), got, rtol=1e-5)

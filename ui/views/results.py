@@ -303,15 +303,20 @@ def blend_note(record: Any) -> str | None:
         if {"network", "linear", "blend"} <= set(accuracies)
         else ""
     )
+    features = (
+        "word pairs and character n-grams"
+        if "linear_chars" in (record.get("linear_inputs") or ())
+        else "word pairs"
+    )
     if weight >= 1.0:
         return (
-            "Model: the network alone; a TF-IDF logistic regression was fitted beside it, and "
-            f"on the validation rows no blend with it did better{scores}."
+            f"Model: the network alone; a TF-IDF logistic regression over {features} was "
+            f"fitted beside it, and on the validation rows no blend with it did better{scores}."
         )
     return (
         f"Model: the network's log-probabilities blended with a TF-IDF logistic regression "
-        f"inside the model, the network's share {weight:.0%} picked on the validation "
-        f"rows{scores}."
+        f"over {features} inside the model, the network's share {weight:.0%} picked on the "
+        f"validation rows{scores}."
     )
 
 
