@@ -1,15 +1,12 @@
-"""The command line's shared printing: progress printers on stderr, a saved run's test
-report (``train`` and ``evaluate``) and an OS error in words."""
+"""The command line's shared printing: a saved run's test report (``train`` and
+``evaluate``) and an OS error in words (progress bars: :mod:`pipeline.cli.progress`)."""
 
 from __future__ import annotations
 
 import errno
-import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS
-from pipeline.core.progress import describe_epoch_limit, seconds_left
 
 if TYPE_CHECKING:
     from pipeline.runs.summary import SavedRun
@@ -84,96 +81,3 @@ def print_metrics(saved: SavedRun) -> None:
             f"{row.name[:18]:<18}{row.precision:>10.3f}{row.recall:>10.3f}"
             f"{row.f1:>10.3f}{row.support:>10,}"
         )
-
-
-def scoring_progress() -> Any:
-    """A progress callback for :func:`pipeline.scoring.files.score_file` that prints rows done
-    and rows/s on stderr, at most once a second."""
-    last = 0.0
-
-    def show(progress: Any) -> None:
-        nonlocal last
-        if progress.seconds - last >= 1.0:
-            last = progress.seconds
-            print(
-                f"scored {progress.rows:,} rows ({progress.rows_per_second:,.0f} rows/s)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    return show
-
-
-class ReviewProgressLine:
-    """The review's progress on one stderr line: fold, model, epoch."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.last = ""
-
-    def update(self, progress: Any) -> None:
-        if self.enabled and progress.message != self.last:
-            self.last = progress.message
-            sys.stderr.write(f"\r{progress.message[:100]:<100}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.last:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
-class ProgressBar:
-    """A one-line text progress bar on stderr, redrawn at most 10 times a second.
-
-    It shows the step the training is in (rows vectorized, batches of the epoch
-    or of its validation, test rows scored) and the time left for that step only:
-    how many epochs run is up to early stopping.
-    """
-
-    WIDTH = 24
-
-    def __init__(self, enabled: bool, patience: int | None = None) -> None:
-        self.enabled = enabled
-        self.patience = patience
-        self.last = 0.0
-        self.step = ""
-        self.step_started = time.perf_counter()
-
-    def update(self, event: Any) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if event.kind in {"end", "phase"}:
-            sys.stderr.write(f"\r{event.message:<100}\n")
-            self.step = ""
-            return
-        if event.kind == "rows":
-            step, unit = event.message, "rows"
-            done, total = event.done, event.total
-        else:
-            validating = event.kind == "validation"
-            step = f"{'validating ' if validating else ''}epoch {event.epoch}"
-            unit, done, total = "batches", event.batch, event.batches
-        if step != self.step:
-            self.step, self.step_started = step, now
-        elif event.kind != "epoch" and done < total and now - self.last < 0.1:
-            return
-        self.last = now
-        fraction = event.step_fraction
-        filled = int(self.WIDTH * fraction)
-        left = seconds_left(self.step_started, fraction, now)
-        line = f"\r{step} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{total:,} {unit}"
-        if event.kind in {"batch", "epoch"}:
-            line += " " + " ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
-        if left is not None and fraction < 1.0:
-            line += f" | {left:4.0f} s left in this step"
-        sys.stderr.write(line[:160].ljust(100))
-        if event.kind == "epoch":
-            limit = describe_epoch_limit(event.epoch, event.epochs, self.patience)
-            sys.stderr.write(f"\n  {limit}\n")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.flush()

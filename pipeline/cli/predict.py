@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from pipeline.cli.options import newest_complete
-from pipeline.cli.output import scoring_progress
+from pipeline.cli.progress import scoring_progress
 
 
 def predict_command(args: argparse.Namespace) -> int:
@@ -88,6 +88,10 @@ def _score_file(args: argparse.Namespace, registry: Any) -> int:
         from pipeline.scoring.predictor import Predictor
 
         predictor = Predictor.from_run(registry, run_id)
-        summary = score_file(predictor, source, args.output, on_progress=scoring_progress())
+        progress = scoring_progress(enabled=not args.json)
+        try:
+            summary = score_file(predictor, source, args.output, on_progress=progress)
+        finally:
+            progress.close()
     print(json.dumps(summary.to_json()) if args.json else summary.describe())
     return 0

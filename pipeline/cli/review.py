@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.cli.output import ReviewProgressLine
+from pipeline.cli.progress import ReviewProgressBar
 from pipeline.core.errors import HeadlineLabError
 
 
@@ -35,7 +35,7 @@ def review_command(args: argparse.Namespace) -> int:
     from pipeline.review.run import run_review
     from pipeline.review.table import reviewed_table
 
-    progress = ReviewProgressLine(enabled=not args.json)
+    progress = ReviewProgressBar(enabled=not args.json)
     review = run_review(
         dataset, settings, runs_dir=args.runs_dir, on_progress=progress.update, force=args.force
     )

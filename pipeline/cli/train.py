@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli.options import load_data, setting_overrides
-from pipeline.cli.output import ProgressBar, headline_metrics, print_metrics
+from pipeline.cli.output import headline_metrics, print_metrics
+from pipeline.cli.progress import TrainingProgress
 from pipeline.core.presets import get_preset
 
 
@@ -33,7 +34,7 @@ def train_command(args: argparse.Namespace) -> int:
         return _report_run(args, _CachedResult(run_id, cached.path))
     from pipeline.training.train import TrainingStopped, train_run
 
-    bar = ProgressBar(enabled=not args.json, patience=config.train.patience)
+    bar = TrainingProgress(enabled=not args.json, patience=config.train.patience)
     stop = threading.Event()
     outcome: dict[str, Any] = {}
 
