@@ -1,5 +1,6 @@
-"""A training job's record: :class:`Job` (one queued or running training) and the
-immutable :class:`JobSnapshot` of its state.
+"""A training job's record: :class:`Job` (one queued or running training, on the
+lifecycle every job shares: :mod:`pipeline.jobs.lifecycle`) and the immutable
+:class:`JobSnapshot` of its state.
 
 Each job exposes an immutable :class:`JobSnapshot` that a page polls: the phase
 with its clock, the step within it (rows vectorized, batches of the epoch or of
@@ -12,25 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import HeadlineLabError, TrainingStopped
 from pipeline.core.progress import PHASES, ProgressEvent, describe_end, seconds_left
+from pipeline.jobs.lifecycle import FINAL_STATUSES, STOPPING_MESSAGE, BackgroundJob, JobStatus
 from pipeline.runs.registry import RunRegistry
 
 if TYPE_CHECKING:
     from pipeline.data import Dataset  # pandas: imported where data is read
     from pipeline.jobs.worker import TrainingProcess
-
-JobStatus = Literal["queued", "running", "finished", "stopped", "cached", "cancelled", "failed"]
-FINAL_STATUSES: frozenset[str] = frozenset({"finished", "stopped", "cached", "cancelled", "failed"})
-STOPPING_MESSAGE = "Stopping…"
 
 
 @dataclass(frozen=True)
@@ -101,8 +97,12 @@ class JobSnapshot:
         return now - self.started_at, now - phase_start
 
 
-class Job:
-    """One queued or running training; use :meth:`snapshot` and :meth:`stop`."""
+class Job(BackgroundJob[JobSnapshot]):
+    """One queued or running training; use :meth:`snapshot` and :meth:`stop` (a running
+    training stops after the current batch, keeping its best epoch)."""
+
+    noun = "training"
+    stopped_errors = (TrainingStopped,)
 
     def __init__(
         self,
@@ -116,58 +116,56 @@ class Job:
         session: str | None = None,
         run_owner: str | None = None,
     ) -> None:
-        self.job_id = job_id
-        #: The browser session (a key's hash) that submitted the job: only it sees the job.
-        self.session = session
+        state = JobSnapshot(
+            job_id=job_id, label=label, status="queued", patience=config.train.patience
+        )
+        super().__init__(job_id, dataset, state, session=session)
         #: The owner of the run the job saves (``RunInfo.owner``; ``None``: shared).
         self.run_owner = run_owner
-        #: When the job ended (``time.monotonic()``), for pruning.
-        self.ended_at: float | None = None
-        self.dataset: Dataset | None = dataset
         self.config = config
         self.force = force
         self.parent_run_id = parent_run_id
         self.allow_other_data = allow_other_data
-        self.future: Future | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._state = JobSnapshot(
-            job_id=job_id, label=label, status="queued", patience=config.train.patience
+
+    def can_still_stop(self, state: JobSnapshot) -> bool:
+        return state.phase != "done"
+
+    def starting(self, started: float) -> dict[str, Any]:
+        return {"started_at": started, "phase_started_at": started}
+
+    def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> Any:
+        return trainer.train(
+            self.job_id,
+            self.dataset,
+            self.config,
+            runs_dir=runs_dir,
+            force=self.force,
+            parent_run_id=self.parent_run_id,
+            allow_other_data=self.allow_other_data,
+            owner=self.run_owner,
+            on_progress=self.report,
+            stop_requested=self.stop_requested,
         )
 
-    def snapshot(self) -> JobSnapshot:
-        """The job's state now (safe to call from any thread)."""
-        with self._lock:
-            return self._state
+    def finished(
+        self, result: Any, runs_dir: Path | None
+    ) -> tuple[JobStatus, str | None, dict[str, Any]]:
+        if result.from_cache:
+            return "cached", None, {"run_id": result.run_id, "eta_s": 0.0, "progress": 1.0}
+        message = None
+        # Said from the saved run itself, whatever events came (or came late).
+        with contextlib.suppress(HeadlineLabError, OSError, ValueError):
+            message = describe_end(RunRegistry(runs_dir).get(result.run_id).history, result.stopped)
+        status: JobStatus = "stopped" if result.stopped else "finished"
+        return status, message, {"run_id": result.run_id, "eta_s": 0.0, "progress": 1.0}
 
-    def stop(self) -> None:
-        """Ask the job to stop: a queued job is cancelled at once; a running one stops
-        within seconds in any phase (after the current batch while training, keeping
-        its best epoch). The snapshot says ``stopping`` until the job is done."""
-        self._stop.set()
-        if self.future is not None and self.future.cancel():
-            self._cancelled()
-            return
-        with self._lock:
-            if self._state.status == "running" and self._state.phase != "done":
-                self._state = replace_snapshot(self._state, stopping=True, message=STOPPING_MESSAGE)
-
-    def _cancelled(self) -> None:
-        self.dataset = None
-        self.ended_at = time.monotonic()
-        self._update(status="cancelled", message="Cancelled before it started.")
-
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            self._state = replace_snapshot(self._state, **changes)
-
-    def _on_progress(self, event: ProgressEvent) -> None:
+    def report(self, event: ProgressEvent) -> None:
         """Fold one event from the training into the snapshot."""
         now = time.perf_counter()
         state = self.snapshot()
         if state.phase == "done" and event.kind != "end":
             return  # a late batch event (Keras may run callbacks off its thread)
-        stopping = self._stop.is_set() and event.kind != "end"
+        stopping = self.stop_requested.is_set() and event.kind != "end"
         changes: dict[str, Any] = {"elapsed_s": event.elapsed_s}
         if event.kind == "phase":
             changes.update(
@@ -234,57 +232,7 @@ class Job:
             changes["message"] = event.message or PHASES.get(event.phase, "")
         if stopping:
             changes["message"] = STOPPING_MESSAGE
-        self._update(**changes)
-
-    def _run(self, runs_dir: Path | None, trainer: TrainingProcess) -> None:
-        if self._stop.is_set():
-            self._cancelled()
-            return
-        started = time.perf_counter()
-        self._update(
-            status="running",
-            message="Starting…",
-            started_at=started,
-            phase_started_at=started,
-        )
-        try:
-            result = trainer.train(
-                self.job_id,
-                self.dataset,
-                self.config,
-                runs_dir=runs_dir,
-                force=self.force,
-                parent_run_id=self.parent_run_id,
-                allow_other_data=self.allow_other_data,
-                owner=self.run_owner,
-                on_progress=self._on_progress,
-                stop_requested=self._stop,
-            )
-        except TrainingStopped as exc:
-            self._update(status="stopped", message=str(exc))
-        except HeadlineLabError as exc:
-            self._update(status="failed", message=str(exc))
-        except Exception as exc:
-            self._update(
-                status="failed",
-                message=f"Training failed unexpectedly ({type(exc).__name__}: {exc}).",
-            )
-        else:
-            if result.from_cache:
-                status: JobStatus = "cached"
-            else:
-                status = "stopped" if result.stopped else "finished"
-            changes: dict[str, Any] = {}
-            if not result.from_cache:
-                # Said from the saved run itself, whatever events came (or came late).
-                with contextlib.suppress(HeadlineLabError, OSError, ValueError):
-                    saved = RunRegistry(runs_dir).get(result.run_id)
-                    changes["message"] = describe_end(saved.history, result.stopped)
-            self._update(status=status, run_id=result.run_id, eta_s=0.0, progress=1.0, **changes)
-        finally:
-            self.dataset = None  # a finished job keeps no data
-            self.ended_at = time.monotonic()
-            self._update(stopping=False)
+        self.update(**changes)
 
 
 def replace_snapshot(state: JobSnapshot, **changes: Any) -> JobSnapshot:

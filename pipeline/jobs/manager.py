@@ -114,12 +114,10 @@ class JobManager:
             self._jobs[job_id] = job
         cached = None if force else registry.find_complete(run_id)
         if cached is not None:
-            job._on_progress(cached_event(cached))
-            job.dataset = None
-            job.ended_at = time.monotonic()
-            job._update(status="cached", run_id=cached.run_id, eta_s=0.0, progress=1.0)
+            job.report(cached_event(cached))
+            job.end("cached", None, run_id=cached.run_id, eta_s=0.0, progress=1.0)
         else:
-            job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
+            job.future = self._queue.submit(job.run, self.runs_dir, self._trainer)
         return job
 
     def submit_review(
@@ -159,7 +157,7 @@ class JobManager:
         with self._lock:
             job = make(next(self._ids))
             self._reviews[job.job_id] = job
-        job.future = self._queue.submit(job._run, self.runs_dir, self._trainer)
+        job.future = self._queue.submit(job.run, self.runs_dir, self._trainer)
         return job
 
     def reviews_of(self, session: str | None) -> list[ReviewJob]:

@@ -5,21 +5,25 @@ the app runs it as it runs a training, in the :class:`~pipeline.jobs.worker.Trai
 one job at a time behind the trainings queued before it. The worker saves the review
 in its cache; the page reads it back with :func:`pipeline.review.cache.cached_review`. Each
 job belongs to the browser session that started it and exposes an immutable
-:class:`ReviewSnapshot` for the page to poll.
+:class:`ReviewSnapshot` for the page to poll; its lifecycle is every job's
+(:mod:`pipeline.jobs.lifecycle`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import HeadlineLabError
 from pipeline.core.progress import seconds_left
+from pipeline.jobs.lifecycle import (
+    FINAL_STATUSES,
+    STOPPING_MESSAGE,
+    BackgroundJob,
+    JobStatus,
+)
+from pipeline.review.progress import ReviewStopped
 
 if TYPE_CHECKING:
     from pipeline.core.config import DataConfig
@@ -29,10 +33,8 @@ if TYPE_CHECKING:
     from pipeline.review.result import LabelReview
     from pipeline.review.settings import ReviewSettings
 
-ReviewStatus = Literal["queued", "running", "finished", "cached", "stopped", "cancelled", "failed"]
-REVIEW_FINAL_STATUSES: frozenset[str] = frozenset(
-    {"finished", "cached", "stopped", "cancelled", "failed"}
-)
+ReviewStatus = JobStatus
+REVIEW_FINAL_STATUSES = FINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,14 @@ class ReviewSnapshot:
         return self.status in REVIEW_FINAL_STATUSES
 
 
-class ReviewJob:
-    """One queued or running label review; use :meth:`snapshot` and :meth:`stop`."""
+class ReviewJob(BackgroundJob[ReviewSnapshot]):
+    """One queued or running label review; use :meth:`snapshot` and :meth:`stop` (a
+    running review ends at its next fold, epoch or batch, a TF-IDF fit runs to its end
+    first; nothing of it is kept)."""
+
+    noun = "review"
+    running_message = "Reviewing…"
+    stopped_errors = (ReviewStopped,)
 
     def __init__(
         self,
@@ -74,96 +82,52 @@ class ReviewJob:
         settings: ReviewSettings,
         session: str | None = None,
     ) -> None:
-        self.job_id = job_id
-        #: The browser session that started the review: only it sees the job.
-        self.session = session
-        self.dataset: Dataset | None = dataset
-        self.settings = settings
-        self.future: Future | None = None
-        self.ended_at: float | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._state = ReviewSnapshot(
+        state = ReviewSnapshot(
             job_id=job_id,
             status="queued",
             settings=settings.to_dict(),
             dataset=dataset.name,
             message="Waiting for the training process…",
         )
+        super().__init__(job_id, dataset, state, session=session)
+        self.settings = settings
 
-    def snapshot(self) -> ReviewSnapshot:
-        """The job's state now (safe from any thread)."""
-        with self._lock:
-            return self._state
-
-    def stop(self) -> None:
-        """Cancel a queued review at once; a running one ends at its next fold, epoch or
-        batch (a TF-IDF fit runs to its end first). Nothing of it is kept."""
-        self._stop.set()
-        if self.future is not None and self.future.cancel():
-            self._end("cancelled", "Cancelled before it started.")
-            return
-        self._update(stopping=True, message="Stopping…")
-
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            self._state = dataclasses.replace(self._state, **changes)
-
-    def _end(self, status: ReviewStatus, message: str, **changes: Any) -> None:
-        self.dataset = None  # an ended job keeps no data
-        self.ended_at = time.monotonic()
-        self._update(status=status, message=message, stopping=False, **changes)
-
-    def _on_progress(self, progress: ReviewProgress) -> None:
+    def report(self, progress: ReviewProgress) -> None:
+        """Fold one progress report of the review into the snapshot."""
         state = self.snapshot()
         if state.done:
             return
         fraction = progress.fraction_done
-        self._update(
+        self.update(
             step=progress.message,
             progress=fraction,
             elapsed_s=progress.elapsed_s,
             eta_s=seconds_left(state.started_at or time.perf_counter(), fraction)
             if progress.phase in {"tfidf", "neural"}
             else None,
-            message="Stopping…" if self._stop.is_set() else state.message,
+            message=STOPPING_MESSAGE if self.stop_requested.is_set() else state.message,
         )
 
-    def _work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
-        """Run the job in the training process; its summary."""
+    def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
+        """Run the review in the training process; its summary."""
         return trainer.review(
             self.job_id,
             self.dataset,
             self.settings,
             runs_dir=runs_dir,
-            on_progress=self._on_progress,
-            stop_requested=self._stop,
+            on_progress=self.report,
+            stop_requested=self.stop_requested,
         )
 
-    def _run(self, runs_dir: Path | None, trainer: TrainingProcess) -> None:
-        from pipeline.review.progress import ReviewStopped
-
-        if self._stop.is_set():
-            self._end("cancelled", "Cancelled before it started.")
-            return
-        self._update(status="running", message="Reviewing…", started_at=time.perf_counter())
-        try:
-            summary = self._work(trainer, runs_dir)
-        except ReviewStopped as exc:
-            self._end("stopped", str(exc))
-        except HeadlineLabError as exc:
-            self._end("failed", str(exc))
-        except Exception as exc:
-            self._end("failed", f"The review failed unexpectedly ({type(exc).__name__}: {exc}).")
-        else:
-            cached = bool(summary.get("from_cache"))
-            self._end(
-                "cached" if cached else "finished",
-                "Loaded from the cache." if cached else "Done.",
-                progress=1.0,
-                eta_s=0.0,
-                summary=summary,
-            )
+    def finished(
+        self, result: dict[str, Any], runs_dir: Path | None
+    ) -> tuple[JobStatus, str | None, dict[str, Any]]:
+        cached = bool(result.get("from_cache"))
+        return (
+            "cached" if cached else "finished",
+            "Loaded from the cache." if cached else "Done.",
+            {"progress": 1.0, "eta_s": 0.0, "summary": result},
+        )
 
 
 class ComparisonJob(ReviewJob):
@@ -186,7 +150,9 @@ class ComparisonJob(ReviewJob):
         self.actions = dict(actions)
         self.data_config = data_config
 
-    def _work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
+    noun = "comparison"
+
+    def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
         return trainer.compare(
             self.job_id,
             self.dataset,
@@ -194,10 +160,10 @@ class ComparisonJob(ReviewJob):
             self.actions,
             self.data_config,
             self.settings,
-            on_progress=self._on_progress,
-            stop_requested=self._stop,
+            on_progress=self.report,
+            stop_requested=self.stop_requested,
         )
 
-    def _end(self, status: ReviewStatus, message: str, **changes: Any) -> None:
+    def release(self) -> None:
+        super().release()
         self.review = None
-        super()._end(status, message, **changes)

@@ -158,10 +158,10 @@ def test_job_snapshots_fold_rows_validation_and_epoch_events():
     from pipeline.jobs.job import Job
 
     job = Job(1, None, get_preset("fast", patience=3), False, None, "job")
-    job._update(status="running", started_at=0.0, phase_started_at=0.0)
+    job.update(status="running", started_at=0.0, phase_started_at=0.0)
     base = {"epoch": 0, "epochs": 0, "batch": 0, "batches": 0, "logs": {}, "elapsed_s": 1.0}
     rows = {"phase": "vectorizing", "message": "Vectorizing", "done": 50, "total": 200}
-    job._on_progress(ProgressEvent(kind="rows", **rows, **base))
+    job.report(ProgressEvent(kind="rows", **rows, **base))
     state = job.snapshot()
     assert (state.step, state.step_done, state.step_total, state.step_unit) == (
         "Vectorizing",
@@ -171,8 +171,8 @@ def test_job_snapshots_fold_rows_validation_and_epoch_events():
     )
     assert state.step_fraction == 0.25 and state.patience == 3
     batch = {**base, "epoch": 2, "epochs": 100, "batch": 10, "batches": 10, "logs": {"loss": 0.5}}
-    job._on_progress(ProgressEvent(kind="batch", **batch))
-    job._on_progress(ProgressEvent(kind="validation", **{**batch, "batch": 1, "batches": 4}))
+    job.report(ProgressEvent(kind="batch", **batch))
+    job.report(ProgressEvent(kind="validation", **{**batch, "batch": 1, "batches": 4}))
     state = job.snapshot()
     assert state.validating and state.step == "Validating epoch 2"
     assert (state.step_done, state.step_total) == (1, 4)
@@ -186,12 +186,12 @@ def test_the_end_message_is_never_overwritten_by_a_late_event_or_a_late_stop():
     from pipeline.jobs.job import Job
 
     job = Job(1, None, get_preset("fast"), False, None, "job")
-    job._update(status="running", started_at=0.0, phase_started_at=0.0)
+    job.update(status="running", started_at=0.0, phase_started_at=0.0)
     base = {"epoch": 3, "epochs": 100, "batch": 5, "batches": 10, "logs": {}, "elapsed_s": 1.0}
     end = "Stopped part way through epoch 3; best epoch (2) kept."
-    job._on_progress(ProgressEvent(kind="end", message=end, **base))
+    job.report(ProgressEvent(kind="end", message=end, **base))
     job.stop()  # pressed after the training process had finished
-    job._on_progress(ProgressEvent(kind="batch", **base))  # a callback that ran late
+    job.report(ProgressEvent(kind="batch", **base))  # a callback that ran late
     state = job.snapshot()
     assert state.message == end and not state.stopping
 
@@ -215,7 +215,7 @@ def _live_panel_script() -> None:
             return self.job.snapshot()
 
     job = Job(1, None, get_preset("fast"), False, None, "job")
-    job._update(status="running", started_at=0.0, phase_started_at=0.0, phase="training")
+    job.update(status="running", started_at=0.0, phase_started_at=0.0, phase="training")
     if st.session_state.get("stopping"):
         job.stop()
     live_panel(OneJob(job), 1)

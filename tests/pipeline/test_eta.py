@@ -35,16 +35,16 @@ def test_batch_1_of_epoch_3_has_no_estimate_then_a_correct_one(uci_small, monkey
     clock = {"now": 1000.0}
     monkeypatch.setattr(jobs.time, "perf_counter", lambda: clock["now"])
     job = jobs.Job(1, uci_small, tiny_config(), False, None, "job")
-    job._update(status="running", started_at=900.0, phase="training")
-    job._on_progress(_event("batch", 2, 275))
-    job._on_progress(_event("epoch", 2, 275))
+    job.update(status="running", started_at=900.0, phase="training")
+    job.report(_event("batch", 2, 275))
+    job.report(_event("epoch", 2, 275))
     clock["now"] += 0.3
-    job._on_progress(_event("batch", 3, 1))  # the first event of epoch 3
+    job.report(_event("batch", 3, 1))  # the first event of epoch 3
     first = job.snapshot()
     assert first.step == "Epoch 3" and first.eta_s is None  # was 0.0: "about 0:00 left"
     # 10 s later, 51 batches done: 50 batches in 10 s, 224 left take about 44.8 s
     clock["now"] += 10.0
-    job._on_progress(_event("batch", 3, 51))
+    job.report(_event("batch", 3, 51))
     assert job.snapshot().eta_s == pytest.approx(224 * 10.0 / 50, rel=1e-6)
 
 

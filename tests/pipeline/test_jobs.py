@@ -96,12 +96,12 @@ def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):
     from pipeline.training.train import PHASES, ProgressEvent
 
     job = Job(1, uci_small, tiny_config(), False, None, "job")
-    job._update(status="running", started_at=100.0, phase_started_at=100.0)
+    job.update(status="running", started_at=100.0, phase_started_at=100.0)
     event = ProgressEvent(
         kind="phase", epoch=0, epochs=0, batch=0, batches=0, logs={}, elapsed_s=3.0,
         message=PHASES["evaluating"], phase="evaluating",
     )  # fmt: skip
-    job._on_progress(event)
+    job.report(event)
     state = job.snapshot()
     assert state.phase == "evaluating" and state.message == PHASES["evaluating"]
     elapsed, in_phase = state.clocks(now=state.phase_started_at + 2.5)
@@ -110,7 +110,7 @@ def test_a_job_shows_each_phase_with_a_clock_and_stopping_at_once(uci_small):
     job.stop()
     state = job.snapshot()
     assert state.stopping and state.message.startswith("Stopping")
-    job._on_progress(ProgressEvent(**{**event.__dict__, "phase": "saving"}))
+    job.report(ProgressEvent(**{**event.__dict__, "phase": "saving"}))
     assert job.snapshot().message.startswith("Stopping")  # stays until the job is done
 
 

@@ -25,13 +25,13 @@ def _steps(uci_small, events: list[ProgressEvent]) -> list[str]:
     """The step line a review job shows after each fit event of fold 2."""
     settings = ReviewSettings(models="neural", folds=5)
     job = ReviewJob(1, uci_small, settings)
-    job._update(status="running", started_at=0.0)
+    job.update(status="running", started_at=0.0)
     seen: list[ReviewProgress] = []
     fold = FoldFit([], np.zeros(0), [], 4, settings, 2, seen.append, threading.Event(), 0.0)
     steps = []
     for event in events:
         fold._on_fit_event(event)
-        job._on_progress(seen[-1])
+        job.report(seen[-1])
         steps.append(job.snapshot().step)
     return steps
 
