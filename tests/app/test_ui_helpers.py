@@ -395,3 +395,15 @@ def test_the_blend_note_names_the_network_share_and_each_part_on_validation():
     chars = blend_note({**record, "linear_inputs": ["ngrams", "linear_chars"]})
     assert "regression over word pairs and character n-grams inside" in chars
     assert blend_note(None) is None and blend_note({"network_weight": "x"}) is None
+
+
+def test_the_coverage_note_says_what_the_model_has_of_unknown_words():
+    from pipeline.scoring.predictor import WordCoverage
+    from ui.views.playground import coverage_note
+
+    words = ("zzqx", "blorft")
+    kind, text = coverage_note(WordCoverage(words, words, 0, reads_characters=False))
+    assert kind == "warning" and "the model's prior" in text
+    kind, text = coverage_note(WordCoverage(words, words, 0, reads_characters=True))
+    assert kind == "warning" and "pieces of their spelling" in text
+    assert coverage_note(WordCoverage(words, (), 2)) is None
