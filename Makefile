@@ -41,8 +41,8 @@ test: $(DEV_STAMP)  ## lint + the whole test suite (unit, AppTest, browser)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-test-fast: $(DEV_STAMP)  ## everything but the browser tests
-	$(BIN)/python -m pytest -m "not e2e"
+test-fast: $(DEV_STAMP)  ## everything but the browser tests and the Ray ones
+	$(BIN)/python -m pytest -m "not e2e and not ray"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
