@@ -9,8 +9,9 @@ Two tiny runs are trained by the CLI into the shared server's runs folder: one o
 For each, Results must draw the matrix beside its "most confused pairs" table (4 classes)
 or across the page with the table below (27), every value drawn in a cell must fit its
 cell (in counts and in shares), and the table must show every column without scrolling.
-Full-page screenshots go to ``test-output/e2e/results-<n>-classes.png`` (the copies in
-``docs/screenshots/`` come from here).
+Full-page screenshots go to ``test-output/e2e/results-<n>-classes.png`` for a look after a
+run (the documentation's screenshots come from ``make screenshots``,
+``scripts/take_screenshots.py``).
 
 Run: ``.venv/bin/python -m pytest tests/e2e/test_results_layout.py -q``.
 """
