@@ -66,7 +66,10 @@ class StepBar:
         self.bar.n = done
         if postfix:
             self.bar.set_postfix_str(postfix, refresh=False)
-        self.bar.refresh() if done == total else self.bar.update(0)
+        if done == total:  # a step's last count is always drawn
+            self.bar.refresh()
+        else:
+            self.bar.update(0)  # redrawn when REDRAW_S has passed
 
     def note(self, text: str) -> None:
         """Print ``text`` on a line of its own, ending the current bar."""

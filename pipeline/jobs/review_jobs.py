@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from pipeline.review.result import LabelReview
     from pipeline.review.settings import ReviewSettings
 
-ReviewStatus = JobStatus
-REVIEW_FINAL_STATUSES = FINAL_STATUSES
-
 
 @dataclass(frozen=True)
 class ReviewSnapshot:
@@ -48,7 +45,7 @@ class ReviewSnapshot:
     """
 
     job_id: int
-    status: ReviewStatus
+    status: JobStatus
     settings: dict[str, Any]
     dataset: str
     message: str = ""
@@ -63,7 +60,7 @@ class ReviewSnapshot:
     @property
     def done(self) -> bool:
         """Whether the job has ended, in any way."""
-        return self.status in REVIEW_FINAL_STATUSES
+        return self.status in FINAL_STATUSES
 
 
 class ReviewJob(BackgroundJob[ReviewSnapshot]):

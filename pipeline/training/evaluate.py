@@ -90,7 +90,8 @@ def decision_rule(
         reads = linear_inputs(len(splits["train"]))
         if LINEAR_CHARS in reads:
             encoder = with_linear_chars(encoder, prepared.train["text"].tolist())
-            splits = {name: _with_linear_chars(encoder, split) for name, split in splits.items()}
+            chars_only = keras.Model(encoder.input, {LINEAR_CHARS: encoder.output[LINEAR_CHARS]})
+            splits = {name: _with_chars(chars_only, split) for name, split in splits.items()}
             validation = splits["validation"]
         train = splits["train"]
         shapes = feature_shapes(encoder, config.model)
@@ -124,15 +125,11 @@ def decision_rule(
     return DecisionRule(classifier, encoder, splits, blend, shift)
 
 
-def _with_linear_chars(encoder: keras.Model, split: EncodedSplit) -> EncodedSplit:
-    """``split`` with the :data:`LINEAR_CHARS` ids of its texts (its rows, in order)."""
-    chars = encode(_output_only(encoder, LINEAR_CHARS), split.texts)[LINEAR_CHARS]
+def _with_chars(chars_only: keras.Model, split: EncodedSplit) -> EncodedSplit:
+    """``split`` with the :data:`LINEAR_CHARS` ids of its texts (its rows, in order), from
+    ``chars_only``, the encoder cut to that output (the others are not computed)."""
+    chars = encode(chars_only, split.texts)[LINEAR_CHARS]
     return dataclasses.replace(split, inputs={**split.inputs, LINEAR_CHARS: chars})
-
-
-def _output_only(encoder: keras.Model, name: str) -> keras.Model:
-    """``encoder`` cut to its output ``name`` (the other outputs are not computed)."""
-    return keras.Model(encoder.input, {name: encoder.output[name]})
 
 
 def predict_split(
