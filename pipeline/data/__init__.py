@@ -4,8 +4,10 @@ One module per job, each usable on its own; everything public is re-exported her
 ``from pipeline.data import ...`` is all callers need. No TensorFlow here.
 
 - :mod:`pipeline.data.reading`: a path or uploaded bytes -> :class:`RawTable` (size limits,
-  gzip and ZIP, known binary formats refused, encodings to UTF-8, delimiter sniffing,
-  parsing).
+  gzip and ZIP, parsing).
+- :mod:`pipeline.data.csv_format`: a file's first bytes -> its :class:`CsvFormat` (known
+  binary formats refused, the encoding, the newsCorpora layout, the delimiter): the one
+  rule :func:`read_table` and the batch scorer read CSV files by.
 - :mod:`pipeline.data.columns`: guessing, resolving and validating the text and label
   columns; the normalised frame.
 - :mod:`pipeline.data.dataset`: :class:`Dataset`, :func:`load_dataset` and
@@ -29,6 +31,11 @@ from pipeline.data.columns import (
     is_blank_label,
     label_values,
 )
+from pipeline.data.csv_format import (
+    NEWS_CORPORA_COLUMNS,
+    CsvFormat,
+    detect_csv_format,
+)
 from pipeline.data.dataset import (
     BLANK_CHARACTERS,
     UCI_LABEL_NAMES,
@@ -36,7 +43,7 @@ from pipeline.data.dataset import (
     fingerprint,
     load_dataset,
 )
-from pipeline.data.reading import MAX_UPLOAD_BYTES, NEWS_CORPORA_COLUMNS, RawTable, read_table
+from pipeline.data.reading import MAX_UPLOAD_BYTES, RawTable, read_table
 from pipeline.data.stats import inspect_dataset, word_counts
 
 __all__ = [
@@ -48,9 +55,11 @@ __all__ = [
     "NEWS_CORPORA_COLUMNS",
     "TEXT_COLUMN_NAMES",
     "UCI_LABEL_NAMES",
+    "CsvFormat",
     "Dataset",
     "RawTable",
     "default_dataset_stats",
+    "detect_csv_format",
     "fingerprint",
     "guess_columns",
     "inspect_dataset",

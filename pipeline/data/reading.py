@@ -4,8 +4,10 @@
 strings). It takes a CSV, a gzip-compressed CSV, a ZIP archive holding one CSV, or the
 original tab-separated ``newsCorpora.csv`` without a header; uploads are limited to
 ``MAX_UPLOAD_BYTES`` uncompressed; images, documents, workbooks and other archives are
-refused by name; UTF-8 (or UTF-16 with a BOM) is read first, then a Windows-1252 / Latin-1
-fallback; the delimiter is sniffed from the header line (``,``, tab, ``;`` or ``|``).
+refused by name; the encoding, the delimiter and the layout are told from the bytes by
+:func:`pipeline.data.csv_format.detect_and_decode`, the rule the batch scorer reads by too
+(UTF-8, or UTF-16 with a BOM, then a Windows-1252 / Latin-1 fallback; ``,``, tab, ``;`` or
+``|``, the one the header line holds most).
 
 Every problem a user can cause raises :class:`~pipeline.core.errors.DatasetError` with a message
 that names the problem and the fix.
@@ -13,7 +15,6 @@ that names the problem and the fix.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import io
@@ -26,25 +27,14 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
+from pipeline.data.csv_format import (
+    EXPORT_HINT,
+    CsvFormat,
+    detect_and_decode,
+)
 
 #: Largest upload accepted, measured on the uncompressed CSV.
 MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
-
-#: Columns of the original, header-less, tab-separated ``newsCorpora.csv``.
-NEWS_CORPORA_COLUMNS: tuple[str, ...] = (
-    "ID",
-    "TITLE",
-    "URL",
-    "PUBLISHER",
-    "CATEGORY",
-    "STORY",
-    "HOSTNAME",
-    "TIMESTAMP",
-)
-
-_SNIFF_BYTES = 64 * 1024
-_DELIMITERS = (",", "\t", ";", "|")
-_EXPORT_HINT = "export it as CSV (UTF-8) and upload again"
 
 
 @dataclass
@@ -107,24 +97,23 @@ def read_table(
     data, name, limit = _read_source(source, name, uploaded)
     data = _gunzip_if_needed(data, name, limit)
     data, name = _unzip_if_one_csv(data, name, limit)
-    _reject_binary_formats(data, name)
-    data, encoding, notes = _decode_to_utf8(data, name)
+    found, data = detect_and_decode(data, name)
     if not data or data.isspace():
         raise DatasetError(f"{name} is empty; upload a CSV with a header row and data rows.")
-    layout = "newsCorpora" if _looks_like_news_corpora(data) else "csv"
-    frame = _parse(data, name, layout)
+    frame = _parse(data, name, found)
     frame.columns = [str(c).strip() for c in frame.columns]
-    if layout == "newsCorpora":
-        notes.append(
-            f"{name} was read as the original tab-separated newsCorpora.csv without a header: "
-            f"columns {', '.join(NEWS_CORPORA_COLUMNS)}."
-        )
     if frame.empty:
         raise DatasetError(
             f"{name} has a header ({', '.join(map(str, frame.columns))}) but no data rows; "
             "upload a file with at least one row per class."
         )
-    return RawTable(frame=frame, name=name, encoding=encoding, notes=notes, layout=layout)
+    return RawTable(
+        frame=frame,
+        name=name,
+        encoding=found.encoding,
+        notes=list(found.notes),
+        layout=found.layout,
+    )
 
 
 def _read_source(
@@ -182,26 +171,6 @@ def _gunzip_if_needed(data: bytes, name: str, limit: int | None) -> bytes:
     return out
 
 
-_PICK_HINT = "upload the CSV of texts and labels instead"
-#: Files people upload by mistake, by their first bytes: what to call them, what to do.
-_KNOWN_BINARIES: tuple[tuple[bytes, str, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image", _PICK_HINT),
-    (b"\xff\xd8\xff", "a JPEG image", _PICK_HINT),
-    (b"GIF87a", "a GIF image", _PICK_HINT),
-    (b"GIF89a", "a GIF image", _PICK_HINT),
-    (b"%PDF-", "a PDF document", f"{_PICK_HINT}, or open it and {_EXPORT_HINT}"),
-    (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        "an Excel 97-2003 workbook (or another old Office file)",
-        f"open it and {_EXPORT_HINT}",
-    ),
-    (b"PAR1", "a Parquet file", _EXPORT_HINT),
-    (b"PK\x05\x06", "an empty ZIP archive", "zip the CSV itself, or upload it as it is"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "upload the CSV, or a .zip or .gz of it"),
-    (b"Rar!", "a RAR archive", "upload the CSV, or a .zip or .gz of it"),
-    (b"BZh", "a bzip2-compressed file", "upload the CSV, or a .zip or .gz of it"),
-    (b"\xfd7zXZ\x00", "an xz-compressed file", "upload the CSV, or a .zip or .gz of it"),
-)
 #: Names of the text files a ZIP upload may hold (exactly one of them).
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -229,7 +198,7 @@ def _unzip_if_one_csv(data: bytes, name: str, limit: int | None) -> tuple[bytes,
         excel = any(n.startswith("xl/") for n in names)
         if excel or "[Content_Types].xml" in names:
             kind = "an Excel workbook" if excel else "an Office document"
-            raise DatasetError(f"{name} is {kind}, not a CSV; open it and {_EXPORT_HINT}.")
+            raise DatasetError(f"{name} is {kind}, not a CSV; open it and {EXPORT_HINT}.")
         texts = [info for info in files if info.filename.lower().endswith(_TEXT_SUFFIXES)]
         if len(files) != 1 or len(texts) != 1:
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "") or "nothing"
@@ -253,71 +222,6 @@ def _unzip_if_one_csv(data: bytes, name: str, limit: int | None) -> tuple[bytes,
     return out, inner
 
 
-def _reject_binary_formats(data: bytes, name: str) -> None:
-    """Refuse images, documents, spreadsheets, archives and other binary files by name,
-    with a fix."""
-    for magic, kind, hint in _KNOWN_BINARIES:
-        if data.startswith(magic):
-            raise DatasetError(f"{name} is {kind}, not a CSV; {hint}.")
-    if data[8:12] == b"WEBP" and data.startswith(b"RIFF"):
-        raise DatasetError(f"{name} is a WebP image, not a CSV; {_PICK_HINT}.")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return
-    head = data[:_SNIFF_BYTES]
-    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
-    if b"\x00" in head or controls > max(8, len(head) // 100):
-        raise DatasetError(f"{name} isn't a readable text CSV; {_EXPORT_HINT}.")
-
-
-def _decode_to_utf8(data: bytes, name: str) -> tuple[bytes, str, list[str]]:
-    """UTF-8 bytes without BOM, the encoding the file was in, and notes about it."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16").encode("utf-8"), "utf-16", []
-        except UnicodeDecodeError:
-            raise DatasetError(f"{name} isn't a readable text CSV; {_EXPORT_HINT}.") from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        data.decode("utf-8")
-        return data, "utf-8", []
-    except UnicodeDecodeError:
-        pass
-    # cp1252 first: it is what Excel on Windows writes; latin-1 decodes any byte.
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        note = (
-            f"{name} is not valid UTF-8; it was read as {encoding}. If accented characters "
-            "look wrong, save the file as CSV (UTF-8) and upload it again."
-        )
-        return text.encode("utf-8"), encoding, [note]
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
-
-
-def _first_line(data: bytes) -> bytes:
-    end = data.find(b"\n", 0, _SNIFF_BYTES)
-    return (data[:end] if end >= 0 else data[:_SNIFF_BYTES]).rstrip(b"\r")
-
-
-def _looks_like_news_corpora(data: bytes) -> bool:
-    """Tab-separated, 8 fields, numeric first field: the original file has no header."""
-    fields = _first_line(data).split(b"\t")
-    return len(fields) == len(NEWS_CORPORA_COLUMNS) and fields[0].strip().isdigit()
-
-
-def _sniff_delimiter(data: bytes) -> str:
-    """The delimiter that occurs most in the header line; a comma on a tie."""
-    # Not csv.Sniffer: on one line it takes a comma whenever there is one, so a tab- or
-    # semicolon-separated file with a comma in a column name would be read as a CSV.
-    header = _first_line(data).decode("utf-8", errors="replace")
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
-    return best if counts[best] > 0 else ","
-
-
 def _engines() -> tuple[str, ...]:
     try:
         import pyarrow  # noqa: F401  (the pyarrow engine is ~10x faster than the C one)
@@ -326,20 +230,17 @@ def _engines() -> tuple[str, ...]:
     return ("pyarrow", "c", "python")
 
 
-def _parse(data: bytes, name: str, layout: str) -> pd.DataFrame:
-    """Parse UTF-8 bytes with the fastest pandas engine that copes with the file."""
-    if layout == "newsCorpora":
-        # The original file has no quoting at all: titles hold literal double quotes.
-        options = {
-            "sep": "\t",
-            "header": None,
-            "names": list(NEWS_CORPORA_COLUMNS),
-            "quoting": csv.QUOTE_NONE,
-        }
-        engines: tuple[str, ...] = ("c", "python")
-    else:
-        options = {"sep": _sniff_delimiter(data)}
-        engines = _engines()
+def _parse(data: bytes, name: str, found: CsvFormat) -> pd.DataFrame:
+    """Parse UTF-8 bytes written in ``found``'s format with the fastest pandas engine that
+    copes with the file."""
+    options: dict[str, object] = {"sep": found.delimiter}
+    engines = _engines()
+    if found.column_names is not None:
+        options.update(header=None, names=list(found.column_names))
+    if not found.quoted:
+        # The original newsCorpora file has no quoting at all: titles hold literal quotes.
+        options["quoting"] = csv.QUOTE_NONE
+        engines = ("c", "python")
     error: Exception | None = None
     for engine in engines:
         try:
@@ -368,7 +269,7 @@ def _parse(data: bytes, name: str, layout: str) -> pd.DataFrame:
     raise DatasetError(
         f"{name} could not be read as a table ({_short(error)}). Check that every row has "
         "the same number of fields as the header and that texts containing commas or "
-        'line breaks are wrapped in double quotes ("..."); or ' + _EXPORT_HINT + "."
+        'line breaks are wrapped in double quotes ("..."); or ' + EXPORT_HINT + "."
     )
 
 

@@ -261,3 +261,66 @@ def test_images_documents_workbooks_and_odd_archives_are_named(content, said):
     with pytest.raises(DatasetError, match=re.escape(said)) as caught:
         read_table(content, name="just_uploaded.csv")
     assert str(caught.value).startswith("just_uploaded.csv")  # the file just uploaded
+
+
+# --------------------------------------------------------------------------- detect_csv_format
+
+_BODY = "headline,topic\nCafé opens,food\nStocks fall,money\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "delimiter", "encoding", "layout"),
+    [
+        (UCI_SMALL_CSV.read_bytes(), ",", "utf-8", "csv"),
+        (LATIN1_CSV.read_bytes(), ",", "cp1252", "csv"),
+        (NEWS_CORPORA_SMALL.read_bytes(), "\t", "utf-8", "newsCorpora"),
+        (_BODY.replace(",", ";").encode("utf-8"), ";", "utf-8", "csv"),
+        (_BODY.replace(",", "|").encode("cp1252"), "|", "cp1252", "csv"),
+        (_BODY.replace(",", "\t").encode("utf-16"), "\t", "utf-16", "csv"),
+        (b"\xef\xbb\xbf" + _BODY.encode("utf-8"), ",", "utf-8", "csv"),
+        ("text,label\ncaf\xe9 \x81 ok,a\n".encode("latin-1"), ",", "latin-1", "csv"),
+    ],
+)
+def test_detect_csv_format_is_the_rule_read_table_reads_by(content, delimiter, encoding, layout):
+    """One rule for the app and the scorer: the format detected from a file's bytes is the
+    one read_table reads it with."""
+    found = data.detect_csv_format(content, "in.csv")
+    raw = read_table(content, name="in.csv")
+    assert (found.delimiter, found.encoding, found.layout) == (delimiter, encoding, layout)
+    assert (raw.encoding, raw.layout) == (found.encoding, found.layout)
+    assert list(found.notes) == raw.notes
+    if layout == "newsCorpora":
+        assert found.column_names == data.NEWS_CORPORA_COLUMNS and not found.quoted
+        assert "tab-separated" in found.describe() and "without a header" in found.describe()
+    else:
+        assert found.column_names is None and found.quoted
+        assert found.describe().startswith(
+            {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[delimiter]
+        )
+
+
+def test_a_head_cut_inside_a_character_is_still_utf8():
+    """The scorer detects from a file's first bytes, which may end inside a character."""
+    content = ("título,tema\n" + "canción nueva,música\n" * 100).encode("utf-8")
+    head = content[: content.index("ó".encode()) + 1]  # cut between the two bytes of "ó"
+    assert data.detect_csv_format(head, "in.csv", complete=False).encoding == "utf-8"
+    assert data.detect_csv_format(head, "in.csv").encoding == "cp1252"  # a whole file: not UTF-8
+
+
+def test_detect_csv_format_refuses_binary_files_by_name():
+    with pytest.raises(DatasetError, match=r"noise\.csv isn't a readable text CSV"):
+        data.detect_csv_format(bytes(range(256)) * 8, "noise.csv")
+    with pytest.raises(DatasetError, match=r"garbage\.bin is a PNG image, not a CSV"):
+        data.detect_csv_format(GARBAGE_BIN.read_bytes(), "garbage.bin")
+
+
+def test_a_utf8_file_with_a_stray_byte_stays_utf8():
+    """A UTF-8 file with one stray latin-1 byte keeps its UTF-8 characters (read as cp1252
+    every one of them would turn into two); the stray byte is U+FFFD, with a note."""
+    content = "title,label\nCafé — opens,a\nStocks “fall”,b\nCaf\xe9 closes,a\n".encode()
+    content = content.replace("Caf\xe9 closes".encode(), b"Caf\xe9 closes")
+    raw = read_table(content, name="mixed.csv")
+    assert raw.encoding == "utf-8"
+    assert raw.frame["title"].tolist() == ["Café — opens", "Stocks “fall”", "Caf\ufffd closes"]
+    assert any("1 stray byte" in note for note in raw.notes)
+    assert data.detect_csv_format(content, "mixed.csv").encoding == "utf-8"
