@@ -110,8 +110,8 @@ st.caption(
 )
 paired.draw_baseline_interval(metrics)
 for note in (
-    results.blend_note(metrics.extra.get("blend")),
-    results.prior_shift_note(metrics.extra.get("prior_shift")),
+    results.blend_note(metrics.blend),
+    results.prior_shift_note(metrics.prior_shift),
 ):
     if note:
         st.caption(note)

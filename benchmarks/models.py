@@ -126,7 +126,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         wall = time.perf_counter() - started
     metrics, baseline = saved.metrics, saved.metrics.baseline
     history = saved.history
-    seconds = [row["seconds"] for row in history if "seconds" in row]
+    seconds = [row.seconds for row in history if row.seconds is not None]
     nan = float("nan")
 
     def rounded(value: float | None) -> float:
@@ -136,8 +136,8 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         "dataset": spec["dataset"],
         "seed": config.data.seed,
         "vs_baseline": metrics.vs_baseline.to_json() if metrics.vs_baseline else None,
-        "blend_weight": (metrics.extra.get("blend") or {}).get("network_weight"),
-        "prior_shift_tau": (metrics.extra.get("prior_shift") or {}).get("tau"),
+        "blend_weight": metrics.blend.network_weight if metrics.blend else None,
+        "prior_shift_tau": metrics.prior_shift.tau if metrics.prior_shift else None,
         "model": model,
         "family": config.model.family,
         "test_set": config.data.test_set,

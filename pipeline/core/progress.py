@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from pipeline.runs.history import EpochRow
     from pipeline.runs.summary import SavedRun
 
 EventKind = Literal["phase", "rows", "start", "batch", "validation", "epoch", "end"]
@@ -66,7 +67,7 @@ class ProgressEvent:
     ``kind="validation"`` they count the validation batches of ``epoch``.
     ``logs`` holds the latest metrics (batch means within an epoch; train and
     validation metrics at ``"epoch"``). ``history`` is the per-epoch history so
-    far, parent epochs included.
+    far (:class:`~pipeline.runs.history.EpochRow`), parent epochs included.
     """
 
     kind: EventKind
@@ -76,7 +77,7 @@ class ProgressEvent:
     batches: int
     logs: dict[str, float]
     elapsed_s: float
-    history: tuple[dict[str, Any], ...] = ()
+    history: tuple[EpochRow, ...] = ()
     message: str = ""
     first_epoch: int = 1
     phase: Phase = "training"
@@ -169,29 +170,29 @@ def describe_fit_epoch(event: ProgressEvent) -> str:
     return f"{limit} done" if event.kind == "epoch" else limit
 
 
-def describe_end(history: Sequence[dict[str, Any]], stopped: bool) -> str:
+def describe_end(history: Sequence[EpochRow], stopped: bool) -> str:
     """How a training ended, from its history: ``"Stopped part way through epoch 3;
     best epoch (2) kept."``, ``"Finished after 6 epoch(s); best epoch (4) kept."``."""
-    best = next((row["epoch"] for row in history if row.get("best")), None)
+    best = next((row.epoch for row in history if row.best), None)
     kept = f"; best epoch ({best}) kept" if best is not None else ""
     if not stopped:
         return f"Finished after {len(history)} epoch(s){kept}."
-    if history and history[-1].get("partial"):
-        return f"Stopped part way through epoch {history[-1]['epoch']}{kept}."
-    return f"Stopped after epoch {history[-1]['epoch'] if history else 0}{kept}."
+    if history and history[-1].partial:
+        return f"Stopped part way through epoch {history[-1].epoch}{kept}."
+    return f"Stopped after epoch {history[-1].epoch if history else 0}{kept}."
 
 
 def end_event(saved: SavedRun, message: str) -> ProgressEvent:
     """The ``"end"`` event of a training that ended as the saved run ``saved``."""
     epochs = len(saved.history)
-    last = saved.history[-1] if saved.history else {}
+    last = saved.history[-1].metrics if saved.history else {}
     return ProgressEvent(
         kind="end",
         epoch=epochs,
         epochs=epochs,
         batch=0,
         batches=0,
-        logs={k: v for k, v in last.items() if k not in {"epoch", "partial"}},
+        logs={name: value for name, value in last.items() if value is not None},
         elapsed_s=saved.run.duration_s,
         history=tuple(saved.history),
         message=message,

@@ -22,6 +22,7 @@ from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import HeadlineLabError, TrainingStopped
 from pipeline.core.progress import PHASES, ProgressEvent, describe_end, seconds_left
 from pipeline.jobs.lifecycle import FINAL_STATUSES, STOPPING_MESSAGE, BackgroundJob, JobStatus
+from pipeline.runs.history import EpochRow
 from pipeline.runs.registry import RunRegistry
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class JobSnapshot:
     batch: int = 0
     batches: int = 0
     logs: dict[str, float] = field(default_factory=dict)
-    history: tuple[dict[str, Any], ...] = ()
+    history: tuple[EpochRow, ...] = ()
     elapsed_s: float = 0.0
     eta_s: float | None = None
     message: str = ""

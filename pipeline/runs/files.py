@@ -62,4 +62,3 @@ def parse_json(raw: bytes, name: str) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise RunRecordError(f"{name} is not valid JSON ({exc})") from exc
-

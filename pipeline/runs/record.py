@@ -12,8 +12,9 @@ attributes, never ``.get()`` chains, and a document of the wrong shape is a
 
 This module holds the record (:class:`RunRecord`) and the documents that say what the run
 is: its settings (``config.json``), classes (``labels.json``), data (``data.json``) and
-identity (``run.json``). What the run gave (``history.json``, ``metrics.json`` and
-:class:`~pipeline.runs.results.RowPredictions`) is parsed by :mod:`pipeline.runs.results`;
+identity (``run.json``). What the run gave is parsed by :mod:`pipeline.runs.history`
+(``history.json``) and :mod:`pipeline.runs.results` (``metrics.json`` and
+:class:`~pipeline.runs.results.RowPredictions`);
 each field is read by :class:`~pipeline.runs.fields.FieldReader`.
 
 Schema versions: ``run.json`` carries ``schema_version``. Version 1 is what
@@ -32,7 +33,8 @@ from typing import Any, Literal
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import ConfigError, RunRecordError
 from pipeline.runs.fields import FieldReader
-from pipeline.runs.results import Metrics, parse_history
+from pipeline.runs.history import EpochRow, history_json, parse_history
+from pipeline.runs.results import Metrics
 
 #: The version :meth:`RunRecord.documents` writes into ``run.json``.
 SCHEMA_VERSION = 2
@@ -264,7 +266,7 @@ class RunRecord:
 
     config: RunConfig
     labels: Labels
-    history: tuple[dict[str, Any], ...]
+    history: tuple[EpochRow, ...]
     metrics: Metrics
     data: DataRecord
     run: RunInfo
@@ -287,6 +289,12 @@ class RunRecord:
         )
         if set(record.metrics.confusion_matrix.labels) - set(record.labels.classes):
             raise RunRecordError("metrics.json names classes that labels.json does not have.")
+        shift = record.metrics.prior_shift
+        if shift is not None and len(shift.log_prior) != len(record.labels.classes):
+            raise RunRecordError(
+                f"metrics.json prior_shift: 'log_prior' must hold one number per class of "
+                f"labels.json ({len(record.labels.classes)}, found {len(shift.log_prior)})."
+            )
         best = record.run.best_epoch
         if best is not None and best > len(record.history):
             raise RunRecordError(
@@ -300,7 +308,7 @@ class RunRecord:
         return {
             "config.json": self.config.to_json(),
             "labels.json": self.labels.to_json(),
-            "history.json": [dict(row) for row in self.history],
+            "history.json": history_json(self.history),
             "metrics.json": self.metrics.to_json(),
             "data.json": self.data.to_json(),
             "run.json": self.run.to_json(),

@@ -1,9 +1,9 @@
 """A run's results, typed: ``history.json``, ``metrics.json`` and ``test_predictions.json``.
 
 What training and testing a run gave, parsed and checked (through
-:class:`~pipeline.runs.fields.FieldReader`) and written back: the epochs' history
-(:func:`parse_history`), the test set's scores (:class:`Metrics`) and, optional and read
-only on demand, every test row's prediction (:class:`RowPredictions`). The run's
+:class:`~pipeline.runs.fields.FieldReader`) and written back: the test set's scores
+(:class:`Metrics`) and, optional and read only on demand, every test row's prediction
+(:class:`RowPredictions`). The epochs' history is parsed by :mod:`pipeline.runs.history`. The run's
 settings, labels, data and identity, and :class:`~pipeline.runs.record.RunRecord` that
 holds them all, are in :mod:`pipeline.runs.record`.
 """
@@ -13,36 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import RunRecordError
 from pipeline.core.class_sizes import thin_classes
+from pipeline.core.errors import RunRecordError
 from pipeline.evaluation.paired import PairedComparison
-from pipeline.runs.fields import FieldReader, kind_of, number_at
+from pipeline.runs.decision import BlendRecord, PriorShiftRecord
+from pipeline.runs.fields import FieldReader
 
 if TYPE_CHECKING:
     from pipeline.runs.record import RunRecord
-
-
-#: A history row's fields that are not metrics.
-_HISTORY_FLAGS = ("best", "partial")
-
-
-def parse_history(raw: Any) -> tuple[dict[str, Any], ...]:
-    """``history.json``: one row per epoch, ``epoch`` 1, 2, … with numeric metrics and
-    the flags ``best`` / ``partial``; rows are returned as read (dicts, for charts)."""
-    if not isinstance(raw, list):
-        raise RunRecordError(f"history.json must be a list of epochs, not {kind_of(raw)}.")
-    rows = []
-    for index, row in enumerate(raw, 1):
-        reader = FieldReader(row, f"history.json epoch {index}")
-        if reader.integer("epoch", minimum=1) != index:
-            raise RunRecordError(f"history.json: epoch {index} is numbered {row['epoch']}.")
-        for key, value in row.items():
-            if key in _HISTORY_FLAGS:
-                reader.flag(key)
-            elif key != "epoch" and value is not None:
-                number_at(value, f"history.json epoch {index} {key!r}")
-        rows.append(dict(row))
-    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -97,6 +75,11 @@ class Metrics:
     #: The model minus the baseline on the same test rows, with 95 % intervals
     #: (:mod:`pipeline.evaluation.paired`); ``None`` in runs saved before intervals existed.
     vs_baseline: PairedComparison | None = None
+    #: The linear blend the decision rule uses (:mod:`pipeline.runs.decision`); ``None``
+    #: for a run without one (the network alone decides) or saved before it existed.
+    blend: BlendRecord | None = None
+    #: The class-prior shift of the decision rule; ``None`` for a run without one.
+    prior_shift: PriorShiftRecord | None = None
     #: Keys this version does not know, kept as they were (written by a newer minor
     #: version, or added by a later feature): saved back unchanged.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -113,6 +96,8 @@ class Metrics:
         "collapsed",
         "balanced_accuracy",
         "vs_baseline",
+        "blend",
+        "prior_shift",
     )
 
     def thin_classes(self) -> dict[str, int]:
@@ -183,6 +168,10 @@ class Metrics:
             if reader.has("balanced_accuracy")
             else None,
             vs_baseline=_paired(raw.get("vs_baseline"), "metrics.json: 'vs_baseline'"),
+            blend=BlendRecord.parse(raw["blend"]) if reader.has("blend") else None,
+            prior_shift=PriorShiftRecord.parse(raw["prior_shift"])
+            if reader.has("prior_shift")
+            else None,
             extra={k: v for k, v in raw.items() if k not in cls._KNOWN},
         )
 
@@ -204,6 +193,8 @@ class Metrics:
             "collapsed": self.collapsed,
             "balanced_accuracy": self.balanced_accuracy,
             **({"vs_baseline": self.vs_baseline.to_json()} if self.vs_baseline else {}),
+            **({"blend": self.blend.to_json()} if self.blend else {}),
+            **({"prior_shift": self.prior_shift.to_json()} if self.prior_shift else {}),
         }
 
 

@@ -21,6 +21,7 @@ from pipeline.runs.files import (
     TRAINING_STATE_FILE,
     read_json,
 )
+from pipeline.runs.history import EpochRow
 from pipeline.runs.record import DataRecord, Labels, RunConfig, RunInfo, RunRecord
 from pipeline.runs.results import Metrics, RowPredictions
 
@@ -72,7 +73,7 @@ class SavedRun:
         return self.record.labels
 
     @property
-    def history(self) -> tuple[dict[str, Any], ...]:
+    def history(self) -> tuple[EpochRow, ...]:
         return self.record.history
 
     @property

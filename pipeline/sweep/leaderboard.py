@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import RunNotFoundError, RunRecordError
+from pipeline.runs.history import EpochRow
 from pipeline.runs.registry import RunRegistry
 from pipeline.runs.summary import SavedRun
 from pipeline.sweep.space import applied_settings
@@ -97,8 +98,8 @@ def trial_row(
         status="cached" if cached and saved.complete else saved.run.status,
         epochs=len(saved.history),
         best_epoch=saved.run.best_epoch,
-        val_loss=_number(kept.get("val_loss")),
-        val_accuracy=_number(kept.get("val_accuracy")),
+        val_loss=_number(kept.val_loss if kept else None),
+        val_accuracy=_number(kept.val_accuracy if kept else None),
         test_accuracy=saved.metrics.test_accuracy,
         macro_f1=saved.metrics.macro_f1,
         seconds=saved.run.duration_s,
@@ -119,14 +120,16 @@ def baseline_scores(score: dict[str, Any] | None) -> dict[str, Any] | None:
     return {key: score.get(key) for key in keys}
 
 
-def _kept_epoch(saved: SavedRun) -> dict[str, Any]:
+def _kept_epoch(saved: SavedRun) -> EpochRow | None:
     """The history row of the epoch whose weights the run keeps (the lowest validation
-    loss of its whole epochs when none is marked)."""
-    marked = [row for row in saved.history if row.get("best")]
+    loss of its whole epochs when none is marked); ``None`` without whole epochs."""
+    marked = [row for row in saved.history if row.best]
     if marked:
         return marked[0]
-    whole = [row for row in saved.history if not row.get("partial")]
-    return min(whole, key=lambda row: row.get("val_loss", math.inf), default={})
+    whole = [row for row in saved.history if not row.partial]
+    return min(
+        whole, key=lambda row: math.inf if row.val_loss is None else row.val_loss, default=None
+    )
 
 
 def _number(value: Any) -> float | None:

@@ -108,13 +108,14 @@ class SweepTrial(tune.Trainable):
             self.decided.release()
         kind, payload = self.events.get()
         if kind == "epoch":
+            reported = {name: payload.metric(name) for name in REPORTED}
             self.last = {
-                **{name: float(payload[name]) for name in REPORTED if name in payload},
-                "epoch": int(payload["epoch"]),
+                **{name: value for name, value in reported.items() if value is not None},
+                "epoch": payload.epoch,
                 "run_id": self.run_id,
                 "cached": self.cached,
             }
-            self.waiting = self.thread is not None and self._waits_after(payload["epoch"])
+            self.waiting = self.thread is not None and self._waits_after(payload.epoch)
             return dict(self.last)
         result = dict(self.last) or {"val_loss": math.nan, "run_id": self.run_id}
         result["done"] = True
@@ -170,8 +171,8 @@ class SweepTrial(tune.Trainable):
             if self.stopping and not self.fit_over:
                 self.stop_event.set()
             return
-        row = event.history[-1] if event.history else {}
-        if row.get("partial") or self.stopping:
+        row = event.history[-1] if event.history else None
+        if row is None or row.partial or self.stopping:
             return
         self.events.put(("epoch", row))
         if self._waits_after(event.epoch):

@@ -46,10 +46,11 @@ from pipeline.models.features import (
     with_output,
 )
 from pipeline.models.linear import LogBlend, TfIdfLinear
+from pipeline.runs.decision import CHARACTER_INPUT, BlendRecord, BlendScores
 
 #: The input the linear part always reads (word 1-2 gram ids; see
 #: :mod:`pipeline.models.features`), and the character n-grams it reads on small files.
-LINEAR_INPUT, LINEAR_CHARS = "ngrams", "linear_chars"
+LINEAR_INPUT, LINEAR_CHARS = "ngrams", CHARACTER_INPUT
 #: Most training rows at which the linear part reads character 3-5 grams too. On small
 #: files they carry what the few words cannot (a word seen once, its stem seen often);
 #: measured over three split seeds, TF-IDF + logistic regression on words and characters
@@ -128,18 +129,22 @@ class Blend:
     validation: dict[str, dict[str, float]]
     linear_inputs: tuple[str, ...] = (LINEAR_INPUT,)
 
-    def to_json(self) -> dict[str, object]:
-        """The record kept in ``metrics.json`` under ``blend``."""
-        return {
-            "network_weight": self.weight,
-            "linear_rows": self.linear_rows,
-            "linear_inputs": list(self.linear_inputs),
-            "linear_seconds": round(self.linear_seconds, 2),
-            "validation": {
-                part: {name: round(value, 6) for name, value in scores.items()}
+    def record(self) -> BlendRecord:
+        """The record kept in ``metrics.json`` under ``blend`` (scores to 6 decimals)."""
+        return BlendRecord(
+            network_weight=self.weight,
+            linear_rows=self.linear_rows,
+            linear_seconds=round(self.linear_seconds, 2),
+            validation={
+                part: BlendScores(**{name: round(value, 6) for name, value in scores.items()})
                 for part, scores in self.validation.items()
             },
-        }
+            linear_inputs=tuple(self.linear_inputs),
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """:meth:`record` as ``metrics.json`` holds it."""
+        return self.record().to_json()
 
 
 def document_frequency_idf(ids: np.ndarray, vocabulary: int) -> np.ndarray:

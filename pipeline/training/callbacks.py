@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import keras
 
@@ -27,6 +27,7 @@ from pipeline.core.progress import (
     ProgressEvent,
     ProgressListener,
 )
+from pipeline.runs.history import EpochRow
 
 
 def tensorboard_available() -> bool:
@@ -178,7 +179,7 @@ class ProgressReporter(keras.callbacks.Callback):
     def __init__(
         self,
         notify: ProgressListener,
-        history: list[dict[str, Any]],
+        history: list[EpochRow],
         epochs: int,
         batches: int,
         validation_batches: int,
@@ -246,13 +247,13 @@ class ProgressReporter(keras.callbacks.Callback):
             self._event("validation", batch + 1, self.train_logs, batches=self.validation_batches)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {"epoch": epoch + 1, **_floats(logs)}
-        row.pop("learning_rate", None)
-        row["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
-        row["seconds"] = round(time.perf_counter() - self.epoch_started, 3)
-        if self.model.stop_training:  # stopped part way through this epoch
-            row["partial"] = True
-        if not math.isfinite(row.get("loss", 0.0)):
+        metrics: dict[str, float | None] = dict(_floats(logs))
+        metrics.pop("learning_rate", None)
+        metrics["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
+        metrics["seconds"] = round(time.perf_counter() - self.epoch_started, 3)
+        # partial: stopped part way through this epoch
+        row = EpochRow(epoch + 1, metrics, partial=bool(self.model.stop_training))
+        if row.diverged:
             self.model.stop_training = True
         self.history.append(row)
         self._event("epoch", self.batches, _floats(logs))

@@ -19,7 +19,6 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import keras
 import tensorflow as tf
@@ -27,6 +26,7 @@ import tensorflow as tf
 from pipeline.core.config import TrainConfig, resolve_batch_size
 from pipeline.core.errors import TrainingError
 from pipeline.core.progress import ProgressListener
+from pipeline.runs.history import EpochRow
 from pipeline.training.batches import EncodedSplit, takes_any_length, training_batches
 from pipeline.training.callbacks import (
     EpochTensorBoard,
@@ -46,13 +46,14 @@ VALIDATION_BATCHES_PER_TRAINING_BATCH = 4
 class FitResult:
     """What a fit leaves besides the trained weights.
 
-    ``history`` holds one dict per epoch (the parent's epochs first when a run is
-    continued), with ``epoch`` (1-based), the Keras logs, ``learning_rate``,
-    ``seconds``, ``partial`` for an epoch cut short by a stop and ``best`` on the
-    epoch whose weights the model now holds. ``stopped`` says a stop was asked for.
+    ``history`` holds one :class:`~pipeline.runs.history.EpochRow` per epoch (the
+    parent's epochs first when a run is continued), with ``epoch`` (1-based), the Keras
+    logs, ``learning_rate``, ``seconds``, ``partial`` for an epoch cut short by a stop
+    and ``best`` on the epoch whose weights the model now holds. ``stopped`` says a stop
+    was asked for.
     """
 
-    history: list[dict[str, Any]]
+    history: list[EpochRow]
     stopped: bool
     batch_size: int
 
@@ -66,7 +67,7 @@ def fit_classifier(
     notify: ProgressListener,
     stop_event: threading.Event,
     started: float,
-    history: list[dict[str, Any]] | None = None,
+    history: list[EpochRow] | None = None,
     replicas: int = 1,
     outputs: list[str] | None = None,
     log_dir: Path | None = None,
@@ -84,7 +85,7 @@ def fit_classifier(
         Epochs, batch size, patience, schedule and seed.
     notify, stop_event, started
         Where progress goes, the stop request, and the job's ``perf_counter`` start.
-    history : list of dict, optional
+    history : list of EpochRow, optional
         The epochs a continued run already has; new epochs are numbered after them.
     replicas : int
         Devices training in sync: batches and splits are cut to multiples of it.
@@ -156,28 +157,26 @@ def fit_classifier(
             "sequence length."
         ) from exc
     history = reporter.history
-    if any(not math.isfinite(row.get("loss", 0.0)) for row in history[initial_epoch:]):
+    if any(row.diverged for row in history[initial_epoch:]):
         raise TrainingError(
             "Training diverged: the loss became NaN or infinite, so nothing was saved. "
             "Lower the learning rate (e.g. 0.001) or raise the batch size."
         )
-    _mark_best(history, early_stopping, initial_epoch)
+    history = _mark_best(history, early_stopping, initial_epoch)
     return FitResult(history, stop_event.is_set(), batch_size)
 
 
 def _mark_best(
-    history: list[dict[str, Any]], early_stopping: LeanEarlyStopping, first: int
-) -> None:
-    """Flag the epoch whose weights ``early_stopping`` restored (one of this fit's, so a
-    continued run never names a parent epoch whose weights it does not hold)."""
-    for row in history:
-        row.pop("best", None)
-    if early_stopping.restored_epoch is None:
-        return
-    best = early_stopping.restored_epoch + 1  # Keras counts from 0, the history from 1
-    for row in history[first:]:
-        if row["epoch"] == best:
-            row["best"] = True
+    history: list[EpochRow], early_stopping: LeanEarlyStopping, first: int
+) -> list[EpochRow]:
+    """``history`` with the epoch whose weights ``early_stopping`` restored flagged
+    ``best`` (one of this fit's, so a continued run never names a parent epoch whose
+    weights it does not hold), and no other."""
+    restored = early_stopping.restored_epoch
+    best = None if restored is None else restored + 1  # Keras counts from 0, the history from 1
+    return [
+        row.marked_best(index >= first and row.epoch == best) for index, row in enumerate(history)
+    ]
 
 
 def _even(batch_size: int, replicas: int) -> int:

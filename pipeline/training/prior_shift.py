@@ -33,6 +33,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from pipeline.models.linear import LogBlend
+from pipeline.runs.decision import PriorShiftRecord
 
 #: The shifts tried, in steps of 0.1.
 TAUS: tuple[float, ...] = tuple(round(t, 1) for t in np.linspace(-1.0, 1.0, 21))
@@ -73,22 +74,24 @@ class PriorShift:
     validation_accuracy_before: float | None = None
     validation_accuracy_after: float | None = None
 
+    def record(self) -> PriorShiftRecord:
+        """The record kept in ``metrics.json`` under ``prior_shift`` (to 6 decimals)."""
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 6)
+
+        return PriorShiftRecord(
+            tau=self.tau,
+            log_prior=tuple(round(v, 6) for v in self.log_prior),
+            validation_macro_f1_before=round(self.validation_macro_f1_before, 6),
+            validation_macro_f1_after=round(self.validation_macro_f1_after, 6),
+            validation_accuracy_before=rounded(self.validation_accuracy_before),
+            validation_accuracy_after=rounded(self.validation_accuracy_after),
+        )
+
     def to_json(self) -> dict[str, object]:
-        """The record kept in ``metrics.json`` under ``prior_shift``."""
-        return {
-            "tau": self.tau,
-            "log_prior": [round(v, 6) for v in self.log_prior],
-            "validation_macro_f1_before": round(self.validation_macro_f1_before, 6),
-            "validation_macro_f1_after": round(self.validation_macro_f1_after, 6),
-            **{
-                name: round(value, 6)
-                for name, value in (
-                    ("validation_accuracy_before", self.validation_accuracy_before),
-                    ("validation_accuracy_after", self.validation_accuracy_after),
-                )
-                if value is not None
-            },
-        }
+        """:meth:`record` as ``metrics.json`` holds it."""
+        return self.record().to_json()
 
 
 def log_prior(train_labels: np.ndarray, num_classes: int) -> np.ndarray:

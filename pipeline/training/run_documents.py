@@ -18,6 +18,7 @@ from pipeline.core.config import ExperimentConfig
 from pipeline.data import Dataset
 from pipeline.data.prepare import PreparedData
 from pipeline.models.features import feature_shapes
+from pipeline.runs.history import EpochRow, history_json
 from pipeline.runs.record import SCHEMA_VERSION, OptimizerState, RunRecord
 from pipeline.runs.summary import SavedRun
 
@@ -32,7 +33,7 @@ def run_record(
     data_fingerprint: str,
     prepared: PreparedData,
     encoder: keras.Model,
-    history: list[dict[str, Any]],
+    history: list[EpochRow],
     metrics: dict[str, Any],
     stopped: bool,
     device: str,
@@ -52,11 +53,11 @@ def run_record(
     parent_history = list(parent.history) if parent is not None else []
     shapes = feature_shapes(encoder, config.model)
     sequence_length = shapes["words"].length if "words" in shapes else shapes["ngrams"].length // 2
-    best = next((row for row in history if row.get("best")), None)
+    best = next((row for row in history if row.best), None)
     if best is None and history:
-        best = min(history, key=lambda row: row.get("val_loss", math.inf))
+        best = min(history, key=lambda row: _or_inf(row.val_loss))
     train_rows = len(prepared.train)
-    fit_seconds = sum(row.get("seconds", 0.0) for row in history[len(parent_history) :])
+    fit_seconds = sum(row.seconds or 0.0 for row in history[len(parent_history) :])
     new_epochs = len(history) - len(parent_history)
     documents = {
         "config.json": {
@@ -77,7 +78,7 @@ def run_record(
             "classes": list(prepared.classes),
             "names": {c: prepared.label_names.get(c, c) for c in prepared.classes},
         },
-        "history.json": history,
+        "history.json": history_json(history),
         "metrics.json": metrics,
         "data.json": {
             "fingerprint": data_fingerprint,
@@ -96,7 +97,7 @@ def run_record(
             "duration_s": round(duration, 2),
             "device": device,
             "dataset": dataset.name,
-            "best_epoch": best.get("epoch") if best else None,
+            "best_epoch": best.epoch if best else None,
             "samples_per_second": round(train_rows * new_epochs / fit_seconds, 1)
             if fit_seconds > 0
             else None,
@@ -104,3 +105,8 @@ def run_record(
         },
     }
     return RunRecord.parse(documents)
+
+
+def _or_inf(value: float | None) -> float:
+    """``value``, or infinity for none (an epoch without a validation loss sorts last)."""
+    return math.inf if value is None else value

@@ -24,7 +24,6 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import keras
 
@@ -55,6 +54,7 @@ from pipeline.models.features import (
     split_end_to_end_model,
 )
 from pipeline.models.text import choose_sequence_length
+from pipeline.runs.history import EpochRow
 from pipeline.runs.ids import resolve_run
 from pipeline.runs.record import OptimizerState
 from pipeline.runs.registry import RunRegistry
@@ -274,7 +274,7 @@ class _TrainingSession:
             release_free_memory()
             history, stopped = self._fit(fit_model, splits["train"], splits["validation"])
             new_epochs = history[len(self._parent_history()) :]
-            if stopped and not any(not row.get("partial") for row in new_epochs):
+            if stopped and all(row.partial for row in new_epochs):
                 raise TrainingStopped(
                     "Stopped while training, before the first epoch ended; nothing was saved."
                 )
@@ -401,12 +401,12 @@ class _TrainingSession:
         )
         return "fresh"
 
-    def _parent_history(self) -> list[dict[str, Any]]:
+    def _parent_history(self) -> list[EpochRow]:
         return list(self.parent.history) if self.parent is not None else []
 
     def _fit(
         self, fit_model: keras.Model, train: EncodedSplit, validation: EncodedSplit
-    ) -> tuple[list[dict[str, Any]], bool]:
+    ) -> tuple[list[EpochRow], bool]:
         """Fit ``fit_model`` (the classifier, or the ensemble's training model sharing
         its layers); the history with the best epoch marked, and whether it stopped."""
         outputs = list(fit_model.output) if isinstance(fit_model.output, dict) else None

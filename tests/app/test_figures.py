@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from pipeline.runs.history import parse_history
 from ui.core.numbers import format_count, format_share
 from ui.figures import confusion as figures_confusion
 from ui.figures.curves import compare_curves, training_curves
@@ -23,10 +24,12 @@ from ui.figures.style import BAR_PX, MIN_BAR_HEIGHT, bar_chart_height
 from ui.views import results as results_views
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-HISTORY = [
-    {"epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.6},
-    {"epoch": 2, "loss": 0.8, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.72},
-]
+HISTORY = parse_history(
+    [
+        {"epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.6},
+        {"epoch": 2, "loss": 0.8, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.72},
+    ]
+)
 
 
 def _classes(n: int) -> dict[str, int]:
@@ -116,7 +119,7 @@ def test_epoch_axes_read_whole_epochs() -> None:
     assert compare.layout.xaxis.dtick == 1 and compare.layout.xaxis.tickformat == "d"
     curves = training_curves(HISTORY, "loss")
     assert curves.layout.xaxis.dtick == 1 and curves.layout.xaxis.tickformat == "d"
-    long = [{"epoch": i, "val_accuracy": 0.5} for i in range(1, 41)]
+    long = parse_history([{"epoch": i, "val_accuracy": 0.5} for i in range(1, 41)])
     axis = compare_curves({"a": long}).layout.xaxis
     assert axis.tickformat == "d" and float(axis.dtick).is_integer()
 

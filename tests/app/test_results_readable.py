@@ -23,6 +23,7 @@ import pytest
 from apptest_support import assert_clean, figure_of, new_app, open_page, texts_of, values
 
 from pipeline.core.presets import DEFAULT_PRESET, get_preset
+from pipeline.runs.history import parse_history
 from ui.figures import confusion as figures_confusion
 from ui.figures import slices as figures_slices
 from ui.figures.curves import (
@@ -64,6 +65,8 @@ def _with_classes(folder: Path, n: int) -> list[str]:
             "names": names,
             "matrix": _matrix(n, 20, 3),
         }
+        if "prior_shift" in metrics:  # one log prior per class
+            metrics["prior_shift"]["log_prior"] = [0.0] * n
 
     _edit(folder / "metrics.json", change)
     codes = [f"c{i}" for i in range(n)]
@@ -199,18 +202,20 @@ def test_a_4_class_matrix_sits_beside_its_pairs(runs_dir, small_source, saved_ru
 
 # --------------------------------------------------------------------------- item 9
 
-STOPPED = [
-    {"epoch": 1, "loss": 0.9, "accuracy": 0.80, "val_loss": 0.50, "val_accuracy": 0.900},
-    {"epoch": 2, "loss": 0.6, "accuracy": 0.88, "val_loss": 0.40, "val_accuracy": 0.923},
-    {
-        "epoch": 3,
-        "loss": 0.5,
-        "accuracy": 0.90,
-        "val_loss": 0.30,  # one batch: lower than any whole epoch's, and meaningless
-        "val_accuracy": 0.854,
-        "partial": True,
-    },
-]
+STOPPED = parse_history(
+    [
+        {"epoch": 1, "loss": 0.9, "accuracy": 0.80, "val_loss": 0.50, "val_accuracy": 0.900},
+        {"epoch": 2, "loss": 0.6, "accuracy": 0.88, "val_loss": 0.40, "val_accuracy": 0.923},
+        {
+            "epoch": 3,
+            "loss": 0.5,
+            "accuracy": 0.90,
+            "val_loss": 0.30,  # one batch: lower than any whole epoch's, and meaningless
+            "val_accuracy": 0.854,
+            "partial": True,
+        },
+    ]
+)
 
 
 def test_a_partial_last_epoch_is_a_hollow_marker_not_a_point_of_the_line() -> None:
@@ -294,9 +299,9 @@ def test_advice_follows_the_run() -> None:
     assert stopped[0].startswith("training it to the end")
     # more epochs only for a run whose last allowed epoch was still its best
     short = get_preset(DEFAULT_PRESET, epochs=2)
-    best_last = [STOPPED[0], {**STOPPED[1], "best": True}]
+    best_last = [STOPPED[0], STOPPED[1].marked_best(True)]
     assert any("more epochs" in a for a in results_views.baseline_advice(short, best_last))
-    best_first = [{**STOPPED[0], "best": True}, STOPPED[1]]
+    best_first = [STOPPED[0].marked_best(True), STOPPED[1]]
     assert not any("more epochs" in a for a in results_views.baseline_advice(short, best_first))
 
 

@@ -8,12 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 def _panel() -> None:
     from pipeline.jobs.job import JobSnapshot
+    from pipeline.runs.history import EpochRow
     from ui.views.train_progress import draw_snapshot
 
     snap = JobSnapshot(
         job_id=1, label="default", status="running", phase="training", step="Epoch 3",
         step_done=10, step_total=100, step_unit="batches", epoch=3, epochs=100,
-        logs={"loss": 0.41234, "accuracy": 0.95731}, history=({"epoch": 2, "val_loss": 0.5},),
+        logs={"loss": 0.41234, "accuracy": 0.95731}, history=(EpochRow(2, {"val_loss": 0.5}),),
         started_at=0.0,
     )  # fmt: skip
     draw_snapshot(None, snap)  # a running job's panel reads nothing from the manager

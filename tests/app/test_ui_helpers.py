@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from pipeline.runs.history import parse_history
 from ui.core.text import escape_markdown, highlight_words
 from ui.figures import confusion as figures_confusion
 from ui.figures.curves import best_epoch, compare_curves, training_curves
@@ -14,11 +15,13 @@ from ui.figures.playground import word_importance_bar
 from ui.figures.prepare import class_distribution_before_after
 from ui.figures.scores import metrics_vs_baseline, runs_metric_bars
 
-HISTORY = [
-    {"epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.6},
-    {"epoch": 2, "loss": 0.8, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.72},
-    {"epoch": 3, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.75, "val_accuracy": 0.71},
-]
+HISTORY = parse_history(
+    [
+        {"epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.6},
+        {"epoch": 2, "loss": 0.8, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.72},
+        {"epoch": 3, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.75, "val_accuracy": 0.71},
+    ]
+)
 NAMES = {"b": "business", "e": "entertainment"}
 
 
@@ -255,11 +258,14 @@ def _panel_charts_script() -> None:
     import streamlit as st
 
     from pipeline.jobs.job import JobSnapshot
+    from pipeline.runs.history import parse_history
     from ui.views.train_progress import draw_snapshot, live_panel
 
-    history = (
-        {"epoch": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
-        {"epoch": 2, "loss": 0.7, "accuracy": 0.7, "val_loss": 0.75, "val_accuracy": 0.7},
+    history = parse_history(
+        [
+            {"epoch": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
+            {"epoch": 2, "loss": 0.7, "accuracy": 0.7, "val_loss": 0.75, "val_accuracy": 0.7},
+        ]
     )
     status = st.session_state["status"]
     snap = JobSnapshot(
@@ -347,7 +353,7 @@ def test_no_figure_renders_markup_from_data_or_a_visitor():
     clickable)."""
     names = {f"c{i}": label for i, label in enumerate(MARKUP)}
     counts = {code: 10 + i for i, code in enumerate(names)}
-    history = [{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}]
+    history = parse_history([{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}])
     figures_built = [
         class_distribution_before_after(counts, counts, names),
         compare_curves({label: history for label in MARKUP}),
@@ -378,23 +384,46 @@ def test_escaped_markdown_never_autolinks_a_url_or_an_email_address():
 
 
 def test_the_blend_note_names_the_network_share_and_each_part_on_validation():
+    from pipeline.runs.decision import BlendRecord
     from ui.views.results import blend_note
 
     record = {
         "network_weight": 0.6,
+        "linear_rows": 400,
+        "linear_seconds": 0.5,
         "validation": {
-            "network": {"accuracy": 0.5},
-            "linear": {"accuracy": 0.45},
-            "blend": {"accuracy": 0.55},
+            part: {"accuracy": accuracy, "macro_f1": 0.5, "log_loss": 1.0}
+            for part, accuracy in (("network", 0.5), ("linear", 0.45), ("blend", 0.55))
         },
     }
-    note = blend_note(record)
+    note = blend_note(BlendRecord.parse(record))
     assert "share 60%" in note
     assert "network 50.0%, linear 45.0%, blend 55.0%" in note
     assert "TF-IDF logistic regression over word pairs inside" in note
-    chars = blend_note({**record, "linear_inputs": ["ngrams", "linear_chars"]})
+    chars = blend_note(BlendRecord.parse({**record, "linear_inputs": ["ngrams", "linear_chars"]}))
     assert "regression over word pairs and character n-grams inside" in chars
-    assert blend_note(None) is None and blend_note({"network_weight": "x"}) is None
+    assert blend_note(None) is None
+
+
+def test_the_prior_shift_note_says_the_shift_and_its_gain_on_validation():
+    from pipeline.runs.decision import PriorShiftRecord
+    from ui.views.results import prior_shift_note
+
+    record = {
+        "tau": -0.4,
+        "log_prior": [-1.2, -0.4],
+        "validation_macro_f1_before": 0.81,
+        "validation_macro_f1_after": 0.835,
+    }
+    note = prior_shift_note(PriorShiftRecord.parse(record))
+    assert "τ = -0.4" in note and "(validation macro F1 0.810 → 0.835)" in note
+    both = {**record, "validation_accuracy_before": 0.9, "validation_accuracy_after": 0.91}
+    assert "(validation accuracy 90.0% → 91.0%, macro F1" in prior_shift_note(
+        PriorShiftRecord.parse(both)
+    )
+    unmoved = prior_shift_note(PriorShiftRecord.parse({**record, "tau": 0}))
+    assert unmoved.startswith("Decision rule: the trained class scores")
+    assert prior_shift_note(None) is None
 
 
 def test_the_coverage_note_says_what_the_model_has_of_unknown_words():

@@ -211,12 +211,12 @@ def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch)
 
     saved = RunRegistry(tmp_path / "runs").get(first["run_id"])
     assert saved.run.status == "stopped"
-    assert [(row["epoch"], bool(row.get("partial"))) for row in saved.history] == [
+    assert [(row.epoch, row.partial) for row in saved.history] == [
         (1, False),
         (2, True),
     ]
     assert (first["epoch"], first["val_loss"], first["cached"]) == (
         1,
-        saved.history[0]["val_loss"],
+        saved.history[0].val_loss,
         False,
     )

@@ -198,11 +198,12 @@ def test_lean_early_stopping_keeps_the_epoch_keras_keeps_and_frees_its_copy(val_
     [([0.9, 0.5, 0.6, 0.7, 0.4], 2), ([float("inf"), 0.5, 0.6, 0.7], 2), ([0.9, 0.8, 0.7], 3)],
 )
 def test_the_restored_epoch_is_flagged_best_in_the_history(val_losses, flagged):
+    from pipeline.runs.history import EpochRow
     from pipeline.training.callbacks import LeanEarlyStopping
     from pipeline.training.fit import _mark_best
 
     callback, weight, _ = _fit_with(LeanEarlyStopping, val_losses)
-    history = [{"epoch": e + 1, "val_loss": loss} for e, loss in enumerate(val_losses)]
-    _mark_best(history, callback, 0)
-    assert [row["epoch"] for row in history if row.get("best")] == [flagged]
+    history = [EpochRow(e + 1, {"val_loss": loss}) for e, loss in enumerate(val_losses)]
+    history = _mark_best(history, callback, 0)
+    assert [row.epoch for row in history if row.best] == [flagged]
     assert weight == flagged  # the weights in the model are that epoch's

@@ -136,9 +136,7 @@ def test_a_continued_run_goes_on_from_the_saved_optimizer_state(
     parent, _ = trained_run
     registry = copy_run(runs_dir, parent.run_id, tmp_path / "runs")
     saved_parent = registry.get(parent.run_id)
-    assert len(saved_parent.history) == 2 and not any(
-        row.get("partial") for row in saved_parent.history
-    )
+    assert len(saved_parent.history) == 2 and not any(row.partial for row in saved_parent.history)
     parent_steps = optimizer_iterations(saved_parent.training_state_path)
     assert parent_steps > 0 and parent_steps % 2 == 0
 
@@ -146,7 +144,7 @@ def test_a_continued_run_goes_on_from_the_saved_optimizer_state(
     assert child.config.resolved.optimizer_state == "restored"
     # Adam's step count went on from the parent's: one more epoch of the same batches
     assert optimizer_iterations(child.training_state_path) == parent_steps + parent_steps // 2
-    assert [row["epoch"] for row in child.history] == [1, 2, 3]
+    assert [row.epoch for row in child.history] == [1, 2, 3]
 
 
 def test_a_continued_ensemble_restores_its_training_models_optimizer(uci_small, tmp_path):
@@ -192,7 +190,7 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
     assert child.config.resolved.optimizer_state == "fresh"
     assert "with a fresh optimizer" in caplog.text and "no training_state.h5" in caplog.text
     assert optimizer_iterations(child.training_state_path) == parent_steps // 2
-    assert [row["epoch"] for row in child.history] == [1, 2, 3]
+    assert [row.epoch for row in child.history] == [1, 2, 3]
 
 
 def test_an_imported_run_continues_with_a_fresh_optimizer(
@@ -228,9 +226,9 @@ def test_a_training_writes_tensorboard_logs_inside_its_run(trained_run, runs_dir
     # one point per epoch (steps 0 and 1), the history's values
     assert [step for step, _ in train["epoch_loss"]] == [0, 1]
     for (_, value), row in zip(train["epoch_loss"], saved.history, strict=True):
-        assert value == pytest.approx(row["loss"], rel=1e-5)
+        assert value == pytest.approx(row.loss, rel=1e-5)
     for (_, value), row in zip(validation["epoch_loss"], saved.history, strict=True):
-        assert value == pytest.approx(row["val_loss"], rel=1e-5)
+        assert value == pytest.approx(row.val_loss, rel=1e-5)
     assert [step for step, _ in train["epoch_learning_rate"]] == [0, 1]
     assert not [tag for tag in train if tag.startswith("batch_")]  # epoch points only
     # the training's hidden logs folder was moved into the run, nothing left behind

@@ -36,7 +36,7 @@ def test_each_family_trains_saves_and_reloads_in_safe_mode(family, uci_small, tm
     registry = RunRegistry(tmp_path)
     saved = registry.get(result.run_id)
     assert saved.complete and saved.config.family == family
-    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(saved.history[-1])
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(saved.history[-1].metrics)
     assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
     model = registry.load_model(result.run_id)  # safe_mode=True inside
     probabilities = np.asarray(model(tf.constant([[text] for text in HEADLINES])))
@@ -117,7 +117,7 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     assert fed[1][1] is None
     np.testing.assert_array_equal(fed[1][0], labels)  # the same rows, in the same order
     assert not plain.metrics.baseline.class_weighted
-    weighted_loss, plain_loss = saved.history[0]["loss"], plain.history[0]["loss"]
+    weighted_loss, plain_loss = saved.history[0].loss, plain.history[0].loss
     assert abs(weighted_loss - plain_loss) > 0.01, (weighted_loss, plain_loss)
 
 

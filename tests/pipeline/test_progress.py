@@ -114,8 +114,8 @@ def test_a_stop_during_validation_cuts_it_short_and_keeps_the_best_epoch(uci_sma
     )
     assert result.stopped
     saved = RunRegistry(tmp_path).get(result.run_id)
-    assert [row["epoch"] for row in saved.history] == [1, 2]
-    assert saved.history[-1].get("partial") and not saved.history[0].get("partial")
+    assert [row.epoch for row in saved.history] == [1, 2]
+    assert saved.history[-1].partial and not saved.history[0].partial
     assert saved.run.best_epoch == 1  # epoch 2's validation never finished
     validation = [e for e in events if e.kind == "validation" and e.epoch == 2]
     assert validation[-1].batch <= 1  # no validation batch ran after the one that saw the stop

@@ -16,7 +16,7 @@ from training_support import majority_share, predict_test_set, unzip_members, zi
 
 from pipeline.core.errors import RunImportError, RunNotFoundError, RunRecordError
 from pipeline.runs.archive import imported_run_id
-from pipeline.runs.files import PREDICTIONS_FILE, RUN_FILES
+from pipeline.runs.files import JSON_FILES, PREDICTIONS_FILE, RUN_FILES
 from pipeline.runs.record import RunRecord
 from pipeline.runs.registry import RunRegistry
 from pipeline.sessions.access import Principal
@@ -199,10 +199,14 @@ MALFORMED = {
     "accuracy over 1": ("metrics.json", ("test_accuracy",), 99.9),
     "a class as a number": ("labels.json", ("classes",), [1, 2, 3, 4]),
     "an epoch as an object": ("history.json", (0,), {"epoch": "one"}),
+    "an epoch's flag as text": ("history.json", (0, "partial"), "yes"),
     "a status made up": ("run.json", ("status",), "excellent"),
     "a schema from the future": ("run.json", ("schema_version",), 99),
     "a ragged confusion matrix": ("metrics.json", ("confusion_matrix", "matrix"), [[1, 2]]),
     "a fingerprint as a number": ("data.json", ("fingerprint",), 12),
+    "a prior shift's tau as text": ("metrics.json", ("prior_shift", "tau"), "big"),
+    "a log prior per class missing": ("metrics.json", ("prior_shift", "log_prior"), [-0.5]),
+    "a blend's inputs as a number": ("metrics.json", ("blend", "linear_inputs"), 5),
 }
 
 
@@ -215,6 +219,15 @@ def test_every_malformed_archive_is_refused_with_a_message(exported, tmp_path, c
         registry.import_zip(zip_members({**exported, name: document}))
     assert name.split(".")[0] in str(caught.value) or "schema" in str(caught.value)
     assert list(tmp_path.iterdir()) == []  # the runs folder is exactly as it was
+
+
+def test_every_document_is_written_back_as_it_was_read(trained_run, runs_dir):
+    """The typed record (epochs, metrics with their blend and prior shift records, ...)
+    holds everything its files hold: parsed and written back, they are unchanged."""
+    result, _ = trained_run
+    folder = RunRegistry(runs_dir).path_of(result.run_id)
+    documents = {name: json.loads((folder / name).read_text()) for name in JSON_FILES}
+    assert RunRecord.parse(documents).documents() == documents
 
 
 def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch):

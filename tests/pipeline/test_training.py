@@ -39,8 +39,10 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     assert names == {MODEL_FILE, *JSON_FILES, PREDICTIONS_FILE, TRAINING_STATE_FILE, LOGS_DIR}
     saved = RunRegistry(runs_dir).get(result.run_id)
     assert saved.complete
-    assert [row["epoch"] for row in saved.history] == [1, 2]
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(saved.history[0])
+    assert [row.epoch for row in saved.history] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(
+        saved.history[0].metrics
+    )
     assert saved.labels.classes == ("b", "e", "m", "t")
     assert saved.labels.name("m") == "health"
     assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
@@ -141,7 +143,7 @@ def test_resume_continues_history_and_records_parent(trained_run, uci_small, run
     )
     assert child.run_id != parent.run_id and not child.from_cache
     saved = RunRegistry(runs_dir).get(child.run_id)
-    assert [row["epoch"] for row in saved.history] == [1, 2, 3]
+    assert [row.epoch for row in saved.history] == [1, 2, 3]
     assert saved.config.parent_run_id == parent.run_id
     # the parent's data and model settings win over the ones passed in
     parent_config = RunRegistry(runs_dir).get(parent.run_id).config
@@ -169,7 +171,7 @@ def test_stop_ends_within_a_batch_and_keeps_the_best_epoch(uci_small, tmp_path):
     saved = registry.get(result.run_id)
     assert saved.run.status == "stopped"
     # epoch 2 ran one batch: it is kept in the history, marked partial
-    assert [row.get("partial", False) for row in saved.history] == [False, True]
+    assert [row.partial for row in saved.history] == [False, True]
     # a stopped run is listed but never served from the cache
     assert registry.find_complete(result.run_id) is None
     again = train_run(

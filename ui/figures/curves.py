@@ -1,7 +1,8 @@
 """Plotly figures of a run's training curves: train vs validation per epoch (the Results
 page, the Train page's live panel) and one metric of several runs overlaid (Compare runs).
 
-Pure: per-epoch histories in, a ``plotly.graph_objects.Figure`` out; no Streamlit, no
+Pure: per-epoch histories (:class:`~pipeline.runs.history.EpochRow`) in, a
+``plotly.graph_objects.Figure`` out; no Streamlit, no
 TensorFlow. Run labels go through :func:`ui.core.text.plotly_text` and show as typed. An
 epoch a stop cut short (``partial``) is a hollow marker and never the best epoch.
 """
@@ -9,11 +10,11 @@ epoch a stop cut short (``partial``) is a hollow marker and never the best epoch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipeline.runs.history import EpochRow
 from ui.core.text import plotly_text
 from ui.figures.style import FINE_SHARE_AXIS_FORMAT, LAYOUT, RUN_COLORS, TRAIN_COLOR, VAL_COLOR
 
@@ -25,14 +26,14 @@ def integer_epoch_axis(fig: go.Figure, last_epoch: int | None) -> go.Figure:
     return fig
 
 
-def history_frame(history: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Per-epoch history as a DataFrame with a 1-based ``epoch`` column."""
-    frame = pd.DataFrame(list(history))
-    if frame.empty:
+def history_frame(history: Sequence[EpochRow]) -> pd.DataFrame:
+    """Per-epoch history as a DataFrame: a 1-based ``epoch`` column, one column per
+    metric, and ``partial`` (bool)."""
+    if not history:
         return pd.DataFrame({"epoch": pd.Series(dtype="int64")})
-    if "epoch" not in frame:
-        frame.insert(0, "epoch", range(1, len(frame) + 1))
-    return frame
+    return pd.DataFrame(
+        [{"epoch": row.epoch, **row.metrics, "partial": row.partial} for row in history]
+    )
 
 
 def partial_epochs(frame: pd.DataFrame) -> pd.Series:
@@ -43,7 +44,7 @@ def partial_epochs(frame: pd.DataFrame) -> pd.Series:
     return frame["partial"].map(lambda flag: flag is True)
 
 
-def best_epoch(history: Sequence[Mapping[str, Any]], monitor: str = "val_loss") -> int | None:
+def best_epoch(history: Sequence[EpochRow], monitor: str = "val_loss") -> int | None:
     """1-based epoch with the lowest ``monitor`` (highest for accuracies), or None.
 
     An epoch a stop cut short never counts: its validation saw a batch or so."""
@@ -140,7 +141,7 @@ def _add_line(
 
 
 def training_curves(
-    history: Sequence[Mapping[str, Any]],
+    history: Sequence[EpochRow],
     metric: str = "accuracy",
     *,
     best: int | None = None,
@@ -151,8 +152,8 @@ def training_curves(
 
     Parameters
     ----------
-    history : list of per-epoch dicts with ``metric`` and ``val_<metric>`` keys
-        (``partial: True`` on an epoch a stop cut short: drawn as a hollow marker at the
+    history : sequence of EpochRow with ``metric`` and ``val_<metric>`` among its metrics
+        (``partial`` on an epoch a stop cut short: drawn as a hollow marker at the
         end of a dotted segment, :data:`PARTIAL_NAME` in the legend, never the best)
     metric : "accuracy" or "loss" (any key present in the history works)
     best : 1-based epoch to mark; ``None`` marks the lowest ``val_loss``
@@ -203,7 +204,7 @@ def training_curves(
 
 
 def compare_curves(
-    histories: Mapping[str, Sequence[Mapping[str, Any]]],
+    histories: Mapping[str, Sequence[EpochRow]],
     metric: str = "val_accuracy",
 ) -> go.Figure:
     """One line per run of the same metric (e.g. ``val_accuracy``), overlaid.

@@ -8,7 +8,7 @@ so it is unit-tested without Streamlit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +17,8 @@ import pandas as pd
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.presets import DEFAULT_PRESET, PRESETS
 from pipeline.core.settings import declared
+from pipeline.runs.decision import BlendRecord, PriorShiftRecord
+from pipeline.runs.history import EpochRow
 from ui.core.numbers import format_points, format_score, format_share
 
 #: The smallest accuracy gap worth a warning, whatever the test set's size: 0.1 points.
@@ -93,7 +95,7 @@ def changed_settings(experiment: ExperimentConfig) -> list[str]:
 
 def baseline_advice(
     experiment: ExperimentConfig,
-    history: Sequence[Mapping[str, Any]],
+    history: Sequence[EpochRow],
     *,
     stopped: bool = False,
 ) -> list[str]:
@@ -103,7 +105,7 @@ def baseline_advice(
     ----------
     experiment : ExperimentConfig
         The run's settings (``saved.config.experiment``).
-    history : sequence of dict
+    history : sequence of EpochRow
         The run's per-epoch history (``best`` and ``partial`` flags).
     stopped : bool
         The run was stopped by hand.
@@ -126,13 +128,13 @@ def baseline_advice(
         advice.append("the accurate preset (slower, usually more accurate)")
     if experiment.data.balance != "class_weights":
         advice.append("class weights (Prepare)")
-    whole = [row for row in history if not row.get("partial")]
-    best = next((row["epoch"] for row in whole if row.get("best")), None)
+    whole = [row for row in history if not row.partial]
+    best = next((row.epoch for row in whole if row.best), None)
     if (
         not stopped
         and whole
         and len(whole) >= experiment.train.epochs
-        and best in (None, whole[-1]["epoch"])
+        and best in (None, whole[-1].epoch)
     ):
         advice.append("more epochs (the last one was still the best)")
     return advice
@@ -285,29 +287,20 @@ def follow_picked_run(
     return current
 
 
-def blend_note(record: Any) -> str | None:
+def blend_note(record: BlendRecord | None) -> str | None:
     """The linear blend a run's ``metrics.json`` ``blend`` record describes, in words
     (``None`` for runs without one: the network alone decides)."""
-    if not isinstance(record, dict) or not isinstance(record.get("network_weight"), (int, float)):
+    if record is None:
         return None
-    weight = float(record["network_weight"])
-    validation = record.get("validation") if isinstance(record.get("validation"), dict) else {}
-    accuracies = {
-        part: scores.get("accuracy")
-        for part, scores in validation.items()
-        if isinstance(scores, dict) and isinstance(scores.get("accuracy"), (int, float))
-    }
+    weight = record.network_weight
+    accuracies = {part: scores.accuracy for part, scores in record.validation.items()}
     scores = (
         f" (validation accuracy: network {accuracies['network']:.1%}, linear "
         f"{accuracies['linear']:.1%}, blend {accuracies['blend']:.1%})"
         if {"network", "linear", "blend"} <= set(accuracies)
         else ""
     )
-    features = (
-        "word pairs and character n-grams"
-        if "linear_chars" in (record.get("linear_inputs") or ())
-        else "word pairs"
-    )
+    features = "word pairs and character n-grams" if record.reads_characters else "word pairs"
     if weight >= 1.0:
         return (
             f"Model: the network alone; a TF-IDF logistic regression over {features} was "
@@ -320,34 +313,28 @@ def blend_note(record: Any) -> str | None:
     )
 
 
-def prior_shift_note(record: Any) -> str | None:
+def prior_shift_note(record: PriorShiftRecord | None) -> str | None:
     """The decision rule a run's ``metrics.json`` ``prior_shift`` record describes, in
     words (``None`` for runs saved without one: their trained scores decide)."""
-    if not isinstance(record, dict) or not isinstance(record.get("tau"), (int, float)):
+    if record is None:
         return None
-    tau = float(record["tau"])
-    before = record.get("validation_macro_f1_before")
-    after = record.get("validation_macro_f1_after")
-    if tau == 0.0:
+    if record.tau == 0.0:
         return (
             "Decision rule: the trained class scores; no class-prior shift did better on the "
             "validation rows by more than their noise."
         )
-    gain = (
-        f" (validation macro F1 {before:.3f} → {after:.3f})"
-        if isinstance(before, (int, float)) and isinstance(after, (int, float))
-        else ""
-    )
-    accuracy_before = record.get("validation_accuracy_before")
-    accuracy_after = record.get("validation_accuracy_after")
-    if gain and isinstance(accuracy_before, float) and isinstance(accuracy_after, float):
+    before, after = record.validation_macro_f1_before, record.validation_macro_f1_after
+    gain = f" (validation macro F1 {before:.3f} → {after:.3f})"
+    accuracy_before = record.validation_accuracy_before
+    accuracy_after = record.validation_accuracy_after
+    if accuracy_before is not None and accuracy_after is not None:
         gain = (
             f" (validation accuracy {accuracy_before:.1%} → {accuracy_after:.1%}, "
             f"macro F1 {before:.3f} → {after:.3f})"
         )
     return (
-        f"Decision rule: each class's score shifted by τ = {tau:+.1f} × the log of its share "
-        f"of the training rows, tuned on the validation rows{gain}."
+        f"Decision rule: each class's score shifted by τ = {record.tau:+.1f} × the log of its "
+        f"share of the training rows, tuned on the validation rows{gain}."
     )
 
 

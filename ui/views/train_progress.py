@@ -62,7 +62,7 @@ def _format_seconds(seconds: float | None) -> str:
 def _latest_metrics(snap: JobSnapshot) -> dict[str, float]:
     merged: dict[str, float] = {}
     if snap.history:
-        merged.update({k: v for k, v in snap.history[-1].items() if isinstance(v, (int, float))})
+        merged.update({k: v for k, v in snap.history[-1].metrics.items() if v is not None})
     merged.update(snap.logs or {})
     return merged
 
