@@ -85,7 +85,7 @@ st.success(
 )
 # before training: the rule Results warns by after it (pipeline.core.class_sizes)
 show_thin_classes_warning(summary["split_class_counts"]["test"], prepared.label_names)
-for note in summary.get("notes", []):
+for note in summary["notes"]:
     st.warning(escape_markdown(note))
 
 cols = st.columns(5)

@@ -18,22 +18,22 @@ def inspect_command(args: argparse.Namespace) -> int:
     else:
         report = inspect_dataset(dataset, top_n=args.top)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return 0
-    print(f"{dataset.name}: {report['rows']:,} rows, columns {', '.join(report['columns'])}")
+    print(f"{dataset.name}: {report.rows:,} rows, columns {', '.join(report.columns)}")
     for note in dataset.notes:
         print(f"note: {note}")
-    duplicates = report["duplicates"]
+    duplicates = report.duplicates
     print(
-        f"duplicated texts: {duplicates['duplicated_rows']:,} rows share "
-        f"{duplicates['distinct_duplicated_texts']:,} texts"
+        f"duplicated texts: {duplicates.duplicated_rows:,} rows share "
+        f"{duplicates.distinct_duplicated_texts:,} texts"
     )
-    for row in duplicates["top"]:
-        labels = ", ".join(f"{k} {v}" for k, v in row["labels"].items())
-        print(f"  {row['count']:>5} × {row['text'][:70]!r} ({labels})")
+    for row in duplicates.top:
+        labels = ", ".join(f"{k} {v}" for k, v in row.labels.items())
+        print(f"  {row.count:>5} × {row.text[:70]!r} ({labels})")
     print("classes:")
-    for row in report["class_counts"]:
-        print(f"  {row['code']:>12} {row['name']:<16} {row['count']:>8,} {row['share']:6.1%}")
-    lengths = report["text_length_words"]
+    for row in report.class_counts:
+        print(f"  {row.code:>12} {row.name:<16} {row.count:>8,} {row.share:6.1%}")
+    lengths = report.text_length_words.to_json()
     print("words per text: " + ", ".join(f"{k} {v:g}" for k, v in lengths.items()))
     return 0

@@ -17,6 +17,8 @@ One module per job, each usable on its own; everything public is re-exported her
 - :mod:`pipeline.data.bundled`: the bundled UCI file (:data:`DEFAULT_DATA_PATH`),
   :func:`load_default_dataset` and :func:`default_dataset_stats`, through its snapshot.
 - :mod:`pipeline.data.stats`: :func:`inspect_dataset` and :func:`word_counts`.
+- :mod:`pipeline.data.summary`: :class:`DataSummary`, the statistics :func:`inspect_dataset`
+  gives, typed, with their JSON round trip.
 
 Every problem a user can cause raises :class:`~pipeline.core.errors.DatasetError` with a message
 that names the problem and the fix.
@@ -45,6 +47,7 @@ from pipeline.data.dataset import (
 )
 from pipeline.data.reading import MAX_UPLOAD_BYTES, RawTable, read_table
 from pipeline.data.stats import inspect_dataset, word_counts
+from pipeline.data.summary import DataSummary
 
 __all__ = [
     "BLANK_CHARACTERS",
@@ -56,6 +59,7 @@ __all__ = [
     "TEXT_COLUMN_NAMES",
     "UCI_LABEL_NAMES",
     "CsvFormat",
+    "DataSummary",
     "Dataset",
     "RawTable",
     "default_dataset_stats",

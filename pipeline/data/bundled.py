@@ -4,7 +4,7 @@ and its statistics through the disk snapshot (:mod:`pipeline.data.snapshot`).
 :data:`DEFAULT_DATA_PATH` is where the file lives; :func:`load_default_dataset` loads it
 (``TITLE`` text, ``CATEGORY`` label ``b``/``t``/``e``/``m``) and
 :func:`default_dataset_stats` gives its :func:`~pipeline.data.stats.inspect_dataset`
-report, each from the snapshot when it is current.
+summary, each from the snapshot when it is current.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.core.errors import DatasetError
 from pipeline.data.dataset import Dataset
 from pipeline.data.snapshot import load_with_snapshot, stats_with_snapshot
+from pipeline.data.summary import DataSummary
 
 DEFAULT_DATA_PATH: Path = (
     Path(__file__).resolve().parents[2] / "data" / "uci-news-aggregator.csv.gz"
@@ -44,7 +45,7 @@ def load_default_dataset() -> Dataset:
     return load_with_snapshot(DEFAULT_DATA_PATH)
 
 
-def default_dataset_stats(top_n: int = 10, dataset: Dataset | None = None) -> dict:
+def default_dataset_stats(top_n: int = 10, dataset: Dataset | None = None) -> DataSummary:
     """``inspect_dataset(load_default_dataset(), top_n)``, from the snapshot when current
     (milliseconds instead of loading and inspecting 422,937 rows); ``dataset`` is the
     bundled dataset when the caller has it loaded already."""

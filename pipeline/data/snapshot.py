@@ -10,7 +10,8 @@ Layout, in a cache folder next to the file (``data/.cache/<file name>/``)::
     meta.json              the source's identity and every Dataset field but the frames
     frame.parquet          Dataset.frame
     other_columns.parquet  Dataset.other_columns
-    stats-<top_n>.json     inspect_dataset(dataset, top_n), with the same identity
+    stats-<top_n>.json     inspect_dataset(dataset, top_n) (DataSummary.to_json), with
+                           the same identity
 
 The identity is the file's name, size and modification time, the snapshot's schema
 version and the pandas version: any change rebuilds the snapshot. Every file is written
@@ -29,7 +30,8 @@ import pandas as pd
 
 from pipeline.core.atomic import atomic_path, write_json_atomically
 from pipeline.data.dataset import Dataset, load_dataset
-from pipeline.data.stats import inspect_dataset, report_from_json
+from pipeline.data.stats import inspect_dataset
+from pipeline.data.summary import DataSummary
 
 #: Bumped whenever the snapshot's files or the Dataset's fields change meaning.
 SNAPSHOT_SCHEMA = 1
@@ -69,12 +71,13 @@ def load_with_snapshot(path: Path, cache_dir: Path | None = None) -> Dataset:
 
 def stats_with_snapshot(
     path: Path, top_n: int, cache_dir: Path | None = None, dataset: Dataset | None = None
-) -> dict[str, Any]:
+) -> DataSummary:
     """``inspect_dataset`` of ``path``'s dataset, from the snapshot when it is current.
 
     ``dataset`` (``path`` loaded) saves loading it again when the statistics must be
-    computed; without it the dataset is loaded only then. Returns the report exactly as
-    :func:`~pipeline.data.inspect_dataset` gives it.
+    computed; without it the dataset is loaded only then. Returns the summary exactly as
+    :func:`~pipeline.data.inspect_dataset` gives it; a stored one that does not read back
+    (:meth:`~pipeline.data.summary.DataSummary.from_json`) is computed again.
     """
     folder = cache_dir or cache_dir_for(path)
     identity = _identity(path)
@@ -82,11 +85,11 @@ def stats_with_snapshot(
     try:
         stored = json.loads(stats_file.read_text(encoding="utf-8"))
         if stored.get("identity") == identity:
-            return report_from_json(stored["report"])
+            return DataSummary.from_json(stored["report"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     report = inspect_dataset(dataset or load_with_snapshot(path, folder), top_n=top_n)
-    _write_json(stats_file, {"identity": identity, "report": report})
+    _write_json(stats_file, {"identity": identity, "report": report.to_json()})
     return report
 
 

@@ -1,8 +1,8 @@
-"""Statistics of a dataset for the Inspect page and the CLI.
+"""Statistics of a dataset for the Data page and the CLI.
 
-:func:`inspect_dataset` gives a JSON-ready report (rows, missing cells, duplicated texts,
-classes, text lengths in words, publishers, stories); :func:`word_counts` counts the words
-of each text.
+:func:`inspect_dataset` gives a :class:`~pipeline.data.summary.DataSummary` (rows, missing
+cells, duplicated texts, classes, text lengths in words, publishers, stories);
+:func:`word_counts` counts the words of each text.
 """
 
 from __future__ import annotations
@@ -11,6 +11,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline.data.dataset import Dataset
+from pipeline.data.summary import (
+    ClassCount,
+    DataSummary,
+    DuplicatedText,
+    Duplicates,
+    PublisherCount,
+    TextLengths,
+)
 
 
 def word_counts(texts: pd.Series) -> np.ndarray:
@@ -27,8 +35,8 @@ def word_counts(texts: pd.Series) -> np.ndarray:
     return texts.astype(str).str.split().str.len().fillna(0).to_numpy(dtype="int64")
 
 
-def inspect_dataset(ds: Dataset, top_n: int = 10) -> dict:
-    """Statistics of a dataset for the Inspect page and the CLI, JSON-ready.
+def inspect_dataset(ds: Dataset, top_n: int = 10) -> DataSummary:
+    """Statistics of a dataset for the Data page and the CLI.
 
     Parameters
     ----------
@@ -39,36 +47,37 @@ def inspect_dataset(ds: Dataset, top_n: int = 10) -> dict:
 
     Returns
     -------
-    dict
-        ``name``, ``rows``, ``rows_read``, ``columns`` (raw names), ``text_col``,
-        ``label_col``, ``missing`` {raw column: empty cells}, ``duplicates``
-        {``duplicated_rows`` (rows whose text occurs more than once),
-        ``distinct_duplicated_texts``, ``extra_copies``, ``top``: [{``text``, ``count``,
-        ``labels``: {label: rows}}]}, ``labels_per_duplicated_text`` (texts found under more
-        than one label), ``class_counts`` [{``code``, ``name``, ``count``, ``share``}],
-        ``text_length_words`` {``min``, ``p50``, ``p90``, ``p99``, ``p99.9``, ``max``,
-        ``mean``}, ``length_counts`` {words: rows}, ``top_publishers`` [{``publisher``,
-        ``count``}], ``n_publishers`` and ``n_stories`` (``None`` without those columns).
+    DataSummary
+        Its rows (kept and read), columns, empty cells per column, duplicated texts (the
+        ``top_n`` most repeated with their labels), texts under several labels, classes
+        (most rows first), words per text, publishers (the ``top_n`` biggest) and
+        stories; :meth:`~pipeline.data.summary.DataSummary.to_json` for JSON.
     """
     frame = ds.frame
-    report: dict = {
-        "name": ds.name,
-        "rows": len(frame),
-        "rows_read": ds.rows_read or len(frame),
-        "columns": list(ds.raw_columns),
-        "text_col": ds.text_col,
-        "label_col": ds.label_col,
-        "missing": dict(ds.missing),
-    }
-    report.update(_duplicate_stats(frame, top_n))
-    report["class_counts"] = _class_table(frame, ds)
-    report.update(_length_stats(frame["text"]))
-    report.update(_publisher_stats(frame, top_n))
-    report["n_stories"] = _distinct_nonempty(frame, "story")
-    return report
+    duplicates, several_labels = _duplicate_stats(frame, top_n)
+    lengths, length_counts = _length_stats(frame["text"])
+    publishers, n_publishers = _publisher_stats(frame, top_n)
+    return DataSummary(
+        name=ds.name,
+        rows=len(frame),
+        rows_read=ds.rows_read or len(frame),
+        columns=tuple(ds.raw_columns),
+        text_col=ds.text_col,
+        label_col=ds.label_col,
+        missing=dict(ds.missing),
+        duplicates=duplicates,
+        labels_per_duplicated_text=several_labels,
+        class_counts=_class_table(frame, ds),
+        text_length_words=lengths,
+        length_counts=length_counts,
+        top_publishers=publishers,
+        n_publishers=n_publishers,
+        n_stories=_distinct_nonempty(frame, "story"),
+    )
 
 
-def _duplicate_stats(frame: pd.DataFrame, top_n: int) -> dict:
+def _duplicate_stats(frame: pd.DataFrame, top_n: int) -> tuple[Duplicates, int]:
+    """The duplicated texts, and how many of them appear under more than one label."""
     counts = frame["text"].value_counts()
     repeated = counts[counts > 1]
     # Most copies first, ties by text, so the list is the same on every run.
@@ -86,74 +95,59 @@ def _duplicate_stats(frame: pd.DataFrame, top_n: int) -> dict:
     for text, count in top_texts.items():
         labels = per_label.loc[text].sort_values(ascending=False, kind="stable")
         top.append(
-            {
-                "text": str(text),
-                "count": int(count),
-                "labels": {str(k): int(v) for k, v in labels.items()},
-            }
+            DuplicatedText(str(text), int(count), {str(k): int(v) for k, v in labels.items()})
         )
     duplicated_rows = int(repeated.sum())
-    return {
-        "duplicates": {
-            "duplicated_rows": duplicated_rows,
-            "distinct_duplicated_texts": len(repeated),
-            "extra_copies": duplicated_rows - len(repeated),
-            "top": top,
-        },
-        "labels_per_duplicated_text": several_labels,
-    }
+    duplicates = Duplicates(
+        duplicated_rows=duplicated_rows,
+        distinct_duplicated_texts=len(repeated),
+        extra_copies=duplicated_rows - len(repeated),
+        top=tuple(top),
+    )
+    return duplicates, several_labels
 
 
-def _class_table(frame: pd.DataFrame, ds: Dataset) -> list[dict]:
+def _class_table(frame: pd.DataFrame, ds: Dataset) -> tuple[ClassCount, ...]:
     counts = frame["label"].value_counts()
     counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
     total = int(counts.sum())
-    return [
-        {
-            "code": str(code),
-            "name": ds.display(str(code)),
-            "count": int(count),
-            "share": round(int(count) / total, 6),
-        }
+    return tuple(
+        ClassCount(
+            code=str(code),
+            name=ds.display(str(code)),
+            count=int(count),
+            share=round(int(count) / total, 6),
+        )
         for code, count in counts.items()
-    ]
+    )
 
 
-def report_from_json(report: dict) -> dict:
-    """A report of :func:`inspect_dataset` after a JSON round trip, as it was: JSON keeps
-    object keys as strings, and ``length_counts`` is keyed by word count (an int)."""
-    restored = dict(report)
-    restored["length_counts"] = {int(k): int(n) for k, n in report["length_counts"].items()}
-    return restored
-
-
-def _length_stats(texts: pd.Series) -> dict:
+def _length_stats(texts: pd.Series) -> tuple[TextLengths, dict[int, int]]:
     words = word_counts(texts)
     points = np.percentile(words, [50, 90, 99, 99.9])
-    lengths = {
-        "min": int(words.min()),
-        "p50": float(points[0]),
-        "p90": float(points[1]),
-        "p99": float(points[2]),
-        "p99.9": float(points[3]),
-        "max": int(words.max()),
-        "mean": round(float(words.mean()), 3),
-    }
+    lengths = TextLengths(
+        min=int(words.min()),
+        p50=float(points[0]),
+        p90=float(points[1]),
+        p99=float(points[2]),
+        p99_9=float(points[3]),
+        max=int(words.max()),
+        mean=round(float(words.mean()), 3),
+    )
     values, rows = np.unique(words, return_counts=True)
-    return {
-        "text_length_words": lengths,
-        "length_counts": {int(v): int(n) for v, n in zip(values, rows, strict=True)},
-    }
+    return lengths, {int(v): int(n) for v, n in zip(values, rows, strict=True)}
 
 
-def _publisher_stats(frame: pd.DataFrame, top_n: int) -> dict:
+def _publisher_stats(
+    frame: pd.DataFrame, top_n: int
+) -> tuple[tuple[PublisherCount, ...], int | None]:
     if "publisher" not in frame:
-        return {"top_publishers": [], "n_publishers": None}
+        return (), None
     publishers = frame.loc[frame["publisher"] != "", "publisher"]
     counts = publishers.value_counts()
     counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-    top = [{"publisher": str(p), "count": int(n)} for p, n in counts.head(top_n).items()]
-    return {"top_publishers": top, "n_publishers": len(counts)}
+    top = tuple(PublisherCount(str(p), int(n)) for p, n in counts.head(top_n).items())
+    return top, len(counts)
 
 
 def _distinct_nonempty(frame: pd.DataFrame, column: str) -> int | None:

@@ -109,18 +109,57 @@ def test_statistics_come_back_as_inspect_dataset_gives_them(data_file: Path) -> 
     expected = inspect_dataset(load_dataset(data_file), top_n=3)
     assert stats_with_snapshot(data_file, 3) == expected  # computed and stored
     stored = cache_dir_for(data_file) / "stats-3.json"
-    assert json.loads(stored.read_text())["report"]["rows"] == expected["rows"]
+    assert json.loads(stored.read_text())["report"]["rows"] == expected.rows
     again = stats_with_snapshot(data_file, 3)  # read back: word counts are ints again
     assert again == expected
-    assert all(isinstance(k, int) for k in again["length_counts"])
+    assert all(isinstance(k, int) for k in again.length_counts)
     assert (
-        stats_with_snapshot(data_file, 4)["duplicates"]
-        == inspect_dataset(load_dataset(data_file), top_n=4)["duplicates"]
+        stats_with_snapshot(data_file, 4).duplicates
+        == inspect_dataset(load_dataset(data_file), top_n=4).duplicates
     )
 
 
 def test_statistics_of_a_changed_file_are_computed_again(data_file: Path) -> None:
-    rows = stats_with_snapshot(data_file, 3)["rows"]
+    rows = stats_with_snapshot(data_file, 3).rows
     with data_file.open("a", encoding="utf-8") as handle:
         handle.write("99999,A brand new headline,Nobody,t,story-x,example.com,1394492391886\n")
-    assert stats_with_snapshot(data_file, 3)["rows"] == rows + 1
+    assert stats_with_snapshot(data_file, 3).rows == rows + 1
+
+
+#: The statistics file's report as the versions before the typed summary wrote it: the
+#: same keys, so their caches still read back (and the snapshot's schema stays 1).
+STORED_REPORT_KEYS = [
+    "name",
+    "rows",
+    "rows_read",
+    "columns",
+    "text_col",
+    "label_col",
+    "missing",
+    "duplicates",
+    "labels_per_duplicated_text",
+    "class_counts",
+    "text_length_words",
+    "length_counts",
+    "top_publishers",
+    "n_publishers",
+    "n_stories",
+]
+
+
+def test_stored_statistics_keep_their_layout_and_a_wrong_one_is_computed_again(
+    data_file: Path,
+) -> None:
+    expected = stats_with_snapshot(data_file, 3)
+    stored = cache_dir_for(data_file) / "stats-3.json"
+    document = json.loads(stored.read_text())
+    assert list(document["report"]) == STORED_REPORT_KEYS
+    assert list(document["report"]["text_length_words"]) == [
+        *("min", "p50", "p90", "p99", "p99.9", "max", "mean")
+    ]
+    document["report"]["class_counts"][0]["count"] = "many"  # damaged, or from elsewhere
+    stored.write_text(json.dumps(document))
+    assert stats_with_snapshot(data_file, 3) == expected
+    assert json.loads(stored.read_text())["report"] == expected.to_json() | {
+        "length_counts": {str(k): n for k, n in expected.length_counts.items()}
+    }

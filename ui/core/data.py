@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -31,7 +31,7 @@ from ui.core.state import DatasetSource, get_dataset_source
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pipeline.data import Dataset, RawTable
+    from pipeline.data import Dataset, DataSummary, RawTable
     from pipeline.data.prepare import PreparedData
 
 # pipeline.data (and pandas with it, a third of a second) is imported by the functions
@@ -67,7 +67,7 @@ def _load(cache_key: str, _source: DatasetSource) -> Dataset:
 
 
 @st.cache_data(show_spinner="Computing statistics…", max_entries=8)
-def _inspect(cache_key: str, top_n: int, _source: DatasetSource) -> dict[str, Any]:
+def _inspect(cache_key: str, top_n: int, _source: DatasetSource) -> DataSummary:
     from pipeline.data import default_dataset_stats, inspect_dataset
 
     if _source.is_default:
@@ -118,7 +118,7 @@ def active_dataset() -> Dataset:
     return load_source(get_dataset_source())
 
 
-def dataset_stats(top_n: int = 10) -> dict[str, Any]:
+def dataset_stats(top_n: int = 10) -> DataSummary:
     """``pipeline.data.inspect_dataset`` of the active dataset, cached."""
     source = get_dataset_source()
     return _inspect(source.cache_key, top_n, source)
