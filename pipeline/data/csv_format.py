@@ -5,8 +5,10 @@ returns its :class:`CsvFormat`: the delimiter, the encoding, and for the origina
 tab-separated ``newsCorpora.csv`` (no header, no quoting) its column names.
 :func:`pipeline.data.reading.read_table` reads whole files by it
 (:func:`detect_and_decode`), and the batch scorer (:mod:`pipeline.scoring.source`) reads
-the first :data:`HEAD_BYTES` of each input file by it and streams the rest with the same
-settings, so a file the app trains on is a file the scorer scores.
+the first :data:`HEAD_BYTES` of each input file by it
+(:func:`detect_shared_csv_format`, the files of a folder weighed together as one table)
+and streams the rest with the same settings, so a file the app trains on is a file the
+scorer scores.
 
 The rules, in order:
 
@@ -14,8 +16,8 @@ The rules, in order:
    by name, and so is anything with NUL bytes or many control characters.
 2. **Encoding.** UTF-16 with its byte order mark; else UTF-8 (a UTF-8 byte order mark
    dropped); else UTF-8 with a few stray bytes when the bytes hold more UTF-8 characters
-   than bytes that are not UTF-8 (the stray bytes become U+FFFD, ``\\ufffd``, with a note);
-   else Windows-1252 (what Excel on Windows writes), else Latin-1, with a note.
+   than stray bytes (each run of them becomes U+FFFD, ``\\ufffd``, with a note); else
+   Windows-1252 (what Excel on Windows writes), else Latin-1, with a note.
 3. **Layout.** A first line of eight tab-separated fields starting with a number is the
    original ``newsCorpora.csv`` (:data:`NEWS_CORPORA_COLUMNS`, no header, no quoting).
 4. **Delimiter.** Otherwise the one of ``,``, tab, ``;`` and ``|`` the header line holds
@@ -25,7 +27,9 @@ The rules, in order:
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from pipeline.core.errors import DatasetError
 
@@ -111,6 +115,15 @@ class CsvFormat:
         return f"{delimiter}-separated {encoding} {header}{layout}"
 
 
+class FileHead(NamedTuple):
+    """The first bytes of one file, decompressed: its name, the bytes, and whether they
+    are all of it (when not, they may end inside a character)."""
+
+    name: str
+    data: bytes
+    complete: bool = True
+
+
 def detect_csv_format(head: bytes, name: str, *, complete: bool = True) -> CsvFormat:
     """The :class:`CsvFormat` of a file, told from its first bytes.
 
@@ -136,7 +149,35 @@ def detect_csv_format(head: bytes, name: str, *, complete: bool = True) -> CsvFo
         ``head`` is not text: an image, a document, a workbook, an archive, or bytes
         with NUL or many control characters (the message names it and the fix).
     """
-    return _detect(head, name, complete)[0]
+    return detect_shared_csv_format([FileHead(name, head, complete)], name)
+
+
+def detect_shared_csv_format(heads: Iterable[FileHead], name: str) -> CsvFormat:
+    """The one :class:`CsvFormat` of several files that make one table (a folder the
+    scorer reads), told from their first bytes (``heads``, at least one, taken one at a
+    time) by the rule of :func:`detect_csv_format` applied to all of them together.
+
+    The encoding weighs the bytes of every file: a file of plain ASCII reads the same in
+    each, and a few stray bytes in one file of a UTF-8 folder do not make it cp1252.
+    ``name`` (the folder's) is for messages and notes. Raises :class:`DatasetError`
+    naming the files and the fix when one is not text, when their delimiters or layouts
+    differ, or when one is UTF-8 (or UTF-16) while others are not.
+    """
+    evidence = [_weigh(head) for head in heads]
+    encoding, notes = _decide_encoding(evidence, name)
+    formats = [
+        _layout(e.first_line if e.utf16 else _to_utf8(e.first_line, encoding), encoding)
+        for e in evidence
+    ]
+    for weighed, found in zip(evidence[1:], formats[1:], strict=True):
+        if found != formats[0]:
+            raise DatasetError(
+                f"{weighed.name} is {found.describe()}, but {evidence[0].name} is "
+                f"{formats[0].describe()}; every file of {name} must be written the same way: "
+                "save them all with the same delimiter and encoding (CSV UTF-8 is best), or "
+                "score them one by one."
+            )
+    return _with_notes(formats[0], notes, name)
 
 
 def detect_and_decode(data: bytes, name: str) -> tuple[CsvFormat, bytes]:
@@ -146,20 +187,114 @@ def detect_and_decode(data: bytes, name: str) -> tuple[CsvFormat, bytes]:
     stray bytes of a UTF-8 file are U+FFFD. Raises :class:`DatasetError` as
     :func:`detect_csv_format` does.
     """
-    return _detect(data, name, True)
+    weighed = _weigh(FileHead(name, data))
+    encoding, notes = _decide_encoding([weighed], name)
+    text = data.removeprefix(codecs.BOM_UTF8) if weighed.utf8 else _to_utf8(data, encoding)
+    return _with_notes(_layout(text, encoding), notes, name), text
 
 
-def _detect(data: bytes, name: str, complete: bool) -> tuple[CsvFormat, bytes]:
-    _reject_binary_formats(data, name)
-    encoding, text, notes = _decode_to_utf8(data, name, complete)
-    if not _looks_like_news_corpora(text):
-        return CsvFormat(_sniff_delimiter(text), encoding, notes=tuple(notes)), text
-    notes.append(
-        f"{name} was read as the original tab-separated newsCorpora.csv without a header: "
-        f"columns {', '.join(NEWS_CORPORA_COLUMNS)}."
-    )
-    found = CsvFormat("\t", encoding, NEWS_CORPORA_COLUMNS, False, "newsCorpora", tuple(notes))
-    return found, text
+def _with_notes(found: CsvFormat, notes: list[str], name: str) -> CsvFormat:
+    if found.layout == "newsCorpora":
+        notes.append(
+            f"{name} was read as the original tab-separated newsCorpora.csv without a header: "
+            f"columns {', '.join(NEWS_CORPORA_COLUMNS)}."
+        )
+    return replace(found, notes=tuple(notes))
+
+
+def _layout(text: bytes, encoding: str) -> CsvFormat:
+    """The format of a file whose first line, as UTF-8, starts ``text``."""
+    if _looks_like_news_corpora(text):
+        return CsvFormat("\t", encoding, NEWS_CORPORA_COLUMNS, quoted=False, layout="newsCorpora")
+    return CsvFormat(_sniff_delimiter(text), encoding)
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What one file's first bytes say about its encoding, and its first line."""
+
+    name: str
+    utf16: bool  # starts with a UTF-16 byte order mark
+    utf8: bool  # valid UTF-8 (a UTF-8 byte order mark dropped)
+    characters: int  # non-ASCII characters read as UTF-8, stray bytes not counted
+    stray: int  # runs of bytes that are not UTF-8
+    cp1252: bool  # every byte is defined in cp1252
+    first_line: bytes  # the first line: UTF-8 for a UTF-16 file, else as in the file
+
+
+def _weigh(head: FileHead) -> _Evidence:
+    """Refuse ``head`` when it is not text; else what it says about its encoding."""
+    _reject_binary_formats(head.data, head.name)
+    if _is_utf16(head.data):
+        try:
+            text = _decode(head.data, "utf-16", head.complete)
+        except UnicodeDecodeError:
+            raise DatasetError(f"{head.name} isn't a readable text CSV; {EXPORT_HINT}.") from None
+        line = _first_line(text[:HEAD_BYTES].encode("utf-8"))
+        return _Evidence(head.name, True, False, 0, 0, False, line)
+    body = head.data.removeprefix(codecs.BOM_UTF8)
+    line = _first_line(body)
+    try:
+        text = _decode(body, "utf-8", head.complete)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return _Evidence(head.name, False, True, _non_ascii(text[:HEAD_BYTES]), 0, True, line)
+    text = _decode(body, "utf-8", head.complete, errors="replace")
+    stray = text.count("\ufffd")
+    characters = _non_ascii(text) - stray
+    del text
+    try:
+        body.decode("cp1252")
+        cp1252 = True
+    except UnicodeDecodeError:
+        cp1252 = False
+    return _Evidence(head.name, False, False, characters, stray, cp1252, line)
+
+
+def _decide_encoding(evidence: list[_Evidence], name: str) -> tuple[str, list[str]]:
+    """The one encoding of the files ``evidence`` weighed, and a note about it."""
+    utf16 = [e for e in evidence if e.utf16]
+    other = [e for e in evidence if not e.utf16]
+    if utf16 and other:
+        raise DatasetError(
+            f"{utf16[0].name} is UTF-16, but {other[0].name} is not; every file of {name} "
+            "must be in one encoding: save them all as CSV UTF-8, or score them one by one."
+        )
+    if utf16:
+        return "utf-16", []
+    if all(e.utf8 for e in evidence):
+        return "utf-8", []
+    stray = sum(e.stray for e in evidence)
+    if sum(e.characters for e in evidence) > stray:  # UTF-8 with a few stray bytes
+        return "utf-8", [
+            f"{name} is UTF-8 but for {stray:,} stray byte{'s' if stray > 1 else ''}, read "
+            "as \ufffd. To keep the characters they stood for, save the file as CSV "
+            "(UTF-8) and upload it again."
+        ]
+    # cp1252 first: it is what Excel on Windows writes; latin-1 decodes any byte.
+    encoding = "cp1252" if all(e.cp1252 for e in evidence) else "latin-1"
+    utf8 = [e for e in evidence if e.utf8 and e.characters]
+    if utf8:  # read as cp1252, its characters would silently turn into others
+        not_utf8 = next(e for e in evidence if not e.utf8)
+        raise DatasetError(
+            f"{utf8[0].name} is UTF-8, but {not_utf8.name} is {encoding}; every file of "
+            f"{name} must be in one encoding: save them all as CSV UTF-8 (iconv -f "
+            f"{encoding} -t utf-8), or score them one by one."
+        )
+    return encoding, [
+        f"{name} is not valid UTF-8; it was read as {encoding}. If accented characters "
+        "look wrong, save the file as CSV (UTF-8) and upload it again."
+    ]
+
+
+def _to_utf8(data: bytes, encoding: str) -> bytes:
+    """``data`` (a whole file, or a whole line of one) as UTF-8 bytes without byte order
+    mark; in a UTF-8 file, bytes that are not UTF-8 become U+FFFD."""
+    if encoding == "utf-16":
+        return data.decode("utf-16").encode("utf-8")
+    text = data.removeprefix(codecs.BOM_UTF8).decode(encoding, errors="replace")
+    return text.encode("utf-8")
 
 
 def _reject_binary_formats(data: bytes, name: str) -> None:
@@ -170,7 +305,7 @@ def _reject_binary_formats(data: bytes, name: str) -> None:
             raise DatasetError(f"{name} is {kind}, not a CSV; {hint}.")
     if data[8:12] == b"WEBP" and data.startswith(b"RIFF"):
         raise DatasetError(f"{name} is a WebP image, not a CSV; {_PICK_HINT}.")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _is_utf16(data):
         return
     head = data[:HEAD_BYTES]
     controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
@@ -178,47 +313,17 @@ def _reject_binary_formats(data: bytes, name: str) -> None:
         raise DatasetError(f"{name} isn't a readable text CSV; {EXPORT_HINT}.")
 
 
+def _is_utf16(data: bytes) -> bool:
+    return data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def _decode(data: bytes, encoding: str, complete: bool, errors: str = "strict") -> str:
     """``data`` decoded; when not ``complete``, a character cut at the end is left out."""
     return codecs.getincrementaldecoder(encoding)(errors).decode(data, final=complete)
 
 
-def _decode_to_utf8(data: bytes, name: str, complete: bool) -> tuple[str, bytes, list[str]]:
-    """The encoding the file is in, its bytes as UTF-8 without BOM, and notes about it."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return "utf-16", _decode(data, "utf-16", complete).encode("utf-8"), []
-        except UnicodeDecodeError:
-            raise DatasetError(f"{name} isn't a readable text CSV; {EXPORT_HINT}.") from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        _decode(data, "utf-8", complete)
-        return "utf-8", data, []
-    except UnicodeDecodeError:
-        pass
-    text = _decode(data, "utf-8", complete, errors="replace")
-    stray = text.count("\ufffd")
-    characters = len(text) - len(text.encode("ascii", "ignore")) - stray
-    if characters > stray:  # UTF-8 with a few stray bytes: keep its characters
-        note = (
-            f"{name} is UTF-8 but for {stray:,} stray byte{'s' if stray > 1 else ''}, read "
-            "as \ufffd. To keep the characters they stood for, save the file as CSV "
-            "(UTF-8) and upload it again."
-        )
-        return "utf-8", text.encode("utf-8"), [note]
-    # cp1252 first: it is what Excel on Windows writes; latin-1 decodes any byte.
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        note = (
-            f"{name} is not valid UTF-8; it was read as {encoding}. If accented characters "
-            "look wrong, save the file as CSV (UTF-8) and upload it again."
-        )
-        return encoding, text.encode("utf-8"), [note]
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
 
 
 def _first_line(data: bytes) -> bytes:
@@ -247,6 +352,8 @@ __all__ = [
     "HEAD_BYTES",
     "NEWS_CORPORA_COLUMNS",
     "CsvFormat",
+    "FileHead",
     "detect_and_decode",
     "detect_csv_format",
+    "detect_shared_csv_format",
 ]

@@ -2,7 +2,8 @@
 
 ``python -m pipeline predict --engine ray --file IN --output OUT [--address ...]`` reads
 the input with ``ray.data.read_csv`` / ``read_parquet`` (the same files, in the same
-order and with the same ``pyarrow`` options as the local engine), scores it with
+order and with the same ``pyarrow`` options as the local engine: the delimiter, encoding
+and layout detected from the files' first bytes), scores it with
 ``map_batches`` and a callable class that loads the run's model once per actor, and
 writes the same single file as ``--engine local``: same columns, same values, same row
 order (``preserve_order``). The scored batches stream back to this process in order and
@@ -41,7 +42,7 @@ from pipeline.core.errors import DatasetError, HeadlineLabError
 from pipeline.scoring.chunks import DEFAULT_CHUNK_ROWS, csv_read_options
 from pipeline.scoring.files import TableScorer
 from pipeline.scoring.output import open_output, output_format, write_scored
-from pipeline.scoring.source import ScoringSource, open_source, short_error
+from pipeline.scoring.source import ScoringSource, not_decodable, open_source, short_error
 from pipeline.scoring.summary import ProgressCallback, ScoringSummary
 
 if TYPE_CHECKING:
@@ -183,8 +184,9 @@ def _read(ray: ModuleType, source: ScoringSource, workers: int) -> Any:
         "concurrency": min(workers, len(files)),
         "num_cpus": 0,
     }
-    if source.kind == "csv":
-        return ray.data.read_csv(files, **common, **csv_read_options(source.columns))
+    if source.csv_format is not None:
+        options = csv_read_options(source.columns, source.csv_format)
+        return ray.data.read_csv(files, **common, **options)
     return ray.data.read_parquet(files, **common)
 
 
@@ -207,6 +209,9 @@ def _scored_tables(dataset: Any, source: ScoringSource) -> Iterator[pa.Table]:
 def _read_problem(cause: BaseException, source: ScoringSource) -> str:
     """The one-line message for a file Ray could not read. Arrow's own words are lost
     when Ray carries the error across processes; the file's name is kept."""
+    if isinstance(cause, UnicodeDecodeError):  # which file is lost: the input's name
+        encoding = source.csv_format.encoding if source.csv_format else "utf-8"
+        return str(not_decodable(source.path.name, encoding, cause))
     if isinstance(cause, pa.ArrowInvalid):
         return f"Cannot read {source.path.name} ({short_error(cause)}); fix the file."
     found = re.search(r"Failed to read CSV file: (.+?)\. Please", str(cause))
@@ -218,8 +223,9 @@ def _read_problem(cause: BaseException, source: ScoringSource) -> str:
 
 
 def _user_cause(exc: BaseException) -> BaseException | None:
-    """The error behind Ray's task errors that a user can fix: ours, or a file Arrow
-    could not parse; ``None`` for anything else (a bug, or a lost worker)."""
+    """The error behind Ray's task errors that a user can fix: ours, a file Arrow could
+    not parse, or a byte its encoding lacks; ``None`` for anything else (a bug, or a lost
+    worker)."""
     from ray.exceptions import RayError
 
     fallback = None
@@ -230,7 +236,7 @@ def _user_cause(exc: BaseException) -> BaseException | None:
         if isinstance(current, RayError):  # Ray's wrappers also subclass what they wrap
             current = getattr(current, "cause", None) or current.__cause__
             continue
-        if isinstance(current, HeadlineLabError | pa.ArrowInvalid):
+        if isinstance(current, HeadlineLabError | pa.ArrowInvalid | UnicodeDecodeError):
             return current
         if fallback is None and "Failed to read CSV file" in str(current):
             fallback = current

@@ -324,3 +324,29 @@ def test_a_utf8_file_with_a_stray_byte_stays_utf8():
     assert raw.frame["title"].tolist() == ["Café — opens", "Stocks “fall”", "Caf\ufffd closes"]
     assert any("1 stray byte" in note for note in raw.notes)
     assert data.detect_csv_format(content, "mixed.csv").encoding == "utf-8"
+
+
+def test_the_files_of_a_folder_are_weighed_as_one_table():
+    from pipeline.data.csv_format import FileHead, detect_shared_csv_format
+
+    utf8 = FileHead("a.csv", "title,label\nCafé — opens,a\nStocks “fall”,b\n".encode())
+    stray = FileHead("b.csv", b"title,label\nCaf\xe9 closes,a\n")  # one stray byte
+    ascii_only = FileHead("c.csv", b"title,label\nStocks fall,a\n")
+    cp1252 = FileHead("d.csv", "title,label\nCafé closes,a\nNaïve,b\n".encode("cp1252"))
+    # A stray byte in one file of a UTF-8 folder does not make the folder cp1252 (alone,
+    # that file is), and a file of plain ASCII takes the others' encoding.
+    assert data.detect_csv_format(stray.data, "b.csv").encoding == "cp1252"
+    assert detect_shared_csv_format([utf8, stray, ascii_only], "folder").encoding == "utf-8"
+    assert detect_shared_csv_format([ascii_only, cp1252], "folder").encoding == "cp1252"
+    # Read as cp1252, a UTF-8 file's characters would silently turn into others: refused.
+    # (Read as UTF-8, a cp1252 file's letters become U+FFFD, each row noted by the scorer.)
+    one_utf8 = FileHead("g.csv", "title,label\nCafé opens,a\n".encode())
+    with pytest.raises(DatasetError, match=r"^g\.csv is UTF-8, but d\.csv is cp1252.*iconv"):
+        detect_shared_csv_format([one_utf8, cp1252], "folder")
+    assert detect_shared_csv_format([utf8, cp1252], "folder").encoding == "utf-8"
+    utf16 = FileHead("e.csv", "title\tlabel\nCafé\ta\n".encode("utf-16"))
+    with pytest.raises(DatasetError, match=r"^e\.csv is UTF-16, but a\.csv is not"):
+        detect_shared_csv_format([utf8, utf16], "folder")
+    tabs = FileHead("f.csv", b"title\tlabel\nStocks fall\ta\n")
+    with pytest.raises(DatasetError, match=r"^f\.csv is tab-separated UTF-8 with a header row, "):
+        detect_shared_csv_format([ascii_only, tabs], "folder")
