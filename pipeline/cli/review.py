@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.progress import ReviewProgressBar
 from pipeline.core.errors import HeadlineLabError
+
+if TYPE_CHECKING:
+    from pipeline.review.summary import ReviewSummary
 
 
 def review_command(args: argparse.Namespace) -> int:
@@ -43,58 +46,62 @@ def review_command(args: argparse.Namespace) -> int:
     table = reviewed_table(raw.frame, dataset, review)
     if args.output is not None:
         table.to_csv(args.output, index=False)
-    summary = {
-        **review.summary,
-        "rows": len(table),
-        "reviewed_rows": review.summary["rows"],
-        "unreviewed_rows": len(table) - review.summary["rows"],
-        "output": None if args.output is None else str(args.output),
-    }
-    suspects = table.head(max(0, min(args.top, review.summary["rows"])))
+    reviewed = review.summary
+    output = None if args.output is None else str(args.output)
+    suspects = table.head(max(0, min(args.top, reviewed.rows)))
     text_col = dataset.text_col
     if args.json:
-        summary["suspects"] = [
-            {
-                "text": row[text_col],
-                "given_label": row["given_label"],
-                "suggested_label": row["suggested_label"],
-                "label_quality": float(row["label_quality"]),
-                "group_mates": int(row["group_mates"]),
-                "agreeing_mates": int(row["agreeing_mates"]),
-            }
-            for _, row in suspects.iterrows()
-        ]
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        document = {
+            **reviewed.to_json(),
+            "rows": len(table),
+            "reviewed_rows": reviewed.rows,
+            "unreviewed_rows": len(table) - reviewed.rows,
+            "output": output,
+            "suspects": [
+                {
+                    "text": row[text_col],
+                    "given_label": row["given_label"],
+                    "suggested_label": row["suggested_label"],
+                    "label_quality": float(row["label_quality"]),
+                    "group_mates": int(row["group_mates"]),
+                    "agreeing_mates": int(row["agreeing_mates"]),
+                }
+                for _, row in suspects.iterrows()
+            ],
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
-    _print_review(summary, suspects, text_col)
+    _print_review(reviewed, len(table), output, suspects, text_col)
     return 0
 
 
-def _print_review(summary: dict[str, Any], suspects: Any, text_col: str) -> None:
-    names = summary["label_names"]
-    how = "loaded from cache" if summary["from_cache"] else f"{summary['seconds']:.0f} s"
-    settings = summary["settings"]
-    neural = f" ({settings['neural_preset']} neural)" if settings["models"] != "tfidf" else ""
+def _print_review(
+    summary: ReviewSummary, rows: int, output: str | None, suspects: Any, text_col: str
+) -> None:
+    """The review in words: ``summary`` of a file of ``rows`` rows (those without a label
+    were not reviewed), the reviewed file written to ``output``, the top ``suspects``."""
+    how = "loaded from cache" if summary.from_cache else f"{summary.seconds or 0.0:.0f} s"
+    settings = summary.settings
+    neural = f" ({settings.neural_preset} neural)" if settings.models != "tfidf" else ""
     print(
-        f"{summary['dataset']}: {summary['rows']:,} rows, {summary['reviewed_rows']:,} reviewed "
-        f"by {summary['folds']}-fold {settings['models']}{neural} ({how})"
+        f"{summary.dataset}: {rows:,} rows, {summary.rows:,} reviewed "
+        f"by {summary.folds}-fold {settings.models}{neural} ({how})"
     )
-    share = summary["issues"] / max(summary["reviewed_rows"], 1)
+    share = summary.issues / max(summary.rows, 1)
     print(
-        f"out-of-sample accuracy {summary['out_of_sample_accuracy']:.4f}; "
-        f"{summary['issues']:,} rows flagged as label issues ({share:.1%})"
+        f"out-of-sample accuracy {summary.out_of_sample_accuracy:.4f}; "
+        f"{summary.issues:,} rows flagged as label issues ({share:.1%})"
     )
-    for row in summary["per_class"].values():
-        print(f"  {row['name'][:18]:<18} {row['rows']:>8,} rows {row['issues']:>7,} flagged")
+    for row in summary.per_class.values():
+        print(f"  {row.name[:18]:<18} {row.rows:>8,} rows {row.issues:>7,} flagged")
     print(f"top {len(suspects)} suspects (lowest label quality first):")
     for _, row in suspects.iterrows():
-        given = names.get(row["given_label"], row["given_label"])
-        suggested = names.get(row["suggested_label"], row["suggested_label"])
+        given, suggested = summary.name(row["given_label"]), summary.name(row["suggested_label"])
         print(f"  {row['label_quality']:.4f}  {given} -> {suggested}: {str(row[text_col])[:80]}")
-    if summary["unreviewed_rows"]:
+    if rows > summary.rows:
         print(
-            f"note: {summary['unreviewed_rows']:,} rows without a label were not reviewed; "
+            f"note: {rows - summary.rows:,} rows without a label were not reviewed; "
             "they come last, their label quality empty"
         )
-    if summary["output"]:
-        print(f"wrote {summary['output']} ({summary['rows']:,} rows, most suspect first)")
+    if output:
+        print(f"wrote {output} ({rows:,} rows, most suspect first)")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pipeline.review.progress import ReviewProgress
     from pipeline.review.result import LabelReview
     from pipeline.review.settings import ReviewSettings
+    from pipeline.review.summary import ReviewSummary
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class ReviewSnapshot:
     ``progress`` is the share of the folds done (the running fold's epochs counted);
     ``step`` says what runs now ("Fold 2 of 5: neural model, epoch 3"); ``eta_s`` is
     the time left at the pace so far (``None`` until it can be told); ``summary`` is
-    the finished review's (:attr:`pipeline.review.result.LabelReview.summary`).
+    the finished review's (:attr:`pipeline.review.result.LabelReview.summary`), and
+    ``comparison`` a finished comparison's result
+    (:func:`pipeline.review.corrections.compare_corrections`).
     """
 
     job_id: int
@@ -55,7 +58,8 @@ class ReviewSnapshot:
     eta_s: float | None = None
     started_at: float | None = None
     stopping: bool = False
-    summary: dict[str, Any] | None = None
+    summary: ReviewSummary | None = None
+    comparison: dict[str, Any] | None = None
 
     @property
     def done(self) -> bool:
@@ -105,10 +109,9 @@ class ReviewJob(BackgroundJob[ReviewSnapshot]):
             message=STOPPING_MESSAGE if self.stop_requested.is_set() else state.message,
         )
 
-    def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
+    def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> ReviewSummary:
         """Run the review in the training process; its summary."""
         return trainer.review(
-            self.job_id,
             self.dataset,
             self.settings,
             runs_dir=runs_dir,
@@ -117,9 +120,9 @@ class ReviewJob(BackgroundJob[ReviewSnapshot]):
         )
 
     def finished(
-        self, result: dict[str, Any], runs_dir: Path | None
+        self, result: ReviewSummary, runs_dir: Path | None
     ) -> tuple[JobStatus, str | None, dict[str, Any]]:
-        cached = bool(result.get("from_cache"))
+        cached = result.from_cache
         return (
             "cached" if cached else "finished",
             "Loaded from the cache." if cached else "Done.",
@@ -129,8 +132,8 @@ class ReviewJob(BackgroundJob[ReviewSnapshot]):
 
 class ComparisonJob(ReviewJob):
     """Training before and after a reviewer's decisions, scored on the same test rows
-    (:func:`pipeline.review.corrections.compare_corrections`); ``summary`` is its result, with
-    the paired 95 % interval of after minus before (``vs_before``)."""
+    (:func:`pipeline.review.corrections.compare_corrections`); ``comparison`` is its result,
+    with the paired 95 % interval of after minus before (``vs_before``)."""
 
     def __init__(
         self,
@@ -151,7 +154,6 @@ class ComparisonJob(ReviewJob):
 
     def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> dict[str, Any]:
         return trainer.compare(
-            self.job_id,
             self.dataset,
             self.review,
             self.actions,
@@ -160,6 +162,11 @@ class ComparisonJob(ReviewJob):
             on_progress=self.report,
             stop_requested=self.stop_requested,
         )
+
+    def finished(
+        self, result: dict[str, Any], runs_dir: Path | None
+    ) -> tuple[JobStatus, str | None, dict[str, Any]]:
+        return "finished", "Done.", {"progress": 1.0, "eta_s": 0.0, "comparison": result}
 
     def release(self) -> None:
         super().release()

@@ -12,7 +12,7 @@ where the CLI does, in a process that does nothing else:
   imports TensorFlow once, in the background, as soon as the process starts,
   and serves one training (or label review, :mod:`pipeline.jobs.review_jobs`) after another.
 - Progress comes back as :class:`~pipeline.core.progress.ProgressEvent` through a
-  ``multiprocessing`` queue, tagged with the job id, and the job's outcome last;
+  ``multiprocessing`` queue, tagged with the job's ticket, and the job's outcome last;
   a stop is a ``multiprocessing`` event that the worker's ``train_run`` watches.
 - If the worker dies (e.g. killed for memory), its job fails with a message and
   the next job gets a fresh process.
@@ -25,6 +25,7 @@ to disk that way.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import queue
 import threading
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from pipeline.review.progress import ReviewProgress
     from pipeline.review.result import LabelReview
     from pipeline.review.settings import ReviewSettings
+    from pipeline.review.summary import ReviewSummary
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
@@ -100,23 +102,23 @@ def _release_memory() -> None:
     keras.backend.clear_session(free_memory=True)
 
 
-def _with_outcome(job_id: int, work: Callable[[Callable[[Any], None]], Any]) -> Any:
+def _with_outcome(ticket: int, work: Callable[[Callable[[Any], None]], Any]) -> Any:
     """Run ``work(forward)`` in the worker, ``forward`` sending each progress item to the
-    server tagged with the job id, then send the job's outcome (its result or its error)
+    server tagged with the job's ticket, then send the job's outcome (its result or its error)
     as its last item, so the server learns it at once: the pool's own result comes back
     only after the worker has collected the job's garbage (seconds after a big one)."""
     events = _WorkerChannels.events
     try:
-        result = work(lambda item: events.put((job_id, item)))
+        result = work(lambda item: events.put((ticket, item)))
     except Exception as exc:
-        events.put((job_id, _Outcome(error=exc)))
+        events.put((ticket, _Outcome(error=exc)))
         raise
-    events.put((job_id, _Outcome(result=result)))
+    events.put((ticket, _Outcome(result=result)))
     return result
 
 
 def _train_in_worker(
-    job_id: int,
+    ticket: int,
     dataset: Dataset,
     config: ExperimentConfig,
     runs_dir: Path | None,
@@ -129,7 +131,7 @@ def _train_in_worker(
     from pipeline.training.train import train_run
 
     return _with_outcome(
-        job_id,
+        ticket,
         lambda forward: train_run(
             dataset,
             config,
@@ -145,14 +147,14 @@ def _train_in_worker(
 
 
 def _review_in_worker(
-    job_id: int, dataset: Dataset, settings: ReviewSettings, runs_dir: Path | None
-) -> dict[str, Any]:
+    ticket: int, dataset: Dataset, settings: ReviewSettings, runs_dir: Path | None
+) -> ReviewSummary:
     """Run :func:`pipeline.review.run.run_review` in the worker, forwarding its progress;
     the review is saved in its cache and only its summary goes back."""
     from pipeline.review.run import run_review
 
     return _with_outcome(
-        job_id,
+        ticket,
         lambda forward: (
             run_review(
                 dataset,
@@ -166,7 +168,7 @@ def _review_in_worker(
 
 
 def _compare_in_worker(
-    job_id: int,
+    ticket: int,
     dataset: Dataset,
     review: LabelReview,
     actions: dict[int, str],
@@ -178,7 +180,7 @@ def _compare_in_worker(
     from pipeline.review.corrections import compare_corrections
 
     return _with_outcome(
-        job_id,
+        ticket,
         lambda forward: compare_corrections(
             dataset,
             review,
@@ -203,7 +205,9 @@ class TrainingProcess:
     """One worker process that runs trainings, one at a time, for this server.
 
     Create it early: the process starts at once and imports TensorFlow while the
-    visitor picks settings.
+    visitor picks settings. Several :class:`~pipeline.jobs.manager.JobManager` objects
+    may share one (their jobs then take turns): each job is tagged with a number of
+    this object's own, so two managers' job ids never mix their events.
     :meth:`train` blocks its calling thread (a :class:`~pipeline.jobs.manager.JobManager`
     worker thread) until the job ends.
     """
@@ -216,6 +220,7 @@ class TrainingProcess:
         self._start_lock = threading.Lock()
         self._pool = self._new_pool()
         self._started = False
+        self._tickets = itertools.count(1)
         # Started now, on the thread that made this object (a page's script run):
         # spawning swaps ``__main__`` for a moment, and a timer thread doing it could
         # race a script run that sets Streamlit's own ``__main__`` (see pipeline.core.spawn).
@@ -240,7 +245,6 @@ class TrainingProcess:
 
     def train(
         self,
-        job_id: int,
         dataset: Dataset,
         config: ExperimentConfig,
         *,
@@ -259,7 +263,6 @@ class TrainingProcess:
         :class:`~pipeline.core.errors.TrainingError` when the worker process dies.
         """
         return self._run_job(
-            job_id,
             on_progress,
             stop_requested,
             _train_in_worker,
@@ -274,24 +277,22 @@ class TrainingProcess:
 
     def review(
         self,
-        job_id: int,
         dataset: Dataset,
         settings: ReviewSettings,
         *,
         runs_dir: Path | None,
         on_progress: Callable[[ReviewProgress], None],
         stop_requested: threading.Event,
-    ) -> dict[str, Any]:
+    ) -> ReviewSummary:
         """Run :func:`pipeline.review.run.run_review` in the worker (saved in its cache, so
         the caller reads it back with ``cached_review``); returns the review's summary.
         Progress and stop as :meth:`train`; raises what ``run_review`` raises."""
         return self._run_job(
-            job_id, on_progress, stop_requested, _review_in_worker, dataset, settings, runs_dir
+            on_progress, stop_requested, _review_in_worker, dataset, settings, runs_dir
         )
 
     def compare(
         self,
-        job_id: int,
         dataset: Dataset,
         review: LabelReview,
         actions: dict[int, str],
@@ -304,7 +305,6 @@ class TrainingProcess:
         """Run :func:`pipeline.review.corrections.compare_corrections` in the worker; its result.
         Progress and stop as :meth:`train`."""
         return self._run_job(
-            job_id,
             on_progress,
             stop_requested,
             _compare_in_worker,
@@ -317,19 +317,20 @@ class TrainingProcess:
 
     def _run_job(
         self,
-        job_id: int,
         on_progress: Callable[[Any], None],
         stop_requested: threading.Event,
         work: Callable[..., Any],
         *args: Any,
     ) -> Any:
-        """Run ``work(job_id, *args)`` in the worker, one job at a time, forwarding its
-        events to ``on_progress`` until its outcome arrives."""
+        """Run ``work(ticket, *args)`` in the worker, one job at a time, forwarding its
+        events to ``on_progress`` until its outcome arrives. The events are
+        tagged with a ticket unique to this object (shared managers' job ids may repeat)."""
         with self._lock:
             self.start()
             self._stop.clear()
-            future = self._pool.submit(work, job_id, *args)
-            outcome = self._pump(job_id, future, on_progress, stop_requested)
+            ticket = next(self._tickets)
+            future = self._pool.submit(work, ticket, *args)
+            outcome = self._pump(ticket, future, on_progress, stop_requested)
             try:
                 if outcome is None:  # the worker died, or its outcome could not be sent
                     return future.result()
@@ -352,7 +353,7 @@ class TrainingProcess:
 
     def _pump(
         self,
-        job_id: int,
+        ticket: int,
         future: Future,
         on_progress: Callable[[ProgressEvent], None],
         stop_requested: threading.Event,
@@ -367,7 +368,7 @@ class TrainingProcess:
                 if future.done():
                     return None
                 continue
-            if tag != job_id:
+            if tag != ticket:
                 continue  # a late event of an earlier job
             if isinstance(item, _Outcome):
                 return item

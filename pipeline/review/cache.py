@@ -1,22 +1,26 @@
 """The disk cache of label reviews, and the CSV a review is saved as.
 
 A review is cached per (data fingerprint, review settings) under
-``<runs_dir>/.reviews/<key>/`` as ``review.csv`` and ``summary.json``, written into
-a staging folder flushed and swapped into place (:mod:`pipeline.core.atomic`);
-:func:`cached_review` reads it back and checks it against the dataset.
+``<runs_dir>/.reviews/<key>/`` as ``review.csv`` and ``summary.json`` (a
+:class:`~pipeline.review.summary.ReviewSummary`), written into a staging folder flushed and
+swapped into place (:mod:`pipeline.core.atomic`); :func:`cached_review` reads it back,
+parsed and checked, and checks it against the dataset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.core.atomic import fsync_folder, swap_into_place, write_json_atomically
 from pipeline.core.config import config_hash
+from pipeline.core.errors import RunRecordError
 from pipeline.review.result import COUNT_COLUMNS, PROBABILITY_PREFIX, REVIEW_COLUMNS, LabelReview
+from pipeline.review.summary import ReviewSummary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,16 +61,18 @@ def cached_review(
     key = review_key(fingerprint(dataset), settings)
     folder = reviews_dir(runs_dir) / key
     try:
-        summary = json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8"))
+        summary = ReviewSummary.parse(
+            json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8"))
+        )
+        if summary.version != REVIEW_VERSION or summary.key != key:
+            return None
         frame = _read_review_csv(folder / REVIEW_CSV, summary)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if summary.get("version") != REVIEW_VERSION or summary.get("key") != key:
-        return None
+    except (OSError, ValueError, KeyError, TypeError, RunRecordError):
+        return None  # missing, of another version, or damaged: reviewed again
     if not _matches(frame, summary, dataset):
         return None
     frame.insert(0, "text", dataset.frame["text"])
-    return LabelReview(frame, {**summary, "from_cache": True})
+    return LabelReview(frame, dataclasses.replace(summary, from_cache=True))
 
 
 def save_review(review: LabelReview, runs_dir: str | Path | None = None) -> Path:
@@ -78,12 +84,12 @@ def save_review(review: LabelReview, runs_dir: str | Path | None = None) -> Path
     """
     root = reviews_dir(runs_dir)
     root.mkdir(parents=True, exist_ok=True)
-    key = review.summary["key"]
+    key = review.summary.key
     staging = root / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         review.frame.drop(columns="text").to_csv(staging / REVIEW_CSV, index=True)
-        summary = {**review.summary, "from_cache": False}
+        summary = dataclasses.replace(review.summary, from_cache=False).to_json()
         write_json_atomically(
             staging / SUMMARY_JSON, summary, indent=1, ensure_ascii=True, final_newline=False
         )
@@ -94,14 +100,14 @@ def save_review(review: LabelReview, runs_dir: str | Path | None = None) -> Path
     return root / key
 
 
-def _read_review_csv(path: Path, summary: dict[str, Any]) -> pd.DataFrame:
+def _read_review_csv(path: Path, summary: ReviewSummary) -> pd.DataFrame:
     """``review.csv`` as :attr:`LabelReview.frame` without ``text``; ``ValueError`` when
     its columns are not the review's."""
     import pandas as pd
 
     text_columns = {"given_label": str, "suggested_label": str, "is_label_issue": str}
     frame = pd.read_csv(path, index_col=0, dtype=text_columns, keep_default_na=False)
-    probability_columns = [PROBABILITY_PREFIX + code for code in summary["classes"]]
+    probability_columns = [PROBABILITY_PREFIX + code for code in summary.classes]
     if list(frame.columns) != [*REVIEW_COLUMNS[1:], *probability_columns]:
         raise ValueError(f"{path} does not hold a review's columns")
     flags = frame["is_label_issue"].map({"True": True, "False": False})
@@ -114,7 +120,7 @@ def _read_review_csv(path: Path, summary: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def _matches(frame: pd.DataFrame, summary: dict[str, Any], dataset: Dataset) -> bool:
+def _matches(frame: pd.DataFrame, summary: ReviewSummary, dataset: Dataset) -> bool:
     """Whether a saved review belongs to ``dataset`` row for row (its folds drawn with
     the same stories) and is well formed."""
     import numpy as np
@@ -123,11 +129,9 @@ def _matches(frame: pd.DataFrame, summary: dict[str, Any], dataset: Dataset) -> 
 
     quality = frame["label_quality"].to_numpy()
     given = frame["given_label"].to_numpy(dtype=object)
-    folds_drawn = summary.get("fold_groups")
     return (
-        isinstance(folds_drawn, dict)
-        and folds_drawn.get("stories") == story_digest(dataset.frame)
-        and summary.get("rows") == len(frame) == len(dataset.frame)
+        summary.fold_groups.stories == story_digest(dataset.frame)
+        and summary.rows == len(frame) == len(dataset.frame)
         and list(frame.index) == list(dataset.frame.index)
         and bool((given == dataset.frame["label"].to_numpy(dtype=object)).all())
         and bool(np.isfinite(quality).all() and ((quality >= 0) & (quality <= 1)).all())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pipeline.review.summary import ReviewSummary
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,27 +40,24 @@ class LabelReview:
         ``agreeing_mates`` (ints: the other rows held out with it, duplicates and story
         mates, and those of them with its label; :mod:`pipeline.review.agreement`)
         and ``p_<code>`` per class (out-of-sample probabilities, rows summing to 1).
-    summary : dict
-        JSON-ready: ``rows``, ``folds``, ``issues``, ``classes``, ``label_names``,
-        ``per_class`` (code -> ``name``, ``rows``, ``issues``, ``suggested``),
-        ``settings``, ``fold_groups`` (how the folds were drawn:
-        :func:`pipeline.review.folds.describe_groups`, and ``stories``, the
-        :func:`~pipeline.review.folds.story_digest` they were drawn with), ``seconds``,
-        ``part_seconds``, ``out_of_sample_accuracy``, ``part_accuracy``,
-        ``fingerprint``, ``key``, ``dataset``, ``version`` and ``from_cache``.
+    summary : ReviewSummary
+        What the review found in numbers and what it was
+        (:class:`~pipeline.review.summary.ReviewSummary`: rows, folds, issues, classes,
+        per class, settings, how the folds were drawn, times, accuracies, the data's
+        fingerprint, the cache key, ``from_cache``).
     part_probabilities : dict of str to numpy.ndarray
         Each model part's out-of-sample probabilities ``(rows, classes)`` when the
         review was computed now; empty when it came from the cache.
     """
 
     frame: pd.DataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: ReviewSummary
     part_probabilities: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def from_cache(self) -> bool:
         """Whether this review was read from the cache rather than computed."""
-        return bool(self.summary.get("from_cache"))
+        return self.summary.from_cache
 
     def suspects(self, top: int | None = None) -> pd.DataFrame:
         """The rows, lowest label quality first (ties in dataset order); the first

@@ -30,10 +30,11 @@ TensorFlow are imported by the functions that use them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.core.errors import DatasetError
 from pipeline.review.agreement import GroupAgreement, group_agreement
@@ -43,6 +44,7 @@ from pipeline.review.progress import ReviewListener, ReviewProgress, seconds_sin
 from pipeline.review.ranking import class_indices, score_labels
 from pipeline.review.result import PROBABILITY_PREFIX, LabelReview
 from pipeline.review.settings import MIN_FOLDS, ReviewSettings
+from pipeline.review.summary import ClassReview, FoldGroups, ReviewSummary
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,9 +123,9 @@ def review_labels(
     quality, issues = score_labels(labels, probabilities, settings.quality_method, agreement)
     frame = _review_frame(dataset, labels, probabilities, quality, issues, agreement)
     data_fingerprint = fingerprint(dataset)
-    summary = _summary(dataset, settings, frame, labels, found, data_fingerprint)
-    summary["fold_groups"] = {**describe_groups(groups), "stories": story_digest(dataset.frame)}
-    summary["seconds"] = round(time.perf_counter() - started, 2)
+    fold_groups = FoldGroups(**describe_groups(groups), stories=story_digest(dataset.frame))
+    summary = _summary(dataset, settings, frame, labels, found, data_fingerprint, fold_groups)
+    summary = dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 2))
     notify(ReviewProgress("done", folds, folds, "Done.", seconds_since(started)))
     return LabelReview(frame, summary, dict(found.probabilities))
 
@@ -206,35 +208,37 @@ def _summary(
     labels: np.ndarray,
     found: OutOfSample,
     data_fingerprint: str,
-) -> dict[str, Any]:
+    fold_groups: FoldGroups,
+) -> ReviewSummary:
+    """The review's summary (``seconds`` still ``None``: set when it is done)."""
     given, suggested = frame["given_label"], frame["suggested_label"]
     per_class = {
-        code: {
-            "name": dataset.display(code),
-            "rows": int((given == code).sum()),
-            "issues": int((frame["is_label_issue"] & (given == code)).sum()),
-            "suggested": int((suggested == code).sum()),
-        }
+        code: ClassReview(
+            name=dataset.display(code),
+            rows=int((given == code).sum()),
+            issues=int((frame["is_label_issue"] & (given == code)).sum()),
+            suggested=int((suggested == code).sum()),
+        )
         for code in dataset.classes
     }
-    return {
-        "rows": len(frame),
-        "folds": settings.folds,
-        "issues": int(frame["is_label_issue"].sum()),
-        "classes": list(dataset.classes),
-        "label_names": {code: dataset.display(code) for code in dataset.classes},
-        "per_class": per_class,
-        "settings": settings.to_dict(),
-        "seconds": None,
-        "part_seconds": found.seconds,
-        "out_of_sample_accuracy": round(float((suggested == given).mean()), 4),
-        "part_accuracy": {
+    return ReviewSummary(
+        rows=len(frame),
+        folds=settings.folds,
+        issues=int(frame["is_label_issue"].sum()),
+        classes=tuple(dataset.classes),
+        label_names={code: dataset.display(code) for code in dataset.classes},
+        per_class=per_class,
+        settings=settings,
+        fold_groups=fold_groups,
+        seconds=None,
+        part_seconds=dict(found.seconds),
+        out_of_sample_accuracy=round(float((suggested == given).mean()), 4),
+        part_accuracy={
             part: round(float((probabilities.argmax(axis=1) == labels).mean()), 4)
             for part, probabilities in found.probabilities.items()
         },
-        "fingerprint": data_fingerprint,
-        "key": review_key(data_fingerprint, settings),
-        "dataset": dataset.name,
-        "version": REVIEW_VERSION,
-        "from_cache": False,
-    }
+        fingerprint=data_fingerprint,
+        key=review_key(data_fingerprint, settings),
+        dataset=dataset.name,
+        version=REVIEW_VERSION,
+    )

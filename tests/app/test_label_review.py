@@ -44,7 +44,7 @@ def test_a_review_runs_in_the_background_and_lists_the_most_suspect_rows(runs_di
     review = cached_review(dataset, ReviewSettings(models="tfidf", folds=3), runs_dir)
     assert review is not None  # the worker saved it where the page reads it
     assert _metric(at, "Rows reviewed") == f"{len(dataset.frame):,}"
-    assert _metric(at, "Flagged as likely mislabelled") == f"{review.summary['issues']:,}"
+    assert _metric(at, "Flagged as likely mislabelled") == f"{review.summary.issues:,}"
     listed = at.dataframe[1].value  # the data editor (after the per-class table)
     assert len(listed) == 100
     suspects = review.suspects(100)
@@ -62,7 +62,7 @@ def test_drop_every_row_below_a_threshold_and_download_the_corrected_file(runs_d
     below = int((review.frame["label_quality"] < threshold).sum())
     assert below > 0
 
-    key = review.summary["key"]
+    key = review.summary.key
     at.slider(key=f"review.threshold.{key}").set_value(threshold).run()
     assert f"{below:,} rows have a label quality below 0.10." in texts_of(at)
     at.button(key="review.all.drop").click().run()
@@ -114,7 +114,7 @@ def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, sm
     dataset = load_dataset(FIXTURES / "uci_small.csv")
     settings = ReviewSettings(models="tfidf", folds=3)
     review = cached_review(dataset, settings, runs_dir)
-    decisions = at.session_state["review_decisions"][review.summary["key"]]
+    decisions = at.session_state["review_decisions"][review.summary.key]
     expected = compare_corrections(dataset, review, decisions, DataConfig(), settings)
     assert expected["relabelled"] > 0
     shown = {m.label: m.value for m in at.metric}

@@ -240,3 +240,77 @@ def test_a_wrong_record_names_metrics_json_and_the_key(records, message) -> None
 
     with pytest.raises(RunRecordError, match=message):
         Metrics.parse(_metrics(**records))
+
+
+# --------------------------------------------------------------------------- summary.json
+
+#: A label review's ``summary.json`` as :func:`pipeline.review.run.run_review` writes it.
+REVIEW_SUMMARY = {
+    "rows": 8,
+    "folds": 2,
+    "issues": 1,
+    "classes": ["b", "t"],
+    "label_names": {"b": "business", "t": "science and technology"},
+    "per_class": {
+        "b": {"name": "business", "rows": 4, "issues": 1, "suggested": 5},
+        "t": {"name": "science and technology", "rows": 4, "issues": 0, "suggested": 3},
+    },
+    "settings": {
+        "folds": 2,
+        "seed": 42,
+        "models": "tfidf",
+        "neural_preset": "accurate",
+        "quality_method": "self_confidence",
+        "epochs": 10,
+    },
+    "seconds": 1.25,
+    "part_seconds": {"tfidf": 0.5},
+    "out_of_sample_accuracy": 0.875,
+    "part_accuracy": {"tfidf": 0.875},
+    "fingerprint": "0123456789abcdef",
+    "key": "fedcba9876543210",
+    "dataset": "news.csv",
+    "version": 3,
+    "from_cache": False,
+    "fold_groups": {
+        "scheme": "grouped",
+        "groups": 6,
+        "grouped_rows": 4,
+        "largest_group": 3,
+        "stories": "00ff00ff00ff00ff",
+    },
+}
+
+
+def test_a_review_summary_reads_as_attributes_and_writes_back_as_read() -> None:
+    from pipeline.review.settings import ReviewSettings
+    from pipeline.review.summary import ReviewSummary
+
+    summary = ReviewSummary.parse(REVIEW_SUMMARY)
+    assert (summary.rows, summary.folds, summary.issues) == (8, 2, 1)
+    assert summary.classes == ("b", "t") and summary.name("t") == "science and technology"
+    assert summary.per_class["b"].suggested == 5 and summary.per_class["t"].issues == 0
+    assert summary.settings == ReviewSettings(folds=2, models="tfidf")
+    assert summary.fold_groups.stories == "00ff00ff00ff00ff" and not summary.from_cache
+    assert summary.out_of_sample_accuracy == 0.875 and summary.part_seconds == {"tfidf": 0.5}
+    assert json.dumps(summary.to_json()) == json.dumps(REVIEW_SUMMARY)  # keys in order
+    assert pickle.loads(pickle.dumps(summary)) == summary  # it comes back from the worker
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"issues": "many"}, "summary.json: 'issues' must be an integer"),
+        ({"classes": []}, "summary.json: 'classes' must list class codes"),
+        ({"label_names": {"x": "extra"}}, "summary.json: a class is named that 'classes' lacks"),
+        ({"settings": {"folds": 99}}, "summary.json: 'settings'"),
+        ({"out_of_sample_accuracy": 87.5}, "'out_of_sample_accuracy' must be a number from 0"),
+        ({"fold_groups": {"scheme": "random"}}, "summary.json fold_groups: 'scheme' must be one"),
+        ({"per_class": {"b": {"name": "business"}}}, "summary.json per_class b: 'rows'"),
+    ],
+)
+def test_a_wrong_review_summary_names_summary_json_and_the_field(change, message) -> None:
+    from pipeline.review.summary import ReviewSummary
+
+    with pytest.raises(RunRecordError, match=message):
+        ReviewSummary.parse({**REVIEW_SUMMARY, **change})

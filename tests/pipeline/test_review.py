@@ -7,6 +7,7 @@ TF-IDF + logistic regression and a tiny Keras n-gram bag.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ from pipeline.review.cache import REVIEWS_FOLDER, cached_review
 from pipeline.review.progress import ReviewStopped
 from pipeline.review.run import review_labels, run_review
 from pipeline.review.settings import ReviewSettings
+from pipeline.review.summary import ReviewSummary
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -77,13 +79,13 @@ def test_the_default_review_puts_most_flips_in_the_top_2k(flipped_slice):
     assert len(flagged) < len(frame) / 4
 
     summary = review.summary
-    assert summary["rows"] == len(dataset.frame) and summary["folds"] == 3
-    assert summary["issues"] == frame["is_label_issue"].sum()
-    assert sum(row["rows"] for row in summary["per_class"].values()) == summary["rows"]
-    assert summary["out_of_sample_accuracy"] > 0.6 and summary["from_cache"] is False
-    assert summary["settings"]["models"] == "ensemble"
-    assert summary["fold_groups"]["scheme"] == "grouped"  # the slice has stories
-    json.dumps(summary)  # JSON-ready
+    assert summary.rows == len(dataset.frame) and summary.folds == 3
+    assert summary.issues == frame["is_label_issue"].sum()
+    assert sum(row.rows for row in summary.per_class.values()) == summary.rows
+    assert summary.out_of_sample_accuracy > 0.6 and summary.from_cache is False
+    assert summary.settings.models == "ensemble"
+    assert summary.fold_groups.scheme == "grouped"  # the slice has stories
+    assert ReviewSummary.parse(json.loads(json.dumps(summary.to_json()))) == summary
     phases = [(event.phase, event.fold) for event in events if event.phase != "neural"]
     assert phases == [("tfidf", 1), ("tfidf", 2), ("tfidf", 3), ("scoring", 3), ("done", 3)]
     assert {event.fold for event in events if event.phase == "neural" and event.epoch >= 1} == {
@@ -155,14 +157,20 @@ def test_a_cached_review_is_reused_checked_and_replaced_when_damaged(flipped_sli
     assert second.from_cache and not first.from_cache
     assert [event.phase for event in events] == ["cached"]  # nothing trained
     pd.testing.assert_frame_equal(second.frame, first.frame)
-    assert second.summary | {"from_cache": False} == first.summary
+    assert dataclasses.replace(second.summary, from_cache=False) == first.summary
     assert list((tmp_path / REVIEWS_FOLDER).iterdir()) == [
-        tmp_path / REVIEWS_FOLDER / first.summary["key"]
+        tmp_path / REVIEWS_FOLDER / first.summary.key
     ]
 
     other = ReviewSettings(folds=4, models="tfidf")
     assert cached_review(dataset, other, tmp_path) is None  # other settings, other key
-    saved = tmp_path / REVIEWS_FOLDER / first.summary["key"] / "review.csv"
+    stored = tmp_path / REVIEWS_FOLDER / first.summary.key / "summary.json"
+    document = json.loads(stored.read_text(encoding="utf-8"))
+    stored.write_text(json.dumps({**document, "issues": "many"}), encoding="utf-8")
+    assert cached_review(dataset, QUICK, tmp_path) is None  # a wrong summary: not trusted
+    stored.write_text(json.dumps(document), encoding="utf-8")
+    assert cached_review(dataset, QUICK, tmp_path).summary == second.summary
+    saved = tmp_path / REVIEWS_FOLDER / first.summary.key / "review.csv"
     saved.write_text(saved.read_text(encoding="utf-8")[:500], encoding="utf-8")
     assert cached_review(dataset, QUICK, tmp_path) is None  # cut short: not trusted
     redone = run_review(dataset, QUICK, runs_dir=tmp_path)

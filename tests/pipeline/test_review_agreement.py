@@ -117,7 +117,7 @@ def test_a_story_given_one_wrong_label_throughout_agrees_with_itself():
 def self_confidence(review, positions) -> np.ndarray:
     """The out-of-sample probability of the given label at ``positions``."""
     frame = review.frame.reset_index(drop=True)
-    classes = review.summary["classes"]
+    classes = list(review.summary.classes)
     probabilities = frame.loc[positions, [f"p_{c}" for c in classes]].to_numpy()
     given = [classes.index(c) for c in frame.loc[positions, "given_label"]]
     return probabilities[np.arange(len(given)), given]

@@ -105,10 +105,10 @@ def test_no_fold_trains_on_a_held_out_rows_duplicate_or_story(monkeypatch):
         split_stories |= {story for story, count in seen_stories.items() if count != stories[story]}
     assert not split_texts, f"duplicates split between training and held out: {split_texts}"
     assert not split_stories, f"stories split between training and held out: {split_stories}"
-    described = review.summary["fold_groups"]
-    assert described["scheme"] == "grouped"
-    assert described["grouped_rows"] == 20 * 3 + 10 * 2
-    assert len(described["stories"]) == 16  # the story column's digest
+    described = review.summary.fold_groups
+    assert described.scheme == "grouped"
+    assert described.grouped_rows == 20 * 3 + 10 * 2
+    assert len(described.stories) == 16  # the story column's digest
 
 
 def test_duplicates_are_the_same_words_as_the_models_read_them():
@@ -215,5 +215,5 @@ def test_a_cached_review_is_not_reused_for_the_same_rows_with_other_stories(tmp_
     assert cached_review(as_dataset(regrouped), settings, tmp_path) is None
     assert cached_review(as_dataset(table.drop(columns="STORY")), settings, tmp_path) is None
     again = run_review(as_dataset(regrouped), settings, runs_dir=tmp_path)
-    assert not again.from_cache and again.summary["key"] == first.summary["key"]
-    assert again.summary["fold_groups"]["largest_group"] == 60
+    assert not again.from_cache and again.summary.key == first.summary.key
+    assert again.summary.fold_groups.largest_group == 60

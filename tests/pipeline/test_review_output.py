@@ -10,6 +10,8 @@ import pandas as pd
 
 from pipeline.data import load_dataset, read_table
 from pipeline.review.result import PROBABILITY_PREFIX, LabelReview
+from pipeline.review.settings import ReviewSettings
+from pipeline.review.summary import FoldGroups, ReviewSummary
 from pipeline.review.table import reviewed_table
 
 CSV = (
@@ -33,7 +35,26 @@ def _review(dataset) -> LabelReview:
     )
     for code in dataset.classes:
         frame[PROBABILITY_PREFIX + code] = [0.25] * len(frame)
-    return LabelReview(frame=frame, summary={"classes": list(dataset.classes)})
+    classes = tuple(dataset.classes)
+    summary = ReviewSummary(
+        rows=len(frame),
+        folds=2,
+        issues=1,
+        classes=classes,
+        label_names={code: dataset.display(code) for code in classes},
+        per_class={},
+        settings=ReviewSettings(folds=2),
+        fold_groups=FoldGroups("rows", len(frame), 0, 1, None),
+        seconds=0.5,
+        part_seconds={},
+        out_of_sample_accuracy=0.75,
+        part_accuracy={},
+        fingerprint="0" * 16,
+        key="0" * 16,
+        dataset="test",
+        version=3,
+    )
+    return LabelReview(frame=frame, summary=summary)
 
 
 def test_label_and_probability_columns_use_the_files_label_values() -> None:

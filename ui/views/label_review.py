@@ -154,28 +154,27 @@ def _minutes(seconds: float | None) -> str:
 def decisions(review: LabelReview) -> dict[int, str]:
     """This session's decisions on ``review``'s rows (position -> action), editable."""
     per_review = st.session_state.setdefault(DECISIONS, {})
-    return per_review.setdefault(review.summary["key"], {})
+    return per_review.setdefault(review.summary.key, {})
 
 
 def summary_metrics(review: LabelReview, dataset: Dataset) -> None:
     """Rows reviewed, rows flagged, the out-of-sample accuracy, and per class."""
     summary = review.summary
     cols = st.columns(4)
-    cols[0].metric("Rows reviewed", f"{summary['rows']:,}")
+    cols[0].metric("Rows reviewed", f"{summary.rows:,}")
     cols[1].metric(
         "Flagged as likely mislabelled",
-        f"{summary['issues']:,}",
+        f"{summary.issues:,}",
         help="cleanlab's find_label_issues: rows whose given label disagrees with "
         "confident out-of-sample predictions.",
     )
-    accuracy = summary.get("out_of_sample_accuracy")
     cols[2].metric(
         "Out-of-sample accuracy",
-        format_share(accuracy) if isinstance(accuracy, (int, float)) else "n/a",
+        format_share(summary.out_of_sample_accuracy),
         help="How often the models, each scoring rows it never trained on, agree with "
         "the given label.",
     )
-    cols[3].metric("Folds", f"{summary['folds']}")
+    cols[3].metric("Folds", f"{summary.folds}")
     table = per_class_table(review, dataset)
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(
@@ -221,7 +220,7 @@ def per_class_table(review: LabelReview, dataset: Dataset) -> pd.DataFrame:
                 OTHERS_SUGGESTED: int((moved & (suggested == code)).sum()),
                 OWN_SUGGESTED_ELSEWHERE: int((moved & (given == code)).sum()),
             }
-            for code in review.summary.get("classes", dataset.classes)
+            for code in review.summary.classes
         ]
     )
 
@@ -236,7 +235,7 @@ def suspects_editor(review: LabelReview, dataset: Dataset) -> None:
         max_value=min(MAX_SHOWN_SUSPECTS, len(review.frame)),
         value=min(SHOWN_SUSPECTS, len(review.frame)),
         step=10,
-        key=f"review.shown.{review.summary['key']}",
+        key=f"review.shown.{review.summary.key}",
     )
     suspects = review.suspects(int(shown))
     positions = [int(review.frame.index.get_loc(i)) for i in suspects.index]
@@ -274,7 +273,7 @@ def suspects_editor(review: LabelReview, dataset: Dataset) -> None:
             ),
             "label quality": st.column_config.NumberColumn(format="%.4f"),
         },
-        key=f"review.editor.{review.summary['key']}.{int(shown)}",
+        key=f"review.editor.{review.summary.key}.{int(shown)}",
     )
     for position, action in zip(positions, edited["decision"], strict=True):
         if action == "keep":
@@ -289,7 +288,7 @@ def suspects_editor(review: LabelReview, dataset: Dataset) -> None:
         max_value=1.0,
         value=0.05,
         step=0.01,
-        key=f"review.threshold.{review.summary['key']}",
+        key=f"review.threshold.{review.summary.key}",
         help="The label quality is the out-of-sample probability of the given label "
         "(with the default method): low means the models, trained without the row, "
         "rarely agree with its label.",
@@ -381,7 +380,7 @@ def comparison_section(
     chosen = dict(decisions(review))
     signature = config_hash(
         {
-            "review": review.summary["key"],
+            "review": review.summary.key,
             "actions": sorted(chosen.items()),
             "data": dataclasses.asdict(data_config),
         }
@@ -392,7 +391,7 @@ def comparison_section(
         (j for j in manager.reviews_of(session_id()) if j.job_id == jobs.get(signature)), None
     )
     if job is not None and job.snapshot().status == "finished":
-        results[signature] = job.snapshot().summary
+        results[signature] = job.snapshot().comparison
     if signature in results:
         _comparison_result(results[signature])
         return

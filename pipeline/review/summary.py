@@ -1,0 +1,206 @@
+"""A label review's summary, typed: :class:`ReviewSummary`, saved as ``summary.json``
+beside ``review.csv`` in the review cache (:mod:`pipeline.review.cache`).
+
+:func:`pipeline.review.run.run_review` builds it, :meth:`ReviewSummary.to_json` writes it
+(the cache's file, and the CLI's ``review --json``), and :meth:`ReviewSummary.parse` reads
+it back, checking every field: a wrong one is a
+:class:`~pipeline.core.errors.RunRecordError` naming ``summary.json`` and the field (the
+cache then reviews again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.core.errors import ConfigError, RunRecordError
+from pipeline.review.settings import ReviewSettings
+from pipeline.runs.fields import FieldReader
+
+
+@dataclass(frozen=True)
+class ClassReview:
+    """One class of a review: its display name, rows, rows flagged, and rows whose
+    suggested label it is."""
+
+    name: str
+    rows: int
+    issues: int
+    suggested: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"name", "rows", "issues", "suggested"}``."""
+        return {
+            "name": self.name,
+            "rows": self.rows,
+            "issues": self.issues,
+            "suggested": self.suggested,
+        }
+
+    @classmethod
+    def parse(cls, reader: FieldReader) -> ClassReview:
+        """Read :meth:`to_json`'s object from ``reader``."""
+        return cls(
+            reader.text("name"),
+            reader.integer("rows"),
+            reader.integer("issues"),
+            reader.integer("suggested"),
+        )
+
+
+@dataclass(frozen=True)
+class FoldGroups:
+    """How the review's folds were drawn (:func:`pipeline.review.folds.describe_groups`):
+    ``scheme`` (``"grouped"`` or ``"rows"``), the distinct groups, the rows in a group of
+    two or more, the largest group's rows, and ``stories``, the
+    :func:`~pipeline.review.folds.story_digest` they were drawn with (``None`` without a
+    story column)."""
+
+    scheme: str
+    groups: int
+    grouped_rows: int
+    largest_group: int
+    stories: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The object under ``fold_groups``."""
+        return {
+            "scheme": self.scheme,
+            "groups": self.groups,
+            "grouped_rows": self.grouped_rows,
+            "largest_group": self.largest_group,
+            "stories": self.stories,
+        }
+
+    @classmethod
+    def parse(cls, reader: FieldReader) -> FoldGroups:
+        """Read :meth:`to_json`'s object from ``reader``."""
+        return cls(
+            scheme=reader.choice("scheme", ("grouped", "rows")),
+            groups=reader.integer("groups"),
+            grouped_rows=reader.integer("grouped_rows"),
+            largest_group=reader.integer("largest_group"),
+            stories=reader.opt_text("stories"),
+        )
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """What a label review found, in numbers, and what it was.
+
+    Attributes
+    ----------
+    rows, folds, issues : int
+        Rows reviewed, folds of the cross-validation, rows flagged as label issues.
+    classes : tuple of str
+        The class codes, in the probability columns' order.
+    label_names : dict of str to str
+        Each code's display name.
+    per_class : dict of str to ClassReview
+        Rows, flagged rows and suggestions per class.
+    settings : ReviewSettings
+        The review's settings.
+    fold_groups : FoldGroups
+        How the folds were drawn.
+    seconds : float, optional
+        How long the review took.
+    part_seconds, part_accuracy : dict of str to float
+        Per model part: its training time, and how often its out-of-sample prediction is
+        the given label.
+    out_of_sample_accuracy : float
+        How often the combined out-of-sample prediction is the given label.
+    fingerprint, key, dataset : str
+        The data's fingerprint, the review's cache key, the dataset's name.
+    version : int
+        The review's version (:data:`pipeline.review.cache.REVIEW_VERSION`).
+    from_cache : bool
+        Whether the review was read from the cache rather than computed.
+    """
+
+    rows: int
+    folds: int
+    issues: int
+    classes: tuple[str, ...]
+    label_names: dict[str, str]
+    per_class: dict[str, ClassReview]
+    settings: ReviewSettings
+    fold_groups: FoldGroups
+    seconds: float | None
+    part_seconds: dict[str, float]
+    out_of_sample_accuracy: float
+    part_accuracy: dict[str, float]
+    fingerprint: str
+    key: str
+    dataset: str
+    version: int
+    from_cache: bool = False
+
+    def name(self, code: str) -> str:
+        """The display name of class ``code`` (the code itself when it has none)."""
+        return self.label_names.get(code, code)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as ``summary.json`` holds it."""
+        return {
+            "rows": self.rows,
+            "folds": self.folds,
+            "issues": self.issues,
+            "classes": list(self.classes),
+            "label_names": dict(self.label_names),
+            "per_class": {code: row.to_json() for code, row in self.per_class.items()},
+            "settings": self.settings.to_dict(),
+            "seconds": self.seconds,
+            "part_seconds": dict(self.part_seconds),
+            "out_of_sample_accuracy": self.out_of_sample_accuracy,
+            "part_accuracy": dict(self.part_accuracy),
+            "fingerprint": self.fingerprint,
+            "key": self.key,
+            "dataset": self.dataset,
+            "version": self.version,
+            "from_cache": self.from_cache,
+            "fold_groups": self.fold_groups.to_json(),
+        }
+
+    @classmethod
+    def parse(cls, raw: Any) -> ReviewSummary:
+        """Read ``summary.json``; :class:`RunRecordError` naming the field of a wrong one
+        (a class in ``per_class`` or ``label_names`` that ``classes`` lacks included)."""
+        reader = FieldReader(raw, "summary.json")
+        classes = reader.items("classes")
+        if not classes or not all(isinstance(code, str) for code in classes):
+            raise RunRecordError("summary.json: 'classes' must list class codes.")
+        names = reader.obj("label_names").raw
+        per_class = reader.obj("per_class")
+        if not set(names) | set(per_class.raw) <= set(classes):
+            raise RunRecordError("summary.json: a class is named that 'classes' lacks.")
+        if not all(isinstance(name, str) for name in names.values()):
+            raise RunRecordError("summary.json: 'label_names' must map codes to names.")
+        try:
+            settings = ReviewSettings.from_dict(reader.obj("settings").raw)
+        except ConfigError as exc:
+            raise RunRecordError(f"summary.json: 'settings': {exc}") from None
+        return cls(
+            rows=reader.integer("rows"),
+            folds=reader.integer("folds", minimum=2),
+            issues=reader.integer("issues"),
+            classes=tuple(classes),
+            label_names=dict(names),
+            per_class={str(code): ClassReview.parse(per_class.obj(code)) for code in per_class.raw},
+            settings=settings,
+            fold_groups=FoldGroups.parse(reader.obj("fold_groups")),
+            seconds=reader.opt_number("seconds"),
+            part_seconds=_numbers(reader, "part_seconds"),
+            out_of_sample_accuracy=reader.share("out_of_sample_accuracy"),
+            part_accuracy=_numbers(reader, "part_accuracy"),
+            fingerprint=reader.text("fingerprint"),
+            key=reader.text("key"),
+            dataset=reader.text("dataset"),
+            version=reader.integer("version", minimum=1),
+            from_cache=reader.flag("from_cache"),
+        )
+
+
+def _numbers(reader: FieldReader, key: str) -> dict[str, float]:
+    """The ``{name: number}`` object at ``key``."""
+    inner = reader.obj(key)
+    return {str(name): inner.number(name) for name in inner.raw}
