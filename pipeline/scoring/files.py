@@ -14,9 +14,11 @@ What a user meets (``python -m pipeline predict --run RUN --file IN --output OUT
   runs the same job on Ray Data (:mod:`pipeline.scoring.ray_scoring`), locally or on a
   cluster (``--address``), and writes the very same file.
 * **Inputs.** A ``.csv``, a ``.csv.gz``, a ``.parquet`` file, or a folder of them (all of
-  one kind, read in path order; names starting with ``.`` or ``_`` are skipped). CSV files
-  are comma-separated with a header row (every file of a folder the same header); a quoted
-  value may span lines.
+  one kind, read in path order; names starting with ``.`` or ``_`` are skipped). A CSV file
+  is read as the app reads it (:mod:`pipeline.data.csv_format`, told from its first 64 KiB):
+  ``,``, ``;``, tab or ``|`` separated with a header row, or the original header-less
+  ``newsCorpora.csv``; UTF-8, UTF-16, cp1252 or latin-1. Every file of a folder has the
+  same format and header; a quoted value may span lines.
 * **Columns.** Every original column, in order, followed by the columns the app's batch
   scoring adds (:meth:`pipeline.scoring.predictor.Predictor.score_table`): ``predicted``,
   ``predicted_code``, ``confidence``, ``note`` and one ``probability: <class>`` column per
@@ -33,11 +35,12 @@ What a user meets (``python -m pipeline predict --run RUN --file IN --output OUT
   with U+FFFD (``\ufffd``) in place of the bad bytes, scored, and noted
   (:data:`~pipeline.scoring.summary.NOTE_NOT_UTF8`).
   :class:`~pipeline.scoring.summary.ScoringSummary` counts each case. Streaming cannot
-  guess a file's encoding from all of it the way the app's whole-file reader does, so it
-  reads UTF-8 only: convert a Latin-1 file first (``iconv -f latin1 -t utf-8``), or every
-  accented letter of it is replaced and noted. Bad bytes in other columns are replaced
-  too, without a note. A line with the wrong number of fields is a broken file, not a bad
-  row: the job stops with an error naming the file.
+  see all of a file before it reads it the way the app's whole-file reader does, so the
+  encoding comes from the first 64 KiB: in a file read as UTF-8, bytes further on that
+  are not UTF-8 are replaced and noted, as above (in other columns replaced too, without
+  a note); in a file read as cp1252, a byte cp1252 lacks stops the job with the fix. A
+  line with the wrong number of fields is a broken file, not a bad row: the job stops
+  with an error naming the file.
 * **What the CLI prints.** Rows done and rows/s on stderr while it runs (local engine;
   Ray draws its own progress bars), then one summary line on stdout (rows scored, rows
   not scored and why, notes, seconds), or the
