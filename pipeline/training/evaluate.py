@@ -170,8 +170,10 @@ def evaluate_test_set(
 
 
 def collapse_note(metrics: dict[str, Any], prepared: PreparedData) -> str | None:
-    """A warning when the model predicts (almost) one class for every test row."""
-    matrix = np.asarray(metrics.get("confusion_matrix", {}).get("matrix", []), dtype=float)
+    """A warning when the model predicts (almost) one class for every test row, from the
+    test metrics being gathered for ``metrics.json`` (their ``confusion_matrix``, rows
+    true classes); ``None`` when it does not."""
+    matrix = np.asarray(metrics["confusion_matrix"]["matrix"], dtype=float)
     if matrix.size == 0 or matrix.sum() == 0 or len(prepared.classes) < 2:
         return None
     predicted = matrix.sum(axis=0)
