@@ -136,7 +136,6 @@ class Job(BackgroundJob[JobSnapshot]):
 
     def work(self, trainer: TrainingProcess, runs_dir: Path | None) -> Any:
         return trainer.train(
-            self.job_id,
             self.dataset,
             self.config,
             runs_dir=runs_dir,

@@ -51,13 +51,19 @@ class JobManager:
     for :meth:`jobs_of` a session and :meth:`ahead_of` a job, never for others' jobs.
     """
 
-    def __init__(self, runs_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, runs_dir: str | Path | None = None, trainer: TrainingProcess | None = None
+    ) -> None:
+        """Jobs save their runs in ``runs_dir``; they train in ``trainer``, a process the
+        caller keeps (and shares, e.g. across test cases or runs folders), or else in a
+        process of this manager's own, ended by :meth:`shutdown`."""
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None
         self._jobs: dict[int, Job] = {}
         self._reviews: dict[int, ReviewJob] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._trainer = TrainingProcess()
+        self._owns_trainer = trainer is None
+        self._trainer = trainer if trainer is not None else TrainingProcess()
         self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-queue")
         # Stop the running job and end the worker before the interpreter exits.
         atexit.register(self.shutdown)
@@ -244,8 +250,10 @@ class JobManager:
             time.sleep(0.05)
 
     def shutdown(self) -> None:
-        """Cancel the queued jobs, stop the running one and end the worker process."""
+        """Cancel the queued jobs, stop the running one and end the worker process (if
+        this manager made it; a shared one is only freed of this manager's jobs)."""
         for job in [*self.jobs(), *self._reviews.values()]:
             job.stop()
         self._queue.shutdown(wait=True, cancel_futures=True)
-        self._trainer.shutdown()
+        if self._owns_trainer:
+            self._trainer.shutdown()

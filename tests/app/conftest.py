@@ -22,15 +22,25 @@ from ui.core.state import DatasetSource
 def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty runs folder, exported as ``HEADLINE_LAB_RUNS_DIR``.
 
-    Afterwards the job managers the test's app made are released, which ends their
-    training processes (each holds TensorFlow in memory while it waits for work).
+    Afterwards the job managers the test's app made are released (their jobs stopped).
+    The training process they shared stays warm for the next test: it imported
+    TensorFlow once (seconds of CPU), and it is ended when the session ends.
     """
     folder = tmp_path / "runs"
     monkeypatch.setenv("HEADLINE_LAB_RUNS_DIR", str(folder))
     yield folder
-    from ui.core.resources import _job_manager
+    from ui.core.resources import release_job_managers
 
-    _job_manager.clear()
+    release_job_managers()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_the_training_process() -> Iterator[None]:
+    """End the app's training process (held by ``st.cache_resource``) after the last test."""
+    yield
+    from ui.core.resources import end_training_process
+
+    end_training_process()
 
 
 @pytest.fixture

@@ -14,14 +14,25 @@ from tests.tiny_training import tiny_config
 pytestmark = pytest.mark.training
 
 
+@pytest.fixture(scope="module")
+def training_process():
+    """One training process for the module's managers, as a server's managers share one:
+    TensorFlow is imported once, not once per test."""
+    from pipeline.jobs.worker import TrainingProcess
+
+    trainer = TrainingProcess()
+    yield trainer
+    trainer.shutdown()
+
+
 @pytest.fixture
-def new_manager():
-    """``JobManager`` factory; every manager made is shut down after the test (each one
-    owns a training process that holds TensorFlow in memory)."""
+def new_manager(training_process):
+    """``JobManager`` factory over the module's training process; every manager made is
+    shut down after the test (its jobs stopped, the process left for the next test)."""
     made: list[JobManager] = []
 
     def make(runs_dir) -> JobManager:
-        made.append(JobManager(runs_dir))
+        made.append(JobManager(runs_dir, trainer=training_process))
         return made[-1]
 
     yield make
@@ -260,3 +271,25 @@ def test_shutting_down_an_idle_worker_ends_it_at_once_even_while_it_imports():
     trainer.shutdown()
     process.join(timeout=30)
     assert process.exitcode == -signal.SIGTERM  # ended, not left to finish its import
+
+
+def test_managers_sharing_a_training_process_keep_their_jobs_apart(
+    uci_small, tmp_path, training_process
+):
+    """Two managers (job ids both from 1) on one process: each job gets its own events
+    and saves in its own runs folder; a manager shut down leaves the process working."""
+    first = JobManager(tmp_path / "first", trainer=training_process)
+    second = JobManager(tmp_path / "second", trainer=training_process)
+    one = first.submit(uci_small, tiny_config(epochs=1))
+    two = second.submit(uci_small, tiny_config(epochs=2))
+    assert one.job_id == two.job_id == 1
+    done_one = first.wait(one.job_id, timeout=240)
+    done_two = second.wait(two.job_id, timeout=240)
+    assert (done_one.status, done_two.status) == ("finished", "finished")
+    assert len(done_one.history) == 1 and len(done_two.history) == 2
+    assert RunRegistry(tmp_path / "first").get(done_one.run_id).history == done_one.history
+    assert RunRegistry(tmp_path / "second").get(done_two.run_id).history == done_two.history
+    first.shutdown()
+    again = second.submit(uci_small, tiny_config(epochs=1), force=True)
+    assert second.wait(again.job_id, timeout=240).status == "finished"
+    second.shutdown()

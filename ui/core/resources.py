@@ -18,6 +18,7 @@ from ui.core.session import principal
 
 if TYPE_CHECKING:
     from pipeline.jobs.manager import JobManager
+    from pipeline.jobs.worker import TrainingProcess
     from pipeline.scoring.predictor import Predictor
 
 
@@ -33,17 +34,42 @@ def get_registry() -> RunRegistry:
 
 
 def _shut_down(manager: JobManager) -> None:
-    """Stop the manager's jobs and end its training process (when the cache drops it)."""
+    """Stop the manager's jobs (when the cache drops it)."""
     manager.shutdown()
+
+
+def _end_process(trainer: TrainingProcess) -> None:
+    """End the training process (when the cache drops it)."""
+    trainer.shutdown()
+
+
+@st.cache_resource(show_spinner=False, on_release=_end_process)
+def _training_process() -> TrainingProcess:
+    """The server's one training process: it sets the devices up and imports TensorFlow
+    in the background, so this server process does neither. Kept apart from the job
+    manager, so a manager released (tests release one per case) leaves it warm."""
+    from pipeline.jobs.worker import TrainingProcess
+
+    return TrainingProcess()
 
 
 @st.cache_resource(show_spinner=False, on_release=_shut_down)
 def _job_manager(root: str) -> JobManager:
     from pipeline.jobs.manager import JobManager
 
-    # Trainings run in the manager's worker process, which sets the devices up and
-    # imports TensorFlow in the background: this server process does neither here.
-    return JobManager(Path(root))
+    return JobManager(Path(root), trainer=_training_process())
+
+
+def release_job_managers() -> None:
+    """Drop every job manager (their queued and running jobs are stopped); the training
+    process stays, warm, for the next manager."""
+    _job_manager.clear()
+
+
+def end_training_process() -> None:
+    """Drop the job managers and end the training process (a later job starts another)."""
+    release_job_managers()
+    _training_process.clear()
 
 
 def get_job_manager() -> JobManager:
