@@ -1,4 +1,6 @@
-"""The command line, run as a user runs it: ``python -m pipeline ...`` in a subprocess."""
+"""The command line: ``python -m pipeline ...``, run in a subprocess where the process is
+the point (the entry point, a fresh interpreter's imports) and otherwise in this process
+through :func:`tests.cli_support.run_cli` (the same ``main``, the same arguments)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from training_support import majority_share, predict_test_set, unzip_members
 
 from pipeline.data import load_dataset
 from pipeline.runs.registry import RunRegistry
+from tests.cli_support import CliResult, run_cli
 from tests.tiny_training import tiny_cli_flags
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,21 +34,27 @@ TINY = tiny_cli_flags(
 )
 
 
-def cli(*args: str, runs_dir: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    extra = ["--runs-dir", str(runs_dir)] if runs_dir else []
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args, *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def cli(*args: str, runs_dir: Path | None = None) -> CliResult:
+    return run_cli(*args, runs_dir=runs_dir)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, dict]:
+    """One ``train ... --json`` of the tiny settings: its runs folder and its output (the
+    tests read the run, and write only beside it)."""
+    runs_dir = tmp_path_factory.mktemp("cli-runs")
+    done = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=runs_dir)
+    assert done.returncode == 0, done.stderr
+    return runs_dir, json.loads(done.stdout)
 
 
 def test_inspect_json_on_a_fixture():
-    done = cli("inspect", "--data", str(SMALL), "--json")
+    """Run as a user runs it: ``python -m pipeline`` in a process of its own."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "inspect", "--data", str(SMALL), "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["rows"] == len(pd.read_csv(SMALL))
@@ -70,19 +79,17 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
 
 
 @pytest.mark.training
-def test_train_cache_predict_evaluate_runs(tmp_path):
-    first = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
-    assert first.returncode == 0, first.stderr
-    trained = json.loads(first.stdout)
+def test_train_cache_predict_evaluate_runs(trained, tmp_path):
+    runs_dir, trained = trained
     assert trained["from_cache"] is False and trained["epochs"] == 1
     # the printed scores are the saved model's on its test rows, computed here afresh
-    registry = RunRegistry(tmp_path)
+    registry = RunRegistry(runs_dir)
     true, guessed = predict_test_set(load_dataset(SMALL), registry, trained["run_id"])
     assert trained["test_accuracy"] == pytest.approx(accuracy_score(true, guessed))
     assert trained["macro_f1"] == pytest.approx(f1_score(true, guessed, average="macro"))
     assert trained["test_accuracy"] > majority_share(true)  # one epoch, yet above one class
 
-    again = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
+    again = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=runs_dir)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) | {"from_cache": False} == trained
     assert json.loads(again.stdout)["from_cache"] is True
@@ -90,7 +97,7 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     probe = (
         "import sys; from pipeline.cli.main import main; "
         f"code = main(['train', '--data', {str(SMALL)!r}, *{TINY!r}, '--json', "
-        f"'--runs-dir', {str(tmp_path)!r}]); "
+        f"'--runs-dir', {str(runs_dir)!r}]); "
         "print('tensorflow' in sys.modules, file=sys.stderr); sys.exit(code)"
     )
     checked = subprocess.run(
@@ -102,21 +109,21 @@ def test_train_cache_predict_evaluate_runs(tmp_path):
     from pipeline.scoring.predictor import Predictor  # TensorFlow: only for this test
 
     headline = "Stocks fall as oil prices climb"
-    predicted = cli("predict", headline, "--json", runs_dir=tmp_path)
+    predicted = cli("predict", headline, "--json", runs_dir=runs_dir)
     assert predicted.returncode == 0, predicted.stderr
     rows = json.loads(predicted.stdout)
     expected = Predictor.from_run(registry, trained["run_id"]).predict([headline])
     assert [row["label"] for row in rows] == list(expected["label"])
 
-    evaluated = cli("evaluate", trained["run_id"], runs_dir=tmp_path)
+    evaluated = cli("evaluate", trained["run_id"], runs_dir=runs_dir)
     assert evaluated.returncode == 0, evaluated.stderr
     assert f"test accuracy {trained['test_accuracy']:.4f}" in evaluated.stdout
 
-    listed = cli("runs", "--json", runs_dir=tmp_path)
+    listed = cli("runs", "--json", runs_dir=runs_dir)
     assert [run["run_id"] for run in json.loads(listed.stdout)] == [trained["run_id"]]
 
     archive = tmp_path / "run.zip"
-    exported = cli("runs", "export", trained["run_id"], "--output", str(archive), runs_dir=tmp_path)
+    exported = cli("runs", "export", trained["run_id"], "--output", str(archive), runs_dir=runs_dir)
     assert exported.returncode == 0, exported.stderr
     assert unzip_members(archive.read_bytes()) == unzip_members(
         registry.export_zip(trained["run_id"])
@@ -153,14 +160,12 @@ def test_train_help_lists_every_setting_even_with_a_percent_sign_in_its_help():
 
 
 @pytest.mark.training
-def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(tmp_path):
+def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(trained):
     from pipeline.data.prepare import prepare
     from pipeline.evaluation.paired import paired_bootstrap
     from pipeline.training.baseline import fit_and_score_baseline
 
-    done = cli("train", "--data", str(SMALL), *TINY, "--json", runs_dir=tmp_path)
-    assert done.returncode == 0, done.stderr
-    trained = json.loads(done.stdout)
+    runs_dir, trained = trained
     vs_baseline = trained["vs_baseline"]
     assert set(vs_baseline) == {"accuracy", "macro_f1"}
     for metric in vs_baseline.values():
@@ -169,7 +174,7 @@ def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(tmp_p
 
     # The baseline's answer kept per test row is its answer for THAT row: refitted here
     # on the same split and joined by the row's position in the dataset.
-    saved = RunRegistry(tmp_path).get(trained["run_id"])
+    saved = RunRegistry(runs_dir).get(trained["run_id"])
     rows = saved.test_predictions()
     assert rows is not None and rows.baseline is not None
     dataset = load_dataset(SMALL)
@@ -202,8 +207,8 @@ def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(tmp_p
     assert "test_predicted" not in metrics_json["baseline"]
     assert metrics_json["vs_baseline"] == vs_baseline
 
-    evaluated = cli("evaluate", trained["run_id"], "--json", runs_dir=tmp_path)
+    evaluated = cli("evaluate", trained["run_id"], "--json", runs_dir=runs_dir)
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["vs_baseline"] == vs_baseline
-    words = cli("evaluate", trained["run_id"], runs_dir=tmp_path)
+    words = cli("evaluate", trained["run_id"], runs_dir=runs_dir)
     assert "Test accuracy: " in words.stdout and "95 % interval" in words.stdout

@@ -4,7 +4,9 @@ that cannot be written; and a CLI that never prints a traceback.
 
 Each kill is a real SIGKILL of a real CLI process. Where the moment must be exact
 (part way through the save), the child is the real CLI with one function wrapped to
-kill its own process at that point; nothing else is changed.
+kill its own process at that point; nothing else is changed. The commands around a
+kill (training again, listing, importing) run in this process
+(:func:`tests.cli_support.run_cli`): the process matters only where it dies.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +30,7 @@ from training_support import zip_members
 from pipeline.cli.main import main
 from pipeline.cli.parser import build_parser
 from pipeline.runs.registry import RunRegistry
+from tests.cli_support import CliResult, run_cli
 from tests.tiny_training import PRESET_SEQUENCE_SIZES, tiny_cli_flags
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +83,13 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def cli(*args: str, runs_dir: Path, **popen) -> subprocess.CompletedProcess:
+def cli(*args: str, runs_dir: Path) -> CliResult:
+    """The command, run in this process."""
+    return run_cli(*args, runs_dir=runs_dir)
+
+
+def cli_process(*args: str, runs_dir: Path, **popen) -> subprocess.CompletedProcess:
+    """The command in a process of its own (``popen``: e.g. a ``preexec_fn`` limit)."""
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args, "--runs-dir", str(runs_dir)],
         cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300, **popen,
@@ -110,6 +120,19 @@ def train_to_completion(runs_dir: Path, *extra: str) -> dict:
     done = cli("train", *TINY, *extra, runs_dir=runs_dir)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory) -> tuple[Path, dict]:
+    """A runs folder with the tiny run, trained once for the module, and its ``--json``."""
+    runs_dir = tmp_path_factory.mktemp("faults") / "runs"
+    return runs_dir, train_to_completion(runs_dir)
+
+
+def copy_of(trained_once: tuple[Path, dict], folder: Path) -> dict:
+    """The module's trained run, copied into ``folder`` (a runs folder of the test's own)."""
+    shutil.copytree(trained_once[0], folder)
+    return trained_once[1]
 
 
 def test_killed_while_training_leaves_no_run_and_trains_again(tmp_path):
@@ -148,9 +171,9 @@ def test_killed_while_saving_leaves_nothing_that_looks_like_a_run(tmp_path):
     assert not result["from_cache"] and len(assert_sound(runs_dir)) == 1
 
 
-def test_killed_while_replacing_a_run_keeps_the_old_one(tmp_path):
+def test_killed_while_replacing_a_run_keeps_the_old_one(tmp_path, trained_once):
     runs_dir = tmp_path / "runs"
-    first = train_to_completion(runs_dir)
+    first = copy_of(trained_once, runs_dir)
     before = RunRegistry(runs_dir).get(first["run_id"]).run.created_at
     done = killed_cli("replace", "train", *TINY, "--force", runs_dir=runs_dir)
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
@@ -161,9 +184,9 @@ def test_killed_while_replacing_a_run_keeps_the_old_one(tmp_path):
     assert again["from_cache"]  # the old run is whole and serves the cache
 
 
-def test_killed_while_importing_leaves_the_runs_folder_as_it_was(tmp_path):
+def test_killed_while_importing_leaves_the_runs_folder_as_it_was(tmp_path, trained_once):
     source, runs_dir = tmp_path / "source", tmp_path / "runs"
-    trained = train_to_completion(source)
+    trained = copy_of(trained_once, source)
     archive = tmp_path / "run.zip"
     archive.write_bytes(RunRegistry(source).export_zip(trained["run_id"]))
     done = killed_cli("import", "runs", "import", str(archive), runs_dir=runs_dir)
@@ -185,7 +208,7 @@ def _file_size_limit(limit: int):
 def test_a_runs_folder_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
     # a file-size limit below the model's size: the disk is "full" for this process
     runs_dir = tmp_path / "runs"
-    limited = cli("train", *TINY, runs_dir=runs_dir, preexec_fn=_file_size_limit(20_000))
+    limited = cli_process("train", *TINY, runs_dir=runs_dir, preexec_fn=_file_size_limit(20_000))
     assert limited.returncode == 2, limited.stderr[-2000:]
     # (TensorFlow's own start-up lines may come before it)
     line = limited.stderr.strip().splitlines()[-1]
@@ -206,11 +229,11 @@ def test_a_runs_folder_that_cannot_be_written_is_one_line_not_a_traceback(tmp_pa
         assert denied.returncode == 2 and "writable" in denied.stderr, denied.stderr
 
 
-def test_a_malformed_archive_and_a_damaged_run_on_the_command_line(tmp_path):
+def test_a_malformed_archive_and_a_damaged_run_on_the_command_line(tmp_path, trained_once):
     """Found: a zip whose run.json is [] ended the CLI with an AttributeError traceback,
     and a run whose config.json is [] made `runs list` raise."""
     source, runs_dir = tmp_path / "source", tmp_path / "runs"
-    trained = train_to_completion(source)
+    trained = copy_of(trained_once, source)
     with zipfile.ZipFile(io.BytesIO(RunRegistry(source).export_zip(trained["run_id"]))) as zf:
         members = {name: zf.read(name) for name in zf.namelist()}
     bad = tmp_path / "bad.zip"
