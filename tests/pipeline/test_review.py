@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from pipeline.review.progress import ReviewStopped
 from pipeline.review.run import review_labels, run_review
 from pipeline.review.settings import ReviewSettings
 from pipeline.review.summary import ReviewSummary
+from tests.cli_support import CliResult, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -95,15 +93,9 @@ def test_the_default_review_puts_most_flips_in_the_top_2k(flipped_slice):
     }
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "review", *args],
-        cwd=ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def cli(*args: str) -> CliResult:
+    """``python -m pipeline review *args``, run in this process."""
+    return run_cli("review", *args)
 
 
 def test_cli_writes_every_row_with_its_columns_most_suspect_first(flipped_slice, tmp_path):
