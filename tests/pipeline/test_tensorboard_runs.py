@@ -6,7 +6,6 @@ import json
 import shlex
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from pipeline.runs.registry import RunRegistry
 from pipeline.runs.tensorboard import readable_run_name, tensorboard_command
+from tests.cli_support import run_cli
 
 pytestmark = pytest.mark.training
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,20 +32,12 @@ def test_a_runs_name_reads_and_fits_logdir_spec(trained_run, runs_dir):
 
 def test_the_cli_prints_the_command(trained_run, runs_dir):
     result, _ = trained_run
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "runs", "tensorboard", result.run_id, "--print",
-         "--runs-dir", str(runs_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_cli("runs", "tensorboard", result.run_id, "--print", runs_dir=runs_dir)
     assert done.returncode == 0, done.stderr
     command = shlex.split(done.stdout)
     assert command[1:4] == ["-m", "tensorboard.main", "--logdir_spec"]
     assert command[4].endswith(f"{result.run_id}/logs") and " · " in command[4]
-    unknown = subprocess.run(
-        [sys.executable, "-m", "pipeline", "runs", "tensorboard", "0" * 16, "--print",
-         "--runs-dir", str(runs_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    unknown = run_cli("runs", "tensorboard", "0" * 16, "--print", runs_dir=runs_dir)
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: No saved run")
 
 
