@@ -20,10 +20,7 @@ Run: ``.venv/bin/python -m pytest tests/e2e/test_charts_at_size.py -q -s``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +48,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from pipeline.data import load_dataset
 from pipeline.evaluation.slices import run_slices
 from pipeline.runs.registry import RunRegistry
+from tests.cli_support import run_cli
 from tests.tiny_training import EVERY_ROW, PRESET_SEQUENCE_SIZES, tiny_cli_flags
 
 if TYPE_CHECKING:
@@ -89,21 +87,17 @@ def page(chromium_browser: Browser, app_server: AppServer) -> Iterator[Page]:
 
 @pytest.fixture(scope="module")
 def trained_runs(app_server: AppServer) -> dict[str, str]:
-    """One tiny run per fixture, trained by the CLI into the server's runs folder:
-    ``{fixture file: run id}``."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    """One tiny run per fixture, trained by the CLI (in this process) into the server's
+    runs folder: ``{fixture file: run id}``."""
     run_ids = {}
     for name in DATASETS:
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "pipeline", "train", "--data", str(FIXTURES / name)),
-                *("--runs-dir", str(app_server.runs_dir), "--json", *TINY_RUN),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        done = run_cli(
+            "train",
+            "--data",
+            str(FIXTURES / name),
+            "--json",
+            *TINY_RUN,
+            runs_dir=app_server.runs_dir,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         run_ids[name] = json.loads(done.stdout)["run_id"]

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +41,7 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.cli_support import run_cli
 from tests.tiny_training import EVERY_ROW, PRESET_SEQUENCE_SIZES, tiny_cli_flags
 
 if TYPE_CHECKING:
@@ -66,19 +64,10 @@ def runs(app_server: AppServer, tmp_path_factory: pytest.TempPathFactory) -> dic
     largest = many["CATEGORY"].value_counts().index[:27]
     classes_27 = tmp_path_factory.mktemp("data") / "classes_27.csv"
     many[many["CATEGORY"].isin(largest)].to_csv(classes_27, index=False)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     found = {}
     for classes, data in ((4, FIXTURES / "uci_small.csv"), (27, classes_27)):
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "pipeline", "train", "--data", str(data)),
-                *("--runs-dir", str(app_server.runs_dir), "--json", *TINY_RUN),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        done = run_cli(
+            "train", "--data", str(data), "--json", *TINY_RUN, runs_dir=app_server.runs_dir
         )
         assert done.returncode == 0, done.stderr[-3000:]
         found[classes] = json.loads(done.stdout)["run_id"]

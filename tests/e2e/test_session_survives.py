@@ -39,10 +39,21 @@ def session_in_address(page: Page) -> str | None:
     return key
 
 
+@pytest.fixture(scope="module")
+def server_without_runs(
+    app_launcher, e2e_output_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    """A server with an empty runs folder (a fresh clone), for the tests that only read:
+    each opens a browser context (a session) of its own."""
+    runs_dir = tmp_path_factory.mktemp("no-runs") / "runs"
+    with app_launcher(runs_dir, e2e_output_dir / "no-runs-server.log") as server:
+        yield server
+
+
 @pytest.mark.parametrize("title", ["Results", "Playground"])
 @pytest.mark.parametrize("arrive", ["by the sidebar", "by its address"])
 def test_a_page_with_no_runs_keeps_the_session_in_the_address(
-    chromium_browser: Browser, fresh_app_server: AppServer, title: str, arrive: str
+    chromium_browser: Browser, server_without_runs: AppServer, title: str, arrive: str
 ) -> None:
     """Found: on a server with no runs yet, Results and Playground dropped ?session= from
     the address, and a reload there started a new session and reset the dataset."""
@@ -51,10 +62,10 @@ def test_a_page_with_no_runs_keeps_the_session_in_the_address(
     page.set_default_timeout(90_000)
     try:
         if arrive == "by its address":  # a bookmark, or a link someone sent
-            page.goto(f"{fresh_app_server.url}/{title.lower()}")
+            page.goto(f"{server_without_runs.url}/{title.lower()}")
             wait_for_app_idle(page)
         else:
-            page.goto(fresh_app_server.url)
+            page.goto(server_without_runs.url)
             wait_for_app_idle(page)
             goto_page(page, title)
         key = session_in_address(page)
