@@ -17,6 +17,7 @@ import multiprocessing
 import sys
 import types
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext
 
 
@@ -39,3 +40,15 @@ def main_module_that_spawn_skips() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
+
+
+def terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM ``pool``'s processes now, whatever they are doing (Python 3.14's
+    ``ProcessPoolExecutor.terminate_workers``, done by hand before it)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((pool._processes or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()

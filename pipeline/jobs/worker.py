@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import TrainingError
 from pipeline.core.progress import ProgressEvent, TrainResult
-from pipeline.core.spawn import main_module_that_spawn_skips, spawn_context
+from pipeline.core.spawn import main_module_that_spawn_skips, spawn_context, terminate_workers
 
 if TYPE_CHECKING:
     from pipeline.core.config import DataConfig
@@ -385,19 +385,7 @@ class TrainingProcess:
         self._stop.set()
         if self._lock.acquire(blocking=False):  # no job runs, and none can start now
             try:
-                _terminate_workers(self._pool)
+                terminate_workers(self._pool)
             finally:
                 self._lock.release()
         self._pool.shutdown(wait=wait, cancel_futures=True)
-
-
-def _terminate_workers(pool: ProcessPoolExecutor) -> None:
-    """SIGTERM ``pool``'s processes (Python 3.14's ``terminate_workers``, done by hand
-    before it)."""
-    terminate = getattr(pool, "terminate_workers", None)
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((pool._processes or {}).values()):
-        with contextlib.suppress(OSError, ValueError):
-            process.terminate()

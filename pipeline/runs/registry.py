@@ -78,6 +78,8 @@ from pipeline.sessions.access import ADMINISTRATOR, Action, Principal, can
 if TYPE_CHECKING:
     import keras
 
+    from pipeline.runs.model_check import ModelChecker
+
 RUNS_DIR_ENV = "HEADLINE_LAB_RUNS_DIR"
 
 
@@ -97,14 +99,22 @@ class RunRegistry:
     """
 
     def __init__(
-        self, root: str | Path | None = None, *, principal: Principal = ADMINISTRATOR
+        self,
+        root: str | Path | None = None,
+        *,
+        principal: Principal = ADMINISTRATOR,
+        model_checker: ModelChecker | None = None,
     ) -> None:
+        """The runs in ``root`` (default: :func:`default_runs_dir`) as ``principal`` may
+        use them. ``model_checker`` checks imported models in a process it keeps (the
+        app's); without one, each import starts a process of its own."""
         self.root = Path(root) if root is not None else default_runs_dir()
         self.principal = principal
+        self.model_checker = model_checker
 
     def as_principal(self, principal: Principal) -> RunRegistry:
         """The same runs folder, as ``principal`` sees it."""
-        return RunRegistry(self.root, principal=principal)
+        return RunRegistry(self.root, principal=principal, model_checker=self.model_checker)
 
     def path_of(self, run_id: str) -> Path:
         """Folder of ``run_id`` (whether or not it exists)."""
@@ -322,7 +332,7 @@ class RunRegistry:
         ``test_predictions.json``, checked against the documents), stay under
         ``MAX_IMPORT_BYTES`` unpacked, carry documents that parse as a run and a model
         that loads with ``safe_mode=True`` and scores a headline into the run's classes,
-        checked in a process of its own (:mod:`pipeline.runs.model_check`), never in this one.
+        checked in another process (:mod:`pipeline.runs.model_check`), never in this one.
 
         The run's id is this server's (:func:`imported_run_id`: a hash of the archive's
         documents and model, namespaced as imported, and of its new owner), never the
@@ -352,9 +362,12 @@ class RunRegistry:
         try:
             model = staging / MODEL_FILE
             model.write_bytes(members[MODEL_FILE])
-            problem = keras_archive_problem(model) or check_in_separate_process(
-                model, len(record.labels.classes)
+            check = (
+                self.model_checker.problem
+                if self.model_checker is not None
+                else check_in_separate_process
             )
+            problem = keras_archive_problem(model) or check(model, len(record.labels.classes))
             if problem is not None:
                 raise RunImportError(
                     f"The archive's model.keras is not usable: {problem}; export it again "

@@ -35,12 +35,13 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _end_the_training_process() -> Iterator[None]:
-    """End the app's training process (held by ``st.cache_resource``) after the last test."""
+def _end_background_processes() -> Iterator[None]:
+    """End the app's training and model-checking processes (held by
+    ``st.cache_resource``) after the last test."""
     yield
-    from ui.core.resources import end_training_process
+    from ui.core.resources import end_background_processes
 
-    end_training_process()
+    end_background_processes()
 
 
 @pytest.fixture

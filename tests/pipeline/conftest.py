@@ -32,3 +32,14 @@ def trained_run(uci_small, runs_dir):
     events = []
     result = train_run(uci_small, tiny_config(), runs_dir=runs_dir, on_progress=events.append)
     return result, events
+
+
+@pytest.fixture(scope="session")
+def model_checker():
+    """One kept process for the tests' imported-model checks, as the app's server keeps
+    one (:class:`pipeline.runs.model_check.ModelChecker`): TensorFlow imported once."""
+    from pipeline.runs.model_check import ModelChecker
+
+    checker = ModelChecker()
+    yield checker
+    checker.shutdown()

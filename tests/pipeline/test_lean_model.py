@@ -160,7 +160,7 @@ def test_a_continued_ensemble_restores_its_training_models_optimizer(uci_small, 
 
 
 def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
-    trained_run, runs_dir, uci_small, tmp_path, caplog
+    trained_run, runs_dir, uci_small, tmp_path, caplog, model_checker
 ):
     parent, _ = trained_run
     lean_model = RunRegistry(runs_dir).load_model(parent.run_id)
@@ -181,7 +181,7 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
     np.testing.assert_allclose(predictor.probabilities(texts), expected, rtol=1e-5, atol=1e-6)
 
     # it exports and imports as before
-    elsewhere = RunRegistry(tmp_path / "imported")
+    elsewhere = RunRegistry(tmp_path / "imported", model_checker=model_checker)
     assert elsewhere.get(elsewhere.import_zip(registry.export_zip(parent.run_id))).complete
 
     # and continues, with a fresh optimizer, which the run records and a log line says
@@ -194,10 +194,10 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
 
 
 def test_an_imported_run_continues_with_a_fresh_optimizer(
-    trained_run, runs_dir, uci_small, tmp_path
+    trained_run, runs_dir, uci_small, tmp_path, model_checker
 ):
     parent, _ = trained_run
-    registry = RunRegistry(tmp_path / "runs")
+    registry = RunRegistry(tmp_path / "runs", model_checker=model_checker)
     imported_id = registry.import_zip(RunRegistry(runs_dir).export_zip(parent.run_id))
     imported = registry.get(imported_id)
     assert not imported.training_state_path.exists() and not imported.logs_path.exists()

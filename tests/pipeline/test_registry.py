@@ -52,10 +52,10 @@ def test_unknown_and_malformed_ids(tmp_path):
     assert registry.list_runs() == []
 
 
-def test_export_import_round_trip(exported, tmp_path, trained_run):
+def test_export_import_round_trip(exported, tmp_path, trained_run, model_checker):
     result, _ = trained_run
     assert set(exported) == {*RUN_FILES, PREDICTIONS_FILE}
-    registry = RunRegistry(tmp_path)
+    registry = RunRegistry(tmp_path, model_checker=model_checker)
     run_id = registry.import_zip(zip_members(exported))
     # the id is this server's, never the archive's
     assert run_id != result.run_id and run_id == imported_run_id(exported, None)
@@ -69,11 +69,11 @@ def test_export_import_round_trip(exported, tmp_path, trained_run):
     assert registry.list_runs()[0].origin == "imported"
 
 
-def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir):
+def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir, model_checker):
     """Found: an archive forged from a real run (metrics edited to 0.999) replaced it.
     Then: the archive's run id was taken as it was, so an archive could claim any id."""
     result, _ = trained_run
-    registry = RunRegistry(runs_dir)
+    registry = RunRegistry(runs_dir, model_checker=model_checker)
     before = {
         p.name: p.read_bytes() for p in registry.path_of(result.run_id).iterdir() if p.is_file()
     }
@@ -91,9 +91,13 @@ def test_an_import_never_replaces_a_run(exported, trained_run, runs_dir):
         registry.import_zip(zip_members(forged))
 
 
-def test_imports_are_private_to_the_importing_session(exported, tmp_path, monkeypatch):
-    alice = RunRegistry(tmp_path, principal=Principal.visitor("a" * 16))
-    bob = RunRegistry(tmp_path, principal=Principal.visitor("b" * 16))
+def test_imports_are_private_to_the_importing_session(
+    exported, tmp_path, monkeypatch, model_checker
+):
+    alice = RunRegistry(
+        tmp_path, model_checker=model_checker, principal=Principal.visitor("a" * 16)
+    )
+    bob = RunRegistry(tmp_path, model_checker=model_checker, principal=Principal.visitor("b" * 16))
     alices = alice.import_zip(zip_members(exported))
     assert alice.get(alices).run.owner == "a" * 16
     assert [run.run_id for run in bob.list_runs()] == []
@@ -106,16 +110,16 @@ def test_imports_are_private_to_the_importing_session(exported, tmp_path, monkey
     # reads as a plain refusal that names no id
     monkeypatch.setattr("pipeline.runs.registry.imported_run_id", lambda members, owner: alices)
     with pytest.raises(RunImportError) as refused:
-        RunRegistry(tmp_path, principal=Principal.visitor("c" * 16)).import_zip(
-            zip_members(exported)
-        )
+        RunRegistry(
+            tmp_path, model_checker=model_checker, principal=Principal.visitor("c" * 16)
+        ).import_zip(zip_members(exported))
     assert alices not in str(refused.value) and "already" not in str(refused.value)
 
 
-def test_a_forged_archive_is_never_served_from_the_cache(exported, tmp_path):
+def test_a_forged_archive_is_never_served_from_the_cache(exported, tmp_path, model_checker):
     metrics = json.loads(exported["metrics.json"])
     metrics["test_accuracy"] = 0.999
-    registry = RunRegistry(tmp_path)
+    registry = RunRegistry(tmp_path, model_checker=model_checker)
     run_id = registry.import_zip(
         zip_members({**exported, "metrics.json": json.dumps(metrics).encode()})
     )
@@ -123,8 +127,8 @@ def test_a_forged_archive_is_never_served_from_the_cache(exported, tmp_path):
     assert registry.find_complete(run_id) is None  # a training of the same id trains afresh
 
 
-def test_delete(exported, tmp_path):
-    registry = RunRegistry(tmp_path)
+def test_delete(exported, tmp_path, model_checker):
+    registry = RunRegistry(tmp_path, model_checker=model_checker)
     run_id = registry.import_zip(zip_members(exported))
     registry.delete(run_id)
     assert registry.list_runs() == []
@@ -132,20 +136,20 @@ def test_delete(exported, tmp_path):
         registry.delete(run_id)
 
 
-def test_import_rejects_what_is_not_azip_members(tmp_path):
+def test_import_rejects_what_is_not_azip_members(tmp_path, model_checker):
     with pytest.raises(RunImportError, match="not a zip archive"):
-        RunRegistry(tmp_path).import_zip(b"hello, I am a text file")
+        RunRegistry(tmp_path, model_checker=model_checker).import_zip(b"hello, I am a text file")
 
 
 @pytest.mark.parametrize("evil", ["../evil.json", "/etc/passwd", "sub/model.keras", "extra.py"])
-def test_import_rejects_unexpected_members(exported, tmp_path, evil):
+def test_import_rejects_unexpected_members(exported, tmp_path, evil, model_checker):
     members = {**exported, evil: b"{}"}
     with pytest.raises(RunImportError, match="unexpected files"):
-        RunRegistry(tmp_path).import_zip(zip_members(members))
+        RunRegistry(tmp_path, model_checker=model_checker).import_zip(zip_members(members))
     assert not any(tmp_path.rglob("evil.json"))
 
 
-def test_import_rejects_duplicated_members(exported, tmp_path):
+def test_import_rejects_duplicated_members(exported, tmp_path, model_checker):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in exported.items():
@@ -153,18 +157,18 @@ def test_import_rejects_duplicated_members(exported, tmp_path):
         with pytest.warns(UserWarning, match="Duplicate name"):
             archive.writestr("config.json", b"{}")
     with pytest.raises(RunImportError, match="same file twice"):
-        RunRegistry(tmp_path).import_zip(buffer.getvalue())
+        RunRegistry(tmp_path, model_checker=model_checker).import_zip(buffer.getvalue())
 
 
-def test_import_rejects_missing_members(exported, tmp_path):
+def test_import_rejects_missing_members(exported, tmp_path, model_checker):
     members = dict(exported)
     del members["metrics.json"]
     with pytest.raises(RunImportError, match=r"lacks metrics\.json"):
-        RunRegistry(tmp_path).import_zip(zip_members(members))
+        RunRegistry(tmp_path, model_checker=model_checker).import_zip(zip_members(members))
 
 
-def test_import_rejects_broken_json_and_model(exported, tmp_path):
-    registry = RunRegistry(tmp_path)
+def test_import_rejects_broken_json_and_model(exported, tmp_path, model_checker):
+    registry = RunRegistry(tmp_path, model_checker=model_checker)
     with pytest.raises(RunImportError, match=r"history\.json is not valid JSON"):
         registry.import_zip(zip_members({**exported, "history.json": b"{not json"}))
     with pytest.raises(RunImportError, match="not a Keras archive"):
@@ -211,10 +215,10 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_every_malformed_archive_is_refused_with_a_message(exported, tmp_path, case):
+def test_every_malformed_archive_is_refused_with_a_message(exported, tmp_path, case, model_checker):
     name, path, value = MALFORMED[case]
     document = json.dumps(value).encode() if path is None else _set(exported[name], path, value)
-    registry = RunRegistry(tmp_path)
+    registry = RunRegistry(tmp_path, model_checker=model_checker)
     with pytest.raises(RunImportError, match="The archive is not a sound run") as caught:
         registry.import_zip(zip_members({**exported, name: document}))
     assert name.split(".")[0] in str(caught.value) or "schema" in str(caught.value)
@@ -230,14 +234,14 @@ def test_every_document_is_written_back_as_it_was_read(trained_run, runs_dir):
     assert RunRecord.parse(documents).documents() == documents
 
 
-def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch):
+def test_import_rejects_oversized_archives(exported, tmp_path, monkeypatch, model_checker):
     monkeypatch.setattr("pipeline.runs.archive.MAX_IMPORT_BYTES", 1000)
     with pytest.raises(RunImportError, match="over the"):
-        RunRegistry(tmp_path).import_zip(zip_members(exported))
+        RunRegistry(tmp_path, model_checker=model_checker).import_zip(zip_members(exported))
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()  # under the real limit the same archive imports: the size refused it
-    run_id = RunRegistry(tmp_path).import_zip(zip_members(exported))
-    assert RunRegistry(tmp_path).get(run_id).complete
+    run_id = RunRegistry(tmp_path, model_checker=model_checker).import_zip(zip_members(exported))
+    assert RunRegistry(tmp_path, model_checker=model_checker).get(run_id).complete
 
 
 def _record(trained_run, runs_dir, **run_changes) -> RunRecord:
@@ -361,7 +365,7 @@ def test_an_archives_model_is_loaded_in_another_process_only(exported, tmp_path)
     assert RunRegistry(tmp_path / "runs").get(done.stdout.strip()).complete
 
 
-def test_a_model_that_does_not_load_is_refused(exported, tmp_path):
+def test_a_model_that_does_not_load_is_refused(exported, tmp_path, model_checker):
     members = {
         "config.json": b'{"class_name": "Functional", "config": {"layers": "nonsense"}}',
         "model.weights.h5": b"not hdf5",
@@ -372,7 +376,7 @@ def test_a_model_that_does_not_load_is_refused(exported, tmp_path):
         for name, data in members.items():
             archive.writestr(name, data)
     with pytest.raises(RunImportError, match="does not load safely"):
-        RunRegistry(tmp_path).import_zip(
+        RunRegistry(tmp_path, model_checker=model_checker).import_zip(
             zip_members({**exported, "model.keras": broken.getvalue()})
         )
     assert list(tmp_path.iterdir()) == []

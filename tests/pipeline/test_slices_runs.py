@@ -216,7 +216,7 @@ def test_slices_of_other_data_are_refused(trained_run, runs_dir):
 
 
 def test_a_run_saved_without_predictions_loads_and_says_to_retrain(
-    trained_run, runs_dir, tmp_path, uci_small
+    trained_run, runs_dir, tmp_path, uci_small, model_checker
 ):
     result, _ = trained_run
     registry = copy_run(runs_dir, result.run_id, tmp_path / "runs")
@@ -237,7 +237,7 @@ def test_a_run_saved_without_predictions_loads_and_says_to_retrain(
     # its archive has no predictions, and imports as it is
     archive = registry.export_zip(result.run_id)
     assert PREDICTIONS_FILE not in unzip_members(archive)
-    other = RunRegistry(tmp_path / "other")
+    other = RunRegistry(tmp_path / "other", model_checker=model_checker)
     imported_id = other.import_zip(archive)  # the importing server's id, not the archive's
     assert imported_id != result.run_id
     assert other.get(imported_id).test_predictions() is None

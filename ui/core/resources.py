@@ -19,6 +19,7 @@ from ui.core.session import principal
 if TYPE_CHECKING:
     from pipeline.jobs.manager import JobManager
     from pipeline.jobs.worker import TrainingProcess
+    from pipeline.runs.model_check import ModelChecker
     from pipeline.scoring.predictor import Predictor
 
 
@@ -27,10 +28,23 @@ def runs_dir() -> Path:
     return default_runs_dir().resolve()
 
 
+def _end_checks(checker: ModelChecker) -> None:
+    checker.shutdown()
+
+
+@st.cache_resource(show_spinner=False, on_release=_end_checks)
+def _model_checker() -> ModelChecker:
+    """The server's checker of imported models: one process kept between imports (it
+    ends when idle), so a visitor's second import does not wait for TensorFlow again."""
+    from pipeline.runs.model_check import ModelChecker
+
+    return ModelChecker()
+
+
 def get_registry() -> RunRegistry:
     """The registry over :func:`runs_dir` as this session may use it (cheap; it reads the
     disk on each call): every call it answers asks :func:`pipeline.sessions.access.can`."""
-    return RunRegistry(runs_dir(), principal=principal())
+    return RunRegistry(runs_dir(), principal=principal(), model_checker=_model_checker())
 
 
 def _shut_down(manager: JobManager) -> None:
@@ -66,10 +80,12 @@ def release_job_managers() -> None:
     _job_manager.clear()
 
 
-def end_training_process() -> None:
-    """Drop the job managers and end the training process (a later job starts another)."""
+def end_background_processes() -> None:
+    """Drop the job managers, end the training process and the model checker's process
+    (a later job or import starts another)."""
     release_job_managers()
     _training_process.clear()
+    _model_checker.clear()
 
 
 def get_job_manager() -> JobManager:
