@@ -30,13 +30,16 @@ def big_csv(tmp_path_factory):
 
 @pytest.mark.parametrize("engine", ["local", pytest.param("ray", marks=pytest.mark.ray)])
 def test_ctrl_c_stops_the_job_and_leaves_no_output(
-    engine, tiny_run, cluster_runs_dir, big_csv, tmp_path
+    engine, tiny_run, cluster_runs_dir, big_csv, tmp_path, request
 ):
+    """Ray's case joins the test cluster (a local Ray's own shutdown after Ctrl-C is
+    :func:`test_an_interrupt_waits_for_ray_datas_executor_before_ray_shuts_down`'s)."""
     output = tmp_path / "scored.parquet"
+    address = ["--address", request.getfixturevalue("two_node_cluster")] if engine == "ray" else []
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "predict", "--run", tiny_run, "--runs-dir",
          str(cluster_runs_dir), "--file", str(big_csv), "--output", str(output),
-         "--engine", engine],
+         "--engine", engine, *address],
         cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
