@@ -84,26 +84,26 @@ st.success(
     icon=":material/check_circle:",
 )
 # before training: the rule Results warns by after it (pipeline.core.class_sizes)
-show_thin_classes_warning(summary["split_class_counts"]["test"], prepared.label_names)
-for note in summary["notes"]:
+show_thin_classes_warning(summary.split_class_counts.test, prepared.label_names)
+for note in summary.notes:
     st.warning(escape_markdown(note))
 
 cols = st.columns(5)
-cols[0].metric("Rows loaded", format_count(summary["rows_loaded"]))
-cols[1].metric("Duplicates removed", format_count(summary["duplicates_removed"]))
-cols[2].metric("Empty texts removed", format_count(summary["empty_removed"]))
-cols[3].metric("Rows after balancing", format_count(summary["rows_after_balance"]))
+cols[0].metric("Rows loaded", format_count(summary.rows_loaded))
+cols[1].metric("Duplicates removed", format_count(summary.duplicates_removed))
+cols[2].metric("Empty texts removed", format_count(summary.empty_removed))
+cols[3].metric("Rows after balancing", format_count(summary.rows_after_balance))
 cols[4].metric("Classes", format_count(len(prepared.classes)))
 
 # the dataset's names: a class dropped for being too small has one there too; past 30
 # classes the biggest 29 and one bar for the others (every class is in the table below)
 (before, after), chart_names = fold_classes(
-    [summary["class_counts_before"], summary["class_counts_after"]], dataset.label_names
+    [summary.class_counts_before, summary.class_counts_after], dataset.label_names
 )
 st.plotly_chart(class_distribution_before_after(before, after, chart_names), key="before_after")
 
 left, right = st.columns([2, 1], vertical_alignment="center")
-left.plotly_chart(split_sizes_bar(summary["split_sizes"]), key="split_sizes")
+left.plotly_chart(split_sizes_bar(summary.split_sizes.as_dict()), key="split_sizes")
 right.download_button(
     "Download prepared CSV",
     # every column of the file, each row's own, not only text and label
@@ -117,7 +117,7 @@ right.download_button(
 )
 
 # The page's full width: at 1280 px a third of it cut the test column off.
-st.markdown(f"**Rows per class and split** ({format_count(len(summary['class_counts_before']))})")
+st.markdown(f"**Rows per class and split** ({format_count(len(summary.class_counts_before))})")
 per_class = per_class_split_table(summary, dataset.display)
 st.dataframe(
     per_class,

@@ -155,7 +155,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         "best_epoch": saved.run.best_epoch,
         "seconds_per_epoch": round(sum(seconds) / len(seconds), 2) if seconds else None,
         "samples_per_second": saved.run.samples_per_second,
-        "train_rows": saved.data.summary["split_sizes"]["train"],
+        "train_rows": saved.data.summary.split_sizes.train,
         "job_seconds": round(wall, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "baseline_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),

@@ -19,19 +19,20 @@ The same dataset and config always give the same splits. No TensorFlow here.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.config import DataConfig
 from pipeline.core.errors import DatasetError
+from pipeline.core.preparation import SPLIT_NAMES, PerSplit, PreparationSummary
 from pipeline.data import BLANK_CHARACTERS, Dataset
 
 #: Fewest rows a class may have after balancing: fewer cannot be split three ways. Smaller
 #: classes are dropped before that, by ``DataConfig.min_class_rows`` (at least this).
 MIN_ROWS_PER_CLASS: int = 3
-SPLITS: tuple[str, ...] = ("train", "validation", "test")
+SPLITS: tuple[str, ...] = SPLIT_NAMES
 
 
 @dataclass
@@ -47,8 +48,9 @@ class PreparedData:
         Label codes, sorted: the class index order of every model trained on this data.
     label_names : dict of str to str
         Label code -> display name.
-    summary : dict
-        JSON-ready row counts through every step (see :func:`prepare`).
+    summary : PreparationSummary, optional
+        Rows and classes through every step (see :func:`prepare`); ``None`` for data
+        prepared by hand.
     class_weights : dict of str to float, optional
         Loss weight per label code (``balance="class_weights"``): ``n / (k * n_c)`` over
         the training rows, so every class weighs the same in total.
@@ -66,7 +68,7 @@ class PreparedData:
     test: pd.DataFrame
     classes: list[str]
     label_names: dict[str, str]
-    summary: dict = field(default_factory=dict)
+    summary: PreparationSummary | None = None
     class_weights: dict[str, float] | None = None
     test_rows: np.ndarray | None = None
     train_rows: np.ndarray | None = None
@@ -122,12 +124,13 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
     -------
     PreparedData
         The three splits, ``test_rows`` (where each test row sits in ``ds.frame``) and a
-        ``summary`` with ``rows_loaded``, ``duplicates_removed``,
-        ``rows_after_dedupe``, ``empty_removed``, ``rows_after_dropping_empty``,
-        ``rows_after_balance``, ``class_counts_before`` (as loaded),
-        ``class_counts_cleaned`` (after dedupe and empties), ``class_counts_after`` (after
-        balancing), ``split_sizes`` {split: rows}, ``split_class_counts`` {split: {label:
-        rows}}, ``config`` (the DataConfig as a dict) and ``notes``.
+        :class:`~pipeline.core.preparation.PreparationSummary` (``summary``) with
+        ``rows_loaded``, ``duplicates_removed``, ``rows_after_dedupe``,
+        ``empty_removed``, ``rows_after_dropping_empty``, ``rows_after_balance``,
+        ``class_counts_before`` (as loaded), ``class_counts_cleaned`` (after dedupe and
+        empties), ``dropped_classes``, ``class_counts_after`` (after balancing),
+        ``split_sizes`` (rows per split), ``split_class_counts`` (rows per class per
+        split), ``class_weights``, ``config`` (the DataConfig as a dict) and ``notes``.
 
     Raises
     ------
@@ -146,17 +149,17 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         )
     columns = ["text", "label"] + (["story"] if "story" in ds.frame else [])
     frame = ds.frame[columns]
-    summary: dict = {"rows_loaded": len(frame), "class_counts_before": class_counts(frame)}
-
     deduped = dedupe(frame, cfg.dedupe)
     cleaned = drop_empty_texts(deduped)
-    summary.update(
-        rows_after_dedupe=len(deduped),
-        duplicates_removed=len(frame) - len(deduped),
-        empty_removed=len(deduped) - len(cleaned),
-        rows_after_dropping_empty=len(cleaned),
-        class_counts_cleaned=class_counts(cleaned),
-    )
+    counted = {
+        "rows_loaded": len(frame),
+        "class_counts_before": class_counts(frame),
+        "rows_after_dedupe": len(deduped),
+        "duplicates_removed": len(frame) - len(deduped),
+        "empty_removed": len(deduped) - len(cleaned),
+        "rows_after_dropping_empty": len(cleaned),
+        "class_counts_cleaned": class_counts(cleaned),
+    }
     cleaned, dropped_classes = drop_small_classes(cleaned, cfg.min_class_rows)
     notes = []
     if dropped_classes:
@@ -165,7 +168,6 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
             f"Dropped {len(dropped_classes)} class(es) with fewer than {cfg.min_class_rows} "
             f"rows after cleaning: {listing}. Lower the smallest class kept, or add rows."
         )
-    summary["dropped_classes"] = dropped_classes
     _check_classes(cleaned, ds, "after dropping duplicated and empty texts", notes)
 
     if cfg.test_set == "balanced" and cfg.balance != "downsample":
@@ -182,19 +184,23 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
         rest, test = _hold_out_test(kept, cfg, ds)
         train, validation, train_rows, validation_rows = _hold_out_validation(rest, cfg, ds)
     test, test_rows = _finished(test, cfg.seed if cfg.split == "story" else None, ds)
-    summary.update(rows_after_balance=len(kept), class_counts_after=class_counts(kept))
-    classes = sorted(summary["class_counts_after"])
+    counts_after = class_counts(kept)
+    classes = sorted(counts_after)
     splits = {"train": train, "validation": validation, "test": test}
     notes += _check_splits(splits, classes, ds)
     weights = (
         _balanced_weights(splits["train"]["label"]) if cfg.balance == "class_weights" else None
     )
-    summary.update(
-        split_sizes={name: len(part) for name, part in splits.items()},
-        split_class_counts={name: class_counts(part) for name, part in splits.items()},
+    summary = PreparationSummary(
+        **counted,
+        dropped_classes=dropped_classes,
+        rows_after_balance=len(kept),
+        class_counts_after=counts_after,
+        split_sizes=PerSplit(len(train), len(validation), len(test)),
+        split_class_counts=PerSplit(*(class_counts(splits[name]) for name in SPLITS)),
         class_weights=weights,
         config=dataclasses.asdict(cfg),
-        notes=notes,
+        notes=tuple(notes),
     )
     return PreparedData(
         train=train,

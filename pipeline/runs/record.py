@@ -11,11 +11,12 @@ attributes, never ``.get()`` chains, and a document of the wrong shape is a
 ``AttributeError`` later.
 
 This module holds the record (:class:`RunRecord`) and the documents that say what the run
-is: its settings (``config.json``), classes (``labels.json``), data (``data.json``) and
-identity (``run.json``). What the run gave is parsed by :mod:`pipeline.runs.history`
-(``history.json``) and :mod:`pipeline.runs.results` (``metrics.json`` and
-:class:`~pipeline.runs.results.RowPredictions`);
-each field is read by :class:`~pipeline.runs.fields.FieldReader`.
+is: its settings (``config.json``), classes (``labels.json``), data (``data.json``, whose
+preparation summary :mod:`pipeline.runs.preparation` reads) and identity (``run.json``).
+What the run gave is parsed by :mod:`pipeline.runs.history` (``history.json``) and
+:mod:`pipeline.runs.results` (``metrics.json`` and
+:class:`~pipeline.runs.results.RowPredictions`); each field is read by
+:class:`~pipeline.runs.fields.FieldReader`.
 
 Schema versions: ``run.json`` carries ``schema_version``. Version 1 is what
 Headline Lab wrote before the version existed (its ``run.json`` also repeated
@@ -32,8 +33,10 @@ from typing import Any, Literal
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.errors import ConfigError, RunRecordError
+from pipeline.core.preparation import PreparationSummary
 from pipeline.runs.fields import FieldReader
 from pipeline.runs.history import EpochRow, history_json, parse_history
+from pipeline.runs.preparation import IDENTITY_KEYS, parse_preparation_summary
 from pipeline.runs.results import Metrics
 
 #: The version :meth:`RunRecord.documents` writes into ``run.json``.
@@ -161,38 +164,41 @@ class Labels:
 
 @dataclass(frozen=True)
 class DataRecord:
-    """``data.json``: which data the run saw (its fingerprint) and what cleaning,
-    balancing and splitting did to it (``summary``: counts by step, as
-    :mod:`pipeline.data.prepare` reports them)."""
+    """``data.json``: which data the run saw (its fingerprint, file and columns) and what
+    cleaning, balancing and splitting did to it (``summary``: rows and classes through
+    every step, split sizes, class weights, notes; the same
+    :class:`~pipeline.core.preparation.PreparationSummary` :mod:`pipeline.data.prepare`
+    gives, read by :func:`~pipeline.runs.preparation.parse_preparation_summary`)."""
 
     fingerprint: str
     dataset: str
     text_col: str
     label_col: str
-    summary: dict[str, Any]
+    summary: PreparationSummary
 
     @property
-    def notes(self) -> list[str]:
+    def notes(self) -> tuple[str, ...]:
         """Warnings from preparing the data (e.g. classes dropped as too small)."""
-        notes = self.summary.get("notes") or []
-        return [str(note) for note in notes] if isinstance(notes, list) else []
+        return self.summary.notes
 
     @classmethod
     def parse(cls, raw: Any) -> DataRecord:
+        """Parse ``data.json``; :class:`RunRecordError` names the key of a wrong value."""
         reader = FieldReader(raw, "data.json")
-        fixed = ("fingerprint", "dataset", "text_col", "label_col")
         return cls(
-            *(reader.text(key) for key in fixed),
-            summary={k: v for k, v in raw.items() if k not in fixed},
+            *(reader.text(key) for key in IDENTITY_KEYS),
+            summary=parse_preparation_summary(reader),
         )
 
     def to_json(self) -> dict[str, Any]:
+        """``data.json`` as read: the fingerprint and columns, then the summary's keys in
+        the order read."""
         return {
             "fingerprint": self.fingerprint,
             "dataset": self.dataset,
             "text_col": self.text_col,
             "label_col": self.label_col,
-            **self.summary,
+            **self.summary.to_json(),
         }
 
 

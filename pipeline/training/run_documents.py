@@ -59,6 +59,8 @@ def run_record(
     train_rows = len(prepared.train)
     fit_seconds = sum(row.seconds or 0.0 for row in history[len(parent_history) :])
     new_epochs = len(history) - len(parent_history)
+    if prepared.summary is None:
+        raise ValueError("The data has no preparation summary: prepare it with prepare().")
     documents = {
         "config.json": {
             **config.to_dict(),
@@ -85,7 +87,7 @@ def run_record(
             "dataset": dataset.name,
             "text_col": dataset.text_col,
             "label_col": dataset.label_col,
-            **prepared.summary,
+            **prepared.summary.to_json(),
         },
         "run.json": {
             "schema_version": SCHEMA_VERSION,

@@ -198,7 +198,7 @@ def test_a_training_blends_exactly_when_the_setting_says(blend, small_dataset, t
         return
     record = raw["blend"]
     assert 0.0 <= record["network_weight"] <= 1.0
-    assert record["linear_rows"] == saved.data.summary["split_sizes"]["train"]
+    assert record["linear_rows"] == saved.data.summary.split_sizes.train
     assert has_blend(model.get_layer("classifier"))
     # A small file: the linear part reads character n-grams too, from the saved encoder.
     assert record["linear_inputs"] == ["ngrams", "linear_chars"]

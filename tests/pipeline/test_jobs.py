@@ -50,7 +50,7 @@ def test_jobs_run_one_at_a_time_and_report_progress(uci_small, tmp_path, new_man
     assert done.status == "finished", done.message
     saved = RunRegistry(tmp_path).get(done.run_id)
     assert done.progress == 1.0 and done.history == saved.history and len(done.history) == 1
-    assert done.batches == math.ceil(saved.data.summary["split_sizes"]["train"] / 32)
+    assert done.batches == math.ceil(saved.data.summary.split_sizes.train / 32)
     assert done.elapsed_s == saved.run.duration_s
     assert manager.wait(second.job_id, timeout=240).status == "finished"
     # the same settings again: served from the cache
@@ -160,15 +160,15 @@ def test_the_job_trains_in_its_own_process_and_shows_each_step(uci_small, tmp_pa
     assert job.dataset is None  # a finished job keeps no data
     workers = list(manager._trainer._pool._processes)
     assert workers and os.getpid() not in workers
-    sizes = RunRegistry(tmp_path).get(state.run_id).data.summary["split_sizes"]
+    sizes = RunRegistry(tmp_path).get(state.run_id).data.summary.split_sizes
     epoch = seen["epoch"]
     assert epoch.step_unit == "batches" and epoch.step_total == epoch.batches == state.batches
-    assert epoch.batches == math.ceil(sizes["train"] / 32)
+    assert epoch.batches == math.ceil(sizes.train / 32)
     assert epoch.step_fraction == epoch.step_done / epoch.step_total
     rows = seen.get("rows")
     if rows is not None:  # vectorizing a few hundred rows may end between two looks
         # the word-pair vocabulary reads the training rows, the encoder every split
-        total = {"Word-pair vocabulary": sizes["train"], "Vectorizing": sum(sizes.values())}
+        total = {"Word-pair vocabulary": sizes.train, "Vectorizing": sum(sizes.as_dict().values())}
         assert rows.step_total == total[rows.step]
         assert 0 < rows.step_done <= rows.step_total
     validation = seen.get("validation")

@@ -37,7 +37,7 @@ def test_each_family_trains_saves_and_reloads_in_safe_mode(family, uci_small, tm
     saved = registry.get(result.run_id)
     assert saved.complete and saved.config.family == family
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(saved.history[-1].metrics)
-    assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
+    assert saved.metrics.n_test == saved.data.summary.split_sizes.test
     model = registry.load_model(result.run_id)  # safe_mode=True inside
     probabilities = np.asarray(model(tf.constant([[text] for text in HEADLINES])))
     assert probabilities.shape == (2, 4)
@@ -94,7 +94,7 @@ def test_class_weights_reach_the_loss(tmp_path, monkeypatch):
     weighted = train_run(dataset, config, runs_dir=tmp_path / "weighted")
     saved = RunRegistry(tmp_path / "weighted").get(weighted.run_id)
     classes = list(saved.labels.classes)
-    weights = saved.data.summary["class_weights"]
+    weights = saved.data.summary.class_weights
     ((labels, row_weights),) = fed
     # balanced weights, n / (k * n_c) over the rows fit trains on...
     counts = np.bincount(labels, minlength=len(classes))

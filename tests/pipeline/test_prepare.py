@@ -56,9 +56,9 @@ def test_drop_all_removes_every_copy(small_dataset):
     singles = sum(1 for n in texts.values() if n == 1)
     prepared = prepare(small_dataset, NO_BALANCE)
     summary = prepared.summary
-    assert summary["rows_loaded"] == len(small_dataset.frame)
-    assert summary["rows_after_dedupe"] == singles
-    assert summary["duplicates_removed"] == len(small_dataset.frame) - singles
+    assert summary.rows_loaded == len(small_dataset.frame)
+    assert summary.rows_after_dedupe == singles
+    assert summary.duplicates_removed == len(small_dataset.frame) - singles
     rows = all_rows(prepared)
     assert len(rows) == singles
     assert not rows["text"].duplicated().any()
@@ -69,7 +69,7 @@ def test_keep_first_keeps_one_copy(small_dataset):
     distinct = small_dataset.frame["text"].nunique()
     prepared = prepare(small_dataset, DataConfig(dedupe="keep_first", balance="none"))
     rows = all_rows(prepared)
-    assert len(rows) == prepared.summary["rows_after_dedupe"] == distinct
+    assert len(rows) == prepared.summary.rows_after_dedupe == distinct
     assert (
         rows["text"] == "The article requested cannot be found! Please refresh your "
         "browser or go back  ..."
@@ -78,7 +78,7 @@ def test_keep_first_keeps_one_copy(small_dataset):
 
 def test_dedupe_none_keeps_everything(small_dataset):
     prepared = prepare(small_dataset, DataConfig(dedupe="none", balance="none"))
-    assert prepared.summary["duplicates_removed"] == 0
+    assert prepared.summary.duplicates_removed == 0
     assert len(all_rows(prepared)) == len(small_dataset.frame)
     assert Counter(all_rows(prepared)["text"]) == Counter(small_dataset.frame["text"])
 
@@ -88,7 +88,7 @@ def test_texts_without_words_are_dropped():
     rows += [("", "a"), ("   ", "b"), ("!!!", "a"), ("... -- ...", "b"), ("é", "a"), ("42", "b")]
     ds = load_dataset(csv_bytes(rows))
     prepared = prepare(ds, DataConfig(balance="none"))
-    assert prepared.summary["empty_removed"] == 4
+    assert prepared.summary.empty_removed == 4
     kept = set(all_rows(prepared)["text"])
     assert {"é", "42"} <= kept
     assert not kept & {"", "   ", "!!!", "... -- ..."}
@@ -99,28 +99,28 @@ def test_texts_without_words_are_dropped():
 
 def test_downsample_to_the_smallest_class(small_dataset):
     prepared = prepare(small_dataset, SEED_DATA)
-    cleaned = prepared.summary["class_counts_cleaned"]
-    after = prepared.summary["class_counts_after"]
+    cleaned = prepared.summary.class_counts_cleaned
+    after = prepared.summary.class_counts_after
     assert set(after.values()) == {min(cleaned.values())}
-    assert prepared.summary["rows_after_balance"] == 4 * min(cleaned.values())
+    assert prepared.summary.rows_after_balance == 4 * min(cleaned.values())
     assert class_counts(all_rows(prepared)) == after
 
 
 def test_cap_per_class(small_dataset):
     prepared = prepare(small_dataset, DataConfig(balance="cap", cap_per_class=300))
-    cleaned = prepared.summary["class_counts_cleaned"]
-    assert prepared.summary["class_counts_after"] == {c: min(n, 300) for c, n in cleaned.items()}
+    cleaned = prepared.summary.class_counts_cleaned
+    assert prepared.summary.class_counts_after == {c: min(n, 300) for c, n in cleaned.items()}
 
 
 def test_cap_above_every_class_keeps_everything(small_dataset):
     prepared = prepare(small_dataset, DataConfig(balance="cap", cap_per_class=10_000))
-    assert prepared.summary["class_counts_after"] == prepared.summary["class_counts_cleaned"]
+    assert prepared.summary.class_counts_after == prepared.summary.class_counts_cleaned
 
 
 def test_balance_none(small_dataset):
     prepared = prepare(small_dataset, NO_BALANCE)
-    assert prepared.summary["class_counts_after"] == prepared.summary["class_counts_cleaned"]
-    assert prepared.summary["class_counts_before"] == class_counts(small_dataset.frame)
+    assert prepared.summary.class_counts_after == prepared.summary.class_counts_cleaned
+    assert prepared.summary.class_counts_before == class_counts(small_dataset.frame)
 
 
 def test_cap_without_a_cap_is_a_config_error(small_dataset):
@@ -133,24 +133,24 @@ def test_cap_without_a_cap_is_a_config_error(small_dataset):
 
 def test_stratified_random_split_proportions(small_dataset):
     prepared = prepare(small_dataset, SEED_DATA)
-    per_class = prepared.summary["class_counts_after"]
-    split_counts = prepared.summary["split_class_counts"]
+    per_class = prepared.summary.class_counts_after
+    split_counts = prepared.summary.split_class_counts
     for label, total in per_class.items():
-        test = split_counts["test"][label]
-        validation = split_counts["validation"][label]
+        test = split_counts.test[label]
+        validation = split_counts.validation[label]
         assert abs(test - 0.25 * total) <= 1
         assert abs(validation - 0.2 * (total - test)) <= 1
-        assert split_counts["train"][label] == total - test - validation
-    sizes = prepared.summary["split_sizes"]
-    assert sizes == {k: len(prepared.split(k)) for k in ("train", "validation", "test")}
-    assert sum(sizes.values()) == prepared.summary["rows_after_balance"]
+        assert split_counts.train[label] == total - test - validation
+    sizes = prepared.summary.split_sizes
+    assert sizes.as_dict() == {k: len(prepared.split(k)) for k in ("train", "validation", "test")}
+    assert sum(sizes.as_dict().values()) == prepared.summary.rows_after_balance
 
 
 def test_splits_are_disjoint_and_cover_the_balanced_rows(small_dataset):
     prepared = prepare(small_dataset, SEED_DATA)
     texts = [set(prepared.split(name)["text"]) for name in ("train", "validation", "test")]
     assert not texts[0] & texts[1] and not texts[0] & texts[2] and not texts[1] & texts[2]
-    assert sum(map(len, texts)) == prepared.summary["rows_after_balance"]
+    assert sum(map(len, texts)) == prepared.summary.rows_after_balance
     assert list(prepared.train.columns) == ["text", "label", "story"]
     assert prepared.train.index.equals(pd.RangeIndex(len(prepared.train)))
 
@@ -187,18 +187,19 @@ def test_story_split_keeps_stories_apart(small_dataset):
     assert not stories["train"] & stories["test"]
     assert not stories["train"] & stories["validation"]
     assert not stories["validation"] & stories["test"]
-    per_class = prepared.summary["class_counts_after"]
+    per_class = prepared.summary.class_counts_after
     for label, total in per_class.items():
-        share = prepared.summary["split_class_counts"]["test"].get(label, 0) / total
+        share = prepared.summary.split_class_counts.test.get(label, 0) / total
         assert 0.15 < share < 0.35, (label, share)
-    assert prepared.summary["notes"] == []
+    assert prepared.summary.notes == ()
 
 
 def test_story_split_with_downsampling(small_dataset):
     prepared = prepare(small_dataset, DataConfig(balance="downsample", split="story"))
     train, test = set(prepared.train["story"]), set(prepared.test["story"])
     assert not train & test
-    assert sum(prepared.summary["split_sizes"].values()) == prepared.summary["rows_after_balance"]
+    summary = prepared.summary
+    assert sum(summary.split_sizes.as_dict().values()) == summary.rows_after_balance
 
 
 def test_story_split_without_story_column(custom_csv_path):
@@ -211,7 +212,7 @@ def test_rows_without_a_story_are_stories_of_their_own():
     rows = [(f"news {i}", "ab"[i % 2], "") for i in range(60)]
     data = pd.DataFrame(rows, columns=["text", "label", "story"]).to_csv(index=False).encode()
     prepared = prepare(load_dataset(data), DataConfig(split="story"))
-    assert prepared.summary["split_sizes"]["test"] == pytest.approx(15, abs=2)
+    assert prepared.summary.split_sizes.test == pytest.approx(15, abs=2)
 
 
 def test_story_split_notes_a_class_missing_from_test():
@@ -220,7 +221,7 @@ def test_story_split_notes_a_class_missing_from_test():
     data = pd.DataFrame(rows, columns=["text", "label", "story"]).to_csv(index=False).encode()
     ds = load_dataset(data)
     prepared = prepare(ds, DataConfig(split="story", balance="none"))
-    assert any("no rows of a" in note for note in prepared.summary["notes"])
+    assert any("no rows of a" in note for note in prepared.summary.notes)
     assert set(prepared.train["label"]) == {"a", "b"}
 
 
@@ -239,7 +240,7 @@ def test_class_too_small_after_cleaning_is_named():
     assert "keep_first" in message
     # Keeping one copy of the duplicate gives the class enough rows.
     prepared = prepare(load_dataset(data), DataConfig(dedupe="keep_first", balance="downsample"))
-    assert prepared.summary["class_counts_after"] == {"b": 10, "m": 10}
+    assert prepared.summary.class_counts_after == {"b": 10, "m": 10}
 
 
 def test_fewer_than_two_classes_after_cleaning():
@@ -261,16 +262,24 @@ def test_to_csv_bytes_has_every_row_with_its_split(small_dataset):
     prepared = prepare(small_dataset, SEED_DATA)
     table = pd.read_csv(io.BytesIO(prepared.to_csv_bytes()), dtype=str, keep_default_na=False)
     assert list(table.columns) == ["text", "label", "story", "split"]
-    assert table["split"].value_counts().to_dict() == prepared.summary["split_sizes"]
+    assert table["split"].value_counts().to_dict() == prepared.summary.split_sizes.as_dict()
     assert set(table.loc[table["split"] == "test", "text"]) == set(prepared.test["text"])
 
 
 def test_summary_is_json_ready(small_dataset):
     import json
 
+    from pipeline.core.preparation import SUMMARY_KEYS
+    from pipeline.runs.fields import FieldReader
+    from pipeline.runs.preparation import parse_preparation_summary
+
     summary = prepare(small_dataset, DataConfig(balance="downsample", split="story")).summary
-    assert json.loads(json.dumps(summary)) == summary
-    assert summary["config"]["split"] == "story"
+    written = summary.to_json()
+    assert json.loads(json.dumps(written)) == written
+    assert tuple(written) == SUMMARY_KEYS  # every key, in the order data.json keeps them
+    # what a saved run's data.json holds reads back as the same summary
+    assert parse_preparation_summary(FieldReader(written, "data.json")) == summary
+    assert summary.config["split"] == "story" and summary.classes == ["b", "e", "m", "t"]
 
 
 def test_class_counts_helper():
@@ -288,15 +297,15 @@ def test_full_dataset_seed_settings():
     seconds = time.perf_counter() - started
     summary = prepared.summary
     # The numbers in data/README.md: drop_duplicates(subset="TITLE", keep=False).
-    assert summary["rows_after_dedupe"] == 393_867
-    assert summary["class_counts_cleaned"] == {
+    assert summary.rows_after_dedupe == 393_867
+    assert summary.class_counts_cleaned == {
         "b": 108_145,
         "e": 142_542,
         "m": 41_908,
         "t": 101_272,
     }
-    assert summary["class_counts_after"] == dict.fromkeys("bemt", 41_908)
-    assert summary["split_sizes"]["test"] == 41_908
+    assert summary.class_counts_after == dict.fromkeys("bemt", 41_908)
+    assert summary.split_sizes.test == 41_908
     assert seconds < 10
 
 
@@ -308,7 +317,7 @@ def test_the_balanced_test_set_is_the_seed_s_and_class_weights_train_on_the_rest
     assert sorted(weighted.test["text"]) == sorted(seed.test["text"])
     assert class_counts(weighted.test) == class_counts(seed.test)  # balanced, as the seed's
     used = len(weighted.train) + len(weighted.validation) + len(weighted.test)
-    assert used == weighted.summary["rows_after_dropping_empty"]  # every cleaned row
+    assert used == weighted.summary.rows_after_dropping_empty  # every cleaned row
     assert not set(weighted.train["text"]) & set(weighted.test["text"])
     counts = class_counts(weighted.train)
     weights = weighted.class_weights
@@ -342,7 +351,7 @@ def test_the_default_test_set_holds_the_test_share_of_every_class(balance):
     ds = _imbalanced_news()
     prepared = prepare(ds, DataConfig(balance=balance, test_size=0.25))
     assert DataConfig().test_set == "stratified"
-    cleaned = prepared.summary["class_counts_cleaned"]
+    cleaned = prepared.summary.class_counts_cleaned
     test = class_counts(prepared.test)
     for label, n in cleaned.items():
         assert test[label] == round(0.25 * n) or abs(test[label] - 0.25 * n) <= 1, (label, test)
@@ -359,7 +368,7 @@ def test_class_weights_are_rows_over_classes_times_class_rows_rounded_by_label()
     assert prepared.class_weights == expected
     assert list(prepared.class_weights) == sorted(counts)  # label order, as saved
     assert all(type(weight) is float for weight in prepared.class_weights.values())
-    assert prepared.summary["class_weights"] == expected
+    assert prepared.summary.class_weights == expected
 
 
 def test_the_balanced_test_set_is_sized_by_the_smallest_class_on_request():
@@ -400,8 +409,8 @@ def test_small_classes_are_dropped_with_a_note_naming_them():
     ds = load_dataset(csv_bytes(rows, header="TITLE,CATEGORY"))
     prepared = prepare(ds, DataConfig(balance="none"))
     assert prepared.classes == ["b", "e"]
-    assert prepared.summary["dropped_classes"] == {"m": 4}
-    assert any("'health' (4 rows)" in note for note in prepared.summary["notes"])
+    assert prepared.summary.dropped_classes == {"m": 4}
+    assert any("'health' (4 rows)" in note for note in prepared.summary.notes)
     kept = prepare(ds, DataConfig(balance="none", min_class_rows=4))
     assert kept.classes == ["b", "e", "m"]
 
@@ -413,4 +422,4 @@ def test_the_dropped_class_note_formats_counts_for_people():
     rows += [(f"health story number {i}", "m") for i in range(1_234)]
     ds = load_dataset(csv_bytes(rows, header="TITLE,CATEGORY"))
     prepared = prepare(ds, DataConfig(balance="none", min_class_rows=2_000))
-    assert any("'health' (1,234 rows)" in note for note in prepared.summary["notes"])
+    assert any("'health' (1,234 rows)" in note for note in prepared.summary.notes)

@@ -33,7 +33,7 @@ def test_the_prepared_csv_keeps_every_column_of_the_file(config: DataConfig) -> 
     file = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
     others = [c for c in file.columns if c not in {"TITLE", "CATEGORY"}]
     assert list(table.columns) == ["text", "label", *others, "split"]
-    assert table["split"].value_counts().to_dict() == prepared.summary["split_sizes"]
+    assert table["split"].value_counts().to_dict() == prepared.summary.split_sizes.as_dict()
     # each row's other columns are its own file row's
     by_id = file.set_index("ID")
     assert (table["text"] == by_id.loc[table["ID"], "TITLE"].to_numpy()).all()

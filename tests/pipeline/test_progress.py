@@ -33,10 +33,10 @@ def test_vectorizing_reports_rows_done_up_to_every_row(trained_run):
 
 def test_each_epochs_validation_is_a_step_of_its_own(trained_run, runs_dir):
     result, events = trained_run
-    sizes = RunRegistry(runs_dir).get(result.run_id).data.summary["split_sizes"]
+    sizes = RunRegistry(runs_dir).get(result.run_id).data.summary.split_sizes
     # a validation batch holds a few training batches (of 32 rows), at most PREDICT_BATCH rows
     validation_batch = min(PREDICT_BATCH, VALIDATION_BATCHES_PER_TRAINING_BATCH * 32)
-    validation_batches = math.ceil(sizes["validation"] / validation_batch)
+    validation_batches = math.ceil(sizes.validation / validation_batch)
     for epoch in (1, 2):
         in_epoch = [e for e in events if e.epoch == epoch and e.kind != "end"]
         ordered = [e.kind for e in in_epoch]
@@ -55,12 +55,12 @@ def test_each_epochs_validation_is_a_step_of_its_own(trained_run, runs_dir):
 
 def test_the_validation_and_test_sets_are_scored_with_rows_done(trained_run, runs_dir):
     result, events = trained_run
-    sizes = RunRegistry(runs_dir).get(result.run_id).data.summary["split_sizes"]
+    sizes = RunRegistry(runs_dir).get(result.run_id).data.summary.split_sizes
     scored = [e for e in events if e.kind == "rows" and e.phase == "evaluating"]
     # the validation rows first (the class-prior shift is tuned on them), then the test rows
     steps = [e.message for e in scored]
     assert steps == sorted(steps, key=["Validation set", "Test set"].index)
-    for step, rows in (("Validation set", sizes["validation"]), ("Test set", sizes["test"])):
+    for step, rows in (("Validation set", sizes.validation), ("Test set", sizes.test)):
         last = [e for e in scored if e.message == step][-1]
         assert last.done == last.total == rows
 
@@ -135,7 +135,7 @@ def test_a_stop_while_evaluating_scores_the_test_set_and_saves_at_once(uci_small
     saved = RunRegistry(tmp_path).get(result.run_id)
     assert saved.run.status == "stopped"
     # the test set was scored in full, every row of it
-    assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
+    assert saved.metrics.n_test == saved.data.summary.split_sizes.test
     phases = [e.phase for e in events if e.kind == "phase"]
     assert phases[-2:] == ["evaluating", "saving"] or phases[-3:] == [
         "evaluating",

@@ -45,7 +45,7 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     )
     assert saved.labels.classes == ("b", "e", "m", "t")
     assert saved.labels.name("m") == "health"
-    assert saved.metrics.n_test == saved.data.summary["split_sizes"]["test"]
+    assert saved.metrics.n_test == saved.data.summary.split_sizes.test
     # the baseline's score is the one scikit-learn gives on the same training and test rows
     prepared = prepare(uci_small, saved.config.experiment.data)
     expected = fit_and_score_baseline(

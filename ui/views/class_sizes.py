@@ -8,7 +8,7 @@ training; this module only words it, with the remedies.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -23,6 +23,8 @@ from ui.core.text import escape_markdown
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from pipeline.core.preparation import PreparationSummary
 
 #: Classes named in the warning; the rest are counted.
 NAMED_CLASSES = 5
@@ -76,21 +78,21 @@ def warn_before_training(config: DataConfig) -> None:
         prepared = prepared_data(config)
     except HeadlineLabError:
         return
-    show_thin_classes_warning(prepared.summary["split_class_counts"]["test"], prepared.label_names)
+    show_thin_classes_warning(prepared.summary.split_class_counts.test, prepared.label_names)
 
 
 def per_class_split_table(
-    summary: Mapping[str, Any], display: Callable[[str], str]
+    summary: PreparationSummary, display: Callable[[str], str]
 ) -> pd.DataFrame:
     """Prepare's table of every class: rows ``loaded``, rows ``kept`` after balancing
     (0 for a class dropped as too small) and rows in ``train``, ``validation`` and
     ``test``, biggest loaded first. ``summary`` is a prepared summary
-    (:func:`pipeline.data.prepare.prepare`); ``display`` names a label code."""
+    (:attr:`pipeline.data.prepare.PreparedData.summary`); ``display`` names a label code."""
     import pandas as pd
 
-    loaded = summary["class_counts_before"]
-    kept = summary["class_counts_after"]
-    splits = summary["split_class_counts"]
+    loaded = summary.class_counts_before
+    kept = summary.class_counts_after
+    splits = summary.split_class_counts
     codes = sorted(loaded, key=lambda code: (-int(loaded[code]), code))
     return pd.DataFrame(
         {
@@ -98,7 +100,7 @@ def per_class_split_table(
             "loaded": [int(loaded[code]) for code in codes],
             "kept": [int(kept.get(code, 0)) for code in codes],
             **{
-                name: [int(splits.get(name, {}).get(code, 0)) for code in codes]
+                name: [int(splits.of(name).get(code, 0)) for code in codes]
                 for name in ("train", "validation", "test")
             },
         }
