@@ -314,3 +314,134 @@ def test_a_wrong_review_summary_names_summary_json_and_the_field(change, message
 
     with pytest.raises(RunRecordError, match=message):
         ReviewSummary.parse({**REVIEW_SUMMARY, **change})
+
+
+# --------------------------------------------------------------------------- data.json
+
+#: ``data.json`` as the training writes it: the data's fingerprint and columns, then
+#: :class:`~pipeline.core.preparation.PreparationSummary`'s keys.
+DATA = {
+    "fingerprint": "4efabd3b58856908",
+    "dataset": "uci_small.csv",
+    "text_col": "TITLE",
+    "label_col": "CATEGORY",
+    "rows_loaded": 2826,
+    "class_counts_before": {"b": 700, "e": 719, "m": 699, "t": 708},
+    "rows_after_dedupe": 2775,
+    "duplicates_removed": 51,
+    "empty_removed": 0,
+    "rows_after_dropping_empty": 2775,
+    "class_counts_cleaned": {"b": 692, "e": 694, "m": 695, "t": 694},
+    "dropped_classes": {},
+    "rows_after_balance": 2775,
+    "class_counts_after": {"b": 692, "e": 694, "m": 695, "t": 694},
+    "split_sizes": {"train": 1664, "validation": 417, "test": 694},
+    "split_class_counts": {
+        "train": {"b": 415, "e": 416, "m": 416, "t": 417},
+        "validation": {"b": 104, "e": 104, "m": 105, "t": 104},
+        "test": {"b": 173, "e": 174, "m": 174, "t": 173},
+    },
+    "class_weights": {"b": 1.00241, "e": 1.0, "m": 1.0, "t": 0.997602},
+    "config": {
+        "dedupe": "drop_all",
+        "balance": "class_weights",
+        "cap_per_class": None,
+        "min_class_rows": 10,
+        "test_size": 0.25,
+        "val_size": 0.2,
+        "test_set": "stratified",
+        "split": "random",
+        "seed": 42,
+    },
+    "notes": ["The test split has no rows of m: its stories are too few or too big."],
+}
+#: ``data.json`` as Headline Lab wrote it before small classes were dropped and classes
+#: weighted (no ``dropped_classes``, no ``class_weights``).
+DATA_BEFORE_WEIGHTS = {
+    key: value for key, value in DATA.items() if key not in {"dropped_classes", "class_weights"}
+}
+
+
+def test_the_data_summary_reads_as_attributes() -> None:
+    from pipeline.runs.record import DataRecord
+
+    data = DataRecord.parse(DATA)
+    summary = data.summary
+    assert (data.fingerprint, data.dataset, data.text_col, data.label_col) == (
+        "4efabd3b58856908",
+        "uci_small.csv",
+        "TITLE",
+        "CATEGORY",
+    )
+    assert summary.rows_loaded == 2826 and summary.duplicates_removed == 51
+    assert summary.split_sizes.train == 1664 and summary.split_sizes.of("test") == 694
+    assert summary.split_sizes.as_dict() == DATA["split_sizes"]
+    assert summary.split_class_counts.validation["m"] == 105
+    assert summary.class_weights == DATA["class_weights"] and summary.dropped_classes == {}
+    assert summary.config["split"] == "random" and summary.classes == ["b", "e", "m", "t"]
+    assert data.notes == summary.notes == tuple(DATA["notes"])
+    assert pickle.loads(pickle.dumps(summary)) == summary  # plain data, across processes too
+
+
+def test_data_json_is_written_back_as_read_older_and_newer_ones_included() -> None:
+    """Same keys, same order: a run saved before ``dropped_classes`` and
+    ``class_weights`` existed loads (none dropped, no weights) and writes back without
+    them; a key or a split this version does not know is kept where it was."""
+    from pipeline.runs.record import DataRecord
+
+    items = list(DATA.items())
+    newer = dict([*items[:8], ("rows_relabelled", 3), *items[8:]])
+    newer["split_sizes"] = {**DATA["split_sizes"], "holdout": 12}
+    for raw in (DATA, DATA_BEFORE_WEIGHTS, newer):
+        assert json.dumps(DataRecord.parse(raw).to_json()) == json.dumps(raw)
+    older = DataRecord.parse(DATA_BEFORE_WEIGHTS).summary
+    assert older.dropped_classes == {} and older.class_weights is None
+    newest = DataRecord.parse(newer).summary
+    assert newest.extra == {"rows_relabelled": 3}
+    assert newest.split_sizes.extra == {"holdout": 12}
+    assert newest.split_sizes.as_dict() == DATA["split_sizes"]
+
+
+def _data(**changes) -> dict:
+    """:data:`DATA` with ``changes`` (a value of ``None`` removes the key)."""
+    raw = {**DATA, **changes}
+    return {key: value for key, value in raw.items() if value is not None or key not in changes}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "data.json must be a JSON object, not a list"),
+        (_data(split_sizes=None), "data.json: 'split_sizes' is missing"),
+        (
+            _data(split_sizes={"train": 1664, "validation": 417}),
+            "data.json: 'split_sizes' must hold train, validation, test \\(missing test\\)",
+        ),
+        (
+            _data(split_sizes={**DATA["split_sizes"], "test": "694"}),
+            "data.json split_sizes: 'test' must be an integer of at least 0",
+        ),
+        (_data(rows_loaded=-1), "data.json: 'rows_loaded' must be an integer of at least 0"),
+        (
+            _data(class_counts_after={"b": 692, "e": "many"}),
+            "data.json class_counts_after: 'e' must be an integer",
+        ),
+        (
+            _data(split_class_counts={**DATA["split_class_counts"], "test": [173, 174]}),
+            "data.json split_class_counts: 'test' must be a JSON object",
+        ),
+        (
+            _data(class_weights={"b": "heavy"}),
+            "data.json class_weights: 'b' must be a number",
+        ),
+        (_data(dropped_classes=[]), "data.json: 'dropped_classes' must be a JSON object"),
+        (_data(config="random"), "data.json: 'config' must be a JSON object"),
+        (_data(notes="none"), "data.json: 'notes' must be a list"),
+        (_data(notes=[1]), "data.json: 'notes' must list texts"),
+    ],
+)
+def test_a_wrong_data_summary_names_data_json_and_the_key(raw, message) -> None:
+    from pipeline.runs.record import DataRecord
+
+    with pytest.raises(RunRecordError, match=message):
+        DataRecord.parse(raw)

@@ -208,6 +208,8 @@ MALFORMED = {
     "a schema from the future": ("run.json", ("schema_version",), 99),
     "a ragged confusion matrix": ("metrics.json", ("confusion_matrix", "matrix"), [[1, 2]]),
     "a fingerprint as a number": ("data.json", ("fingerprint",), 12),
+    "split sizes without the test split": ("data.json", ("split_sizes",), {"train": 10}),
+    "a class count as text": ("data.json", ("class_counts_after", "b"), "many"),
     "a prior shift's tau as text": ("metrics.json", ("prior_shift", "tau"), "big"),
     "a log prior per class missing": ("metrics.json", ("prior_shift", "log_prior"), [-0.5]),
     "a blend's inputs as a number": ("metrics.json", ("blend", "linear_inputs"), 5),
