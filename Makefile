@@ -36,13 +36,19 @@ dev: $(STAMP)  ## the app, rerun whenever a source file is saved (watches the ch
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.fileWatcherType auto \
 		--server.runOnSave true
 
+#: pytest-xdist workers (`make test WORKERS=1` runs the suite in one process). The suite is
+#: mostly one process waiting on another (a training process, a server, Chromium, Ray):
+#: two workers keep both cores of a 2-core machine busy.
+WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+
 test: $(DEV_STAMP)  ## lint + the whole test suite (unit, AppTest, browser)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: $(DEV_STAMP)  ## everything but the browser tests and the Ray ones
-	$(BIN)/python -m pytest -m "not e2e and not ray"
+	$(PYTEST) -m "not e2e and not ray"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -57,3 +57,18 @@ def small_dataset():
     from pipeline.data import load_dataset
 
     return load_dataset(UCI_SMALL_CSV)
+
+
+#: Test folders whose session fixtures are costly to start twice (a Streamlit server and
+#: Chromium; a two-node Ray cluster): under ``pytest -n N --dist loadgroup`` each folder's
+#: tests run on one worker, so each worker does not start its own.
+SHARED_SESSION_GROUPS = {"e2e": "browser", "cluster": "ray"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the browser tests and the Ray tests for ``--dist loadgroup`` (no effect
+    without pytest-xdist)."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in SHARED_SESSION_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(SHARED_SESSION_GROUPS[folder]))
