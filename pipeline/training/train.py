@@ -30,7 +30,7 @@ import keras
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.device import apply_precision_policy, training_strategy
 from pipeline.core.errors import TrainingError, TrainingStopped
-from pipeline.core.memory import release_free_memory
+from pipeline.core.memory import release_free_memory_if_large
 from pipeline.core.progress import (
     EVENT_INTERVAL_S,
     PHASE_GERUNDS,
@@ -271,7 +271,7 @@ class _TrainingSession:
             # The vocabulary's counting and the encoding leave freed memory in the heap;
             # handed back now, the optimizer's moments (allocated by the first step)
             # do not stack on it: the fit is the job's memory peak.
-            release_free_memory()
+            release_free_memory_if_large(_rows_of(prepared))
             history, stopped = self._fit(fit_model, splits["train"], splits["validation"])
             new_epochs = history[len(self._parent_history()) :]
             if stopped and all(row.partial for row in new_epochs):
@@ -306,7 +306,7 @@ class _TrainingSession:
         metrics["collapsed"] = collapse_note(metrics, prepared)
         self.phase("saving")
         del splits  # the encoded rows: freed before the save, the job's memory peak
-        release_free_memory()
+        release_free_memory_if_large(_rows_of(prepared))
         end_to_end = inference_model(encoder, classifier)
         duration = time.perf_counter() - self.started
         record = run_record(
@@ -427,3 +427,8 @@ class _TrainingSession:
         )
         self.batch_size = result.batch_size
         return result.history, result.stopped
+
+
+def _rows_of(prepared: PreparedData) -> int:
+    """Rows of the three splits together."""
+    return len(prepared.train) + len(prepared.validation) + len(prepared.test)

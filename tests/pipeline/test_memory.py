@@ -31,3 +31,12 @@ def test_a_process_that_frees_a_big_heap_hands_it_back_after_the_release():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd="."
     )
     assert int(out.stdout) > 50 * 2**20
+
+
+def test_only_a_large_jobs_memory_is_handed_back():
+    """A small job's buffers are a few MB; a full collection of a long-lived process costs
+    more than that gives back, so only jobs of RELEASE_MIN_ROWS rows or more release."""
+    from pipeline.core.memory import RELEASE_MIN_ROWS, release_free_memory_if_large
+
+    assert release_free_memory_if_large(RELEASE_MIN_ROWS - 1) is False
+    assert release_free_memory_if_large(RELEASE_MIN_ROWS) is True
