@@ -110,13 +110,11 @@ def test_a_sweep_saves_every_trial_as_a_run_and_ranks_them(first_sweep):
     _assert_rows_are_the_runs(board, runs_dir, status="complete")
 
 
-def test_the_same_sweep_again_trains_nothing(first_sweep, two_node_cluster):
-    """Asked again, on the test cluster this time (joining it costs less than starting a
-    local Ray, and the cache is the runs folder's, wherever the trials run)."""
+def test_the_same_sweep_again_trains_nothing(first_sweep):
     board, runs_dir = first_sweep
     saved = {path: path.stat().st_mtime_ns for path in runs_dir.glob("*/run.json")}
 
-    again = _leaderboard(_sweep(runs_dir, "--trials", "3", "--json", "--address", two_node_cluster))
+    again = _leaderboard(_sweep(runs_dir, "--trials", "3", "--json"))
 
     assert [row["status"] for row in again["trials"]] == ["cached"] * 3
     assert [row["run_id"] for row in again["trials"]] == [row["run_id"] for row in board["trials"]]
