@@ -144,18 +144,17 @@ class ModelChecker:
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
             try:
-                future = self._submit(path, class_count)
-            except BrokenProcessPool:  # the kept process died while idle: not this model's doing
-                self._end_process()
-                future = self._submit(path, class_count)
-            try:
-                return future.result(timeout=timeout)
+                # A kept process that died while idle breaks the next check without any
+                # fault of its model: a model is blamed only if a fresh process dies too.
+                for _ in range(2 if self._pool is not None else 1):
+                    try:
+                        return self._submit(path, class_count).result(timeout=timeout)
+                    except BrokenProcessPool:
+                        self._end_process()
+                return "the process checking it ended unexpectedly"
             except FutureTimeout:
                 self._end_process()
                 return f"checking it took over {timeout:.0f} s"
-            except BrokenProcessPool:
-                self._end_process()
-                return "the process checking it ended unexpectedly"
             except Exception as exc:  # the check itself failed: no verdict
                 return f"the process checking it failed ({type(exc).__name__})"
             finally:

@@ -6,12 +6,27 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from pipeline.runs.model_check import ModelChecker
 
 pytestmark = pytest.mark.training
+
+
+def _wait_until_dead(pid: int, seconds: float = 10.0) -> None:
+    """Until ``pid`` is gone or a zombie (``/proc/PID/stat``'s state ``Z``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in {"Z", "X"}:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} still runs")
 
 
 def test_one_process_checks_one_model_after_another(trained_run, tmp_path, model_checker):
@@ -37,9 +52,11 @@ def test_a_dead_or_slow_process_is_replaced_and_an_idle_one_ends(trained_run):
         assert checker.process_id is None
         assert checker.problem(good, 4) is None
         # killed while it waited for work (not the model's doing): the next check works
-        os.kill(checker.process_id, signal.SIGKILL)
-        time.sleep(0.5)
+        killed = checker.process_id
+        os.kill(killed, signal.SIGKILL)
+        _wait_until_dead(killed)  # dead; its pool may not have noticed yet
         assert checker.problem(good, 4) is None
+        assert checker.process_id not in {None, killed}
         # idle for longer than idle_seconds: ended (a later check starts one, as above)
         deadline = time.monotonic() + 30
         while checker.process_id is not None and time.monotonic() < deadline:
