@@ -63,16 +63,10 @@ def noise_margin(changed_rows: int, validation_rows: int) -> float:
 
 
 @dataclass(frozen=True)
-class PriorShift:
+class PriorShift(PriorShiftRecord):
     """The tuned rule: ``tau``, the log priors it multiplies, and the validation macro
-    F1 and accuracy before (``tau = 0``) and after."""
-
-    tau: float
-    log_prior: tuple[float, ...]
-    validation_macro_f1_before: float
-    validation_macro_f1_after: float
-    validation_accuracy_before: float | None = None
-    validation_accuracy_after: float | None = None
+    F1 and accuracy before (``tau = 0``) and after (the fields of the record it is saved
+    as, unrounded)."""
 
     def record(self) -> PriorShiftRecord:
         """The record kept in ``metrics.json`` under ``prior_shift`` (to 6 decimals)."""
