@@ -20,6 +20,7 @@ import tensorflow as tf
 from pipeline.core.errors import PredictionError
 from pipeline.models.text import SEED_FILTERS, standardize
 from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.summary import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS
 
 #: Rows per call of the model when scoring a batch.
 PREDICT_CHUNK = 2048
@@ -32,12 +33,6 @@ _WORD_VECTORIZERS = ("word_vectorizer", "ngram_vectorizer")
 #: spelling): a family's own, or a blend's linear part's on a small file.
 _CHAR_VECTORIZERS = ("char_vectorizer", "linear_char_vectorizer")
 
-#: :meth:`Predictor.score_table`'s ``note`` for a row whose text is empty or missing.
-NOTE_EMPTY = "empty text: not scored"
-#: ... for a row whose text has no word (only punctuation or symbols).
-NOTE_NO_WORDS = "no words (only punctuation or symbols): not scored"
-#: ... for a row scored although none of its words was in the training vocabulary.
-NOTE_NO_KNOWN_WORD = "no word in the training vocabulary: the model's prior, not a reading"
 #: Added to a column name of :meth:`Predictor.score_table` that the file already uses.
 COLLISION_SUFFIX = " (model)"
 

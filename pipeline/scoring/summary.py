@@ -19,6 +19,16 @@ import pyarrow.compute as pc
 if TYPE_CHECKING:
     from pipeline.scoring.source import ScoringSource
 
+# The notes live here, not beside the Predictor that writes most of them: counting them
+# must not import Keras (the Ray engine's driver counts every scored table, and a Ctrl-C
+# landing in a Keras import left it half-imported).
+#: :meth:`~pipeline.scoring.predictor.Predictor.score_table`'s ``note`` for a row whose
+#: text is empty or missing.
+NOTE_EMPTY = "empty text: not scored"
+#: ... for a row whose text has no word (only punctuation or symbols).
+NOTE_NO_WORDS = "no words (only punctuation or symbols): not scored"
+#: ... for a row scored although none of its words was in the training vocabulary.
+NOTE_NO_KNOWN_WORD = "no word in the training vocabulary: the model's prior, not a reading"
 #: The ``note`` of a row whose text held bytes that are not UTF-8.
 NOTE_NOT_UTF8 = "text held bytes that are not UTF-8: replaced by \ufffd before scoring"
 #: Joins two notes of one row.
@@ -82,8 +92,6 @@ class ScoringSummary:
 
     def count(self, table: pa.Table, source: ScoringSource) -> None:
         """Add the rows and notes of one scored chunk of ``source``."""
-        from pipeline.scoring.predictor import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS
-
         reasons = {
             NOTE_EMPTY: "empty text",
             NOTE_NO_WORDS: "no words",

@@ -23,7 +23,8 @@ from apptest_support import (
 )
 
 from pipeline.runs.registry import RunRegistry
-from pipeline.scoring.predictor import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS, Predictor
+from pipeline.scoring.predictor import Predictor
+from pipeline.scoring.summary import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS
 
 pytestmark = pytest.mark.training
 

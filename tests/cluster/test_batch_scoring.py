@@ -79,7 +79,7 @@ def _as_written(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
 
 
 def _no_known_word(frame: pd.DataFrame) -> int:
-    from pipeline.scoring.predictor import NOTE_NO_KNOWN_WORD
+    from pipeline.scoring.summary import NOTE_NO_KNOWN_WORD
 
     return int((frame["note"] == NOTE_NO_KNOWN_WORD).sum())
 
@@ -128,7 +128,7 @@ def test_csv_inputs_stream_to_the_app_scores(predictor, sample, expected, tmp_pa
 
 def test_parquet_input_keeps_its_types_and_scores_a_null_text(predictor, sample, tmp_path):
     from pipeline.scoring.files import score_file
-    from pipeline.scoring.predictor import NOTE_EMPTY
+    from pipeline.scoring.summary import NOTE_EMPTY
 
     frame = whole_table(sample)
     frame["ID"] = frame["ID"].astype("int64")

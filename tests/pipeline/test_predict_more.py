@@ -7,21 +7,27 @@ training needed: :meth:`Predictor.word_coverage` reads only the vectorizers).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.core.config import ModelConfig
 from pipeline.core.errors import PredictionError
 from pipeline.models.features import build_encoder
 from pipeline.runs.registry import RunRegistry
-from pipeline.scoring.predictor import (
-    NOTE_EMPTY,
-    NOTE_NO_KNOWN_WORD,
-    NOTE_NO_WORDS,
-    Predictor,
-    WordCoverage,
-)
+from pipeline.scoring.files import TableScorer
+from pipeline.scoring.predictor import Predictor, WordCoverage
+from pipeline.scoring.source import open_source
+from pipeline.scoring.summary import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TRAIN_TEXTS = [
     "Stocks rally as the Fed holds rates",
@@ -134,3 +140,37 @@ def test_word_coverage_of_the_seed_tokenizer_splits_on_spaces_only():
     assert seed.word_coverage("fed's rates") == WordCoverage(("fed's", "rates"), (), 2, False)
     # a tab stays inside a word for the seed Tokenizer, so "rates\tfed" is one unknown word
     assert seed.word_coverage("rates\tfed").unknown == ("rates\tfed",)
+
+
+def test_counting_scored_rows_needs_no_keras(predictor, tmp_path):
+    """Found (CI): the Ray engine's driver imported Keras when it counted the first scored
+    table, only for the notes' wording. That import took seconds, and a Ctrl-C landing in
+    it left Keras half-imported: the job ended with "'predict' failed unexpectedly
+    (ImportError: ... optree ...)" instead of stopping."""
+    csv = tmp_path / "in.csv"
+    csv.write_text("id,title\n1,Stocks rally as Fed holds rates\n2,\n3,?!\n4,zzqx qqwv\n")
+    source = open_source(csv)
+    scored = TableScorer(predictor, source.schema, source.text_col)(
+        pa.table({"id": [b"1", b"2", b"3", b"4"],
+                  "title": [b"Stocks rally as Fed holds rates", b"", b"?!", b"zzqx qqwv"]})
+    )  # fmt: skip
+    pq.write_table(scored, tmp_path / "scored.parquet")
+    script = (
+        "import json, sys\n"
+        "import pyarrow.parquet as pq\n"
+        "from pipeline.scoring.source import open_source\n"
+        "from pipeline.scoring.summary import ScoringSummary\n"
+        "summary = ScoringSummary()\n"
+        f"summary.count(pq.read_table({str(tmp_path / 'scored.parquet')!r}), "
+        f"open_source(__import__('pathlib').Path({str(csv)!r})))\n"
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+        "print(json.dumps(summary.to_json()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    counted = json.loads(done.stdout)
+    assert counted["rows"] == 4 and counted["scored"] == 2
+    assert counted["not_scored"] == {"empty text": 1, "no words": 1}
+    assert counted["noted"] == {"no known word": 1}
