@@ -38,6 +38,7 @@ from pipeline.models.text import (
     LeftPad,
     SeedSequence,
     StandardizeHeadline,
+    Vectorizer,
     build_seed_vectorizer,
 )
 
@@ -89,7 +90,7 @@ def build_encoder(
     if "words" in wanted:
         outputs["words"] = _word_ids(standardized, train_texts, config, sequence_length, on_rows)
     if "ngrams" in wanted:
-        ngram_vectorizer = layers.TextVectorization(
+        ngram_vectorizer = Vectorizer(
             max_tokens=config.ngram_tokens,
             standardize=None,
             ngrams=2,
@@ -117,7 +118,7 @@ def char_ngram_vectorizer(
     """A character 3-5 gram ``TextVectorization`` named ``name``, adapted on at most
     :data:`CHAR_VOCABULARY_ROWS` of ``train_texts`` (:func:`even_sample`): standardized
     strings -> ``CHARS_PER_WORD * sequence_length`` ids per row, padded on the right."""
-    vectorizer = layers.TextVectorization(
+    vectorizer = Vectorizer(
         max_tokens=max_tokens,
         standardize=None,
         split="character",
@@ -153,7 +154,7 @@ def _word_ids(
     if config.tokenizer == "keras2":
         vectorizer = build_seed_vectorizer(train_texts, config.max_tokens, name="word_vectorizer")
         return SeedSequence(sequence_length, name="pad_sequences")(vectorizer(standardized))
-    vectorizer = layers.TextVectorization(
+    vectorizer = Vectorizer(
         max_tokens=config.max_tokens,
         standardize=None,
         split="whitespace",

@@ -13,6 +13,8 @@ A run lives in ``<runs_dir>/<run_id>/`` (see :mod:`pipeline.runs.registry`)::
     test_predictions.json   optional: every test row's position in the dataset, true and
                    predicted label, confidence (:class:`~pipeline.runs.results.RowPredictions`)
     training_state.h5   optional: the optimizer's state, read only to continue the run
+    training_model.keras    optional: the full-precision model a lean model.keras came
+                   from (:mod:`pipeline.models.lean`), read only to continue the run
     logs/          optional: TensorBoard event files (``logs/train``, ``logs/validation``)
 
 The JSON documents are read here as plain JSON (:func:`read_json`, :func:`parse_json`,
@@ -38,6 +40,8 @@ RUN_FILES = (MODEL_FILE, *JSON_FILES)
 PREDICTIONS_FILE = "test_predictions.json"
 #: Optional: the optimizer's state, for continuing the run (never exported).
 TRAINING_STATE_FILE = "training_state.h5"
+#: Optional: the full model behind a lean ``model.keras``, for continuing (never exported).
+TRAINING_MODEL_FILE = "training_model.keras"
 #: Optional folder of TensorBoard event files (never exported).
 LOGS_DIR = "logs"
 #: Largest JSON document read from a run folder or an archive.

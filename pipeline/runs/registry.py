@@ -66,6 +66,7 @@ from pipeline.runs.files import (
     MODEL_FILE,
     PREDICTIONS_FILE,
     RUN_FILES,
+    TRAINING_MODEL_FILE,
     TRAINING_STATE_FILE,
     read_json,
 )
@@ -132,6 +133,7 @@ class RunRegistry:
         write_model: Callable[[Path], None],
         *,
         write_training_state: Callable[[Path], None] | None = None,
+        write_training_model: Callable[[Path], None] | None = None,
         logs: Path | None = None,
         predictions: RowPredictions | None = None,
     ) -> SavedRun:
@@ -139,7 +141,9 @@ class RunRegistry:
 
         ``record`` is checked as it would be on load. ``write_model(path)`` writes
         ``model.keras``; ``write_training_state(path)``, when given, writes
-        ``training_state.h5``; ``logs``, when it is a folder (one from
+        ``training_state.h5``; ``write_training_model(path)``, when given, writes
+        ``training_model.keras`` (the full model a lean ``model.keras`` came from, which
+        continuing the run trains on); ``logs``, when it is a folder (one from
         :meth:`new_logs_folder`), is moved in as the run's ``logs/``; ``predictions``,
         when given, are checked against ``record`` and written as
         ``test_predictions.json``. All of it goes
@@ -165,6 +169,8 @@ class RunRegistry:
             write_model(staging / MODEL_FILE)
             if write_training_state is not None:
                 write_training_state(staging / TRAINING_STATE_FILE)
+            if write_training_model is not None:
+                write_training_model(staging / TRAINING_MODEL_FILE)
             if logs is not None and logs.is_dir():
                 os.replace(logs, staging / LOGS_DIR)
             for name, payload in record.documents().items():
@@ -311,6 +317,22 @@ class RunRegistry:
             raise RunRecordError(
                 f"Run {run_id} is damaged (its model does not load: {type(exc).__name__}); "
                 "delete it and train it again."
+            ) from exc
+
+    def load_training_model(self, run_id: str) -> keras.Model:
+        """The end-to-end model continuing the run trains on: ``training_model.keras``
+        (full precision) when the run has one, else ``model.keras`` (runs saved before
+        lean models, and imported runs), loaded with ``safe_mode=True``."""
+        saved = self.get(run_id)
+        path = saved.training_model_path
+        if not path.is_file():
+            return self.load_model(run_id)
+        try:
+            return load_model_file(path)
+        except Exception as exc:  # any failure to load means the file is unusable
+            raise RunRecordError(
+                f"Run {run_id} is damaged (its {TRAINING_MODEL_FILE} does not load: "
+                f"{type(exc).__name__}); delete it and train it again."
             ) from exc
 
     def export_zip(self, run_id: str) -> bytes:

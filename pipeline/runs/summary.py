@@ -18,6 +18,7 @@ from pipeline.runs.files import (
     LOGS_DIR,
     MODEL_FILE,
     PREDICTIONS_FILE,
+    TRAINING_MODEL_FILE,
     TRAINING_STATE_FILE,
     read_json,
 )
@@ -97,6 +98,12 @@ class SavedRun:
         """The optimizer state continuing the run reads (it may not exist: older and
         imported runs have none)."""
         return self.path / TRAINING_STATE_FILE
+
+    @property
+    def training_model_path(self) -> Path:
+        """The full-precision model continuing the run trains on (runs saved before lean
+        models, and imported runs, have none: their ``model.keras`` is it)."""
+        return self.path / TRAINING_MODEL_FILE
 
     @property
     def logs_path(self) -> Path:

@@ -53,9 +53,11 @@ from pipeline.models.features import (
     feature_shapes,
     split_end_to_end_model,
 )
+from pipeline.models.lean import is_lean, lean_classifier, trainable_classifier
 from pipeline.models.text import choose_sequence_length
 from pipeline.runs.history import EpochRow
 from pipeline.runs.ids import resolve_run
+from pipeline.runs.model_file import save_model_file
 from pipeline.runs.record import OptimizerState
 from pipeline.runs.registry import RunRegistry
 from pipeline.runs.results import RowPredictions
@@ -282,9 +284,9 @@ class _TrainingSession:
             decided = decision_rule(encoder, classifier, splits, prepared, self.config, self.rows)
             classifier, encoder, splits = decided.classifier, decided.encoder, decided.splits
             blend, shift = decided.blend, decided.shift
-            metrics, predictions = evaluate_test_set(
-                classifier, splits["test"], prepared, self.rows
-            )
+            # The test scores are the saved model's: the lean one (pipeline.models.lean).
+            lean = lean_classifier(classifier)
+            metrics, predictions = evaluate_test_set(lean, splits["test"], prepared, self.rows)
             if blend is not None:
                 metrics["blend"] = blend.to_json()
             if shift is not None:
@@ -307,7 +309,8 @@ class _TrainingSession:
         self.phase("saving")
         del splits  # the encoded rows: freed before the save, the job's memory peak
         release_free_memory_if_large(_rows_of(prepared))
-        end_to_end = inference_model(encoder, classifier)
+        end_to_end = inference_model(encoder, lean)
+        training_copy = None if not is_lean(lean) else inference_model(encoder, classifier)
         duration = time.perf_counter() - self.started
         record = run_record(
             run_id=self.run_id,
@@ -331,10 +334,11 @@ class _TrainingSession:
         # an id of its own.
         saved = self.registry.save(
             record,
-            end_to_end.save,
+            lambda path: save_model_file(end_to_end, path),
             write_training_state=(lambda path: save_optimizer_state(fit_model, path))
             if has_optimizer_state(fit_model)
             else None,
+            write_training_model=None if training_copy is None else training_copy.save,
             logs=self.log_dir,
             predictions=None if predictions is None else RowPredictions.parse(predictions, record),
         )
@@ -378,7 +382,11 @@ class _TrainingSession:
                 f"{', '.join(self.parent.labels.classes)} but this data has "
                 f"{', '.join(prepared.classes)}; continue it on data with the same classes."
             )
-        return split_end_to_end_model(self.registry.load_model(self.parent.run_id))
+        # The full model when the run kept one; a lean one's int8 tables become floats.
+        encoder, classifier = split_end_to_end_model(
+            self.registry.load_training_model(self.parent.run_id)
+        )
+        return encoder, trainable_classifier(classifier)
 
     def _restore_optimizer(self, fit_model: keras.Model) -> OptimizerState:
         """Load the parent's optimizer state into ``fit_model``'s optimizer (in the

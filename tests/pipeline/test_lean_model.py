@@ -32,6 +32,7 @@ from pipeline.runs.files import (
     MODEL_FILE,
     PREDICTIONS_FILE,
     RUN_FILES,
+    TRAINING_MODEL_FILE,
     TRAINING_STATE_FILE,
 )
 from pipeline.runs.registry import RunRegistry
@@ -86,9 +87,11 @@ def make_old_layout(folder: Path) -> None:
     """Turn a run folder into what Headline Lab saved before: the optimizer's state
     inside ``model.keras`` (the nested classifier compiled, with Adam's variables),
     no ``training_state.h5``, no ``logs/``, no ``test_predictions.json``, no
-    ``optimizer_state`` in config.json."""
+    ``optimizer_state`` in config.json, and the full model itself as ``model.keras``
+    (no lean one, no ``training_model.keras``)."""
     registry = RunRegistry(folder.parent)
-    encoder, classifier = split_end_to_end_model(registry.load_model(folder.name))
+    encoder, classifier = split_end_to_end_model(registry.load_training_model(folder.name))
+    (folder / TRAINING_MODEL_FILE).unlink()
     compile_for_training(classifier, ModelConfig(optimizer="adam", learning_rate=0.001))
     classifier.optimizer.build(classifier.trainable_variables)
     (folder / TRAINING_STATE_FILE).unlink()
@@ -163,7 +166,7 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
     trained_run, runs_dir, uci_small, tmp_path, caplog, model_checker
 ):
     parent, _ = trained_run
-    lean_model = RunRegistry(runs_dir).load_model(parent.run_id)
+    full_model = RunRegistry(runs_dir).load_training_model(parent.run_id)
     parent_steps = optimizer_iterations(parent.run_dir / TRAINING_STATE_FILE)
     registry = copy_run(runs_dir, parent.run_id, tmp_path / "runs")
     folder = registry.path_of(parent.run_id)
@@ -171,13 +174,13 @@ def test_an_old_layout_run_loads_exports_and_continues_with_a_fresh_optimizer(
     assert sorted(path.name for path in folder.iterdir()) == sorted(RUN_FILES)
     assert [n for n in weight_names((folder / MODEL_FILE).read_bytes()) if "optimizer" in n]
 
-    # it loads and predicts as the lean model does
+    # it loads and predicts as the full model did
     old = registry.get(parent.run_id)
     assert old.config.resolved.optimizer_state is None
     assert not [run for run in registry.list_runs() if run.damaged]
     texts = ["Fed raises interest rates again", "New vaccine trial shows promise"]
     predictor = Predictor.from_run(registry, parent.run_id)
-    expected = lean_model.predict(tf.constant([[text] for text in texts]), verbose=0)
+    expected = full_model.predict(tf.constant([[text] for text in texts]), verbose=0)
     np.testing.assert_allclose(predictor.probabilities(texts), expected, rtol=1e-5, atol=1e-6)
 
     # it exports and imports as before

@@ -19,6 +19,7 @@ from pipeline.runs.files import (
     LOGS_DIR,
     MODEL_FILE,
     PREDICTIONS_FILE,
+    TRAINING_MODEL_FILE,
     TRAINING_STATE_FILE,
 )
 from pipeline.runs.ids import make_run_id
@@ -36,7 +37,10 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     result, _ = trained_run
     assert not result.from_cache and not result.stopped
     names = {path.name for path in result.run_dir.iterdir()}
-    assert names == {MODEL_FILE, *JSON_FILES, PREDICTIONS_FILE, TRAINING_STATE_FILE, LOGS_DIR}
+    assert names == {
+        MODEL_FILE, *JSON_FILES, PREDICTIONS_FILE, TRAINING_STATE_FILE, TRAINING_MODEL_FILE,
+        LOGS_DIR,
+    }  # fmt: skip
     saved = RunRegistry(runs_dir).get(result.run_id)
     assert saved.complete
     assert [row.epoch for row in saved.history] == [1, 2]

@@ -1,0 +1,167 @@
+"""The lean classifier saved as ``model.keras``: n-gram tables folded and quantized.
+
+A bag of n-grams (:func:`pipeline.models.bag.bag_features`) is nearly all of a model's
+weights: on the bundled data a 600,000 x 32 float32 table (77 MB), read by a Dense
+layer of ``32 x classes`` after a weighted average and a dropout. At inference the
+dropout is the identity and the rest is linear::
+
+    logits = (sum_i a_i e_i) W + b = sum_i a_i (e_i W) + b
+
+so the table ``E W`` (600,000 x classes) gives the same logits, with a Dense of
+``classes x classes`` (the identity) keeping the bias: an exact rewrite, 8 times smaller
+on four classes. It is done where the classes are fewer than the table's width; the
+bag's tables are then stored as int8 with a scale per row (Keras' own
+``Model.quantize("int8")``, loaded by stock Keras under ``safe_mode=True``).
+
+A linear blend whose weight is 1 (the network alone: the usual choice on large data)
+carries a TF-IDF part that cannot change a prediction; :func:`lean_classifier` drops it
+and keeps the blend layer, whose class-prior offset still applies.
+
+The full model is kept beside the lean one (``training_model.keras``), so that
+continuing a run trains what was trained; :func:`trainable_classifier` turns a lean
+classifier back into float tables for a run that has only the lean file (an imported
+one). Measured on the bundled data: ``benchmarks/lean_models.py``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from pipeline.models.linear import LogBlend
+
+#: The layer names :func:`pipeline.models.bag.bag_features` gives a bag, by its prefix.
+_TABLE, _DROPOUT = "{}_embedding", "{}_dropout"
+_BLEND = "blend"
+
+
+def lean_classifier(classifier: keras.Model) -> keras.Model:
+    """``classifier`` as it is saved for predictions: the same probabilities (up to int8
+    rounding of the bags' tables), a fraction of the size.
+
+    Returns a new functional model named like ``classifier`` (its layers are not shared
+    with it): bag tables folded into their Dense layer where that makes them smaller,
+    every bag table quantized to int8, a linear part of weight 0 dropped. A model with
+    no bag comes back as a copy.
+    """
+    model = _without_silent_linear_part(classifier)
+    folds = _foldable_bags(model)
+    tables = {layer.name for layer in model.layers if _is_bag_table(model, layer)}
+    lean = _rebuilt(model, folds)
+    if tables:
+        lean.quantize("int8", filters=lambda layer: layer.name in tables)
+    return lean
+
+
+def is_lean(classifier: keras.Model) -> bool:
+    """Whether ``classifier`` holds int8 tables (a lean model, not one to train on)."""
+    return any(_is_quantized(layer) for layer in classifier.layers)
+
+
+def trainable_classifier(classifier: keras.Model) -> keras.Model:
+    """``classifier`` with every int8 table turned back into a float32 ``Embedding``
+    (the values it stands for), to train on. A classifier without any is returned as is."""
+    if not is_lean(classifier):
+        return classifier
+
+    def clone(layer: layers.Layer) -> layers.Layer:
+        if _is_quantized(layer):
+            return layers.Embedding(
+                layer.input_dim, layer.output_dim, mask_zero=layer.mask_zero, name=layer.name
+            )
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(classifier, clone_function=clone)
+    for layer in classifier.layers:
+        target = copy.get_layer(layer.name)
+        if _is_quantized(layer):
+            values = keras.ops.convert_to_numpy(layer.embeddings).astype("float32")
+            scale = keras.ops.convert_to_numpy(layer.embeddings_scale)
+            target.set_weights([values / scale[:, None]])
+        elif layer.weights:
+            target.set_weights(layer.get_weights())
+    return copy
+
+
+def _is_quantized(layer: layers.Layer) -> bool:
+    return isinstance(layer, layers.Embedding) and layer.quantization_mode == "int8"
+
+
+def _is_bag_table(model: keras.Model, layer: layers.Layer) -> bool:
+    name = layer.name
+    return (
+        isinstance(layer, layers.Embedding)
+        and name.endswith("_embedding")
+        and _DROPOUT.format(name.removesuffix("_embedding")) in _names(model)
+    )
+
+
+def _names(model: keras.Model) -> set[str]:
+    return {layer.name for layer in model.layers}
+
+
+def _foldable_bags(model: keras.Model) -> dict[str, str]:
+    """Dense layer name -> the bag table it can be folded into: every Dense reading a
+    bag's dropout directly, whose classes are fewer than the table's width."""
+    names = _names(model)
+    folds = {}
+    for dropout in model.layers:
+        table = _TABLE.format(dropout.name.removesuffix("_dropout"))
+        if not (isinstance(dropout, layers.Dropout) and table in names):
+            continue
+        for dense in model.layers:
+            if (
+                isinstance(dense, layers.Dense)
+                and dense.input is dropout.output
+                and dense.units < model.get_layer(table).output_dim
+            ):
+                folds[dense.name] = table
+    return folds
+
+
+def _rebuilt(model: keras.Model, folds: dict[str, str]) -> keras.Model:
+    """A copy of ``model`` (new layers, weights copied) with each ``folds`` pair
+    rewritten: the table holds ``E W`` and the Dense is the identity plus the bias."""
+    tables = {table: dense for dense, table in folds.items()}
+
+    def clone(layer: layers.Layer) -> layers.Layer:
+        if layer.name in tables:
+            classes = model.get_layer(tables[layer.name]).units
+            return layers.Embedding(
+                layer.input_dim, classes, mask_zero=layer.mask_zero, name=layer.name
+            )
+        if layer.name in folds:
+            return layers.Dense(layer.units, name=layer.name, dtype=layer.dtype_policy)
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    for layer in model.layers:
+        target = copy.get_layer(layer.name)
+        if layer.name in tables:
+            kernel = model.get_layer(tables[layer.name]).get_weights()[0]
+            target.set_weights([layer.get_weights()[0] @ kernel])
+        elif layer.name in folds:
+            bias = layer.get_weights()[1]
+            target.set_weights([np.eye(layer.units, dtype="float32"), bias])
+        elif layer.weights:
+            target.set_weights(layer.get_weights())
+    return copy
+
+
+def _without_silent_linear_part(classifier: keras.Model) -> keras.Model:
+    """``classifier`` without its linear part when the blend gives that part no weight
+    (the blend stays, fed the network twice, so its class-prior offset applies exactly:
+    ``1 * log p + 0 * log p + offset``); unchanged otherwise. The inputs stay as they
+    were (one only the linear part read is left unused), so the encoder still fits."""
+    if _BLEND not in _names(classifier):
+        return classifier
+    blend = classifier.get_layer(_BLEND)
+    weight, offset = blend.get_weights()
+    if float(weight) != 1.0:
+        return classifier
+    network = blend.input[0]
+    alone = LogBlend(blend.classes, name=_BLEND)
+    output = alone([network, network])
+    alone.set_weights([weight, offset])
+    return keras.Model(classifier.input, output, name=classifier.name)
