@@ -66,12 +66,13 @@ format: $(DEV_STAMP)
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 3 seeds, the app beside the CLI, memory, load, batch scoring
+bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 3 seeds, lean model files, the app beside the CLI, memory, load, batch scoring
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/models.py --datasets random_balanced random story --models fast accurate --output models_uci
 	$(BIN)/python benchmarks/models.py --datasets cap500 cap2000 publishers --models fast accurate seed --output models_small
 	$(BIN)/python benchmarks/models.py --tasks --output models_tasks
+	$(BIN)/python benchmarks/lean_models.py
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py
 	$(BIN)/python benchmarks/app_load.py

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.device import apply_precision_policy, training_strategy
@@ -72,6 +73,13 @@ from pipeline.training.baseline import (
 )
 from pipeline.training.batches import EncodedSplit, encode_split
 from pipeline.training.callbacks import tensorboard_available
+from pipeline.training.encoder_cache import (
+    CACHED_STEP,
+    SPLITS,
+    CachedEncoding,
+    EncoderCache,
+    encoder_key,
+)
 from pipeline.training.evaluate import collapse_note, decision_rule, evaluate_test_set
 from pipeline.training.fit import fit_classifier
 from pipeline.training.run_documents import run_record
@@ -185,6 +193,11 @@ class _TrainingSession:
         self.last_rows_event = 0.0
         self.optimizer_state: OptimizerState | None = None
         self.log_dir: Path | None = None
+        self.encoder_cache = EncoderCache(registry.root / ".encoders")
+        self.encoder_key = encoder_key(
+            self.data_fingerprint, dataclasses.asdict(config.data), config.model
+        )
+        self.cached: CachedEncoding | None = None
 
     def phase(self, phase: Phase) -> None:
         """Announce that ``phase`` begins."""
@@ -348,31 +361,35 @@ class _TrainingSession:
     def _encode_splits(
         self, encoder: keras.Model, prepared: PreparedData
     ) -> dict[str, EncodedSplit]:
-        """Every split through ``encoder``, reporting rows done over all three."""
-        frames = {name: prepared.split(name) for name in ("train", "validation", "test")}
+        """Every split through ``encoder`` (or its ids from the cache), reporting rows done
+        over all three; a new encoding is kept in the cache for the next training."""
+        frames = {name: prepared.split(name) for name in SPLITS}
         total = sum(len(frame) for frame in frames.values())
+        ids: dict[str, dict[str, np.ndarray]] = {}
         encoded: dict[str, EncodedSplit] = {}
         offset = 0
         for name, frame in frames.items():
-            start = offset
-            encoded[name] = encode_split(
-                frame,
-                lambda texts, start=start: encode(
+            if self.cached is not None:
+                ids[name] = self.cached.ids[name]
+            else:
+                ids[name] = encode(
                     encoder,
-                    texts,
-                    on_rows=lambda done: self.rows("Vectorizing", start + done, total),
-                ),
-                prepared.classes,
-                prepared.class_weights,
+                    frame["text"].tolist(),
+                    on_rows=lambda done, start=offset: self.rows(
+                        "Vectorizing", start + done, total
+                    ),
+                )
+            encoded[name] = encode_split(
+                frame, lambda _, name=name: ids[name], prepared.classes, prepared.class_weights
             )
             offset += len(frame)
+        if self.cached is None and self.parent is None:
+            self.encoder_cache.save(self.encoder_key, CachedEncoding(encoder, ids))
         return encoded
 
     def _model(self, prepared: PreparedData) -> tuple[keras.Model, keras.Model]:
         if self.parent is None:
-            texts = prepared.train["text"].tolist()
-            length = self.config.model.sequence_length or choose_sequence_length(texts)
-            encoder = build_encoder(texts, self.config.model, length, on_rows=self.rows)
+            encoder = self._encoder(prepared)
             shapes = feature_shapes(encoder, self.config.model)
             classifier = build_classifier(self.config.model, shapes, len(prepared.classes))
             return encoder, classifier
@@ -387,6 +404,19 @@ class _TrainingSession:
             self.registry.load_training_model(self.parent.run_id)
         )
         return encoder, trainable_classifier(classifier)
+
+    def _encoder(self, prepared: PreparedData) -> keras.Model:
+        """The encoder of the cached encoding of this data and these settings, or one
+        built on the training rows (its vocabularies adapted)."""
+        rows = {name: len(prepared.split(name)) for name in SPLITS}
+        self.cached = self.encoder_cache.load(self.encoder_key, rows)
+        if self.cached is not None:
+            total = sum(rows.values())
+            self.rows(CACHED_STEP, total, total)
+            return self.cached.encoder
+        texts = prepared.train["text"].tolist()
+        length = self.config.model.sequence_length or choose_sequence_length(texts)
+        return build_encoder(texts, self.config.model, length, on_rows=self.rows)
 
     def _restore_optimizer(self, fit_model: keras.Model) -> OptimizerState:
         """Load the parent's optimizer state into ``fit_model``'s optimizer (in the

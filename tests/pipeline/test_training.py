@@ -66,9 +66,10 @@ def test_a_run_is_saved_with_every_file(trained_run, runs_dir, uci_small):
     )
     assert saved.data.fingerprint == fingerprint(uci_small)
     assert saved.run.origin == "trained" and saved.run.schema_version == SCHEMA_VERSION
-    # nothing but runs and the baselines' cache: no temporary folder left behind
+    # nothing but runs and the baselines' and encoders' caches: no temporary folder left
     left = {p.name for p in runs_dir.iterdir() if p.name.startswith(".")}
-    assert left <= {".baselines"}, left
+    assert left <= {".baselines", ".encoders"}, left
+    assert not [p for p in (runs_dir / ".encoders").iterdir() if p.name.startswith(".")]
 
 
 def test_progress_events_cover_phases_batches_epochs_and_end(trained_run):
