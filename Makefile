@@ -73,6 +73,8 @@ bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 
 	$(BIN)/python benchmarks/models.py --datasets cap500 cap2000 publishers --models fast accurate seed --output models_small
 	$(BIN)/python benchmarks/models.py --tasks --output models_tasks
 	$(BIN)/python benchmarks/lean_models.py
+	$(BIN)/python benchmarks/encoder_cache.py
+	$(BIN)/python benchmarks/playground_open.py
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py
 	$(BIN)/python benchmarks/app_load.py

@@ -38,9 +38,6 @@ if not runs:
 run_id = pick_run(runs, key="playground.run", label="Model (run)")
 with report_errors() as outcome:
     predictor = get_predictor(run_id)
-    # The run's vocabulary is read on first use (under a second even for 200,000
-    # n-grams, once per loaded model): here, not in the first answer's time.
-    predictor.word_coverage("")
 if not outcome.ok:
     stop_run()
 

@@ -1,0 +1,155 @@
+"""The Playground's first answer in a browser, with a run the server has not loaded yet.
+
+Two runs on the bundled data (the default preset, and the same with dropout 0.4; trained
+by the CLI beforehand, or found in ``--runs-dir``) are served by the app started as the
+README starts it (``streamlit run streamlit_app.py``, :class:`app_speed.AppServer`), a
+fresh server for every round. Headless Chromium opens ``/playground``, fills a headline
+as soon as the box shows and presses Enter; then it picks the other run in "Model (run)"
+and does the same. Timed:
+
+- cold server (neither TensorFlow nor a model loaded): ``open_s``, navigation to the
+  headline box, usable; ``answer_s``, Enter to the answer shown (the category and the
+  words that drove it); ``first_answer_s``, both together: what a first visitor waits;
+- warm server, a run not loaded yet: ``switch_answer_s``, the pick to the answer (the
+  headline stays in its box, so the page loads the run and answers it at once).
+
+Each round is done twice on fresh servers, side by side: with the runs' lean
+``model.keras``, and with copies whose ``model.keras`` is the full model
+(``training_model.keras``: what runs saved before lean models had). Medians over
+``--rounds``. Writes ``benchmarks/results/playground_open.json`` and ``.md``.
+
+    .venv/bin/python benchmarks/playground_open.py [--rounds 3] [--runs-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_load import ANSWER_TIMEOUT_MS, _idle
+from app_speed import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, _python
+from report import write_rows
+
+HEADLINE = "Central bank holds interest rates steady"
+
+
+def _train(runs_dir: Path, *flags: str) -> str:
+    """A run of the default preset on the bundled data in ``runs_dir`` (trained when
+    missing), with ``flags``; its id."""
+    done = subprocess.run(
+        [_python(), "-m", "pipeline", "train", "--runs-dir", str(runs_dir), "--json", *flags],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)["run_id"]
+
+
+def _with_full_models(runs_dir: Path, run_ids: list[str], target: Path) -> None:
+    """A runs folder holding copies of ``run_ids`` whose ``model.keras`` is the full model."""
+    for run_id in run_ids:
+        folder = target / run_id
+        shutil.copytree(runs_dir / run_id, folder, ignore=shutil.ignore_patterns("logs"))
+        shutil.copyfile(folder / "training_model.keras", folder / "model.keras")
+
+
+async def _answer(page) -> float:
+    """Fill the headline, press Enter; the time until the answer is shown."""
+    box = page.get_by_label("Headline", exact=True)
+    await box.fill(HEADLINE)
+    entered = time.perf_counter()
+    await box.press("Enter")
+    for text in ("Words that drove it", "Predicted category"):
+        await page.get_by_text(text).wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    await _idle(page)
+    if await page.get_by_test_id("stException").count():
+        raise RuntimeError("an exception on the Playground")
+    return time.perf_counter() - entered
+
+
+async def _first_answers(url: str) -> dict[str, float]:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = await context.new_page()
+            started = time.perf_counter()
+            await page.goto(f"{url}/playground")
+            box = page.get_by_label("Headline", exact=True)
+            await box.wait_for(state="visible", timeout=120_000)
+            await _idle(page)
+            opened = time.perf_counter() - started
+            answered = await _answer(page)
+            # the other run, not loaded yet
+            await page.get_by_label("Model (run)").click()
+            options = page.get_by_role("option")
+            await options.first.wait_for(state="visible")
+            picked = time.perf_counter()
+            for index in range(await options.count()):
+                if await options.nth(index).get_attribute("aria-selected") != "true":
+                    await options.nth(index).click()
+                    break
+            # the headline stays in its box: the page answers it with the new run at once
+            with contextlib.suppress(PlaywrightTimeout):
+                await page.locator("[data-test-script-state='running']").wait_for(
+                    state="attached", timeout=5_000
+                )
+            await _idle(page)
+            for text in ("Words that drove it", "Predicted category"):
+                await page.get_by_text(text).wait_for(state="visible")
+            switched = time.perf_counter() - picked
+            if await page.get_by_test_id("stException").count():
+                raise RuntimeError("an exception on the Playground")
+        finally:
+            await browser.close()
+    return {
+        "open_s": opened,
+        "answer_s": answered,
+        "first_answer_s": opened + answered,
+        "switch_answer_s": switched,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs-dir", type=Path, help="a runs folder to train the runs in")
+    parser.add_argument("--output", default="playground_open")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="playground-open-") as tmp:
+        folders = {"lean": args.runs_dir or Path(tmp) / "runs", "full": Path(tmp) / "full"}
+        run_ids = [_train(folders["lean"]), _train(folders["lean"], "--dropout", "0.4")]
+        _with_full_models(folders["lean"], run_ids, folders["full"])
+        samples: dict[str, list[dict[str, float]]] = {"lean": [], "full": []}
+        for _ in range(args.rounds):
+            for kind, folder in folders.items():
+                server = AppServer(folder, Path(tmp) / f"server-{kind}.log")
+                try:
+                    samples[kind].append(asyncio.run(_first_answers(server.url)))
+                finally:
+                    server.stop()
+                print(kind, samples[kind][-1], flush=True)
+        for kind, values in samples.items():
+            size = (folders[kind] / run_ids[0] / "model.keras").stat().st_size
+            row: dict[str, object] = {"model.keras": kind, "MB": round(size / 1e6, 1)}
+            for key in values[0]:
+                row[key] = round(statistics.median(v[key] for v in values), 2)
+            row["rounds"] = len(values)
+            rows.append(row)
+    write_rows(rows, args.output)
+
+
+if __name__ == "__main__":
+    main()
