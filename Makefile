@@ -74,6 +74,7 @@ bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 
 	$(BIN)/python benchmarks/models.py --tasks --output models_tasks
 	$(BIN)/python benchmarks/lean_models.py
 	$(BIN)/python benchmarks/encoder_cache.py
+	$(BIN)/python benchmarks/fasttext_speed.py
 	$(BIN)/python benchmarks/playground_open.py
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py
