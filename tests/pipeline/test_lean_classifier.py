@@ -123,3 +123,33 @@ def test_families_without_a_bag_save_one_model(uci_small, tmp_path):
     result = train_run(uci_small, tiny_config(family="cnn", epochs=1), runs_dir=tmp_path)
     assert not (Path(result.run_dir) / TRAINING_MODEL_FILE).exists()
     assert RunRegistry(tmp_path).load_training_model(result.run_id) is not None
+
+
+def test_a_loaded_vocabulary_gives_the_ids_keras_own_loading_gives(trained_run, runs_dir):
+    """The vectorizers' vocabularies are loaded by splitting their files in TensorFlow (not
+    Keras' token-by-token checks): the same vocabularies, the same ids for every n-gram."""
+    result, _ = trained_run
+    path = RunRegistry(runs_dir).get(result.run_id).model_path
+    encoder, _ = split_end_to_end_model(RunRegistry(runs_dir).load_model(result.run_id))
+    with zipfile.ZipFile(path) as archive:
+        saved = [
+            archive.read(name).decode("utf-8").split("\n")
+            for name in archive.namelist()
+            if name.endswith("vocabulary.txt")
+        ]
+    loaded = [
+        [str(token) for token in layer.get_vocabulary()]
+        for layer in encoder.layers
+        if isinstance(layer, Vectorizer)
+    ]
+    assert sorted(loaded) == sorted(saved)  # the n-gram and the blend's character ones
+    vectorizer = encoder.get_layer("ngram_vectorizer")
+    vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
+    assert vectorizer.vocabulary_size() == len(vocabulary)
+    length = vectorizer.get_config()["output_sequence_length"]
+    stock = keras.layers.TextVectorization(
+        standardize=None, ngrams=2, output_mode="int", output_sequence_length=length
+    )
+    stock.set_vocabulary(vocabulary)
+    texts = tf.constant(["stocks rally as fed holds rates", "zzqx new phone", "", "the the"])
+    np.testing.assert_array_equal(vectorizer(texts), stock(texts))
