@@ -6,9 +6,11 @@ weights: kept inside ``model.keras``, it made the default run's file about 81 MB
 of which two thirds served nothing but a later "continue training". So:
 
 ``model.keras``
-    saved by :func:`inference_model`'s model: the same layers (weights, vocabulary)
-    wrapped without the training compile, so the archive holds no optimizer
-    variables and no compile settings. Predictions, exports and imports use it.
+    saved by :func:`inference_model`'s model: the lean classifier
+    (:mod:`pipeline.models.lean`) and the encoder wrapped without the training compile,
+    so the archive holds no optimizer variables and no compile settings. Predictions,
+    exports and imports use it. The full classifier, wrapped the same way, is saved
+    beside it as ``training_model.keras`` for continuing the run.
 ``training_state.h5``
     written by :func:`save_optimizer_state`: only the optimizer's variables
     (iteration count, learning rate, Adam's moments), as plain numeric HDF5
