@@ -5,6 +5,7 @@ kept beside it for continuing the run. Real tiny trainings (the session's ``trai
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from pathlib import Path
 
@@ -65,43 +66,44 @@ def test_the_saved_model_is_the_full_one_folded_and_int8(run_models, uci_small):
     np.testing.assert_allclose(lean_p, full_p, atol=0.02)
 
 
-def test_folding_alone_is_exact_and_a_silent_linear_part_is_dropped(run_models, uci_small):
-    """Before int8 rounding the rewrite gives the same probabilities; a blend of weight 1
-    loses its TF-IDF part but keeps its class-prior offset."""
+@contextlib.contextmanager
+def blend_weighing(run_models, uci_small, weight: float, offset: np.ndarray | None = None):
+    """The full model's classifier and its encoded sample texts, its blend set to
+    ``weight`` (and ``offset``, else its own) for the block, then set back."""
     _, full = run_models
     encoder, classifier = split_end_to_end_model(full)
-    inputs = encoder(_texts(uci_small))
     blend = classifier.get_layer("blend")
     saved = blend.get_weights()
+    blend.set_weights([np.float32(weight), saved[1] if offset is None else offset])
     try:
-        blend.set_weights([np.float32(1.0), np.array([0.3, -0.2, 0.5, -0.1], "float32")])
-        expected = classifier(inputs)
+        yield classifier, encoder(_texts(uci_small))
+    finally:
+        blend.set_weights(saved)
+
+
+def test_a_silent_linear_part_is_dropped_and_int8_tables_turn_back_into_floats(
+    run_models, uci_small
+):
+    """A blend of weight 1 loses its TF-IDF part but keeps its class-prior offset; the
+    lean tables, dequantized to train on, give the lean model's probabilities."""
+    offset = np.array([0.3, -0.2, 0.5, -0.1], "float32")
+    with blend_weighing(run_models, uci_small, 1.0, offset) as (classifier, inputs):
         lean = lean_classifier(classifier)
         assert any(isinstance(layer, TfIdfLinear) for layer in classifier.layers)
         assert not any(isinstance(layer, TfIdfLinear) for layer in lean.layers)
-        np.testing.assert_allclose(lean(inputs), expected, atol=0.02)
-        dequantized = trainable_classifier(lean)
-        assert not is_lean(dequantized)
-        np.testing.assert_allclose(dequantized(inputs), lean(inputs), atol=1e-5)
-        table = dequantized.get_layer("ngram_embedding")
-        assert table.trainable and str(table.embeddings.dtype) == "float32"
-    finally:
-        blend.set_weights(saved)
+        np.testing.assert_allclose(lean(inputs), classifier(inputs), atol=0.02)
+    dequantized = trainable_classifier(lean)
+    assert not is_lean(dequantized)
+    np.testing.assert_allclose(dequantized(inputs), lean(inputs), atol=1e-5)
+    table = dequantized.get_layer("ngram_embedding")
+    assert table.trainable and str(table.embeddings.dtype) == "float32"
 
 
 def test_a_blend_that_weighs_the_linear_part_keeps_it(run_models, uci_small):
-    _, full = run_models
-    encoder, classifier = split_end_to_end_model(full)
-    inputs = encoder(_texts(uci_small))
-    blend = classifier.get_layer("blend")
-    saved = blend.get_weights()
-    try:
-        blend.set_weights([np.float32(0.4), saved[1]])
+    with blend_weighing(run_models, uci_small, 0.4) as (classifier, inputs):
         lean = lean_classifier(classifier)
         assert any(isinstance(layer, TfIdfLinear) for layer in lean.layers)
         np.testing.assert_allclose(lean(inputs), classifier(inputs), atol=0.02)
-    finally:
-        blend.set_weights(saved)
 
 
 def test_the_model_file_deflates_and_holds_each_vocabulary_once(trained_run, runs_dir):
