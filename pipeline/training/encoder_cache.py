@@ -13,10 +13,10 @@ in ``<runs_dir>/.encoders/<key>/``:
     the encoder's int32 ids of every row of ``train``, ``validation`` and ``test``, one
     array per encoder output (``numpy.savez``: no pickle).
 
-The key (:func:`encoder_key`) is the data's fingerprint, the data settings and the
-model settings the encoder reads for the family's inputs. At most :data:`MAX_ENTRIES`
-are kept, the least recently used removed first. A cache that cannot be read or
-written only costs the work it would have saved: a training never fails on it.
+The key (:func:`encoder_key`) is the data's fingerprint, the data settings, the model
+settings the encoder reads for the family's inputs and the Keras version. At most
+:data:`MAX_ENTRIES` are kept, the least recently used removed first. A cache that cannot
+be read or written only costs the work it would have saved: a training never fails on it.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def encoder_key(data_fingerprint: str, data_settings: dict[str, Any], model: Mod
             "inputs": inputs,
             "settings": settings,
             "version": ENCODER_CACHE_VERSION,
+            "keras": keras.__version__,  # another Keras may vectorize otherwise
         }
     )
 
