@@ -128,8 +128,8 @@ def test_families_without_a_bag_save_one_model(uci_small, tmp_path):
 
 
 def test_a_loaded_vocabulary_gives_the_ids_keras_own_loading_gives(trained_run, runs_dir):
-    """The vectorizers' vocabularies are loaded by splitting their files in TensorFlow (not
-    Keras' token-by-token checks): the same vocabularies, the same ids for every n-gram."""
+    """The vectorizers' vocabularies are written and loaded in TensorFlow (not Keras'
+    token-by-token Python): the same files, vocabularies and ids as Keras' own."""
     result, _ = trained_run
     path = RunRegistry(runs_dir).get(result.run_id).model_path
     encoder, _ = split_end_to_end_model(RunRegistry(runs_dir).load_model(result.run_id))
@@ -145,6 +145,11 @@ def test_a_loaded_vocabulary_gives_the_ids_keras_own_loading_gives(trained_run, 
         if isinstance(layer, Vectorizer)
     ]
     assert sorted(loaded) == sorted(saved)  # the n-gram and the blend's character ones
+    # written as Keras' own IndexLookup.save_assets writes it: "\n".join(get_vocabulary())
+    for layer in encoder.layers:
+        if isinstance(layer, Vectorizer):
+            keras_text = "\n".join(str(token) for token in layer.get_vocabulary())
+            assert keras_text.split("\n") in saved
     vectorizer = encoder.get_layer("ngram_vectorizer")
     vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
     assert vectorizer.vocabulary_size() == len(vocabulary)
