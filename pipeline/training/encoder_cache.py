@@ -9,9 +9,10 @@ in ``<runs_dir>/.encoders/<key>/``:
 
 ``encoder.keras``
     the encoder model, its vocabularies inside (loaded with ``safe_mode=True``);
-``<split>.npz``
-    the encoder's int32 ids of every row of ``train``, ``validation`` and ``test``, one
-    array per encoder output (``numpy.savez``: no pickle).
+``ids.h5``
+    the encoder's int32 ids of every row of ``train``, ``validation`` and ``test``: one
+    HDF5 group per split, one plain integer dataset per encoder output (read back only
+    as integer arrays, as ``training_state.h5`` is).
 
 The key (:func:`encoder_key`) is the data's fingerprint, the data settings, the model
 settings the encoder reads for the family's inputs and the Keras version. At most
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import h5py
 import keras
 import numpy as np
 
@@ -53,6 +55,7 @@ _SETTINGS_OF_INPUT = {
     "chars": ("char_tokens",),
 }
 _ENCODER_FILE = "encoder.keras"
+_IDS_FILE = "ids.h5"
 #: The step a training reports when its encoding came from the cache.
 CACHED_STEP = "Vocabulary and vectors reused from the cache"
 
@@ -98,12 +101,9 @@ class EncoderCache:
             return None
         try:
             encoder = load_model_file(folder / _ENCODER_FILE)
-            ids = {}
-            for split in SPLITS:
-                with np.load(folder / f"{split}.npz", allow_pickle=False) as arrays:
-                    ids[split] = {name: arrays[name] for name in encoder.output}
-                if any(len(values) != rows[split] for values in ids[split].values()):
-                    return None
+            ids = _read_ids(folder / _IDS_FILE, list(encoder.output))
+            if any(len(v) != rows[split] for split in SPLITS for v in ids[split].values()):
+                return None
             os.utime(folder)  # recently used: evicted last
         except Exception as exc:  # a damaged or half-evicted entry is a miss
             _LOG.warning("Encoder cache entry %s not used: %s", key, exc)
@@ -117,8 +117,11 @@ class EncoderCache:
         try:
             staging.mkdir(parents=True)
             save_model_file(encoding.encoder, staging / _ENCODER_FILE)
-            for split in SPLITS:
-                np.savez(staging / f"{split}.npz", **encoding.ids[split])
+            with h5py.File(staging / _IDS_FILE, "w") as handle:
+                for split in SPLITS:
+                    group = handle.create_group(split)
+                    for name, values in encoding.ids[split].items():
+                        group.create_dataset(name, data=values)
             fsync_folder(staging)
             swap_into_place(staging, self.root / key)  # another training's copy ends in staging
         except OSError as exc:
@@ -135,6 +138,21 @@ class EncoderCache:
         entries.sort(key=_last_used, reverse=True)
         for stale in entries[self.max_entries :]:
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def _read_ids(path: Path, outputs: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """Every split's integer id arrays of ``outputs`` from ``path``; ``ValueError`` for a
+    dataset that is missing or not integers."""
+    with h5py.File(path, "r") as handle:
+        ids: dict[str, dict[str, np.ndarray]] = {}
+        for split in SPLITS:
+            ids[split] = {}
+            for name in outputs:
+                data = handle[split][name]
+                if not isinstance(data, h5py.Dataset) or data.dtype.kind not in "iu":
+                    raise ValueError(f"{split}/{name} is not an integer array")
+                ids[split][name] = np.asarray(data[()])
+    return ids
 
 
 def _last_used(path: Path) -> float:

@@ -86,7 +86,7 @@ def test_a_second_training_reuses_the_encoding_and_a_new_setting_does_not(uci_sm
 def test_a_damaged_entry_is_rebuilt_and_old_entries_are_dropped(uci_small, tmp_path, caplog):
     train_run(uci_small, tiny_config(epochs=1), runs_dir=tmp_path)
     (entry,) = _entries(tmp_path)
-    (tmp_path / ".encoders" / entry / "train.npz").write_bytes(b"not an npz")
+    (tmp_path / ".encoders" / entry / "ids.h5").write_bytes(b"not an HDF5 file")
     events = []
     result = train_run(uci_small, tiny_config(epochs=1, dropout=0.3), runs_dir=tmp_path,
                        on_progress=events.append)  # fmt: skip
