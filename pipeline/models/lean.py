@@ -64,21 +64,34 @@ def trainable_classifier(classifier: keras.Model) -> keras.Model:
     (the values it stands for), to train on. A classifier without any is returned as is."""
     if not is_lean(classifier):
         return classifier
-
-    def clone(layer: layers.Layer) -> layers.Layer:
-        if _is_quantized(layer):
-            return layers.Embedding(
-                layer.input_dim, layer.output_dim, mask_zero=layer.mask_zero, name=layer.name
-            )
-        return layer.__class__.from_config(layer.get_config())
-
-    copy = keras.models.clone_model(classifier, clone_function=clone)
+    replacements = {}
     for layer in classifier.layers:
-        target = copy.get_layer(layer.name)
         if _is_quantized(layer):
             values = keras.ops.convert_to_numpy(layer.embeddings).astype("float32")
             scale = keras.ops.convert_to_numpy(layer.embeddings_scale)
-            target.set_weights([values / scale[:, None]])
+            table = layers.Embedding(
+                layer.input_dim, layer.output_dim, mask_zero=layer.mask_zero, name=layer.name
+            )
+            replacements[layer.name] = (table, [values / scale[:, None]])
+    return _copy_with(classifier, replacements)
+
+
+def _copy_with(
+    model: keras.Model, replacements: dict[str, tuple[layers.Layer, list[np.ndarray]]]
+) -> keras.Model:
+    """A copy of ``model`` (new layers, the same connections and weights) in which each
+    layer named in ``replacements`` is the layer given there, holding the weights given."""
+
+    def clone(layer: layers.Layer) -> layers.Layer:
+        if layer.name in replacements:
+            return replacements[layer.name][0]
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    for layer in model.layers:
+        target = copy.get_layer(layer.name)
+        if layer.name in replacements:
+            target.set_weights(replacements[layer.name][1])
         elif layer.weights:
             target.set_weights(layer.get_weights())
     return copy
@@ -121,32 +134,19 @@ def _foldable_bags(model: keras.Model) -> dict[str, str]:
 
 
 def _rebuilt(model: keras.Model, folds: dict[str, str]) -> keras.Model:
-    """A copy of ``model`` (new layers, weights copied) with each ``folds`` pair
-    rewritten: the table holds ``E W`` and the Dense is the identity plus the bias."""
-    tables = {table: dense for dense, table in folds.items()}
-
-    def clone(layer: layers.Layer) -> layers.Layer:
-        if layer.name in tables:
-            classes = model.get_layer(tables[layer.name]).units
-            return layers.Embedding(
-                layer.input_dim, classes, mask_zero=layer.mask_zero, name=layer.name
-            )
-        if layer.name in folds:
-            return layers.Dense(layer.units, name=layer.name, dtype=layer.dtype_policy)
-        return layer.__class__.from_config(layer.get_config())
-
-    copy = keras.models.clone_model(model, clone_function=clone)
-    for layer in model.layers:
-        target = copy.get_layer(layer.name)
-        if layer.name in tables:
-            kernel = model.get_layer(tables[layer.name]).get_weights()[0]
-            target.set_weights([layer.get_weights()[0] @ kernel])
-        elif layer.name in folds:
-            bias = layer.get_weights()[1]
-            target.set_weights([np.eye(layer.units, dtype="float32"), bias])
-        elif layer.weights:
-            target.set_weights(layer.get_weights())
-    return copy
+    """A copy of ``model`` with each ``folds`` pair rewritten: the table holds ``E W``
+    and the Dense is the identity plus the bias."""
+    replacements = {}
+    for dense_name, table_name in folds.items():
+        dense, table = model.get_layer(dense_name), model.get_layer(table_name)
+        kernel, bias = dense.get_weights()
+        folded = layers.Embedding(
+            table.input_dim, dense.units, mask_zero=table.mask_zero, name=table.name
+        )
+        replacements[table.name] = (folded, [table.get_weights()[0] @ kernel])
+        identity = layers.Dense(dense.units, name=dense.name, dtype=dense.dtype_policy)
+        replacements[dense.name] = (identity, [np.eye(dense.units, dtype="float32"), bias])
+    return _copy_with(model, replacements)
 
 
 def _without_silent_linear_part(classifier: keras.Model) -> keras.Model:

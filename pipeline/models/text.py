@@ -100,8 +100,7 @@ class Vectorizer(layers.TextVectorization):
         lookup = self._lookup_layer
         try:
             tokens, ids = lookup.lookup_table.export()
-            start = lookup._token_start_index()
-            special = [lookup.mask_token, lookup.oov_token][:start]
+            start, special = self._special_tokens()
             contiguous = tf.reduce_all(
                 tf.sort(ids) == tf.range(start, start + tf.size(ids), dtype=ids.dtype)
             )
@@ -112,6 +111,12 @@ class Vectorizer(layers.TextVectorization):
             tf.io.write_file(os.path.join(dir_path, "vocabulary.txt"), text)
         except AttributeError:  # another Keras, or another layout: Keras' own writing
             type(lookup).save_assets(lookup, dir_path)
+
+    def _special_tokens(self) -> tuple[int, list[str]]:
+        """The id of the first token, and the mask and OOV tokens before it, in order."""
+        lookup = self._lookup_layer
+        start = lookup._token_start_index()
+        return start, [lookup.mask_token, lookup.oov_token][:start]
 
     def save_assets(self, dir_path):
         pass  # the inner lookup layer writes the vocabulary
@@ -128,8 +133,7 @@ class Vectorizer(layers.TextVectorization):
         try:
             text = tf.strings.regex_replace(tf.io.read_file(path), "\n+$", "")
             tokens = tf.strings.split(text, "\n")
-            start = lookup._token_start_index()
-            special = [lookup.mask_token, lookup.oov_token][:start]
+            start, special = self._special_tokens()
             if [token.decode() for token in tokens[:start].numpy()] != special:
                 raise AttributeError("the file does not start with the special tokens")
             lookup.lookup_table = lookup._lookup_table_from_tokens(tokens[start:])

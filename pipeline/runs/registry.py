@@ -310,30 +310,16 @@ class RunRegistry:
 
     def load_model(self, run_id: str) -> keras.Model:
         """The run's end-to-end model, loaded with ``safe_mode=True``."""
-        saved = self.get(run_id)
-        try:
-            return load_model_file(saved.model_path)
-        except Exception as exc:  # any failure to load means the file is unusable
-            raise RunRecordError(
-                f"Run {run_id} is damaged (its model does not load: {type(exc).__name__}); "
-                "delete it and train it again."
-            ) from exc
+        return _load_run_model(run_id, self.get(run_id).model_path, "model")
 
     def load_training_model(self, run_id: str) -> keras.Model:
         """The end-to-end model continuing the run trains on: ``training_model.keras``
         (full precision) when the run has one, else ``model.keras`` (runs saved before
         lean models, and imported runs), loaded with ``safe_mode=True``."""
-        saved = self.get(run_id)
-        path = saved.training_model_path
+        path = self.get(run_id).training_model_path
         if not path.is_file():
             return self.load_model(run_id)
-        try:
-            return load_model_file(path)
-        except Exception as exc:  # any failure to load means the file is unusable
-            raise RunRecordError(
-                f"Run {run_id} is damaged (its {TRAINING_MODEL_FILE} does not load: "
-                f"{type(exc).__name__}); delete it and train it again."
-            ) from exc
+        return _load_run_model(run_id, path, TRAINING_MODEL_FILE)
 
     def export_zip(self, run_id: str) -> bytes:
         """The run's model and documents as a zip archive (flat, no folders).
@@ -476,3 +462,15 @@ def _folder_problem(folder: Path) -> str | None:
     if missing:
         return f"{', '.join(missing)} missing"
     return keras_archive_problem(folder / MODEL_FILE)
+
+
+def _load_run_model(run_id: str, path: Path, what: str) -> keras.Model:
+    """``path`` loaded with ``safe_mode=True``; a :class:`RunRecordError` saying the run
+    is damaged (its ``what`` does not load) on any failure."""
+    try:
+        return load_model_file(path)
+    except Exception as exc:  # any failure to load means the file is unusable
+        raise RunRecordError(
+            f"Run {run_id} is damaged (its {what} does not load: {type(exc).__name__}); "
+            "delete it and train it again."
+        ) from exc
