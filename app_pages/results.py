@@ -12,6 +12,7 @@ import streamlit as st
 
 from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS
 from pipeline.core.config import SPLIT_LABELS
+from pipeline.evaluation.confusions import confused_pairs_limit, count_confused_pairs
 from pipeline.runs.files import LOGS_DIR
 from pipeline.runs.summary import SavedRun
 from pipeline.runs.tensorboard import run_tensorboard_cli
@@ -232,14 +233,12 @@ if matrix.matrix:
         heat.plotly_chart(heatmap, key="cm")
     with pairs_place:
         st.markdown("**Most confused pairs**")
-        limit = results.confused_pairs_limit(len(labels))
+        limit = confused_pairs_limit(len(labels))
         confusions = results.top_confusions(labels, grid, limit=limit)
         if confusions.empty:
             st.caption("No test headline was misclassified.")
         else:
-            st.caption(
-                results.confused_pairs_caption(len(confusions), results.count_confused_pairs(grid))
-            )
+            st.caption(results.confused_pairs_caption(len(confusions), count_confused_pairs(grid)))
             st.dataframe(
                 confusions,
                 hide_index=True,

@@ -10,6 +10,8 @@ from pipeline.cli.evaluate import evaluate_command
 from pipeline.cli.inspect_data import inspect_command
 from pipeline.cli.options import data_options, load_data, setting_overrides, training_options
 from pipeline.cli.predict import predict_command
+from pipeline.cli.report import DESCRIPTION as REPORT_DESCRIPTION
+from pipeline.cli.report import report_command
 from pipeline.cli.review import review_command
 from pipeline.cli.runs import runs_command
 from pipeline.cli.train import train_command
@@ -65,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
         "slices are folded into other, smaller bins are flagged)",
     )
     evaluate.set_defaults(handler=evaluate_command)
+
+    report = commands.add_parser(
+        "report",
+        help="write a run's report as one self-contained HTML file",
+        description=REPORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("--run", dest="run_id", help="the run's id (default: the newest complete)")
+    report.add_argument(
+        "--output", type=Path, required=True, metavar="FILE.html", help="the file to write"
+    )
+    report.add_argument("--runs-dir", type=Path, default=None, help="default: ./runs")
+    data_options(report)
+    report.set_defaults(handler=report_command)
 
     from pipeline.core.cluster import ENGINES  # names only: Ray is imported by --engine ray alone
 

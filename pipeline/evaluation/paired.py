@@ -38,9 +38,16 @@ RESAMPLES = 1000
 SEED = 0
 #: Resamples drawn per chunk (bounds memory: chunk × distinct combinations floats).
 _CHUNK_CELLS = 4_000_000
-#: The metrics a :class:`PairedComparison` holds, by their JSON keys.
+#: The metrics every :class:`PairedComparison` holds, by their JSON keys.
 PAIRED_METRICS = ("accuracy", "macro_f1")
-METRIC_WORDS = {"accuracy": "Test accuracy", "macro_f1": "Macro F1"}
+#: The metrics a :class:`PairedComparison` may hold, in the order they are worded
+#: (balanced accuracy is missing from the runs saved before it was paired).
+ALL_PAIRED_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
+METRIC_WORDS = {
+    "accuracy": "Test accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "macro_f1": "Macro F1",
+}
 #: Why two runs have no paired interval when their test rows are not the same.
 DIFFERENT_ROWS = "these runs were tested on different rows; their difference has no paired interval"
 
@@ -119,22 +126,30 @@ class PairedDifference:
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """Accuracy and macro F1 differences ``b - a`` on the same test rows.
+    """Accuracy, macro F1 and balanced accuracy differences ``b - a`` on the same test rows.
 
+    ``balanced_accuracy`` is ``None`` in comparisons saved before it was paired.
     ``rows`` is how many test rows both were scored on and ``resamples`` how many
     bootstrap resamples were drawn (both ``None`` when read from JSON, which keeps
-    only the two differences).
+    only the differences).
     """
 
     accuracy: PairedDifference
     macro_f1: PairedDifference
     rows: int | None = None
     resamples: int | None = None
+    balanced_accuracy: PairedDifference | None = None
+
+    def differences(self) -> dict[str, PairedDifference]:
+        """The metrics this comparison holds, by JSON key, in :data:`ALL_PAIRED_METRICS`'
+        order."""
+        found = {name: getattr(self, name) for name in ALL_PAIRED_METRICS}
+        return {name: difference for name, difference in found.items() if difference is not None}
 
     def to_json(self) -> dict[str, Any]:
-        """``{"accuracy": {...}, "macro_f1": {...}}`` (see :meth:`PairedDifference.to_json`);
-        ``rows`` and ``resamples`` are not written."""
-        return {name: getattr(self, name).to_json() for name in PAIRED_METRICS}
+        """``{"accuracy": {...}, "macro_f1": {...}}`` and ``"balanced_accuracy"`` when held
+        (see :meth:`PairedDifference.to_json`); ``rows`` and ``resamples`` are not written."""
+        return {name: difference.to_json() for name, difference in self.differences().items()}
 
     @classmethod
     def from_json(cls, raw: Any) -> PairedComparison:
@@ -143,7 +158,9 @@ class PairedComparison:
         if not isinstance(raw, dict):
             raise ValueError("a paired comparison must be an object")
         metrics = {}
-        for name in PAIRED_METRICS:
+        for name in ALL_PAIRED_METRICS:
+            if name not in PAIRED_METRICS and raw.get(name) is None:
+                continue  # saved before this metric was paired
             try:
                 metrics[name] = PairedDifference.from_json(raw.get(name))
             except ValueError as exc:
@@ -151,10 +168,10 @@ class PairedComparison:
         return cls(**metrics)
 
     def sentences(self, other: str = "the baseline") -> list[str]:
-        """One sentence per metric: ``"Test accuracy: ahead of the baseline by ..."``."""
+        """One sentence per metric held: ``"Test accuracy: ahead of the baseline by ..."``."""
         return [
-            f"{METRIC_WORDS[name]}: {getattr(self, name).describe(other)}."
-            for name in PAIRED_METRICS
+            f"{METRIC_WORDS[name]}: {difference.describe(other)}."
+            for name, difference in self.differences().items()
         ]
 
 
@@ -207,6 +224,16 @@ def macro_f1_from_counts(
     return f1.mean(axis=-1)
 
 
+def balanced_accuracy_from_counts(true_positives: np.ndarray, true_rows: np.ndarray) -> np.ndarray:
+    """Balanced accuracy from per-class counts (last axis: classes): the mean recall over
+    the classes that have true rows, as ``sklearn.metrics.balanced_accuracy_score``."""
+    present = true_rows > 0
+    recall = np.divide(
+        true_positives, true_rows, out=np.zeros_like(true_rows, dtype=np.float64), where=present
+    )
+    return recall.sum(axis=-1) / np.maximum(present.sum(axis=-1), 1)
+
+
 def _class_indices(
     true: Sequence[Any], a: Sequence[Any], b: Sequence[Any], labels: Sequence[Any] | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -244,7 +271,8 @@ def paired_bootstrap(
     resamples: int = RESAMPLES,
     seed: int = SEED,
 ) -> PairedComparison:
-    """Accuracy and macro F1 of ``b`` minus ``a`` on the same rows, with 95 % intervals.
+    """Accuracy, balanced accuracy and macro F1 of ``b`` minus ``a`` on the same rows,
+    with 95 % intervals.
 
     Parameters
     ----------
@@ -281,36 +309,38 @@ def paired_bootstrap(
     comb_a = combinations // n_classes % n_classes
     comb_b = combinations % n_classes
 
-    def differences(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def differences(counts: np.ndarray) -> dict[str, np.ndarray]:
         hits_a, true_rows, predicted_a_rows = class_counts(counts, comb_true, comb_a, n_classes)
         hits_b, _, predicted_b_rows = class_counts(counts, comb_true, comb_b, n_classes)
-        accuracy = (hits_b.sum(axis=1) - hits_a.sum(axis=1)) / rows
-        f1 = macro_f1_from_counts(hits_b, true_rows, predicted_b_rows) - macro_f1_from_counts(
-            hits_a, true_rows, predicted_a_rows
-        )
-        return accuracy, f1
+        return {
+            "accuracy": (hits_b.sum(axis=1) - hits_a.sum(axis=1)) / rows,
+            "balanced_accuracy": balanced_accuracy_from_counts(hits_b, true_rows)
+            - balanced_accuracy_from_counts(hits_a, true_rows),
+            "macro_f1": macro_f1_from_counts(hits_b, true_rows, predicted_b_rows)
+            - macro_f1_from_counts(hits_a, true_rows, predicted_a_rows),
+        }
 
-    point_accuracy, point_f1 = differences(observed[None, :].astype(np.float64))
+    points = differences(observed[None, :].astype(np.float64))
     generator = np.random.default_rng(seed)
     shares = observed / rows
     chunk = max(1, _CHUNK_CELLS // len(combinations))
-    accuracy_draws, f1_draws = [], []
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in points}
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
         counts = generator.multinomial(rows, shares, size=size).astype(np.float64)
-        accuracy, f1 = differences(counts)
-        accuracy_draws.append(accuracy)
-        f1_draws.append(f1)
+        for name, values in differences(counts).items():
+            draws[name].append(values)
 
-    def summary(point: np.ndarray, draws: list[np.ndarray]) -> PairedDifference:
-        low, high = np.percentile(np.concatenate(draws), [2.5, 97.5])
-        return PairedDifference(_clean(point[0]), _clean(low), _clean(high))
+    def summary(name: str) -> PairedDifference:
+        low, high = np.percentile(np.concatenate(draws[name]), [2.5, 97.5])
+        return PairedDifference(_clean(points[name][0]), _clean(low), _clean(high))
 
     return PairedComparison(
-        accuracy=summary(point_accuracy, accuracy_draws),
-        macro_f1=summary(point_f1, f1_draws),
+        accuracy=summary("accuracy"),
+        macro_f1=summary("macro_f1"),
         rows=rows,
         resamples=resamples,
+        balanced_accuracy=summary("balanced_accuracy"),
     )
 
 

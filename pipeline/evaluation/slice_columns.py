@@ -19,13 +19,15 @@ column can be sliced or why it cannot, and :func:`slice_keys` gives each row's s
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from pipeline.data.columns import find_column
 
 SliceKind = Literal["categorical", "numeric", "time"]
 #: How a time column's values are written: epoch milliseconds, epoch seconds, date text.
@@ -284,3 +286,22 @@ def _quantile_bins(numbers: pd.Series) -> tuple[pd.Series, list[str]]:
 
 def _number(value: float) -> str:
     return format(float(value), ".6g")
+
+
+def default_columns(
+    columns: Sequence[SliceColumn],
+) -> tuple[SliceColumn | None, SliceColumn | None]:
+    """The categorical and the time column the section charts without being asked.
+
+    The categorical one is the column a dataset maps to ``publisher`` (matched as
+    :func:`pipeline.data.load_dataset` matches it) when it is categorical, else the first
+    categorical column; the time one is the first time column. ``None`` where there is none.
+    """
+    categorical = [column for column in columns if column.kind == "categorical"]
+    publisher = find_column([column.name for column in categorical], "publisher")
+    first_categorical = next(
+        (column for column in categorical if column.name == publisher),
+        categorical[0] if categorical else None,
+    )
+    first_time = next((column for column in columns if column.kind == "time"), None)
+    return first_categorical, first_time

@@ -40,6 +40,8 @@ def test_results_says_the_interval_against_the_baseline_in_words(runs_dir, small
     text = texts_of(at)
     accuracy = f"Test accuracy: {interval.accuracy.describe()}."
     assert accuracy in text and f"Macro F1: {interval.macro_f1.describe()}." in text
+    assert interval.balanced_accuracy is not None  # paired since the report (issue 34)
+    assert f"Balanced accuracy: {interval.balanced_accuracy.describe()}." in text
     assert "(95 % interval " in accuracy
     assert f"on the same {saved.metrics.n_test:,} test rows" in text
 

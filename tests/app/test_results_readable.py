@@ -23,6 +23,7 @@ import pytest
 from apptest_support import assert_clean, figure_of, new_app, open_page, texts_of, values
 
 from pipeline.core.presets import DEFAULT_PRESET, get_preset
+from pipeline.evaluation.confusions import confused_pairs_limit, count_confused_pairs
 from pipeline.runs.history import parse_history
 from ui.figures import confusion as figures_confusion
 from ui.figures import slices as figures_slices
@@ -171,10 +172,10 @@ def test_most_confused_pairs_sorted_with_share_of_the_true_class() -> None:
     assert list(table.columns) == ["true class", "predicted as", "rows", "share of true class"]
     assert list(table["rows"]) == [30, 10, 1, 1]
     assert list(table["share of true class"]) == ["30.0%", "10.0%", "10.0%", "10.0%"]
-    assert results_views.confused_pairs_limit(4) == 10
-    assert results_views.confused_pairs_limit(27) == 27
-    assert results_views.confused_pairs_limit(500) == 50
-    assert results_views.count_confused_pairs([[90, 10, 0], [1, 8, 1], [0, 30, 70]]) == 4
+    assert confused_pairs_limit(4) == 10
+    assert confused_pairs_limit(27) == 27
+    assert confused_pairs_limit(500) == 50
+    assert count_confused_pairs([[90, 10, 0], [1, 8, 1], [0, 30, 70]]) == 4
     assert results_views.confused_pairs_caption(2, 4).endswith("(the 2 largest of 4 pairs).")
 
 

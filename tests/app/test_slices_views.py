@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluation.slice_columns import SliceColumn, slice_keys
+from pipeline.evaluation.slice_columns import SliceColumn, default_columns, slice_keys
 from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, slice_metrics
 from ui.figures import slices as figures_slices
 from ui.figures.style import BAR_PX
@@ -148,11 +148,11 @@ def test_default_columns_are_found_from_values_and_names() -> None:
         SliceColumn("when", "time", 80, "date"),
         SliceColumn("TIMESTAMP", "time", 80, "epoch_ms"),
     ]
-    assert slices_views.default_columns(columns) == (columns[2], columns[3])
-    assert slices_views.default_columns(columns[:2]) == (columns[1], None)
-    assert slices_views.default_columns([columns[0]]) == (None, None)
+    assert default_columns(columns) == (columns[2], columns[3])
+    assert default_columns(columns[:2]) == (columns[1], None)
+    assert default_columns([columns[0]]) == (None, None)
     numeric_publisher = [SliceColumn("PUBLISHER", "numeric", 100), columns[1]]
-    assert slices_views.default_columns(numeric_publisher) == (columns[1], None)
+    assert default_columns(numeric_publisher) == (columns[1], None)
     assert slices_views.column_label(columns[4]) == "TIMESTAMP (time, epoch milliseconds)"
 
 

@@ -7,11 +7,12 @@ import time
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from pipeline.evaluation.paired import (
     PairedComparison,
     PairedDifference,
+    balanced_accuracy_from_counts,
     class_counts,
     macro_f1_from_counts,
     paired_bootstrap,
@@ -92,6 +93,27 @@ def test_macro_f1_from_counts_is_sklearns():
     assert macro_f1_from_counts(hits, true_rows, predicted_rows)[0] == pytest.approx(expected)
 
 
+def test_balanced_accuracy_difference_is_sklearns_with_its_interval():
+    """Balanced accuracy (the mean of the classes' recalls) is paired too: the report and
+    the Results page show its interval beside accuracy's and macro F1's."""
+    rng = np.random.default_rng(13)
+    # an imbalanced test set: b is better on the small classes, a on the large one
+    true = np.array(["b"] * 400 + ["m"] * 60 + ["t"] * 40)
+    a = np.where(true == "b", "b", rng.choice(["b", "m", "t"], 500))
+    b = np.where(rng.random(500) < 0.8, true, "b")
+    result = paired_bootstrap(true, a, b)
+    expected = balanced_accuracy_score(true, b) - balanced_accuracy_score(true, a)
+    assert result.balanced_accuracy is not None
+    assert result.balanced_accuracy.difference == pytest.approx(expected, abs=1e-9)
+    assert result.balanced_accuracy.ci95_low < expected < result.balanced_accuracy.ci95_high
+    assert result.balanced_accuracy.clear
+    # a class absent from a resample does not count (sklearn: the classes of y_true)
+    hits, true_rows, _ = class_counts(
+        np.array([[3.0, 1.0, 0.0]]), np.array([0, 0, 1]), np.array([0, 1, 1]), 3
+    )
+    assert balanced_accuracy_from_counts(hits, true_rows)[0] == pytest.approx(0.75)
+
+
 def test_the_same_inputs_give_the_same_interval_and_another_seed_another_one():
     rng = np.random.default_rng(5)
     true = rng.integers(0, 4, 300)
@@ -142,7 +164,19 @@ def test_json_round_trip_and_bad_documents():
         PairedDifference(0.01, 0.0, 0.02), PairedDifference(-0.02, -0.03, -0.01)
     )
     document = comparison.to_json()
-    assert set(document) == {"accuracy", "macro_f1"}
+    assert set(document) == {"accuracy", "macro_f1"}  # no balanced accuracy: not written
+    with_balanced = PairedComparison(
+        comparison.accuracy,
+        comparison.macro_f1,
+        balanced_accuracy=PairedDifference(0.03, 0.01, 0.05),
+    )
+    assert set(with_balanced.to_json()) == {"accuracy", "balanced_accuracy", "macro_f1"}
+    assert PairedComparison.from_json(with_balanced.to_json()) == with_balanced
+    assert [s.split(":")[0] for s in with_balanced.sentences()] == [
+        "Test accuracy",
+        "Balanced accuracy",
+        "Macro F1",
+    ]
     assert document["accuracy"] == {"difference": 0.01, "ci95_low": 0.0, "ci95_high": 0.02}
     assert PairedComparison.from_json(document) == comparison
     assert comparison.sentences()[1].startswith("Macro F1: behind the baseline by 2.00 points")
@@ -170,6 +204,7 @@ def test_the_baseline_is_paired_on_the_rows_the_model_scored():
     assert paired_rows["row"] == predictions["row"] and "baseline" not in predictions
     assert vs_baseline == {
         "accuracy": {"difference": 0.0, "ci95_low": 0.0, "ci95_high": 0.0},
+        "balanced_accuracy": {"difference": 0.0, "ci95_low": 0.0, "ci95_high": 0.0},
         "macro_f1": {"difference": 0.0, "ci95_low": 0.0, "ci95_high": 0.0},
     }
     # nothing to pair: no score, a score cached before row predictions, rows that do

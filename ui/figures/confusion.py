@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipeline.core.names import unique_display_names
 from ui.core.numbers import format_count, format_share
 from ui.core.text import plotly_text
 from ui.figures.style import (
@@ -33,7 +34,6 @@ from ui.figures.style import (
     MARGINS,
     SHARE_AXIS_FORMAT,
     every_category,
-    unique_display_names,
 )
 
 #: From this many classes the matrix takes the page's whole width (its table goes below).

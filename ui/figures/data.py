@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipeline.core.names import unique_display_names
 from ui.core.numbers import format_count, format_share
-from ui.figures.style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map, unique_display_names
+from ui.figures.style import BAR_PX, COUNT_FORMAT, TRAIN_COLOR, color_map
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 #: Most bars a class chart draws (30 bars are about 720 px): a file with more classes shows

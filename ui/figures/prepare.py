@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from pipeline.core.names import unique_display_names
 from ui.core.numbers import format_count
 from ui.core.text import plotly_text
 from ui.figures.style import (
@@ -22,7 +23,6 @@ from ui.figures.style import (
     bar_chart_height,
     color_map,
     every_category,
-    unique_display_names,
 )
 
 

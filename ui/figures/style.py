@@ -4,8 +4,10 @@ bar chart's height, count format, margins, class names. Imports neither plotly n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
+
+from pipeline.report import colors as report_colors
 
 #: One colour per class position, stable across every chart of the app (Paul Tol's
 #: colour-blind-safe qualitative scheme, plotly's ``qualitative.Safe``).
@@ -22,8 +24,9 @@ PALETTE: tuple[str, ...] = (
     "rgb(102, 17, 0)",
     "rgb(136, 136, 136)",
 )
-#: Train vs validation colours in the curves; the Data page's single-colour bars use the first.
-TRAIN_COLOR, VAL_COLOR = "#2e6bd6", "#e07b39"
+#: Train vs validation colours in the curves (the report's too); the Data page's
+#: single-colour bars use the first.
+TRAIN_COLOR, VAL_COLOR = report_colors.TRAIN_COLOR, report_colors.VAL_COLOR
 #: One colour per compared run, in the comparison's order (the first two are the curves').
 RUN_COLORS: tuple[str, ...] = (
     TRAIN_COLOR,
@@ -44,17 +47,6 @@ COUNT_FORMAT = ",d"
 def color_map(names: Sequence[str]) -> dict[str, str]:
     """``{name: colour}`` for names in the order given (callers sort them for stability)."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
-
-
-def unique_display_names(
-    codes: Sequence[str], label_names: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """``{code: display name}``, unique: a name two codes share gets its code."""
-    names = {code: (label_names or {}).get(code, code) for code in codes}
-    seen: dict[str, int] = {}
-    for name in names.values():
-        seen[name] = seen.get(name, 0) + 1
-    return {code: name if seen[name] == 1 else f"{name} ({code})" for code, name in names.items()}
 
 
 #: Margins around every plotly figure's plot area (plotly's ``automargin`` adds room for

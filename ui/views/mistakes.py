@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pipeline.evaluation.slice_columns import SliceColumn, slice_keys
+from pipeline.evaluation.slice_columns import SliceColumn, default_columns, slice_keys
 from ui.core.numbers import count_phrase
 from ui.figures.slices import readable_bin
-from ui.views.slices import RunSlices, default_columns, keep_valid
+from ui.views.slices import RunSlices, keep_valid
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from pipeline.evaluation.paired import PAIRED_METRICS, RunPairing, pair_runs
+from pipeline.evaluation.paired import METRIC_WORDS, RunPairing, pair_runs
 from pipeline.runs.results import Metrics
 from pipeline.runs.summary import SavedRun
 from ui.core.text import escape_markdown
@@ -61,11 +61,15 @@ def pairing_sentence(other_name: str, picked_name: str, pairing: RunPairing) -> 
     if pairing.comparison is None:
         return f"{other_name} against {picked_name}: {pairing.reason}."
     parts = [
-        f"{'test accuracy' if name == 'accuracy' else 'macro F1'} "
-        f"{getattr(pairing.comparison, name).describe(picked_name)}"
-        for name in PAIRED_METRICS
+        f"{_lower_first(METRIC_WORDS[name])} {difference.describe(picked_name)}"
+        for name, difference in pairing.comparison.differences().items()
     ]
     return f"{other_name} against {picked_name}: {'; '.join(parts)}."
+
+
+def _lower_first(words: str) -> str:
+    """``"Test accuracy"`` -> ``"test accuracy"``; ``"Macro F1"`` -> ``"macro F1"``."""
+    return words[0].lower() + words[1:]
 
 
 @st.cache_data(show_spinner="Pairing the runs' test rows…", max_entries=64)

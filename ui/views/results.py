@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.core.config import ExperimentConfig
 from pipeline.core.presets import DEFAULT_PRESET, PRESETS
 from pipeline.core.settings import declared
+from pipeline.evaluation.confusions import confused_pairs
 from pipeline.runs.decision import BlendRecord, PriorShiftRecord
 from pipeline.runs.history import EpochRow
 from ui.core.numbers import format_points, format_score, format_share
@@ -221,40 +222,26 @@ def uses_class_weights(data_settings: Any) -> bool:
 def top_confusions(
     names: Sequence[str], matrix: Sequence[Sequence[int]], limit: int = 10
 ) -> pd.DataFrame:
-    """The most confused pairs of a confusion matrix, most rows first (at most ``limit``).
+    """The most confused pairs of a confusion matrix, most rows first (at most ``limit``;
+    :func:`pipeline.evaluation.confusions.confused_pairs`).
 
     Columns: ``true class``, ``predicted as`` (display names), ``rows`` (test rows of
     the true class predicted as the other) and ``share of true class`` (those rows'
     share of the true class's test rows, as text such as ``"12.5%"`` or ``"<0.1%"``);
-    ties go to the larger share, then by name.
+    ties go to the larger share, then to the order of ``names``.
     """
-    rows = []
-    for i, row in enumerate(matrix):
-        total = sum(int(n) for n in row)
-        for j, count in enumerate(row):
-            if i != j and int(count) > 0:
-                rows.append(
-                    {
-                        "true class": names[i],
-                        "predicted as": names[j],
-                        "rows": int(count),
-                        "share": int(count) / total if total else 0.0,
-                    }
-                )
-    rows.sort(key=lambda r: (-r["rows"], -r["share"], r["true class"], r["predicted as"]))
-    frame = pd.DataFrame(rows[:limit], columns=["true class", "predicted as", "rows", "share"])
-    frame["share of true class"] = [format_share(s) for s in frame["share"]]
-    return frame.drop(columns="share")
-
-
-def confused_pairs_limit(n_classes: int) -> int:
-    """How many pairs the "most confused pairs" table lists: 10, or one per class up to 50."""
-    return max(10, min(int(n_classes), 50))
-
-
-def count_confused_pairs(matrix: Sequence[Sequence[int]]) -> int:
-    """How many (true, predicted) pairs of different classes have at least one test row."""
-    return sum(1 for i, row in enumerate(matrix) for j, count in enumerate(row) if i != j and count)
+    return pd.DataFrame(
+        [
+            {
+                "true class": names[pair.true],
+                "predicted as": names[pair.predicted],
+                "rows": pair.rows,
+                "share of true class": format_share(pair.share),
+            }
+            for pair in confused_pairs(matrix, limit)
+        ],
+        columns=["true class", "predicted as", "rows", "share of true class"],
+    )
 
 
 def confused_pairs_caption(shown: int, pairs: int) -> str:

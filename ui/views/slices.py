@@ -6,7 +6,8 @@ the active dataset's other columns (:func:`pipeline.evaluation.slices.join_test_
 dataset is the run's own (same fingerprint). The section then shows the run's test
 accuracy per slice of the columns
 :func:`pipeline.evaluation.slice_columns.sliceable_columns` finds, no column name assumed:
-the publisher-like column and the first time column side by side (:func:`default_columns`),
+the publisher-like column and the first time column side by side
+(:func:`pipeline.evaluation.slice_columns.default_columns`),
 and any column with its table on request; a numeric column's bins read as ranges
 ("3 – 83,716").
 
@@ -34,9 +35,13 @@ import streamlit as st
 
 from pipeline.core.errors import DatasetError, HeadlineLabError, NoRowPredictionsError
 from pipeline.data.bundled import DEFAULT_DATA_PATH
-from pipeline.data.columns import find_column
 from pipeline.data.dataset import fingerprint
-from pipeline.evaluation.slice_columns import MISSING, SliceColumn, sliceable_columns
+from pipeline.evaluation.slice_columns import (
+    MISSING,
+    SliceColumn,
+    default_columns,
+    sliceable_columns,
+)
 from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES, SliceTable, slice_metrics
 from pipeline.evaluation.slices import join_test_rows
 from ui.core import state
@@ -111,25 +116,6 @@ def run_cache_key(saved: SavedRun) -> str:
     except OSError:
         stamp = "-"
     return f"{saved.run_id}|{saved.path}|{saved.run.created_at}|{stamp}"
-
-
-def default_columns(
-    columns: Sequence[SliceColumn],
-) -> tuple[SliceColumn | None, SliceColumn | None]:
-    """The categorical and the time column the section charts without being asked.
-
-    The categorical one is the column a dataset maps to ``publisher`` (matched as
-    :func:`pipeline.data.load_dataset` matches it) when it is categorical, else the first
-    categorical column; the time one is the first time column. ``None`` where there is none.
-    """
-    categorical = [column for column in columns if column.kind == "categorical"]
-    publisher = find_column([column.name for column in categorical], "publisher")
-    first_categorical = next(
-        (column for column in categorical if column.name == publisher),
-        categorical[0] if categorical else None,
-    )
-    first_time = next((column for column in columns if column.kind == "time"), None)
-    return first_categorical, first_time
 
 
 def column_label(column: SliceColumn) -> str:
