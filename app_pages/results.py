@@ -20,21 +20,23 @@ from ui.core import state
 from ui.core.errors import report_errors
 from ui.core.numbers import SHARE_COLUMN, format_score, format_share
 from ui.core.resources import get_registry, runs_dir
-from ui.core.runs import pick_run, run_label, runs_or_stop
+from ui.core.runs import run_label, runs_or_stop
 from ui.core.session import stop_run
 from ui.core.text import escape_markdown
 from ui.figures.confusion import confusion_matrix_heatmap, full_width
 from ui.figures.curves import compare_curves, training_curves
 from ui.figures.scores import metrics_vs_baseline, runs_metric_bars
-from ui.views import mistakes, paired, results, slices
+from ui.views import mistakes, paired, report_download, results, run_link, slices
 
 st.title("Results")
 
+# ?run=RUN_ID opens that run if this session may see it; otherwise the page stops here.
+run_link.open_linked_run()
 runs = runs_or_stop(
     "No saved runs yet. Train one on the Train page, or import one on the Runs page."
 )
 
-run_id = pick_run(runs, key="results.run", label="Run")
+run_id = run_link.pick_linked_run(runs, key="results.run", label="Run")
 with report_errors() as outcome:
     saved: SavedRun = get_registry().get(run_id)
 if not outcome.ok:
@@ -56,6 +58,8 @@ st.caption(
     + (" · **imported**" if run_info.origin == "imported" else "")
     + (f" · continues `{saved.config.parent_run_id}`" if saved.config.parent_run_id else "")
 )
+# Filled once the page has loaded the run's dataset (the slices section, below).
+report_place = st.container()
 baseline = metrics.baseline
 base_acc = baseline.test_accuracy if baseline else None
 base_f1 = baseline.macro_f1 if baseline else None
@@ -259,6 +263,8 @@ if matrix.matrix:
 # mistakes metrics.json keeps).
 run_slices = slices.draw_slices_section(saved)
 mistakes.draw_misclassified(saved, run_slices)
+with report_place:
+    report_download.draw_download_report(saved)
 
 # --- comparison --------------------------------------------------------------------------
 st.subheader("Compare runs")

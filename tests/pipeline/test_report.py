@@ -171,6 +171,19 @@ def test_a_run_from_before_intervals_and_row_predictions_says_what_it_lacks(
     assert "not available" in text  # each difference's interval cell
 
 
+def test_a_damaged_predictions_file_leaves_the_slices_out_not_the_report(
+    trained_run, runs_dir, tmp_path
+):
+    result, _ = trained_run
+    copied = tmp_path / "runs"
+    shutil.copytree(runs_dir / result.run_id, copied / result.run_id)
+    (copied / result.run_id / "test_predictions.json").write_text("{damaged")
+    html = _report(result.run_id, copied, tmp_path / "r.html", "--data", str(SMALL))
+    text = " ".join(" ".join(_parse(html).text).split())
+    assert "Slices left out:" in text and "test_predictions.json" in text
+    assert "as saved with the run" in text  # the interval metrics.json kept
+
+
 def test_a_run_on_another_file_without_data_leaves_the_slices_out_and_says_how(
     trained_run, runs_dir, tmp_path
 ):

@@ -23,7 +23,8 @@ jobs and private runs. With it:
   meanwhile is dropped with a note.
 
 The key works like a password for its session's private runs: whoever has the
-link has the session. Share the app's address without ``?session=``.
+link has the session. Share the app's address without ``?session=`` (the Results
+page's "Copy link", :mod:`ui.views.run_link`, gives a run's address without it).
 """
 
 from __future__ import annotations
