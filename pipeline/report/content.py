@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pipeline.core.config import SPLIT_LABELS
+from pipeline.core.errors import DatasetError, NoRowPredictionsError, RunRecordError
 from pipeline.core.names import unique_display_names
 from pipeline.core.settings import declared
 from pipeline.evaluation.confusions import ConfusedPair, confused_pairs
@@ -150,12 +151,8 @@ def build_report(
     -------
     RunReport
 
-    Raises
-    ------
-    RunRecordError
-        The run's per-row test predictions are damaged.
-    DatasetError
-        ``dataset`` is not the run's data.
+    A damaged per-row predictions file, or a ``dataset`` that is not the run's, leaves
+    the slices out with the reason where they would be; nothing about the data raises.
     """
     metrics, run, config = saved.metrics, saved.run, saved.config
     summary = saved.data.summary
@@ -280,7 +277,10 @@ def _comparison(saved: SavedRun) -> tuple[PairedComparison | None, str]:
     From the per-row predictions when the run has the baseline's (every metric, balanced
     accuracy included), else the interval ``metrics.json`` kept, else none.
     """
-    rows = saved.test_predictions() if saved.predictions_path.is_file() else None
+    try:
+        rows = saved.test_predictions() if saved.predictions_path.is_file() else None
+    except RunRecordError:
+        rows = None  # damaged: the interval metrics.json kept, if any (the slices say why)
     if rows is not None and rows.baseline is not None and len(rows.true) > 0:
         comparison = paired_bootstrap(
             rows.true, rows.baseline, rows.predicted, labels=list(saved.labels.classes)
@@ -321,7 +321,10 @@ def _slices(
         )
     if dataset is None:
         return (), no_dataset_reason or "The run's data was not given, so it has no slices."
-    rows = join_test_rows(saved, dataset)
+    try:
+        rows = join_test_rows(saved, dataset)
+    except (DatasetError, NoRowPredictionsError, RunRecordError) as exc:
+        return (), f"Slices left out: {exc}"
     categorical, time = default_columns(sliceable_columns(dataset.other_columns))
     sections = []
     for column in (categorical, time):
