@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from training_support import majority_share, predict_test_set, unzip_members
 
 from pipeline.data import load_dataset
@@ -167,7 +167,7 @@ def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(train
 
     runs_dir, trained = trained
     vs_baseline = trained["vs_baseline"]
-    assert set(vs_baseline) == {"accuracy", "macro_f1"}
+    assert set(vs_baseline) == {"accuracy", "balanced_accuracy", "macro_f1"}
     for metric in vs_baseline.values():
         assert set(metric) == {"difference", "ci95_low", "ci95_high"}
         assert metric["ci95_low"] <= metric["difference"] <= metric["ci95_high"]
@@ -199,6 +199,10 @@ def test_train_and_evaluate_print_the_paired_interval_against_the_baseline(train
     assert vs_baseline["macro_f1"]["difference"] == pytest.approx(
         f1_score(rows.true, rows.predicted, labels=classes, average="macro", zero_division=0)
         - f1_score(rows.true, rows.baseline, labels=classes, average="macro", zero_division=0)
+    )
+    assert vs_baseline["balanced_accuracy"]["difference"] == pytest.approx(
+        balanced_accuracy_score(rows.true, rows.predicted)
+        - balanced_accuracy_score(rows.true, rows.baseline)
     )
     again = paired_bootstrap(rows.true, rows.baseline, rows.predicted, labels=classes)
     assert again.to_json() == vs_baseline
