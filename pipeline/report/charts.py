@@ -34,7 +34,7 @@ MAX_LABEL_CHARS = 28
 #: Classes a distribution chart shows at most (the largest ones; the table lists all).
 MAX_CHART_CLASSES = 60
 #: Classes up to which the confusion matrix writes each cell's count.
-MAX_ANNOTATED_CLASSES = 20
+MAX_ANNOTATED_CLASSES = 30
 _SETTINGS = {
     "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
     "svg.hashsalt": "headline-lab",  # the same run gives the same file
@@ -60,6 +60,17 @@ def short_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
     """``text`` on one line, cut to ``limit`` characters with "…" when longer."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def short_labels(texts: Sequence[str], limit: int = MAX_LABEL_CHARS) -> list[str]:
+    """:func:`short_label` of each text, the limit raised until no two cut labels are
+    alike (two long names sharing their start stay told apart)."""
+    longest = max((len(" ".join(str(text).split())) for text in texts), default=0)
+    while True:
+        labels = [short_label(text, limit) for text in texts]
+        if len(set(labels)) == len(set(texts)) or limit >= longest:
+            return labels
+        limit += 4
 
 
 @contextmanager
@@ -133,7 +144,7 @@ def class_distribution(
             color=TRAIN_COLOR,
             label="used (after preparation)",
         )
-        ax.set_yticks(positions, [short_label(names[i]) for i in order])
+        ax.set_yticks(positions, short_labels([names[i] for i in order]))
         ax.invert_yaxis()
         ax.set_xlabel("rows")
         ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
@@ -178,12 +189,12 @@ def confusion_matrix(names: Sequence[str], matrix: Sequence[Sequence[int]]) -> s
     class count so every class keeps a readable label."""
     n = len(names)
     shares = [[c / (sum(row) or 1) for c in row] for row in matrix]
-    side = min(max(3.5, 0.38 * n + 2.0), 24.0)
-    font = 8 if n <= 12 else 6 if n <= 40 else 5
+    side = min(max(3.5, 0.42 * n + 2.5), 26.0)
+    font = 8 if n <= 12 else 7 if n <= 40 else 5
     with _figure(side + 1.2, side) as figure:
         ax = figure.subplots()
         image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0, aspect="equal")
-        labels = [short_label(name, 20) for name in names]
+        labels = short_labels(names, 22)
         ax.set_xticks(range(n), labels, rotation=90 if n > 6 else 0, fontsize=font)
         ax.set_yticks(range(n), labels, fontsize=font)
         ax.set_xlabel("predicted class")
@@ -192,6 +203,8 @@ def confusion_matrix(names: Sequence[str], matrix: Sequence[Sequence[int]]) -> s
         if n <= MAX_ANNOTATED_CLASSES:
             for i, row in enumerate(matrix):
                 for j, count in enumerate(row):
+                    if not count and n > 10:
+                        continue  # blank, not a sea of zeros
                     color = "white" if shares[i][j] > 0.6 else "black"
                     ax.text(j, i, f"{int(count):,}", ha="center", va="center", color=color,
                             fontsize=font)  # fmt: skip
@@ -217,7 +230,7 @@ def slice_accuracy(table: SliceTable) -> str:
             ]
             colors = [BASELINE_COLOR if row.small or row.other else TRAIN_COLOR for row in slices]
             ax.barh(positions, accuracy, xerr=errors, color=colors, ecolor=MARK_COLOR, capsize=2)
-            ax.set_yticks(positions, [short_label(slice_name(row)) for row in slices])
+            ax.set_yticks(positions, short_labels([slice_name(row) for row in slices]))
             ax.invert_yaxis()
             ax.axvline(overall, color=VAL_COLOR, ls="--", lw=1, label="all test rows")
             ax.set_xlim(max(0.0, min(row.ci_low for row in slices) - 0.05), 1.0)
