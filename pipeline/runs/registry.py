@@ -310,7 +310,12 @@ class RunRegistry:
 
     def load_model(self, run_id: str) -> keras.Model:
         """The run's end-to-end model, loaded with ``safe_mode=True``."""
-        return _load_run_model(run_id, self.get(run_id).model_path, "model")
+        return self.load_saved_model(self.get(run_id))
+
+    def load_saved_model(self, saved: SavedRun) -> keras.Model:
+        """The end-to-end model of a run already read with :meth:`get` (its documents not
+        read twice), loaded with ``safe_mode=True``."""
+        return _load_run_model(saved.run_id, saved.model_path, "model")
 
     def load_training_model(self, run_id: str) -> keras.Model:
         """The end-to-end model continuing the run trains on: ``training_model.keras``

@@ -157,7 +157,7 @@ class Predictor:
     def from_run(cls, registry: RunRegistry, run_id: str) -> Predictor:
         """Load ``run_id``'s model (``safe_mode=True``) and labels."""
         saved = registry.get(run_id)
-        model = registry.load_model(run_id)
+        model = registry.load_saved_model(saved)
         return cls(model, run_id, list(saved.labels.classes), dict(saved.labels.names))
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
