@@ -86,6 +86,7 @@ def render(report: RunReport, card: ModelCard) -> str:
         card=card,
         charts=drawn,
         train_color=TRAIN_COLOR,
+        max_chart_classes=charts.MAX_CHART_CLASSES,
         flag_note="* fewer test rows than needed to trust its scores." if thin else "",
         share=_share,
         score=_score,
