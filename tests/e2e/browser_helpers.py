@@ -181,3 +181,29 @@ def new_session(browser: Browser, url: str, timeout_ms: int = 60_000) -> Iterato
         yield tab
     finally:
         context.close()
+
+
+def choose_archive(page: Page, archive: bytes) -> None:
+    """Put ``archive`` in the Runs page's "Import a run" uploader."""
+    uploader = main_area(page).get_by_test_id("stFileUploader").filter(has_text="Run archive")
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "run.zip", "mimeType": "application/zip", "buffer": archive}]
+    )
+    wait_for_app_idle(page)
+
+
+def press_import(page: Page) -> None:
+    """Press the Runs page's Import button and wait for the page."""
+    main_area(page).get_by_role("button", name="Import", exact=True).click()
+    wait_for_app_idle(page)
+
+
+def import_run(page: Page, archive: bytes) -> str:
+    """Import ``archive`` on the Runs page; the new run's id, from the success message."""
+    choose_archive(page, archive)
+    press_import(page)
+    done = main_area(page).get_by_test_id("stAlertContentSuccess").filter(has_text="Imported run")
+    expect(done).to_be_visible(timeout=IDLE_TIMEOUT_MS)
+    match = re.search(r"Imported run `?([0-9a-f]{16})", done.inner_text())
+    assert match, done.inner_text()
+    return match.group(1)

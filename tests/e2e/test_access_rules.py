@@ -29,9 +29,11 @@ from browser_helpers import (
     IDLE_TIMEOUT_MS,
     assert_no_exception,
     goto_page,
+    import_run,
     main_area,
     metric,
     new_session,
+    press_import,
     set_number,
     sidebar,
     wait_for_app_idle,
@@ -170,31 +172,6 @@ def _pick(page: Page, label: str, run_id: str) -> None:
     expect(box.get_by_role("combobox")).to_have_value(re.compile(re.escape(run_id[:8])))
 
 
-def _choose_archive(page: Page, archive: bytes) -> None:
-    """Put ``archive`` in the Runs page's "Import a run" uploader."""
-    uploader = main_area(page).get_by_test_id("stFileUploader").filter(has_text="Run archive")
-    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        files=[{"name": "run.zip", "mimeType": "application/zip", "buffer": archive}]
-    )
-    wait_for_app_idle(page)
-
-
-def _press_import(page: Page) -> None:
-    main_area(page).get_by_role("button", name="Import", exact=True).click()
-    wait_for_app_idle(page)
-
-
-def _import(page: Page, archive: bytes) -> str:
-    """Import ``archive`` on the Runs page; the new run's id, from the success message."""
-    _choose_archive(page, archive)
-    _press_import(page)
-    done = main_area(page).get_by_test_id("stAlertContentSuccess").filter(has_text="Imported run")
-    expect(done).to_be_visible(timeout=IDLE_TIMEOUT_MS)
-    match = re.search(r"Imported run `?([0-9a-f]{16})", done.inner_text())
-    assert match, done.inner_text()
-    return match.group(1)
-
-
 def _open_runs(browser: Browser, url: str) -> contextlib.AbstractContextManager[Page]:
     """A new session (browser context) opened straight on the Runs page."""
     return new_session(browser, f"{url}/runs")
@@ -224,7 +201,7 @@ def test_a_fixation_link_gives_the_victim_a_new_key_and_the_author_nothing(
         victim_key = _key_in_address(victim)
         assert victim_key not in (PLANTED_KEY, author_key)
         expect(sidebar(victim).get_by_text(UNKNOWN_LINK_NOTE)).to_be_visible()
-        victims_run = _import(victim, tiny_runs.archive)
+        victims_run = import_run(victim, tiny_runs.archive)
         assert victims_run[:8] in _listed_runs(victim)
         assert_no_exception(victim)
 
@@ -262,7 +239,7 @@ def test_a_private_run_continued_on_other_data_stays_private(
         _open_runs(chromium_browser, server.url) as owner,
         _open_runs(chromium_browser, server.url) as other,
     ):
-        parent = _import(owner, tiny_runs.archive)  # private to the owner
+        parent = import_run(owner, tiny_runs.archive)  # private to the owner
         goto_page(owner, "Train")
         main = main_area(owner)
         expect(sidebar(owner)).to_contain_text("Active: UCI News Aggregator (bundled)")
@@ -384,8 +361,8 @@ def test_importing_what_another_session_imported_reveals_nothing(
         _open_runs(chromium_browser, server.url) as a,
         _open_runs(chromium_browser, server.url) as b,
     ):
-        a_run = _import(a, tiny_runs.archive)
-        b_run = _import(b, tiny_runs.archive)
+        a_run = import_run(a, tiny_runs.archive)
+        b_run = import_run(b, tiny_runs.archive)
         assert a_run != b_run
         assert tiny_runs.archive_run_id not in (a_run, b_run)  # ids are the server's
         assert b_run[:8] in _listed_runs(b)
@@ -395,7 +372,7 @@ def test_importing_what_another_session_imported_reveals_nothing(
         assert_no_exception(b)
 
         # the same archive again in B: refused, naming B's own run
-        _press_import(b)
+        press_import(b)
         refused = main_area(b).get_by_test_id("stAlertContentError")
         expect(refused).to_contain_text(f"already here as run {b_run}")
         for text in (a_run, a_run[:8], tiny_runs.archive_run_id):

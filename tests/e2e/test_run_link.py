@@ -32,6 +32,7 @@ from browser_helpers import (
     VIEWPORT,
     assert_no_exception,
     goto_page,
+    import_run,
     main_area,
     metric,
     new_session,
@@ -76,23 +77,6 @@ def server(
     log = e2e_output_dir / "link-server.log"
     with app_launcher(folder, log, {"HEADLINE_LAB_TEAM_MODE": "0"}) as running:
         yield running
-
-
-def import_run(page: Page, archive: bytes) -> str:
-    """Import ``archive`` on the Runs page; the new run's id, from the success message."""
-    main = main_area(page)
-    uploader = main.get_by_test_id("stFileUploader").filter(has_text="Run archive")
-    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        files=[{"name": "run.zip", "mimeType": "application/zip", "buffer": archive}]
-    )
-    wait_for_app_idle(page)
-    main.get_by_role("button", name="Import", exact=True).click()
-    wait_for_app_idle(page)
-    done = main.get_by_test_id("stAlertContentSuccess").filter(has_text="Imported run")
-    expect(done).to_be_visible(timeout=IDLE_TIMEOUT_MS)
-    match = re.search(r"Imported run `?([0-9a-f]{16})", done.inner_text())
-    assert match, done.inner_text()
-    return match.group(1)
 
 
 def address_params(page: Page) -> dict[str, list[str]]:
