@@ -112,7 +112,10 @@ def test_a_link_with_a_key_this_server_never_issued_starts_a_new_session(runs_di
     shown = " ".join(texts_of(victim).split())
     assert " ".join(UNKNOWN_LINK_NOTICE.split()) in shown
     assert victim.session_state["session_key"] != planted
-    assert victim.query_params[SESSION_PARAM] != [planted]
+    # the address names the new key (AppTest gives one value as a string, several as a list)
+    in_address = victim.query_params[SESSION_PARAM]
+    in_address = in_address if isinstance(in_address, str) else in_address[0]
+    assert in_address == victim.session_state["session_key"]
     # the victim trains on a private file, in the session the server gave it
     victim.session_state["dataset_source"] = upload
     victim.session_state["data_config"] = tiny_data_config()
