@@ -13,9 +13,11 @@ on four classes. It is done where the classes are fewer than the table's width; 
 bag's tables are then stored as int8 with a scale per row (Keras' own
 ``Model.quantize("int8")``, loaded by stock Keras under ``safe_mode=True``).
 
-A linear blend whose weight is 1 (the network alone: the usual choice on large data)
-carries a TF-IDF part that cannot change a prediction; :func:`lean_classifier` drops it
-and keeps the blend layer, whose class-prior offset still applies.
+A linear blend whose weight is 1 (the network alone) carries a TF-IDF part that cannot
+change a prediction; :func:`lean_classifier` drops it and keeps the blend layer, whose
+class-prior offset still applies. A linear part the blend weighs keeps its idf and its
+``vocabulary x classes`` kernel in float16 (half the bytes: on the bundled data it was half
+of the lean file's weights), read in float32 arithmetic.
 
 The full model is kept beside the lean one (``training_model.keras``), so that
 continuing a run trains what was trained; :func:`trainable_classifier` turns a lean
@@ -29,11 +31,13 @@ import keras
 import numpy as np
 from keras import layers
 
-from pipeline.models.linear import LogBlend
+from pipeline.models.linear import LogBlend, TfIdfLinear
 
 #: The layer names :func:`pipeline.models.bag.bag_features` gives a bag, by its prefix.
 _TABLE, _DROPOUT = "{}_embedding", "{}_dropout"
 _BLEND = "blend"
+#: How a lean model keeps a blend's linear part (its idf and kernel): half of float32.
+LEAN_STORAGE = "float16"
 
 
 def lean_classifier(classifier: keras.Model) -> keras.Model:
@@ -48,23 +52,28 @@ def lean_classifier(classifier: keras.Model) -> keras.Model:
     model = _without_silent_linear_part(classifier)
     folds = _foldable_bags(model)
     tables = {layer.name for layer in model.layers if _is_bag_table(model, layer)}
-    lean = _rebuilt(model, folds)
+    lean = _copy_with(model, {**_folded(model, folds), **_linear_parts(model, LEAN_STORAGE)})
     if tables:
         lean.quantize("int8", filters=lambda layer: layer.name in tables)
     return lean
 
 
 def is_lean(classifier: keras.Model) -> bool:
-    """Whether ``classifier`` holds int8 tables (a lean model, not one to train on)."""
-    return any(_is_quantized(layer) for layer in classifier.layers)
+    """Whether ``classifier`` holds int8 tables or a float16 linear part (a lean model,
+    not one to train on)."""
+    return any(
+        _is_quantized(layer) or (isinstance(layer, TfIdfLinear) and layer.storage != "float32")
+        for layer in classifier.layers
+    )
 
 
 def trainable_classifier(classifier: keras.Model) -> keras.Model:
     """``classifier`` with every int8 table turned back into a float32 ``Embedding``
-    (the values it stands for), to train on. A classifier without any is returned as is."""
+    (the values it stands for) and its linear part into float32, to train on. A
+    classifier without any is returned as is."""
     if not is_lean(classifier):
         return classifier
-    replacements = {}
+    replacements = _linear_parts(classifier, "float32")
     for layer in classifier.layers:
         if _is_quantized(layer):
             values = keras.ops.convert_to_numpy(layer.embeddings).astype("float32")
@@ -133,9 +142,25 @@ def _foldable_bags(model: keras.Model) -> dict[str, str]:
     return folds
 
 
-def _rebuilt(model: keras.Model, folds: dict[str, str]) -> keras.Model:
-    """A copy of ``model`` with each ``folds`` pair rewritten: the table holds ``E W``
-    and the Dense is the identity plus the bias."""
+def _linear_parts(
+    model: keras.Model, storage: str
+) -> dict[str, tuple[layers.Layer, list[np.ndarray]]]:
+    """Replacements (for :func:`_copy_with`) keeping each linear part of ``model`` in
+    ``storage`` (its idf and kernel cast to it; the bias stays float32)."""
+    replacements: dict[str, tuple[layers.Layer, list[np.ndarray]]] = {}
+    for layer in model.layers:
+        if isinstance(layer, TfIdfLinear) and layer.storage != storage:
+            idf, kernel, bias = layer.get_weights()
+            copy = TfIdfLinear(layer.vocabulary, layer.classes, storage=storage, name=layer.name)
+            replacements[layer.name] = (copy, [idf.astype(storage), kernel.astype(storage), bias])
+    return replacements
+
+
+def _folded(
+    model: keras.Model, folds: dict[str, str]
+) -> dict[str, tuple[layers.Layer, list[np.ndarray]]]:
+    """Replacements (for :func:`_copy_with`) rewriting each ``folds`` pair: the table
+    holds ``E W`` and the Dense is the identity plus the bias."""
     replacements = {}
     for dense_name, table_name in folds.items():
         dense, table = model.get_layer(dense_name), model.get_layer(table_name)
@@ -146,7 +171,7 @@ def _rebuilt(model: keras.Model, folds: dict[str, str]) -> keras.Model:
         replacements[table.name] = (folded, [table.get_weights()[0] @ kernel])
         identity = layers.Dense(dense.units, name=dense.name, dtype=dense.dtype_policy)
         replacements[dense.name] = (identity, [np.eye(dense.units, dtype="float32"), bias])
-    return _copy_with(model, replacements)
+    return replacements
 
 
 def _without_silent_linear_part(classifier: keras.Model) -> keras.Model:

@@ -22,6 +22,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+#: The dtypes a :class:`TfIdfLinear` may keep its idf and kernel in.
+STORAGE_DTYPES = ("float32", "float16")
+
 
 @keras.saving.register_keras_serializable(package="headline_lab")
 class TfIdfLinear(layers.Layer):
@@ -30,20 +33,35 @@ class TfIdfLinear(layers.Layer):
 
     ``idf`` ``(vocabulary,)``, ``kernel`` ``(vocabulary, classes)`` and ``bias``
     ``(classes,)`` are set with :meth:`set_weights` after a fit; they are not trainable.
+    ``storage`` is the dtype ``idf`` and ``kernel`` are kept in: ``"float32"`` as fitted,
+    ``"float16"`` in a lean model (:mod:`pipeline.models.lean`; half the bytes, the rows a
+    batch reads cast to float32 before any arithmetic). Models saved before it existed
+    load as ``"float32"``.
     """
 
-    def __init__(self, vocabulary: int, classes: int, **kwargs):
+    def __init__(self, vocabulary: int, classes: int, storage: str = "float32", **kwargs):
         super().__init__(**kwargs)
+        if storage not in STORAGE_DTYPES:
+            raise ValueError(f"storage must be one of {STORAGE_DTYPES}, not {storage!r}")
         self.vocabulary = int(vocabulary)
         self.classes = int(classes)
+        self.storage = storage
+        # autocast off: a batch reads a few rows, cast after the gather, never the table
         self.idf = self.add_weight(
-            name="idf", shape=(self.vocabulary,), initializer="zeros", trainable=False
+            name="idf",
+            shape=(self.vocabulary,),
+            initializer="zeros",
+            trainable=False,
+            dtype=storage,
+            autocast=False,
         )
         self.kernel = self.add_weight(
             name="kernel",
             shape=(self.vocabulary, self.classes),
             initializer="zeros",
             trainable=False,
+            dtype=storage,
+            autocast=False,
         )
         self.bias = self.add_weight(
             name="bias", shape=(self.classes,), initializer="zeros", trainable=False
@@ -51,17 +69,24 @@ class TfIdfLinear(layers.Layer):
 
     def call(self, ids):
         ids = keras.ops.cast(ids, "int32")
-        weights = keras.ops.take(self.idf, ids)  # (batch, length); padding's idf is 0
+        # (batch, length); padding's idf is 0
+        weights = keras.ops.cast(keras.ops.take(self.idf, ids), self.compute_dtype)
         norm = keras.ops.sqrt(keras.ops.sum(weights * weights, axis=1, keepdims=True))
         weights = weights / keras.ops.maximum(norm, 1e-12)
-        rows = keras.ops.take(self.kernel, ids, axis=0)  # (batch, length, classes)
+        # (batch, length, classes)
+        rows = keras.ops.cast(keras.ops.take(self.kernel, ids, axis=0), self.compute_dtype)
         return keras.ops.sum(rows * keras.ops.expand_dims(weights, -1), axis=1) + self.bias
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.classes)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary": self.vocabulary, "classes": self.classes}
+        return {
+            **super().get_config(),
+            "vocabulary": self.vocabulary,
+            "classes": self.classes,
+            "storage": self.storage,
+        }
 
 
 @keras.saving.register_keras_serializable(package="headline_lab")

@@ -99,11 +99,24 @@ def test_a_silent_linear_part_is_dropped_and_int8_tables_turn_back_into_floats(
     assert table.trainable and str(table.embeddings.dtype) == "float32"
 
 
-def test_a_blend_that_weighs_the_linear_part_keeps_it(run_models, uci_small):
+def test_a_blend_that_weighs_the_linear_part_keeps_it_in_float16(run_models, uci_small):
+    """The linear part a blend weighs is half the lean file on the bundled data (a
+    600,000 x classes kernel and the idf, float32): the lean model stores both as float16,
+    and turns them back into float32 to train on."""
     with blend_weighing(run_models, uci_small, 0.4) as (classifier, inputs):
+        full_linear = next(layer for layer in classifier.layers if isinstance(layer, TfIdfLinear))
         lean = lean_classifier(classifier)
-        assert any(isinstance(layer, TfIdfLinear) for layer in lean.layers)
-        np.testing.assert_allclose(lean(inputs), classifier(inputs), atol=0.02)
+        linear = next(layer for layer in lean.layers if isinstance(layer, TfIdfLinear))
+        assert linear.storage == "float16" and full_linear.storage == "float32"
+        assert str(linear.kernel.dtype) == "float16" and str(linear.idf.dtype) == "float16"
+        assert str(linear.bias.dtype) == "float32"
+        lean_p, full_p = np.asarray(lean(inputs)), np.asarray(classifier(inputs))
+        np.testing.assert_allclose(lean_p, full_p, atol=0.02)
+        assert (lean_p.argmax(1) == full_p.argmax(1)).mean() >= 0.995
+        dequantized = trainable_classifier(lean)
+        back = next(layer for layer in dequantized.layers if isinstance(layer, TfIdfLinear))
+        assert back.storage == "float32" and str(back.kernel.dtype) == "float32"
+        np.testing.assert_allclose(dequantized(inputs), lean(inputs), atol=1e-5)
 
 
 def test_the_model_file_deflates_and_holds_each_vocabulary_once(trained_run, runs_dir):
