@@ -129,7 +129,6 @@ class RunReport:
     empty_removed: int
     dropped_classes: dict[str, int]
     dataset: str
-    rows_used: int
 
 
 def build_report(
@@ -185,12 +184,13 @@ def build_report(
             loaded=summary.class_counts_before.get(code, 0),
             used=summary.class_counts_after.get(code),
             test_rows=test_counts.get(code),
-            precision=metrics.per_class[code].precision if code in metrics.per_class else None,
-            recall=metrics.per_class[code].recall if code in metrics.per_class else None,
-            f1=metrics.per_class[code].f1 if code in metrics.per_class else None,
+            precision=scores.precision if scores else None,
+            recall=scores.recall if scores else None,
+            f1=scores.f1 if scores else None,
             thin=code in thin,
         )
         for code in sorted(names, key=lambda c: (-summary.class_counts_before.get(c, 0), c))
+        for scores in [metrics.per_class.get(code)]
     )
     matrix = metrics.confusion_matrix
     matrix_names = tuple(names.get(code, code) for code in matrix.labels)
@@ -228,14 +228,15 @@ def build_report(
         slices=slices,
         slices_note=slices_note,
         mistakes=mistakes,
-        mistakes_total=metrics.n_test - round(metrics.test_accuracy * metrics.n_test),
+        mistakes_total=sum(
+            count for i, row in enumerate(matrix.matrix) for j, count in enumerate(row) if i != j
+        ),
         split=SPLIT_LABELS.get(data.split, data.split),
         test_set=data.test_set,
         duplicates_removed=summary.duplicates_removed,
         empty_removed=summary.empty_removed,
         dropped_classes={names.get(c, c): n for c, n in summary.dropped_classes.items()},
         dataset=run.dataset,
-        rows_used=summary.rows_after_balance,
     )
 
 

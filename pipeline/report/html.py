@@ -131,15 +131,11 @@ def check_output(output: Path) -> None:
             f"Cannot write the report to {output}: the folder {folder} does not exist. "
             "Create it, or choose another --output path."
         )
-    if not _writable(folder):
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise HeadlineLabError(
             f"Cannot write the report to {output}: the folder {folder} is not writable. "
             "Choose another --output path."
         )
-
-
-def _writable(folder: Path) -> bool:
-    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _share(value: float | None) -> str:
