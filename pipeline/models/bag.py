@@ -14,6 +14,7 @@ from keras import layers
 
 from pipeline.core.config import ModelConfig
 from pipeline.models.common import (
+    RowReadEmbedding,
     UnknownAsPadding,
     WeightedAverage,
     classifier_model,
@@ -27,14 +28,14 @@ if TYPE_CHECKING:
 def bag_features(
     ids: keras.KerasTensor, vocabulary: int, config: ModelConfig, prefix: str = "ngram"
 ) -> keras.KerasTensor:
-    """N-gram ids (unknown ones as padding) -> Embedding(ngram_dim, masked) -> average
+    """N-gram ids (unknown ones as padding) -> table (ngram_dim, masked) -> average
     weighted by a learned score per n-gram -> Dropout: ``(batch, dim)``."""
     ids = UnknownAsPadding(name=f"{prefix}_known")(ids)
-    embedded = layers.Embedding(
+    embedded = RowReadEmbedding(
         vocabulary, config.ngram_dim, mask_zero=True, name=f"{prefix}_embedding"
     )(ids)
     # One score per n-gram, zero at first: training starts from the plain average.
-    scores = layers.Embedding(
+    scores = RowReadEmbedding(
         vocabulary, 1, embeddings_initializer="zeros", name=f"{prefix}_score"
     )(ids)
     pooled = WeightedAverage(name=f"{prefix}_average")([embedded, scores])

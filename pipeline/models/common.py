@@ -1,4 +1,5 @@
-"""Layers every family shares: the inputs, the weighted bag pooling and the softmax head."""
+"""Layers every family shares: the inputs, the bag's tables and weighted pooling, and
+the softmax head."""
 
 from __future__ import annotations
 
@@ -16,6 +17,32 @@ def id_input(name: str, shape: FeatureShape, any_length: bool = False) -> keras.
     number of ids with ``any_length`` (a bag, which training feeds batches cut to their
     longest row: see ``pipeline.training.batches.training_batches``)."""
     return keras.Input(shape=(None if any_length else shape.length,), dtype="int64", name=name)
+
+
+@keras.saving.register_keras_serializable(package="headline_lab")
+class RowReadEmbedding(layers.Embedding):
+    """An ``Embedding`` that reads only the rows a batch looks up, from the variable itself.
+
+    Keras' own ``Embedding`` reads its whole table as a tensor and gathers from that.
+    Under TensorFlow the tensor shares the variable's buffer and lives until the step's
+    gradient is computed, so the optimizer's sparse write in the same step finds the
+    buffer shared and copies the whole table first (copy-on-write). For the bag's
+    600,000 x 32 n-gram table that copy was most of a training step: the default's step
+    on UCI's batches took 17 ms, 10.6 ms with this lookup (``benchmarks/bag_step.py``).
+    Same values and the same row-sliced gradient; int8 tables (lean models) and other
+    backends use Keras' own lookup.
+    """
+
+    def call(self, inputs):
+        if self.quantization_mode is not None or keras.backend.backend() != "tensorflow":
+            return super().call(inputs)
+        import tensorflow as tf  # the TensorFlow backend is in use: already imported
+
+        if inputs.dtype not in ("int32", "int64"):
+            inputs = tf.cast(inputs, "int32")
+        # ``.value`` is the tf.Variable (Embedding never autocasts): a resource gather
+        rows = tf.nn.embedding_lookup(self.embeddings.value, inputs)
+        return keras.ops.cast(rows, dtype=self.compute_dtype)
 
 
 #: The id ``TextVectorization`` gives every token outside its vocabulary.

@@ -31,6 +31,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from pipeline.models.common import RowReadEmbedding
 from pipeline.models.linear import LogBlend, TfIdfLinear
 
 #: The layer names :func:`pipeline.models.bag.bag_features` gives a bag, by its prefix.
@@ -52,7 +53,8 @@ def lean_classifier(classifier: keras.Model) -> keras.Model:
     model = _without_silent_linear_part(classifier)
     folds = _foldable_bags(model)
     tables = {layer.name for layer in model.layers if _is_bag_table(model, layer)}
-    lean = _copy_with(model, {**_folded(model, folds), **_linear_parts(model, LEAN_STORAGE)})
+    replacements = {**_plain_tables(model), **_folded(model, folds)}
+    lean = _copy_with(model, {**replacements, **_linear_parts(model, LEAN_STORAGE)})
     if tables:
         lean.quantize("int8", filters=lambda layer: layer.name in tables)
     return lean
@@ -68,9 +70,10 @@ def is_lean(classifier: keras.Model) -> bool:
 
 
 def trainable_classifier(classifier: keras.Model) -> keras.Model:
-    """``classifier`` with every int8 table turned back into a float32 ``Embedding``
-    (the values it stands for) and its linear part into float32, to train on. A
-    classifier without any is returned as is."""
+    """``classifier`` with every int8 table turned back into the float32 values it stands
+    for (a :class:`~pipeline.models.common.RowReadEmbedding`, as training builds them)
+    and its linear part into float32, to train on. A classifier without any is
+    returned as is."""
     if not is_lean(classifier):
         return classifier
     replacements = _linear_parts(classifier, "float32")
@@ -78,7 +81,7 @@ def trainable_classifier(classifier: keras.Model) -> keras.Model:
         if _is_quantized(layer):
             values = keras.ops.convert_to_numpy(layer.embeddings).astype("float32")
             scale = keras.ops.convert_to_numpy(layer.embeddings_scale)
-            table = layers.Embedding(
+            table = RowReadEmbedding(
                 layer.input_dim, layer.output_dim, mask_zero=layer.mask_zero, name=layer.name
             )
             replacements[layer.name] = (table, [values / scale[:, None]])
@@ -171,6 +174,19 @@ def _folded(
         replacements[table.name] = (folded, [table.get_weights()[0] @ kernel])
         identity = layers.Dense(dense.units, name=dense.name, dtype=dense.dtype_policy)
         replacements[dense.name] = (identity, [np.eye(dense.units, dtype="float32"), bias])
+    return replacements
+
+
+def _plain_tables(model: keras.Model) -> dict[str, tuple[layers.Layer, list[np.ndarray]]]:
+    """Replacements (for :func:`_copy_with`) turning each training-time
+    :class:`~pipeline.models.common.RowReadEmbedding` into Keras' own ``Embedding`` with
+    the same weights: a saved model predicts with stock layers, and Keras quantizes no
+    subclass of ``Embedding``."""
+    replacements = {}
+    for layer in model.layers:
+        if isinstance(layer, RowReadEmbedding):
+            plain = layers.Embedding.from_config(layer.get_config())
+            replacements[layer.name] = (plain, layer.get_weights())
     return replacements
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pipeline.models.common import RowReadEmbedding
 from pipeline.models.features import split_end_to_end_model
 from pipeline.models.lean import is_lean, lean_classifier, trainable_classifier
 from pipeline.models.linear import TfIdfLinear
@@ -97,6 +98,7 @@ def test_a_silent_linear_part_is_dropped_and_int8_tables_turn_back_into_floats(
     np.testing.assert_allclose(dequantized(inputs), lean(inputs), atol=1e-5)
     table = dequantized.get_layer("ngram_embedding")
     assert table.trainable and str(table.embeddings.dtype) == "float32"
+    assert isinstance(table, RowReadEmbedding)  # trained as a new run's tables are
 
 
 def test_a_blend_that_weighs_the_linear_part_keeps_it_in_float16(run_models, uci_small):
