@@ -75,6 +75,7 @@ bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 
 	$(BIN)/python benchmarks/lean_models.py
 	$(BIN)/python benchmarks/encoder_cache.py
 	$(BIN)/python benchmarks/fasttext_speed.py
+	$(BIN)/python benchmarks/bag_step.py
 	$(BIN)/python benchmarks/playground_open.py
 	$(BIN)/python benchmarks/app_speed.py
 	$(BIN)/python benchmarks/app_memory.py
