@@ -66,7 +66,7 @@ format: $(DEV_STAMP)
 train: $(STAMP)  ## train the default preset on the bundled data from the command line
 	$(BIN)/python -m pipeline train
 
-bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 3 seeds, lean model files, the app beside the CLI, memory, load, batch scoring, the run report
+bench: $(DEV_STAMP)  ## data steps, seed vs fast, every family, users' files on 3 seeds, fastText, the bag's tables, lean model files, the app beside the CLI, memory, load, batch scoring, the run report
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/models.py --speed --output speed
 	$(BIN)/python benchmarks/models.py --datasets random_balanced random story --models fast accurate --output models_uci

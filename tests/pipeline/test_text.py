@@ -121,3 +121,20 @@ def test_the_character_vocabulary_counts_an_even_sample_beyond_its_row_limit(mon
         theirs = ours.__class__.from_config(ours.get_config())
         theirs.adapt(standardize(tf.constant([[t] for t in rows])), batch_size=1000)
         assert ours.get_vocabulary() == theirs.get_vocabulary()
+
+
+def test_encoding_batches_of_any_size_never_warns_of_retracing(caplog, monkeypatch):
+    """The CLI's default training printed TensorFlow's "triggered tf.function retracing"
+    warning while vectorizing: the encoder was traced again for each new batch shape."""
+    import logging
+
+    from pipeline.models import features
+
+    monkeypatch.setattr(features, "_ENCODE_BATCH", 4)  # full batches, then a shorter one
+    encoder = features.build_encoder(TEXTS, get_preset("fast").model, 8)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        # a training's encoding: its three splits, then the linear part's characters
+        for rows in (9, 10, 11, 13):
+            texts = [TEXTS[i % len(TEXTS)] for i in range(rows)]
+            assert len(features.encode(encoder, texts)["ngrams"]) == rows
+    assert not [r.getMessage() for r in caplog.records if "retracing" in r.getMessage()]
