@@ -62,20 +62,12 @@ def settings_widgets() -> ReviewSettings:
     return ReviewSettings(**values).validate()
 
 
-def data_fingerprint(dataset: Dataset) -> str:
-    """The dataset's fingerprint, computed once per dataset object."""
-    return _fingerprint(id(dataset), dataset)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _fingerprint(_identity: int, dataset: Dataset) -> str:
-    return fingerprint(dataset)
-
-
 def finished_review(dataset: Dataset, settings: ReviewSettings) -> LabelReview | None:
     """The saved review of ``dataset`` with ``settings``, read once per server; ``None``
     while there is none."""
-    key = review_key(data_fingerprint(dataset), settings)
+    # hashed once per dataset object (pipeline.data.fingerprint keeps it on the object);
+    # a cache keyed by the dataset itself would hash every row again at every rerun
+    key = review_key(fingerprint(dataset), settings)
     if not (reviews_dir(runs_dir()) / key).is_dir():
         return None
     return _load_review(key, str(runs_dir()), dataset, settings)
