@@ -10,7 +10,7 @@ cut to their longest row for models that take rows of any length
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-#: Batches gathered in parallel and kept ready: a gather is one cheap op per input.
-_PIPELINE_THREADS = 2
+#: Batches gathered ahead of the fit (a gather is a numpy copy of the batch's rows).
+_PREFETCH_BATCHES = 2
 #: Models whose inputs take any number of ids (the n-gram bags) get batches of rows of
 #: similar length, cut to their longest row: each epoch's shuffled rows are sorted by
 #: length in pools of this many batches, and the pool's batches are shuffled again.
@@ -116,15 +116,22 @@ def training_batches(
 ) -> tf.data.Dataset:
     """``(inputs, y[, weights])`` batches; shuffled each epoch when a seed is given.
 
-    Row indices are shuffled and batched, then each batch is gathered from the
-    arrays in one call: shuffling and batching whole rows one by one would cost
-    more than a small model's training step. For a model with several ``outputs``
-    (the ensemble's heads), the labels and weights are repeated per output name.
+    Each epoch's batches are planned in numpy (which rows, in which order) and gathered
+    from the arrays one batch at a time, in a ``tf.data`` generator that a prefetch keeps
+    a few batches ahead of the fit. For a model with several ``outputs`` (the
+    ensemble's heads), the labels and weights are repeated per output name.
 
     With ``by_length`` (ids padded at the end, a model that :func:`takes_any_length`),
     a batch holds rows of similar length (sorted in pools of
-    :data:`LENGTH_POOL_BATCHES` batches) and each input is cut to the batch's longest
-    row: the same rows and the same values, minus most of the padding.
+    :data:`LENGTH_POOL_BATCHES` batches, the batches shuffled again) and each input is
+    cut to the batch's longest row: the same rows and the same values, minus most of
+    the padding.
+
+    Why a plan in numpy: the same batches as a ``tf.data`` graph (a shuffle, pools
+    sorted with ``argsort``, a ``flat_map``, a ``numpy_function`` gather per batch) cost
+    about a second of an epoch of the default on the bundled data (3.2-3.6 s against
+    2.6-2.8 s, ``benchmarks/bag_step.py``'s rows): most of it the crossings between the
+    graph and Python, on two cores the training also needs.
     """
     columns: tuple = (encoded.inputs, encoded.y)
     if encoded.weights is not None:
@@ -137,24 +144,9 @@ def training_batches(
         if by_length
         else None
     )
-    rows = tf.data.Dataset.range(len(encoded))
-    if shuffle_seed is not None:
-        rows = rows.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
-    if by_length:
-        key = tf.constant(max(widths[:inputs_count], key=lambda lengths: lengths.sum()))
-        pools = rows.batch(batch_size * LENGTH_POOL_BATCHES)
-        sorted_pools = pools.map(
-            lambda index: tf.gather(index, tf.argsort(tf.gather(key, index), stable=True))
-        )
-        index_batches = sorted_pools.flat_map(
-            lambda index: tf.data.Dataset.from_tensor_slices(index).batch(batch_size)
-        ).apply(tf.data.experimental.assert_cardinality(_pooled_batches(len(encoded), batch_size)))
-        if shuffle_seed is not None:
-            index_batches = index_batches.shuffle(
-                LENGTH_POOL_BATCHES, seed=shuffle_seed + 1, reshuffle_each_iteration=True
-            )
-    else:
-        index_batches = rows.batch(batch_size)
+    key = max(widths[:inputs_count], key=lambda lengths: lengths.sum()) if widths else None
+    shuffler = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+    rows = len(encoded)
 
     def take(index: np.ndarray) -> list[np.ndarray]:
         if widths is None:
@@ -165,27 +157,56 @@ def training_batches(
             for array, width in zip(arrays, widths, strict=True)
         ]
 
-    def gather(index: tf.Tensor) -> tuple:
-        # Gathered from the numpy arrays themselves: tf.constant would copy every row
-        # into TensorFlow's memory for as long as the fit runs (the character n-grams
-        # of the accurate preset: about 400 MB on the bundled data).
-        parts = tf.numpy_function(take, [index], [a.dtype for a in arrays], stateful=False)
-        for part, array, width in zip(parts, arrays, widths or [None] * len(arrays), strict=True):
-            part.set_shape((None, *array.shape[1:]) if width is None else (None, None))
-        inputs, *targets = tf.nest.pack_sequence_as(columns, parts)
-        # ids are stored as int32 (see pipeline.models.features.encode); the inputs are int64
-        inputs = {name: tf.cast(ids, tf.int64) for name, ids in inputs.items()}
-        if outputs:
-            return (inputs, *({name: target for name in outputs} for target in targets))
-        return (inputs, *targets)
+    def epoch() -> Iterator[tuple]:
+        """One epoch's batches (a new call: a new epoch, shuffled anew)."""
+        for index in _epoch_plan(rows, batch_size, shuffler, key):
+            inputs, *targets = tf.nest.pack_sequence_as(columns, take(index))
+            # ids are stored as int32 (see pipeline.models.features.encode); inputs are int64
+            inputs = {name: ids.astype(np.int64) for name, ids in inputs.items()}
+            if outputs:
+                yield (inputs, *({name: target for name in outputs} for target in targets))
+            else:
+                yield (inputs, *targets)
 
-    data = index_batches.map(gather, num_parallel_calls=_PIPELINE_THREADS)
-    return data.prefetch(_PIPELINE_THREADS).with_options(_FIXED_PIPELINE)
+    def spec(array: np.ndarray, cut: bool) -> tf.TensorSpec:
+        return tf.TensorSpec((None, None) if cut else (None, *array.shape[1:]), array.dtype)
+
+    specs = [
+        spec(array, widths is not None and widths[i] is not None) for i, array in enumerate(arrays)
+    ]
+    inputs_spec, *target_specs = tf.nest.pack_sequence_as(columns, specs)
+    inputs_spec = {name: tf.TensorSpec(s.shape, tf.int64) for name, s in inputs_spec.items()}
+    if outputs:
+        target_specs = [{name: target for name in outputs} for target in target_specs]
+    data = tf.data.Dataset.from_generator(epoch, output_signature=(inputs_spec, *target_specs))
+    # Keras knows an epoch's length from the start (else it warns "ran out of data")
+    batches = _pooled_batches(rows, batch_size) if by_length else math.ceil(rows / batch_size)
+    data = data.apply(tf.data.experimental.assert_cardinality(batches))
+    return data.prefetch(_PREFETCH_BATCHES).with_options(_FIXED_PIPELINE)
+
+
+def _epoch_plan(
+    rows: int, batch_size: int, shuffler: np.random.Generator | None, lengths: np.ndarray | None
+) -> list[np.ndarray]:
+    """The row indices of each batch of one epoch, in order: ``rows`` shuffled by
+    ``shuffler`` (in order without one) and batched; with ``lengths``, sorted by them in
+    pools of :data:`LENGTH_POOL_BATCHES` batches first, and those batches shuffled again."""
+    order = np.arange(rows) if shuffler is None else shuffler.permutation(rows)
+    if lengths is None:
+        return [order[start : start + batch_size] for start in range(0, rows, batch_size)]
+    pool = batch_size * LENGTH_POOL_BATCHES
+    plan = []
+    for start in range(0, rows, pool):
+        part = order[start : start + pool]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        plan += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    if shuffler is not None:
+        plan = [plan[i] for i in shuffler.permutation(len(plan))]
+    return plan
 
 
 def _pooled_batches(rows: int, batch_size: int) -> int:
-    """Batches of :func:`training_batches` by length: every full pool's, then the last
-    pool's (so Keras knows an epoch's length from the start, as for plain batches)."""
+    """Batches of an epoch by length: every full pool's, then the last pool's."""
     pool = batch_size * LENGTH_POOL_BATCHES
     full, rest = divmod(rows, pool)
     return full * LENGTH_POOL_BATCHES + math.ceil(rest / batch_size)
