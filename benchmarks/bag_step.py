@@ -31,22 +31,30 @@ from report import write_rows
 from pipeline.core.presets import get_preset
 from pipeline.data import load_default_dataset
 from pipeline.data.prepare import prepare
-from pipeline.models import bag, build_classifier, compile_for_training
+from pipeline.models import build_classifier, compile_for_training
 from pipeline.models.common import RowReadEmbedding
 from pipeline.models.features import build_encoder, encode, feature_shapes
 from pipeline.models.text import choose_sequence_length
 from pipeline.training.batches import encode_split, training_batches
 
 
+def _with_tables(classifier: keras.Model, table: type[layers.Embedding]) -> keras.Model:
+    """A copy of ``classifier`` whose row-read tables are ``table``, the weights the same."""
+
+    def clone(layer: layers.Layer) -> layers.Layer:
+        kind = table if isinstance(layer, RowReadEmbedding) else type(layer)
+        return kind.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(classifier, clone_function=clone)
+    copy.set_weights(classifier.get_weights())
+    return copy
+
+
 def _epochs(table: type[layers.Embedding], splits: dict, shapes: dict, args) -> dict[str, object]:
     """Train the default's bag with ``table`` as its tables; its timings and accuracy."""
     config = get_preset("fast")
-    bag.RowReadEmbedding = table  # the class bag_features builds its two tables with
-    try:
-        keras.utils.set_random_seed(config.train.seed)
-        classifier = build_classifier(config.model, shapes, args.classes)
-    finally:
-        bag.RowReadEmbedding = RowReadEmbedding
+    keras.utils.set_random_seed(config.train.seed)
+    classifier = _with_tables(build_classifier(config.model, shapes, args.classes), table)
     model = compile_for_training(classifier, config.model)
     train, validation = splits["train"], splits["validation"]
     batches = training_batches(train, args.batch, shuffle_seed=1, by_length=True)

@@ -147,8 +147,8 @@ class BaselineFit:
         # The rows go through a queue, whose own thread sends them: as arguments of the
         # process they were written by ``start()``, which then waited for the new
         # interpreter to boot and import scikit-learn to read them (1.8 s of the
-        # training's own time on the bundled data).
-        # kept as long as the fit: the queue's lock must outlive the child's start
+        # training's own time on the bundled data). The queue is kept as long as the
+        # fit: its lock must outlive the child's start.
         self._rows: multiprocessing.queues.Queue = context.Queue()
         self._process = context.Process(
             target=_fit_and_cache,
