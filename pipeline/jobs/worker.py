@@ -29,6 +29,7 @@ import itertools
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 
 #: Seconds between two looks at the stop request and the worker while a job runs.
 _PUMP_SECONDS = 0.1
+#: Seconds to wait for a returned job's outcome to come through the event queue.
+_OUTCOME_GRACE_S = 10.0
 
 
 class _WorkerChannels:
@@ -358,15 +361,27 @@ class TrainingProcess:
         on_progress: Callable[[ProgressEvent], None],
         stop_requested: threading.Event,
     ) -> _Outcome | None:
-        """Forward the job's events until its outcome arrives (``None`` if it never does)."""
+        """Forward the job's events until its outcome arrives (``None`` if it never does).
+
+        The worker queues the outcome before its function returns, but the queue's feeder
+        thread may send it after the pool's own result is back (a loaded machine): a job
+        that returned is waited for up to :data:`_OUTCOME_GRACE_S` more, so its last
+        events are not lost. A dead worker (a broken pool) sends nothing more.
+        """
+        returned_by: float | None = None
         while True:
             if stop_requested.is_set():
                 self._stop.set()
             try:
                 tag, item = self._events.get(timeout=_PUMP_SECONDS)
             except queue.Empty:
-                if future.done():
+                if not future.done():
+                    continue
+                if future.cancelled() or isinstance(future.exception(), BrokenProcessPool):
                     return None
+                returned_by = returned_by or time.monotonic()
+                if time.monotonic() - returned_by > _OUTCOME_GRACE_S:
+                    return None  # the outcome could not be sent (e.g. it did not pickle)
                 continue
             if tag != ticket:
                 continue  # a late event of an earlier job

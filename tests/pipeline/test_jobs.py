@@ -293,3 +293,54 @@ def test_managers_sharing_a_training_process_keep_their_jobs_apart(
     again = second.submit(uci_small, tiny_config(epochs=1), force=True)
     assert second.wait(again.job_id, timeout=240).status == "finished"
     second.shutdown()
+
+
+def test_events_sent_before_the_outcome_arrive_even_after_the_pools_result():
+    """Found (a flaky ``test_managers_sharing_a_training_process_keep_their_jobs_apart``):
+    the worker queues a job's last events and its outcome, then returns; on a loaded
+    machine the pool's own result came back before the queue's feeder thread had sent
+    them, and the server stopped listening, so a finished job kept the history of its
+    last epoch event (no best epoch marked). The outcome is always sent: wait for it."""
+    import queue
+    import threading
+    import time
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    from pipeline.jobs.worker import TrainingProcess, _Outcome
+
+    events: queue.Queue = queue.Queue()
+    channels = SimpleNamespace(_events=events, _stop=threading.Event())
+    future: Future = Future()
+    future.set_result("the pool's result")  # back first
+
+    def late_feeder() -> None:
+        time.sleep(0.6)
+        events.put((7, "the end event"))
+        events.put((7, _Outcome(result="the outcome")))
+
+    threading.Thread(target=late_feeder, daemon=True).start()
+    seen: list[str] = []
+    outcome = TrainingProcess._pump(channels, 7, future, seen.append, threading.Event())
+    assert seen == ["the end event"]
+    assert outcome is not None and outcome.result == "the outcome"
+
+
+def test_a_dead_worker_is_not_waited_for():
+    """The grace for a late outcome is only for a job that returned: a broken pool
+    (the worker died) sends nothing more, so the pump gives up at once."""
+    import queue
+    import threading
+    import time
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+    from types import SimpleNamespace
+
+    from pipeline.jobs.worker import TrainingProcess
+
+    channels = SimpleNamespace(_events=queue.Queue(), _stop=threading.Event())
+    future: Future = Future()
+    future.set_exception(BrokenProcessPool("killed"))
+    started = time.monotonic()
+    assert TrainingProcess._pump(channels, 1, future, print, threading.Event()) is None
+    assert time.monotonic() - started < 5.0  # not the 10 s grace
