@@ -34,6 +34,22 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     release_job_managers()
 
 
+@pytest.fixture(autouse=True)
+def _keras_state_kept_between_script_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep Streamlit from clearing Keras' session after each script run, as the server does.
+
+    Streamlit calls ``keras.backend.clear_session()`` (a full ``gc.collect()``) after every
+    script run once Keras is imported. The app's server imports Keras only to load a
+    Playground model, and then turns that off (``ui.core.resources``); in a test process
+    other tests imported it, so every AppTest run paid a full collection of TensorFlow's
+    heap (about 40 s of CPU over the suite) that the server never pays.
+    """
+    import sys
+
+    if "keras" in sys.modules:
+        monkeypatch.setattr(sys.modules["keras"].backend, "clear_session", lambda *_, **__: None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _end_background_processes() -> Iterator[None]:
     """End the app's training and model-checking processes (held by
