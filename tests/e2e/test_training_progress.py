@@ -91,11 +91,22 @@ def test_stop_before_training_ends_the_job_within_seconds(
     session_page: Page, phase: str, e2e_output_dir: Path, timings: Timings
 ) -> None:
     """On the full bundled data: the panel shows the phase (rows done while vectorizing),
-    and a Stop pressed there ends the job at once, saving nothing."""
+    and a Stop pressed there ends the job at once, saving nothing.
+
+    Found: preparing lasts about 1.5 s since the baseline's process no longer holds it up
+    (its rows go through a queue), so waiting to see "▶ Preparing" drawn failed whenever
+    the panel's 2 s redraws missed it, and the job then trained to the end."""
     page = session_page
     main = main_area(page)
     main.get_by_role("button", name="Start training", exact=True).click()
-    expect(_phase_seen(page, phase)).to_be_visible(timeout=START_TIMEOUT_MS)
+    if phase == "Preparing":
+        # About 1.5 s on the bundled data, shorter than one 2 s redraw of the panel, so it
+        # is often never drawn (the trail then shows "✓ Preparing"): Stop is pressed as
+        # soon as the job line shows the job started, before or while it prepares.
+        started_line = main.get_by_text(re.compile(r"^Job \d+ · .* · (Starting|Preparing) for "))
+        expect(started_line.first).to_be_visible(timeout=START_TIMEOUT_MS)
+    else:
+        expect(_phase_seen(page, phase)).to_be_visible(timeout=START_TIMEOUT_MS)
     if phase == "Vectorizing":
         rows = main.get_by_text(re.compile(r"vocabulary · [\d,]+ of [\d,]+ rows|Vectorizing · "))
         expect(rows.first).to_be_visible(timeout=START_TIMEOUT_MS)
