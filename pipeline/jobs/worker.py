@@ -381,7 +381,7 @@ class TrainingProcess:
                     return None
                 returned_by = returned_by or time.monotonic()
                 if time.monotonic() - returned_by > _OUTCOME_GRACE_S:
-                    return None  # the outcome could not be sent (e.g. it did not pickle)
+                    return None  # the outcome was lost on the way (it could not be serialized)
                 continue
             if tag != ticket:
                 continue  # a late event of an earlier job

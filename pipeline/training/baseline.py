@@ -232,10 +232,10 @@ def start_baseline(
     cached = cached_baseline(cache_dir, key)
     if cached is not None:
         return {**cached, "cached": True}
-    rows = (prepared.train["text"], prepared.train["label"])
-    rows += (prepared.test["text"], prepared.test["label"])
+    train, test = prepared.train, prepared.test
+    rows = (train["text"], train["label"], test["text"], test["label"])
     class_weighted = prepared.class_weights is not None
-    if int(prepared.train["text"].str.len().sum()) <= INLINE_FIT_MAX_CHARACTERS:
+    if int(train["text"].str.len().sum()) <= INLINE_FIT_MAX_CHARACTERS:
         score = fit_and_score_baseline(*rows, class_weighted=class_weighted)
         with contextlib.suppress(OSError):  # a read-only runs folder only costs a refit later
             save_baseline(cache_dir, key, score)
