@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
 #: Bump when the baseline changes, so cached scores of the old one are not reused
-#: (4: the score keeps every test row's prediction, :data:`ROW_PREDICTIONS`).
-BASELINE_VERSION = 4
+#: (4: the score keeps every test row's prediction, :data:`ROW_PREDICTIONS`; 5: the
+#: regression is solved to its optimum by Newton-CG).
+BASELINE_VERSION = 5
 #: The score's key for the baseline's label code per test row, in the test frame's order.
 ROW_PREDICTIONS = "test_predicted"
 #: Training texts up to this many characters in all (about 6,000 headlines) are fitted at
@@ -59,11 +60,20 @@ def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
 
     ``class_weighted`` sets ``class_weight="balanced"``. Fit it on texts (a list of
     str) and label codes; ``predict_proba`` gives ``(rows, len(classes_))``.
+
+    The regression is solved by Newton-CG, to the optimum of its regularised loss. L-BFGS
+    at scikit-learn's default tolerance stopped 2.8 % above it on the bundled data (178
+    iterations, 19.8 s of one core beside the training); Newton-CG at ``tol=1e-5`` ends
+    within 2e-6 of it in 9 (9.5 s). Same model, same settings, fitted exactly.
     """
     return make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000),
         LogisticRegression(
-            max_iter=1000, C=10.0, class_weight="balanced" if class_weighted else None
+            solver="newton-cg",
+            tol=1e-5,
+            max_iter=1000,
+            C=10.0,
+            class_weight="balanced" if class_weighted else None,
         ),
     )
 
@@ -72,10 +82,10 @@ def fit_baseline(model: Pipeline, texts: Sequence[str], labels: Sequence[str]) -
     """Fit ``model`` (a :func:`baseline_pipeline`) on ``texts`` and label codes, with the
     BLAS library on one thread; returns ``model``, fitted.
 
-    The solver (L-BFGS) spends most of its time in small vector products that OpenBLAS
-    spreads over every core: beside a training that already uses them, its threads wait
-    for each other, and on the bundled data the fit took 67 s of CPU instead of 29 s
-    (the same 180-odd iterations, the same solution within the solver's tolerance).
+    The solver spends most of its time in vector products that OpenBLAS spreads over every
+    core: beside a training that already uses them, its threads wait for each other (with
+    L-BFGS, the solver before, the fit on the bundled data took 67 s of CPU instead of 29 s
+    for the same iterations and the same solution).
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return model.fit(list(texts), list(labels))
