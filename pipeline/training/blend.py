@@ -11,7 +11,8 @@ The steps, all after ``fit``:
 
 1. :func:`fit_linear_part`: IDF weights from the training rows' n-gram ids (n-grams in
    fewer than :data:`MIN_DOCUMENT_FREQUENCY` rows get none, as the baseline's
-   ``min_df=2``), then ``LogisticRegression(C=LINEAR_C)`` on the L2-normalised TF-IDF
+   ``min_df=2``), then ``LogisticRegression(C=LINEAR_C)`` (solved as the baseline's is,
+   :data:`~pipeline.training.baseline.REGRESSION_SOLVER`) on the L2-normalised TF-IDF
    rows (:func:`tfidf_matrix`), class-weighted exactly when the network's loss is; on at
    most :data:`LINEAR_ROWS` training rows (an even sample beyond, to bound its time on
    large files where the network carries the blend);
@@ -47,6 +48,7 @@ from pipeline.models.features import (
 )
 from pipeline.models.linear import LogBlend, TfIdfLinear
 from pipeline.runs.decision import CHARACTER_INPUT, BlendRecord, BlendScores
+from pipeline.training.baseline import REGRESSION_SOLVER
 
 #: The input the linear part always reads (word 1-2 gram ids; see
 #: :mod:`pipeline.models.features`), and the character n-grams it reads on small files.
@@ -226,7 +228,7 @@ def fit_linear_part(
     if len(present) == 1:
         intercept[present[0]] = 0.0
     else:
-        model = LogisticRegression(C=LINEAR_C, max_iter=1000)
+        model = LogisticRegression(C=LINEAR_C, **REGRESSION_SOLVER)
         # One BLAS thread: the solver's small products only wait for each other on more
         # (publishers, 7,500 rows: 3.1 s on one thread, 18 s on two beside a busy core).
         with threadpool_limits(limits=1, user_api="blas"):
