@@ -55,10 +55,10 @@ ROW_PREDICTIONS = "test_predicted"
 INLINE_FIT_MAX_CHARACTERS = 400_000
 
 
-#: How the baseline's logistic regression (and the blend's linear part,
-#: :mod:`pipeline.training.blend`) is solved: Newton-CG, to the optimum of its loss (see
-#: :func:`baseline_pipeline`).
-REGRESSION_SOLVER: dict[str, Any] = {"solver": "newton-cg", "max_iter": 1000}
+#: The baseline's logistic regression, and the blend's linear part
+#: (:mod:`pipeline.training.blend`): its inverse regularisation strength, and its solver,
+#: Newton-CG, which fits it to the optimum of its loss (see :func:`baseline_pipeline`).
+REGRESSION_SETTINGS: dict[str, Any] = {"C": 10.0, "solver": "newton-cg", "max_iter": 1000}
 
 
 def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
@@ -75,7 +75,7 @@ def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
     return make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000),
         LogisticRegression(
-            C=10.0, class_weight="balanced" if class_weighted else None, **REGRESSION_SOLVER
+            class_weight="balanced" if class_weighted else None, **REGRESSION_SETTINGS
         ),
     )
 

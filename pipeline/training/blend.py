@@ -11,8 +11,8 @@ The steps, all after ``fit``:
 
 1. :func:`fit_linear_part`: IDF weights from the training rows' n-gram ids (n-grams in
    fewer than :data:`MIN_DOCUMENT_FREQUENCY` rows get none, as the baseline's
-   ``min_df=2``), then ``LogisticRegression(C=LINEAR_C)`` (solved as the baseline's is,
-   :data:`~pipeline.training.baseline.REGRESSION_SOLVER`) on the L2-normalised TF-IDF
+   ``min_df=2``), then the baseline's logistic regression
+   (:data:`~pipeline.training.baseline.REGRESSION_SETTINGS`) on the L2-normalised TF-IDF
    rows (:func:`tfidf_matrix`), class-weighted exactly when the network's loss is; on at
    most :data:`LINEAR_ROWS` training rows (an even sample beyond, to bound its time on
    large files where the network carries the blend);
@@ -48,7 +48,7 @@ from pipeline.models.features import (
 )
 from pipeline.models.linear import LogBlend, TfIdfLinear
 from pipeline.runs.decision import CHARACTER_INPUT, BlendRecord, BlendScores
-from pipeline.training.baseline import REGRESSION_SOLVER
+from pipeline.training.baseline import REGRESSION_SETTINGS
 
 #: The input the linear part always reads (word 1-2 gram ids; see
 #: :mod:`pipeline.models.features`), and the character n-grams it reads on small files.
@@ -65,8 +65,6 @@ LINEAR_CHAR_ROWS = 20_000
 LINEAR_CHAR_TOKENS = 30_000
 #: N-grams in fewer training rows than this get no weight (the baseline's ``min_df``).
 MIN_DOCUMENT_FREQUENCY = 2
-#: Inverse regularisation strength of the linear part (the baseline's).
-LINEAR_C = 10.0
 #: Most training rows the linear part is fitted on: an even sample beyond. Its solver's
 #: time grows with the rows, and where a file has this many the network carries the blend.
 LINEAR_ROWS = 50_000
@@ -228,7 +226,7 @@ def fit_linear_part(
     if len(present) == 1:
         intercept[present[0]] = 0.0
     else:
-        model = LogisticRegression(C=LINEAR_C, **REGRESSION_SOLVER)
+        model = LogisticRegression(**REGRESSION_SETTINGS)
         # One BLAS thread: the solver's small products only wait for each other on more
         # (publishers, 7,500 rows: 3.1 s on one thread, 18 s on two beside a busy core).
         with threadpool_limits(limits=1, user_api="blas"):

@@ -20,10 +20,9 @@ from pipeline.data.prepare import prepare
 from pipeline.training.baseline import baseline_pipeline, fit_baseline
 
 
-def _regularised_loss(model, features, labels) -> float:
-    """The loss the regression minimises: the log loss summed over rows (each weighted by
+def _regularised_loss(regression, features, labels) -> float:
+    """The loss ``regression`` minimises: the log loss summed over rows (each weighted by
     its class's weight under ``class_weight``) plus ``|W|^2 / (2 C)``."""
-    regression = model[-1]
     weights = compute_sample_weight(regression.class_weight, labels)
     probabilities = regression.predict_proba(features)
     summed = log_loss(labels, probabilities, sample_weight=weights, labels=regression.classes_)
@@ -39,5 +38,5 @@ def test_the_baseline_reaches_the_optimum_of_its_loss(uci_small, class_weighted)
     # the same regression, solved far past any practical tolerance
     reference = clone(fitted[-1]).set_params(solver="lbfgs", tol=1e-10, max_iter=20_000)
     reference.fit(features, labels)
-    optimum = _regularised_loss([reference], features, labels)
-    assert _regularised_loss(fitted, features, labels) <= optimum * 1.0005
+    optimum = _regularised_loss(reference, features, labels)
+    assert _regularised_loss(fitted[-1], features, labels) <= optimum * 1.0005
