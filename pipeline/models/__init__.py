@@ -63,17 +63,19 @@ def build_classifier(
     return FAMILIES[config.family][1](config, features, num_classes)
 
 
-def compile_for_training(classifier: keras.Model, config: ModelConfig) -> keras.Model:
+def compile_for_training(
+    classifier: keras.Model, config: ModelConfig, learning_rate: float | None = None
+) -> keras.Model:
     """Compile the model ``fit`` trains, and return it.
 
-    The optimizer ``config`` names (:func:`~pipeline.models.optimizers.build_optimizer`)
-    and sparse categorical cross-entropy on integer labels, accuracy as metric.
-    For most families that is the classifier itself. The ensemble trains a model
-    with one output per head, each head on its own loss (weights summing to 1) and
-    the averaged probabilities scored for accuracy; it shares every layer with the
-    classifier, so the classifier is trained too.
+    The optimizer ``config`` names (:func:`~pipeline.models.optimizers.build_optimizer`),
+    at ``learning_rate`` (by default ``config.learning_rate``), and sparse categorical
+    cross-entropy on integer labels, accuracy as metric. For most families that is the
+    classifier itself. The ensemble trains a model with one output per head, each head
+    on its own loss (weights summing to 1) and the averaged probabilities scored for
+    accuracy; it shares every layer with the classifier, so the classifier is trained too.
     """
-    optimizer = build_optimizer(config)
+    optimizer = build_optimizer(config, learning_rate)
     layer_names = {layer.name for layer in classifier.layers}
     if layer_names.issuperset(ensemble.HEADS):
         trainer = ensemble.training_model(classifier)

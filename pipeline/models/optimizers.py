@@ -68,12 +68,16 @@ class LazyAdamW(keras.optimizers.AdamW):
             variable.assign_sub(variable * tf.cast(self.weight_decay, variable.dtype) * lr)
 
 
-def build_optimizer(config: ModelConfig) -> keras.optimizers.Optimizer:
-    """The optimizer ``config.optimizer`` names, at ``config.learning_rate`` (and
-    ``config.weight_decay`` for ``lazy_adamw``)."""
+def build_optimizer(
+    config: ModelConfig, learning_rate: float | None = None
+) -> keras.optimizers.Optimizer:
+    """The optimizer ``config.optimizer`` names, at ``learning_rate`` (by default
+    ``config.learning_rate``; :func:`pipeline.core.config.resolve_learning_rate` gives a
+    fit's), with ``config.weight_decay`` for ``lazy_adamw``."""
+    rate = config.learning_rate if learning_rate is None else learning_rate
     if config.optimizer == "lazy_adamw":
-        return LazyAdamW(learning_rate=config.learning_rate, weight_decay=config.weight_decay)
-    return keras.optimizers.Adam(learning_rate=config.learning_rate)
+        return LazyAdamW(learning_rate=rate, weight_decay=config.weight_decay)
+    return keras.optimizers.Adam(learning_rate=rate)
 
 
 def _tf_variable(variable):

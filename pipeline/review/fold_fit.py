@@ -13,7 +13,7 @@ import math
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.config import ExperimentConfig
+from pipeline.core.config import ExperimentConfig, resolve_learning_rate
 from pipeline.core.presets import PRESETS
 from pipeline.core.progress import ProgressEvent, describe_fit_epoch
 from pipeline.review.progress import (
@@ -102,7 +102,13 @@ class FoldFit:
             )
             shapes = feature_shapes(encoder, config.model)
             classifier = build_classifier(config.model, shapes, self.num_classes)
-            fit_model = compile_for_training(classifier, config.model)
+            fit_model = compile_for_training(
+                classifier,
+                config.model,
+                resolve_learning_rate(
+                    config.model.learning_rate, config.train.batch_size, len(fit_texts)
+                ),
+            )
             train = self._encoded(encoder, fit_texts, fit_labels)
             early = self._encoded(encoder, early_texts, early_labels)
             self._check_stop()

@@ -28,7 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from pipeline.core.config import ExperimentConfig
+from pipeline.core.config import ExperimentConfig, resolve_learning_rate
 from pipeline.core.device import apply_precision_policy, training_strategy
 from pipeline.core.errors import TrainingError, TrainingStopped
 from pipeline.core.memory import release_free_memory_if_large
@@ -277,7 +277,15 @@ class _TrainingSession:
             try:
                 with strategy.scope():
                     encoder, classifier = self._model(prepared)
-                    fit_model = compile_for_training(classifier, self.config.model)
+                    fit_model = compile_for_training(
+                        classifier,
+                        self.config.model,
+                        resolve_learning_rate(
+                            self.config.model.learning_rate,
+                            self.config.train.batch_size,
+                            len(prepared.train),
+                        ),
+                    )
                     if self.parent is not None:
                         self.optimizer_state = self._restore_optimizer(fit_model)
             finally:

@@ -98,8 +98,8 @@ def test_automatic_rules_are_declared_once() -> None:
 
     specs = {**dict(declared(SECTIONS["model"])), **dict(declared(SECTIONS["train"]))}
     assert specs["mixed_precision"].choices is device.PRECISION_SETTINGS
-    assert "between 32 and 1,024" in specs["batch_size"].help
-    assert (config_module.AUTO_BATCH_MIN, config_module.AUTO_BATCH_MAX) == (32, 1024)
+    assert "between 32 and 2,048" in specs["batch_size"].help
+    assert (config_module.AUTO_BATCH_MIN, config_module.AUTO_BATCH_MAX) == (32, 2048)
     assert "99.9th percentile" in specs["sequence_length"].help
     assert "from 8 to 256" in specs["sequence_length"].help
     # pipeline.models.text's rule uses the declared percentile and bounds
