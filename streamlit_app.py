@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.core.runs import drop_missing_active_run
+from ui.core.resources import import_model_libraries_in_background
+from ui.core.runs import drop_missing_active_run, usable_runs
 from ui.core.session import end_run, restore_session
 from ui.core.sidebar import render_sidebar
 from ui.core.state import restore_widget_values
@@ -51,5 +52,7 @@ page = st.navigation(PAGES)
 render_sidebar()
 try:
     page.run()
+    if usable_runs():  # a model to try: Keras ready before the Playground asks for it
+        import_model_libraries_in_background()
 finally:  # also after st.rerun() inside the page; a page stops with ui.core.session.stop_run()
     end_run()

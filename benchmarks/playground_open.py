@@ -7,18 +7,24 @@ fresh server for every round. Headless Chromium opens ``/playground``, fills a h
 as soon as the box shows and presses Enter; then it picks the other run in "Model (run)"
 and does the same. Timed:
 
-- cold server (neither TensorFlow nor a model loaded): ``open_s``, navigation to the
+- cold server (neither TensorFlow nor a model loaded), the Playground opened at once
+  by its address: ``open_s``, navigation to the
   headline box, usable; ``answer_s``, Enter to the answer shown (the category and the
   words that drove it); ``first_answer_s``, both together: what a first visitor waits;
 - warm server, a run not loaded yet: ``switch_answer_s``, the pick to the answer (the
-  headline stays in its box, so the page loads the run and answers it at once).
+  headline stays in its box, so the page loads the run and answers it at once);
+- cold server, a first visitor who opens the app's address (its first page, Data),
+  reads it for ``--reading`` seconds and then opens the Playground by the
+  sidebar: ``open_s`` (click to usable headline box), ``answer_s``, ``first_answer_s``.
+  The server imports Keras in the background once a page is drawn
+  (``ui.core.resources.import_model_libraries_in_background``).
 
 Each round is done twice on fresh servers, side by side: with the runs' lean
 ``model.keras``, and with copies whose ``model.keras`` is the full model
 (``training_model.keras``: what runs saved before lean models had). Medians over
 ``--rounds``. Writes ``benchmarks/results/playground_open.json`` and ``.md``.
 
-    .venv/bin/python benchmarks/playground_open.py [--rounds 3] [--runs-dir DIR]
+    .venv/bin/python benchmarks/playground_open.py [--rounds 3] [--runs-dir DIR] [--reading 0 3]
 """
 
 from __future__ import annotations
@@ -121,31 +127,78 @@ async def _first_answers(url: str) -> dict[str, float]:
     }
 
 
+async def _from_the_data_page(url: str, reading_s: float) -> dict[str, float]:
+    """A first visitor of a cold server who opens the app's address (the Data page),
+    reads it for ``reading_s`` seconds, then goes to the Playground by the sidebar and
+    asks for a headline there."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = await context.new_page()
+            await page.goto(url)
+            await page.get_by_test_id("stMetric").first.wait_for(state="visible", timeout=120_000)
+            await _idle(page)
+            await asyncio.sleep(reading_s)
+            started = time.perf_counter()
+            await page.get_by_role("link", name="Playground", exact=True).click()
+            box = page.get_by_label("Headline", exact=True)
+            await box.wait_for(state="visible", timeout=120_000)
+            await _idle(page)
+            opened = time.perf_counter() - started
+            answered = await _answer(page)
+        finally:
+            await browser.close()
+    return {"open_s": opened, "answer_s": answered, "first_answer_s": opened + answered}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs-dir", type=Path, help="a runs folder to train the runs in")
     parser.add_argument("--output", default="playground_open")
+    parser.add_argument(
+        "--reading",
+        type=float,
+        nargs="+",
+        default=[0.0, 3.0],
+        help="seconds a first visitor spends on the Data page before the Playground",
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="playground-open-") as tmp:
         folders = {"lean": args.runs_dir or Path(tmp) / "runs", "full": Path(tmp) / "full"}
         run_ids = [_train(folders["lean"]), _train(folders["lean"], "--dropout", "0.4")]
         _with_full_models(folders["lean"], run_ids, folders["full"])
-        samples: dict[str, list[dict[str, float]]] = {"lean": [], "full": []}
+        samples: dict[tuple[str, str], list[dict[str, float]]] = {
+            (kind, "opened at once"): [] for kind in folders
+        }
+        for seconds in args.reading:
+            samples["lean", f"after {seconds:g} s on the Data page"] = []
         for _ in range(args.rounds):
-            for kind, folder in folders.items():
-                server = AppServer(folder, Path(tmp) / f"server-{kind}.log")
+            for (kind, way), found in samples.items():
+                server = AppServer(folders[kind], Path(tmp) / f"server-{kind}.log")
                 try:
-                    samples[kind].append(asyncio.run(_first_answers(server.url)))
+                    if way == "opened at once":
+                        found.append(asyncio.run(_first_answers(server.url)))
+                    else:
+                        reading = float(way.split()[1])
+                        found.append(asyncio.run(_from_the_data_page(server.url, reading)))
                 finally:
                     server.stop()
-                print(kind, samples[kind][-1], flush=True)
-        for kind, values in samples.items():
+                print(kind, way, found[-1], flush=True)
+        for (kind, way), values in samples.items():
             size = (folders[kind] / run_ids[0] / "model.keras").stat().st_size
-            row: dict[str, object] = {"model.keras": kind, "MB": round(size / 1e6, 1)}
-            for key in values[0]:
-                row[key] = round(statistics.median(v[key] for v in values), 2)
+            row: dict[str, object] = {
+                "model.keras": kind,
+                "MB": round(size / 1e6, 1),
+                "cold server, the Playground": way,
+            }
+            for key in ("open_s", "answer_s", "first_answer_s", "switch_answer_s"):
+                timed = [v[key] for v in values if key in v]
+                row[key] = round(statistics.median(timed), 2) if timed else "-"
             row["rounds"] = len(values)
             rows.append(row)
     write_rows(rows, args.output)
