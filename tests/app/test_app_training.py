@@ -398,9 +398,7 @@ print(before, "tensorflow" in sys.modules, "pandas" in sys.modules)
     assert result.stdout.strip().splitlines()[-1] == "False False False"
 
 
-def test_training_from_the_train_page_imports_no_tensorflow_in_the_pages(
-    runs_dir, small_source
-):
+def test_training_from_the_train_page_imports_no_tensorflow_in_the_pages(runs_dir, small_source):
     """Fresh interpreter: the Train page opens, trains and shows the result while the
     server's pages never import TensorFlow (the worker process does)."""
     script = f"""
