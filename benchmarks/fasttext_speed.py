@@ -9,7 +9,11 @@ deduplicated row, random split), side by side in one run on this machine:
   (samples / s = rows x epochs / seconds);
 - the default preset (``fast``), trained by ``train_run`` in a fresh process: samples / s
   over its epochs 2..n from the run's own epoch times (the first epoch traces the step
-  function), beside its epochs and whole job.
+  function), beside its epochs and whole job. Twice, into the same runs folder: a first
+  training, whose TF-IDF baseline is fitted in a process of its own beside the first
+  epochs (sharing the two cores), then the same training again (``force``), which finds
+  the baseline's score and the encoded splits in the runs folder's caches, so its epochs
+  have the CPU to themselves, as fastText's do.
 
 Both are scored on the same test rows (accuracy and macro F1). The figure to watch: our
 samples / s against fastText's (target: at least a third).
@@ -56,7 +60,7 @@ print(json.dumps({
 """
 
 
-def _ours(runs: Path) -> dict[str, object]:
+def _ours(runs: Path, label: str) -> dict[str, object]:
     done = subprocess.run(
         [_python(), "-c", _OURS, str(runs)], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -64,7 +68,7 @@ def _ours(runs: Path) -> dict[str, object]:
     later = [s for s in measured["seconds"][1:] if s]
     per_epoch = statistics.mean(later)
     return {
-        "model": "Headline Lab `fast` (n-gram bag, lazy AdamW)",
+        "model": label,
         "epochs": len(measured["seconds"]),
         "s / epoch": round(per_epoch, 2),
         "samples / s": round(measured["train_rows"] / per_epoch),
@@ -115,11 +119,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fasttext-speed-") as tmp:
         anchor = _fasttext(Path(tmp))
         print(anchor, flush=True)
-        ours = _ours(Path(tmp) / "runs")
-        print(ours, flush=True)
-    ours["vs fastText (samples / s)"] = round(ours["samples / s"] / anchor["samples / s"], 3)
+        runs = Path(tmp) / "runs"
+        first = _ours(runs, "Headline Lab `fast` (n-gram bag, lazy AdamW), first training")
+        print(first, flush=True)
+        again = _ours(runs, "the same again on the same split (baseline and vectors cached)")
+        print(again, flush=True)
     anchor["vs fastText (samples / s)"] = 1.0
-    write_rows([anchor, ours], "fasttext_speed")
+    for ours in (first, again):
+        ours["vs fastText (samples / s)"] = round(ours["samples / s"] / anchor["samples / s"], 3)
+    write_rows([anchor, first, again], "fasttext_speed")
 
 
 if __name__ == "__main__":
