@@ -14,6 +14,8 @@ after the first one would skip this file.
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
 from ui.core.resources import import_model_libraries_in_background
@@ -52,7 +54,8 @@ page = st.navigation(PAGES)
 render_sidebar()
 try:
     page.run()
-    if usable_runs():  # a model to try: Keras ready before the Playground asks for it
+    # a model to try: Keras ready before the Playground asks for it (once: no listing after)
+    if "keras" not in sys.modules and usable_runs():
         import_model_libraries_in_background()
 finally:  # also after st.rerun() inside the page; a page stops with ui.core.session.stop_run()
     end_run()

@@ -172,24 +172,25 @@ def main() -> None:
         folders = {"lean": args.runs_dir or Path(tmp) / "runs", "full": Path(tmp) / "full"}
         run_ids = [_train(folders["lean"]), _train(folders["lean"], "--dropout", "0.4")]
         _with_full_models(folders["lean"], run_ids, folders["full"])
-        samples: dict[tuple[str, str], list[dict[str, float]]] = {
-            (kind, "opened at once"): [] for kind in folders
+        # (model.keras, seconds on the Data page first; None: the Playground opened at once)
+        samples: dict[tuple[str, float | None], list[dict[str, float]]] = {
+            (kind, None): [] for kind in folders
         }
         for seconds in args.reading:
-            samples["lean", f"after {seconds:g} s on the Data page"] = []
+            samples["lean", seconds] = []
         for _ in range(args.rounds):
-            for (kind, way), found in samples.items():
+            for (kind, reading), found in samples.items():
                 server = AppServer(folders[kind], Path(tmp) / f"server-{kind}.log")
                 try:
-                    if way == "opened at once":
+                    if reading is None:
                         found.append(asyncio.run(_first_answers(server.url)))
                     else:
-                        reading = float(way.split()[1])
                         found.append(asyncio.run(_from_the_data_page(server.url, reading)))
                 finally:
                     server.stop()
-                print(kind, way, found[-1], flush=True)
-        for (kind, way), values in samples.items():
+                print(kind, reading, found[-1], flush=True)
+        for (kind, reading), values in samples.items():
+            way = "opened at once" if reading is None else f"after {reading:g} s on the Data page"
             size = (folders[kind] / run_ids[0] / "model.keras").stat().st_size
             row: dict[str, object] = {
                 "model.keras": kind,

@@ -112,11 +112,13 @@ def import_model_libraries_in_background() -> None:
     The first model a visitor loads (the Playground, batch scoring) needs them, and their
     import is most of a cold server's first answer (3.5-4 s here, against 0.4-0.6 s to
     load the model). The entry point calls this when a page's script run is over and the
-    visitor has a run to try, so it never slows the page a visitor opened, and a server
-    with no run never pays for it (about 230 MB of private memory and 360 MB of library
-    pages, shared with the training process). Only Keras is imported (TensorFlow with it):
-    neither imports this app's modules, so a page importing them meanwhile waits for the
-    same import and can never meet it in a lock cycle.
+    visitor has a run to try, so the page just opened never waits for it (a page opened
+    while it runs shares the interpreter with it, once per process: ``docs/models.md``
+    gives the measured cost), and a server with no run never pays for it (about 230 MB of
+    private memory and 360 MB of library pages, shared with the training process). Only
+    Keras is imported (TensorFlow with it): neither imports this app's modules, so a page
+    importing them meanwhile waits for the same import and can never meet it in a lock
+    cycle.
     """
     _model_libraries_import()
 
