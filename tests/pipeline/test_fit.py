@@ -207,3 +207,72 @@ def test_the_restored_epoch_is_flagged_best_in_the_history(val_losses, flagged):
     history = _mark_best(history, callback, 0)
     assert [row.epoch for row in history if row.best] == [flagged]
     assert weight == flagged  # the weights in the model are that epoch's
+
+
+@pytest.mark.parametrize(
+    ("family", "batch_size", "replicas", "per_call"),
+    [
+        ("ngram_bag", 8, 1, 16),
+        ("ngram_bag", 4096, 1, 8),
+        ("ngram_bag", 65_536, 1, 1),
+        ("ngram_bag", 8, 2, 1),
+        ("lstm", 8, 1, 1),
+    ],
+)
+def test_a_bag_runs_many_short_steps_a_call_and_other_families_one(
+    family, batch_size, replicas, per_call
+):
+    """Up to ``ROWS_PER_EXECUTION`` rows (16 batches at most) per call of a bag's step
+    function; one batch a call for the families whose steps can last seconds (a stop waits
+    for the call to end), and on several devices (found: Keras' loop of steps fails under
+    MirroredStrategy, ``test_devices.py``'s real training)."""
+    from pipeline.core.config import ModelConfig
+    from pipeline.models import FeatureShape, build_classifier
+    from pipeline.training.fit import steps_per_execution
+
+    shapes = {"ngrams": FeatureShape(20, 100), "words": FeatureShape(10, 100)}
+    model = build_classifier(ModelConfig(family=family), shapes, 3)
+    assert steps_per_execution(model, batch_size, replicas) == per_call
+
+
+@pytest.mark.parametrize("family", ["ngram_bag", "lstm"])
+def test_each_epoch_trains_every_batch_once_whatever_the_steps_a_call(family):
+    """A real fit of 3 epochs over 37 batches (a bag: 16 a call, so each epoch's last call
+    is short): every epoch runs its own 37 batches, no more, no fewer (Keras keeps the
+    training iterator from one epoch to the next once it knows the epoch's length), and the
+    history has one complete row per epoch."""
+    import threading
+    import time
+
+    from pipeline.core.config import ModelConfig, TrainConfig
+    from pipeline.models import FeatureShape, build_classifier, compile_for_training
+    from pipeline.training.fit import fit_classifier
+
+    rng = np.random.default_rng(0)
+    rows, width = 37 * 8 - 3, 12
+    ids = np.zeros((rows, width), dtype=np.int32)
+    for row, n in enumerate(rng.integers(1, width + 1, rows)):
+        ids[row, :n] = rng.integers(2, 100, n)
+    name = "ngrams" if family == "ngram_bag" else "words"
+    train = EncodedSplit({name: ids}, rng.integers(0, 3, rows))
+    validation = train.head(40)
+    shapes = {"ngrams": FeatureShape(width, 100), "words": FeatureShape(width, 100)}
+    model_config = ModelConfig(family=family, units=4, embedding_dim=4, ngram_dim=4)
+    model = compile_for_training(build_classifier(model_config, shapes, 3), model_config)
+    events = []
+    result = fit_classifier(
+        model,
+        train,
+        validation,
+        TrainConfig(epochs=3, batch_size=8, patience=5),
+        notify=events.append,
+        stop_event=threading.Event(),
+        started=time.perf_counter(),
+    )
+    assert model.steps_per_execution == (16 if family == "ngram_bag" else 1)
+    assert int(model.optimizer.iterations.numpy()) == 3 * 37
+    assert [row.epoch for row in result.history] == [1, 2, 3]
+    assert not any(row.partial for row in result.history)
+    # each epoch's last training batch is reported, with the epoch's own count
+    last_batches = [(e.epoch, e.batch) for e in events if e.kind == "batch" and e.batch == 37]
+    assert [epoch for epoch, _ in last_batches] == [1, 2, 3]
