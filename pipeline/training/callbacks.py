@@ -39,7 +39,9 @@ def tensorboard_available() -> bool:
 class StopOnEvent(keras.callbacks.Callback):
     """Ends ``fit`` after the current batch once the event is set, and cuts the
     epoch's validation short after its current batch (Keras would otherwise
-    validate a stopped epoch to the end).
+    validate a stopped epoch to the end). Keras calls it after each call of the step
+    function: a bag's runs several short batches
+    (:func:`pipeline.training.fit.steps_per_execution`).
 
     A validation cut short measures a few batches only: its ``val_loss`` is
     replaced by infinity before ``EarlyStopping`` reads it, so that epoch's

@@ -124,7 +124,8 @@ def train_run(
         Receives :class:`ProgressEvent` at start, after every batch and epoch, and
         at the end. It runs on the training thread: keep it quick.
     stop_event : threading.Event, optional
-        When set, training ends after the current batch; the best epoch so far is
+        When set, training ends after the current batch (a bag's current call of up to
+        16 short batches); the best epoch so far is
         kept and the run is saved with status ``"stopped"``.
     force : bool
         Train even if a complete run with the same id exists (it is replaced).
