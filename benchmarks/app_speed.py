@@ -303,9 +303,9 @@ def train_in_app(page, server: AppServer, browser) -> dict[str, object]:
             other.close()
             visitor_opens.append(seconds)
             last_open = time.perf_counter() - started
-            running = main.inner_text()
+            panel_text = main.inner_text()
             if len(visitor_opens) == VISITOR_OPENS and (
-                "▶ Training" in running or "▶ Evaluating" in running
+                "▶ Training" in panel_text or "▶ Evaluating" in panel_text
             ):
                 _nav(page, "Data")
                 _wait_idle(page)

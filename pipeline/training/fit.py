@@ -147,7 +147,7 @@ def fit_classifier(
     training_data = training_batches(
         _trimmed(train, replicas), batch_size, config.seed, outputs, by_length
     )
-    _run_steps_per_execution(model, steps_per_execution(model, batch_size, replicas))
+    _set_steps_per_execution(model, steps_per_execution(model, batch_size, replicas))
     try:
         model.fit(
             training_data,
@@ -192,7 +192,7 @@ def steps_per_execution(model: keras.Model, batch_size: int, replicas: int = 1) 
     return max(1, min(MAX_STEPS_PER_EXECUTION, ROWS_PER_EXECUTION // batch_size))
 
 
-def _run_steps_per_execution(model: keras.Model, steps: int) -> None:
+def _set_steps_per_execution(model: keras.Model, steps: int) -> None:
     """Make ``model``'s fit, evaluation and prediction run ``steps`` batches a call
     (their step functions are traced again on first use when the count changes)."""
     if model.steps_per_execution != steps:
