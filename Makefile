@@ -36,12 +36,12 @@ dev: $(STAMP)  ## the app, rerun whenever a source file is saved (watches the ch
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.fileWatcherType auto \
 		--server.runOnSave true
 
-#: pytest-xdist workers for all but the browser tests (`make test WORKERS=1`: one process).
-#: One pytest process keeps one core busy (it mostly waits on a training process, a server
-#: or Ray): two workers use both cores of a 2-core machine. The browser tests run after
-#: them, alone: they time what a visitor sees (a Stop ends the job within seconds), and a
-#: training process yields its CPU to everything else (SCHED_IDLE), so a busy machine
-#: would make them flaky.
+#: pytest-xdist workers (`make test WORKERS=1`: one process). One pytest process keeps one
+#: core busy (it mostly waits on a training process, a server or Ray): two workers use both
+#: cores of a 2-core machine. The browser tests run after the others, on their own workers
+#: (each with its own server and Chromium): they time what a visitor sees (a Stop ends the
+#: job within seconds), and a training process yields its CPU to everything else
+#: (SCHED_IDLE), so next to the CPU-bound unit and Ray tests they would be flaky.
 WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
@@ -49,7 +49,7 @@ test: $(DEV_STAMP)  ## lint + the whole test suite (unit, AppTest, Ray, then the
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PYTEST) -m "not e2e"
-	$(BIN)/python -m pytest -m e2e || test $$? -eq 5  # 5: none collected (no Chromium here)
+	$(PYTEST) -m e2e || test $$? -eq 5  # 5: none collected (no Chromium here)
 
 test-fast: $(DEV_STAMP)  ## everything but the browser tests and the Ray ones
 	$(PYTEST) -m "not e2e and not ray"

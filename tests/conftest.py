@@ -59,24 +59,27 @@ def small_dataset():
     return load_dataset(UCI_SMALL_CSV)
 
 
-#: The browser tests share one Streamlit server and one Chromium (session fixtures costly to
-#: start twice): under ``pytest -n N --dist loadgroup`` they all run on one worker.
+#: The browser tests' groups: one per module (``browser-<module>``), as the Ray tests'.
 BROWSER_GROUP = "browser"
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:
     """The pytest-xdist group ``item`` runs in (``None``: any worker).
 
-    The browser tests form one group. The Ray tests are grouped by module, so a module's
-    fixtures (a sweep, a local engine's reference file) are made once; the modules spread
-    over the workers. As one group they ran on one worker, the last to finish: the
+    The browser tests and the Ray tests are grouped by module, so a module's fixtures (a
+    server of its own, a sweep, a local engine's reference file) are made once; the
+    modules spread over the workers. Each worker that runs browser tests starts its own
+    shared server and Chromium (a few seconds): on two workers the browser tests took
+    311 s against 371 s on one (this machine, one run each, alone), as the one worker
+    left a core idle a third of the time (waiting on the page, the server or a training).
+    The Ray modules as one group ran on one worker, the last to finish: the
     non-browser part of ``make test`` took 453 s, and 425 s grouped by module (one run
     each, this machine; a third worker made it 437 s). The two-node Ray cluster, a session
     fixture, starts once on each worker that runs a test needing it (about 10 s).
     """
     folder = item.path.parent.name
     if folder == "e2e":
-        return BROWSER_GROUP
+        return f"{BROWSER_GROUP}-{item.path.stem}"
     if folder == "cluster":
         return f"ray-{item.path.stem}"
     return None

@@ -4,7 +4,9 @@ One Streamlit server and one Chromium serve the whole test session. The server r
 ``streamlit_app.py`` exactly as a user starts it, on a free local port, with
 ``HEADLINE_LAB_RUNS_DIR`` pointing at a temporary folder so nothing lands in ``./runs``.
 Its console output goes to ``test-output/e2e/server.log``; timings measured by the tests
-are written to ``test-output/e2e/timings.json`` when the session ends.
+are written to ``test-output/e2e/timings.json`` when the session ends. Under pytest-xdist
+each worker has its own server, Chromium and files (``server-gw0.log``,
+``timings-gw0.json``).
 
 Playwright is imported inside the fixtures, so this file loads even where Playwright is
 missing; where it or Chromium is missing, the browser test modules are not collected and
@@ -35,6 +37,11 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = ROOT / "test-output" / "e2e"
+#: ``-gw0``, ``-gw1``, ... under pytest-xdist (``""`` without): the part of a file name that
+#: keeps two workers' shared-server logs and timings apart.
+WORKER_SUFFIX = (
+    f"-{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
+)
 #: Debian's Chromium; Playwright's own browser download does not work on these machines.
 CHROMIUM_PATH = Path(os.environ.get("HEADLINE_LAB_CHROMIUM", "/usr/bin/chromium"))
 #: Without the background-networking flags Chromium keeps calling home on a closed network.
@@ -118,7 +125,8 @@ class AppServer:
 
 @dataclass
 class Timings:
-    """Durations measured by the e2e tests, in seconds, written to ``timings.json``."""
+    """Durations measured by the e2e tests, in seconds, written to ``timings.json``
+    (``timings-gw0.json`` on worker gw0)."""
 
     values: dict[str, float] = field(default_factory=dict)
 
@@ -131,7 +139,8 @@ class Timings:
     def write(self) -> None:
         """Write every duration so far to ``test-output/e2e/timings.json``."""
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-        (OUTPUT_DIR / "timings.json").write_text(json.dumps(self.values, indent=2) + "\n")
+        path = OUTPUT_DIR / f"timings{WORKER_SUFFIX}.json"
+        path.write_text(json.dumps(self.values, indent=2) + "\n")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -244,7 +253,7 @@ def app_server(
     it spawned.
     """
     runs_dir = tmp_path_factory.mktemp("e2e-runs")
-    with running_app(runs_dir, e2e_output_dir / "server.log") as server:
+    with running_app(runs_dir, e2e_output_dir / f"server{WORKER_SUFFIX}.log") as server:
         yield server
 
 
@@ -252,7 +261,9 @@ def app_server(
 def fresh_app_server(e2e_output_dir: Path, tmp_path: Path) -> Iterator[AppServer]:
     """A server of its own with an empty runs folder: a fresh clone, whatever runs the
     session's shared server holds by then."""
-    with running_app(tmp_path / "runs", e2e_output_dir / "fresh-server.log") as server:
+    with running_app(
+        tmp_path / "runs", e2e_output_dir / f"fresh-server{WORKER_SUFFIX}.log"
+    ) as server:
         yield server
 
 
