@@ -6,6 +6,8 @@ run yet, one click trains a first model here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from ui.core.errors import report_errors
@@ -29,6 +31,9 @@ from ui.views.playground import (
     show_coverage_note,
 )
 
+if TYPE_CHECKING:  # imported for real it would import TensorFlow with the page
+    from pipeline.scoring.predictor import Predictor
+
 st.title("Playground")
 
 runs = usable_runs()
@@ -36,10 +41,16 @@ if not runs:
     offer_first_run()  # trains a first model here; ends this script run
 
 run_id = pick_run(runs, key="playground.run", label="Model (run)")
-with report_errors() as outcome:
-    predictor = get_predictor(run_id)
-if not outcome.ok:
-    stop_run()
+
+
+def loaded_predictor() -> Predictor:
+    """The picked run's model, loaded once per server (``get_predictor``). When it cannot
+    be loaded, the error is shown where this is called and this run of the page ends."""
+    with report_errors() as outcome:
+        predictor = get_predictor(run_id)
+    if not outcome.ok:
+        stop_run()
+    return predictor
 
 
 # --- one headline ------------------------------------------------------------------------
@@ -60,6 +71,7 @@ def try_a_headline() -> None:
     )
 
     if text and text.strip():
+        predictor = loaded_predictor()
         with report_errors() as outcome:
             created_at = get_registry().run_info(run_id).created_at
             probabilities, importance = explain(predictor, run_id, created_at, text)
@@ -97,6 +109,10 @@ def try_a_headline() -> None:
 
 
 try_a_headline()
+# The box first, the model under it: on a server that has just started, TensorFlow's
+# import and the model's load take seconds, and the visitor types meanwhile (an Enter
+# pressed then reruns the box's fragment once this run ends, with the model loaded).
+predictor = loaded_predictor()
 
 # --- a whole file ------------------------------------------------------------------------
 st.subheader("Score a CSV")

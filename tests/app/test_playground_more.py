@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -192,3 +193,31 @@ def test_a_class_name_from_a_run_is_shown_as_text(runs_dir, small_source, saved_
     assert_clean(at)
     value = {m.label: m.value for m in at.metric}["Predicted category"]
     assert value.startswith(r"\*\*") and r"\[x\]" in value
+
+
+def test_the_headline_box_is_drawn_before_the_model_loads(runs_dir, small_source, saved_run):
+    """Found with ``benchmarks/playground_open.py``: on a server that had just started,
+    the Playground drew nothing under its run picker until TensorFlow was imported and
+    the model loaded (5.6 s), so a visitor could not even start typing. The box now comes
+    first and the model loads under it; an Enter pressed meanwhile is answered once it
+    has loaded (a fragment's rerun waits for the page's run). Seen here with a model file
+    that looks whole to the runs list but cannot be loaded: the box is drawn, then the
+    error, and nothing that needs the model."""
+    with zipfile.ZipFile(runs_dir / saved_run / "model.keras", "w") as archive:
+        archive.writestr("config.json", "{not json")
+        archive.writestr("model.weights.h5", b"not hdf5")
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+
+    assert at.text_input(key="keep.playground.text").value == ""
+    assert [b.key for b in at.button if b.key and b.key.startswith("playground.example")]
+    (error,) = at.error
+    assert "model" in error.value.lower()
+    assert not at.exception
+    assert "Score a CSV" not in [s.value for s in at.subheader]
+
+    # typed anyway: the same error where the answer would be, never a traceback
+    at.text_input(key="keep.playground.text").set_value("Fed raises rates").run()
+    assert not at.exception and at.error
+    assert not at.metric
