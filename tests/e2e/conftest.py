@@ -267,6 +267,25 @@ def fresh_app_server(e2e_output_dir: Path, tmp_path: Path) -> Iterator[AppServer
         yield server
 
 
+@pytest.fixture
+def server_with_a_run(
+    e2e_output_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[AppServer, str]]:
+    """A server of its own, just started, whose runs folder holds one tiny shared run
+    (trained here, on ``uci_small.csv``): the server and the run's id. Its log is named
+    after the test module (``test_x-server.log``)."""
+    from pipeline.data import load_dataset
+    from pipeline.training.train import train_run
+    from tests.tiny_training import APP_RUN, tiny_config
+
+    runs_dir = tmp_path / "runs"
+    dataset = load_dataset(ROOT / "tests" / "fixtures" / "uci_small.csv")
+    run = train_run(dataset, tiny_config(**APP_RUN, epochs=1), runs_dir=runs_dir)
+    log = e2e_output_dir / f"{request.path.stem}-server.log"
+    with running_app(runs_dir, log) as server:
+        yield server, run.run_id
+
+
 @pytest.fixture(scope="session")
 def app_launcher() -> Callable[..., contextlib.AbstractContextManager[AppServer]]:
     """:func:`running_app` itself, for a test that starts a server of its own (e.g. with

@@ -23,14 +23,11 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, Page, expect
 
-from tests.tiny_training import APP_RUN, tiny_config
-
 if TYPE_CHECKING:
     from conftest import AppServer
 
 pytestmark = pytest.mark.e2e
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "uci_small.csv"
 TRAINING_TIMEOUT_MS = 300_000
 
 
@@ -80,21 +77,6 @@ def test_a_page_with_no_runs_keeps_the_session_in_the_address(
         expect(sidebar(page)).not_to_contain_text(re.compile("reset|unknown here"))
     finally:
         context.close()
-
-
-@pytest.fixture
-def server_with_a_run(
-    app_launcher, e2e_output_dir: Path, tmp_path: Path
-) -> Iterator[tuple[AppServer, str]]:
-    """A server of its own whose runs folder holds one tiny shared run (trained here)."""
-    from pipeline.data import load_dataset
-    from pipeline.training.train import train_run
-
-    runs_dir = tmp_path / "runs"
-    config = tiny_config(**APP_RUN, epochs=1)
-    earlier = train_run(load_dataset(FIXTURE), config, runs_dir=runs_dir)
-    with app_launcher(runs_dir, e2e_output_dir / "survives-server.log") as server:
-        yield server, earlier.run_id
 
 
 def test_a_watched_trainings_run_stays_active_after_a_reload(
