@@ -54,7 +54,8 @@ EXPORT_HINT = "export it as CSV (UTF-8) and upload again"
 _DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16"}
-_PICK_HINT = "upload the CSV of texts and labels instead"
+#: Fits the Data page (a CSV of texts and labels) and the scorer (texts alone) both.
+_PICK_HINT = "upload the CSV instead"
 #: Files people upload by mistake, by their first bytes: what to call them, what to do.
 _KNOWN_BINARIES: tuple[tuple[bytes, str, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image", _PICK_HINT),

@@ -137,7 +137,7 @@ def test_each_kind_of_upload_is_read_or_named_for_what_it_is(runs_dir, small_sou
     at = upload(at, "bad.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     errors = [unescape(e.value) for e in at.sidebar.get("error")]
     assert errors == [
-        "bad.png is a PNG image, not a CSV; upload the CSV of texts and labels instead. "
+        "bad.png is a PNG image, not a CSV; upload the CSV instead. "
         "Still using the previous dataset: uci_small.csv."
     ]
     # the next file's message replaces it, and names that file

@@ -179,3 +179,14 @@ def test_files_that_are_no_text_csv_are_refused_by_name(tmp_path, name, content,
         open_source(tmp_path / name)
 
     assert str(caught.value).startswith(said)
+
+
+def test_a_picture_given_to_the_scorer_is_not_asked_for_labels(tmp_path):
+    """Found: a PNG given to "Score a CSV" was told to "upload the CSV of texts and
+    labels instead", though scoring needs the texts alone."""
+    (tmp_path / "photo.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+
+    with pytest.raises(DatasetError) as caught:
+        open_source(tmp_path / "photo.csv")
+
+    assert str(caught.value) == "photo.csv is a PNG image, not a CSV; upload the CSV instead."
