@@ -75,7 +75,11 @@ def _padded_split(rows: int = 300, width: int = 40, seed: int = 0) -> EncodedSpl
 def test_batches_by_length_hold_every_row_once_with_only_padding_cut(shuffle_seed):
     """The n-gram bags get batches of rows of similar length cut to their longest row:
     each row comes exactly once per epoch, with its own label, every id it had, and
-    only padding columns removed."""
+    only padding columns removed.
+
+    Found: the width was rounded up to a multiple of 8, so a fifth of the default's ids
+    on the bundled data were padding (19.8 %, against 2.5 % cut to the longest row), and
+    every lookup, gradient and optimizer row op paid for them."""
     encoded = _padded_split()
     data = training_batches(encoded, 8, shuffle_seed, by_length=True)
     # known ahead, as for plain batches (else Keras warns "Your input ran out of data")
@@ -88,9 +92,10 @@ def test_batches_by_length_hold_every_row_once_with_only_padding_cut(shuffle_see
             np.testing.assert_array_equal(labels, encoded.y[rows])
             for name, full in encoded.inputs.items():
                 width = inputs[name].shape[1]
-                assert width % 8 == 0 or width == full.shape[1]
                 np.testing.assert_array_equal(inputs[name], full[rows, :width])
                 assert not full[rows, width:].any()  # nothing but padding was cut
+                # and no column of padding alone was kept: the batch's longest row
+                assert inputs[name][:, -1].any()
             widths.append(inputs["chars"].shape[1])
         assert sorted(seen) == list(range(len(encoded)))
         # sorted in pools, so most batches are far narrower than the widest row
