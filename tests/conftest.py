@@ -59,36 +59,45 @@ def small_dataset():
     return load_dataset(UCI_SMALL_CSV)
 
 
-#: The browser tests' groups: one per module (``browser-<module>``), as the Ray tests'.
-BROWSER_GROUP = "browser"
+#: The folders whose tests run by module on one pytest-xdist worker, and their groups'
+#: prefixes: the browser tests (``browser-<module>``) and the Ray tests (``ray-<module>``).
+GROUPED_FOLDERS = {"e2e": "browser", "cluster": "ray"}
 
 
-def xdist_group_of(item: pytest.Item) -> str | None:
-    """The pytest-xdist group ``item`` runs in (``None``: any worker).
+def group_of_test(nodeid: str) -> str | None:
+    """The group of modules a test runs with on one pytest-xdist worker, from its id
+    (``tests/e2e/test_x.py::test_y`` -> ``browser-test_x``); ``None``: any worker.
 
-    The browser tests and the Ray tests are grouped by module, so a module's fixtures (a
+    The browser tests and the Ray tests run by module, so a module's fixtures (a
     server of its own, a sweep, a local engine's reference file) are made once; the
     modules spread over the workers. Each worker that runs browser tests starts its own
     shared server and Chromium (a few seconds): on two workers the browser tests took
     311 s against 371 s on one (this machine, one run each, alone), as the one worker
     left a core idle a third of the time (waiting on the page, the server or a training).
-    The Ray modules as one group ran on one worker, the last to finish: the
-    non-browser part of ``make test`` took 453 s, and 425 s grouped by module (one run
-    each, this machine; a third worker made it 437 s). The two-node Ray cluster, a session
-    fixture, starts once on each worker that runs a test needing it (about 10 s).
+    The two-node Ray cluster, a session fixture, starts once on each worker that runs a
+    test needing it (about 10 s).
     """
-    folder = item.path.parent.name
-    if folder == "e2e":
-        return f"{BROWSER_GROUP}-{item.path.stem}"
-    if folder == "cluster":
-        return f"ray-{item.path.stem}"
-    return None
+    path = Path(nodeid.split("::", 1)[0])
+    prefix = GROUPED_FOLDERS.get(path.parent.name)
+    return None if prefix is None else f"{prefix}-{path.stem}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the browser tests and each module of Ray tests for ``--dist loadgroup`` (no
-    effect without pytest-xdist)."""
-    for item in items:
-        group = xdist_group_of(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under ``--dist loadgroup`` (``make test``), schedule by :func:`group_of_test`: each
+    group of modules is one unit of work, every other test one of its own.
+
+    pytest-xdist 3.8 reads ``xdist_group`` marks into the tests' ids, which pytest 9.2's
+    ids no longer take (pytest-xdist issue #1386): marked tests were spread one by one,
+    and a Ray module's first sweep (25 s) was made on both workers. The groups are made
+    here from the ids instead (``tests/test_suite_groups.py`` checks it).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of_test(nodeid) or nodeid
+
+    return ModuleGroups(config, log)
