@@ -65,8 +65,9 @@ GROUPED_FOLDERS = {"e2e": "browser", "cluster": "ray"}
 
 
 def group_of_test(nodeid: str) -> str | None:
-    """The group of modules a test runs with on one pytest-xdist worker, from its id
-    (``tests/e2e/test_x.py::test_y`` -> ``browser-test_x``); ``None``: any worker.
+    """The group a test runs in, all on one pytest-xdist worker, from its id: its module,
+    for a browser or Ray test (``tests/e2e/test_x.py::test_y`` -> ``browser-test_x``);
+    ``None`` for the others (any worker).
 
     The browser tests and the Ray tests run by module, so a module's fixtures (a
     server of its own, a sweep, a local engine's reference file) are made once; the
@@ -85,7 +86,7 @@ def group_of_test(nodeid: str) -> str | None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """Under ``--dist loadgroup`` (``make test``), schedule by :func:`group_of_test`: each
-    group of modules is one unit of work, every other test one of its own.
+    group is one unit of work, every other test one of its own.
 
     pytest-xdist 3.8 reads ``xdist_group`` marks into the tests' ids, which pytest 9.2's
     ids no longer take (pytest-xdist issue #1386): marked tests were spread one by one,
