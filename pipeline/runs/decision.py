@@ -77,7 +77,7 @@ class BlendRecord:
     linear_seconds: float
     validation: dict[str, BlendScores]
     linear_inputs: tuple[str, ...] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     _KNOWN = ("network_weight", "linear_rows", "linear_inputs", "linear_seconds", "validation")
 
@@ -150,7 +150,7 @@ class PriorShiftRecord:
     validation_macro_f1_after: float
     validation_accuracy_before: float | None = None
     validation_accuracy_after: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     _KNOWN = (
         "tau",
