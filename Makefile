@@ -41,7 +41,8 @@ dev: $(STAMP)  ## the app, rerun whenever a source file is saved (watches the ch
 #: cores of a 2-core machine. The browser tests run after the others, on their own workers
 #: (each with its own server and Chromium): they time what a visitor sees (a Stop ends the
 #: job within seconds), and a training process yields its CPU to everything else
-#: (SCHED_IDLE), so next to the CPU-bound unit and Ray tests they would be flaky.
+#: (SCHED_IDLE), so next to the CPU-bound unit and Ray tests they would be flaky. Their
+#: workers collect tests/e2e alone: the whole suite's collection imports TensorFlow.
 WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
@@ -49,7 +50,7 @@ test: $(DEV_STAMP)  ## lint + the whole test suite (unit, AppTest, Ray, then the
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PYTEST) -m "not e2e"
-	$(PYTEST) -m e2e || test $$? -eq 5  # 5: none collected (no Chromium here)
+	$(PYTEST) -m e2e tests/e2e || test $$? -eq 5  # 5: none collected (no Chromium here)
 
 test-fast: $(DEV_STAMP)  ## everything but the browser tests and the Ray ones
 	$(PYTEST) -m "not e2e and not ray"

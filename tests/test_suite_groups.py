@@ -13,6 +13,8 @@ from pathlib import Path
 from tests.conftest import group_of_test
 
 ROOT = Path(__file__).resolve().parents[1]
+#: A browser test's mark, on a test or as a module's ``pytestmark``.
+E2E_MARK = re.compile(r"^\s*(@pytest\.mark\.e2e\b|pytestmark\s*=.*\bmark\.e2e\b)", re.M)
 
 
 def test_a_ray_modules_tests_run_on_one_worker() -> None:
@@ -38,3 +40,17 @@ def test_the_groups_are_the_browser_and_ray_modules() -> None:
     assert group_of_test("tests/cluster/test_sweep.py::test_y") == "ray-test_sweep"
     assert group_of_test("tests/pipeline/test_fit.py::test_z") is None
     assert group_of_test("tests/test_architecture.py::test_w") is None
+
+
+def test_every_browser_test_lives_in_the_browser_folder() -> None:
+    """``make test`` collects only ``tests/e2e`` for its browser part (the rest of the
+    suite, collected again by each worker, imported TensorFlow and cost about 8 s of CPU
+    each): a test marked ``e2e`` elsewhere would run in neither part."""
+    marked_elsewhere = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if "e2e" not in path.relative_to(ROOT).parts and E2E_MARK.search(path.read_text())
+    ]
+    assert marked_elsewhere == []
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe and re.search(r"-m e2e tests/e2e\b", recipe.group(1)), recipe
