@@ -44,7 +44,7 @@ def test_the_groups_are_the_browser_and_ray_modules() -> None:
 
 def test_every_browser_test_lives_in_the_browser_folder() -> None:
     """``make test`` collects only ``tests/e2e`` for its browser part (the rest of the
-    suite, collected again by each worker, imported TensorFlow and cost about 8 s of CPU
+    suite, collected again by each worker, imported TensorFlow and cost about 9 s of CPU
     each): a test marked ``e2e`` elsewhere would run in neither part."""
     marked_elsewhere = [
         str(path.relative_to(ROOT))

@@ -3,8 +3,8 @@
 Each test opens its own browser context (its own Streamlit session) on the shared
 ``streamlit run`` server and trains real models with real data sized so that the
 phase under test lasts long enough to be seen and stopped: the full bundled dataset
-for preparing and vectorizing, and an LSTM over long sequences with a validation
-set as large as its training set (three times as large for the validation step).
+for preparing and vectorizing, and an LSTM over long sequences for epochs and
+validation (three times as many validation rows as training rows for the validation step).
 
 Run: ``.venv/bin/python -m pytest tests/e2e/test_training_progress.py -q -s``.
 """
