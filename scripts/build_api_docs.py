@@ -45,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "api")
     args = parser.parse_args(argv)
+    try:  # before the build, which takes seconds and would end in a traceback
+        args.output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(
+            f"Cannot write the API reference to {args.output} ({exc.strerror or exc}); "
+            "pass --output a folder you can write to.",
+            file=sys.stderr,
+        )
+        return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import pdoc
 

@@ -48,3 +48,20 @@ def test_make_docs_writes_a_page_for_every_module(tmp_path: Path) -> None:
     assert {"pipeline", *modules} - pages == set()
     registry = (tmp_path / "pipeline" / "runs" / "registry.html").read_text()
     assert "RunRegistry" in registry and "import_zip" in registry
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    """Found: ``--output`` under a file (or anywhere not writable) ended in pathlib's
+    traceback after the whole build; it is now refused first, in one line, with the fix."""
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "scripts/build_api_docs.py", "--output", str(taken / "api")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert done.stderr.strip().splitlines() == [
+        f"Cannot write the API reference to {taken / 'api'} (Not a directory); "
+        "pass --output a folder you can write to."
+    ]
