@@ -18,7 +18,8 @@ folder need not be on shared storage, so any cluster works. What a worker needs 
 
 Without ``--address`` a local Ray starts in this process, sized to this machine; with it
 the job joins that cluster. One actor per CPU of the cluster scores batches of
-:data:`~pipeline.scoring.chunks.DEFAULT_CHUNK_ROWS` rows. On one 2-core machine the local engine
+:data:`~pipeline.scoring.chunks.DEFAULT_CHUNK_ROWS` rows, never more actors than the input
+has batches (:func:`scoring_actors`). On one 2-core machine the local engine
 is faster (every actor pays TensorFlow's start-up and the rows cross processes): Ray
 earns its place on a cluster. Ray Data's own progress bars show on stderr; Ctrl-C stops
 the job, shuts Ray down and leaves no file under the output's name.
@@ -26,6 +27,7 @@ the job, shuts Ray down and leaves no file under the output's name.
 
 from __future__ import annotations
 
+import math
 import re
 import tempfile
 import threading
@@ -42,7 +44,13 @@ from pipeline.core.errors import DatasetError, HeadlineLabError
 from pipeline.scoring.chunks import DEFAULT_CHUNK_ROWS, csv_read_options
 from pipeline.scoring.files import TableScorer
 from pipeline.scoring.output import open_output, output_format, write_scored
-from pipeline.scoring.source import ScoringSource, not_decodable, open_source, short_error
+from pipeline.scoring.source import (
+    ScoringSource,
+    not_decodable,
+    open_source,
+    rows_up_to,
+    short_error,
+)
 from pipeline.scoring.summary import ProgressCallback, ScoringSummary
 
 if TYPE_CHECKING:
@@ -82,7 +90,8 @@ def score_on_ray(
     with ray_session(address, num_cpus=num_cpus) as ray:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
-        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        cluster_cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        workers = scoring_actors(source, chunk_rows, cluster_cpus)
         actor_args = {
             "model": [ray.put(model_bytes)],  # in a list: Ray hands the actor the reference
             "run_id": run_id,
@@ -112,6 +121,19 @@ def score_on_ray(
             _write_empty(registry, run_id, source, output, fmt)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def scoring_actors(source: ScoringSource, chunk_rows: int, cluster_cpus: int) -> int:
+    """How many actors score ``source``: one per CPU of the cluster (``cluster_cpus``), but
+    no more than the input has chunks of ``chunk_rows`` rows, and at least one.
+
+    Each actor is a process that imports TensorFlow and loads the model (about 700 MB): a
+    300-row file on a 64-CPU cluster needs one, not 64. The rows are
+    :func:`~pipeline.scoring.source.rows_up_to`'s bound, read no further than the
+    ``cluster_cpus`` chunks that would keep every CPU busy.
+    """
+    rows = rows_up_to(source, cluster_cpus * chunk_rows)
+    return max(1, min(cluster_cpus, math.ceil(rows / chunk_rows)))
 
 
 #: Seconds to wait, before Ray shuts down, for Ray Data's threads to end.

@@ -227,6 +227,43 @@ def _parquet_schema(path: Path) -> pa.Schema:
     return pa.schema([f.remove_metadata() for f in schema])
 
 
+def rows_up_to(source: ScoringSource, limit: int) -> int:
+    """How many rows ``source`` may hold, counted no further than ``limit``.
+
+    Parquet files answer from their metadata (exact). CSV files (decompressed for a
+    ``.csv.gz``) count their line ends, plus one per file: an upper bound, as a header or a
+    quoted cell holding a line end counts as a row, and never too small. Reading stops once
+    ``limit`` is reached, so a big input costs about ``limit`` lines, not the whole file.
+    Returns at most ``limit``.
+    """
+    counted = 0
+    for file in source.files:
+        if source.kind == "parquet":
+            counted += pq.ParquetFile(file).metadata.num_rows
+        else:
+            counted += 1 + _line_ends(file, limit - counted)
+        if counted >= limit:
+            return limit
+    return counted
+
+
+#: Bytes read at a time while counting a CSV file's line ends.
+_COUNT_BLOCK_BYTES = 4 * 1024 * 1024
+
+
+def _line_ends(path: Path, limit: int) -> int:
+    """The line ends in ``path`` (decompressed), or a count past ``limit`` once seen (also
+    when the file cannot be read to its end: the scoring's own read then names the problem)."""
+    found = 0
+    try:
+        with gzip.open(path, "rb") if file_suffix(path) == ".csv.gz" else path.open("rb") as f:
+            while found <= limit and (block := f.read(_COUNT_BLOCK_BYTES)):
+                found += block.count(b"\n")
+    except (OSError, EOFError, zlib.error):
+        return limit + 1
+    return found
+
+
 def short_error(exc: BaseException, limit: int = 300) -> str:
     """``exc``'s message on one line, cut to ``limit`` characters (for one-line errors)."""
     text = " ".join(str(exc).split())
@@ -241,6 +278,7 @@ __all__ = [
     "not_decodable",
     "only_text_column",
     "open_source",
+    "rows_up_to",
     "shared_csv_format",
     "short_error",
 ]
