@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -180,7 +181,7 @@ def _file_head(path: Path) -> FileHead:
     """The first :data:`HEAD_BYTES` of the CSV at ``path``, decompressed."""
     compressed = file_suffix(path) == ".csv.gz"
     try:
-        with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+        with _open_decompressed(path) as stream:
             head = stream.read(HEAD_BYTES + 1)
     except (OSError, EOFError, zlib.error) as exc:
         fix = "compress it again or give the plain CSV" if compressed else "check the file"
@@ -190,6 +191,11 @@ def _file_head(path: Path) -> FileHead:
             f"{path.name} is gzip-compressed: name it {path.name}.gz, or decompress it."
         )
     return FileHead(path.name, head[:HEAD_BYTES], complete=len(head) <= HEAD_BYTES)
+
+
+def _open_decompressed(path: Path) -> BinaryIO:
+    """The CSV file at ``path`` as a binary stream, decompressed for a ``.csv.gz``."""
+    return gzip.open(path, "rb") if file_suffix(path) == ".csv.gz" else path.open("rb")
 
 
 def _csv_schema(path: Path, csv_format: CsvFormat) -> pa.Schema:
@@ -256,8 +262,8 @@ def _line_ends(path: Path, limit: int) -> int:
     when the file cannot be read to its end: the scoring's own read then names the problem)."""
     found = 0
     try:
-        with gzip.open(path, "rb") if file_suffix(path) == ".csv.gz" else path.open("rb") as f:
-            while found <= limit and (block := f.read(_COUNT_BLOCK_BYTES)):
+        with _open_decompressed(path) as stream:
+            while found <= limit and (block := stream.read(_COUNT_BLOCK_BYTES)):
                 found += block.count(b"\n")
     except (OSError, EOFError, zlib.error):
         return limit + 1
