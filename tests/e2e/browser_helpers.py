@@ -16,6 +16,10 @@ from pathlib import Path
 from playwright.sync_api import Browser, Locator, Page, expect
 
 VIEWPORT = {"width": 1400, "height": 1000}
+#: How long a check (``expect``) waits unless it says otherwise: the pages' own default.
+#: ``expect`` does not read a page's or context's default timeout, and its own is 5 s,
+#: too short for a busy machine (``conftest.chromium_browser`` sets this one).
+EXPECT_TIMEOUT_MS = 30_000
 #: One Streamlit script run (the first load of the full bundled dataset takes ~7 s on 2 cores).
 IDLE_TIMEOUT_MS = 90_000
 #: The nav title and a URL path pattern of every page, in sidebar order.

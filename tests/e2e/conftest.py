@@ -295,9 +295,12 @@ def app_launcher() -> Callable[..., contextlib.AbstractContextManager[AppServer]
 
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright, for the whole session."""
-    from playwright.sync_api import sync_playwright
+    """Headless Debian Chromium driven by Playwright, for the whole session. Every
+    ``expect`` waits ``browser_helpers.EXPECT_TIMEOUT_MS`` unless it says otherwise."""
+    from browser_helpers import EXPECT_TIMEOUT_MS
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS, headless=True

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.e2e
 
 HEADLINE = "Central bank holds interest rates steady"
 #: How long the answer may take: the model loads on a server that has just started (5.6 s
-#: measured alone; a busy host takes longer). ``expect`` does not read the page's default
-#: timeout: its own is 5 s, and a clean-clone run on a busy host failed at it while the
-#: answer was being drawn.
+#: measured alone; a busy host takes longer), so longer than the checks' default
+#: (``browser_helpers.EXPECT_TIMEOUT_MS``). A clean-clone run on a busy host once failed
+#: here while the answer was being drawn, when ``expect`` still waited its own 5 s.
 ANSWER_TIMEOUT_MS = 90_000
 
 
