@@ -10,7 +10,6 @@ import io
 import re
 import subprocess
 import sys
-import time
 import zipfile
 
 import pandas as pd
@@ -366,13 +365,11 @@ for page in ("results", "runs"):
 print("TF" if "tensorflow" in sys.modules else "NO-TF")
 """
     env = {"HEADLINE_LAB_RUNS_DIR": str(runs_dir), "PATH": "/usr/bin:/bin"}
-    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "NO-TF"
-    assert time.monotonic() - started < 60
 
 
 def test_the_train_page_opens_without_tensorflow_or_pandas_in_the_server(runs_dir):

@@ -3,8 +3,6 @@ words."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
@@ -123,15 +121,15 @@ def test_the_same_inputs_give_the_same_interval_and_another_seed_another_one():
     assert paired_bootstrap(true, a, b, seed=1) != paired_bootstrap(true, a, b)
 
 
-def test_a_hundred_thousand_rows_take_well_under_seconds():
+def test_a_hundred_thousand_rows_give_an_interval_around_the_difference():
+    """Its time (the Results page's intervals on a large test set):
+    ``benchmarks/bench_data.py``."""
     rng = np.random.default_rng(2)
     rows = 100_000
     true = rng.integers(0, 4, rows)
     a = np.where(rng.random(rows) < 0.85, true, rng.integers(0, 4, rows))
     b = np.where(rng.random(rows) < 0.86, true, rng.integers(0, 4, rows))
-    started = time.perf_counter()
     result = paired_bootstrap(true, a, b, resamples=2000)
-    assert time.perf_counter() - started < 2.0
     assert result.accuracy.ci95_low < result.accuracy.difference < result.accuracy.ci95_high
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections import Counter
 
 import pandas as pd
@@ -292,9 +291,7 @@ def test_full_dataset_seed_settings():
     if not DEFAULT_DATA_PATH.is_file():
         pytest.skip("the bundled dataset is not there")
     ds = load_default_dataset()
-    started = time.perf_counter()
-    prepared = prepare(ds, SEED_DATA)
-    seconds = time.perf_counter() - started
+    prepared = prepare(ds, SEED_DATA)  # its time: benchmarks/bench_data.py
     summary = prepared.summary
     # The numbers in data/README.md: drop_duplicates(subset="TITLE", keep=False).
     assert summary.rows_after_dedupe == 393_867
@@ -306,7 +303,6 @@ def test_full_dataset_seed_settings():
     }
     assert summary.class_counts_after == dict.fromkeys("bemt", 41_908)
     assert summary.split_sizes.test == 41_908
-    assert seconds < 10
 
 
 def test_the_balanced_test_set_is_the_seed_s_and_class_weights_train_on_the_rest(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -102,11 +101,17 @@ def test_progress_events_cover_phases_batches_epochs_and_end(trained_run):
 
 
 def test_same_data_and_settings_come_from_the_cache(trained_run, uci_small, runs_dir):
+    """No training happens: the only event is the cache's end, and no file of the run
+    is written again."""
     result, _ = trained_run
-    started = time.perf_counter()
-    again = train_run(uci_small, tiny_config(), runs_dir=runs_dir)
+    written = {path: path.stat().st_mtime_ns for path in result.run_dir.rglob("*")}
+    events = []
+    again = train_run(uci_small, tiny_config(), runs_dir=runs_dir, on_progress=events.append)
     assert again.from_cache and again.run_id == result.run_id
-    assert time.perf_counter() - started < 5  # no training happened
+    assert [(event.kind, event.message) for event in events] == [
+        ("end", "Loaded from cache: trained before on this data and settings.")
+    ]
+    assert {path: path.stat().st_mtime_ns for path in result.run_dir.rglob("*")} == written
 
 
 def test_run_id_depends_on_data_settings_and_parent(uci_small):
