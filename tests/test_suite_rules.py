@@ -1,4 +1,5 @@
-"""Rules the test suite keeps: no test asserts on elapsed time.
+"""Rules the test suite keeps: no test asserts on elapsed time, and none hides a short
+one in a library's default timeout.
 
 Speed targets belong in ``benchmarks/`` (a table and JSON, ratios measured side by side),
 never in a test: on a shared, busy machine a timed assertion fails for reasons that have
@@ -8,6 +9,10 @@ training ran, the pump gave up at its first look), not how long it took.
 Assertions are read from the source with :mod:`ast`: an ``assert`` whose comparison
 (``<``, ``<=``, ``>``, ``>=``) involves a clock difference (``time.monotonic() - t``,
 ``time.perf_counter() - t``, ``time.time() - t``), directly or through a name assigned one.
+Streamlit's ``AppTest`` fails a script run after 3 s unless told otherwise, so every
+``AppTest.from_*`` names its ``default_timeout``. (Playwright's ``expect`` waits 5 s unless
+told otherwise: the browser tests' ``chromium_browser`` fixture sets it once,
+``tests/e2e/test_harness.py``.)
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 CLOCKS = frozenset({"monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "time"})
 ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+APPTEST_CONSTRUCTORS = frozenset({"from_file", "from_function", "from_string"})
 
 
 def _is_clock_call(node: ast.AST) -> bool:
@@ -64,16 +70,46 @@ def timed_assertions(source: str) -> list[int]:
     return sorted(found)
 
 
+def apptests_without_a_timeout(source: str) -> list[int]:
+    """The lines of ``source``'s ``AppTest.from_*(...)`` calls that leave
+    ``default_timeout`` at Streamlit's 3 s, in order."""
+    return sorted(
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in APPTEST_CONSTRUCTORS
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "AppTest"
+        and not any(keyword.arg == "default_timeout" for keyword in node.keywords)
+    )
+
+
+def _test_sources() -> list[tuple[Path, str]]:
+    return [(path, path.read_text(encoding="utf-8")) for path in sorted(TESTS.rglob("*.py"))]
+
+
 def test_no_test_asserts_on_elapsed_time() -> None:
     """Found: five tests asserted durations (a cached training under 5 s, the full
     dataset's preparation under 10 s, 100,000 rows' paired intervals under 2 s, a
     subprocess under 60 s, a pump that gives up under 5 s)."""
     offenders = [
         f"{path.relative_to(TESTS.parent)}:{line}"
-        for path in sorted(TESTS.rglob("*.py"))
-        for line in timed_assertions(path.read_text(encoding="utf-8"))
+        for path, source in _test_sources()
+        for line in timed_assertions(source)
     ]
     assert offenders == [], "move the timing to benchmarks/: " + ", ".join(offenders)
+
+
+def test_every_apptest_names_its_timeout() -> None:
+    """Found: two AppTests of small scripts ran with Streamlit's 3 s limit, a timed
+    assertion on a busy host (the app tests' own wait: ``apptest_support.RUN_TIMEOUT``)."""
+    offenders = [
+        f"{path.relative_to(TESTS.parent)}:{line}"
+        for path, source in _test_sources()
+        for line in apptests_without_a_timeout(source)
+    ]
+    assert offenders == [], "pass default_timeout=RUN_TIMEOUT: " + ", ".join(offenders)
 
 
 def test_the_finder_sees_each_form_of_a_timed_assertion() -> None:
@@ -99,3 +135,14 @@ def test_untimed():
     assert time.monotonic() >= started
 """
     assert timed_assertions(source) == [6, 11, 15]
+
+
+def test_the_finder_sees_an_apptest_left_at_three_seconds() -> None:
+    source = """
+from streamlit.testing.v1 import AppTest
+
+short = AppTest.from_function(script)
+named = AppTest.from_file("app.py", default_timeout=90)
+also_short = AppTest.from_string("import streamlit")
+"""
+    assert apptests_without_a_timeout(source) == [4, 6]

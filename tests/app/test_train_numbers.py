@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from apptest_support import RUN_TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 
@@ -21,7 +22,7 @@ def _panel() -> None:
 
 
 def test_accuracies_read_as_shares_and_losses_as_numbers() -> None:
-    at = AppTest.from_function(_panel).run()
+    at = AppTest.from_function(_panel, default_timeout=RUN_TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
     assert shown == {

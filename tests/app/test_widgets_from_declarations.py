@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from apptest_support import assert_clean, new_app, open_page
+from apptest_support import RUN_TIMEOUT, assert_clean, new_app, open_page
 from streamlit.testing.v1 import AppTest
 
 from pipeline.core import config as config_module
@@ -187,7 +187,7 @@ def _more_epochs_script() -> None:
 
 def test_a_declared_number_under_another_label_and_key() -> None:
     """The Train page's "More epochs" box: the declared range of ``epochs``."""
-    at = AppTest.from_function(_more_epochs_script).run()
+    at = AppTest.from_function(_more_epochs_script, default_timeout=RUN_TIMEOUT).run()
     assert_clean(at)
     epochs = dict(declared(SECTIONS["train"]))["epochs"]
     box = at.number_input(key="keep.train.more_epochs")
