@@ -41,7 +41,7 @@ def test_a_headline_entered_while_the_model_loads_is_answered(
         expect(box).to_be_visible()
         # typed at once: the page is still at work, loading the model under the box
         loading = main_area(page).get_by_text("Loading the model…")
-        expect(loading).to_be_visible(timeout=5_000)
+        expect(loading).to_be_visible()
         save_screenshot(page, e2e_output_dir, "playground_loading_the_model")
         box.fill(HEADLINE)
         box.press("Enter")
