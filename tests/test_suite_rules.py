@@ -18,6 +18,7 @@ told otherwise: the browser tests' ``chromium_browser`` fixture sets it once,
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -85,30 +86,27 @@ def apptests_without_a_timeout(source: str) -> list[int]:
     )
 
 
-def _test_sources() -> list[tuple[Path, str]]:
-    return [(path, path.read_text(encoding="utf-8")) for path in sorted(TESTS.rglob("*.py"))]
+def _places(finder: Callable[[str], list[int]]) -> list[str]:
+    """``path:line`` of every place ``finder`` reports in the suite's files."""
+    return [
+        f"{path.relative_to(TESTS.parent)}:{line}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for line in finder(path.read_text(encoding="utf-8"))
+    ]
 
 
 def test_no_test_asserts_on_elapsed_time() -> None:
     """Found: five tests asserted durations (a cached training under 5 s, the full
     dataset's preparation under 10 s, 100,000 rows' paired intervals under 2 s, a
     subprocess under 60 s, a pump that gives up under 5 s)."""
-    offenders = [
-        f"{path.relative_to(TESTS.parent)}:{line}"
-        for path, source in _test_sources()
-        for line in timed_assertions(source)
-    ]
+    offenders = _places(timed_assertions)
     assert offenders == [], "move the timing to benchmarks/: " + ", ".join(offenders)
 
 
 def test_every_apptest_names_its_timeout() -> None:
     """Found: two AppTests of small scripts ran with Streamlit's 3 s limit, a timed
     assertion on a busy host (the app tests' own wait: ``apptest_support.RUN_TIMEOUT``)."""
-    offenders = [
-        f"{path.relative_to(TESTS.parent)}:{line}"
-        for path, source in _test_sources()
-        for line in apptests_without_a_timeout(source)
-    ]
+    offenders = _places(apptests_without_a_timeout)
     assert offenders == [], "pass default_timeout=RUN_TIMEOUT: " + ", ".join(offenders)
 
 
