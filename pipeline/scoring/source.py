@@ -245,7 +245,7 @@ def rows_up_to(source: ScoringSource, limit: int) -> int:
     counted = 0
     for file in source.files:
         if source.kind == "parquet":
-            counted += pq.ParquetFile(file).metadata.num_rows
+            counted += pq.read_metadata(file).num_rows
         else:
             counted += 1 + _line_ends(file, limit - counted)
         if counted >= limit:
