@@ -69,7 +69,8 @@ def _run_files(runs_dir: Path) -> dict[str, dict[str, Any]]:
 def _assert_rows_are_the_runs(board: dict[str, Any], runs_dir: Path, status: str) -> None:
     """Every trial row holds exactly its run's saved values; the baseline is theirs too."""
     files = _run_files(runs_dir)
-    assert sorted(row["run_id"] for row in board["trials"]) == sorted(files)
+    notes = [(row["status"], row["note"]) for row in board["trials"]]  # why a run is missing
+    assert sorted(row["run_id"] for row in board["trials"]) == sorted(files), notes
     for rank, row in enumerate(board["trials"], start=1):
         run = files[row["run_id"]]
         model = run["config"]["model"]
