@@ -27,6 +27,7 @@ from ui.figures.confusion import confusion_matrix_heatmap, full_width
 from ui.figures.curves import compare_curves, training_curves
 from ui.figures.scores import metrics_vs_baseline, runs_metric_bars
 from ui.views import mistakes, paired, report_download, results, run_link, slices
+from ui.views.class_sizes import thin_classes_remedy_text
 
 st.title("Results")
 
@@ -126,12 +127,7 @@ if thin:
     st.warning(
         f"{len(thin)} class{'' if len(thin) == 1 else 'es'} ha{'s' if len(thin) == 1 else 've'} "
         f"fewer than {MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall "
-        "and F1 are too noisy to trust. Raise the test size or keep more rows of "
-        + (
-            "those classes (Prepare)."
-            if data_settings.test_set == "stratified"
-            else "those classes, or use the stratified test set (Prepare)."
-        ),
+        f"and F1 are too noisy to trust. {thin_classes_remedy_text(data_settings)}",
         icon=":material/warning:",
     )
 

@@ -12,7 +12,7 @@ def inspect_command(args: argparse.Namespace) -> int:
     """``inspect``: print the statistics of the dataset (JSON with ``--json``); returns 0."""
     from pipeline.data import default_dataset_stats, inspect_dataset
 
-    dataset = load_data(args)
+    dataset = load_data(args, tell_notes=False)  # the report lists them
     if args.data is None:  # the bundled file: its statistics come from its snapshot
         report = default_dataset_stats(args.top, dataset=dataset)
     else:

@@ -4,6 +4,7 @@ per setting, the dataset and settings they name, and the default run."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def training_options(parser: argparse.ArgumentParser) -> None:
         for name, spec in declared(section):
             flag = name if name != "seed" else f"{section_name}_seed"
             group.add_argument(
-                "--" + flag.replace("_", "-"),
+                setting_flag(flag),
                 dest=f"setting_{flag}",
                 metavar=spec.kind.upper()
                 if spec.kind != "choice"
@@ -47,13 +48,39 @@ def training_options(parser: argparse.ArgumentParser) -> None:
             )
 
 
-def load_data(args: argparse.Namespace) -> Any:
-    """The dataset the data options of ``args`` name (default: the bundled UCI data)."""
+def setting_flag(name: str, value: str | None = None) -> str:
+    """The flag of the setting ``name`` (``test_size`` -> ``--test-size``), with ``value``
+    after it when given (``--test-set stratified``)."""
+    flag = "--" + name.replace("_", "-")
+    return flag if value is None else f"{flag} {value}"
+
+
+def load_data(args: argparse.Namespace, *, raw: Any = None, tell_notes: bool = True) -> Any:
+    """The dataset the data options of ``args`` name (default: the bundled UCI data).
+
+    ``raw``, a :class:`~pipeline.data.RawTable` already read, is used instead of reading
+    ``args.data`` again. What reading left out or changed (rows without a label, a file
+    decoded as Latin-1, ...) is printed to stderr as ``note: ...`` lines unless
+    ``tell_notes`` is false (``inspect`` lists them in its report). A column that cannot be
+    found raises :class:`~pipeline.core.errors.DatasetError` naming the flag to pass.
+    """
+    from pipeline.core.errors import ColumnChoiceError, DatasetError
     from pipeline.data import load_dataset, load_default_dataset
 
-    if args.data is None:
-        return load_default_dataset()
-    return load_dataset(Path(args.data), text_col=args.text_col, label_col=args.label_col)
+    try:
+        if raw is None and args.data is None:
+            dataset = load_default_dataset()
+        else:
+            source = raw if raw is not None else Path(args.data)
+            dataset = load_dataset(source, text_col=args.text_col, label_col=args.label_col)
+    except ColumnChoiceError as exc:
+        raise DatasetError(
+            f"{exc.problem} Pass one of those with {setting_flag(exc.role + '_col')}."
+        ) from None
+    if tell_notes:
+        for note in dataset.notes:
+            print(f"note: {note}", file=sys.stderr)
+    return dataset
 
 
 def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import errno
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS
+from pipeline.cli.options import setting_flag
+from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes_remedy
 
 if TYPE_CHECKING:
     from pipeline.runs.summary import SavedRun
@@ -28,8 +29,9 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def headline_metrics(saved: SavedRun) -> dict[str, Any]:
-    """The headline numbers of a saved run (test scores, baseline, epochs, time, device),
-    as the JSON values ``train --json`` and ``evaluate --json`` print."""
+    """The headline numbers of a saved run (test scores, baseline, epochs, time, device)
+    and its caveats (``notes``), as the JSON values ``train --json`` and ``evaluate --json``
+    print."""
     metrics = saved.metrics
     return {
         "test_accuracy": metrics.test_accuracy,
@@ -46,12 +48,14 @@ def headline_metrics(saved: SavedRun) -> dict[str, Any]:
         "duration_s": saved.run.duration_s,
         "device": saved.run.device,
         "origin": saved.run.origin,
+        "notes": list(saved.caveats()),
     }
 
 
 def print_metrics(saved: SavedRun) -> None:
-    """Print a saved run's test report: scores, the comparison with the baseline, thin
-    classes, epochs and time, and the per-class table."""
+    """Print a saved run's test report: scores, the comparison with the baseline, its
+    caveats (``note: ...``), thin classes with the remedies that fit its settings, epochs
+    and time, and the per-class table."""
     head = headline_metrics(saved)
     loss = "-" if head["test_loss"] is None else f"{head['test_loss']:.4f}"
     baseline = "-" if head["baseline_accuracy"] is None else f"{head['baseline_accuracy']:.4f}"
@@ -64,12 +68,15 @@ def print_metrics(saved: SavedRun) -> None:
     if saved.metrics.vs_baseline is not None:
         for sentence in saved.metrics.vs_baseline.sentences():
             print(sentence)
+    for caveat in saved.caveats():
+        print(f"note: {caveat}")
     thin = saved.metrics.thin_classes()
     if thin:
         listing = ", ".join(f"{saved.labels.name(code)} ({n})" for code, n in thin.items())
+        remedy = thin_classes_remedy(saved.config.experiment.data, setting_flag)
         print(
             f"warning: fewer than {MIN_TEST_ROWS_PER_CLASS} test rows in {listing}: their "
-            "scores are noisy; raise --test-size or use --test-set stratified"
+            f"scores are too noisy to trust. {remedy}"
         )
     print(
         f"{head['epochs']} epochs (best {head['best_epoch']}), "

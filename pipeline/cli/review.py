@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.cli.options import load_data
 from pipeline.cli.progress import ReviewProgressBar
 from pipeline.core.errors import HeadlineLabError
 
@@ -31,10 +32,10 @@ def review_command(args: argparse.Namespace) -> int:
             f"The folder of --output ({args.output.parent}) does not exist; create it or "
             "write the review elsewhere."
         )
-    from pipeline.data import DEFAULT_DATA_PATH, load_dataset, read_table
+    from pipeline.data import DEFAULT_DATA_PATH, read_table
 
     raw = read_table(Path(args.data) if args.data else DEFAULT_DATA_PATH)
-    dataset = load_dataset(raw, text_col=args.text_col, label_col=args.label_col)
+    dataset = load_data(args, raw=raw)
     from pipeline.review.run import run_review
     from pipeline.review.table import reviewed_table
 

@@ -16,6 +16,21 @@ class DatasetError(HeadlineLabError):
     """The data cannot be read, mapped, validated or split."""
 
 
+class ColumnChoiceError(DatasetError):
+    """No column of a file could be found for the text or the label: the user must name one.
+
+    ``problem`` says what was not found (with the file's columns) and ``role`` which column
+    it is (``"text"`` or ``"label"``), so that each front end words the fix its own way (the
+    app: the column picker; the CLI: ``--text-col`` or ``--label-col``); ``str()`` is the
+    problem with the app's fix.
+    """
+
+    def __init__(self, problem: str, role: str) -> None:
+        super().__init__(f"{problem} Choose one of those as the {role} column.")
+        self.problem = problem
+        self.role = role
+
+
 class ConfigError(HeadlineLabError):
     """A setting is out of range or contradicts another one."""
 

@@ -20,7 +20,7 @@ import unicodedata
 
 import pandas as pd
 
-from pipeline.core.errors import DatasetError
+from pipeline.core.errors import ColumnChoiceError, DatasetError
 from pipeline.data.reading import RawTable
 
 TEXT_COLUMN_NAMES: tuple[str, ...] = ("title", "text", "headline", "sentence", "content")
@@ -154,23 +154,25 @@ def resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) -> 
 
     Raises
     ------
-    DatasetError
-        Nothing chosen and nothing guessed, or no column named ``wanted``.
+    ColumnChoiceError
+        Nothing chosen and nothing guessed, or no column named ``wanted`` (a
+        :class:`~pipeline.core.errors.DatasetError`).
     """
     columns = [str(c) for c in raw.frame.columns]
     listing = ", ".join(columns)
     if wanted is None:
         if guess is None:
-            raise DatasetError(
+            raise ColumnChoiceError(
                 f"Could not tell which column of {raw.name} holds the {role}; its columns are "
-                f"{listing}. Choose the {role} column."
+                f"{listing}.",
+                role,
             )
         return guess
     found = find_column(columns, wanted)
     if found is None:
-        raise DatasetError(
-            f"{raw.name} has no column {wanted!r} for the {role}; its columns are {listing}. "
-            f"Choose one of those as the {role} column."
+        raise ColumnChoiceError(
+            f"{raw.name} has no column {wanted!r} for the {role}; its columns are {listing}.",
+            role,
         )
     return found
 

@@ -271,7 +271,7 @@ def _decide_encoding(evidence: list[_Evidence], name: str) -> tuple[str, list[st
         return "utf-8", [
             f"{name} is UTF-8 but for {stray:,} stray byte{'s' if stray > 1 else ''}, read "
             "as \ufffd. To keep the characters they stood for, save the file as CSV "
-            "(UTF-8) and upload it again."
+            "(UTF-8) and load it again."
         ]
     # cp1252 first: it is what Excel on Windows writes; latin-1 decodes any byte.
     encoding = "cp1252" if all(e.cp1252 for e in evidence) else "latin-1"
@@ -285,7 +285,7 @@ def _decide_encoding(evidence: list[_Evidence], name: str) -> tuple[str, list[st
         )
     return encoding, [
         f"{name} is not valid UTF-8; it was read as {encoding}. If accented characters "
-        "look wrong, save the file as CSV (UTF-8) and upload it again."
+        "look wrong, save the file as CSV (UTF-8) and load it again."
     ]
 
 

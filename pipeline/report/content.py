@@ -218,7 +218,7 @@ def build_report(
         scores=scores,
         n_test=metrics.n_test,
         interval_note=interval_note,
-        notes=_notes(saved),
+        notes=saved.caveats(),
         history=saved.history,
         best_epoch=run.best_epoch,
         classes=classes,
@@ -298,17 +298,6 @@ def _comparison(saved: SavedRun) -> tuple[PairedComparison | None, str]:
             "paired then)."
         )
     return None, NO_INTERVAL
-
-
-def _notes(saved: SavedRun) -> tuple[str, ...]:
-    metrics = saved.metrics
-    notes = []
-    if metrics.collapsed:
-        notes.append(metrics.collapsed)
-    if saved.run.status == "stopped":
-        notes.append("Training was stopped by hand: the scores are those of the best epoch before.")
-    notes.extend(saved.data.notes)
-    return tuple(notes)
 
 
 def _slices(

@@ -26,6 +26,9 @@ from pipeline.runs.history import EpochRow
 from pipeline.runs.record import DataRecord, Labels, RunConfig, RunInfo, RunRecord
 from pipeline.runs.results import Metrics, RowPredictions
 
+#: The caveat of a run stopped by hand (see :meth:`SavedRun.caveats`).
+STOPPED_CAVEAT = "Training was stopped by hand: the scores are those of the best epoch before."
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -141,6 +144,19 @@ class SavedRun:
     @property
     def complete(self) -> bool:
         return self.run.status == "complete"
+
+    def caveats(self) -> tuple[str, ...]:
+        """What a reader of the run's scores must know beside them, as sentences: a model
+        that predicts one class for (nearly) every row, a training stopped by hand, and what
+        preparing the data left out (classes dropped as too small, a split without a
+        class). The report, the CLI and ``--json`` give them all."""
+        caveats = []
+        if self.metrics.collapsed:
+            caveats.append(self.metrics.collapsed)
+        if self.run.status == "stopped":
+            caveats.append(STOPPED_CAVEAT)
+        caveats.extend(self.data.notes)
+        return tuple(caveats)
 
     def summary(self) -> RunSummary:
         """The :class:`RunSummary` of this run."""

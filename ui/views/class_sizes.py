@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes
+from pipeline.core.class_sizes import (
+    MIN_TEST_ROWS_PER_CLASS,
+    thin_classes,
+    thin_classes_remedy,
+)
 from pipeline.core.config import DataConfig
 from pipeline.core.errors import HeadlineLabError
 from pipeline.core.settings import declared
@@ -30,12 +34,32 @@ if TYPE_CHECKING:
 NAMED_CLASSES = 5
 
 
+def prepare_setting(name: str, value: str | None = None) -> str:
+    """Markdown: the Prepare page's setting ``name`` by its label (``**Test share**``), with
+    the short label of its choice ``value`` when given (``**Test set**: Stratified``); the
+    app's words for :func:`pipeline.core.class_sizes.thin_classes_remedy`."""
+    spec = dict(declared(DataConfig))[name]
+    if value is None:
+        return f"**{spec.label}**"
+    return f"**{spec.label}**: {spec.label_of(value).split(' (')[0]}"
+
+
+def thin_classes_remedy_text(config: DataConfig) -> str:
+    """Markdown: what to do about classes with too few test rows, for data prepared with
+    ``config`` (:func:`~pipeline.core.class_sizes.thin_classes_remedy`, where to find
+    the settings it names)."""
+    return f"{thin_classes_remedy(config, prepare_setting)} These settings are on Prepare."
+
+
 def thin_classes_warning(
-    test_rows: Mapping[str, int], label_names: Mapping[str, str] | None = None
+    test_rows: Mapping[str, int],
+    config: DataConfig,
+    label_names: Mapping[str, str] | None = None,
 ) -> str | None:
     """Markdown: which classes of ``test_rows`` (``{code: rows in the test split}``) would
-    get fewer than :data:`~pipeline.core.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows, and
-    what to do about it; ``None`` when every class gets enough. Names are escaped."""
+    get fewer than :data:`~pipeline.core.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows with
+    the data settings ``config``, and what to do about it; ``None`` when every class gets
+    enough. Names are escaped."""
     thin = thin_classes(test_rows)
     if not thin:
         return None
@@ -46,22 +70,21 @@ def thin_classes_warning(
     ]
     more = len(thin) - len(shown)
     listing = ", ".join(shown) + (f" and {format_count(more)} more" if more else "")
-    smallest = dict(declared(DataConfig))["min_class_rows"].label
     return (
         f"**{format_count(len(thin))} of {format_count(len(test_rows))} "
         f"class{'' if len(test_rows) == 1 else 'es'}** would get fewer than "
         f"{MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall and F1 "
-        "would be too noisy to trust. Merge small classes into bigger ones, add more rows "
-        f"for them, or drop them (raise **{smallest}** on Prepare); a bigger test share "
-        "also helps."
+        f"would be too noisy to trust. {thin_classes_remedy_text(config)}"
     )
 
 
 def show_thin_classes_warning(
-    test_rows: Mapping[str, int], label_names: Mapping[str, str] | None = None
+    test_rows: Mapping[str, int],
+    config: DataConfig,
+    label_names: Mapping[str, str] | None = None,
 ) -> None:
     """Draw :func:`thin_classes_warning` as a warning box, if there is one."""
-    text = thin_classes_warning(test_rows, label_names)
+    text = thin_classes_warning(test_rows, config, label_names)
     if text:
         st.warning(text, icon=":material/warning:")
 
@@ -78,7 +101,9 @@ def warn_before_training(config: DataConfig) -> None:
         prepared = prepared_data(config)
     except HeadlineLabError:
         return
-    show_thin_classes_warning(prepared.summary.split_class_counts.test, prepared.label_names)
+    show_thin_classes_warning(
+        prepared.summary.split_class_counts.test, config, prepared.label_names
+    )
 
 
 def per_class_split_table(
