@@ -84,7 +84,9 @@ st.success(
     icon=":material/check_circle:",
 )
 # before training: the rule Results warns by after it (pipeline.core.class_sizes)
-show_thin_classes_warning(summary.split_class_counts.test, config, prepared.label_names)
+show_thin_classes_warning(
+    summary.split_class_counts.test, config, prepared.label_names, on_prepare=True
+)
 for note in summary.notes:
     st.warning(escape_markdown(note))
 

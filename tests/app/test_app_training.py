@@ -460,3 +460,5 @@ def test_results_name_the_test_set_show_balanced_accuracy_and_warn_of_thin_class
     assert warning.startswith("4 classes have fewer than 30 test rows: ")
     for name in saved.labels.names.values():
         assert f"{name} (10)" in warning
+    # the advice fits the run: its classes were capped at 40 rows, its test set stratified
+    assert "a higher **Cap per class**" in warning and "**Test set**" not in warning

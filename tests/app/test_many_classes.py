@@ -81,8 +81,9 @@ def test_prepare_warns_folds_the_chart_and_shows_every_split_column(runs_dir, ma
     assert warning is not None, texts_of(at)
     assert f"{N_CLASSES:,} of {N_CLASSES:,} classes" in warning
     assert f"fewer than {MIN_TEST_ROWS_PER_CLASS} test rows" in warning
-    for remedy in ("Merge", "more rows", "drop"):
+    for remedy in ("Merge", "more rows", "drop", "**Smallest class kept**", "**Test share**"):
         assert remedy in warning
+    assert "on Prepare" not in warning  # drawn beside those settings
     chart = figure_of(next(c for c in at.get("plotly_chart") if "before_after" in c.proto.id))
     assert len(values(chart.data[0].y)) <= data_charts.MAX_CLASS_BARS
     # the per-class table: every class and every split, full width (not in a column)
@@ -103,6 +104,7 @@ def test_train_warns_before_training(runs_dir, many_small_classes):
     assert_clean(at)
     warning = _thin_warning(at)
     assert warning is not None and "Merge" in warning, texts_of(at)
+    assert warning.endswith("These settings are on Prepare.")
 
 
 def test_no_warning_when_every_class_gets_enough_test_rows(runs_dir):

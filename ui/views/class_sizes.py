@@ -44,22 +44,25 @@ def prepare_setting(name: str, value: str | None = None) -> str:
     return f"**{spec.label}**: {spec.label_of(value).split(' (')[0]}"
 
 
-def thin_classes_remedy_text(config: DataConfig) -> str:
+def thin_classes_remedy_text(config: DataConfig, *, on_prepare: bool = False) -> str:
     """Markdown: what to do about classes with too few test rows, for data prepared with
-    ``config`` (:func:`~pipeline.core.class_sizes.thin_classes_remedy`, where to find
-    the settings it names)."""
-    return f"{thin_classes_remedy(config, prepare_setting)} These settings are on Prepare."
+    ``config`` (:func:`~pipeline.core.class_sizes.thin_classes_remedy`), and where the
+    settings it names are unless ``on_prepare`` (drawn on that page)."""
+    remedy = thin_classes_remedy(config, prepare_setting)
+    return remedy if on_prepare else f"{remedy} These settings are on Prepare."
 
 
 def thin_classes_warning(
     test_rows: Mapping[str, int],
     config: DataConfig,
     label_names: Mapping[str, str] | None = None,
+    *,
+    on_prepare: bool = False,
 ) -> str | None:
     """Markdown: which classes of ``test_rows`` (``{code: rows in the test split}``) would
     get fewer than :data:`~pipeline.core.class_sizes.MIN_TEST_ROWS_PER_CLASS` test rows with
     the data settings ``config``, and what to do about it; ``None`` when every class gets
-    enough. Names are escaped."""
+    enough. Names are escaped; ``on_prepare``: drawn on Prepare, beside the settings."""
     thin = thin_classes(test_rows)
     if not thin:
         return None
@@ -74,7 +77,7 @@ def thin_classes_warning(
         f"**{format_count(len(thin))} of {format_count(len(test_rows))} "
         f"class{'' if len(test_rows) == 1 else 'es'}** would get fewer than "
         f"{MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall and F1 "
-        f"would be too noisy to trust. {thin_classes_remedy_text(config)}"
+        f"would be too noisy to trust. {thin_classes_remedy_text(config, on_prepare=on_prepare)}"
     )
 
 
@@ -82,9 +85,11 @@ def show_thin_classes_warning(
     test_rows: Mapping[str, int],
     config: DataConfig,
     label_names: Mapping[str, str] | None = None,
+    *,
+    on_prepare: bool = False,
 ) -> None:
     """Draw :func:`thin_classes_warning` as a warning box, if there is one."""
-    text = thin_classes_warning(test_rows, config, label_names)
+    text = thin_classes_warning(test_rows, config, label_names, on_prepare=on_prepare)
     if text:
         st.warning(text, icon=":material/warning:")
 
