@@ -49,14 +49,14 @@ def review_command(args: argparse.Namespace) -> int:
         table.to_csv(args.output, index=False)
     reviewed = review.summary
     output = None if args.output is None else str(args.output)
-    suspects = table.head(max(0, min(args.top, reviewed.rows)))
+    suspects = table.head(max(0, min(args.top, reviewed.reviewed_rows)))
     text_col = dataset.text_col
     if args.json:
         document = {
             **reviewed.to_json(),
             "rows": len(table),
-            "reviewed_rows": reviewed.rows,
-            "unreviewed_rows": len(table) - reviewed.rows,
+            "reviewed_rows": reviewed.reviewed_rows,
+            "unreviewed_rows": len(table) - reviewed.reviewed_rows,
             "output": output,
             "suspects": [
                 {
@@ -85,10 +85,10 @@ def _print_review(
     settings = summary.settings
     neural = f" ({settings.neural_preset} neural)" if settings.models != "tfidf" else ""
     print(
-        f"{summary.dataset}: {rows:,} rows, {summary.rows:,} reviewed "
+        f"{summary.dataset}: {rows:,} rows, {summary.reviewed_rows:,} reviewed "
         f"by {summary.folds}-fold {settings.models}{neural} ({how})"
     )
-    share = summary.issues / max(summary.rows, 1)
+    share = summary.issues / max(summary.reviewed_rows, 1)
     print(
         f"out-of-sample accuracy {summary.out_of_sample_accuracy:.4f}; "
         f"{summary.issues:,} rows flagged as label issues ({share:.1%})"
@@ -104,5 +104,8 @@ def _print_review(
             f"note: {rows - summary.rows:,} rows without a label were not reviewed; "
             "they come last, their label quality empty"
         )
+    unreviewed = summary.unreviewed_note()
+    if unreviewed:
+        print(f"note: {unreviewed}")
     if output:
         print(f"wrote {output} ({rows:,} rows, most suspect first)")

@@ -115,7 +115,8 @@ def _read_review_csv(path: Path, summary: ReviewSummary) -> pd.DataFrame:
         raise ValueError(f"{path} has an is_label_issue that is neither True nor False")
     frame["is_label_issue"] = flags.astype(bool)
     numbers = ["label_quality", *probability_columns]
-    frame[numbers] = frame[numbers].astype(float)
+    # an unreviewed row's scores are written empty (:meth:`ReviewSummary.unreviewed`)
+    frame[numbers] = frame[numbers].replace("", float("nan")).astype(float)
     frame[list(COUNT_COLUMNS)] = frame[list(COUNT_COLUMNS)].astype("int64")
     return frame
 
@@ -129,10 +130,13 @@ def _matches(frame: pd.DataFrame, summary: ReviewSummary, dataset: Dataset) -> b
 
     quality = frame["label_quality"].to_numpy()
     given = frame["given_label"].to_numpy(dtype=object)
+    unreviewed = np.isin(given, list(summary.unreviewed))
+    scored = quality[~unreviewed]
     return (
         summary.fold_groups.stories == story_digest(dataset.frame)
         and summary.rows == len(frame) == len(dataset.frame)
         and list(frame.index) == list(dataset.frame.index)
         and bool((given == dataset.frame["label"].to_numpy(dtype=object)).all())
-        and bool(np.isfinite(quality).all() and ((quality >= 0) & (quality <= 1)).all())
+        and bool(np.isfinite(scored).all() and ((scored >= 0) & (scored <= 1)).all())
+        and bool(np.isnan(quality[unreviewed]).all())
     )

@@ -33,11 +33,12 @@ import contextlib
 import dataclasses
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.core.errors import DatasetError
-from pipeline.review.agreement import GroupAgreement, group_agreement
+from pipeline.review.agreement import group_agreement
 from pipeline.review.cache import REVIEW_VERSION, cached_review, review_key, save_review
 from pipeline.review.out_of_fold import OutOfSample, out_of_sample_probabilities
 from pipeline.review.progress import ReviewListener, ReviewProgress, seconds_since
@@ -91,24 +92,31 @@ def review_labels(
     Raises
     ------
     DatasetError
-        A class has fewer rows than folds, or the rows make fewer groups than folds.
+        Fewer than two classes have a row in every fold, or the rows make fewer groups
+        than folds. A class with fewer rows than folds is not reviewed: its rows keep
+        their labels, with no quality, probabilities or flag (``summary.unreviewed``).
     ConfigError
         A setting is out of range.
     ReviewStopped
         A stop was asked for.
     """
+    import numpy as np
+
     from pipeline.data import fingerprint
     from pipeline.review.folds import describe_groups, fold_groups, story_digest
 
     settings = (settings or ReviewSettings()).validate()
     started = time.perf_counter()
     labels = class_indices(dataset)
-    _check_folds(dataset, labels, settings.folds)
-    groups = fold_groups(dataset.frame)
+    reviewable = _reviewable_classes(dataset, labels, settings.folds)
+    rows = reviewable[labels]  # the rows reviewed: those of a class with a row in every fold
+    kept = np.flatnonzero(reviewable)  # reviewed class -> its index in dataset.classes
+    reviewed_labels = np.searchsorted(kept, labels[rows])
+    groups = fold_groups(dataset.frame[rows])
     found = out_of_sample_probabilities(
-        dataset.frame["text"].tolist(),
-        labels,
-        len(dataset.classes),
+        dataset.frame["text"][rows].tolist(),
+        reviewed_labels,
+        len(kept),
         settings,
         groups=groups,
         on_progress=on_progress,
@@ -118,16 +126,55 @@ def review_labels(
     notify = on_progress or (lambda progress: None)
     folds = settings.folds
     notify(ReviewProgress("scoring", folds, folds, "Scoring the labels…", seconds_since(started)))
-    probabilities = found.combined()
-    agreement = group_agreement(labels, groups)
-    quality, issues = score_labels(labels, probabilities, settings.quality_method, agreement)
-    frame = _review_frame(dataset, labels, probabilities, quality, issues, agreement)
+    reviewed_probabilities = found.combined()
+    agreement = group_agreement(reviewed_labels, groups)
+    quality, issues = score_labels(
+        reviewed_labels, reviewed_probabilities, settings.quality_method, agreement
+    )
+    # Back to every row and class: the unreviewed rows keep their labels, with no scores.
+    probabilities = np.full((len(labels), len(dataset.classes)), np.nan)
+    probabilities[rows] = 0.0
+    probabilities[np.ix_(rows, kept)] = reviewed_probabilities
+    scores = ReviewScores(
+        suggested=labels.copy(),
+        quality=np.full(len(labels), np.nan),
+        issues=np.zeros(len(labels), dtype=bool),
+        mates=np.zeros(len(labels), dtype="int64"),
+        agreeing=np.zeros(len(labels), dtype="int64"),
+    )
+    scores.suggested[rows] = kept[reviewed_probabilities.argmax(axis=1)]
+    scores.quality[rows] = quality
+    scores.issues[rows] = issues
+    scores.mates[rows] = agreement.mates
+    scores.agreeing[rows] = agreement.agreeing
+    frame = _review_frame(dataset, labels, probabilities, scores)
     data_fingerprint = fingerprint(dataset)
-    fold_groups = FoldGroups(**describe_groups(groups), stories=story_digest(dataset.frame))
-    summary = _summary(dataset, settings, frame, labels, found, data_fingerprint, fold_groups)
+    fold_groups_found = FoldGroups(**describe_groups(groups), stories=story_digest(dataset.frame))
+    summary = _summary(
+        dataset,
+        settings,
+        frame,
+        found,
+        reviewed_labels,
+        data_fingerprint,
+        fold_groups_found,
+        unreviewed={
+            code: int(count)
+            for code, count, kept_class in zip(
+                dataset.classes, np.bincount(labels, minlength=len(dataset.classes)), reviewable
+            )
+            if not kept_class
+        },
+    )
     summary = dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 2))
     notify(ReviewProgress("done", folds, folds, "Done.", seconds_since(started)))
-    return LabelReview(frame, summary, dict(found.probabilities))
+    part_probabilities = {}
+    for part, reviewed_part in found.probabilities.items():
+        every_row = np.full_like(probabilities, np.nan)
+        every_row[rows] = 0.0
+        every_row[np.ix_(rows, kept)] = reviewed_part
+        part_probabilities[part] = every_row
+    return LabelReview(frame, summary, part_probabilities)
 
 
 def run_review(
@@ -158,27 +205,44 @@ def run_review(
     return review
 
 
-def _check_folds(dataset: Dataset, labels: np.ndarray, folds: int) -> None:
-    """Every class needs a row in every fold; name one that has too few."""
+@dataclass
+class ReviewScores:
+    """Per row of a dataset: the suggested class index, the label quality (NaN for a row
+    not reviewed), the issue flag, and the group mates and those agreeing with it."""
+
+    suggested: np.ndarray
+    quality: np.ndarray
+    issues: np.ndarray
+    mates: np.ndarray
+    agreeing: np.ndarray
+
+
+def _reviewable_classes(dataset: Dataset, labels: np.ndarray, folds: int) -> np.ndarray:
+    """Booleans per class of ``dataset``: it has at least ``folds`` rows, one in every
+    fold. Raises :class:`DatasetError` when fewer than two classes have."""
     import numpy as np
 
     counts = np.bincount(labels, minlength=len(dataset.classes))
-    for code, count in zip(dataset.classes, counts, strict=True):
-        if count < folds:
-            raise DatasetError(
-                f"Class {dataset.display(code)!r} has {count} row(s) in {dataset.name}; a "
-                f"{folds}-fold label review needs at least {folds} per class. Lower the "
-                f"folds (at least {MIN_FOLDS}) or drop that class."
-            )
+    reviewable = counts >= folds
+    if reviewable.sum() < 2:
+        big = [
+            dataset.display(code)
+            for code, ok in zip(dataset.classes, reviewable, strict=True)
+            if ok
+        ]
+        have = f"only {big[0]!r} has" if big else "no class has"
+        second = int(np.sort(counts)[-2])
+        remedy = f"Lower the folds to {second}, or add rows" if second >= MIN_FOLDS else "Add rows"
+        raise DatasetError(
+            f"A {folds}-fold label review needs two classes of at least {folds} rows (a row "
+            f"in every fold), and in {dataset.name} {have} at least {folds} rows. {remedy} "
+            "of a second class."
+        )
+    return reviewable
 
 
 def _review_frame(
-    dataset: Dataset,
-    labels: np.ndarray,
-    probabilities: np.ndarray,
-    quality: np.ndarray,
-    issues: np.ndarray,
-    agreement: GroupAgreement,
+    dataset: Dataset, labels: np.ndarray, probabilities: np.ndarray, scores: ReviewScores
 ) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
@@ -188,11 +252,11 @@ def _review_frame(
         {
             "text": dataset.frame["text"],
             "given_label": codes[labels],
-            "suggested_label": codes[probabilities.argmax(axis=1)],
-            "label_quality": quality,
-            "is_label_issue": issues,
-            "group_mates": agreement.mates,
-            "agreeing_mates": agreement.agreeing,
+            "suggested_label": codes[scores.suggested],
+            "label_quality": scores.quality,
+            "is_label_issue": scores.issues,
+            "group_mates": scores.mates,
+            "agreeing_mates": scores.agreeing,
         },
         index=dataset.frame.index,
     )
@@ -205,13 +269,18 @@ def _summary(
     dataset: Dataset,
     settings: ReviewSettings,
     frame: pd.DataFrame,
-    labels: np.ndarray,
     found: OutOfSample,
+    reviewed_labels: np.ndarray,
     data_fingerprint: str,
     fold_groups: FoldGroups,
+    *,
+    unreviewed: dict[str, int],
 ) -> ReviewSummary:
-    """The review's summary (``seconds`` still ``None``: set when it is done)."""
+    """The review's summary (``seconds`` still ``None``: set when it is done); the
+    accuracies are over the reviewed rows (``reviewed_labels``: their classes' indices
+    among the reviewed classes, as ``found`` has them)."""
     given, suggested = frame["given_label"], frame["suggested_label"]
+    reviewed = frame["label_quality"].notna()
     per_class = {
         code: ClassReview(
             name=dataset.display(code),
@@ -232,13 +301,14 @@ def _summary(
         fold_groups=fold_groups,
         seconds=None,
         part_seconds=dict(found.seconds),
-        out_of_sample_accuracy=round(float((suggested == given).mean()), 4),
+        out_of_sample_accuracy=round(float((suggested == given)[reviewed].mean()), 4),
         part_accuracy={
-            part: round(float((probabilities.argmax(axis=1) == labels).mean()), 4)
+            part: round(float((probabilities.argmax(axis=1) == reviewed_labels).mean()), 4)
             for part, probabilities in found.probabilities.items()
         },
         fingerprint=data_fingerprint,
         key=review_key(data_fingerprint, settings),
         dataset=dataset.name,
         version=REVIEW_VERSION,
+        unreviewed=unreviewed,
     )

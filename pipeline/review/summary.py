@@ -10,7 +10,7 @@ cache then reviews again).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.core.errors import ConfigError, RunRecordError
@@ -115,6 +115,9 @@ class ReviewSummary:
         The review's version (:data:`pipeline.review.cache.REVIEW_VERSION`).
     from_cache : bool
         Whether the review was read from the cache rather than computed.
+    unreviewed : dict of str to int
+        The classes with fewer rows than folds, and their rows: kept as given, not
+        reviewed (:meth:`unreviewed_note`); empty when every class was.
     """
 
     rows: int
@@ -134,10 +137,41 @@ class ReviewSummary:
     dataset: str
     version: int
     from_cache: bool = False
+    unreviewed: dict[str, int] = field(default_factory=dict)
 
     def name(self, code: str) -> str:
         """The display name of class ``code`` (the code itself when it has none)."""
         return self.label_names.get(code, code)
+
+    @property
+    def reviewed_rows(self) -> int:
+        """The rows reviewed: every row but those of the :attr:`unreviewed` classes."""
+        return self.rows - sum(self.unreviewed.values())
+
+    def unreviewed_note(self) -> str | None:
+        """Which classes were too small to review, why, and what would review them; ``None``
+        when every class was reviewed. Class names are quoted as the file has them
+        (escape them before drawing as Markdown)."""
+        if not self.unreviewed:
+            return None
+        listing = ", ".join(
+            f"{self.name(code)!r} ({rows:,} row{'' if rows == 1 else 's'})"
+            for code, rows in self.unreviewed.items()
+        )
+        lowerable = [rows for rows in self.unreviewed.values() if rows >= 2]
+        remedies = []
+        if lowerable:
+            which = "them" if len(lowerable) == len(self.unreviewed) else "those of 2 rows or more"
+            remedies.append(f"lower the folds to {min(lowerable)} to review {which}")
+        if len(lowerable) < len(self.unreviewed):
+            remedies.append("merge a class of one row into the class it means (a misspelt label?)")
+        remedy = "; ".join(remedies) + ", or add rows"
+        return (
+            f"Not reviewed: {listing}. A {self.folds}-fold review needs at least "
+            f"{self.folds} rows of a class, so that every row is scored by models that "
+            f"learned its class without it. Their rows keep their labels and come last; "
+            f"{remedy}."
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The summary as ``summary.json`` holds it."""
@@ -159,6 +193,7 @@ class ReviewSummary:
             "version": self.version,
             "from_cache": self.from_cache,
             "fold_groups": self.fold_groups.to_json(),
+            "unreviewed_classes": dict(self.unreviewed),
         }
 
     @classmethod
@@ -171,7 +206,8 @@ class ReviewSummary:
             raise RunRecordError("summary.json: 'classes' must list class codes.")
         names = reader.obj("label_names").raw
         per_class = reader.obj("per_class")
-        if not set(names) | set(per_class.raw) <= set(classes):
+        unreviewed = reader.obj("unreviewed_classes", {})  # absent before 2026-12
+        if not set(names) | set(per_class.raw) | set(unreviewed.raw) <= set(classes):
             raise RunRecordError("summary.json: a class is named that 'classes' lacks.")
         if not all(isinstance(name, str) for name in names.values()):
             raise RunRecordError("summary.json: 'label_names' must map codes to names.")
@@ -197,6 +233,7 @@ class ReviewSummary:
             dataset=reader.text("dataset"),
             version=reader.integer("version", minimum=1),
             from_cache=reader.flag("from_cache"),
+            unreviewed={str(code): unreviewed.integer(code, minimum=1) for code in unreviewed.raw},
         )
 
 

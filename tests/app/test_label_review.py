@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import io
 
-from apptest_support import FIXTURES, assert_clean, new_app, open_page, run_until, texts_of
+import pandas as pd
+from apptest_support import (
+    FIXTURES,
+    assert_clean,
+    new_app,
+    open_page,
+    path_source,
+    run_until,
+    texts_of,
+    unescape,
+)
 
 from pipeline.data import load_dataset, read_table
 from pipeline.review.cache import cached_review
@@ -132,3 +142,23 @@ def test_train_before_and_after_the_decisions_on_the_same_test_rows(runs_dir, sm
     words = f"Test accuracy: {interval.accuracy.describe('the given labels')}."
     assert words in texts_of(at) and "(95 % interval " in words
     assert f"Macro F1: {interval.macro_f1.describe('the given labels')}." in texts_of(at)
+
+
+def test_classes_too_small_for_the_folds_are_named_and_never_listed(runs_dir, tmp_path):
+    """A file whose publisher of 2 rows would once refuse the whole review: the other
+    classes are reviewed, and the page says which class was not and why (its name is
+    text, never Markdown)."""
+    frame = pd.read_csv(FIXTURES / "uci_small.csv", dtype=str, keep_default_na=False).head(600)
+    frame.loc[frame.index[[5, 6]], "CATEGORY"] = "*rare*"
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    at = _reviewed_app(path_source(path))
+    assert_clean(at)
+    assert _metric(at, "Rows reviewed") == "598"
+    (note,) = [w.value for w in at.warning if "Not reviewed" in w.value]
+    assert "\\*rare\\*" in note  # escaped: the name is not drawn as emphasis
+    note = unescape(note)
+    assert "'*rare*' (2 rows)" in note and "3-fold review" in note, note
+    assert "lower the folds to 2" in note
+    listed = at.dataframe[1].value
+    assert len(listed) == 100 and "*rare*" not in set(listed["given"])

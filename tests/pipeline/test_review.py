@@ -228,16 +228,6 @@ def test_bad_input_is_one_line_and_exit_2(capsys, args, expected):
     assert err.count("\n") == 1 and err.startswith("error: ") and expected in err
 
 
-def test_a_class_smaller_than_the_folds_is_named(capsys, tmp_path):
-    rows = pd.read_csv(FIXTURES / "custom_headlines.csv").head(60)
-    rows.loc[:1, "topic"] = "rare"
-    path = tmp_path / "rare.csv"
-    rows.to_csv(path, index=False)
-    code, err = run_main(capsys, "--data", str(path), "--folds", "3", "--models", "tfidf")
-    assert code == 2 and err.count("\n") == 1
-    assert "Class 'rare' has 2 row(s)" in err and "needs at least 3 per class" in err
-
-
 def test_settings_are_declared_once_and_checked():
     assert ReviewSettings().folds == 5
     assert ReviewSettings.from_dict({"folds": "7", "seed": None}).folds == 7

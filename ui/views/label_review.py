@@ -150,10 +150,11 @@ def decisions(review: LabelReview) -> dict[int, str]:
 
 
 def summary_metrics(review: LabelReview, dataset: Dataset) -> None:
-    """Rows reviewed, rows flagged, the out-of-sample accuracy, and per class."""
+    """Rows reviewed, rows flagged, the out-of-sample accuracy, the classes too small to
+    review, and per class."""
     summary = review.summary
     cols = st.columns(4)
-    cols[0].metric("Rows reviewed", f"{summary.rows:,}")
+    cols[0].metric("Rows reviewed", f"{summary.reviewed_rows:,}")
     cols[1].metric(
         "Flagged as likely mislabelled",
         f"{summary.issues:,}",
@@ -167,6 +168,9 @@ def summary_metrics(review: LabelReview, dataset: Dataset) -> None:
         "the given label.",
     )
     cols[3].metric("Folds", f"{summary.folds}")
+    unreviewed = summary.unreviewed_note()
+    if unreviewed:  # class names come from the file: text, never Markdown
+        st.warning(escape_markdown(unreviewed), icon=":material/info:")
     table = per_class_table(review, dataset)
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(
@@ -224,12 +228,13 @@ def suspects_editor(review: LabelReview, dataset: Dataset) -> None:
     shown = st.number_input(
         "Rows listed (most suspect first)",
         min_value=10,
-        max_value=min(MAX_SHOWN_SUSPECTS, len(review.frame)),
-        value=min(SHOWN_SUSPECTS, len(review.frame)),
+        # the unreviewed rows (no label quality) are never listed
+        max_value=max(10, min(MAX_SHOWN_SUSPECTS, review.summary.reviewed_rows)),
+        value=max(10, min(SHOWN_SUSPECTS, review.summary.reviewed_rows)),
         step=10,
         key=f"review.shown.{review.summary.key}",
     )
-    suspects = review.suspects(int(shown))
+    suspects = review.suspects(min(int(shown), review.summary.reviewed_rows))
     positions = [int(review.frame.index.get_loc(i)) for i in suspects.index]
     table = pd.DataFrame(
         {
