@@ -132,9 +132,7 @@ def review_labels(
         reviewed_labels, reviewed_probabilities, settings.quality_method, agreement
     )
     # Back to every row and class: the unreviewed rows keep their labels, with no scores.
-    probabilities = np.full((len(labels), len(dataset.classes)), np.nan)
-    probabilities[rows] = 0.0
-    probabilities[np.ix_(rows, kept)] = reviewed_probabilities
+    probabilities = _every_row(reviewed_probabilities, rows, kept, len(dataset.classes))
     scores = ReviewScores(
         suggested=labels.copy(),
         quality=np.full(len(labels), np.nan),
@@ -159,21 +157,17 @@ def review_labels(
         data_fingerprint,
         fold_groups_found,
         unreviewed={
-            code: int(count)
-            for code, count, kept_class in zip(
-                dataset.classes, np.bincount(labels, minlength=len(dataset.classes)), reviewable
-            )
-            if not kept_class
+            code: int((labels == index).sum())
+            for index, code in enumerate(dataset.classes)
+            if not reviewable[index]
         },
     )
     summary = dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 2))
     notify(ReviewProgress("done", folds, folds, "Done.", seconds_since(started)))
-    part_probabilities = {}
-    for part, reviewed_part in found.probabilities.items():
-        every_row = np.full_like(probabilities, np.nan)
-        every_row[rows] = 0.0
-        every_row[np.ix_(rows, kept)] = reviewed_part
-        part_probabilities[part] = every_row
+    part_probabilities = {
+        part: _every_row(reviewed_part, rows, kept, len(dataset.classes))
+        for part, reviewed_part in found.probabilities.items()
+    }
     return LabelReview(frame, summary, part_probabilities)
 
 
@@ -215,6 +209,20 @@ class ReviewScores:
     issues: np.ndarray
     mates: np.ndarray
     agreeing: np.ndarray
+
+
+def _every_row(
+    reviewed: np.ndarray, rows: np.ndarray, kept: np.ndarray, classes: int
+) -> np.ndarray:
+    """``reviewed`` probabilities (reviewed rows x reviewed classes ``kept``) as every row
+    (``rows``: the reviewed ones) x all ``classes``: 0 for a class not reviewed, NaN on a
+    row not reviewed."""
+    import numpy as np
+
+    spread = np.full((len(rows), classes), np.nan)
+    spread[rows] = 0.0
+    spread[np.ix_(rows, kept)] = reviewed
+    return spread
 
 
 def _reviewable_classes(dataset: Dataset, labels: np.ndarray, folds: int) -> np.ndarray:

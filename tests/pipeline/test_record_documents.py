@@ -279,6 +279,7 @@ REVIEW_SUMMARY = {
         "largest_group": 3,
         "stories": "00ff00ff00ff00ff",
     },
+    "unreviewed_classes": {"t": 1},
 }
 
 
@@ -295,6 +296,10 @@ def test_a_review_summary_reads_as_attributes_and_writes_back_as_read() -> None:
     assert summary.out_of_sample_accuracy == 0.875 and summary.part_seconds == {"tfidf": 0.5}
     assert json.dumps(summary.to_json()) == json.dumps(REVIEW_SUMMARY)  # keys in order
     assert pickle.loads(pickle.dumps(summary)) == summary  # it comes back from the worker
+    assert summary.unreviewed == {"t": 1} and summary.reviewed_rows == 7
+    # saved before classes too small for the folds were left unreviewed: every class was
+    older = {k: v for k, v in REVIEW_SUMMARY.items() if k != "unreviewed_classes"}
+    assert ReviewSummary.parse(older).unreviewed == {}
 
 
 @pytest.mark.parametrize(
@@ -307,6 +312,8 @@ def test_a_review_summary_reads_as_attributes_and_writes_back_as_read() -> None:
         ({"out_of_sample_accuracy": 87.5}, "'out_of_sample_accuracy' must be a number from 0"),
         ({"fold_groups": {"scheme": "random"}}, "summary.json fold_groups: 'scheme' must be one"),
         ({"per_class": {"b": {"name": "business"}}}, "summary.json per_class b: 'rows'"),
+        ({"unreviewed_classes": {"x": 2}}, "summary.json: a class is named that 'classes' lacks"),
+        ({"unreviewed_classes": {"t": 0}}, "unreviewed_classes: 't' must be an integer"),
     ],
 )
 def test_a_wrong_review_summary_names_summary_json_and_the_field(change, message) -> None:
