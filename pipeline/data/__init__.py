@@ -32,6 +32,7 @@ from pipeline.data.columns import (
     guess_columns,
     is_blank_label,
     label_values,
+    require_two_columns,
 )
 from pipeline.data.csv_format import (
     NEWS_CORPORA_COLUMNS,
@@ -72,5 +73,6 @@ __all__ = [
     "load_dataset",
     "load_default_dataset",
     "read_table",
+    "require_two_columns",
     "word_counts",
 ]

@@ -132,6 +132,17 @@ def find_column(columns: list[str], wanted: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def require_two_columns(raw: RawTable, name: str | None = None) -> None:
+    """Raise :class:`DatasetError` when ``raw`` has a single column: texts alone can be
+    scored, not trained on (the message names the column and the fix; ``name`` is the
+    file's name in it, ``raw.name`` by default)."""
+    if len(raw.frame.columns) < 2:
+        raise DatasetError(
+            f"{name or raw.name} has one column ({raw.frame.columns[0]}); training needs a "
+            "column of texts and a column of their labels: add a column of their labels."
+        )
+
+
 def resolve(raw: RawTable, wanted: str | None, guess: str | None, role: str) -> str:
     """The column of ``raw`` that holds the ``role`` (``"text"`` or ``"label"``).
 

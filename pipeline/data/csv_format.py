@@ -232,9 +232,11 @@ def _weigh(head: FileHead) -> _Evidence:
         except UnicodeDecodeError:
             raise DatasetError(f"{head.name} isn't a readable text CSV; {EXPORT_HINT}.") from None
         line = _first_line(text[:HEAD_BYTES].encode("utf-8"))
+        _reject_text_formats(line, head.name)
         return _Evidence(head.name, True, False, 0, 0, False, line)
     body = head.data.removeprefix(codecs.BOM_UTF8)
     line = _first_line(body)
+    _reject_text_formats(line, head.name)
     try:
         text = _decode(body, "utf-8", head.complete)
     except UnicodeDecodeError:
@@ -312,6 +314,24 @@ def _reject_binary_formats(data: bytes, name: str) -> None:
     controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
     if b"\x00" in head or controls > max(8, len(head) // 100):
         raise DatasetError(f"{name} isn't a readable text CSV; {EXPORT_HINT}.")
+
+
+def _reject_text_formats(first_line: bytes, name: str) -> None:
+    """Refuse a text file that is not a table of delimited rows, by its first line: JSON
+    (an array or object, or JSON Lines), a saved web page, XML; with the fix."""
+    line = first_line.removeprefix(codecs.BOM_UTF8).strip()
+    lowered = line.lower()
+    if line in (b"[", b"{") or line.startswith((b"[{", b'{"', b'["')):
+        kind = "JSON"
+    elif lowered.startswith((b"<!doctype html", b"<html")):
+        kind = "a web page (HTML)"
+    elif lowered.startswith(b"<?xml"):
+        kind = "XML"
+    else:
+        return
+    raise DatasetError(
+        f"{name} is {kind}, not a CSV; save its rows as CSV (UTF-8) and upload again."
+    )
 
 
 def _is_utf16(data: bytes) -> bool:

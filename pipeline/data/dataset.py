@@ -27,6 +27,7 @@ from pipeline.data.columns import (
     missing_per_column,
     normalise,
     other_columns,
+    require_two_columns,
     resolve,
     validate,
 )
@@ -129,11 +130,12 @@ def load_dataset(
     Raises
     ------
     DatasetError
-        Unreadable file, unknown or identical columns, no label in any row, fewer than two
-        classes, or no text in any row.
+        Unreadable file, one column only, unknown or identical columns, no label in any
+        row, fewer than two classes, or no text in any row.
     """
     raw = source if isinstance(source, RawTable) else read_table(source, name=name)
     name = name or raw.name
+    require_two_columns(raw, name)
     guess_text, guess_label = guess_columns(raw)
     text_col = resolve(raw, text_col, guess_text, "text")
     label_col = resolve(raw, label_col, guess_label, "label")

@@ -63,6 +63,25 @@ def test_bad_upload_shows_error_and_keeps_previous_dataset(
     assert any(message in unescape(e.value) for e in at.sidebar.get("error"))
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("texts.csv", b"headline\nStocks fall\nCafe opens\n", "has one column (headline)"),
+        ("rows.json", b'[{"headline": "Stocks fall", "topic": "money"}]', "is JSON, not a CSV"),
+    ],
+)
+def test_a_file_with_nothing_to_pick_says_so_and_keeps_the_previous_dataset(
+    runs_dir, small_source, name, data, message
+):
+    """Found: a file of one column asked which of its one column held the label."""
+    at = upload(new_app(small_source).run(), name, data)
+    assert not at.exception
+    (error,) = [unescape(e.value) for e in at.sidebar.get("error")]
+    assert message in error and "Still using the previous dataset: uci_small.csv" in error
+    assert "Which columns hold the text and the label?" not in sidebar_text(at)
+    assert rows_shown(at) == "2,826"
+
+
 def test_upload_with_unknown_columns_asks_for_them(runs_dir, small_source):
     at = new_app(small_source).run()
     data = b"words,kind\n" + b"".join(

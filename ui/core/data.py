@@ -100,10 +100,12 @@ def read_original(source: DatasetSource) -> pd.DataFrame:
 
 
 def guess_source_columns(source: DatasetSource) -> tuple[list[str], str | None, str | None]:
-    """The file's columns and ``pipeline.data.guess_columns``' text and label guesses."""
-    from pipeline.data import guess_columns
+    """The file's columns and ``pipeline.data.guess_columns``' text and label guesses;
+    :class:`~pipeline.core.errors.DatasetError` for a file of one column (nothing to pick)."""
+    from pipeline.data import guess_columns, require_two_columns
 
     raw = read_raw(source)
+    require_two_columns(raw)
     text_col, label_col = guess_columns(raw)
     return [str(c) for c in raw.frame.columns], text_col, label_col
 
