@@ -36,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_speed import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, _python
+from flags import at_least_one
 from report import write_rows
 
 DATA = ROOT / "tests" / "fixtures" / "uci_small.csv"
@@ -155,8 +156,10 @@ async def _round(url: str, pages: int, count: int, key_delay_ms: float) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, nargs="+", default=[1, 5, 10])
-    parser.add_argument("--headlines", type=int, default=21, help="per page (first: warm-up)")
+    parser.add_argument("--pages", type=at_least_one, nargs="+", default=[1, 5, 10])
+    parser.add_argument(
+        "--headlines", type=at_least_one, default=21, help="per page (first: warm-up)"
+    )
     parser.add_argument(
         "--key-delay-ms",
         type=float,

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from flags import at_least_one  # noqa: E402
 from report import write_rows  # noqa: E402
 
 DATA = ROOT / "tests" / "fixtures" / "uci_small.csv"
@@ -49,7 +50,7 @@ def _worker_pid(manager) -> int | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--jobs", type=at_least_one, default=20)
     parser.add_argument("--output", default="app_memory")
     args = parser.parse_args()
 

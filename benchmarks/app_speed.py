@@ -41,6 +41,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from flags import at_least_one
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -344,7 +346,7 @@ def train_in_app(page, server: AppServer, browser, visitors: bool = False) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1, help="CLI/app pairs to run")
+    parser.add_argument("--repeat", type=at_least_one, default=1, help="CLI/app pairs to run")
     parser.add_argument("--output", default="app_speed", help="results file name, no suffix")
     parser.add_argument(
         "--opens-only",

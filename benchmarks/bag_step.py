@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keras
+from flags import at_least_one
 from keras import layers
 from report import write_rows
 
@@ -71,9 +72,9 @@ def _epochs(table: type[layers.Embedding], splits: dict, shapes: dict, args) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--epochs", type=at_least_one, default=3)
+    parser.add_argument("--rounds", type=at_least_one, default=2)
+    parser.add_argument("--batch", type=at_least_one, default=1024)
     args = parser.parse_args()
     config = get_preset("fast")
     prepared = prepare(load_default_dataset(), config.data)

@@ -43,6 +43,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flags import at_least_one
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 BUNDLED = ROOT / "data" / "uci-news-aggregator.csv.gz"
@@ -207,7 +209,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the archive")
+    parser.add_argument("--rows", type=at_least_one, default=2_000_000, help="rows of the archive")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
     parser.add_argument("--runs-dir", type=Path, default=None, help="default: the CLI's")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="archive folder")

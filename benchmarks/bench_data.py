@@ -24,6 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from flags import at_least_one  # noqa: E402
+
 from pipeline.core.config import DataConfig  # noqa: E402
 from pipeline.data import fingerprint, inspect_dataset, load_default_dataset  # noqa: E402
 from pipeline.data.prepare import prepare  # noqa: E402
@@ -54,10 +56,8 @@ def _paired_inputs(rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=at_least_one, default=3)
     args = parser.parse_args()
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1 (each step runs that many times)")
 
     dataset = load_default_dataset()
     paired = _paired_inputs(PAIRED_ROWS)

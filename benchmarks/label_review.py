@@ -74,6 +74,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter
 
+from flags import at_least_one  # noqa: E402
+
 from pipeline.data import load_dataset, read_table  # noqa: E402
 from pipeline.review.ranking import class_indices, score_labels  # noqa: E402
 from pipeline.review.run import review_labels  # noqa: E402
@@ -313,7 +315,7 @@ def main() -> None:
         help="one review each; the first is named review, the others variant",
     )
     parser.add_argument("--quality-method", default=defaults.quality_method)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--epochs", type=at_least_one, default=defaults.epochs)
     parser.add_argument("--output", default="label_review", help="file name under results/")
     parser.add_argument(
         "--before", type=Path, help="results JSON of an earlier run: adds a before/after table"

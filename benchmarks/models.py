@@ -47,6 +47,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flags import at_least_one
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DATASETS = (
@@ -273,7 +275,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    parser.add_argument("--epochs", type=int, help="fixed epoch limit for every model")
+    parser.add_argument("--epochs", type=at_least_one, help="fixed epoch limit for every model")
     parser.add_argument(
         "--speed",
         action="store_true",

@@ -47,6 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_load import ANSWER_TIMEOUT_MS, _idle
 from app_speed import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, _python
+from flags import at_least_one
 from report import write_rows
 
 HEADLINE = "Central bank holds interest rates steady"
@@ -167,7 +168,7 @@ async def _from_the_data_page(url: str, reading_s: float) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=at_least_one, default=3)
     parser.add_argument("--runs-dir", type=Path, help="a runs folder to train the runs in")
     parser.add_argument("--output", default="playground_open")
     parser.add_argument(

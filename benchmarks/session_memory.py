@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_speed import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer
+from flags import at_least_one
 from report import RESULTS, write_rows
 
 #: The declared bound on the server's peak resident memory (MB) over 32 sessions each
@@ -192,10 +193,13 @@ def sample(server: AppServer, runs_dir: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=32)
+    parser.add_argument("--sessions", type=at_least_one, default=32)
     parser.add_argument("--size-mb", type=float, default=50.0, help="size of each upload")
     parser.add_argument(
-        "--keep-open", type=int, default=32, help="sessions open at once (older ones close)"
+        "--keep-open",
+        type=at_least_one,
+        default=32,
+        help="sessions open at once (older ones close)",
     )
     parser.add_argument("--settle-s", type=float, default=5.0, help="wait before the last row")
     parser.add_argument("--output", default="session_memory", help="results name, no suffix")
