@@ -23,6 +23,8 @@ from ui.views.playground import (
     batch_column_config,
     batch_columns,
     batch_summary,
+    class_bar_text,
+    confidence_text,
     explain,
     offer_first_run,
     read_batch_file,
@@ -84,7 +86,7 @@ def try_a_headline() -> None:
                 st.metric(
                     "Predicted category",
                     escape_markdown(predicted),  # a metric's value is drawn as Markdown
-                    delta=f"{confidence:.1%} confident",
+                    delta=confidence_text(confidence),
                     delta_color="off",
                     delta_arrow="off",
                 )
@@ -99,7 +101,7 @@ def try_a_headline() -> None:
                 # of a browser's work when many visitors type at once (benchmarks/app_load.py).
                 st.caption("Probability of each class, most likely first")
                 for name, probability in probabilities.items():
-                    st.progress(probability, text=f"{escape_markdown(name)} · {probability:.1%}")
+                    st.progress(probability, text=class_bar_text(name, probability))
             # A toggle, not an expander: the chart is built and drawn only when asked for.
             if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
                 pairs = [(word.word, word.importance) for word in importance]

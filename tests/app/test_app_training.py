@@ -186,7 +186,7 @@ def test_playground_predicts_with_a_saved_run(runs_dir, small_source, saved_run)
     assert predicted == next(iter(expected))
     bars = at.get("progress")  # one per class, most likely first
     assert [unescape(bar.proto.text) for bar in bars] == [
-        f"{name} · {probability:.1%}" for name, probability in expected.items()
+        f"{name} · {format_share(probability)}" for name, probability in expected.items()
     ]
     assert sum(bar.proto.value for bar in bars) == pytest.approx(100, abs=4)  # whole %
     # the detailed chart: one bar per word, in text order

@@ -436,3 +436,15 @@ def test_the_coverage_note_says_what_the_model_has_of_unknown_words():
     kind, text = coverage_note(WordCoverage(words, words, 0, reads_characters=True))
     assert kind == "warning" and "pieces of their spelling" in text
     assert coverage_note(WordCoverage(words, (), 2)) is None
+
+
+def test_the_playground_never_shows_an_uncertain_model_as_certain():
+    """Found: a headline the bundled data's model is sure of read "100.0% confident" and
+    its other classes "0.0%", as if the model could not be wrong."""
+    from ui.views.playground import class_bar_text, confidence_text
+
+    assert confidence_text(0.99997) == ">99.9% confident"
+    assert confidence_text(0.875) == "87.5% confident"
+    assert confidence_text(1.0) == "100.0% confident"
+    assert class_bar_text("health", 0.00002) == "health · <0.1%"
+    assert class_bar_text("*bold*", 0.5) == "\\*bold\\* · 50.0%"  # a name is text

@@ -14,6 +14,7 @@ from pipeline.data import guess_columns, read_table
 from ui.core import state
 from ui.core.data import active_dataset
 from ui.core.errors import report_errors
+from ui.core.numbers import format_share
 from ui.core.resources import get_job_manager
 from ui.core.runs import usable_runs
 from ui.core.session import stop_run
@@ -116,6 +117,19 @@ def batch_summary(frame: pd.DataFrame, columns: ScoredColumns, run_id: str) -> s
 
 
 # --- words the model does not know ----------------------------------------------------------
+def confidence_text(probability: float) -> str:
+    """The predicted class's probability under its name: ``"87.5% confident"``; never
+    ``"100.0%"`` for a model that is not certain (``">99.9%"``)."""
+    return f"{format_share(probability)} confident"
+
+
+def class_bar_text(name: str, probability: float) -> str:
+    """Markdown: one class's bar label, ``"business · 12.3%"``; ``name`` (from the file) is
+    escaped, and a probability that rounds to 0 or 100 % but is neither reads ``"<0.1%"``
+    or ``">99.9%"``."""
+    return f"{escape_markdown(name)} · {format_share(probability)}"
+
+
 def coverage_note(coverage: WordCoverage) -> tuple[str, str] | None:
     """``(kind, safe Markdown)`` telling how much of the headline the model could read:
     ``("warning", ...)`` when none of its words was in the training vocabulary,
