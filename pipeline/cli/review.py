@@ -57,6 +57,7 @@ def review_command(args: argparse.Namespace) -> int:
             "rows": len(table),
             "reviewed_rows": reviewed.reviewed_rows,
             "unreviewed_rows": len(table) - reviewed.reviewed_rows,
+            "caution": reviewed.caution(),
             "output": output,
             "suspects": [
                 {
@@ -104,8 +105,8 @@ def _print_review(
             f"note: {rows - summary.rows:,} rows without a label were not reviewed; "
             "they come last, their label quality empty"
         )
-    unreviewed = summary.unreviewed_note()
-    if unreviewed:
-        print(f"note: {unreviewed}")
+    for note in (summary.caution(), summary.unreviewed_note()):
+        if note:
+            print(f"note: {note}")
     if output:
         print(f"wrote {output} ({rows:,} rows, most suspect first)")

@@ -55,6 +55,9 @@ def test_a_review_runs_in_the_background_and_lists_the_most_suspect_rows(runs_di
     assert review is not None  # the worker saved it where the page reads it
     assert _metric(at, "Rows reviewed") == f"{len(dataset.frame):,}"
     assert _metric(at, "Flagged as likely mislabelled") == f"{review.summary.issues:,}"
+    # a quarter of this small file's rows are flagged: the page says what such flags mean
+    caution = review.summary.caution()
+    assert caution is not None and caution in [unescape(w.value) for w in at.warning]
     listed = at.dataframe[1].value  # the data editor (after the per-class table)
     assert len(listed) == 100
     suspects = review.suspects(100)

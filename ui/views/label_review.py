@@ -168,9 +168,9 @@ def summary_metrics(review: LabelReview, dataset: Dataset) -> None:
         "the given label.",
     )
     cols[3].metric("Folds", f"{summary.folds}")
-    unreviewed = summary.unreviewed_note()
-    if unreviewed:  # class names come from the file: text, never Markdown
-        st.warning(escape_markdown(unreviewed), icon=":material/info:")
+    for note in (summary.caution(), summary.unreviewed_note()):
+        if note:  # class names come from the file: text, never Markdown
+            st.warning(escape_markdown(note), icon=":material/info:")
     table = per_class_table(review, dataset)
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(
