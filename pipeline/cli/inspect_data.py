@@ -6,6 +6,7 @@ import argparse
 import json
 
 from pipeline.cli.options import load_data
+from pipeline.cli.output import name_column
 
 
 def inspect_command(args: argparse.Namespace) -> int:
@@ -32,8 +33,12 @@ def inspect_command(args: argparse.Namespace) -> int:
         labels = ", ".join(f"{k} {v}" for k, v in row.labels.items())
         print(f"  {row.count:>5} × {row.text[:70]!r} ({labels})")
     print("classes:")
+    code = name_column([row.code for row in report.class_counts])
+    name = name_column([row.name for row in report.class_counts])
+    named = any(row.code != row.name for row in report.class_counts)  # UCI's b, e, m, t
     for row in report.class_counts:
-        print(f"  {row.code:>12} {row.name:<16} {row.count:>8,} {row.share:6.1%}")
+        label = f"{code(row.code)} {name(row.name)}" if named else name(row.name)
+        print(f"  {label} {row.count:>8,} {row.share:6.1%}")
     lengths = report.text_length_words.to_json()
     print("words per text: " + ", ".join(f"{k} {v:g}" for k, v in lengths.items()))
     return 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.options import setting_flag
@@ -26,6 +27,24 @@ def describe_os_error(exc: OSError) -> str:
     }
     hint = hints.get(exc.errno or 0, "check the path and the disk")
     return f"{reason}{where}; {hint}."
+
+
+#: The widest a column of class names grows in a table the CLI prints; a longer name is
+#: cut, ending in "…".
+MAX_NAME_WIDTH = 40
+
+
+def name_column(names: Iterable[str], heading: str = "") -> Callable[[str], str]:
+    """A formatter of class names for one table: each name padded to the longest of
+    ``names`` (and ``heading``), at most :data:`MAX_NAME_WIDTH` characters, so no two
+    names of a file's labels are cut to the same text."""
+    width = min(max([len(heading), *(len(name) for name in names)]), MAX_NAME_WIDTH)
+
+    def cell(name: str) -> str:
+        shown = name if len(name) <= width else name[: width - 1] + "…"
+        return f"{shown:<{width}}"
+
+    return cell
 
 
 def headline_metrics(saved: SavedRun) -> dict[str, Any]:
@@ -82,9 +101,11 @@ def print_metrics(saved: SavedRun) -> None:
         f"{head['epochs']} epochs (best {head['best_epoch']}), "
         f"{head['duration_s']:.0f} s on {head['device']}"
     )
-    print(f"{'class':<18}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-    for row in saved.metrics.per_class.values():
+    rows = saved.metrics.per_class.values()
+    name = name_column([row.name for row in rows], "class")
+    print(f"{name('class')}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for row in rows:
         print(
-            f"{row.name[:18]:<18}{row.precision:>10.3f}{row.recall:>10.3f}"
+            f"{name(row.name)}{row.precision:>10.3f}{row.recall:>10.3f}"
             f"{row.f1:>10.3f}{row.support:>10,}"
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.options import load_data
+from pipeline.cli.output import name_column
 from pipeline.cli.progress import ReviewProgressBar
 from pipeline.core.errors import HeadlineLabError
 
@@ -94,8 +95,9 @@ def _print_review(
         f"out-of-sample accuracy {summary.out_of_sample_accuracy:.4f}; "
         f"{summary.issues:,} rows flagged as label issues ({share:.1%})"
     )
+    name = name_column([row.name for row in summary.per_class.values()])
     for row in summary.per_class.values():
-        print(f"  {row.name[:18]:<18} {row.rows:>8,} rows {row.issues:>7,} flagged")
+        print(f"  {name(row.name)} {row.rows:>8,} rows {row.issues:>7,} flagged")
     print(f"top {len(suspects)} suspects (lowest label quality first):")
     for _, row in suspects.iterrows():
         given, suggested = summary.name(row["given_label"]), summary.name(row["suggested_label"])

@@ -81,6 +81,12 @@ def test_train_says_what_was_left_out_and_how_to_trust_thin_classes(publishers_f
     assert "fewer than 30 test rows in " in warning
     assert warning.endswith(thin_classes_remedy(DataConfig(min_class_rows=50), setting_flag))
     assert "--test-set" not in warning  # the test set is stratified already
+    # Found: the class table cut names at 18 characters, so "International Business Times
+    # AU" read "International Busi", as its neighbour without "AU" would.
+    lines = shown.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["class", "precision"])
+    table = lines[header + 1 :]
+    assert any(line.startswith("International Business Times AU ") for line in table), table
 
     cached = run_cli("train", *flags, "--json", runs_dir=tmp_path)
     assert cached.returncode == 0, cached.stderr[-2000:]
