@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS
+from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes_listing
 from pipeline.core.config import SPLIT_LABELS
 from pipeline.evaluation.confusions import confused_pairs_limit, count_confused_pairs
 from pipeline.runs.files import LOGS_DIR
@@ -123,7 +123,7 @@ for note in (
         st.caption(note)
 thin = metrics.thin_classes()
 if thin:
-    listing = ", ".join(f"{escape_markdown(_name(code))} ({n:,})" for code, n in thin.items())
+    listing = thin_classes_listing(thin, lambda code: escape_markdown(_name(code)))
     st.warning(
         f"{len(thin)} class{'' if len(thin) == 1 else 'es'} ha{'s' if len(thin) == 1 else 've'} "
         f"fewer than {MIN_TEST_ROWS_PER_CLASS} test rows: {listing}. Their precision, recall "

@@ -8,7 +8,11 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.options import setting_flag
-from pipeline.core.class_sizes import MIN_TEST_ROWS_PER_CLASS, thin_classes_remedy
+from pipeline.core.class_sizes import (
+    MIN_TEST_ROWS_PER_CLASS,
+    thin_classes_listing,
+    thin_classes_remedy,
+)
 
 if TYPE_CHECKING:
     from pipeline.runs.summary import SavedRun
@@ -91,7 +95,7 @@ def print_metrics(saved: SavedRun) -> None:
         print(f"note: {caveat}")
     thin = saved.metrics.thin_classes()
     if thin:
-        listing = ", ".join(f"{saved.labels.name(code)} ({n})" for code, n in thin.items())
+        listing = thin_classes_listing(thin, saved.labels.name)
         remedy = thin_classes_remedy(saved.config.experiment.data, setting_flag)
         print(
             f"warning: fewer than {MIN_TEST_ROWS_PER_CLASS} test rows in {listing}: their "

@@ -12,6 +12,9 @@ from pipeline.core.config import DataConfig
 #: Fewer test rows than this make a class's precision, recall and F1 too noisy to read.
 MIN_TEST_ROWS_PER_CLASS = 30
 
+#: Thin classes named in a warning, fewest test rows first; the rest are counted.
+NAMED_THIN_CLASSES = 5
+
 #: Names a data setting as the reader sets it: ``(field, value)`` to e.g. ``"--test-size"``
 #: or ``"--test-set stratified"`` (the CLI), ``"**Test share**"`` (a page); ``value`` is
 #: ``None`` for the setting alone.
@@ -23,6 +26,14 @@ def thin_classes(test_rows: Mapping[str, int]) -> dict[str, int]:
     fewer than :data:`MIN_TEST_ROWS_PER_CLASS` test rows, fewest first (ties in their order)."""
     thin = {code: int(n) for code, n in test_rows.items() if n < MIN_TEST_ROWS_PER_CLASS}
     return dict(sorted(thin.items(), key=lambda item: item[1]))
+
+
+def thin_classes_listing(thin: Mapping[str, int], name: Callable[[str], str]) -> str:
+    """The first :data:`NAMED_THIN_CLASSES` of ``thin`` (:func:`thin_classes`' result) as
+    ``"Name (12), Other (14) and 3 more"``, each code shown as ``name(code)``."""
+    shown = [f"{name(code)} ({rows})" for code, rows in list(thin.items())[:NAMED_THIN_CLASSES]]
+    more = len(thin) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more else "")
 
 
 def thin_classes_remedy(config: DataConfig, setting: SettingNamer) -> str:

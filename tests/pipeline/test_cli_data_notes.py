@@ -9,6 +9,7 @@ wrong one (``use --test-set stratified`` on a stratified test set)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,8 @@ def test_train_says_what_was_left_out_and_how_to_trust_thin_classes(publishers_f
     assert len(notes) == 1 and notes[0].startswith("note: Dropped 2 class(es) with fewer than 50")
     (warning,) = [line for line in shown.stdout.splitlines() if line.startswith("warning: ")]
     assert "fewer than 30 test rows in " in warning
+    # the fewest five by name and a count of the rest, as on the pages (not 17 names)
+    assert re.search(r"test rows in ([^,]+ \(\d+\), ){4}[^,]+ \(\d+\) and 12 more:", warning)
     assert warning.endswith(thin_classes_remedy(DataConfig(min_class_rows=50), setting_flag))
     assert "--test-set" not in warning  # the test set is stratified already
     # Found: the class table cut names at 18 characters, so "International Business Times

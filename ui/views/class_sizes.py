@@ -15,6 +15,7 @@ import streamlit as st
 from pipeline.core.class_sizes import (
     MIN_TEST_ROWS_PER_CLASS,
     thin_classes,
+    thin_classes_listing,
     thin_classes_remedy,
 )
 from pipeline.core.config import DataConfig
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pipeline.core.preparation import PreparationSummary
-
-#: Classes named in the warning; the rest are counted.
-NAMED_CLASSES = 5
 
 
 def prepare_setting(name: str, value: str | None = None) -> str:
@@ -67,12 +65,7 @@ def thin_classes_warning(
     if not thin:
         return None
     names = label_names or {}
-    shown = [
-        f"{escape_markdown(names.get(code, code))} ({format_count(n)})"
-        for code, n in list(thin.items())[:NAMED_CLASSES]
-    ]
-    more = len(thin) - len(shown)
-    listing = ", ".join(shown) + (f" and {format_count(more)} more" if more else "")
+    listing = thin_classes_listing(thin, lambda code: escape_markdown(names.get(code, code)))
     return (
         f"**{format_count(len(thin))} of {format_count(len(test_rows))} "
         f"class{'' if len(test_rows) == 1 else 'es'}** would get fewer than "
