@@ -11,6 +11,7 @@ scores the test set (``metrics.json``, ``test_predictions.json``) and
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,14 +66,17 @@ def decision_rule(
     prepared: PreparedData,
     config: ExperimentConfig,
     on_rows: RowsListener,
+    stop_event: threading.Event | None = None,
 ) -> DecisionRule:
     """The steps between the fit and the test set, both tuned on the validation rows:
     the linear blend (``model.blend="tuned"``, :mod:`pipeline.training.blend`) and then the
     class-prior shift (``train.prior_shift="tuned"``, :mod:`pipeline.training.prior_shift`).
 
     ``config`` is the run's; ``on_rows`` gets the validation rows scored (see
-    :func:`predict_split`). On a small training set the linear part reads character
-    n-grams the network does not: the encoder gains that output
+    :func:`predict_split`); a set ``stop_event`` ends the linear part's solver after its
+    current step (the part so far is blended, its weight chosen as ever). On a small
+    training set the linear part reads character n-grams the network does not: the
+    encoder gains that output
     (:func:`~pipeline.training.blend.with_linear_chars`) and every split its ids.
     """
     blending = (
@@ -102,6 +106,7 @@ def decision_rule(
             len(prepared.classes),
             vocabularies,
             sample_weight=train.weights,
+            stop_event=stop_event,
         )
         linear = linear_part.probabilities(validation.inputs)
         blend = choose_blend_weight(

@@ -303,7 +303,9 @@ class _TrainingSession:
                     "Stopped while training, before the first epoch ended; nothing was saved."
                 )
             self.phase("evaluating")
-            decided = decision_rule(encoder, classifier, splits, prepared, self.config, self.rows)
+            decided = decision_rule(
+                encoder, classifier, splits, prepared, self.config, self.rows, self.stop_event
+            )
             classifier, encoder, splits = decided.classifier, decided.encoder, decided.splits
             blend, shift = decided.blend, decided.shift
             # The test scores are the saved model's: the lean one (pipeline.models.lean).

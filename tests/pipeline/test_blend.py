@@ -87,6 +87,36 @@ def test_two_classes_and_a_class_without_training_rows_get_logits_of_every_class
     assert (probabilities.argmax(axis=1) == labels[two]).mean() > 0.9
 
 
+def test_a_stop_ends_the_linear_fit_after_its_current_solver_step():
+    """Found on a file of 20,000 headlines of 200 publishers: the linear part's regression
+    took 118 s of the job's 131 (Newton-CG's cost grows with the classes) in one call, so
+    a Stop pressed while evaluating waited for all of it. The solver now takes one Newton
+    step at a time (warm-started, the same optimum) and a stop ends it after the current
+    one; the part fitted so far is used, the blend's weight chosen on validation as ever."""
+    import threading
+
+    ids, labels = _ids(300)
+    whole = fit_linear_part({"ngrams": ids}, labels, CLASSES, {"ngrams": VOCABULARY})
+    assert whole.converged and whole.solver_steps >= 3
+    stop = threading.Event()
+    stop.set()
+    cut = fit_linear_part({"ngrams": ids}, labels, CLASSES, {"ngrams": VOCABULARY}, stop_event=stop)
+    assert cut.solver_steps == 1 and not cut.converged
+    assert not np.allclose(cut.coef["ngrams"], whole.coef["ngrams"], atol=1e-3)
+    held_out, held_labels = _ids(200, seed=1)
+    assert (cut.probabilities({"ngrams": held_out}).argmax(axis=1) == held_labels).mean() > 0.8
+    # one step at a time lands where one call does: the optimum, within the solver's tolerance
+    from sklearn.linear_model import LogisticRegression
+
+    from pipeline.training.baseline import REGRESSION_SETTINGS
+    from pipeline.training.blend import tfidf_matrix as features_of
+
+    features = features_of(ids, whole.idf["ngrams"])[:, np.flatnonzero(whole.idf["ngrams"])]
+    one_call = LogisticRegression(**REGRESSION_SETTINGS).fit(features, labels)
+    kept = whole.coef["ngrams"][:, np.flatnonzero(whole.idf["ngrams"])]
+    np.testing.assert_allclose(kept, one_call.coef_, atol=0.05)
+
+
 def _part(idf: np.ndarray | None = None) -> LinearPart:
     coef = np.zeros((CLASSES, VOCABULARY), dtype=np.float32)
     return LinearPart(

@@ -136,6 +136,8 @@ def test_a_stop_while_evaluating_scores_the_test_set_and_saves_at_once(uci_small
     assert saved.run.status == "stopped"
     # the test set was scored in full, every row of it
     assert saved.metrics.n_test == saved.data.summary.split_sizes.test
+    # the linear part's solver heard the stop after one step; that part is still blended
+    assert saved.metrics.blend is not None
     phases = [e.phase for e in events if e.kind == "phase"]
     assert phases[-2:] == ["evaluating", "saving"] or phases[-3:] == [
         "evaluating",
