@@ -69,8 +69,8 @@ class ReviewSnapshot:
 
 class ReviewJob(BackgroundJob[ReviewSnapshot]):
     """One queued or running label review; use :meth:`snapshot` and :meth:`stop` (a
-    running review ends at its next fold, epoch or batch, a TF-IDF fit runs to its end
-    first; nothing of it is kept)."""
+    running review ends at its next fold, epoch or batch, or its TF-IDF fit's next solver
+    step; nothing of it is kept)."""
 
     noun = "review"
     running_message = "Reviewing…"

@@ -76,7 +76,10 @@ class FoldFit:
 
         from pipeline.training.baseline import baseline_pipeline, fit_baseline
 
-        model = fit_baseline(baseline_pipeline(), self.train_texts, self.train_labels)
+        model = fit_baseline(
+            baseline_pipeline(), self.train_texts, self.train_labels, stop_event=self.stop_event
+        )
+        self._check_stop()  # a stop ended the solver: its model is not used
         found = model.predict_proba(self.held_out_texts)
         # A class with no training row in this fold has no column: probability 0.
         out = np.zeros((len(self.held_out_texts), self.num_classes))

@@ -81,8 +81,8 @@ def review_labels(
         It runs on the reviewing thread or Keras' callback thread: keep it quick.
     stop_event : threading.Event, optional
         When set, the review ends at the next fold, model, batch or vectorizer
-        step by raising :class:`~pipeline.review.progress.ReviewStopped` (a TF-IDF fit
-        runs to its end).
+        step, or the TF-IDF fit's next solver step, by raising
+        :class:`~pipeline.review.progress.ReviewStopped`.
 
     Returns
     -------

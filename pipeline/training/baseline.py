@@ -37,6 +37,7 @@ from pipeline.core.atomic import write_json_atomically
 from pipeline.core.config import config_hash
 from pipeline.core.spawn import main_module_that_spawn_skips, spawn_context
 from pipeline.evaluation.paired import paired_bootstrap
+from pipeline.training.regression import REGRESSION_SETTINGS, solve_regression
 
 if TYPE_CHECKING:
     from pipeline.data.prepare import PreparedData
@@ -53,12 +54,6 @@ ROW_PREDICTIONS = "test_predicted"
 #: 2 s for a new process to start and import scikit-learn (a user's small file, every tiny
 #: test training).
 INLINE_FIT_MAX_CHARACTERS = 400_000
-
-
-#: The baseline's logistic regression, and the blend's linear part
-#: (:mod:`pipeline.training.blend`): its inverse regularisation strength, and its solver,
-#: Newton-CG, which fits it to the optimum of its loss (see :func:`baseline_pipeline`).
-REGRESSION_SETTINGS: dict[str, Any] = {"C": 10.0, "solver": "newton-cg", "max_iter": 1000}
 
 
 def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
@@ -80,15 +75,33 @@ def baseline_pipeline(class_weighted: bool = False) -> Pipeline:
     )
 
 
-def fit_baseline(model: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
+def fit_baseline(
+    model: Pipeline,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    stop_event: threading.Event | None = None,
+) -> Pipeline:
     """Fit ``model`` (a :func:`baseline_pipeline`) on ``texts`` and label codes, with the
     BLAS library on one thread; returns ``model``, fitted.
+
+    With ``stop_event`` (the label review's folds) the regression is solved step by step
+    (:func:`~pipeline.training.regression.solve_regression`) and ends after the current
+    step once the event is set: the caller then discards the model. Without, in one call
+    (the baseline's own process, which a stop ends by ending the process).
 
     The solver spends most of its time in vector products that OpenBLAS spreads over every
     core: beside a training that already uses them, its threads wait for each other (with
     L-BFGS, the solver before, the fit on the bundled data took 67 s of CPU instead of 29 s
     for the same iterations and the same solution).
     """
+    if stop_event is not None:
+        features = model[:-1].fit_transform(list(texts))  # the pipeline's own vectorizer
+        name, regression = model.steps[-1]
+        solved, _, _ = solve_regression(
+            features, list(labels), class_weight=regression.class_weight, stop_event=stop_event
+        )
+        model.steps[-1] = (name, solved)
+        return model
     with threadpool_limits(limits=1, user_api="blas"):
         return model.fit(list(texts), list(labels))
 

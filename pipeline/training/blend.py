@@ -12,7 +12,7 @@ The steps, all after ``fit``:
 1. :func:`fit_linear_part`: IDF weights from the training rows' n-gram ids (n-grams in
    fewer than :data:`MIN_DOCUMENT_FREQUENCY` rows get none, as the baseline's
    ``min_df=2``), then the baseline's logistic regression
-   (:data:`~pipeline.training.baseline.REGRESSION_SETTINGS`) on the L2-normalised TF-IDF
+   (:data:`~pipeline.training.regression.REGRESSION_SETTINGS`) on the L2-normalised TF-IDF
    rows (:func:`tfidf_matrix`), class-weighted exactly when the network's loss is; on at
    most :data:`LINEAR_ROWS` training rows (an even sample beyond, to bound its time on
    large files where the network carries the blend);
@@ -32,16 +32,12 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import scipy.sparse
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss
-from threadpoolctl import threadpool_limits
 
 from pipeline.models.features import (
     VECTORIZERS,
@@ -51,7 +47,7 @@ from pipeline.models.features import (
 )
 from pipeline.models.linear import LogBlend, TfIdfLinear
 from pipeline.runs.decision import CHARACTER_INPUT, BlendRecord, BlendScores
-from pipeline.training.baseline import REGRESSION_SETTINGS
+from pipeline.training.regression import solve_regression
 
 #: The input the linear part always reads (word 1-2 gram ids; see
 #: :mod:`pipeline.models.features`), and the character n-grams it reads on small files.
@@ -238,7 +234,9 @@ def fit_linear_part(
     if len(present) == 1:
         intercept[present[0]] = 0.0
     else:
-        model, steps, converged = _solve(features, labels, weights, stop_event)
+        model, steps, converged = solve_regression(
+            features, labels, sample_weight=weights, stop_event=stop_event
+        )
         rows = model.coef_ if len(present) > 2 else _binary(model.coef_)
         start = 0
         for name in inputs:
@@ -251,38 +249,6 @@ def fit_linear_part(
     return LinearPart(
         idf, coef, intercept, len(labels), time.perf_counter() - started, steps, converged
     )
-
-
-def _solve(
-    features: scipy.sparse.csr_matrix,
-    labels: np.ndarray,
-    weights: np.ndarray | None,
-    stop_event: threading.Event | None,
-) -> tuple[LogisticRegression, int, bool]:
-    """The baseline's regression (:data:`~pipeline.training.baseline.REGRESSION_SETTINGS`)
-    fitted one Newton step per call, warm-started from the last, until a call finds the
-    optimum (takes no step) or ``stop_event`` is set; returns the model, the steps taken
-    and whether it converged.
-
-    One call would be one uninterruptible wait: Newton-CG's cost grows with the classes
-    (20,000 headlines of 200 publishers: 118 s), and a Stop must end a job within seconds.
-    Step by step the optimum is the same, within the solver's tolerance, for about 2 % more
-    work (each call evaluates its starting point once more)."""
-    settings = {**REGRESSION_SETTINGS, "max_iter": 1, "warm_start": True}
-    model = LogisticRegression(**settings)
-    steps = 0
-    # One BLAS thread: the solver's small products only wait for each other on more
-    # (publishers, 7,500 rows: 3.1 s on one thread, 18 s on two beside a busy core).
-    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # each call stops at max_iter
-        while steps < REGRESSION_SETTINGS["max_iter"]:
-            model.fit(features, labels, sample_weight=weights)
-            if int(np.max(model.n_iter_)) == 0:  # started at the optimum: no step to take
-                return model, steps, True
-            steps += 1
-            if stop_event is not None and stop_event.is_set():
-                return model, steps, False
-    return model, steps, False
 
 
 def _binary(values: np.ndarray) -> np.ndarray:

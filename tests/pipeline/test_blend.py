@@ -108,8 +108,8 @@ def test_a_stop_ends_the_linear_fit_after_its_current_solver_step():
     # one step at a time lands where one call does: the optimum, within the solver's tolerance
     from sklearn.linear_model import LogisticRegression
 
-    from pipeline.training.baseline import REGRESSION_SETTINGS
     from pipeline.training.blend import tfidf_matrix as features_of
+    from pipeline.training.regression import REGRESSION_SETTINGS
 
     features = features_of(ids, whole.idf["ngrams"])[:, np.flatnonzero(whole.idf["ngrams"])]
     one_call = LogisticRegression(**REGRESSION_SETTINGS).fit(features, labels)
