@@ -86,9 +86,9 @@ def test_no_fold_trains_on_a_held_out_rows_duplicate_or_story(monkeypatch):
     fitted_on = []
     fit = pipeline.training.baseline.fit_baseline
 
-    def recording_fit(model, texts, labels):
+    def recording_fit(model, texts, labels, **options):
         fitted_on.append(list(texts))
-        return fit(model, texts, labels)
+        return fit(model, texts, labels, **options)
 
     monkeypatch.setattr(pipeline.training.baseline, "fit_baseline", recording_fit)
     review = review_labels(dataset, ReviewSettings(folds=3, models="tfidf"))
