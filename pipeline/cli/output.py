@@ -91,7 +91,7 @@ def print_metrics(saved: SavedRun) -> None:
     if saved.metrics.vs_baseline is not None:
         for sentence in saved.metrics.vs_baseline.sentences():
             print(sentence)
-    for caveat in saved.caveats():
+    for caveat in head["notes"]:
         print(f"note: {caveat}")
     thin = saved.metrics.thin_classes()
     if thin:

@@ -329,9 +329,7 @@ def _reject_text_formats(first_line: bytes, name: str) -> None:
         kind = "XML"
     else:
         return
-    raise DatasetError(
-        f"{name} is {kind}, not a CSV; save its rows as CSV (UTF-8) and upload again."
-    )
+    raise DatasetError(f"{name} is {kind}, not a CSV; {EXPORT_HINT}.")
 
 
 def _is_utf16(data: bytes) -> bool:

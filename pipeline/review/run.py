@@ -108,7 +108,8 @@ def review_labels(
     settings = (settings or ReviewSettings()).validate()
     started = time.perf_counter()
     labels = class_indices(dataset)
-    reviewable = _reviewable_classes(dataset, labels, settings.folds)
+    counts = np.bincount(labels, minlength=len(dataset.classes))  # rows per class
+    reviewable = _reviewable_classes(dataset, counts, settings.folds)
     rows = reviewable[labels]  # the rows reviewed: those of a class with a row in every fold
     kept = np.flatnonzero(reviewable)  # reviewed class -> its index in dataset.classes
     reviewed_labels = np.searchsorted(kept, labels[rows])
@@ -157,7 +158,7 @@ def review_labels(
         data_fingerprint,
         fold_groups_found,
         unreviewed={
-            code: int((labels == index).sum())
+            code: int(counts[index])
             for index, code in enumerate(dataset.classes)
             if not reviewable[index]
         },
@@ -225,12 +226,12 @@ def _every_row(
     return spread
 
 
-def _reviewable_classes(dataset: Dataset, labels: np.ndarray, folds: int) -> np.ndarray:
-    """Booleans per class of ``dataset``: it has at least ``folds`` rows, one in every
-    fold. Raises :class:`DatasetError` when fewer than two classes have."""
+def _reviewable_classes(dataset: Dataset, counts: np.ndarray, folds: int) -> np.ndarray:
+    """Booleans per class of ``dataset`` (``counts``: its rows per class): it has at least
+    ``folds`` rows, one in every fold. Raises :class:`DatasetError` when fewer than two
+    classes have."""
     import numpy as np
 
-    counts = np.bincount(labels, minlength=len(dataset.classes))
     reviewable = counts >= folds
     if reviewable.sum() < 2:
         big = [
