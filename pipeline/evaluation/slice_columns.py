@@ -9,7 +9,10 @@ alone (no column name is known in advance):
 - ``numeric``: other numbers; sliced into :data:`NUMERIC_BINS` quantile bins;
 - ``time``: date strings, or whole numbers that read as epoch milliseconds or seconds
   between 1973 and 2100; sliced by week (by month or year when there would be more than
-  :data:`MAX_TIME_BINS` weeks).
+  :data:`MAX_TIME_BINS` weeks). Dates that write the day and the month as numbers
+  (``01/04/2014``) are read one way for the whole column (:data:`DateOrder`), decided
+  from all its values: read value by value, a day-first file's 1 April would be 4 January
+  wherever the day is 12 or less.
 
 Columns whose values are mostly distinct (titles, URLs, ids kept as text), columns with a
 single value and empty columns are not sliceable. :func:`detect_column` says how one
@@ -32,6 +35,10 @@ from pipeline.data.columns import find_column
 SliceKind = Literal["categorical", "numeric", "time"]
 #: How a time column's values are written: epoch milliseconds, epoch seconds, date text.
 TimeFormat = Literal["epoch_ms", "epoch_s", "date"]
+#: How a date column writes the day and the month as numbers (``13/03/2014``,
+#: ``03/13/2014``): some value's first or second number is above 12, or none says
+#: (``"unknown"``: read month first, as dateutil does).
+DateOrder = Literal["day_first", "month_first", "unknown"]
 #: How a table's slices were made: one per value, quantile bins, or calendar periods.
 Bins = Literal["values", "quantiles", "week", "month", "year"]
 
@@ -55,6 +62,8 @@ _EPOCH_RANGES: dict[TimeFormat, tuple[float, float]] = {
     "epoch_s": (1e8, 4.1025e9),
 }
 _SAMPLE = 1000
+#: A date that starts with its day and month as numbers, then a 2- or 4-digit year.
+_NUMERIC_DATE = r"^(\d{1,2})[./-](\d{1,2})[./-](?:\d{4}|\d{2})(?!\d)"
 _PERIOD_FORMATS: dict[str, str] = {"week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 
 
@@ -72,21 +81,32 @@ class SliceColumn:
         Distinct non-empty values in the frame it was detected on.
     time_format : {"epoch_ms", "epoch_s", "date"} or None
         How a time column's values are written; ``None`` for the other kinds.
+    date_order : {"day_first", "month_first", "unknown"} or None
+        How a date column writes its numeric days and months (:data:`DateOrder`);
+        ``None`` where none does (ISO dates, month names) and for the other kinds.
     """
 
     name: str
     kind: SliceKind
     distinct: int
     time_format: TimeFormat | None = None
+    date_order: DateOrder | None = None
 
     def describe(self) -> str:
-        """In words: ``"categorical, 1,325 values"``, ``"time, epoch milliseconds"``."""
+        """In words: ``"categorical, 1,325 values"``, ``"time, epoch milliseconds"``,
+        ``"time, dates written day first"``."""
         if self.kind == "categorical":
             return f"categorical, {self.distinct:,} values"
-        if self.kind == "time":
-            words = {"epoch_ms": "epoch milliseconds", "epoch_s": "epoch seconds"}
-            return f"time, {words.get(self.time_format or '', 'dates')}"
-        return "numeric"
+        if self.kind != "time":
+            return "numeric"
+        words = {
+            "epoch_ms": "epoch milliseconds",
+            "epoch_s": "epoch seconds",
+            "day_first": "dates written day first",
+            "month_first": "dates written month first",
+            "unknown": "dates read month first: no day above 12 shows which comes first",
+        }
+        return f"time, {words.get(self.date_order or self.time_format or '', 'dates')}"
 
 
 # --------------------------------------------------------------------------- detection
@@ -142,7 +162,14 @@ def detect_column(values: pd.Series) -> SliceColumn | str:
     if numbers is not None:
         return _numeric_column(name, numbers, distinct)
     if _looks_like_dates(present):
-        return SliceColumn(name, "time", distinct, "date")
+        day_first, month_first = _day_and_month_first(present)
+        if day_first is not None and month_first is not None:
+            return (
+                f"its dates put the day first in some rows ({day_first}) and the month "
+                f"first in others ({month_first}), so no week can be trusted"
+            )
+        order = _date_order(present, day_first, month_first)
+        return SliceColumn(name, "time", distinct, "date", order)
     if distinct > TEXT_LIKE_SHARE * len(present):
         return "most of its values are distinct, so it reads as text or ids"
     return SliceColumn(name, "categorical", distinct)
@@ -193,13 +220,47 @@ def _looks_like_dates(present: pd.Series) -> bool:
     return bool(_parse_dates(sample).notna().all())
 
 
-def _parse_dates(text: pd.Series) -> pd.Series:
-    """Date strings as UTC timestamps (``NaT`` where a value does not parse)."""
+def _day_and_month_first(present: pd.Series) -> tuple[str | None, str | None]:
+    """A value of ``present`` whose first number is above 12 (so it is the day:
+    ``13/03/2014``) and one whose second is (``03/13/2014``); ``None`` where there is none."""
+    fields = present.astype(str).str.extract(_NUMERIC_DATE).dropna().astype(int)
+
+    def first_where(over_twelve: pd.Series) -> str | None:
+        return str(present.loc[over_twelve[over_twelve].index[0]]) if over_twelve.any() else None
+
+    return first_where(fields[0] > 12), first_where(fields[1] > 12)
+
+
+def _date_order(
+    present: pd.Series, day_first: str | None, month_first: str | None
+) -> DateOrder | None:
+    """How ``present`` writes numeric days and months, from :func:`_day_and_month_first`'s
+    examples; ``None`` when no value writes them as numbers."""
+    if day_first is not None:
+        return "day_first"
+    if month_first is not None:
+        return "month_first"
+    numeric = present.astype(str).str.match(_NUMERIC_DATE)
+    return "unknown" if bool(numeric.any()) else None
+
+
+def _parse_dates(text: pd.Series, date_order: DateOrder | None = None) -> pd.Series:
+    """Date strings as UTC timestamps (``NaT`` where a value does not parse): ISO dates as
+    ISO, numeric days and months in ``date_order`` (month first unless ``"day_first"``),
+    any other layout dateutil reads ("10 Mar 2014") value by value."""
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    if parsed.notna().all():
+    rest = parsed.isna()
+    if not rest.any():
         return parsed
-    # Slower, value by value: any layout dateutil reads ("10 Mar 2014", "3/10/2014").
-    return pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    numeric = text.astype(str).str.match(_NUMERIC_DATE)
+    # Day first only where the day and month are numbers: dateutil's dayfirst would read
+    # "2014/05/01" as the 5th of January too.
+    for rows, day_first in ((rest & numeric, date_order == "day_first"), (rest & ~numeric, False)):
+        if rows.any():
+            parsed[rows] = pd.to_datetime(
+                text[rows], errors="coerce", utc=True, format="mixed", dayfirst=day_first
+            )
+    return parsed
 
 
 def slice_keys(values: pd.Series, column: SliceColumn) -> tuple[pd.Series, Bins]:
@@ -231,7 +292,7 @@ def slice_keys(values: pd.Series, column: SliceColumn) -> tuple[pd.Series, Bins]
         labels, order = _quantile_bins(numbers)
         bins: Bins = "quantiles"
     else:
-        times = _timestamps(present, column.time_format).dropna()
+        times = _timestamps(present, column.time_format, column.date_order).dropna()
         bins = _period(times)
         labels = _period_starts(times, bins).dt.strftime(_PERIOD_FORMATS[bins])
         order = sorted(set(labels))  # ISO dates sort chronologically as text
@@ -239,9 +300,11 @@ def slice_keys(values: pd.Series, column: SliceColumn) -> tuple[pd.Series, Bins]
     return keys.astype(pd.CategoricalDtype([*order, MISSING], ordered=True)), bins
 
 
-def _timestamps(present: pd.Series, time_format: TimeFormat | None) -> pd.Series:
+def _timestamps(
+    present: pd.Series, time_format: TimeFormat | None, date_order: DateOrder | None
+) -> pd.Series:
     if time_format == "date":
-        return _parse_dates(present)
+        return _parse_dates(present, date_order)
     numbers = pd.to_numeric(present, errors="coerce")
     unit = "ms" if time_format == "epoch_ms" else "s"
     return pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")

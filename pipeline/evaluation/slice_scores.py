@@ -117,12 +117,13 @@ class SliceTable:
         return pd.DataFrame([row.to_json() for row in self.slices], columns=columns)
 
     def to_json(self) -> dict[str, Any]:
-        """``column``, ``kind``, ``time_format``, ``bins``, ``top``, ``min_rows``,
+        """``column``, ``kind``, ``time_format``, ``date_order``, ``bins``, ``top``, ``min_rows``,
         ``overall`` and ``slices`` (each as :meth:`SliceRow.to_json`)."""
         return {
             "column": self.column.name,
             "kind": self.column.kind,
             "time_format": self.column.time_format,
+            "date_order": self.column.date_order,
             "bins": self.bins,
             "top": self.top,
             "min_rows": self.min_rows,
