@@ -12,6 +12,9 @@ Labels are data: any string with something visible in it is a class (``accuracy`
 :func:`label_values` are the one rule for what counts as no label at all, used wherever a
 file's label column is read (the app and the CLI both load through
 :func:`~pipeline.data.load_dataset`; a label review finds the same labelled rows).
+:func:`label_variants` finds labels written more than one way ("Sports", "sports"), which
+stay classes of their own (whether they are one class is the user's call) and are noted
+(:func:`label_variants_note`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ LABEL_COLUMN_NAMES: tuple[str, ...] = ("category", "label", "class", "target", "
 #: Unicode categories of characters that show as nothing: control and format characters
 #: (zero-width space and joiners, byte-order mark, soft hyphen, word joiner...).
 INVISIBLE_CATEGORIES: frozenset[str] = frozenset({"Cc", "Cf"})
+#: Most groups of label variants a note names; the rest are counted.
+NAMED_LABEL_VARIANTS: int = 5
 #: How a file's label cell that is blank once trimmed is described to people.
 BLANK_LABEL_WORDS: str = "empty, or only spaces or invisible characters"
 
@@ -72,6 +77,56 @@ def label_values(values: pd.Series) -> pd.Series:
     labels = values.str.strip()
     blank = [value for value in labels.unique() if value != "" and is_blank_label(value)]
     return labels.mask(labels.isin(blank), "") if blank else labels
+
+
+def label_variants(labels: pd.Series) -> list[list[tuple[str, int]]]:
+    """Labels that differ only in letter case, spacing or Unicode width ("Sports",
+    "sports", "SPORTS"; "New  York", "new york"), each group as ``(label, rows)`` pairs.
+
+    Parameters
+    ----------
+    labels : pandas.Series of str
+        A dataset's labels (stripped, never blank).
+
+    Returns
+    -------
+    list of list of (str, int)
+        Groups of two or more labels, the group with the most rows first; in a group the
+        label with the most rows first (ties by the label). ``[]`` when every label is
+        written one way.
+    """
+    counts = labels.value_counts()
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for label, rows in counts.items():
+        key = " ".join(unicodedata.normalize("NFKC", str(label)).casefold().split())
+        groups.setdefault(key, []).append((str(label), int(rows)))
+    variants = [sorted(group, key=lambda item: (-item[1], item[0])) for group in groups.values()]
+    variants = [group for group in variants if len(group) > 1]
+    return sorted(variants, key=lambda group: (-sum(rows for _, rows in group), group[0][0]))
+
+
+def label_variants_note(variants: list[list[tuple[str, int]]]) -> str | None:
+    """What a user is told of :func:`label_variants`' groups (the first
+    :data:`NAMED_LABEL_VARIANTS` named with their rows), or ``None`` when there are none."""
+    if not variants:
+        return None
+
+    def group_words(group: list[tuple[str, int]], first_group: bool) -> str:
+        named = [f"{label!r} ({rows:,})" for label, rows in group]
+        if first_group:  # "rows" said once
+            named[0] = named[0][:-1] + " rows)"
+        return ", ".join(named[:-1]) + " and " + named[-1]
+
+    shown = "; ".join(
+        group_words(group, i == 0) for i, group in enumerate(variants[:NAMED_LABEL_VARIANTS])
+    )
+    more = len(variants) - NAMED_LABEL_VARIANTS
+    return (
+        f"{len(variants):,} label{'s are' if len(variants) > 1 else ' is'} written more than "
+        "one way, differing only in letter case or spacing, and each way is a class of its "
+        f"own: {shown}{f'; and {more:,} more' if more > 0 else ''}. If they mean one class, "
+        "write it one way in the file and load it again."
+    )
 
 
 def guess_columns(raw: RawTable) -> tuple[str | None, str | None]:
