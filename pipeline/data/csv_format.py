@@ -27,6 +27,7 @@ The rules, in order:
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -52,6 +53,9 @@ NEWS_CORPORA_COLUMNS: tuple[str, ...] = (
 EXPORT_HINT = "export it as CSV (UTF-8) and upload again"
 
 _DELIMITERS = (",", "\t", ";", "|")
+#: Excel's first line naming the delimiter (``sep=;``, maybe quoted or padded with more
+#: delimiters), which it writes and reads; the header comes after it.
+_SEP_LINE = re.compile(rb'^"?sep=([^"\s\w])"?\1*$', re.IGNORECASE)
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16"}
 #: Fits the Data page (a CSV of texts and labels) and the scorer (texts alone) both.
@@ -95,6 +99,8 @@ class CsvFormat:
         they are literal text (the original ``newsCorpora.csv``).
     layout : str
         ``"csv"`` or ``"newsCorpora"`` (the original tab-separated file without header).
+    skip_rows : int
+        Lines before the header: 1 for Excel's ``sep=;`` line, which names the delimiter.
     notes : tuple of str
         What a person should know about how the file is read (an encoding other than
         UTF-8, a layout without header); not compared when two formats are.
@@ -105,6 +111,7 @@ class CsvFormat:
     column_names: tuple[str, ...] | None = None
     quoted: bool = True
     layout: str = "csv"
+    skip_rows: int = 0
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
@@ -113,7 +120,8 @@ class CsvFormat:
         encoding = _ENCODING_NAMES.get(self.encoding, self.encoding)
         header = "with a header row" if self.column_names is None else "without a header"
         layout = " (the newsCorpora layout)" if self.layout == "newsCorpora" else ""
-        return f"{delimiter}-separated {encoding} {header}{layout}"
+        sep_line = f" after a sep={self.delimiter} line" if self.skip_rows else ""
+        return f"{delimiter}-separated {encoding} {header}{layout}{sep_line}"
 
 
 class FileHead(NamedTuple):
@@ -207,6 +215,9 @@ def _layout(text: bytes, encoding: str) -> CsvFormat:
     """The format of a file whose first line, as UTF-8, starts ``text``."""
     if _looks_like_news_corpora(text):
         return CsvFormat("\t", encoding, NEWS_CORPORA_COLUMNS, quoted=False, layout="newsCorpora")
+    sep_line = _SEP_LINE.match(_first_line(text))
+    if sep_line:
+        return CsvFormat(sep_line.group(1).decode("utf-8"), encoding, skip_rows=1)
     return CsvFormat(_sniff_delimiter(text), encoding)
 
 

@@ -233,7 +233,7 @@ def _engines() -> tuple[str, ...]:
 def _parse(data: bytes, name: str, found: CsvFormat) -> pd.DataFrame:
     """Parse UTF-8 bytes written in ``found``'s format with the fastest pandas engine that
     copes with the file."""
-    options: dict[str, object] = {"sep": found.delimiter}
+    options: dict[str, object] = {"sep": found.delimiter, "skiprows": found.skip_rows}
     engines = _engines()
     if found.column_names is not None:
         options.update(header=None, names=list(found.column_names))

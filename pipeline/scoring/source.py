@@ -130,12 +130,16 @@ def arrow_csv_options(csv_format: CsvFormat) -> tuple[pa_csv.ReadOptions, pa_csv
     """``pyarrow.csv`` read and parse options that read a file written in ``csv_format``.
 
     The encoding is transcoded to UTF-8 as the file streams (none for UTF-8); a layout
-    without header gets its column names (every line is data); without quoting, a double
-    quote is text. A quoted value may span lines.
+    without header gets its column names (every line is data); the lines before the header
+    (Excel's ``sep=;``) are skipped; without quoting, a double quote is text. A quoted
+    value may span lines.
     """
     names = list(csv_format.column_names) if csv_format.column_names is not None else None
     read_options = pa_csv.ReadOptions(
-        use_threads=True, encoding=csv_format.encoding, column_names=names
+        use_threads=True,
+        encoding=csv_format.encoding,
+        column_names=names,
+        skip_rows=csv_format.skip_rows,
     )
     parse_options = pa_csv.ParseOptions(
         delimiter=csv_format.delimiter,

@@ -78,16 +78,26 @@ def _pipes_utf16(folder: Path) -> Path:
     return path
 
 
+def _excel_sep_line(folder: Path) -> Path:
+    """300 UCI rows as Excel writes a semicolon CSV that names its delimiter: a ``sep=;``
+    line before the header, cp1252, CRLF line ends."""
+    text = "sep=;\r\n" + _uci_rows().to_csv(sep=";", index=False, lineterminator="\r\n")
+    path = folder / "excel.csv"
+    path.write_bytes(text.encode("cp1252", errors="replace"))
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "text_col"),
     [
         (_semicolons, "TITLE"),
+        (_excel_sep_line, "TITLE"),
         (_latin1, "title"),
         (_news_corpora, "TITLE"),
         (_tabs_cp1252_gz, "title"),
         (_pipes_utf16, "TITLE"),
     ],
-    ids=["semicolons", "latin-1", "newsCorpora", "tabs-cp1252-gz", "pipes-utf16"],
+    ids=["semicolons", "excel-sep-line", "latin-1", "newsCorpora", "tabs-cp1252-gz", "pipes-utf16"],
 )
 def test_the_scorer_reads_what_the_app_reads(
     predictor, tmp_path, make: Callable[[Path], Path], text_col: str
