@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.core.config import DataConfig
 from pipeline.data import load_dataset
 from pipeline.data.columns import label_variants
+from pipeline.data.prepare import prepare
 from tests.cli_support import run_cli
 
 
@@ -52,6 +54,17 @@ def test_loading_a_file_with_variants_notes_them_with_the_fix():
         "'politics' (59) and 'Politics' (43). If they mean one class, write it one way in "
         "the file and load it again."
     )
+
+
+def test_a_run_trained_on_them_carries_the_note_for_its_classes_alone():
+    """Results, the report and the CLI's run report read the preparation's notes: the
+    classes the run kept (a variant dropped as too small is not named)."""
+    labels = ["Sports"] * 40 + ["sports"] * 12 + ["Politics"] * 40 + ["politics"] * 2
+    dataset = load_dataset(csv_of(labels), name="hand_labelled.csv")
+    notes = prepare(dataset, DataConfig(min_class_rows=10)).summary.notes
+    (note,) = [note for note in notes if "letter case" in note]
+    assert note.startswith("1 label is written more than one way")
+    assert "'Sports' (40 rows) and 'sports' (12). If they mean" in note
 
 
 def test_many_variants_are_named_five_at_most():
