@@ -49,7 +49,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def _evaluate_slices(args: argparse.Namespace, saved: SavedRun) -> int:
     """``evaluate --by COLUMN``: the run's test results per slice of a column of its data."""
-    from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES
+    from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES, all_folded_note
     from pipeline.evaluation.slices import run_slices
 
     table = run_slices(
@@ -77,6 +77,9 @@ def _evaluate_slices(args: argparse.Namespace, saved: SavedRun) -> int:
         )
     if any(row.small for row in table.slices):
         print(f"* fewer than {table.min_rows} test rows: too few to trust")
+    folded_note = all_folded_note(table, "--min-rows")
+    if folded_note:
+        print(f"note: {folded_note}")
     return 0
 
 

@@ -132,6 +132,25 @@ class SliceTable:
         }
 
 
+def all_folded_note(table: SliceTable, min_rows_setting: str) -> str | None:
+    """Why a categorical ``table`` shows only "other" (no value has ``table.min_rows`` test
+    rows), with the fix, ``min_rows_setting`` naming the setting where the reader is
+    (``"Smallest slice"``, ``"--min-rows"``); ``None`` when some value is shown on its own
+    or the column is not categorical. A chart of that one bar says nothing: a user's
+    column of sources often has hundreds of values of a few test rows each."""
+    if table.column.kind != "categorical" or not table.slices:
+        return None
+    if not all(row.other for row in table.slices):
+        return None
+    other = table.slices[-1]
+    return (
+        f"No value of {table.column.name} has {table.min_rows:,} test rows or more: all "
+        f"{other.rows:,} test rows, of {other.values:,} values, are in “{OTHER}”. Lower "
+        f"{min_rows_setting} to see its largest values one by one, or slice by a column with "
+        "fewer values."
+    )
+
+
 # --------------------------------------------------------------------------- metrics
 
 

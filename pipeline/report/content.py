@@ -28,6 +28,7 @@ from pipeline.evaluation.slice_scores import (
     TOP_VALUES,
     SliceRow,
     SliceTable,
+    all_folded_note,
     slice_metrics,
 )
 from pipeline.evaluation.slices import join_test_rows
@@ -317,10 +318,14 @@ def _slices(
         return (), f"Slices left out: {exc}"
     categorical, time = default_columns(sliceable_columns(dataset.other_columns))
     sections = []
+    folded_note = None
     for column in (categorical, time):
         if column is None:
             continue
         table = slice_metrics(rows, column, top=TOP_VALUES, min_rows=MIN_SLICE_ROWS)
+        folded_note = folded_note or all_folded_note(table, "the smallest slice on Results")
+        if folded_note and column.kind == "categorical":
+            continue  # one bar of every row says nothing: the note says why
         if column.kind == "categorical":
             listed = tuple(table.slices)
             title = f"Test accuracy by {column.name}, worst first"
@@ -328,9 +333,9 @@ def _slices(
             listed = tuple(worst_slices(table.slices, MAX_TIME_ROWS))
             title = f"Test accuracy by {column.name} ({table.bins})"
         sections.append(SliceSection(title, table, listed))
-    if not sections:
+    if not sections and not folded_note:
         return (), f"{dataset.name} has no publisher-like or time column to slice by."
-    return tuple(sections), None
+    return tuple(sections), folded_note
 
 
 def slice_phrase(table: SliceTable, row: SliceRow) -> str:

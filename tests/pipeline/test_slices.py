@@ -17,6 +17,7 @@ from pipeline.evaluation.slice_columns import MISSING, SliceColumn, detect_colum
 from pipeline.evaluation.slice_scores import (
     OTHER,
     Z_95,
+    all_folded_note,
     macro_f1,
     slice_metrics,
     wilson_interval,
@@ -253,3 +254,20 @@ def test_the_table_as_json_and_as_a_frame():
     frame = table.to_frame()
     assert frame["value"].tolist() == ["a", "b"]
     assert frame["accuracy"].tolist() == [0.5, 1.0]
+
+
+def test_a_column_whose_every_value_is_folded_says_so_with_the_fix():
+    """Found on a user's file: 747 test rows over 548 sources drew one bar, "other", as
+    the Results page's chart per source (and the report's)."""
+    values = [f"source {n}" for n in range(40)] * 2
+    rows = scored(values, "a" * 80, "a" * 60 + "b" * 20)
+    folded = slice_metrics(rows, detect_column(rows["c"]), min_rows=30)
+    assert all_folded_note(folded, "Smallest slice") == (
+        "No value of c has 30 test rows or more: all 80 test rows, of 40 values, are in "
+        "“other”. Lower Smallest slice to see its largest values one by one, or slice by a "
+        "column with fewer values."
+    )
+    shown = slice_metrics(rows, detect_column(rows["c"]), min_rows=2)
+    assert all_folded_note(shown, "Smallest slice") is None
+    weekly = scored([str(MONDAY_MS + n * DAY_MS) for n in range(10)], "a" * 10, "a" * 10)
+    assert all_folded_note(slice_metrics(weekly, detect_column(weekly["c"])), "x") is None

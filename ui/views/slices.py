@@ -42,7 +42,13 @@ from pipeline.evaluation.slice_columns import (
     default_columns,
     sliceable_columns,
 )
-from pipeline.evaluation.slice_scores import MIN_SLICE_ROWS, TOP_VALUES, SliceTable, slice_metrics
+from pipeline.evaluation.slice_scores import (
+    MIN_SLICE_ROWS,
+    TOP_VALUES,
+    SliceTable,
+    all_folded_note,
+    slice_metrics,
+)
 from pipeline.evaluation.slices import join_test_rows
 from ui.core import state
 from ui.core.data import load_source
@@ -315,7 +321,13 @@ def _min_rows_input() -> int:
 
 
 def _draw_chart(sliced: RunSlices, column: SliceColumn, min_rows: int) -> SliceTable:
+    """The chart of ``column``'s slices, or, where every value is folded into "other",
+    why, with the fix (one bar of every row says nothing)."""
     table = slice_table(sliced, column, min_rows)
+    folded_note = all_folded_note(table, "Smallest slice")
+    if folded_note:
+        st.info(escape_markdown(folded_note), icon=":material/info:")
+        return table
     st.plotly_chart(slice_figure(table), key=f"slices.chart.{column.name}")
     if column.kind == "time":
         missing = sum(row.rows for row in table.slices if row.value == MISSING)
@@ -377,7 +389,8 @@ def draw_slices_section(saved: SavedRun) -> RunSlices | None:
     )
     if picked in charted:
         table = slice_table(sliced, picked, min_rows)
-        st.caption("Its chart is above.")
+        if not all_folded_note(table, ""):  # else the note above says why there is none
+            st.caption("Its chart is above.")
     else:
         table = _draw_chart(sliced, picked, min_rows)
     overall = table.overall
