@@ -6,7 +6,9 @@ alone (no column name is known in advance):
 - ``categorical``: strings, or numbers with at most :data:`MAX_CATEGORICAL_NUMBERS`
   distinct values; sliced by value (the scores keep the most frequent values and fold the
   rest into "other", see :mod:`pipeline.evaluation.slice_scores`);
-- ``numeric``: other numbers; sliced into :data:`NUMERIC_BINS` quantile bins;
+- ``numeric``: other numbers, plain or as spreadsheets write them (``32,648``, ``4,5``,
+  ``20%``: :mod:`pipeline.evaluation.written_numbers`, one style per column); sliced into
+  :data:`NUMERIC_BINS` quantile bins;
 - ``time``: date strings, or whole numbers that read as epoch milliseconds or seconds
   between 1973 and 2100; sliced by week (by month or year when there would be more than
   :data:`MAX_TIME_BINS` weeks). Dates that write the day and the month as numbers
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.data.columns import find_column
+from pipeline.evaluation.written_numbers import NumberStyle, number_style, read_numbers
 
 SliceKind = Literal["categorical", "numeric", "time"]
 #: How a time column's values are written: epoch milliseconds, epoch seconds, date text.
@@ -84,6 +87,9 @@ class SliceColumn:
     date_order : {"day_first", "month_first", "unknown"} or None
         How a date column writes its numeric days and months (:data:`DateOrder`);
         ``None`` where none does (ISO dates, month names) and for the other kinds.
+    number_style : str or None
+        How the column writes its numbers when not plainly (``"1.234,5"``, see
+        :mod:`pipeline.evaluation.written_numbers`); ``None`` for plain numbers and text.
     """
 
     name: str
@@ -91,6 +97,7 @@ class SliceColumn:
     distinct: int
     time_format: TimeFormat | None = None
     date_order: DateOrder | None = None
+    number_style: NumberStyle | None = None
 
     def describe(self) -> str:
         """In words: ``"categorical, 1,325 values"``, ``"time, epoch milliseconds"``,
@@ -98,7 +105,7 @@ class SliceColumn:
         if self.kind == "categorical":
             return f"categorical, {self.distinct:,} values"
         if self.kind != "time":
-            return "numeric"
+            return f"numeric, written {self.number_style}" if self.number_style else "numeric"
         words = {
             "epoch_ms": "epoch milliseconds",
             "epoch_s": "epoch seconds",
@@ -158,9 +165,9 @@ def detect_column(values: pd.Series) -> SliceColumn | str:
     distinct = int(present.nunique())
     if distinct < 2:
         return "it holds a single value"
-    numbers = _numbers(present)
-    if numbers is not None:
-        return _numeric_column(name, numbers, distinct)
+    found = _numbers(present)
+    if found is not None:
+        return _numeric_column(name, *found, distinct)
     if _looks_like_dates(present):
         day_first, month_first = _day_and_month_first(present)
         if day_first is not None and month_first is not None:
@@ -184,14 +191,21 @@ def _present(values: pd.Series) -> pd.Series:
     return stripped[stripped != ""]
 
 
-def _numbers(present: pd.Series) -> pd.Series | None:
-    """``present`` as finite floats, or ``None`` when any value is not a number."""
+def _numbers(present: pd.Series) -> tuple[pd.Series, NumberStyle | None] | None:
+    """``present`` as finite floats and the style they are written in (``None``: plainly),
+    or ``None`` when some value is no number in the column's one style."""
+    style: NumberStyle | None = None
     # A sample answers "no" for most text columns without parsing every row.
     for values in (_sample(present), present):
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        numbers = read_numbers(values, style)
         if not bool(np.isfinite(numbers.to_numpy()).all()):
-            return None
-    return numbers
+            style = number_style(values)
+            if style is None:
+                return None
+            numbers = read_numbers(values, style)
+            if not bool(np.isfinite(numbers.to_numpy()).all()):
+                return None
+    return numbers, style
 
 
 def _sample(present: pd.Series) -> pd.Series:
@@ -199,15 +213,17 @@ def _sample(present: pd.Series) -> pd.Series:
     return present.iloc[:: max(1, len(present) // _SAMPLE)]
 
 
-def _numeric_column(name: str, numbers: pd.Series, distinct: int) -> SliceColumn:
+def _numeric_column(
+    name: str, numbers: pd.Series, style: NumberStyle | None, distinct: int
+) -> SliceColumn:
     whole = bool((numbers == np.round(numbers)).all())
     low, high = float(numbers.min()), float(numbers.max())
     for time_format, (start, end) in _EPOCH_RANGES.items():
         if whole and start <= low and high <= end:
-            return SliceColumn(name, "time", distinct, time_format)
+            return SliceColumn(name, "time", distinct, time_format, number_style=style)
     if distinct <= MAX_CATEGORICAL_NUMBERS:
-        return SliceColumn(name, "categorical", distinct)
-    return SliceColumn(name, "numeric", distinct)
+        return SliceColumn(name, "categorical", distinct, number_style=style)
+    return SliceColumn(name, "numeric", distinct, number_style=style)
 
 
 def _looks_like_dates(present: pd.Series) -> bool:
@@ -288,11 +304,11 @@ def slice_keys(values: pd.Series, column: SliceColumn) -> tuple[pd.Series, Bins]
     if column.kind == "categorical":
         return present.astype(str).reindex(values.index, fill_value=MISSING), "values"
     if column.kind == "numeric":
-        numbers = pd.to_numeric(present, errors="coerce").astype("float64").dropna()
+        numbers = read_numbers(present, column.number_style).dropna()
         labels, order = _quantile_bins(numbers)
         bins: Bins = "quantiles"
     else:
-        times = _timestamps(present, column.time_format, column.date_order).dropna()
+        times = _timestamps(present, column).dropna()
         bins = _period(times)
         labels = _period_starts(times, bins).dt.strftime(_PERIOD_FORMATS[bins])
         order = sorted(set(labels))  # ISO dates sort chronologically as text
@@ -300,13 +316,11 @@ def slice_keys(values: pd.Series, column: SliceColumn) -> tuple[pd.Series, Bins]
     return keys.astype(pd.CategoricalDtype([*order, MISSING], ordered=True)), bins
 
 
-def _timestamps(
-    present: pd.Series, time_format: TimeFormat | None, date_order: DateOrder | None
-) -> pd.Series:
-    if time_format == "date":
-        return _parse_dates(present, date_order)
-    numbers = pd.to_numeric(present, errors="coerce")
-    unit = "ms" if time_format == "epoch_ms" else "s"
+def _timestamps(present: pd.Series, column: SliceColumn) -> pd.Series:
+    if column.time_format == "date":
+        return _parse_dates(present, column.date_order)
+    numbers = read_numbers(present, column.number_style)
+    unit = "ms" if column.time_format == "epoch_ms" else "s"
     return pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
 
 
