@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from ui.core.data import UPLOAD_TYPES
 from ui.core.errors import report_errors
 from ui.core.resources import get_predictor, get_registry
 from ui.core.runs import pick_run, usable_runs
@@ -119,8 +120,8 @@ predictor = loaded_predictor()
 # --- a whole file ------------------------------------------------------------------------
 st.subheader("Score a CSV")
 upload = st.file_uploader(
-    "CSV or CSV.gz with one headline per row",
-    type=["csv", "gz", "tsv", "txt"],
+    "CSV (or a .gz or .zip of one) with one headline per row",
+    type=UPLOAD_TYPES,
     key="playground.batch",
 )
 if upload is None:

@@ -14,6 +14,7 @@ import functools
 import streamlit as st
 
 from ui.core import state
+from ui.core.data import UPLOAD_TYPES
 from ui.core.errors import report_errors
 from ui.core.resources import get_registry
 from ui.core.runs import list_runs, run_label, show_runs_table
@@ -119,7 +120,7 @@ st.subheader("Import a run")
 # it sat below the fold at 1280x800.
 import_message = st.container()
 archive = st.file_uploader(
-    "Run archive (.zip exported from Headline Lab)", type=["zip"], key="runs.import_file"
+    "Run archive (.zip exported from Headline Lab)", type=UPLOAD_TYPES, key="runs.import_file"
 )
 if archive is not None and st.button("Import", key="runs.import", type="primary"):
     with (

@@ -221,3 +221,34 @@ def test_the_headline_box_is_drawn_before_the_model_loads(runs_dir, small_source
     at.text_input(key="keep.playground.text").set_value("Fed raises rates").run()
     assert not at.exception and at.error
     assert not at.metric
+
+
+def test_every_uploader_takes_any_file_and_names_a_wrong_one(runs_dir, small_source, saved_run):
+    """Found dropping a ``.zip`` of headlines on "Score a CSV": the browser refused it
+    (the uploader allowed .csv, .gz, .tsv and .txt, with a refusal shown only on hover)
+    although the scorer reads a .zip of one CSV, as the sidebar's uploader does. No
+    uploader filters by type (``UPLOAD_TYPES``): the file's contents are read, and a wrong
+    one is named with the fix."""
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    for uploader in at.get("file_uploader"):
+        assert list(uploader.proto.type) == [], uploader.proto.label
+    runs = open_page(new_app(small_source), "runs")
+    assert [list(uploader.proto.type) for uploader in runs.get("file_uploader")] == [[]]
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("headlines.csv", "headline\nStocks rally as Fed holds rates\n")
+    at.get("file_uploader")[0].set_value(("headlines.zip", buffer.getvalue(), "application/zip"))
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="playground.batch_col").value == "headline"
+    at.get("file_uploader")[0].set_value(
+        ("book.xlsx", b"PK\x03\x04" + b"\0" * 60, "application/zip")
+    )
+    at.run()
+    assert not at.exception
+    assert any(".xlsx" in error.value or "workbook" in error.value for error in at.error), [
+        error.value for error in at.error
+    ]

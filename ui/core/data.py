@@ -42,6 +42,15 @@ def _config_key(config: DataConfig) -> str:
     return json.dumps(dataclasses.asdict(config), sort_keys=True)
 
 
+#: Every uploader's type filter (the sidebar's, "Score a CSV", the run archive import):
+#: none. Streamlit's refusal of a type shows only on hover and leaves the previous file's
+#: message in place; every file reaches the code that reads it instead
+#: (``pipeline.data.read_table`` reads a CSV, a .gz or a .zip of one CSV, and names anything
+#: else, an image, a PDF, a workbook, with what to do; the archive import names a file that
+#: is no run archive).
+UPLOAD_TYPES = None
+
+
 @st.cache_data(show_spinner="Reading the file…", max_entries=4)
 def _read_table(digest: str, name: str, _source: DatasetSource) -> RawTable:
     from pipeline.data import read_table

@@ -27,7 +27,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pipeline.sessions.uploads import UploadArea
 from ui.core import state
-from ui.core.data import guess_source_columns, load_source
+from ui.core.data import UPLOAD_TYPES, guess_source_columns, load_source
 from ui.core.errors import message_for
 from ui.core.resources import describe_device, runs_dir
 from ui.core.runs import list_runs, run_label
@@ -46,11 +46,6 @@ UPLOAD_ERROR_KEY = "sidebar.upload_error"
 COLUMN_PICK_KEY = "sidebar.column_pick"
 BUNDLED, UPLOAD = "bundled", "upload"
 _CHOICE_LABELS = {BUNDLED: "Bundled UCI News Aggregator", UPLOAD: "Upload a CSV"}
-#: No type filter on the uploader: its refusal shows only on hover and leaves the previous
-#: file's message in place. Every file reaches ``pipeline.data.read_table`` instead, which
-#: reads a CSV, a .gz or a .zip of one CSV, and names anything else (an image, a PDF, a
-#: workbook) with what to do.
-UPLOAD_TYPES = None
 
 
 def render_sidebar() -> None:
