@@ -85,10 +85,13 @@ def build_encoder(
     """
     wanted = family_inputs(config.family)
     text = keras.Input(shape=(1,), dtype="string", name="text")
-    standardized = StandardizeHeadline(name="standardize")(text)
+    standardize = StandardizeHeadline(split_cjk=splits_cjk(config), name="standardize")
+    standardized = standardize(text)
     outputs: dict[str, keras.KerasTensor] = {}
     if "words" in wanted:
-        outputs["words"] = _word_ids(standardized, train_texts, config, sequence_length, on_rows)
+        outputs["words"] = _word_ids(
+            standardized, standardize, train_texts, config, sequence_length, on_rows
+        )
     if "ngrams" in wanted:
         ngram_vectorizer = Vectorizer(
             max_tokens=config.ngram_tokens,
@@ -98,26 +101,40 @@ def build_encoder(
             output_sequence_length=2 * sequence_length,
             name="ngram_vectorizer",
         )
-        _adapt(ngram_vectorizer, train_texts, "Word-pair vocabulary", on_rows)
+        _adapt(ngram_vectorizer, train_texts, standardize, "Word-pair vocabulary", on_rows)
         outputs["ngrams"] = ngram_vectorizer(standardized)
     if "chars" in wanted:
         char_vectorizer = char_ngram_vectorizer(
-            train_texts, config.char_tokens, sequence_length, "char_vectorizer", on_rows
+            train_texts,
+            standardize,
+            config.char_tokens,
+            sequence_length,
+            "char_vectorizer",
+            on_rows,
         )
         outputs["chars"] = char_vectorizer(standardized)
     return keras.Model(text, outputs, name=ENCODER_NAME)
 
 
+def splits_cjk(config: ModelConfig) -> bool:
+    """Whether ``config``'s encoder makes each Chinese or Japanese character a token
+    (:class:`~pipeline.models.text.StandardizeHeadline`'s ``split_cjk``): every tokenizer
+    but the seed's Keras 2 one, which stays the notebook's exactly."""
+    return config.tokenizer != "keras2"
+
+
 def char_ngram_vectorizer(
     train_texts: Sequence[str],
+    standardize: StandardizeHeadline,
     max_tokens: int,
     sequence_length: int,
     name: str,
     on_rows: RowsListener | None = None,
 ) -> layers.TextVectorization:
     """A character 3-5 gram ``TextVectorization`` named ``name``, adapted on at most
-    :data:`CHAR_VOCABULARY_ROWS` of ``train_texts`` (:func:`even_sample`): standardized
-    strings -> ``CHARS_PER_WORD * sequence_length`` ids per row, padded on the right."""
+    :data:`CHAR_VOCABULARY_ROWS` of ``train_texts`` (:func:`even_sample`) as ``standardize``
+    (the encoder's own layer) reads them: standardized strings ->
+    ``CHARS_PER_WORD * sequence_length`` ids per row, padded on the right."""
     vectorizer = Vectorizer(
         max_tokens=max_tokens,
         standardize=None,
@@ -130,6 +147,7 @@ def char_ngram_vectorizer(
     _adapt(
         vectorizer,
         even_sample(train_texts, CHAR_VOCABULARY_ROWS),
+        standardize,
         "Character n-gram vocabulary",
         on_rows,
     )
@@ -146,6 +164,7 @@ def with_output(encoder: keras.Model, name: str, vectorizer: layers.Layer) -> ke
 
 def _word_ids(
     standardized: keras.KerasTensor,
+    standardize: StandardizeHeadline,
     train_texts: Sequence[str],
     config: ModelConfig,
     sequence_length: int,
@@ -162,7 +181,7 @@ def _word_ids(
         output_sequence_length=sequence_length,
         name="word_vectorizer",
     )
-    _adapt(vectorizer, train_texts, "Word vocabulary", on_rows)
+    _adapt(vectorizer, train_texts, standardize, "Word vocabulary", on_rows)
     ids = vectorizer(standardized)
     return LeftPad(name="left_pad")(ids) if config.padding == "pre" else ids
 
@@ -179,17 +198,19 @@ def even_sample(texts: Sequence[str], limit: int) -> Sequence[str]:
 def _adapt(
     vectorizer: layers.TextVectorization,
     texts: Sequence[str],
+    standardize: StandardizeHeadline,
     step: str,
     on_rows: RowsListener | None,
 ) -> None:
-    """``vectorizer.adapt(texts)``, one batch at a time so that progress is heard.
+    """``vectorizer.adapt`` on ``texts`` as ``standardize`` (the encoder's own layer)
+    reads them, one batch at a time so that progress is heard.
 
     The same calls ``adapt`` makes (``reset_state``, ``update_state`` per batch,
     ``finalize_state``), with ``on_rows`` after each batch.
     """
     vectorizer.reset_state()
     done = 0
-    for batch in _standardized_batches(texts):
+    for batch in _standardized_batches(texts, standardize):
         vectorizer.update_state(batch)
         done = min(done + _ADAPT_BATCH, len(texts))
         if on_rows is not None:
@@ -197,12 +218,10 @@ def _adapt(
     vectorizer.finalize_state()
 
 
-def _standardized_batches(texts: Sequence[str]) -> tf.data.Dataset:
-    return (
-        tf.data.Dataset.from_tensor_slices(list(texts))
-        .batch(_ADAPT_BATCH)
-        .map(StandardizeHeadline())
-    )
+def _standardized_batches(
+    texts: Sequence[str], standardize: StandardizeHeadline
+) -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices(list(texts)).batch(_ADAPT_BATCH).map(standardize)
 
 
 def feature_shapes(encoder: keras.Model, config: ModelConfig) -> dict[str, FeatureShape]:

@@ -55,6 +55,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from pipeline.core.config import AUTO_LENGTH_MAX, AUTO_LENGTH_MIN, AUTO_LENGTH_PERCENTILE
+from pipeline.core.scripts import CJK_CHARACTER
 
 #: Batch size for vectorizing and counting tokens outside a model.
 _TEXT_BATCH = 4096
@@ -156,18 +157,27 @@ class StandardizeHeadline(layers.Layer):
         before this argument existed reload with the default, which gives them
         the same token ids (their filter only added ``\\t`` and ``\\n``, on which
         their whitespace split cuts anyway).
+    split_cjk : bool
+        Put spaces around every Chinese or Japanese character
+        (:data:`~pipeline.core.scripts.CJK_CHARACTER`), so that a split on whitespace
+        makes each a token: those scripts write no space between words, and a whole
+        sentence would be one token. ``False`` (the default) for models saved before it
+        existed, which keep their token ids, and for the seed's Keras 2 tokenizer.
     """
 
-    def __init__(self, filters: str = SEED_FILTERS, **kwargs):
+    def __init__(self, filters: str = SEED_FILTERS, split_cjk: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.filters = str(filters)
+        self.split_cjk = bool(split_cjk)
         self._pattern = _filter_pattern(self.filters)
 
     def call(self, inputs: tf.Tensor) -> tf.Tensor:
-        lowered = tf.strings.lower(inputs, encoding="utf-8")
-        if not self.filters:
-            return lowered
-        return tf.strings.regex_replace(lowered, self._pattern, " ")
+        standardized = tf.strings.lower(inputs, encoding="utf-8")
+        if self.filters:
+            standardized = tf.strings.regex_replace(standardized, self._pattern, " ")
+        if self.split_cjk:
+            standardized = tf.strings.regex_replace(standardized, f"({CJK_CHARACTER})", r" \1 ")
+        return standardized
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
@@ -176,7 +186,7 @@ class StandardizeHeadline(layers.Layer):
         return keras.KerasTensor(inputs.shape, dtype="string")
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters}
+        return {**super().get_config(), "filters": self.filters, "split_cjk": self.split_cjk}
 
 
 @keras.saving.register_keras_serializable(package="headline_lab")
@@ -322,12 +332,13 @@ def build_seed_vectorizer(
     )
 
 
-def count_tokens(texts: Sequence[str]) -> np.ndarray:
-    """Number of whitespace-separated tokens of each text after standardization.
+def count_tokens(texts: Sequence[str], split_cjk: bool = False) -> np.ndarray:
+    """Number of whitespace-separated tokens of each text after standardization
+    (:class:`StandardizeHeadline` with ``split_cjk``).
 
     Returns an int array of shape ``(len(texts),)``.
     """
-    standardizer = StandardizeHeadline()
+    standardizer = StandardizeHeadline(split_cjk=split_cjk)
     counts = []
     for start in range(0, len(texts), _TEXT_BATCH):
         batch = tf.constant(list(texts[start : start + _TEXT_BATCH]), dtype=tf.string)
@@ -335,13 +346,14 @@ def count_tokens(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
 
 
-def choose_sequence_length(texts: Sequence[str]) -> int:
-    """Sequence length covering ``AUTO_LENGTH_PERCENTILE`` % of ``texts`` in full.
+def choose_sequence_length(texts: Sequence[str], split_cjk: bool = False) -> int:
+    """Sequence length covering ``AUTO_LENGTH_PERCENTILE`` % of ``texts`` in full, their
+    tokens counted as the encoder will (``split_cjk``: see :class:`StandardizeHeadline`).
 
     Headlines are short (99.9 % of the UCI titles have at most 17 words), so this
     is far below the seed's 130 and saves most of the LSTM's work.
     """
-    counts = count_tokens(texts)
+    counts = count_tokens(texts, split_cjk)
     if counts.size == 0:
         return AUTO_LENGTH_MIN
     length = math.ceil(float(np.percentile(counts, AUTO_LENGTH_PERCENTILE)))

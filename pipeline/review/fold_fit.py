@@ -91,7 +91,7 @@ class FoldFit:
         import numpy as np
 
         from pipeline.models import build_classifier, compile_for_training
-        from pipeline.models.features import build_encoder, encode, feature_shapes
+        from pipeline.models.features import build_encoder, encode, feature_shapes, splits_cjk
         from pipeline.models.text import choose_sequence_length
         from pipeline.training.fit import PREDICT_BATCH, fit_classifier
 
@@ -99,7 +99,9 @@ class FoldFit:
         fit_texts, fit_labels, early_texts, early_labels = self._early_stopping_split()
         with _NEURAL_LOCK:
             keras.utils.set_random_seed(self.settings.seed + self.fold)
-            length = config.model.sequence_length or choose_sequence_length(fit_texts)
+            length = config.model.sequence_length or choose_sequence_length(
+                fit_texts, splits_cjk(config.model)
+            )
             encoder = build_encoder(
                 fit_texts, config.model, length, on_rows=lambda *_: self._check_stop()
             )

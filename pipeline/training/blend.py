@@ -116,7 +116,11 @@ def with_linear_chars(encoder: keras.Model, train_texts: list[str]) -> keras.Mod
     row as the encoder's own character output would have."""
     sequence_length = int(encoder.output[LINEAR_INPUT].shape[1]) // 2
     vectorizer = char_ngram_vectorizer(
-        train_texts, LINEAR_CHAR_TOKENS, sequence_length, VECTORIZERS[LINEAR_CHARS]
+        train_texts,
+        encoder.get_layer("standardize"),
+        LINEAR_CHAR_TOKENS,
+        sequence_length,
+        VECTORIZERS[LINEAR_CHARS],
     )
     return with_output(encoder, LINEAR_CHARS, vectorizer)
 

@@ -43,7 +43,7 @@ from pipeline.runs.model_file import load_model_file, save_model_file
 
 _LOG = logging.getLogger(__name__)
 #: Bump when what is cached, or how an encoder is built, changes.
-ENCODER_CACHE_VERSION = 1
+ENCODER_CACHE_VERSION = 2  # 2: Chinese and Japanese characters split (split_cjk)
 #: Entries kept (the default run on the bundled data: about 60 MB; ``accurate``'s
 #: character n-grams: about 560 MB).
 MAX_ENTRIES = 2

@@ -53,6 +53,7 @@ from pipeline.models.features import (
     encode,
     feature_shapes,
     split_end_to_end_model,
+    splits_cjk,
 )
 from pipeline.models.lean import is_lean, lean_classifier, trainable_classifier
 from pipeline.models.text import choose_sequence_length
@@ -426,7 +427,9 @@ class _TrainingSession:
             self.rows(CACHED_STEP, total, total)
             return self.cached.encoder
         texts = prepared.train["text"].tolist()
-        length = self.config.model.sequence_length or choose_sequence_length(texts)
+        length = self.config.model.sequence_length or choose_sequence_length(
+            texts, splits_cjk(self.config.model)
+        )
         return build_encoder(texts, self.config.model, length, on_rows=self.rows)
 
     def _restore_optimizer(self, fit_model: keras.Model) -> OptimizerState:
