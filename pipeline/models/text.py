@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -65,6 +66,8 @@ _TEXT_BATCH = 4096
 #: a backslash and a bracket), i.e. Keras' default filter without ``\t`` and ``\n``.
 #: The apostrophe is not in it: "fed's" stays one word.
 SEED_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'
+
+_CJK_PATTERN = re.compile(f"({CJK_CHARACTER})")
 
 #: Ids of ``TextVectorization`` (and so of the seed vectorizer's raw output).
 PAD_ID, OOV_ID = 0, 1
@@ -271,14 +274,24 @@ class SeedSequence(layers.Layer):
         return {**super().get_config(), "sequence_length": self.sequence_length}
 
 
-def standardize(texts: Sequence[str], filters: str = SEED_FILTERS) -> list[str]:
+def standardize(
+    texts: Sequence[str], filters: str = SEED_FILTERS, split_cjk: bool = False
+) -> list[str]:
     """Python twin of :class:`StandardizeHeadline`, for word-level explanations.
 
     Exactly Keras 2's ``text_to_word_sequence`` before its split: ``str.lower``,
-    then each ``filters`` character becomes a space.
+    then each ``filters`` character becomes a space; with ``split_cjk``, spaces around
+    each Chinese or Japanese character (:func:`space_cjk`).
     """
     table = str.maketrans(dict.fromkeys(filters, " "))
-    return [text.lower().translate(table) for text in texts]
+    standardized = [text.lower().translate(table) for text in texts]
+    return [space_cjk(text) for text in standardized] if split_cjk else standardized
+
+
+def space_cjk(text: str) -> str:
+    """``text`` with a space before and after each Chinese or Japanese character, as
+    :class:`StandardizeHeadline` with ``split_cjk`` writes it."""
+    return _CJK_PATTERN.sub(r" \1 ", text)
 
 
 def seed_words(text: str, filters: str = SEED_FILTERS) -> list[str]:

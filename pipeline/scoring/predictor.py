@@ -18,7 +18,7 @@ import pandas as pd
 import tensorflow as tf
 
 from pipeline.core.errors import PredictionError
-from pipeline.models.text import SEED_FILTERS, standardize
+from pipeline.models.text import SEED_FILTERS, space_cjk, standardize
 from pipeline.runs.registry import RunRegistry
 from pipeline.scoring.summary import NOTE_EMPTY, NOTE_NO_KNOWN_WORD, NOTE_NO_WORDS
 
@@ -314,7 +314,7 @@ class Predictor:
         model call (the text and its leave-one-word-out variants)."""
         if not standardize([_as_text(text)])[0].split():
             raise PredictionError("Type a headline with at least one word to get a prediction.")
-        words = _as_text(text).split()
+        words = self._word_vocabulary().words_as_written(_as_text(text))
         variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
         scores = self.probabilities([text, *variants])
         order = np.argsort(-scores[0])
@@ -331,7 +331,7 @@ class Predictor:
         probability when one word goes, yet clearly does in log-odds. All variants
         are scored in one batched call.
         """
-        words = _as_text(text).split()
+        words = self._word_vocabulary().words_as_written(_as_text(text))
         if not words:
             raise PredictionError("Type a headline with at least one word to explain it.")
         variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
@@ -356,6 +356,7 @@ class _EncoderWords:
     reads_characters: bool
     filters: str
     splits_on_spaces: bool  # the seed vectorizer splits on single spaces only
+    split_cjk: bool = False  # each Chinese or Japanese character is a word
 
     @property
     def holds_words(self) -> bool:
@@ -382,8 +383,17 @@ class _EncoderWords:
         """:meth:`split` of each text, standardized in one call (a batch's hot path)."""
         return self.split_standardized(standardize(texts, self.filters))
 
+    def words_as_written(self, text: str) -> list[str]:
+        """``text``'s words as written (case and punctuation kept), cut where the encoder
+        cuts: at whitespace, and around each Chinese or Japanese character when it splits
+        those. A word left out of ``text`` leaves the encoder's other words as they were."""
+        return (space_cjk(text) if self.split_cjk else text).split()
+
     def split_standardized(self, standardized: Sequence[str]) -> list[list[str]]:
-        """The words of texts already standardized with :attr:`filters`."""
+        """The words of texts already standardized with :attr:`filters` (and not yet
+        spaced around Chinese and Japanese characters: done here when the encoder does)."""
+        if self.split_cjk:
+            standardized = [space_cjk(text) for text in standardized]
         if self.splits_on_spaces:
             return [[word for word in text.split(" ") if word] for text in standardized]
         return [text.split() for text in standardized]
@@ -406,6 +416,7 @@ def _encoder_words(model: keras.Model) -> _EncoderWords:
         reads_characters=any(name in layers for name in _CHAR_VECTORIZERS),
         filters=str(getattr(standardizer, "filters", SEED_FILTERS)),
         splits_on_spaces=on_spaces,
+        split_cjk=bool(getattr(standardizer, "split_cjk", False)),
     )
 
 

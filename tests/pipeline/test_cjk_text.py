@@ -23,6 +23,7 @@ from pipeline.data import load_dataset
 from pipeline.data.stats import word_counts
 from pipeline.models.text import StandardizeHeadline, choose_sequence_length, count_tokens
 from pipeline.runs.registry import RunRegistry
+from pipeline.scoring.predictor import Predictor
 from pipeline.training.baseline import baseline_pipeline
 from pipeline.training.train import train_run
 from tests.conftest import UCI_SMALL_CSV
@@ -107,6 +108,17 @@ def test_a_chinese_file_trains_a_model_and_a_baseline_that_read_it(tmp_path):
     # at chance (about 0.5)
     assert metrics.baseline.test_accuracy >= 0.9, metrics.baseline
     assert metrics.test_accuracy >= 0.9, metrics.test_accuracy
+
+    # The Playground and the scorer see the words the model reads: characters
+    predictor = Predictor.from_run(RunRegistry(tmp_path), result.run_id)
+    probabilities, importance = predictor.explain("股市银行今天")
+    assert max(probabilities, key=probabilities.get) == "finance"
+    assert [word.word for word in importance] == ["股", "市", "银", "行", "今", "天"]
+    coverage = predictor.word_coverage("股市银行今天")
+    assert coverage.words == ("股", "市", "银", "行", "今", "天") and not coverage.unknown
+    scored = predictor.score_table(pd.DataFrame({"text": ["股市银行今天", "球队冠军"]}), "text")
+    assert list(scored["predicted"]) == ["finance", "sport"]
+    assert list(scored["note"]) == ["", ""]  # not "none of its words is known"
 
 
 @pytest.mark.parametrize("dtype", [object, "string[pyarrow]"])
