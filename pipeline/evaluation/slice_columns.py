@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import pairwise
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from dateutil import parser as dateutil_parser
 
 from pipeline.data.columns import find_column
 from pipeline.evaluation.written_numbers import NumberStyle, number_style, read_numbers
@@ -65,6 +67,8 @@ _EPOCH_RANGES: dict[TimeFormat, tuple[float, float]] = {
     "epoch_s": (1e8, 4.1025e9),
 }
 _SAMPLE = 1000
+#: Two dates that differ only in their (leap) year, the defaults of :func:`_writes_a_year`.
+_DEFAULT_A, _DEFAULT_B = datetime(1904, 1, 1), datetime(1908, 1, 1)
 #: A date that starts with its day and month as numbers, then a 2- or 4-digit year.
 _NUMERIC_DATE = r"^(\d{1,2})[./-](\d{1,2})[./-](?:\d{4}|\d{2})(?!\d)"
 _PERIOD_FORMATS: dict[str, str] = {"week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
@@ -227,13 +231,26 @@ def _numeric_column(
 
 
 def _looks_like_dates(present: pd.Series) -> bool:
-    """Every value of an evenly spread sample holds a digit and parses as a date."""
+    """Every value of an evenly spread sample holds a digit, parses as a date and writes
+    its year: a time of day ("16:52") or a day without a year ("10 Mar") would be read as
+    a date of the year the page is drawn in."""
     if pd.api.types.is_numeric_dtype(present.dtype):  # numbers with an infinity
         return False
     sample = _sample(present)
     if not bool(sample.str.contains(r"\d", regex=True).all()):
         return False
-    return bool(_parse_dates(sample).notna().all())
+    return bool(_parse_dates(sample).notna().all()) and all(map(_writes_a_year, sample))
+
+
+def _writes_a_year(value: str) -> bool:
+    """Whether date text ``value`` gives its year: read with two default years, the same
+    date comes out (the parser fills what the text leaves out from the default)."""
+    try:
+        return dateutil_parser.parse(value, default=_DEFAULT_A) == dateutil_parser.parse(
+            value, default=_DEFAULT_B
+        )
+    except (ValueError, OverflowError):
+        return True  # ISO forms dateutil does not read: pandas read them, with their year
 
 
 def _day_and_month_first(present: pd.Series) -> tuple[str | None, str | None]:

@@ -111,3 +111,17 @@ def test_the_table_as_json_says_how_the_dates_were_read():
     payload = table.to_json()
     assert (payload["time_format"], payload["date_order"]) == ("date", "day_first")
     assert [row["value"] for row in payload["slices"]] == ["2014-03-10", "2014-03-31", "2014-05-19"]
+
+
+def test_times_of_day_and_dates_without_a_year_are_not_sliced_by_week():
+    """Found: a column of times of day ("16:52") was read as dates of the day the page
+    was drawn, every row in one week."""
+    times = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 30)]
+    assert not _is_time(detect_column(column(times)))
+    assert not _is_time(detect_column(column(["10 Mar", "3 April", "May 5"] * 5)))
+    # a month and a year are a date
+    assert _is_time(detect_column(column(["March 2014", "April 2014", "May 2014"] * 5)))
+
+
+def _is_time(detected: SliceColumn | str) -> bool:
+    return isinstance(detected, SliceColumn) and detected.kind == "time"
