@@ -9,6 +9,8 @@ No TensorFlow here: the baseline's process does not import it.
 
 from __future__ import annotations
 
+import re
+
 #: Unicode ranges of characters that are tokens of their own: the ideographic iteration
 #: mark and number zero, hiragana and katakana, CJK ideographs (extension A, the unified
 #: block, compatibility ideographs, extensions B and beyond), half-width katakana.
@@ -26,3 +28,11 @@ CJK_RANGES: tuple[tuple[int, int], ...] = (
 #: written with the characters themselves, so that Python's ``re`` and TensorFlow's RE2
 #: read it alike.
 CJK_CHARACTER: str = "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]"
+
+_ONE_CJK_CHARACTER = re.compile(CJK_CHARACTER)
+
+
+def is_cjk_character(word: str) -> bool:
+    """Whether ``word`` is one Chinese or Japanese character (a word of its own, written
+    without spaces around it)."""
+    return _ONE_CJK_CHARACTER.fullmatch(word) is not None

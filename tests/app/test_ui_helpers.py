@@ -104,6 +104,13 @@ def test_highlight_words_marks_important_words_only():
     assert markdown.endswith(" the")
 
 
+def test_highlight_words_writes_chinese_characters_without_spaces():
+    """Found in the Playground on a Chinese run: its words are characters, and the
+    explanation read "股 市 银 行" (written "股市银行"). Adjacent highlights render."""
+    markdown = highlight_words([("股", 0.5), ("市", -0.4), ("银", 0.0), ("行", 0.0), ("iPhone", 0)])
+    assert markdown == ":green-background[**股**]:red-background[**市**]银行 iPhone"
+
+
 def test_highlight_words_escapes_words():
     markdown = highlight_words([("$5]", 0.5)])
     assert markdown == r":green-background[**\$5\]**]"

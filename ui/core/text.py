@@ -16,6 +16,8 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pipeline.core.scripts import is_cjk_character
+
 _PUNCTUATION = frozenset(string.punctuation)
 #: U+2060 WORD JOINER: invisible, and it breaks the patterns GFM turns into links by
 #: itself (``https://...``, ``www.``, ``name@host``), which backslashes do not disarm.
@@ -87,7 +89,8 @@ def highlight_words(
     """
     pairs = _pairs(importance)
     largest = max((abs(v) for _, v in pairs), default=0.0)
-    parts = []
+    markdown = ""
+    previous = ""
     for word, value in pairs:
         safe = escape_markdown(word)
         if largest > 0 and abs(value) >= threshold * largest and abs(value) > 1e-4:
@@ -95,5 +98,8 @@ def highlight_words(
                 safe = f"**{safe}**"
             color = POSITIVE_COLOR if value > 0 else NEGATIVE_COLOR
             safe = f":{color}-background[{safe}]"
-        parts.append(safe)
-    return " ".join(parts)
+        # Chinese and Japanese characters are words written without spaces between them
+        together = is_cjk_character(previous) and is_cjk_character(word)
+        markdown += ("" if not markdown or together else " ") + safe
+        previous = word
+    return markdown
