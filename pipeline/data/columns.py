@@ -105,9 +105,11 @@ def label_variants(labels: pd.Series) -> list[list[tuple[str, int]]]:
     return sorted(variants, key=lambda group: (-sum(rows for _, rows in group), group[0][0]))
 
 
-def label_variants_note(variants: list[list[tuple[str, int]]]) -> str | None:
-    """What a user is told of :func:`label_variants`' groups (the first
-    :data:`NAMED_LABEL_VARIANTS` named with their rows), or ``None`` when there are none."""
+def label_variants_note(labels: pd.Series) -> str | None:
+    """What a user is told of ``labels``' :func:`label_variants` (the first
+    :data:`NAMED_LABEL_VARIANTS` groups named with their rows), or ``None`` when there are
+    none."""
+    variants = label_variants(labels)
     if not variants:
         return None
 

@@ -24,7 +24,6 @@ from pipeline.data.columns import (
     BLANK_LABEL_WORDS,
     drop_unlabelled,
     guess_columns,
-    label_variants,
     label_variants_note,
     missing_per_column,
     normalise,
@@ -156,7 +155,7 @@ def load_dataset(
             f"({BLANK_LABEL_WORDS} count as none); give them one to train on them."
         )
     validate(frame, name, text_col, label_col)
-    variants_note = label_variants_note(label_variants(frame["label"]))
+    variants_note = label_variants_note(frame["label"])
     if variants_note:
         notes.append(variants_note)
     is_uci = text_col.lower() == "title" and label_col.lower() == "category"

@@ -173,13 +173,9 @@ def detect_column(values: pd.Series) -> SliceColumn | str:
     if found is not None:
         return _numeric_column(name, *found, distinct)
     if _looks_like_dates(present):
-        day_first, month_first = _day_and_month_first(present)
-        if day_first is not None and month_first is not None:
-            return (
-                f"its dates put the day first in some rows ({day_first}) and the month "
-                f"first in others ({month_first}), so no week can be trusted"
-            )
-        order = _date_order(present, day_first, month_first)
+        order, unreadable = _date_order(present)
+        if unreadable:
+            return unreadable
         return SliceColumn(name, "time", distinct, "date", order)
     if distinct > TEXT_LIKE_SHARE * len(present):
         return "most of its values are distinct, so it reads as text or ids"
@@ -253,28 +249,27 @@ def _writes_a_year(value: str) -> bool:
         return True  # ISO forms dateutil does not read: pandas read them, with their year
 
 
-def _day_and_month_first(present: pd.Series) -> tuple[str | None, str | None]:
-    """A value of ``present`` whose first number is above 12 (so it is the day:
-    ``13/03/2014``) and one whose second is (``03/13/2014``); ``None`` where there is none."""
+def _date_order(present: pd.Series) -> tuple[DateOrder | None, str | None]:
+    """How ``present`` writes numeric days and months (:data:`DateOrder`; ``None`` when no
+    value writes them as numbers), decided from every value in one pass, and why the
+    column cannot be read as dates (``None`` when it can): some values put the day first
+    and others the month, an example of each named."""
     fields = present.astype(str).str.extract(_NUMERIC_DATE).dropna().astype(int)
+    if fields.empty:
+        return None, None
 
-    def first_where(over_twelve: pd.Series) -> str | None:
-        return str(present.loc[over_twelve[over_twelve].index[0]]) if over_twelve.any() else None
+    def example(over_twelve: pd.Series) -> str | None:
+        return str(present.loc[over_twelve.idxmax()]) if over_twelve.any() else None
 
-    return first_where(fields[0] > 12), first_where(fields[1] > 12)
-
-
-def _date_order(
-    present: pd.Series, day_first: str | None, month_first: str | None
-) -> DateOrder | None:
-    """How ``present`` writes numeric days and months, from :func:`_day_and_month_first`'s
-    examples; ``None`` when no value writes them as numbers."""
+    day_first, month_first = example(fields[0] > 12), example(fields[1] > 12)
+    if day_first is not None and month_first is not None:
+        return None, (
+            f"its dates put the day first in some rows ({day_first}) and the month "
+            f"first in others ({month_first}), so no week can be trusted"
+        )
     if day_first is not None:
-        return "day_first"
-    if month_first is not None:
-        return "month_first"
-    numeric = present.astype(str).str.match(_NUMERIC_DATE)
-    return "unknown" if bool(numeric.any()) else None
+        return "day_first", None
+    return ("month_first" if month_first is not None else "unknown"), None
 
 
 def _parse_dates(text: pd.Series, date_order: DateOrder | None = None) -> pd.Series:

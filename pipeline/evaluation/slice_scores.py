@@ -109,6 +109,16 @@ class SliceTable:
     top: int
     min_rows: int
 
+    @property
+    def all_folded(self) -> bool:
+        """A categorical table none of whose values has ``min_rows`` test rows: its one
+        slice is "other" (see :func:`all_folded_note`)."""
+        return (
+            self.column.kind == "categorical"
+            and bool(self.slices)
+            and all(row.other for row in self.slices)
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """One row per slice: ``value``, ``rows``, ``correct``, ``errors``, ``accuracy``,
         ``ci_low``, ``ci_high``, ``macro_f1``, ``small``, ``values``, ``other``."""
@@ -138,9 +148,7 @@ def all_folded_note(table: SliceTable, min_rows_setting: str) -> str | None:
     (``"Smallest slice"``, ``"--min-rows"``); ``None`` when some value is shown on its own
     or the column is not categorical. A chart of that one bar says nothing: a user's
     column of sources often has hundreds of values of a few test rows each."""
-    if table.column.kind != "categorical" or not table.slices:
-        return None
-    if not all(row.other for row in table.slices):
+    if not table.all_folded:
         return None
     other = table.slices[-1]
     return (

@@ -323,9 +323,9 @@ def _slices(
         if column is None:
             continue
         table = slice_metrics(rows, column, top=TOP_VALUES, min_rows=MIN_SLICE_ROWS)
-        folded_note = folded_note or all_folded_note(table, "the smallest slice on Results")
-        if folded_note and column.kind == "categorical":
-            continue  # one bar of every row says nothing: the note says why
+        if table.all_folded:  # one bar of every row says nothing: a sentence says why
+            folded_note = all_folded_note(table, "the smallest slice on Results")
+            continue
         if column.kind == "categorical":
             listed = tuple(table.slices)
             title = f"Test accuracy by {column.name}, worst first"

@@ -389,7 +389,7 @@ def draw_slices_section(saved: SavedRun) -> RunSlices | None:
     )
     if picked in charted:
         table = slice_table(sliced, picked, min_rows)
-        if not all_folded_note(table, ""):  # else the note above says why there is none
+        if not table.all_folded:  # else the note above says why there is no chart
             st.caption("Its chart is above.")
     else:
         table = _draw_chart(sliced, picked, min_rows)
