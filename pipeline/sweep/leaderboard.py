@@ -23,6 +23,11 @@ from pipeline.sweep.space import applied_settings
 
 #: What a trial whose run was not saved, and that gave no reason, went through.
 NOT_SAVED_NOTE = "ended before its first epoch did (stopped, or never started within the budget)"
+#: The same, for a trial that reported ``{epoch}`` epochs: its save was cut short.
+CUT_SHORT_NOTE = (
+    "stopped after epoch {epoch}; Tune ended its actor before the run was saved "
+    "(a busy machine: run the sweep again, or give it more time)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,18 +82,29 @@ def trial_row(
     *,
     cached: bool = False,
     error: str | None = None,
+    reported_epoch: int | None = None,
 ) -> TrialRow:
-    """The row of the trial that trained (or found) run ``run_id`` with ``config``."""
+    """The row of the trial that trained (or found) run ``run_id`` with ``config``.
+
+    ``error`` is the reason the trial gave for failing; ``reported_epoch`` the last epoch
+    it reported to Tune (``None``: none), which names how far a trial got whose run is
+    missing without a reason."""
     try:
         saved = registry.get(run_id)
     except (RunNotFoundError, RunRecordError) as exc:
         problem = error or (None if isinstance(exc, RunNotFoundError) else str(exc))
+        if problem is None:
+            problem = (
+                NOT_SAVED_NOTE
+                if reported_epoch is None
+                else CUT_SHORT_NOTE.format(epoch=reported_epoch)
+            )
         return TrialRow(
             run_id,
             config.model.family,
             applied_settings(config, searched),
             "not saved",
-            note=problem or NOT_SAVED_NOTE,
+            note=problem,
         )
     kept = _kept_epoch(saved)
     return TrialRow(

@@ -46,8 +46,9 @@ A real cluster
     bucket): the trials write their runs there, and the command reads them back for the
     leaderboard. Every node needs this project's requirements installed (TensorFlow,
     Keras, ...); the ``pipeline`` package itself is shipped by :mod:`pipeline.core.cluster`.
-    A trial stopped as the sweep ends (time budget, or the last trial the scheduler
-    stops) has the ten seconds Tune gives a stopping actor to save its run.
+    A trial that runs every epoch reports its last one once its run is saved. A trial
+    stopped earlier as the sweep ends (the time budget, or the scheduler stopping the last
+    trial at a rung) has the ten seconds Tune gives a stopping actor to save its run.
 """
 
 from __future__ import annotations
@@ -232,6 +233,7 @@ def run_sweep(
                 searched,
                 cached=bool(metrics.get("cached")),
                 error=metrics.get("error"),
+                reported_epoch=metrics.get("epoch"),
             )
         )
     return Leaderboard(

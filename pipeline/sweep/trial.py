@@ -9,14 +9,17 @@ class trainable's :meth:`cleanup` runs inside ``stop`` itself, so it can ask the
 training to end (``stop_event``: the best epoch so far is kept, the run saved with
 status ``"stopped"``) and wait for the save before the actor goes.
 
-The training runs in a thread of its own (:func:`pipeline.training.train.train_run`); its
-progress listener queues every finished epoch and waits for Tune's decision, and
+The training runs in a thread of its own (:func:`pipeline.training.train.train_run`);
+its progress listener queues every finished epoch and waits for Tune's decision, and
 :meth:`step` hands the epochs to Tune one by one (``val_loss``, ``val_accuracy``,
 ``loss``, ``accuracy``, ``epoch``), then a last result with ``done`` once the run is
-saved. A trial whose run is already complete in the runs folder (same run id) trains
-nothing: :meth:`step` replays its saved history, so the scheduler still sees its curve,
-with ``cached`` set. Tune reuses an actor for the next trial (:meth:`reset_config`), so
-TensorFlow is imported once per actor, not once per trial.
+saved (the last epoch allowed is held back until then: ASHA stops every trial at that
+epoch's result, and Tune kills a stopping actor 10 s after the sweep's last trial ends,
+which under load cut saves short). A trial whose run is already complete in the runs
+folder (same run id) trains nothing: :meth:`step` replays its saved history, so the
+scheduler still sees its curve, with ``cached`` set. Tune reuses an actor for the next
+trial (:meth:`reset_config`), so TensorFlow is imported once per actor, not once per
+trial.
 
 This module imports Ray: only the ``sweep`` command and Ray's workers import it.
 """
@@ -102,7 +105,8 @@ class SweepTrial(tune.Trainable):
 
     def step(self) -> dict[str, Any]:
         """The next finished epoch's metrics; once the run is saved (or failed), a last
-        result with ``done`` (and ``error``, the reason, when nothing was saved)."""
+        result with ``done`` (and ``error``, the reason, when nothing was saved). The last
+        epoch allowed is that last result: it comes once the run is saved."""
         if self.waiting:  # Tune asks for more: the training goes on
             self.waiting = False
             self.decided.release()
@@ -116,7 +120,12 @@ class SweepTrial(tune.Trainable):
                 "cached": self.cached,
             }
             self.waiting = self.thread is not None and self._waits_after(payload.epoch)
-            return dict(self.last)
+            if self.thread is None or self.waiting:
+                return dict(self.last)
+            # The last epoch allowed: ASHA stops a trial at it (max_t), and Tune kills a
+            # stopping actor 10 s after the sweep's last trial ends, so the result waits
+            # for the run's save and goes to Tune as the trial's end.
+            kind, payload = self.events.get()
         result = dict(self.last) or {"val_loss": math.nan, "run_id": self.run_id}
         result["done"] = True
         if kind == "error":

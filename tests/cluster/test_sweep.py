@@ -177,26 +177,25 @@ def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_
     assert (one.model.ngram_dim, one.model.weight_decay) == (base.model.ngram_dim, 0.3)
 
 
-def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch):
-    """What Tune does when ASHA stops a trial after epoch 1: ``stop()`` on the trainable.
-    The run is saved, stopped, with epoch 1 whole and epoch 2 cut short."""
+def _trial_class(tmp_path: Path, monkeypatch, epochs: int) -> type:
+    """A :class:`SweepTrial` on ``uci_small.csv`` with tiny settings and ``epochs``, taking
+    the keyword arguments that ``tune.with_parameters`` would pass; runs go to ``runs``."""
     from pipeline.data import fingerprint, load_dataset
-    from pipeline.runs.registry import RunRegistry
     from pipeline.sweep.trial import SweepTrial
 
     # A trainable made outside Tune keeps a scratch folder under ~/ray_results: not here.
     monkeypatch.setattr("ray.tune.trainable.trainable.DEFAULT_STORAGE_PATH", str(tmp_path / "tune"))
     dataset = load_dataset(UCI_SMALL)
     base = tiny_config(
-        epochs=20,
-        patience=20,
+        epochs=epochs,
+        patience=epochs,
         batch_size=None,
         **PRESET_SEQUENCE_SIZES,
         ngram_tokens=500,
         ngram_dim=None,
     )
 
-    class Trial(SweepTrial):  # the keyword arguments tune.with_parameters would pass
+    class Trial(SweepTrial):
         def setup(self, config):
             super().setup(
                 config,
@@ -206,7 +205,17 @@ def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch)
                 runs_dir=str(tmp_path / "runs"),
             )
 
-    trial = Trial(config={"family": "ngram_bag", "learning_rate": 0.02, "ngram_dim": 8})
+    return Trial
+
+
+def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch):
+    """What Tune does when ASHA stops a trial after epoch 1: ``stop()`` on the trainable.
+    The run is saved, stopped, with epoch 1 whole and epoch 2 cut short."""
+    from pipeline.runs.registry import RunRegistry
+
+    trial = _trial_class(tmp_path, monkeypatch, epochs=20)(
+        config={"family": "ngram_bag", "learning_rate": 0.02, "ngram_dim": 8}
+    )
     first = trial.train()  # epoch 1; the training now waits for Tune's decision
     trial.stop()
 
@@ -221,3 +230,53 @@ def test_a_trial_that_tune_stops_keeps_its_run_as_stopped(tmp_path, monkeypatch)
         saved.history[0].val_loss,
         False,
     )
+
+
+def test_the_last_epoch_reaches_tune_once_the_run_is_saved(tmp_path, monkeypatch):
+    """ASHA stops every trial at its last epoch's result (``max_t``), and when that was
+    the sweep's last trial Tune kills its actor 10 s after asking it to stop: a save still
+    under way then was lost under load ("not saved"). So the last epoch's result comes
+    only once the run is saved, marked ``done``; stopping the trial then waits for nothing.
+    """
+    from pipeline.runs.registry import RunRegistry
+
+    trial = _trial_class(tmp_path, monkeypatch, epochs=2)(
+        config={"family": "ngram_bag", "learning_rate": 0.02, "ngram_dim": 8}
+    )
+    first = trial.train()
+    last = trial.train()
+
+    assert (first["epoch"], first.get("done", False)) == (1, False)
+    assert (last["epoch"], last["done"]) == (2, True)
+    saved = RunRegistry(tmp_path / "runs").get(last["run_id"])  # before any stop()
+    assert saved.run.status == "complete"
+    assert [row.val_loss for row in saved.history] == [first["val_loss"], last["val_loss"]]
+    trial.stop()
+
+
+@pytest.mark.parametrize(
+    ("reported_epoch", "note"),
+    [
+        (None, "ended before its first epoch did (stopped, or never started within the budget)"),
+        (
+            3,
+            "stopped after epoch 3; Tune ended its actor before the run was saved "
+            "(a busy machine: run the sweep again, or give it more time)",
+        ),
+    ],
+    ids=["no epoch", "after epoch 3"],
+)
+def test_a_trial_without_a_saved_run_says_how_far_it_got(tmp_path, reported_epoch, note):
+    """A trial whose run is missing and that gave no reason: the note names the last epoch
+    it reported, as "before its first epoch" misled when a save was cut short."""
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.sweep.leaderboard import trial_row
+
+    row = trial_row(
+        RunRegistry(tmp_path),
+        "20240101-000000-aaaaaaaa",
+        tiny_config(),
+        ["learning_rate"],
+        reported_epoch=reported_epoch,
+    )
+    assert (row.status, row.note) == ("not saved", note)
