@@ -103,7 +103,7 @@ class TrainingProgress:
         if event.kind in {"end", "phase"}:
             self.bar.note(event.message)
         elif event.kind == "rows":
-            self.bar.show(event.message, event.done, event.total, "rows")
+            self.bar.show(event.message, event.done, event.total or None, event.unit)
         else:
             validating = "validating " if event.kind == "validation" else ""
             logs = " ".join(f"{name} {value:.4f}" for name, value in event.logs.items())

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pipeline.runs.summary import SavedRun
 
 EventKind = Literal["phase", "rows", "start", "batch", "validation", "epoch", "end"]
+#: What a ``rows`` event counts: rows of a split, or a solver's steps.
+CountUnit = Literal["rows", "steps"]
 Phase = Literal["preparing", "vectorizing", "training", "evaluating", "baseline", "saving", "done"]
 
 #: The phases of a training, in order, with what a person is told during each.
@@ -59,7 +61,9 @@ class ProgressEvent:
 
     ``kind="phase"`` announces ``phase`` (see :data:`PHASES`). ``kind="rows"``
     reports ``done`` of ``total`` rows within the phase, ``message`` saying what
-    is being done ("Word vocabulary", "Vectorizing", "Test set").
+    is being done ("Word vocabulary", "Vectorizing", "Test set"); with ``unit="steps"``
+    it counts a solver's steps instead, ``total`` 0 (it ends at its optimum, whose step
+    is not known beforehand).
 
     ``epoch`` counts from 1 and continues a parent run's numbering; this fit runs
     at most epochs ``first_epoch`` to ``epochs`` (early stopping usually ends it
@@ -83,6 +87,7 @@ class ProgressEvent:
     phase: Phase = "training"
     done: int = 0
     total: int = 0
+    unit: CountUnit = "rows"
 
     @property
     def fraction_done(self) -> float:

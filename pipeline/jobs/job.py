@@ -188,7 +188,7 @@ class Job(BackgroundJob[JobSnapshot]):
                 step=event.message,
                 step_done=event.done,
                 step_total=event.total,
-                step_unit="rows",
+                step_unit=event.unit,
             )
         elif event.kind == "end":
             changes.update(

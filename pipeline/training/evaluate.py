@@ -25,6 +25,7 @@ from pipeline.evaluation.metrics import evaluate_probabilities, row_predictions
 from pipeline.models.features import encode, feature_shapes
 from pipeline.training.batches import EncodedSplit
 from pipeline.training.blend import (
+    BLEND_FIT_STEP,
     LINEAR_CHARS,
     LINEAR_INPUT,
     Blend,
@@ -107,6 +108,7 @@ def decision_rule(
             vocabularies,
             sample_weight=train.weights,
             stop_event=stop_event,
+            on_step=lambda steps: on_rows(BLEND_FIT_STEP, steps, 0, stoppable=False, unit="steps"),
         )
         linear = linear_part.probabilities(validation.inputs)
         blend = choose_blend_weight(

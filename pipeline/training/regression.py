@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ def solve_regression(
     sample_weight: np.ndarray | None = None,
     class_weight: str | None = None,
     stop_event: threading.Event | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> tuple[LogisticRegression, int, bool]:
     """:data:`REGRESSION_SETTINGS`' regression fitted one Newton step per call,
     warm-started from the last, until a call finds the optimum (takes no step) or
@@ -42,6 +44,8 @@ def solve_regression(
         ``"balanced"`` to weight the loss by class.
     stop_event : threading.Event, optional
         When set, the solver ends after its current step.
+    on_step : callable, optional
+        Called with the steps taken so far: 0 before the first, then after each.
 
     Returns
     -------
@@ -58,6 +62,8 @@ def solve_regression(
     settings = {**REGRESSION_SETTINGS, "max_iter": 1, "warm_start": True}
     model = LogisticRegression(class_weight=class_weight, **settings)
     steps = 0
+    if on_step is not None:
+        on_step(steps)
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # each call stops at max_iter
         while steps < REGRESSION_SETTINGS["max_iter"]:
@@ -65,6 +71,8 @@ def solve_regression(
             if int(np.max(model.n_iter_)) == 0:  # started at the optimum: no step to take
                 return model, steps, True
             steps += 1
+            if on_step is not None:
+                on_step(steps)
             if stop_event is not None and stop_event.is_set():
                 return model, steps, False
     return model, steps, False

@@ -24,6 +24,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -36,6 +37,7 @@ from pipeline.core.progress import (
     EVENT_INTERVAL_S,
     PHASE_GERUNDS,
     PHASES,
+    CountUnit,
     EventKind,
     Phase,
     ProgressEvent,
@@ -206,7 +208,7 @@ class _TrainingSession:
         self.current_phase = phase
         self._notify_outside_fit("phase", PHASES[phase], time.perf_counter())
 
-    def _notify_outside_fit(self, kind: EventKind, message: str, now: float, **counts: int) -> None:
+    def _notify_outside_fit(self, kind: EventKind, message: str, now: float, **counts: Any) -> None:
         """A ``phase`` or ``rows`` event: no epoch or batch counts, the parent's history."""
         self.notify(
             ProgressEvent(
@@ -224,8 +226,17 @@ class _TrainingSession:
             )
         )
 
-    def rows(self, step: str, done: int, total: int, *, stoppable: bool = True) -> None:
-        """Report ``done`` of ``total`` rows of ``step`` (throttled, the last one always).
+    def rows(
+        self,
+        step: str,
+        done: int,
+        total: int,
+        *,
+        stoppable: bool = True,
+        unit: CountUnit = "rows",
+    ) -> None:
+        """Report ``done`` of ``total`` rows of ``step`` (throttled, the last one always),
+        or with ``unit="steps"`` a solver's ``done`` steps (``total`` 0, every one told).
 
         When ``stoppable``, raise :class:`TrainingStopped` once a stop was asked for;
         the test set of a run that will be kept is always scored to the end.
@@ -236,7 +247,7 @@ class _TrainingSession:
         if done < total and now - self.last_rows_event < EVENT_INTERVAL_S:
             return
         self.last_rows_event = now
-        self._notify_outside_fit("rows", step, now, done=done, total=total)
+        self._notify_outside_fit("rows", step, now, done=done, total=total, unit=unit)
 
     def check_stop(self) -> None:
         """Raise :class:`TrainingStopped` when a stop was asked for before any epoch ended."""

@@ -155,6 +155,11 @@ def test_the_step_text_says_rows_or_batches_and_time_left_in_this_step_only():
         validating=True,
     )
     assert step_text(validating) == "Validating epoch 3 · validation batch 5 of 30"
+    solver = _snapshot(step="Blend: n-gram regression", step_done=3, step_unit="steps")
+    assert step_text(solver) == (
+        "Blend: n-gram regression · 3 solver steps done (it ends at its optimum)"
+    )
+    assert "1 solver step done" in step_text(_snapshot(step="x", step_done=1, step_unit="steps"))
     limit = epoch_limit_text(_snapshot(epoch=3, epochs=100, patience=2))
     assert limit.startswith("Epoch 3 of at most 100 (early stopping after 2 epochs")
     assert "no time is promised beyond this epoch" in limit
@@ -180,6 +185,15 @@ def test_job_snapshots_fold_rows_validation_and_epoch_events():
         "rows",
     )
     assert state.step_fraction == 0.25 and state.patience == 3
+    steps = {"phase": "evaluating", "message": "Blend", "done": 2, "total": 0, "unit": "steps"}
+    job.report(ProgressEvent(kind="rows", **steps, **base))
+    state = job.snapshot()
+    assert (state.step, state.step_done, state.step_unit, state.eta_s) == (
+        "Blend",
+        2,
+        "steps",
+        None,
+    )
     batch = {**base, "epoch": 2, "epochs": 100, "batch": 10, "batches": 10, "logs": {"loss": 0.5}}
     job.report(ProgressEvent(kind="batch", **batch))
     job.report(ProgressEvent(kind="validation", **{**batch, "batch": 1, "batches": 4}))

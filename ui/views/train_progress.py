@@ -223,6 +223,9 @@ def step_text(snap: JobSnapshot) -> str:
     if snap.step_unit == "batches":
         what = "batch" if not snap.validating else "validation batch"
         text = f"{snap.step} · {what} {snap.step_done:,} of {snap.step_total:,}"
+    elif snap.step_unit == "steps":  # a solver's: how many it takes is not known before
+        steps = "step" if snap.step_done == 1 else "steps"
+        text = f"{snap.step} · {snap.step_done:,} solver {steps} done (it ends at its optimum)"
     else:
         text = f"{snap.step} · {snap.step_done:,} of {snap.step_total:,} rows"
     if snap.eta_s is not None and snap.step_fraction < 1.0:
