@@ -45,7 +45,8 @@ cols[4].metric("Classes", len(stats.class_counts))
 
 st.subheader("Preview")
 preview = dataset.frame.head(500).copy()
-preview.insert(2, "category", preview["label"].map(dataset.display))
+if any(name != code for code, name in dataset.label_names.items()):  # codes, e.g. UCI's "b"
+    preview.insert(2, "category", preview["label"].map(dataset.display))
 st.dataframe(preview, hide_index=True, height=280)
 
 left, right = st.columns(2)

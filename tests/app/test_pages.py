@@ -218,3 +218,17 @@ def test_prepare_page_names_a_dropped_class_by_its_display_name(runs_dir, small_
     chart = figure_of(next(c for c in at.get("plotly_chart") if "before_after" in c.proto.id))
     names = {y for trace in chart.data for y in values(trace.y)}
     assert "business" in names and "b" not in names
+
+
+def test_the_data_preview_adds_label_names_only_where_labels_are_codes(runs_dir, small_source):
+    """The bundled file's labels are codes (``b``, ``t``): the preview shows each row's
+    class name beside them. A file whose labels are their own names got a "category"
+    column it does not have, repeating its labels."""
+    own_names = open_page(new_app(path_source(FIXTURES / "custom_headlines.csv")), "data")
+    assert_clean(own_names)
+    preview = own_names.dataframe[0].value
+    assert list(preview.columns) == ["text", "label"]
+    codes = open_page(new_app(small_source), "data")
+    preview = codes.dataframe[0].value
+    assert list(preview.columns[:3]) == ["text", "label", "category"]
+    assert dict(zip(preview["label"], preview["category"], strict=True))["b"] == "business"
