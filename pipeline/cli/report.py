@@ -17,13 +17,12 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 Write a saved run's report as one self-contained HTML file that opens anywhere, offline
 (from a mail attachment too): no script, no network request, charts drawn as SVG inside
-the file. It holds what was trained (data,
-settings, device, duration), the class distribution before and after preparation, test
-accuracy, balanced accuracy and macro F1 beside the TF-IDF baseline's with the paired 95 %
-interval of each difference, the training curves, the per-class table, the confusion
-matrix, test accuracy per publisher and per week (worst first, with intervals), the 20
-most confident mistakes, and a model card (intended use, the data's limits, known
-failures).
+the file. It holds what was trained (data, settings, device, duration), the class
+distribution before and after preparation, test accuracy, balanced accuracy and macro F1
+beside the TF-IDF baseline's with the paired 95 % interval of each difference, the
+training curves, the per-class table, the confusion matrix, test accuracy per publisher
+and per week (worst first, with intervals), the 20 most confident mistakes, and a model
+card (intended use, the data's limits, known failures).
 
 The slices need the rows the run was trained on: a run on the bundled data finds them;
 for a run on another file, pass it again with --data (and --text-col/--label-col as when
