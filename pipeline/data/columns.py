@@ -14,7 +14,8 @@ file's label column is read (the app and the CLI both load through
 :func:`~pipeline.data.load_dataset`; a label review finds the same labelled rows).
 :func:`label_variants` finds labels written more than one way ("Sports", "sports"), which
 stay classes of their own (whether they are one class is the user's call) and are noted
-(:func:`label_variants_note`).
+(:func:`label_variants_note`), as are labels that join others ("business;tech",
+:func:`joined_labels_note`): a row has one label here.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ LABEL_COLUMN_NAMES: tuple[str, ...] = ("category", "label", "class", "target", "
 #: Unicode categories of characters that show as nothing: control and format characters
 #: (zero-width space and joiners, byte-order mark, soft hyphen, word joiner...).
 INVISIBLE_CATEGORIES: frozenset[str] = frozenset({"Cc", "Cf"})
-#: Most groups of label variants a note names; the rest are counted.
+#: Most groups of label variants (or joined labels) a note names; the rest are counted.
 NAMED_LABEL_VARIANTS: int = 5
+#: What joins several labels in one cell, in files exported from tagging tools.
+LABEL_JOINERS: tuple[str, ...] = (";", "|", ",", "/", "+")
 #: How a file's label cell that is blank once trimmed is described to people.
 BLANK_LABEL_WORDS: str = "empty, or only spaces or invisible characters"
 
@@ -98,8 +101,7 @@ def label_variants(labels: pd.Series) -> list[list[tuple[str, int]]]:
     counts = labels.value_counts()
     groups: dict[str, list[tuple[str, int]]] = {}
     for label, rows in counts.items():
-        key = " ".join(unicodedata.normalize("NFKC", str(label)).casefold().split())
-        groups.setdefault(key, []).append((str(label), int(rows)))
+        groups.setdefault(_label_key(label), []).append((str(label), int(rows)))
     variants = [sorted(group, key=lambda item: (-item[1], item[0])) for group in groups.values()]
     variants = [group for group in variants if len(group) > 1]
     return sorted(variants, key=lambda group: (-sum(rows for _, rows in group), group[0][0]))
@@ -129,6 +131,52 @@ def label_variants_note(labels: pd.Series) -> str | None:
         f"own: {shown}{f'; and {more:,} more' if more > 0 else ''}. If they mean one class, "
         "write it one way in the file and load it again."
     )
+
+
+def joined_labels(labels: pd.Series) -> list[tuple[str, int]]:
+    """Labels that join two or more other labels of the column with one of
+    :data:`LABEL_JOINERS` ("business;tech" beside "business" and "tech"; parts compared
+    as :func:`label_variants` compares labels), as ``(label, rows)`` pairs, the most rows
+    first (ties by the label). ``[]`` when there are none.
+
+    A name that holds a joiner but whose parts are not all labels ("science/fiction",
+    "24/7") is a name, not a join.
+    """
+    counts = labels.value_counts()
+    keys = {_label_key(label) for label in counts.index}
+    joined = []
+    for label, rows in counts.items():
+        for joiner in LABEL_JOINERS:
+            parts = {_label_key(part) for part in str(label).split(joiner)}
+            if len(parts) > 1 and "" not in parts and parts <= keys:
+                joined.append((str(label), int(rows)))
+                break
+    return sorted(joined, key=lambda item: (-item[1], item[0]))
+
+
+def joined_labels_note(labels: pd.Series) -> str | None:
+    """What a user is told of ``labels``' :func:`joined_labels` (the first
+    :data:`NAMED_LABEL_VARIANTS` named with their rows), or ``None`` when there are none."""
+    joined = joined_labels(labels)
+    if not joined:
+        return None
+    named = [f"{label!r} ({rows:,})" for label, rows in joined[:NAMED_LABEL_VARIANTS]]
+    named[0] = named[0][:-1] + " rows)"
+    if len(joined) > NAMED_LABEL_VARIANTS:
+        named.append(f"{len(joined) - NAMED_LABEL_VARIANTS:,} more")
+    listing = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    total = sum(rows for _, rows in joined)
+    return (
+        f"{len(joined):,} label{'s join' if len(joined) > 1 else ' joins'} other labels, "
+        f"{total:,} rows in all: {listing}. Each is a class of its own, apart from the labels "
+        "it joins: this tool trains one label per row. Give each of those rows one label in "
+        "the file and load it again."
+    )
+
+
+def _label_key(label: object) -> str:
+    """``label`` as labels are compared: Unicode width, letter case and spacing ignored."""
+    return " ".join(unicodedata.normalize("NFKC", str(label)).casefold().split())
 
 
 def guess_columns(raw: RawTable) -> tuple[str | None, str | None]:

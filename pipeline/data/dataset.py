@@ -24,6 +24,7 @@ from pipeline.data.columns import (
     BLANK_LABEL_WORDS,
     drop_unlabelled,
     guess_columns,
+    joined_labels_note,
     label_variants_note,
     missing_per_column,
     normalise,
@@ -155,9 +156,11 @@ def load_dataset(
             f"({BLANK_LABEL_WORDS} count as none); give them one to train on them."
         )
     validate(frame, name, text_col, label_col)
-    variants_note = label_variants_note(frame["label"])
-    if variants_note:
-        notes.append(variants_note)
+    notes.extend(
+        note
+        for note in (label_variants_note(frame["label"]), joined_labels_note(frame["label"]))
+        if note
+    )
     is_uci = text_col.lower() == "title" and label_col.lower() == "category"
     classes = sorted(frame["label"].unique().tolist())
     label_names = {c: UCI_LABEL_NAMES.get(c, c) if is_uci else c for c in classes}

@@ -28,7 +28,7 @@ from pipeline.core.config import DataConfig
 from pipeline.core.errors import DatasetError
 from pipeline.core.preparation import SPLIT_NAMES, PerSplit, PreparationSummary
 from pipeline.data import BLANK_CHARACTERS, Dataset
-from pipeline.data.columns import label_variants_note
+from pipeline.data.columns import joined_labels_note, label_variants_note
 
 #: Fewest rows a class may have after balancing: fewer cannot be split three ways. Smaller
 #: classes are dropped before that, by ``DataConfig.min_class_rows`` (at least this).
@@ -170,9 +170,12 @@ def prepare(ds: Dataset, cfg: DataConfig) -> PreparedData:
             f"rows after cleaning: {listing}. Lower the smallest class kept, or add rows."
         )
     _check_classes(cleaned, ds, "after dropping duplicated and empty texts", notes)
-    variants_note = label_variants_note(cleaned["label"])
-    if variants_note:  # the run's caveat: its scores count them as different classes
-        notes.append(variants_note)
+    # the run's caveats: its scores count such labels as different classes
+    notes.extend(
+        note
+        for note in (label_variants_note(cleaned["label"]), joined_labels_note(cleaned["label"]))
+        if note
+    )
 
     if cfg.test_set == "balanced" and cfg.balance != "downsample":
         train, validation, test, kept, train_rows, validation_rows = _seed_test_split(
