@@ -17,11 +17,7 @@ from pipeline.data import load_dataset
 from pipeline.data.columns import joined_labels
 from pipeline.data.prepare import prepare
 from tests.cli_support import run_cli
-
-
-def csv_of(labels: list[str]) -> bytes:
-    rows = [f'headline number {i} about the news,"{label}"' for i, label in enumerate(labels)]
-    return ("text,label\n" + "\n".join(rows) + "\n").encode()
+from tests.data_support import labelled_csv
 
 
 def test_a_label_whose_parts_are_all_labels_is_joined_and_others_are_not():
@@ -41,7 +37,7 @@ def test_a_label_whose_parts_are_all_labels_is_joined_and_others_are_not():
 
 def test_loading_a_file_with_joined_labels_notes_them_with_the_fix():
     labels = ["business"] * 40 + ["tech"] * 30 + ["business;tech"] * 12 + ["tech|business"] * 3
-    dataset = load_dataset(csv_of(labels), name="tagged.csv")
+    dataset = load_dataset(labelled_csv(labels), name="tagged.csv")
     assert "business;tech" in dataset.classes  # kept as written
     (note,) = [note for note in dataset.notes if "join" in note]
     assert note == (
@@ -54,7 +50,7 @@ def test_loading_a_file_with_joined_labels_notes_them_with_the_fix():
 
 def test_a_run_notes_only_the_joined_labels_it_kept():
     labels = ["business"] * 40 + ["tech"] * 30 + ["business;tech"] * 12 + ["tech|business"] * 3
-    dataset = load_dataset(csv_of(labels), name="tagged.csv")
+    dataset = load_dataset(labelled_csv(labels), name="tagged.csv")
     notes = prepare(dataset, DataConfig(min_class_rows=10)).summary.notes
     (note,) = [note for note in notes if "join" in note]
     assert note.startswith("1 label joins other labels, 12 rows in all: 'business;tech' (12 rows).")
@@ -63,7 +59,7 @@ def test_a_run_notes_only_the_joined_labels_it_kept():
 def test_many_joined_labels_are_named_five_at_most_and_plain_files_have_no_note():
     parts = ["a1", "b2", "c3", "d4"]
     joined = [f"{x};{y}" for x in parts for y in parts if x < y]  # 6 pairs
-    dataset = load_dataset(csv_of(parts * 5 + joined * 2), name="pairs.csv")
+    dataset = load_dataset(labelled_csv(parts * 5 + joined * 2), name="pairs.csv")
     (note,) = [note for note in dataset.notes if "join" in note]
     assert note.startswith("6 labels join other labels, 12 rows in all: ")
     assert note.count(" rows)") == 1
@@ -72,13 +68,13 @@ def test_many_joined_labels_are_named_five_at_most_and_plain_files_have_no_note(
         "this tool trains one label per row. Give each of those rows one label "
         "in the file and load it again."
     )
-    plain = load_dataset(csv_of(["Sports", "Politics", "Tech"] * 10), name="plain.csv")
+    plain = load_dataset(labelled_csv(["Sports", "Politics", "Tech"] * 10), name="plain.csv")
     assert not [note for note in plain.notes if "join" in note]
 
 
 def test_the_command_line_says_it(tmp_path):
     path = tmp_path / "tagged.csv"
-    path.write_bytes(csv_of(["business"] * 20 + ["tech"] * 20 + ["business;tech"] * 10))
+    path.write_bytes(labelled_csv(["business"] * 20 + ["tech"] * 20 + ["business;tech"] * 10))
     shown = run_cli("inspect", "--data", str(path))
     assert shown.returncode == 0, shown.stderr
     assert "1 label joins other labels, 10 rows in all: 'business;tech' (10 rows)" in shown.stdout

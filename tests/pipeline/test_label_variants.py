@@ -16,11 +16,7 @@ from pipeline.data import load_dataset
 from pipeline.data.columns import label_variants
 from pipeline.data.prepare import prepare
 from tests.cli_support import run_cli
-
-
-def csv_of(labels: list[str]) -> bytes:
-    rows = [f"headline number {i} about the news,{label}" for i, label in enumerate(labels)]
-    return ("text,label\n" + "\n".join(rows) + "\n").encode()
+from tests.data_support import labelled_csv
 
 
 def test_labels_that_differ_only_in_case_or_spacing_are_grouped_biggest_first():
@@ -45,7 +41,7 @@ def test_labels_that_differ_only_in_case_or_spacing_are_grouped_biggest_first():
 def test_loading_a_file_with_variants_notes_them_with_the_fix():
     labels = ["Sports"] * 93 + ["sports"] * 48 + ["Politics"] * 43 + ["politics"] * 59
     labels += ["Tech"] * 57
-    dataset = load_dataset(csv_of(labels), name="hand_labelled.csv")
+    dataset = load_dataset(labelled_csv(labels), name="hand_labelled.csv")
     assert dataset.classes == ["Politics", "Sports", "Tech", "politics", "sports"]  # kept
     (note,) = [note for note in dataset.notes if "letter case" in note]
     assert note == (
@@ -60,7 +56,7 @@ def test_a_run_trained_on_them_carries_the_note_for_its_classes_alone():
     """Results, the report and the CLI's run report read the preparation's notes: the
     classes the run kept (a variant dropped as too small is not named)."""
     labels = ["Sports"] * 40 + ["sports"] * 12 + ["Politics"] * 40 + ["politics"] * 2
-    dataset = load_dataset(csv_of(labels), name="hand_labelled.csv")
+    dataset = load_dataset(labelled_csv(labels), name="hand_labelled.csv")
     notes = prepare(dataset, DataConfig(min_class_rows=10)).summary.notes
     (note,) = [note for note in notes if "letter case" in note]
     assert note.startswith("1 label is written more than one way")
@@ -69,7 +65,7 @@ def test_a_run_trained_on_them_carries_the_note_for_its_classes_alone():
 
 def test_many_variants_are_named_five_at_most():
     labels = [f"{word}{case}" for word in "abcdefg" for case in ("x", "X")]
-    dataset = load_dataset(csv_of(labels * 2), name="many.csv")
+    dataset = load_dataset(labelled_csv(labels * 2), name="many.csv")
     (note,) = [note for note in dataset.notes if "letter case" in note]
     assert note.startswith("7 labels are written more than one way")
     assert "'aX' (2 rows) and 'ax' (2); " in note
@@ -77,13 +73,13 @@ def test_many_variants_are_named_five_at_most():
 
 
 def test_a_file_without_variants_has_no_such_note():
-    dataset = load_dataset(csv_of(["Sports", "Politics", "Tech"] * 10), name="clean.csv")
+    dataset = load_dataset(labelled_csv(["Sports", "Politics", "Tech"] * 10), name="clean.csv")
     assert not [note for note in dataset.notes if "letter case" in note]
 
 
 def test_the_command_line_says_it(tmp_path):
     path = tmp_path / "hand_labelled.csv"
-    path.write_bytes(csv_of(["Sports"] * 20 + ["sports"] * 10 + ["Tech"] * 20))
+    path.write_bytes(labelled_csv(["Sports"] * 20 + ["sports"] * 10 + ["Tech"] * 20))
     shown = run_cli("inspect", "--data", str(path))
     assert shown.returncode == 0, shown.stderr
     assert "'Sports' (20 rows) and 'sports' (10)" in shown.stdout
