@@ -20,6 +20,7 @@ from ui.figures.playground import word_importance_bar
 from ui.views.playground import (
     BATCH_RESULT,
     EXAMPLES,
+    MAX_PROBABILITY_BARS,
     TEXT_KEY,
     batch_column_config,
     batch_columns,
@@ -28,7 +29,9 @@ from ui.views.playground import (
     confidence_text,
     explain,
     offer_first_run,
+    probability_bars_caption,
     read_batch_file,
+    rest_of_classes_text,
     score_batch,
     set_example,
     show_coverage_note,
@@ -100,9 +103,12 @@ def try_a_headline() -> None:
             with right:
                 # Native bars, not a plotly figure: drawn at every answer, a chart was most
                 # of a browser's work when many visitors type at once (benchmarks/app_load.py).
-                st.caption("Probability of each class, most likely first")
-                for name, probability in probabilities.items():
+                st.caption(probability_bars_caption(len(probabilities)))
+                for name, probability in list(probabilities.items())[:MAX_PROBABILITY_BARS]:
                     st.progress(probability, text=class_bar_text(name, probability))
+                rest = rest_of_classes_text(probabilities)
+                if rest:
+                    st.caption(rest)
             # A toggle, not an expander: the chart is built and drawn only when asked for.
             if st.toggle("Word importance in detail", key="keep.playground.importance_chart"):
                 pairs = [(word.word, word.importance) for word in importance]

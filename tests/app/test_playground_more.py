@@ -252,3 +252,24 @@ def test_every_uploader_takes_any_file_and_names_a_wrong_one(runs_dir, small_sou
     assert any(".xlsx" in error.value or "workbook" in error.value for error in at.error), [
         error.value for error in at.error
     ]
+
+
+def test_a_many_class_model_shows_its_likeliest_classes_and_sums_up_the_rest(
+    runs_dir, small_source, saved_run, monkeypatch
+):
+    """Found with a model of 200 publishers: its answer drew 200 probability bars, a page
+    of them below every headline. Now the likeliest classes, and one line for the rest
+    (here a 4-class run, with bars for 2 of them)."""
+    import ui.views.playground
+
+    monkeypatch.setattr(ui.views.playground, "MAX_PROBABILITY_BARS", 2)
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    at.text_input(key="keep.playground.text").set_value("Apple unveils a new iPhone").run()
+    assert_clean(at)
+    assert len(at.get("progress")) == 2
+    captions = [c.value for c in at.caption]
+    assert "Probability of the 2 likeliest of 4 classes" in captions
+    (rest,) = [text for text in captions if "more classes" in text]
+    assert rest.startswith("and 2 more classes, ") and rest.endswith("% together.")

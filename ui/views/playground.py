@@ -35,6 +35,8 @@ EXAMPLES: tuple[str, ...] = (
     "The new smartphone has an amazing camera",
     "Stocks fell sharply after the earnings report",
 )
+#: Classes an answer draws a bar for, the likeliest (a 200-class model drew 200 bars).
+MAX_PROBABILITY_BARS = 10
 TEXT_KEY = "keep.playground.text"
 BATCH_RESULT = "playground.batch_result"
 
@@ -121,6 +123,22 @@ def confidence_text(probability: float) -> str:
     """The predicted class's probability under its name: ``"87.5% confident"``; never
     ``"100.0%"`` for a model that is not certain (``">99.9%"``)."""
     return f"{format_share(probability)} confident"
+
+
+def probability_bars_caption(classes: int) -> str:
+    """What the probability bars of a model of ``classes`` classes show."""
+    if classes > MAX_PROBABILITY_BARS:
+        return f"Probability of the {MAX_PROBABILITY_BARS} likeliest of {classes:,} classes"
+    return "Probability of each class, most likely first"
+
+
+def rest_of_classes_text(probabilities: dict[str, float]) -> str | None:
+    """``"and 190 more classes, 23.4% together."``: the classes after the first
+    :data:`MAX_PROBABILITY_BARS` of ``probabilities`` (most likely first), or ``None``."""
+    rest = list(probabilities.values())[MAX_PROBABILITY_BARS:]
+    if not rest:
+        return None
+    return f"and {len(rest):,} more classes, {format_share(sum(rest))} together."
 
 
 def class_bar_text(name: str, probability: float) -> str:
