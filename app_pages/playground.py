@@ -19,7 +19,6 @@ from ui.core.text import escape_markdown, highlight_words
 from ui.figures.playground import word_importance_bar
 from ui.views.playground import (
     BATCH_RESULT,
-    EXAMPLES,
     MAX_PROBABILITY_BARS,
     TEXT_KEY,
     batch_column_config,
@@ -29,6 +28,7 @@ from ui.views.playground import (
     confidence_text,
     explain,
     offer_first_run,
+    playground_examples,
     probability_bars_caption,
     read_batch_file,
     rest_of_classes_text,
@@ -66,10 +66,16 @@ def try_a_headline() -> None:
     alone, so the browser redraws the answer, not the whole page (with many visitors
     typing at once, the browsers' work was most of each answer's time)."""
     st.subheader("Try a headline")
-    st.caption("Try an example (the first three are the original notebook's):")
+    examples, caption = playground_examples(run_id)
+    st.caption(caption)
     with st.container(horizontal=True):
-        for i, example in enumerate(EXAMPLES):
-            st.button(example, key=f"playground.example.{i}", on_click=set_example, args=(example,))
+        for i, example in enumerate(examples):
+            st.button(  # a text from the file: its label is Markdown, so escaped
+                escape_markdown(example),
+                key=f"playground.example.{i}",
+                on_click=set_example,
+                args=(example,),
+            )
     text = st.text_input(
         "Headline",
         key=TEXT_KEY,

@@ -273,3 +273,36 @@ def test_a_many_class_model_shows_its_likeliest_classes_and_sums_up_the_rest(
     assert "Probability of the 2 likeliest of 4 classes" in captions
     (rest,) = [text for text in captions if "more classes" in text]
     assert rest.startswith("and 2 more classes, ") and rest.endswith("% together.")
+
+
+def test_examples_are_the_runs_own_test_rows_while_its_data_is_active(
+    runs_dir, small_source, saved_run
+):
+    """Found with a model of 200 publishers: the Playground offered every model the 2019
+    notebook's news sentences. A run on another file offers its own test rows."""
+    from apptest_support import FIXTURES
+
+    from pipeline.data import load_dataset
+    from pipeline.evaluation.examples import examples_from_test_set
+    from ui.core.text import escape_markdown
+    from ui.views.playground import EXAMPLES, TEXT_KEY
+
+    def examples_shown(at) -> list[str]:
+        return [b.label for b in at.button if str(b.key).startswith("playground.example.")]
+
+    saved = RunRegistry(runs_dir).get(saved_run)
+    own = examples_from_test_set(saved, load_dataset(FIXTURES / "uci_small.csv"))
+    at = new_app(small_source)
+    at.session_state["active_run_id"] = saved_run
+    open_page(at, "playground")
+    assert_clean(at)
+    assert len(own) == 4 and examples_shown(at) == [escape_markdown(text) for text in own]
+    assert any("this run's test set" in c.value for c in at.caption)
+    at.button(key="playground.example.0").click().run()
+    assert at.text_input(key=TEXT_KEY).value == own[0]  # the text itself, not escaped
+
+    other = new_app()  # the bundled file active: the notebook's, and the way to the run's
+    other.session_state["active_run_id"] = saved_run
+    open_page(other, "playground")
+    assert examples_shown(other) == list(EXAMPLES)
+    assert any("with this run's data, uci_small.csv, active" in c.value for c in other.caption)

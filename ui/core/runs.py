@@ -27,6 +27,8 @@ from ui.core.session import can_see, stop_run
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pipeline.runs.summary import SavedRun
+
 #: The data settings the runs table shows, by frame column: what tells runs apart.
 DATA_COLUMNS: dict[str, str] = {
     "dedupe": "dedupe",
@@ -304,3 +306,14 @@ def pick_run(
 
 def _make_active(key: str) -> None:
     state.set_active_run_id(st.session_state.get(key))
+
+
+def run_cache_key(saved: SavedRun) -> str:
+    """What tells a saved run's predictions apart: its id, folder, creation time and the
+    size and modification time of its ``test_predictions.json`` (``-`` when missing)."""
+    try:
+        stat = saved.predictions_path.stat()
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        stamp = "-"
+    return f"{saved.run_id}|{saved.path}|{saved.run.created_at}|{stamp}"

@@ -16,8 +16,8 @@ import streamlit as st
 from pipeline.evaluation.paired import METRIC_WORDS, RunPairing, pair_runs
 from pipeline.runs.results import Metrics
 from pipeline.runs.summary import SavedRun
+from ui.core.runs import run_cache_key
 from ui.core.text import escape_markdown
-from ui.views.slices import run_cache_key
 
 #: What a run saved before intervals existed says instead of them.
 NO_INTERVAL = "No interval available for this run (trained before intervals existed)."

@@ -10,21 +10,26 @@ from typing import TYPE_CHECKING, NoReturn
 import pandas as pd
 import streamlit as st
 
+from pipeline.core.errors import HeadlineLabError
 from pipeline.data import guess_columns, read_table
+from pipeline.data.bundled import DEFAULT_DATA_PATH
+from pipeline.evaluation.examples import examples_from_test_set
 from ui.core import state
-from ui.core.data import active_dataset
+from ui.core.data import active_dataset, load_source
 from ui.core.errors import report_errors
 from ui.core.numbers import format_share
-from ui.core.resources import get_job_manager
-from ui.core.runs import usable_runs
+from ui.core.resources import get_job_manager, get_registry
+from ui.core.runs import run_cache_key, usable_runs
 from ui.core.session import stop_run
 from ui.core.text import escape_markdown
 from ui.views.train_progress import POLL_SECONDS, draw_snapshot, followed_job_id, live_panel
 from ui.views.train_settings import PRESET_KEY, config_from_widgets, init_widgets, submit
 
 if TYPE_CHECKING:
+    from pipeline.data.dataset import Dataset
     from pipeline.jobs.job import JobSnapshot
     from pipeline.jobs.manager import JobManager
+    from pipeline.runs.summary import SavedRun
     from pipeline.scoring.predictor import Predictor, ScoredColumns, WordCoverage, WordImportance
 
 #: The seed notebook's example sentences (the first three verbatim), one click away.
@@ -37,8 +42,46 @@ EXAMPLES: tuple[str, ...] = (
 )
 #: Classes an answer draws a bar for, the likeliest (a 200-class model drew 200 bars).
 MAX_PROBABILITY_BARS = 10
+#: What the notebook's sentences are, said above them.
+NOTEBOOK_EXAMPLES_CAPTION = "Try an example (the first three are the original notebook's):"
 TEXT_KEY = "keep.playground.text"
 BATCH_RESULT = "playground.batch_result"
+
+
+def playground_examples(run_id: str) -> tuple[tuple[str, ...], str]:
+    """The example texts offered above the headline box and the caption that says what
+    they are: for a run trained on a file other than the bundled one, while that file is
+    active, a few of its own test rows (one per class, the biggest classes first); else
+    the notebook's news sentences (with the way to the run's own examples where it has
+    them)."""
+    try:
+        saved = get_registry().get(run_id)
+        if saved.data.dataset == DEFAULT_DATA_PATH.name:
+            return EXAMPLES, NOTEBOOK_EXAMPLES_CAPTION
+        source = state.get_dataset_source()
+        examples: tuple[str, ...] = ()
+        if source.kind != "bundled":
+            examples = _test_set_examples(
+                run_cache_key(saved), source.cache_key, saved, load_source(source)
+            )
+    except HeadlineLabError:  # a run or a file that cannot be read: the notebook's, as ever
+        return EXAMPLES, NOTEBOOK_EXAMPLES_CAPTION
+    if examples:
+        return examples, "Try a text from this run's test set (one of each of its biggest classes):"
+    return EXAMPLES, (
+        "Try an example (news sentences from the 2019 notebook; with this run's data, "
+        f"{saved.data.dataset}, active, its own test rows are offered instead):"
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _test_set_examples(
+    run_key: str, data_key: str, _saved: SavedRun, _dataset: Dataset
+) -> tuple[str, ...]:
+    try:
+        return tuple(examples_from_test_set(_saved, _dataset))
+    except HeadlineLabError:  # another file is active, or damaged predictions
+        return ()
 
 
 def set_example(text: str) -> None:

@@ -54,6 +54,7 @@ from ui.core import state
 from ui.core.data import load_source
 from ui.core.errors import report_errors, show_error
 from ui.core.numbers import SHARE_COLUMN, count_phrase, format_share
+from ui.core.runs import run_cache_key
 from ui.core.state import get_dataset_source
 from ui.core.text import escape_markdown, plotly_text
 from ui.figures.slices import readable_bin, slice_accuracy_bars, slice_accuracy_over_time
@@ -111,17 +112,6 @@ class _Joined:
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-def run_cache_key(saved: SavedRun) -> str:
-    """What tells a saved run's predictions apart: its id, folder, creation time and the
-    size and modification time of its ``test_predictions.json`` (``-`` when missing)."""
-    try:
-        stat = saved.predictions_path.stat()
-        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
-    except OSError:
-        stamp = "-"
-    return f"{saved.run_id}|{saved.path}|{saved.run.created_at}|{stamp}"
 
 
 def column_label(column: SliceColumn) -> str:
