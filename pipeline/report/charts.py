@@ -145,10 +145,11 @@ def class_distribution(
             label="used (after preparation)",
         )
         ax.set_yticks(positions, short_labels([names[i] for i in order]))
-        ax.invert_yaxis()
+        ax.set_ylim(len(order) - 0.5, -0.5)  # biggest on top; no empty rows at either end
         ax.set_xlabel("rows")
         ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        ax.legend(frameon=False, loc="lower right")
+        # Above the axes: inside them it covered the bars of a balanced file.
+        ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2)
         ax.grid(axis="x", alpha=0.3)
         return _svg(figure)
 
