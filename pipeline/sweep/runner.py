@@ -46,9 +46,10 @@ A real cluster
     bucket): the trials write their runs there, and the command reads them back for the
     leaderboard. Every node needs this project's requirements installed (TensorFlow,
     Keras, ...); the ``pipeline`` package itself is shipped by :mod:`pipeline.core.cluster`.
-    A trial that runs every epoch reports its last one once its run is saved. A trial
-    stopped earlier as the sweep ends (the time budget, or the scheduler stopping the last
-    trial at a rung) has the ten seconds Tune gives a stopping actor to save its run.
+    A trial reports its end only once its run is saved: after its last epoch, or when
+    ASHA stopped it at a rung (:mod:`pipeline.sweep.scheduler`: a marker file in
+    ``--runs-dir``'s ``.sweep-stops/`` that the trial acts on). A trial that the time
+    budget stops as the sweep ends has the ten seconds Tune gives a stopping actor.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ from pipeline.sweep.space import SEARCHED, declaration, family_choices, searched
 
 #: ``--engine`` choices of a sweep: Ray only (see the module docstring).
 SWEEP_ENGINES = ("ray",)
+#: Where, in the runs folder, each sweep keeps its scheduler's stop markers (removed after).
+STOPS_FOLDER = ".sweep-stops"
 #: ASHA: epochs every trial runs before it can be stopped, and the share kept at each
 #: rung (1 / this); both measured in epochs (one Tune iteration per epoch).
 GRACE_EPOCHS = 2
@@ -261,12 +264,15 @@ def _tune(
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Run the trials on the connected Ray; ``(sampled settings, last result)`` of each."""
     from ray import tune
-    from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
+    from pipeline.sweep.scheduler import SaveThenStopASHA
     from pipeline.sweep.space import tune_space
     from pipeline.sweep.trial import SweepTrial
 
+    # The scheduler's stop markers: in the runs folder, which every node shares.
+    (runs_dir / STOPS_FOLDER).mkdir(parents=True, exist_ok=True)
+    stops = tempfile.TemporaryDirectory(prefix="sweep-", dir=runs_dir / STOPS_FOLDER)
     trainable = tune.with_resources(
         tune.with_parameters(
             SweepTrial,
@@ -275,16 +281,20 @@ def _tune(
             data_fingerprint=data_fingerprint,
             runs_dir=str(runs_dir),  # absolute: Tune runs each trial in a folder of its own
             threads=cpus_per_trial,
+            stop_dir=stops.name,
         ),
         {"cpu": cpus_per_trial},
     )
     epochs = base.train.epochs
-    scheduler = ASHAScheduler(
-        max_t=epochs, grace_period=min(GRACE_EPOCHS, epochs), reduction_factor=REDUCTION_FACTOR
+    scheduler = SaveThenStopASHA(
+        stop_dir=stops.name,
+        max_t=epochs,
+        grace_period=min(GRACE_EPOCHS, epochs),
+        reduction_factor=REDUCTION_FACTOR,
     )
     # Tune's own files (trial results, experiment state) are scaffolding: the runs are
     # the record, so they go to a folder removed afterwards.
-    with tempfile.TemporaryDirectory(prefix="headline-lab-sweep-") as scratch:
+    with stops, tempfile.TemporaryDirectory(prefix="headline-lab-sweep-") as scratch:
         tuner = tune.Tuner(
             trainable,
             param_space=tune_space(families, fixed),

@@ -7,7 +7,10 @@ actor is dropped as soon as ``Trainable.stop`` returns, which does not wait for 
 function (``session.finish(timeout=0)``); a run being saved then would be cut off. A
 class trainable's :meth:`cleanup` runs inside ``stop`` itself, so it can ask the
 training to end (``stop_event``: the best epoch so far is kept, the run saved with
-status ``"stopped"``) and wait for the save before the actor goes.
+status ``"stopped"``) and wait for the save before the actor goes. ASHA's own stops do
+not even go through ``stop``: :class:`~pipeline.sweep.scheduler.SaveThenStopASHA` leaves
+a marker instead, and :meth:`step` stops the training and saves the run before it
+reports the trial's end.
 
 The training runs in a thread of its own (:func:`pipeline.training.train.train_run`);
 its progress listener queues every finished epoch and waits for Tune's decision, and
@@ -40,6 +43,7 @@ from pipeline.core.progress import ProgressEvent
 from pipeline.data import Dataset
 from pipeline.runs.ids import make_run_id
 from pipeline.runs.registry import RunRegistry
+from pipeline.sweep.scheduler import stop_marker
 from pipeline.sweep.space import trial_config
 
 #: The metrics of a history row that a trial reports to Tune.
@@ -71,13 +75,17 @@ class SweepTrial(tune.Trainable):
         data_fingerprint: str,
         runs_dir: str,
         threads: int = 1,
+        stop_dir: str | None = None,
     ) -> None:
         """Find the trial's run in the cache, or start training it on a thread.
 
         ``base`` holds every setting that is not sampled; ``data_fingerprint`` is
         ``pipeline.data.fingerprint(dataset)``, computed once by the driver; ``threads``
-        caps TensorFlow's thread pools at the CPUs Tune gave the trial.
+        caps TensorFlow's thread pools at the CPUs Tune gave the trial; ``stop_dir`` is
+        where :class:`~pipeline.sweep.scheduler.SaveThenStopASHA` leaves the marker that
+        stops this trial (``None``: Tune's own stops alone).
         """
+        self.stop_dir = stop_dir
         self.experiment = trial_config(base, config)
         self.run_id = make_run_id(data_fingerprint, self.experiment, None)
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -106,9 +114,13 @@ class SweepTrial(tune.Trainable):
     def step(self) -> dict[str, Any]:
         """The next finished epoch's metrics; once the run is saved (or failed), a last
         result with ``done`` (and ``error``, the reason, when nothing was saved). The last
-        epoch allowed is that last result: it comes once the run is saved."""
-        if self.waiting:  # Tune asks for more: the training goes on
+        epoch allowed is that last result: it comes once the run is saved. When the
+        scheduler's stop marker is found, the training stops and the last result (the
+        last epoch's metrics, ``done``) comes once the run is saved as stopped."""
+        if self.waiting:  # Tune asks for more: the training goes on, or stops and saves
             self.waiting = False
+            if self._stop_asked():  # the run is saved before this result goes to Tune
+                self.stopping = True
             self.decided.release()
         kind, payload = self.events.get()
         if kind == "epoch":
@@ -147,6 +159,16 @@ class SweepTrial(tune.Trainable):
         self.stopping = True
         self.decided.release()  # a training waiting at an epoch's end goes on, to stop
         self.thread.join()
+
+    def _stop_asked(self) -> bool:
+        """Whether the scheduler left this trial's stop marker (taken if so)."""
+        if self.stop_dir is None:
+            return False
+        marker = stop_marker(self.stop_dir, self.run_id)
+        if not marker.is_file():
+            return False
+        marker.unlink(missing_ok=True)
+        return True
 
     def _waits_after(self, epoch: int) -> bool:
         """Whether the training waits for Tune's decision after ``epoch`` (not after the

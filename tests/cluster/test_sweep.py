@@ -177,7 +177,7 @@ def test_the_space_samples_inside_the_declarations_and_unused_settings_keep_the_
     assert (one.model.ngram_dim, one.model.weight_decay) == (base.model.ngram_dim, 0.3)
 
 
-def _trial_class(tmp_path: Path, monkeypatch, epochs: int) -> type:
+def _trial_class(tmp_path: Path, monkeypatch, epochs: int, **options: Any) -> type:
     """A :class:`SweepTrial` on ``uci_small.csv`` with tiny settings and ``epochs``, taking
     the keyword arguments that ``tune.with_parameters`` would pass; runs go to ``runs``."""
     from pipeline.data import fingerprint, load_dataset
@@ -203,6 +203,7 @@ def _trial_class(tmp_path: Path, monkeypatch, epochs: int) -> type:
                 base=base,
                 data_fingerprint=fingerprint(dataset),
                 runs_dir=str(tmp_path / "runs"),
+                **options,
             )
 
     return Trial
@@ -280,3 +281,59 @@ def test_a_trial_without_a_saved_run_says_how_far_it_got(tmp_path, reported_epoc
         reported_epoch=reported_epoch,
     )
     assert (row.status, row.note) == ("not saved", note)
+
+
+def test_a_trial_asha_stops_at_a_rung_saves_its_run_before_it_ends(tmp_path, monkeypatch):
+    """Tune kills an actor still stopping 10 s after the sweep's last trial ends, and a
+    trial stopped at a rung saves its run while stopping (longer than that on the bundled
+    data). So ASHA's stop is a marker the trial acts on: its next result comes once the
+    run is saved as stopped, marked ``done``; Tune's own stop then waits for nothing."""
+    from pipeline.runs.registry import RunRegistry
+    from pipeline.sweep.scheduler import stop_marker
+
+    stop_dir = tmp_path / "stops"
+    trial = _trial_class(tmp_path, monkeypatch, epochs=20, stop_dir=str(stop_dir))(
+        config={"family": "ngram_bag", "learning_rate": 0.02, "ngram_dim": 8}
+    )
+    first = trial.train()  # epoch 1; the training waits for Tune's decision
+    stop_dir.mkdir()
+    stop_marker(stop_dir, first["run_id"]).touch()  # what the scheduler leaves
+    last = trial.train()
+
+    assert (first["done"], last["done"], last["epoch"]) == (False, True, 1)
+    saved = RunRegistry(tmp_path / "runs").get(first["run_id"])  # before any stop()
+    assert saved.run.status == "stopped"
+    assert [(row.epoch, row.partial) for row in saved.history] == [(1, False), (2, True)]
+    assert not any(stop_dir.iterdir())  # the marker is taken
+    trial.stop()
+
+
+def test_the_scheduler_turns_ashas_stop_into_the_trials_marker(tmp_path):
+    """ASHA's decisions stand; a stop of a training trial becomes "continue" and its
+    marker, a cached trial (nothing to save) is stopped by Tune."""
+    from ray.tune.experiment import Trial
+    from ray.tune.schedulers import TrialScheduler
+
+    from pipeline.sweep.scheduler import SaveThenStopASHA, stop_marker
+
+    scheduler = SaveThenStopASHA(
+        stop_dir=tmp_path / "stops",
+        metric="val_loss",
+        mode="min",
+        max_t=8,
+        grace_period=1,
+        reduction_factor=2,
+    )
+    good, bad, cached = (Trial("SweepTrial", stub=True) for _ in range(3))
+    for trial in (good, bad, cached):
+        scheduler.on_trial_add(None, trial)
+
+    def result(loss: float, run_id: str, **extra: Any) -> dict[str, Any]:
+        return {"training_iteration": 1, "val_loss": loss, "run_id": run_id, **extra}
+
+    assert scheduler.on_trial_result(None, good, result(0.1, "good")) == TrialScheduler.CONTINUE
+    assert scheduler.on_trial_result(None, bad, result(0.9, "bad")) == TrialScheduler.CONTINUE
+    assert [path.name for path in (tmp_path / "stops").iterdir()] == ["bad"]
+    assert stop_marker(tmp_path / "stops", "bad").is_file()
+    replay = result(0.9, "cached", cached=True)
+    assert scheduler.on_trial_result(None, cached, replay) == TrialScheduler.STOP
