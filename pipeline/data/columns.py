@@ -28,7 +28,7 @@ from pipeline.core.errors import ColumnChoiceError, DatasetError
 from pipeline.data.reading import RawTable
 
 TEXT_COLUMN_NAMES: tuple[str, ...] = ("title", "text", "headline", "sentence", "content")
-LABEL_COLUMN_NAMES: tuple[str, ...] = ("category", "label", "class", "target", "topic")
+LABEL_COLUMN_NAMES: tuple[str, ...] = ("category", "label", "class", "target", "topic", "tags")
 
 #: Unicode categories of characters that show as nothing: control and format characters
 #: (zero-width space and joiners, byte-order mark, soft hyphen, word joiner...).
@@ -192,7 +192,7 @@ def guess_columns(raw: RawTable) -> tuple[str | None, str | None]:
     (str or None, str or None)
         The text column and the label column; ``None`` where no column name fits.
         ``TITLE``/``CATEGORY`` (the UCI schema) are found in any letter case, then common
-        names (text, headline, sentence, content; label, class, target, topic), first as
+        names (text, headline, sentence, content; label, class, target, topic, tags), first as
         whole names, then as parts of names (``headline_text``).
     """
     columns = [str(c) for c in raw.frame.columns]

@@ -23,6 +23,13 @@ def test_guess_columns_uci_and_common_names():
     )
 
 
+def test_a_tagging_tools_tags_column_is_the_label():
+    """Found with a tagging tool's export (``headline,tags``): the app asked for the label
+    column of a file that names it in the usual way; a real category name still wins."""
+    assert guess_columns(read_table(b"headline,tags\nx,a\n")) == ("headline", "tags")
+    assert guess_columns(read_table(b"text,tags,topic\nx,a,b\n")) == ("text", "topic")
+
+
 def test_guess_columns_gives_none_when_nothing_fits():
     assert guess_columns(read_table(b"a,b\nx,y\n")) == (None, None)
 
