@@ -115,14 +115,8 @@ def label_variants_note(labels: pd.Series) -> str | None:
     if not variants:
         return None
 
-    def group_words(group: list[tuple[str, int]], first_group: bool) -> str:
-        named = [f"{label!r} ({rows:,})" for label, rows in group]
-        if first_group:  # "rows" said once
-            named[0] = named[0][:-1] + " rows)"
-        return ", ".join(named[:-1]) + " and " + named[-1]
-
     shown = "; ".join(
-        group_words(group, i == 0) for i, group in enumerate(variants[:NAMED_LABEL_VARIANTS])
+        _counted(group, say_rows=i == 0) for i, group in enumerate(variants[:NAMED_LABEL_VARIANTS])
     )
     more = len(variants) - NAMED_LABEL_VARIANTS
     return (
@@ -160,11 +154,8 @@ def joined_labels_note(labels: pd.Series) -> str | None:
     joined = joined_labels(labels)
     if not joined:
         return None
-    named = [f"{label!r} ({rows:,})" for label, rows in joined[:NAMED_LABEL_VARIANTS]]
-    named[0] = named[0][:-1] + " rows)"
-    if len(joined) > NAMED_LABEL_VARIANTS:
-        named.append(f"{len(joined) - NAMED_LABEL_VARIANTS:,} more")
-    listing = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    more = len(joined) - NAMED_LABEL_VARIANTS
+    listing = _counted(joined[:NAMED_LABEL_VARIANTS], more=max(more, 0))
     total = sum(rows for _, rows in joined)
     return (
         f"{len(joined):,} label{'s join' if len(joined) > 1 else ' joins'} other labels, "
@@ -172,6 +163,17 @@ def joined_labels_note(labels: pd.Series) -> str | None:
         "it joins: this tool trains one label per row. Give each of those rows one label in "
         "the file and load it again."
     )
+
+
+def _counted(pairs: list[tuple[str, int]], say_rows: bool = True, more: int = 0) -> str:
+    """``"'a' (12 rows), 'b' (3) and 'c' (2)"``: labels with their rows ("rows" said once,
+    when ``say_rows``), then ``more`` others counted ("... and 4 more")."""
+    named = [f"{label!r} ({rows:,})" for label, rows in pairs]
+    if say_rows:
+        named[0] = named[0][:-1] + " rows)"
+    if more:
+        named.append(f"{more:,} more")
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def _label_key(label: object) -> str:

@@ -55,12 +55,15 @@ def playground_examples(run_id: str) -> tuple[tuple[str, ...], str]:
     the notebook's news sentences (with the way to the run's own examples where it has
     them)."""
     try:
-        saved = get_registry().get(run_id)
-        if saved.data.dataset == DEFAULT_DATA_PATH.name:
+        # run.json alone first: this runs at every headline, and most runs are on the
+        # bundled data; the whole run is read only for its own examples (then cached).
+        dataset = get_registry().run_info(run_id).dataset
+        if dataset == DEFAULT_DATA_PATH.name:
             return EXAMPLES, NOTEBOOK_EXAMPLES_CAPTION
         source = state.get_dataset_source()
         examples: tuple[str, ...] = ()
         if source.kind != "bundled":
+            saved = get_registry().get(run_id)
             examples = _test_set_examples(
                 run_cache_key(saved), source.cache_key, saved, load_source(source)
             )
@@ -70,7 +73,7 @@ def playground_examples(run_id: str) -> tuple[tuple[str, ...], str]:
         return examples, "Try a text from this run's test set (one of each of its biggest classes):"
     return EXAMPLES, (
         "Try an example (news sentences from the 2019 notebook; with this run's data, "
-        f"{saved.data.dataset}, active, its own test rows are offered instead):"
+        f"{dataset}, active, its own test rows are offered instead):"
     )
 
 
