@@ -59,6 +59,20 @@ def small_dataset():
     return load_dataset(UCI_SMALL_CSV)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep what the collection imported (TensorFlow, Keras, pandas, Streamlit, the test
+    modules: about 500,000 objects) out of the test process's later garbage collections,
+    as the app's training process keeps its imports out
+    (:func:`pipeline.core.memory.freeze_imported_objects`).
+
+    Keras collects once per bag table it quantizes when a training saves its run, so the
+    trainings in a test process scanned all of them again and again: 20 s of the suite's
+    CPU (`make test-fast` sampled with py-spy)."""
+    from pipeline.core.memory import freeze_imported_objects
+
+    freeze_imported_objects()
+
+
 #: The folders whose tests run by module on one pytest-xdist worker, and their groups'
 #: prefixes: the browser tests (``browser-<module>``) and the Ray tests (``ray-<module>``).
 GROUPED_FOLDERS = {"e2e": "browser", "cluster": "ray"}

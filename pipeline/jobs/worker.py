@@ -75,7 +75,8 @@ WORKER_NICENESS = 19
 
 def _start_worker(events: Any, stop: Any) -> None:
     """Process initializer: keep the channels, lower the priority, cap the malloc
-    arenas, set the devices up, import TensorFlow."""
+    arenas, set the devices up, import TensorFlow, and keep the imported objects out of
+    later garbage collections."""
     _WorkerChannels.events, _WorkerChannels.stop = events, stop
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
@@ -84,13 +85,15 @@ def _start_worker(events: Any, stop: Any) -> None:
         # weighs 1,024). Set before TensorFlow starts its threads, which inherit it, as do
         # the processes the training starts (the baseline's).
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    from pipeline.core.memory import limit_malloc_arenas
+    from pipeline.core.memory import freeze_imported_objects, limit_malloc_arenas
 
     limit_malloc_arenas()
     from pipeline.core.device import configure_devices
 
     configure_devices()
     import pipeline.training.train  # noqa: F401  (the slow import, done before any job asks)
+
+    freeze_imported_objects()  # each job's clear_session then scans only what jobs made
 
 
 def _warm_up() -> bool:

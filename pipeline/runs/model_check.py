@@ -102,13 +102,18 @@ def check_in_separate_process(
 
 def _prepare_checking_process() -> None:
     """Initializer of a :class:`ModelChecker`'s process: no GPU, few threads, TensorFlow
-    imported now (before the first archive waits for it)."""
+    imported now (before the first archive waits for it), and the imported objects kept
+    out of the garbage collection each check ends with."""
     os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a check must not take a GPU's memory
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from pipeline.core.device import configure_devices, use_serving_threads
+    from pipeline.core.memory import freeze_imported_objects
 
     use_serving_threads()
     configure_devices()
+    import pipeline.runs.model_file  # noqa: F401  (Keras and the custom layers a check loads)
+
+    freeze_imported_objects()
 
 
 def _problem_then_forget(path: str, class_count: int) -> str | None:

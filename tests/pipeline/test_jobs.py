@@ -205,7 +205,12 @@ def test_the_training_process_never_runs_the_servers_main_script_and_yields_the_
     spawned worker must not run that script again (it would run the whole app).
 
     And every thread of the worker (TensorFlow's included, started after the set-up) runs
-    under SCHED_IDLE at niceness 19: a visitor's page and browser come first."""
+    under SCHED_IDLE at niceness 19: a visitor's page and browser come first.
+
+    And the libraries' objects are frozen out of the worker's garbage collections: Keras
+    collects after each job and per quantized table, and each collection scanned all of
+    them (found: 20 s of the test suite's CPU in the workers' ``clear_session``)."""
+    import gc
     import os
     import sys
     import types
@@ -230,6 +235,7 @@ def test_the_training_process_never_runs_the_servers_main_script_and_yields_the_
             # /proc/PID/task/TID/stat: field 19 is the niceness, 41 the scheduling policy
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
             assert (int(fields[16]), int(fields[38])) == (WORKER_NICENESS, os.SCHED_IDLE)
+        assert trainer._pool.submit(gc.get_freeze_count).result(timeout=60) > 100_000
     finally:
         trainer.shutdown()
     assert sys.modules["__main__"] is stand_in

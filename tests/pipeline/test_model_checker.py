@@ -3,6 +3,7 @@ one archive after another, replaced after a death or a timeout, ended when idle.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
@@ -40,6 +41,8 @@ def test_one_process_checks_one_model_after_another(trained_run, tmp_path, model
     assert model_checker.problem(good, 3) == "it gives 4 outputs for 3 classes"
     assert "does not load safely" in model_checker.problem(broken, 4)
     assert model_checker.process_id == first  # TensorFlow was imported once
+    # the libraries' objects are out of the collection each check ends with
+    assert model_checker._pool.submit(gc.get_freeze_count).result(timeout=60) > 100_000
 
 
 def test_a_dead_or_slow_process_is_replaced_and_an_idle_one_ends(trained_run):
