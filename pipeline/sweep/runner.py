@@ -317,6 +317,8 @@ def _tune(
         # Tune's progress goes to stderr: stdout is the leaderboard's (--json).
         with contextlib.redirect_stdout(sys.stderr):
             grid = tuner.fit()
+    with contextlib.suppress(OSError):  # unless another sweep on this folder still runs
+        (runs_dir / STOPS_FOLDER).rmdir()
     outcomes = []
     for result in grid:
         metrics = dict(result.metrics or {})

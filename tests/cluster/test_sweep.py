@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from pipeline.runs.record import RUN_ID_PATTERN
+from pipeline.sweep.runner import STOPS_FOLDER
 from tests.tiny_training import PRESET_SEQUENCE_SIZES, tiny_cli_flags, tiny_config
 
 pytestmark = [pytest.mark.ray, pytest.mark.training]
@@ -109,6 +110,8 @@ def test_a_sweep_saves_every_trial_as_a_run_and_ranks_them(first_sweep):
     assert len(board["trials"]) == 3
     assert set(board["baseline"]) == {"name", "test_accuracy", "macro_f1", "balanced_accuracy"}
     _assert_rows_are_the_runs(board, runs_dir, status="complete")
+    # Found: the scheduler's stop-marker folder stayed in the runs folder, empty.
+    assert not (runs_dir / STOPS_FOLDER).exists()
 
 
 def test_the_same_sweep_again_trains_nothing(first_sweep):
