@@ -6,15 +6,18 @@ function ``python -m pipeline`` runs, with the same arguments. So tests call the
 through :func:`run_cli`, which captures what it prints and its exit status exactly as a
 subprocess would report them. Tests where the process itself is the point (a SIGKILL, a
 file-size limit, Ctrl-C, a fresh interpreter's imports, the ``python -m`` entry point)
-keep a real subprocess.
+keep a real subprocess. :func:`load_script` does the same for the scripts of ``scripts/``
+and ``benchmarks/``: their ``main()`` runs here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,13 @@ def run_cli(*args: str, runs_dir: Path | None = None) -> CliResult:
             if isinstance(exit_.code, str):
                 print(exit_.code, file=err)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def load_script(path: Path) -> ModuleType:
+    """The script at ``path`` (``scripts/``, ``benchmarks/``) imported as a module named
+    after its file, so a test can call its ``main()`` in this process."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pkgutil
 import re
 import subprocess
@@ -14,13 +13,10 @@ from pathlib import Path
 import pytest
 
 import pipeline
+from tests.cli_support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "build_api_docs", ROOT / "scripts" / "build_api_docs.py"
-)
-build_api_docs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build_api_docs)
+build_api_docs = load_script(ROOT / "scripts" / "build_api_docs.py")
 
 
 def _make_docs_arguments() -> list[str]:

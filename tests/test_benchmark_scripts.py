@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_support import load_script
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -36,9 +37,7 @@ def test_a_count_below_one_is_one_line_and_status_2(script, flag, monkeypatch, c
     traceback on an empty list, and ``app_speed.py --repeat 0`` started a server and a
     browser to measure nothing; every count is now checked as the flags are read."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))  # as when the script runs: its folder first
-    spec = importlib.util.spec_from_file_location(script.removesuffix(".py"), BENCHMARKS / script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(BENCHMARKS / script)
     monkeypatch.setattr(sys, "argv", [script, flag, "0"])
     with pytest.raises(SystemExit) as exited:
         module.main()

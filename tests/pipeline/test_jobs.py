@@ -209,7 +209,7 @@ def test_the_training_process_never_runs_the_servers_main_script_and_yields_the_
 
     And the libraries' objects are frozen out of the worker's garbage collections: Keras
     collects after each job and per quantized table, and each collection scanned all of
-    them (found: 20 s of the test suite's CPU in the workers' ``clear_session``)."""
+    them (found: about 18 s of the test suite's CPU in the workers' ``clear_session``)."""
     import gc
     import os
     import sys

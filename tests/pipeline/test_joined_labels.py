@@ -16,8 +16,7 @@ from pipeline.core.config import DataConfig
 from pipeline.data import load_dataset
 from pipeline.data.columns import joined_labels
 from pipeline.data.prepare import prepare
-from tests.cli_support import run_cli
-from tests.data_support import labelled_csv
+from tests.data_support import inspected, labelled_csv, only_note
 
 
 def test_a_label_whose_parts_are_all_labels_is_joined_and_others_are_not():
@@ -39,7 +38,7 @@ def test_loading_a_file_with_joined_labels_notes_them_with_the_fix():
     labels = ["business"] * 40 + ["tech"] * 30 + ["business;tech"] * 12 + ["tech|business"] * 3
     dataset = load_dataset(labelled_csv(labels), name="tagged.csv")
     assert "business;tech" in dataset.classes  # kept as written
-    (note,) = [note for note in dataset.notes if "join" in note]
+    note = only_note(dataset.notes, "join")
     assert note == (
         "2 labels join other labels, 15 rows in all: 'business;tech' (12 rows) and "
         "'tech|business' (3). Each is a class of its own, apart from the labels it joins: "
@@ -52,7 +51,7 @@ def test_a_run_notes_only_the_joined_labels_it_kept():
     labels = ["business"] * 40 + ["tech"] * 30 + ["business;tech"] * 12 + ["tech|business"] * 3
     dataset = load_dataset(labelled_csv(labels), name="tagged.csv")
     notes = prepare(dataset, DataConfig(min_class_rows=10)).summary.notes
-    (note,) = [note for note in notes if "join" in note]
+    note = only_note(notes, "join")
     assert note.startswith("1 label joins other labels, 12 rows in all: 'business;tech' (12 rows).")
 
 
@@ -60,7 +59,7 @@ def test_many_joined_labels_are_named_five_at_most_and_plain_files_have_no_note(
     parts = ["a1", "b2", "c3", "d4"]
     joined = [f"{x};{y}" for x in parts for y in parts if x < y]  # 6 pairs
     dataset = load_dataset(labelled_csv(parts * 5 + joined * 2), name="pairs.csv")
-    (note,) = [note for note in dataset.notes if "join" in note]
+    note = only_note(dataset.notes, "join")
     assert note.startswith("6 labels join other labels, 12 rows in all: ")
     assert note.count(" rows)") == 1
     assert note.endswith(
@@ -73,8 +72,6 @@ def test_many_joined_labels_are_named_five_at_most_and_plain_files_have_no_note(
 
 
 def test_the_command_line_says_it(tmp_path):
-    path = tmp_path / "tagged.csv"
-    path.write_bytes(labelled_csv(["business"] * 20 + ["tech"] * 20 + ["business;tech"] * 10))
-    shown = run_cli("inspect", "--data", str(path))
-    assert shown.returncode == 0, shown.stderr
-    assert "1 label joins other labels, 10 rows in all: 'business;tech' (10 rows)" in shown.stdout
+    labels = ["business"] * 20 + ["tech"] * 20 + ["business;tech"] * 10
+    shown = inspected(tmp_path, "tagged.csv", labels)
+    assert "1 label joins other labels, 10 rows in all: 'business;tech' (10 rows)" in shown

@@ -15,8 +15,7 @@ from pipeline.core.config import DataConfig
 from pipeline.data import load_dataset
 from pipeline.data.columns import label_variants
 from pipeline.data.prepare import prepare
-from tests.cli_support import run_cli
-from tests.data_support import labelled_csv
+from tests.data_support import inspected, labelled_csv, only_note
 
 
 def test_labels_that_differ_only_in_case_or_spacing_are_grouped_biggest_first():
@@ -43,7 +42,7 @@ def test_loading_a_file_with_variants_notes_them_with_the_fix():
     labels += ["Tech"] * 57
     dataset = load_dataset(labelled_csv(labels), name="hand_labelled.csv")
     assert dataset.classes == ["Politics", "Sports", "Tech", "politics", "sports"]  # kept
-    (note,) = [note for note in dataset.notes if "letter case" in note]
+    note = only_note(dataset.notes, "letter case")
     assert note == (
         "2 labels are written more than one way, differing only in letter case or spacing, "
         "and each way is a class of its own: 'Sports' (93 rows) and 'sports' (48); "
@@ -58,7 +57,7 @@ def test_a_run_trained_on_them_carries_the_note_for_its_classes_alone():
     labels = ["Sports"] * 40 + ["sports"] * 12 + ["Politics"] * 40 + ["politics"] * 2
     dataset = load_dataset(labelled_csv(labels), name="hand_labelled.csv")
     notes = prepare(dataset, DataConfig(min_class_rows=10)).summary.notes
-    (note,) = [note for note in notes if "letter case" in note]
+    note = only_note(notes, "letter case")
     assert note.startswith("1 label is written more than one way")
     assert "'Sports' (40 rows) and 'sports' (12). If they mean" in note
 
@@ -66,7 +65,7 @@ def test_a_run_trained_on_them_carries_the_note_for_its_classes_alone():
 def test_many_variants_are_named_five_at_most():
     labels = [f"{word}{case}" for word in "abcdefg" for case in ("x", "X")]
     dataset = load_dataset(labelled_csv(labels * 2), name="many.csv")
-    (note,) = [note for note in dataset.notes if "letter case" in note]
+    note = only_note(dataset.notes, "letter case")
     assert note.startswith("7 labels are written more than one way")
     assert "'aX' (2 rows) and 'ax' (2); " in note
     assert "'eX' (2) and 'ex' (2); and 2 more." in note
@@ -78,8 +77,6 @@ def test_a_file_without_variants_has_no_such_note():
 
 
 def test_the_command_line_says_it(tmp_path):
-    path = tmp_path / "hand_labelled.csv"
-    path.write_bytes(labelled_csv(["Sports"] * 20 + ["sports"] * 10 + ["Tech"] * 20))
-    shown = run_cli("inspect", "--data", str(path))
-    assert shown.returncode == 0, shown.stderr
-    assert "'Sports' (20 rows) and 'sports' (10)" in shown.stdout
+    labels = ["Sports"] * 20 + ["sports"] * 10 + ["Tech"] * 20
+    shown = inspected(tmp_path, "hand_labelled.csv", labels)
+    assert "'Sports' (20 rows) and 'sports' (10)" in shown
