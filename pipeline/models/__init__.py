@@ -74,6 +74,10 @@ def compile_for_training(
     classifier itself. The ensemble trains a model with one output per head, each head
     on its own loss (weights summing to 1) and the averaged probabilities scored for
     accuracy; it shares every layer with the classifier, so the classifier is trained too.
+
+    The optimizer is built and the accuracy made here, so that ``fit`` creates no
+    variable while TensorFlow traces its first step: a traced function that creates
+    variables is traced twice (Keras builds them lazily without a distribution strategy).
     """
     optimizer = build_optimizer(config, learning_rate)
     layer_names = {layer.name for layer in classifier.layers}
@@ -86,10 +90,17 @@ def compile_for_training(
             loss_weights={
                 name: share if name in ensemble.HEADS else 0.0 for name in trainer.output
             },
-            metrics={"probabilities": ["accuracy"]},
+            metrics={"probabilities": [_accuracy()]},
         )
+        optimizer.build(trainer.trainable_variables)
         return trainer
     classifier.compile(
-        optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=[_accuracy()]
     )
+    optimizer.build(classifier.trainable_variables)
     return classifier
+
+
+def _accuracy() -> keras.metrics.Metric:
+    """The accuracy, made now (``"accuracy"`` would be made during ``fit``'s first trace)."""
+    return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
