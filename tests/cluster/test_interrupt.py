@@ -108,8 +108,8 @@ def interrupt(progress):  # Ctrl-C once the first rows are written
     interrupted.set()
     raise KeyboardInterrupt
 
-try:
-    score_on_ray(RunRegistry(runs_dir), run_id, source, output, on_progress=interrupt)
+try:  # one CPU, so one actor: the executor's threads are the driver's, whatever the actors
+    score_on_ray(RunRegistry(runs_dir), run_id, source, output, num_cpus=1, on_progress=interrupt)
     outcome = "finished"
 except KeyboardInterrupt:
     outcome = "interrupted"
