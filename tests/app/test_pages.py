@@ -177,9 +177,10 @@ def test_runs_page_without_runs_offers_import(runs_dir, small_source):
     assert len(at.get("file_uploader")) == 1
 
 
-@pytest.mark.parametrize("page", ["data", "prepare", "runs", "results"])
-def test_pages_that_do_not_train_do_not_import_tensorflow(page, tmp_path, small_source):
-    """Run in a fresh interpreter: this test process has imported TensorFlow already."""
+def test_pages_that_do_not_train_do_not_import_tensorflow(tmp_path, small_source):
+    """Data, Prepare, Runs and Results (no runs yet), one after another in one fresh
+    interpreter (this test process has imported TensorFlow already): after each page,
+    neither TensorFlow nor Ray (an extra) is imported."""
     script = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -188,16 +189,19 @@ from streamlit.testing.v1 import AppTest
 from apptest_support import path_source
 at = AppTest.from_file({str(APP)!r}, default_timeout=60)
 at.session_state["dataset_source"] = path_source({small_source.path!r})
-at.switch_page("app_pages/{page}.py").run()
-assert not at.exception, [e.value for e in at.exception]
-print("TF" if "tensorflow" in sys.modules else "NO-TF", "ray" in sys.modules)
+for page in ("data", "prepare", "runs", "results"):
+    at.switch_page(f"app_pages/{{page}}.py").run()
+    assert not at.exception, (page, [e.value for e in at.exception])
+    print(page, "TF" if "tensorflow" in sys.modules else "NO-TF", "ray" in sys.modules)
 """
     env = {"HEADLINE_LAB_RUNS_DIR": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "NO-TF False"  # nor Ray, an extra
+    assert result.stdout.strip().splitlines()[-4:] == [
+        f"{page} NO-TF False" for page in ("data", "prepare", "runs", "results")
+    ]
 
 
 def test_dataset_source_can_be_set_through_session_state(runs_dir, small_source):
