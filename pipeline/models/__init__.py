@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
+import tensorflow as tf
 
 from pipeline.core.config import MODEL_FAMILIES, ModelConfig
 from pipeline.models import bag, convolutional, ensemble, recurrent, wide_deep
@@ -93,12 +94,25 @@ def compile_for_training(
             metrics={"probabilities": [_accuracy()]},
         )
         optimizer.build(trainer.trainable_variables)
+        _make_loss_trackers(trainer)
         return trainer
     classifier.compile(
         optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=[_accuracy()]
     )
     optimizer.build(classifier.trainable_variables)
     return classifier
+
+
+def _make_loss_trackers(trainer: keras.Model) -> None:
+    """Compute one loss on a blank row now: Keras makes a model's per-output loss trackers
+    with its first loss (``fit`` resets them before its first epoch). Under a distribution
+    strategy Keras builds them itself before the first trace."""
+    if tf.distribute.has_strategy():
+        return
+    blank = {
+        name: keras.ops.zeros((1, output.shape[-1])) for name, output in trainer.output.items()
+    }
+    trainer.compute_loss(y={name: keras.ops.zeros((1,), "int32") for name in blank}, y_pred=blank)
 
 
 def _accuracy() -> keras.metrics.Metric:

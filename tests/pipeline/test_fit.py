@@ -283,33 +283,32 @@ def test_each_epoch_trains_every_batch_once_whatever_the_steps_a_call(family):
     assert [epoch for epoch, _ in last_batches] == [1, 2, 3]
 
 
-@pytest.mark.parametrize("family", ["ngram_bag", "lstm"])
+@pytest.mark.parametrize("family", ["ngram_bag", "lstm", "ngram_ensemble"])
 def test_fit_creates_no_variable_so_tensorflow_traces_each_step_once(family):
-    """Every variable a fit uses exists once the model is compiled: the optimizer's slots
-    and the accuracy's counts.
+    """Every variable a fit uses exists once the model is compiled: the optimizer's slots,
+    the accuracy's counts and the ensemble's per-head loss trackers.
 
     Found: Keras (TensorFlow backend, no distribution strategy) made them while tracing the
     first training step, and TensorFlow traces a ``tf.function`` that creates variables
     twice, so every training traced its step again (0.18 s of a tiny training's 1.3 s,
-    0.3 s of a tiny LSTM's first epoch). The ensemble's training model still makes its
-    per-head loss trackers there: Keras builds them only in a trace."""
+    0.3 s of a tiny LSTM's first epoch and of a tiny ensemble's)."""
     import threading
     import time
 
     import tensorflow as tf
 
     from pipeline.core.config import ModelConfig, TrainConfig
-    from pipeline.models import FeatureShape, build_classifier, compile_for_training
+    from pipeline.models import FeatureShape, build_classifier, compile_for_training, family_inputs
     from pipeline.training.fit import fit_classifier
 
     rng = np.random.default_rng(0)
     rows, width = 64, 12
-    name = "ngrams" if family == "ngram_bag" else "words"
-    train = EncodedSplit({name: rng.integers(1, 100, (rows, width)).astype("int32")},
-                         rng.integers(0, 3, rows))  # fmt: skip
+    inputs = {name: rng.integers(1, 100, (rows, width)).astype("int32")
+              for name in family_inputs(family)}  # fmt: skip
+    train = EncodedSplit(inputs, rng.integers(0, 3, rows))
     model_config = ModelConfig(family=family, units=4, embedding_dim=4, ngram_dim=4)
-    classifier = build_classifier(model_config, {name: FeatureShape(width, 100)}, 3)
-    model = compile_for_training(classifier, model_config)
+    shapes = {name: FeatureShape(width, 100) for name in inputs}
+    model = compile_for_training(build_classifier(model_config, shapes, 3), model_config)
     created = []
 
     def record(next_creator, **kwargs):
@@ -325,6 +324,7 @@ def test_fit_creates_no_variable_so_tensorflow_traces_each_step_once(family):
             notify=lambda event: None,
             stop_event=threading.Event(),
             started=time.perf_counter(),
+            outputs=list(model.output) if isinstance(model.output, dict) else None,
         )
     assert int(model.optimizer.iterations.numpy()) == 4
     assert created == []
