@@ -76,9 +76,10 @@ def compile_for_training(
     on its own loss (weights summing to 1) and the averaged probabilities scored for
     accuracy; it shares every layer with the classifier, so the classifier is trained too.
 
-    The optimizer is built and the accuracy made here, so that ``fit`` creates no
-    variable while TensorFlow traces its first step: a traced function that creates
-    variables is traced twice (Keras builds them lazily without a distribution strategy).
+    The optimizer is built, the accuracy made and (for the ensemble) a first loss computed
+    here, so that ``fit`` creates no variable while TensorFlow traces its first step: a
+    traced function that creates variables is traced twice (Keras builds them lazily
+    without a distribution strategy).
     """
     optimizer = build_optimizer(config, learning_rate)
     layer_names = {layer.name for layer in classifier.layers}
